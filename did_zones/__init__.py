@@ -1,0 +1,74 @@
+"""did_zones: staggered difference-in-differences for policy pilots.
+
+Built around China's cross-border e-commerce comprehensive pilot zones (165 zones, seven
+batches, 2015-2022): the zone registry, city-year panels with the real timing, industrial-
+structure outcomes, TWFE and event studies, the heterogeneity-robust staggered estimators,
+diagnostics, robustness checks, mechanism tests, tables and figures.
+
+Public names are imported lazily, so ``import did_zones`` stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    # data and panels
+    "build_panel": "panel",
+    "Panel": "panel",
+    "load_zones": "registry",
+    "zone_cohorts": "registry",
+    "load_cities": "registry",
+    "county_level_prefectures": "registry",
+    "simulate_pilot_panel": "simulate",
+    "read_cre": "cre",
+    "zone_panel": "zone_panel",
+    # outcomes
+    "advancement": "outcomes",
+    "hierarchy_index": "outcomes",
+    "theil_index": "outcomes",
+    "tertiary_share": "outcomes",
+    "structure_outcomes": "outcomes",
+    "winsorize": "outcomes",
+    # results
+    "Result": "result",
+    "HypothesisTest": "result",
+    # estimators
+    "twfe": "estimators.twfe",
+    "event_study": "estimators.event_study",
+    "callaway_santanna": "estimators.callaway_santanna",
+    "aggregate": "estimators.aggregate",
+    "sun_abraham": "estimators.sun_abraham",
+    "imputation": "estimators.imputation",
+    "did2s": "estimators.did2s",
+    "dcdh": "estimators.dcdh",
+    "bacon_decomposition": "estimators.bacon",
+    "twfe_weights": "estimators.twfe_weights",
+    # errors
+    "DidZonesError": "errors",
+    "PanelError": "errors",
+    "SpecificationError": "errors",
+    "EstimationError": "errors",
+    "DidZonesWarning": "errors",
+    "DataDroppedWarning": "errors",
+    "SmallCohortWarning": "errors",
+    "InferenceWarning": "errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'did_zones' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,57 @@
+"""Argument checks shared by the public entry points (validate at the door)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from .errors import SpecificationError
+
+
+def examples(values: Iterable, k: int = 5) -> str:
+    """Format up to ``k`` examples of ``values`` for an error message."""
+    values = list(values)
+    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:k])
+    more = f", ... ({len(values) - k} more)" if len(values) > k else ""
+    return f"[{shown}{more}]"
+
+
+def check_columns(data: pd.DataFrame, columns: Iterable[str | None], what: str = "Column") -> None:
+    """Raise ``SpecificationError`` naming any missing column, with a did-you-mean hint."""
+    available = [str(c) for c in data.columns]
+    for col in columns:
+        if col is None:
+            continue
+        if col not in data.columns:
+            close = difflib.get_close_matches(str(col), available, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SpecificationError(
+                f"{what} {col!r} not found in the data.{hint} "
+                f"Available columns: {examples(available, 12)}."
+            )
+
+
+def check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``allowed``; otherwise raise a clear error."""
+    if value not in allowed:
+        opts = ", ".join(repr(a) for a in allowed)
+        raise SpecificationError(f"{name} must be one of {opts}; got {value!r}.")
+    return value  # type: ignore[return-value]
+
+
+def as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Normalise a column argument given as None, a string or a sequence of strings."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def check_alpha(alpha: float) -> float:
+    """Check a significance level."""
+    if not 0.0 < float(alpha) < 1.0:
+        raise SpecificationError(f"alpha must lie strictly between 0 and 1; got {alpha!r}.")
+    return float(alpha)

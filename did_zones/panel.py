@@ -1,0 +1,565 @@
+"""The validated staggered-adoption panel.
+
+``build_panel`` is the door: it checks the user's city-year table once, copies and sorts
+it, fixes the roles (unit, time, cohort = first treated period) and derives event time.
+Every estimator takes the frozen :class:`Panel` it returns, so no estimator asks for
+``unit=`` or ``time=`` again and the caller's DataFrame is never touched.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ._checks import as_tuple, check_columns, examples
+from .errors import DataDroppedWarning, PanelError, SpecificationError
+
+__all__ = ["Panel", "build_panel", "usable_rows"]
+
+NEVER = np.inf  # cohort code of never-treated units
+
+_DROP_COLUMNS = ["reason", "n_rows", "n_units", "examples"]
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """A validated staggered-adoption panel (immutable).
+
+    Build one with :func:`build_panel`; do not call the constructor directly.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        Private copy of the user's rows, sorted by unit then time, with a fresh RangeIndex.
+    unit, time : str
+        Names of the unit and time columns in ``data``.
+    units : pandas.Index
+        Unit labels; position ``i`` is unit code ``i``.
+    periods : numpy.ndarray
+        Sorted distinct integer periods observed.
+    unit_id, period_id : numpy.ndarray
+        Per-row integer codes into ``units`` and ``periods``.
+    cohort : numpy.ndarray
+        Per-unit first treated period (float); never-treated units are ``inf``.
+    dropped : pandas.DataFrame
+        One row per reason rows were dropped while building (reason, n_rows, n_units,
+        examples). Empty when nothing was dropped.
+    notes : tuple of str
+        What happened to the data (drops, recodings, imbalance), for printing under tables.
+    """
+
+    data: pd.DataFrame
+    unit: str
+    time: str
+    units: pd.Index
+    periods: np.ndarray
+    unit_id: np.ndarray
+    period_id: np.ndarray
+    cohort: np.ndarray
+    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_DROP_COLUMNS))
+    notes: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_obs(self) -> int:
+        """Number of unit-period rows."""
+        return int(self.unit_id.size)
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return int(self.units.size)
+
+    @property
+    def n_periods(self) -> int:
+        """Number of distinct periods."""
+        return int(self.periods.size)
+
+    @property
+    def is_balanced(self) -> bool:
+        """True when every unit is observed in every period."""
+        return self.n_obs == self.n_units * self.n_periods
+
+    # ------------------------------------------------------- derived per row
+    @property
+    def time_values(self) -> np.ndarray:
+        """Per-row period (int64)."""
+        return self.periods[self.period_id]
+
+    @property
+    def row_cohort(self) -> np.ndarray:
+        """Per-row cohort (float, ``inf`` for never-treated)."""
+        return self.cohort[self.unit_id]
+
+    @property
+    def event_time(self) -> np.ndarray:
+        """Per-row periods since first treatment (float; NaN for never-treated units)."""
+        g = self.row_cohort
+        with np.errstate(invalid="ignore"):
+            e = self.time_values - g
+        e[~np.isfinite(g)] = np.nan
+        return e
+
+    @property
+    def treated(self) -> np.ndarray:
+        """Per-row treatment indicator ``time >= cohort`` (bool)."""
+        return self.time_values >= self.row_cohort
+
+    # ------------------------------------------------------ derived per unit
+    @property
+    def unit_cohort(self) -> pd.Series:
+        """Series unit → first treated period (``inf`` for never-treated)."""
+        return pd.Series(self.cohort, index=self.units, name="cohort")
+
+    @property
+    def cohorts(self) -> np.ndarray:
+        """Sorted distinct first-treatment periods of ever-treated units."""
+        return np.unique(self.cohort[np.isfinite(self.cohort)])
+
+    @property
+    def never_treated(self) -> np.ndarray:
+        """Per-unit mask of never-treated units."""
+        return ~np.isfinite(self.cohort)
+
+    # ----------------------------------------------------------- accessors
+    def column(self, name: str) -> np.ndarray:
+        """Return column ``name`` as a float array aligned with the panel rows.
+
+        Raises
+        ------
+        SpecificationError
+            If the column does not exist or is not numeric.
+        """
+        check_columns(self.data, [name])
+        values = self.data[name]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+            raise SpecificationError(
+                f"Column {name!r} is not numeric (dtype {values.dtype}). Convert it first, "
+                f"e.g. pd.to_numeric(df[{name!r}], errors='coerce')."
+            )
+        return values.to_numpy(dtype=float, na_value=np.nan)
+
+    def describe(self) -> pd.DataFrame:
+        """Adoption table: one row per cohort (never-treated last).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``cohort`` (first treated period, ``inf`` for never), ``n_units``,
+            ``n_obs``, ``first_period``, ``last_period`` (observed), ``share_units``.
+        """
+        t = self.time_values
+        g = self.row_cohort
+        rows = pd.DataFrame({"cohort": g, "unit": self.unit_id, "t": t})
+        out = rows.groupby("cohort", sort=True).agg(
+            n_units=("unit", "nunique"),
+            n_obs=("unit", "size"),
+            first_period=("t", "min"),
+            last_period=("t", "max"),
+        )
+        out["share_units"] = out["n_units"] / self.n_units
+        return out.reset_index()
+
+    # ------------------------------------------------------- new panels
+    def window(self, start: int | None = None, end: int | None = None) -> Panel:
+        """Return a new panel restricted to periods ``start``..``end`` (inclusive).
+
+        Cohorts after ``end`` become never-treated and units treated at or before
+        ``start`` are dropped as always-treated, exactly as :func:`build_panel` would.
+        """
+        t = self.data[self.time]
+        keep = np.ones(len(t), dtype=bool)
+        if start is not None:
+            keep &= (t >= start).to_numpy()
+        if end is not None:
+            keep &= (t <= end).to_numpy()
+        if not keep.any():
+            raise PanelError(
+                f"No rows fall in the window {start}..{end}; the panel covers "
+                f"{self.periods.min()}..{self.periods.max()}."
+            )
+        return self._rebuild(self.data.loc[keep], self.unit_cohort)
+
+    def drop_units(self, units: Iterable) -> Panel:
+        """Return a new panel without ``units`` (labels); unknown labels raise an error."""
+        units = list(units)
+        unknown = pd.Index(units).difference(self.units)
+        if len(unknown):
+            raise PanelError(
+                f"{len(unknown)} unit(s) to drop are not in the panel: {examples(unknown)}."
+            )
+        keep = ~self.data[self.unit].isin(units).to_numpy()
+        if not keep.any():
+            raise PanelError("Dropping these units leaves an empty panel.")
+        return self._rebuild(self.data.loc[keep], self.unit_cohort.drop(units))
+
+    def with_cohort(self, cohort: Mapping | pd.Series) -> Panel:
+        """Return a new panel with first-treatment periods taken from ``cohort``.
+
+        Units missing from the mapping become never-treated.
+        """
+        return self._rebuild(self.data, cohort)
+
+    def _rebuild(self, data: pd.DataFrame, cohort) -> Panel:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            new = build_panel(data, unit=self.unit, time=self.time, cohort=pd.Series(cohort))
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return replace(new, notes=self.notes + new.notes,
+                       dropped=_concat_drops(self.dropped, new.dropped))
+
+    def __repr__(self) -> str:
+        n_cohorts = self.cohorts.size
+        n_never = int(self.never_treated.sum())
+        bal = "balanced" if self.is_balanced else "unbalanced"
+        return (
+            f"Panel({self.n_units} units x {self.n_periods} periods "
+            f"[{self.periods.min()}-{self.periods.max()}], {self.n_obs} rows, {bal}; "
+            f"{n_cohorts} cohorts, {n_never} never-treated units)"
+        )
+
+
+def _concat_drops(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in (a, b) if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=_DROP_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- build
+
+
+def build_panel(
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    cohort: str | Mapping | pd.Series | None = None,
+    treatment: str | None = None,
+    *,
+    always_treated: str = "drop",
+    late_cohorts: str = "never",
+) -> Panel:
+    """Validate a long unit-period table and fix its staggered-adoption roles.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long table, one row per unit and period. It is copied, never modified.
+    unit, time : str
+        Columns identifying units (e.g. city code) and integer periods (e.g. year).
+    cohort : str, mapping or pandas.Series, optional
+        First treated period per unit: either a column of ``data`` (constant within unit)
+        or a mapping unit → period, as pilot lists arrive (e.g. :func:`zone_cohorts`).
+        Units absent from a mapping are never-treated. Never-treated may be coded
+        0, NaN or ``inf``.
+    treatment : str, optional
+        A 0/1 column from which the first treated period is derived (give either
+        ``cohort`` or ``treatment``). Treatment must not switch off.
+    always_treated : {"drop", "error"}
+        Units whose cohort is at or before the first observed period have no untreated
+        period; they are dropped with a :class:`DataDroppedWarning` (default) or raise.
+    late_cohorts : {"never", "error"}
+        Cohorts after the last observed period are treated as never-treated within the
+        sample (default, noted) or raise.
+
+    Returns
+    -------
+    Panel
+
+    Raises
+    ------
+    SpecificationError
+        Missing columns (with a did-you-mean hint) or contradictory roles.
+    PanelError
+        Missing role values, non-integer time, duplicate unit-periods, a cohort not constant
+        within a unit, treatment that switches off, non-integer cohorts.
+
+    Notes
+    -----
+    Unbalanced panels are kept; the imbalance is recorded in ``Panel.notes``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"city": [1, 1, 2, 2], "year": [2015, 2016] * 2, "y": [1., 2., 1., 1.]})
+    >>> panel = build_panel(df, unit="city", time="year", cohort={1: 2016})
+    >>> panel.describe()[["cohort", "n_units"]].to_dict("list")
+    {'cohort': [2016.0, inf], 'n_units': [1, 1]}
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+    if always_treated not in ("drop", "error"):
+        raise SpecificationError(
+            f"always_treated must be one of 'drop', 'error'; got {always_treated!r}."
+        )
+    if late_cohorts not in ("never", "error"):
+        raise SpecificationError(
+            f"late_cohorts must be one of 'never', 'error'; got {late_cohorts!r}."
+        )
+    if cohort is None and treatment is None:
+        raise SpecificationError(
+            "No treatment timing given. Pass cohort= (a column or a mapping unit -> first "
+            "treated period, e.g. did_zones.zone_cohorts()) or treatment= (a 0/1 column)."
+        )
+    if cohort is not None and treatment is not None:
+        raise SpecificationError("Give either cohort= or treatment=, not both.")
+    if unit == time:
+        raise SpecificationError(f"unit and time must be different columns; both are {unit!r}.")
+    cohort_col = cohort if isinstance(cohort, str) else None
+    check_columns(data, [unit, time, cohort_col, treatment])
+
+    notes: list[str] = []
+    drops: list[dict] = []
+    df = data.copy()
+
+    # -- missing role values
+    roles = [c for c in (unit, time, cohort_col, treatment) if c is not None]
+    for col in (unit, time) + ((treatment,) if treatment else ()):
+        miss = df[col].isna().to_numpy()
+        if miss.any():
+            raise PanelError(
+                f"{int(miss.sum())} row(s) have a missing value in role column {col!r} "
+                f"(e.g. rows {examples(df.index[miss])}). Drop or fill them first, e.g. "
+                f"df.dropna(subset={roles!r})."
+            )
+
+    # -- integer time
+    tcol = df[time]
+    if pd.api.types.is_datetime64_any_dtype(tcol):
+        raise PanelError(
+            f"Time column {time!r} holds dates; periods must be integers. Use the year, "
+            f"e.g. df[{time!r}].dt.year."
+        )
+    tnum = pd.to_numeric(tcol, errors="coerce")
+    bad = tnum.isna().to_numpy() | ~np.isfinite(tnum.to_numpy(dtype=float, na_value=np.nan))
+    if not bad.any():
+        frac = tnum.to_numpy(dtype=float) % 1 != 0
+        bad = frac
+    if bad.any():
+        raise PanelError(
+            f"Time column {time!r} must hold integer periods; {int(bad.sum())} row(s) do not, "
+            f"e.g. {examples(tcol[bad].unique())}. Convert it, e.g. to the year."
+        )
+    df[time] = tnum.to_numpy(dtype=float).astype(np.int64)
+
+    # -- duplicates
+    dup = df.duplicated([unit, time], keep=False).to_numpy()
+    if dup.any():
+        pairs = df.loc[dup, [unit, time]].drop_duplicates().itertuples(index=False)
+        raise PanelError(
+            f"{int(dup.sum())} rows share a unit-period with another row "
+            f"({len(df.loc[dup, [unit, time]].drop_duplicates())} duplicated {unit}-{time} "
+            f"pairs, e.g. {examples([tuple(p) for p in pairs])}). Keep one row per unit and "
+            f"period, e.g. df.drop_duplicates([{unit!r}, {time!r}]) or aggregate them."
+        )
+
+    df = df.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+    units, unit_id = _factorize_sorted(df[unit])
+    t = df[time].to_numpy()
+
+    # -- first treated period per unit
+    if treatment is not None:
+        g_unit = _cohort_from_treatment(df, unit, treatment, unit_id, t, units.size)
+    elif cohort_col is not None:
+        g_unit = _cohort_from_column(df, unit, cohort_col, unit_id, units.size)
+    else:
+        g_unit = _cohort_from_mapping(cohort, units, unit, notes)
+    if np.isfinite(g_unit).any() and (g_unit[np.isfinite(g_unit)] % 1 != 0).any():
+        bad_units = units[np.isfinite(g_unit) & (g_unit % 1 != 0)]
+        raise PanelError(
+            f"Cohorts (first treated periods) must be integers; {len(bad_units)} unit(s) "
+            f"have a fractional one, e.g. {examples(bad_units)}."
+        )
+
+    first, last = int(t.min()), int(t.max())
+    # -- cohorts after the sample: never treated within it
+    late = np.isfinite(g_unit) & (g_unit > last)
+    if late.any():
+        if late_cohorts == "error":
+            raise PanelError(
+                f"{int(late.sum())} unit(s) are first treated after the last period {last}, "
+                f"e.g. {examples(units[late])}. Use late_cohorts='never' to code them as "
+                "never-treated within the sample."
+            )
+        notes.append(
+            f"{int(late.sum())} unit(s) first treated after {last} (cohorts "
+            f"{examples(np.unique(g_unit[late]).astype(int))}) are never-treated within the sample."
+        )
+        g_unit = np.where(late, NEVER, g_unit)
+
+    # -- always-treated units
+    always = g_unit <= first
+    if always.any():
+        n_rows = int(always[unit_id].sum())
+        msg = (
+            f"{int(always.sum())} unit(s) ({n_rows} rows) are treated from the first period "
+            f"{first} on (always-treated; no untreated period to compare), e.g. "
+            f"{examples(units[always])}."
+        )
+        if always_treated == "error":
+            raise PanelError(msg + " Drop them, or use always_treated='drop'.")
+        warnings.warn(msg + " They were dropped.", DataDroppedWarning, stacklevel=2)
+        notes.append(msg + " Dropped.")
+        drops.append({"reason": "always treated", "n_rows": n_rows,
+                      "n_units": int(always.sum()), "examples": examples(units[always])})
+        keep_rows = ~always[unit_id]
+        df = df.loc[keep_rows].reset_index(drop=True)
+        g_unit = g_unit[~always]
+        units, unit_id = _factorize_sorted(df[unit])
+        t = df[time].to_numpy()
+        if units.size == 0:
+            raise PanelError("Every unit is always-treated; nothing is left to compare.")
+
+    periods, period_id = np.unique(t, return_inverse=True)
+    n_obs, n_units, n_periods = len(df), units.size, periods.size
+    if n_obs != n_units * n_periods:
+        per_unit = np.bincount(unit_id, minlength=n_units)
+        short = units[per_unit < n_periods]
+        notes.append(
+            f"Unbalanced panel: {len(short)} of {n_units} units are not observed in all "
+            f"{n_periods} periods ({n_units * n_periods - n_obs} unit-periods missing), e.g. "
+            f"{examples(short)}. Kept."
+        )
+    if not (~np.isfinite(g_unit)).any():
+        notes.append("No never-treated units: estimators need control='not_yet'.")
+
+    for arr in (unit_id, period_id, g_unit, periods):
+        arr.setflags(write=False)
+    dropped = pd.DataFrame(drops, columns=_DROP_COLUMNS)
+    return Panel(
+        data=df,
+        unit=unit,
+        time=time,
+        units=units,
+        periods=periods,
+        unit_id=unit_id,
+        period_id=period_id,
+        cohort=g_unit,
+        dropped=dropped,
+        notes=tuple(notes),
+    )
+
+
+def _factorize_sorted(values: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Index(uniques, name=values.name), codes.astype(np.intp)
+
+
+def _never_to_inf(values: np.ndarray) -> np.ndarray:
+    values = values.astype(float)
+    return np.where(np.isnan(values) | (values == 0), NEVER, values)
+
+
+def _cohort_from_column(df, unit, col, unit_id, n_units) -> np.ndarray:
+    raw = pd.to_numeric(df[col], errors="coerce")
+    nonnum = raw.isna() & df[col].notna()
+    if nonnum.any():
+        raise PanelError(
+            f"Cohort column {col!r} must hold periods (numbers; 0/NaN/inf = never treated); "
+            f"{int(nonnum.sum())} row(s) do not, e.g. {examples(df.loc[nonnum, col].unique())}."
+        )
+    g = _never_to_inf(raw.to_numpy(dtype=float, na_value=np.nan))
+    g_min = np.full(n_units, np.inf)
+    g_max = np.full(n_units, -np.inf)
+    np.minimum.at(g_min, unit_id, g)
+    np.maximum.at(g_max, unit_id, g)
+    varies = g_min != g_max
+    if varies.any():
+        bad = _labels(df, unit)[varies]
+        raise PanelError(
+            f"Cohort column {col!r} is not constant within unit for {int(varies.sum())} "
+            f"unit(s), e.g. {examples(bad)}. A cohort is the first treated period, the same "
+            "in every row of a unit; for a 0/1 treatment column use treatment= instead."
+        )
+    return g_min
+
+
+def _labels(df: pd.DataFrame, unit: str) -> pd.Index:
+    return pd.Index(pd.factorize(df[unit], sort=True)[1])
+
+
+def _cohort_from_treatment(df, unit, col, unit_id, t, n_units) -> np.ndarray:
+    d = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isin(d, (0.0, 1.0))
+    if bad.any():
+        raise PanelError(
+            f"Treatment column {col!r} must be 0/1; {int(bad.sum())} row(s) are not, e.g. "
+            f"{examples(df.loc[bad, col].unique())}."
+        )
+    # rows are sorted by unit then time: a running maximum within unit finds switch-offs
+    running = pd.Series(d).groupby(unit_id).cummax().to_numpy()
+    off = running != d
+    if off.any():
+        off_units = np.unique(unit_id[off])
+        labels = _labels(df, unit)[off_units]
+        raise PanelError(
+            f"Treatment {col!r} switches off (1 then 0) for {off_units.size} unit(s) "
+            f"({int(off.sum())} rows), e.g. {examples(labels)}. Staggered adoption needs "
+            "treatment that stays on; check the coding or drop these units."
+        )
+    first = np.where(d == 1, t.astype(float), np.inf)
+    g = np.full(n_units, np.inf)
+    np.minimum.at(g, unit_id, first)
+    return g
+
+
+def _cohort_from_mapping(mapping, units: pd.Index, unit: str, notes: list[str]) -> np.ndarray:
+    s = pd.Series(mapping) if not isinstance(mapping, pd.Series) else mapping
+    if s.index.has_duplicates:
+        dups = s.index[s.index.duplicated()].unique()
+        raise PanelError(
+            f"The cohort mapping lists {len(dups)} unit(s) more than once, e.g. "
+            f"{examples(dups)}. Keep one first treated period per unit (the earliest)."
+        )
+    values = pd.to_numeric(s, errors="coerce")
+    if values.isna().any() and s[values.isna()].notna().any():
+        raise PanelError(
+            f"The cohort mapping must give periods; e.g. {examples(s[values.isna()].unique())}."
+        )
+    s = pd.Series(_never_to_inf(values.to_numpy(dtype=float, na_value=np.nan)), index=s.index)
+    matched = units.isin(s.index)
+    if not matched.any() and len(s):
+        raise PanelError(
+            f"No unit of column {unit!r} appears in the cohort mapping (units look like "
+            f"{examples(units[:3])}, mapping keys like {examples(s.index[:3])}). Make the "
+            "key types agree, e.g. df[unit].astype(int)."
+        )
+    outside = s.index.difference(units)
+    if len(outside):
+        notes.append(
+            f"{len(outside)} unit(s) of the cohort mapping are not in the data, e.g. "
+            f"{examples(outside)}."
+        )
+    n_absent = int((~matched).sum())
+    if n_absent:
+        notes.append(f"{n_absent} unit(s) not in the cohort mapping are never-treated.")
+    return s.reindex(units).fillna(NEVER).to_numpy(dtype=float)
+
+
+def usable_rows(panel: Panel, columns: Iterable[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Rows where every column in ``columns`` is finite.
+
+    Returns the boolean mask and a note (empty tuple when nothing is dropped). Estimators
+    call this so that rows lost to missing outcomes or covariates are counted, warned
+    about (:class:`DataDroppedWarning`) and reported in ``Result.notes``.
+    """
+    columns = as_tuple(columns)
+    check_columns(panel.data, columns)
+    mask = np.ones(panel.n_obs, dtype=bool)
+    for c in columns:
+        mask &= np.isfinite(panel.column(c))
+    n_bad = int((~mask).sum())
+    if n_bad == 0:
+        return mask, ()
+    bad_units = panel.units[np.unique(panel.unit_id[~mask])]
+    note = (
+        f"{n_bad} row(s) of {panel.n_obs} dropped for missing values in "
+        f"{list(columns)} ({len(bad_units)} unit(s) affected, e.g. {examples(bad_units)})."
+    )
+    warnings.warn(note, DataDroppedWarning, stacklevel=3)
+    return mask, (note,)

@@ -1,0 +1,285 @@
+"""The one result type of did_zones, and the one test type.
+
+Every estimator and every aggregation returns a frozen :class:`Result`; every test returns a
+frozen :class:`HypothesisTest`. Presentation (``summary``) is delegated to
+:mod:`did_zones.tables`, which reads only ``tidy()`` and ``glance()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._checks import check_alpha
+from .errors import SpecificationError
+
+__all__ = ["Result", "HypothesisTest"]
+
+
+@dataclass(frozen=True, eq=False)
+class HypothesisTest:
+    """Outcome of a hypothesis test.
+
+    Attributes
+    ----------
+    name : str
+        What was tested, e.g. ``"pre-trend: all leads = 0"``.
+    statistic : float
+        Test statistic.
+    p_value : float
+        p-value.
+    df : float or tuple of float or None
+        Degrees of freedom (a pair for F tests).
+    distribution : str
+        ``"chi2"``, ``"F"``, ``"normal"``, ``"t"`` or ``"randomization"``.
+    details : mapping
+        Anything else worth keeping (e.g. the placebo distribution, the restriction matrix).
+    """
+
+    name: str
+    statistic: float
+    p_value: float
+    df: float | tuple[float, float] | None = None
+    distribution: str = "chi2"
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def tidy(self) -> pd.DataFrame:
+        """One-row DataFrame: test, statistic, df, p_value, distribution."""
+        return pd.DataFrame([{
+            "test": self.name, "statistic": self.statistic, "df": self.df,
+            "p_value": self.p_value, "distribution": self.distribution,
+        }])
+
+    def __repr__(self) -> str:
+        df = f", df={self.df}" if self.df is not None else ""
+        return (f"HypothesisTest({self.name!r}: {self.distribution} statistic="
+                f"{self.statistic:.4g}{df}, p={self.p_value:.4g})")
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """Estimates with their uncertainty, their provenance and what happened to the data.
+
+    Build with :meth:`Result.create`. ``estimate`` and ``vcov`` are labelled by term.
+
+    Attributes
+    ----------
+    estimate : pandas.Series
+        Point estimates, indexed by term name.
+    vcov : pandas.DataFrame
+        Variance-covariance matrix of the estimates (terms × terms).
+    keys : pandas.DataFrame
+        One row per term (index = term) with ``cohort``, ``time`` and ``event_time`` where
+        meaningful, and method-specific columns such as ``n_units``. Nothing needs to parse
+        term names.
+    method : str
+        Estimator name, e.g. ``"callaway_santanna"``.
+    outcome : str
+        Outcome column.
+    spec : mapping
+        The options that produced the result (incl. the seed), enough to rerun it.
+    n_obs, n_units : int
+        Rows and units used.
+    n_clusters : int or None
+        Number of clusters behind the variance, where clustered.
+    df : int or None
+        Degrees of freedom for t/F inference (Stata's convention: clusters − 1); ``None``
+        means normal/chi-square inference (R ``did``'s convention).
+    primary : str or None
+        The headline term (e.g. ``"treated"`` or ``"overall"``), used by robustness tables.
+    influence : numpy.ndarray or None
+        Influence functions, ``n × k``, with ``estimate − θ ≈ mean(influence)``, so that
+        ``vcov = influence.T @ influence / n**2`` (the R ``did`` convention). Rows follow
+        ``influence_index``.
+    influence_index : pandas.Index or None
+        Unit (or cluster) labels of the influence-function rows.
+    crit_value : float or None
+        Critical value of the uniform (sup-t) band from the multiplier bootstrap.
+    notes : tuple of str
+        What happened to the data and to the estimation (drops, warnings).
+    stats : mapping
+        Scalar fit statistics for :meth:`glance` (e.g. ``r2_within``).
+    extra : mapping
+        Method-specific payload (e.g. cell sizes for aggregation, tests, weights).
+    """
+
+    estimate: pd.Series
+    vcov: pd.DataFrame
+    keys: pd.DataFrame
+    method: str
+    outcome: str
+    spec: Mapping[str, Any]
+    n_obs: int
+    n_units: int
+    n_clusters: int | None = None
+    df: int | None = None
+    primary: str | None = None
+    influence: np.ndarray | None = None
+    influence_index: pd.Index | None = None
+    crit_value: float | None = None
+    notes: tuple[str, ...] = ()
+    stats: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def create(
+        cls,
+        estimate: Sequence[float] | np.ndarray,
+        vcov: np.ndarray,
+        terms: Sequence[str],
+        *,
+        keys: pd.DataFrame | None = None,
+        **kwargs: Any,
+    ) -> Result:
+        """Build a Result from arrays, labelling them with ``terms``."""
+        terms = [str(t) for t in terms]
+        index = pd.Index(terms, name="term")
+        est = np.asarray(estimate, dtype=float).reshape(-1)
+        cov = np.asarray(vcov, dtype=float).reshape(est.size, est.size)
+        if keys is None:
+            keys = pd.DataFrame(index=index)
+        else:
+            keys = keys.copy()
+            keys.index = index
+        return cls(
+            estimate=pd.Series(est, index=index, name="estimate"),
+            vcov=pd.DataFrame(cov, index=index, columns=index),
+            keys=keys,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------- inference
+    @property
+    def terms(self) -> list[str]:
+        """Term names, in order."""
+        return list(self.estimate.index)
+
+    @property
+    def std_error(self) -> pd.Series:
+        """Standard errors (square roots of the vcov diagonal)."""
+        return pd.Series(np.sqrt(np.clip(np.diag(self.vcov.to_numpy()), 0, None)),
+                         index=self.estimate.index, name="std_error")
+
+    @property
+    def statistic(self) -> pd.Series:
+        """t (or z) statistics against zero."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.estimate / self.std_error).rename("statistic")
+
+    @property
+    def p_value(self) -> pd.Series:
+        """Two-sided p-values (t with ``df`` degrees of freedom, normal when ``df`` is None)."""
+        z = np.abs(self.statistic.to_numpy())
+        p = 2 * (stats.t.sf(z, self.df) if self.df else stats.norm.sf(z))
+        return pd.Series(p, index=self.estimate.index, name="p_value")
+
+    def critical_value(self, alpha: float = 0.05, uniform: bool = False) -> float:
+        """Critical value for pointwise (t or normal) or uniform (sup-t) intervals."""
+        check_alpha(alpha)
+        if uniform:
+            if self.crit_value is None:
+                raise SpecificationError(
+                    "No uniform band is available for this result: it needs the multiplier "
+                    "bootstrap. Re-estimate with n_boot=999 (and a seed)."
+                )
+            if not np.isclose(alpha, self.spec.get("alpha", 0.05)):
+                raise SpecificationError(
+                    f"The uniform band was computed for alpha={self.spec.get('alpha', 0.05)}; "
+                    f"re-estimate with alpha={alpha} to get another level."
+                )
+            return float(self.crit_value)
+        q = 1 - alpha / 2
+        return float(stats.t.ppf(q, self.df) if self.df else stats.norm.ppf(q))
+
+    def conf_int(self, alpha: float = 0.05, uniform: bool = False) -> pd.DataFrame:
+        """Confidence intervals (``conf_low``, ``conf_high``), pointwise or uniform."""
+        c = self.critical_value(alpha, uniform)
+        se = self.std_error
+        return pd.DataFrame({"conf_low": self.estimate - c * se,
+                             "conf_high": self.estimate + c * se})
+
+    def wald_test(
+        self,
+        terms: Sequence[str] | None = None,
+        R: np.ndarray | None = None,
+        q: np.ndarray | None = None,
+        name: str | None = None,
+    ) -> HypothesisTest:
+        """Wald test of ``R β = q`` (default: the listed ``terms`` are jointly zero).
+
+        Uses chi-square with rank(R) degrees of freedom when ``df`` is None, else
+        F(rank, df) with the statistic divided by the rank (Stata's ``test``).
+        """
+        b = self.estimate.to_numpy()
+        V = self.vcov.to_numpy()
+        if R is None:
+            terms = self.terms if terms is None else list(terms)
+            unknown = [t for t in terms if t not in self.estimate.index]
+            if unknown:
+                raise SpecificationError(
+                    f"Unknown term(s) {unknown}; available: {self.terms[:10]}..."
+                )
+            idx = [self.terms.index(t) for t in terms]
+            R = np.zeros((len(idx), b.size))
+            R[np.arange(len(idx)), idx] = 1.0
+        R = np.atleast_2d(np.asarray(R, dtype=float))
+        if R.shape[1] != b.size:
+            raise SpecificationError(f"R must have {b.size} columns; got {R.shape[1]}.")
+        q = np.zeros(R.shape[0]) if q is None else np.asarray(q, dtype=float).reshape(-1)
+        diff = R @ b - q
+        middle = R @ V @ R.T
+        rank = int(np.linalg.matrix_rank(middle))
+        w = float(diff @ np.linalg.pinv(middle) @ diff)
+        label = name or f"Wald: {R.shape[0]} restriction(s)"
+        if self.df:
+            f = w / rank
+            return HypothesisTest(label, f, float(stats.f.sf(f, rank, self.df)),
+                                  (rank, self.df), "F")
+        return HypothesisTest(label, w, float(stats.chi2.sf(w, rank)), rank, "chi2")
+
+    # ------------------------------------------------------------ tidy views
+    def tidy(self, alpha: float = 0.05, uniform: bool = False) -> pd.DataFrame:
+        """One row per term: term, estimate, std_error, statistic, p_value, conf_low,
+        conf_high, then the ``keys`` columns (cohort, time, event_time, ...)."""
+        ci = self.conf_int(alpha, uniform)
+        out = pd.DataFrame({
+            "term": self.estimate.index,
+            "estimate": self.estimate.to_numpy(),
+            "std_error": self.std_error.to_numpy(),
+            "statistic": self.statistic.to_numpy(),
+            "p_value": self.p_value.to_numpy(),
+            "conf_low": ci["conf_low"].to_numpy(),
+            "conf_high": ci["conf_high"].to_numpy(),
+        })
+        keys = self.keys.reset_index(drop=True)
+        extra_cols = [c for c in keys.columns if c not in out.columns]
+        return pd.concat([out, keys[extra_cols]], axis=1)
+
+    def glance(self) -> pd.DataFrame:
+        """One row of model-level facts: method, outcome, n_obs, n_units, n_clusters, and
+        the fit statistics in ``stats``."""
+        row = {"method": self.method, "outcome": self.outcome, "n_obs": self.n_obs,
+               "n_units": self.n_units, "n_clusters": self.n_clusters,
+               "notes": len(self.notes)}
+        row.update(dict(self.stats))
+        return pd.DataFrame([row])
+
+    def summary(self, alpha: float = 0.05) -> str:
+        """Plain-text summary table (delegates to :mod:`did_zones.tables`)."""
+        from .tables import summary_text
+
+        return summary_text(self, alpha=alpha)
+
+    def __getitem__(self, term: str) -> float:
+        return float(self.estimate[term])
+
+    def __repr__(self) -> str:
+        head = self.primary if self.primary in self.estimate.index else self.terms[0]
+        return (f"Result({self.method}, outcome={self.outcome!r}, {len(self.terms)} term(s); "
+                f"{head}={self.estimate[head]:.6g} (se {self.std_error[head]:.4g}))")
