@@ -6,8 +6,9 @@ Conventions
   ``V = ψᵀψ / n²`` (R ``did``). With clusters, ``ψ`` is summed within cluster first.
 * Cluster-robust sandwich ``V = c · B (Σ_g s_g s_gᵀ) B`` with Stata's CRV1 factor
   ``c = G/(G−1) · (N−1)/(N−K)`` by default (``reghdfe, vce(cluster)``); two-way clustering
-  follows Cameron, Gelbach & Miller (2011): ``V_1 + V_2 − V_12``, each with its own factor
-  (``G`` = that dimension's cluster count), as ``reghdfe`` does.
+  follows Cameron, Gelbach & Miller (2011): ``V_1 + V_2 − V_12``, every term scaled with
+  the smallest cluster count ``G_min`` (fixest's ``cluster.df="min"``, also reghdfe), with
+  ``G_min − 1`` degrees of freedom; a non-PSD result is fixed by clipping eigenvalues.
 * The multiplier bootstrap draws one weight per cluster (Rademacher or Mammen), in fixed
   blocks from a ``numpy.random.SeedSequence``, so results depend only on the seed.
 """
@@ -77,6 +78,7 @@ def sandwich_vcov(
     n_obs: int,
     n_params: int,
     small_sample: bool = True,
+    cluster_df: str = "min",
 ) -> tuple[np.ndarray, int | None]:
     """Cluster-robust (one- or two-way) or heteroskedasticity-robust sandwich variance.
 
@@ -93,6 +95,9 @@ def sandwich_vcov(
         not nested within the clusters, as ``reghdfe`` does).
     small_sample : bool
         Apply Stata's factor ``G/(G−1)·(N−1)/(N−K)`` (HC1: ``N/(N−K)``).
+    cluster_df : {"min", "conventional"}
+        Two-way clustering: use the smallest ``G`` in every term's factor (``"min"``: the
+        default of fixest and reghdfe) or each term's own ``G`` (``"conventional"``).
 
     Returns
     -------
@@ -111,16 +116,16 @@ def sandwich_vcov(
     else:
         inter = pd.Series(list(zip(dims[0], dims[1], strict=True))).factorize()[0]
         combos = [(dims[0], 1.0), (dims[1], 1.0), (inter, -1.0)]
+    meats, counts = zip(*(cluster_meat(scores, labels) for labels, _ in combos), strict=True)
+    g_min = min(counts[:len(dims)])
     V = np.zeros_like(bread)
-    counts = []
-    for labels, sign in combos:
-        meat, g = cluster_meat(scores, labels)
-        counts.append(g)
-        factor = (g / (g - 1)) * ((n_obs - 1) / (n_obs - n_params)) if small_sample else 1.0
+    for (_, sign), meat, g in zip(combos, meats, counts, strict=True):
+        g_adj = g_min if cluster_df == "min" else g
+        factor = (g_adj / (g_adj - 1)) * ((n_obs - 1) / (n_obs - n_params)) if small_sample else 1.0
         V += sign * factor * (bread @ meat @ bread)
     if len(dims) == 2:
         V = _psd_fix(V)
-    return V, int(min(counts[:2] if len(dims) == 2 else counts))
+    return V, int(g_min)
 
 
 def _psd_fix(V: np.ndarray) -> np.ndarray:

@@ -1,0 +1,64 @@
+"""The built wheel works from any directory, bundled data included.
+
+Builds a wheel, installs it (without dependencies) into a fresh virtual environment that
+borrows the current environment's dependencies through a .pth file, and runs a snippet
+there from an unrelated folder.
+"""
+
+import site
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SNIPPET = r"""
+import did_zones as dz, pathlib, sys
+here = pathlib.Path(dz.__file__).resolve()
+assert str(here).startswith(sys.argv[1]), here
+zones = dz.load_zones()
+assert len(zones) == 165, len(zones)
+assert len(dz.load_cities()) == 337
+coh = dz.zone_cohorts()
+assert coh.loc[330100] == 2015
+sim = dz.simulate_pilot_panel(seed=1)
+panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+print("OK", panel.n_units, panel.n_periods)
+"""
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs_in_fresh_venv(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(wheels), str(ROOT)],
+        check=True, cwd=tmp_path,
+    )
+    (wheel,) = wheels.glob("did_zones-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    # dependencies come from the current environment, appended after the venv's own path
+    deps = {sysconfig.get_paths()["purelib"], *site.getsitepackages()}
+    Path(purelib, "borrowed_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", purelib,
+         str(wheel)],
+        check=True,
+    )
+    run = subprocess.run([str(py), "-c", SNIPPET, str(venv.resolve())], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[0] == "OK" and run.stdout.split()[2] == "12"
+    cli = subprocess.run([str(py), "-m", "did_zones", "cohorts", "--timing", "next_year"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    assert "330100" in cli.stdout and "2016" in cli.stdout

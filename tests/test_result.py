@@ -1,0 +1,81 @@
+"""The Result and HypothesisTest types: inference arithmetic and tidy views."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from did_zones.errors import SpecificationError
+from did_zones.result import HypothesisTest, Result
+
+
+def make(df=None, crit=None):
+    keys = pd.DataFrame({"event_time": [-1, 0, 1]})
+    V = np.array([[0.04, 0.01, 0.0], [0.01, 0.09, 0.02], [0.0, 0.02, 0.16]])
+    return Result.create([0.1, 0.5, -0.3], V, ["e=-1", "e=0", "e=1"], keys=keys,
+                         method="test", outcome="y", spec={"alpha": 0.05}, n_obs=100,
+                         n_units=20, n_clusters=20, df=df, primary="e=0",
+                         crit_value=crit, notes=("3 rows dropped",), stats={"r2": 0.5})
+
+
+def test_normal_inference_by_hand():
+    r = make()
+    np.testing.assert_allclose(r.std_error, [0.2, 0.3, 0.4], rtol=1e-15)
+    np.testing.assert_allclose(r.statistic, [0.5, 5 / 3, -0.75], rtol=1e-15)
+    np.testing.assert_allclose(r.p_value, 2 * stats.norm.sf([0.5, 5 / 3, 0.75]), rtol=1e-14)
+    ci = r.conf_int(0.1)
+    z = stats.norm.ppf(0.95)
+    np.testing.assert_allclose(ci["conf_low"], [0.1 - z * 0.2, 0.5 - z * 0.3, -0.3 - z * 0.4])
+
+
+def test_t_inference_uses_df():
+    r = make(df=19)
+    np.testing.assert_allclose(r.p_value, 2 * stats.t.sf([0.5, 5 / 3, 0.75], 19), rtol=1e-14)
+    np.testing.assert_allclose(r.critical_value(0.05), stats.t.ppf(0.975, 19), rtol=1e-14)
+
+
+def test_uniform_band_needs_bootstrap():
+    with pytest.raises(SpecificationError, match="needs the multiplier bootstrap"):
+        make().conf_int(uniform=True)
+    r = make(crit=2.5)
+    np.testing.assert_allclose(r.conf_int(uniform=True)["conf_high"], [0.6, 1.25, 0.7])
+    with pytest.raises(SpecificationError, match="re-estimate with alpha=0.1"):
+        r.conf_int(alpha=0.1, uniform=True)
+
+
+def test_wald_chi2_and_f_by_hand():
+    r = make()
+    b = np.array([0.1, 0.5])
+    V = np.array([[0.04, 0.01], [0.01, 0.09]])
+    w = b @ np.linalg.solve(V, b)
+    test = r.wald_test(["e=-1", "e=0"])
+    assert isinstance(test, HypothesisTest)
+    np.testing.assert_allclose(test.statistic, w, rtol=1e-12)
+    np.testing.assert_allclose(test.p_value, stats.chi2.sf(w, 2), rtol=1e-12)
+    tf = make(df=19).wald_test(["e=-1", "e=0"])
+    np.testing.assert_allclose(tf.statistic, w / 2, rtol=1e-12)
+    np.testing.assert_allclose(tf.p_value, stats.f.sf(w / 2, 2, 19), rtol=1e-12)
+    assert tf.df == (2, 19) and tf.distribution == "F"
+    # a linear restriction: e=0 equals -e=1
+    R = np.array([[0.0, 1.0, 1.0]])
+    t2 = r.wald_test(R=R)
+    np.testing.assert_allclose(t2.statistic, 0.2**2 / (0.09 + 0.16 + 2 * 0.02), rtol=1e-12)
+    with pytest.raises(SpecificationError, match="Unknown term"):
+        r.wald_test(["e=5"])
+
+
+def test_tidy_glance_and_immutability():
+    r = make()
+    t = r.tidy()
+    assert list(t.columns[:7]) == ["term", "estimate", "std_error", "statistic", "p_value",
+                                   "conf_low", "conf_high"]
+    assert t["event_time"].tolist() == [-1, 0, 1]
+    g = r.glance()
+    assert g.loc[0, "n_obs"] == 100 and g.loc[0, "r2"] == 0.5
+    assert r["e=0"] == 0.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.method = "other"
+    text = r.summary()
+    assert "e=0" in text and "3 rows dropped" in text
