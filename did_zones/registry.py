@@ -1,0 +1,484 @@
+"""The bundled pilot-zone registry and the prefecture universe.
+
+China's cross-border e-commerce comprehensive pilot zones (跨境电子商务综合试验区) were designated
+in seven batches, 2015-2022 (165 zones). This module reads the bundled lists
+(``did_zones/data/pilot_zones.csv`` and ``did_zones/data/prefecture_universe.csv``; provenance in
+``did_zones/data/README.md``) and turns them into the first treated year of every prefecture,
+with the coding choices that matter made explicit:
+
+* ``timing`` -- when a late-year approval starts to count (approval year, next year, or a
+  half-year rule);
+* ``county_level`` -- whether a county-level designee (义乌, 珲春, 绥芬河, 满洲里, 阿拉山口, 延吉,
+  同江) or a new area (雄安 in 保定) treats its parent prefecture.
+
+Public functions: :func:`load_zones`, :func:`zone_cohorts`, :func:`county_level_prefectures`,
+:func:`load_cities`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib.resources import files
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._checks import check_choice, check_columns, examples
+from .errors import SpecificationError
+
+__all__ = [
+    "Timing",
+    "CountyLevel",
+    "TIMINGS",
+    "COUNTY_LEVELS",
+    "load_zones",
+    "load_cities",
+    "zone_cohorts",
+    "county_level_prefectures",
+]
+
+Timing = Literal["approval_year", "next_year", "half_year"]
+CountyLevel = Literal["parent", "drop"]
+TIMINGS: tuple[str, ...] = ("approval_year", "next_year", "half_year")
+COUNTY_LEVELS: tuple[str, ...] = ("parent", "drop")
+
+_ZONES_FILE = "pilot_zones.csv"
+_CITIES_FILE = "prefecture_universe.csv"
+_EXTRA_REQUIRED = ("prefecture_code", "approval_date", "batch")
+_ZONE_COLUMNS = [
+    "batch",
+    "approval_date",
+    "date_kind",
+    "document",
+    "zone_zh",
+    "zone_en",
+    "zone_type",
+    "county_level",
+    "prefecture_zh",
+    "prefecture_en",
+    "prefecture_code",
+    "province_zh",
+    "province_en",
+    "region",
+    "zone_code",
+    "sources_agree",
+    "note",
+]
+_CITY_FLAGS = ("municipality", "provincial_capital", "sub_provincial", "coastal")
+
+
+# --------------------------------------------------------------------------- reading the files
+def _read_package_csv(name: str, **kwargs) -> pd.DataFrame:
+    with files("did_zones.data").joinpath(name).open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle, **kwargs)
+
+
+@lru_cache(maxsize=1)
+def _cities() -> pd.DataFrame:
+    """Parsed prefecture universe (cached; callers receive copies)."""
+    cities = _read_package_csv(
+        _CITIES_FILE,
+        dtype={"code": np.int64, "province_code": np.int64, **dict.fromkeys(_CITY_FLAGS, bool)},
+        keep_default_na=False,
+    )
+    return cities.sort_values("code", kind="stable").reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> pd.DataFrame:
+    """Parsed zone registry with derived columns (cached; callers receive copies)."""
+    zones = _read_package_csv(
+        _ZONES_FILE,
+        dtype={"batch": np.int64, "prefecture_code": np.int64, "zone_code": "Int64"},
+        parse_dates=["approval_date"],
+    )
+    zones["note"] = zones["note"].fillna("")
+    # A zone sits below prefecture level when it has its own (county) code or none at all
+    # (雄安新区 has no GB/T 2260 code): then it is not the whole prefecture it is coded to.
+    own = zones["zone_code"]
+    zones["county_level"] = (own.isna() | (own != zones["prefecture_code"])).astype(bool)
+    region = _cities().set_index("code")["region"]
+    zones["region"] = zones["prefecture_code"].map(region)
+    return zones[_ZONE_COLUMNS]
+
+
+# --------------------------------------------------------------------------- public loaders
+def load_zones() -> pd.DataFrame:
+    """Return the bundled registry of the 165 cross-border e-commerce pilot zones.
+
+    One row per designated zone of batches 1-7 (State Council replies 国函〔2015〕44号 to
+    国函〔2022〕126号). The frame is a fresh copy: modifying it never affects later calls.
+
+    Returns
+    -------
+    pandas.DataFrame
+        165 rows, in registry order (by batch, then the order of the official list), with columns
+
+        ``batch`` : int
+            Batch number, 1-7.
+        ``approval_date`` : datetime64
+            Date of the State Council reply (批复).
+        ``date_kind`` : str
+            ``"signed"`` (signing date) or ``"published"`` (gov.cn publication date; batch 6,
+            whose signing day was not found).
+        ``document`` : str
+            The reply's document number, e.g. ``"国函〔2015〕44号"``.
+        ``zone_zh``, ``zone_en`` : str
+            The designated place.
+        ``zone_type`` : str
+            ``"prefecture-level city"``, ``"municipality"``, ``"county-level city"``,
+            ``"state-level new area"``, ``"autonomous prefecture"`` or ``"prefecture (diqu)"``.
+        ``county_level`` : bool
+            True when the zone lies below prefecture level inside ``prefecture_code``: a
+            county-level city (义乌, 珲春, 绥芬河, 满洲里, 阿拉山口, 延吉, 同江) or a new area
+            (雄安新区 in 保定). Derived from the codes: the zone has its own code different from
+            its prefecture's, or no code at all.
+        ``prefecture_zh``, ``prefecture_en``, ``prefecture_code`` : str, str, int
+            The prefecture-level unit the zone belongs to (GB/T 2260, current vintage;
+            municipalities use the provincial code, e.g. 110000).
+        ``province_zh``, ``province_en`` : str
+            Province.
+        ``region`` : str
+            NBS region of the prefecture: ``"east"``, ``"central"``, ``"west"``,
+            ``"northeast"``.
+        ``zone_code`` : Int64
+            The zone's own code (missing for 雄安新区, which has none).
+        ``sources_agree`` : str
+            ``"yes"`` when two or more independent sources agree, ``"unchecked"`` when one
+            source or none was found. Keep it visible in robustness checks.
+        ``note`` : str
+            Caveats (empty string when none).
+
+    See Also
+    --------
+    zone_cohorts : first treated year per prefecture.
+    load_cities : the prefecture universe.
+
+    Notes
+    -----
+    Provenance and coding hazards are documented in ``did_zones/data/README.md``. The 2025 eighth
+    batch (国函〔2025〕40号) is not included; add it with ``zone_cohorts(extra=...)``.
+
+    Examples
+    --------
+    >>> from did_zones.registry import load_zones
+    >>> zones = load_zones()
+    >>> len(zones)
+    165
+    >>> zones.groupby("batch").size().tolist()
+    [1, 12, 22, 24, 46, 27, 33]
+    >>> zones.loc[zones["county_level"], "zone_en"].tolist()[:2]
+    ['Yiwu', 'Hunchun']
+    """
+    return _zones().copy(deep=True)
+
+
+def load_cities() -> pd.DataFrame:
+    """Return the universe of 337 prefecture-level units (incl. the 4 municipalities).
+
+    Returns
+    -------
+    pandas.DataFrame
+        337 rows sorted by ``code``, a fresh copy, with columns
+
+        ``code`` : int
+            GB/T 2260 code, current vintage (municipalities: provincial code, e.g. 110000).
+        ``name_zh``, ``name_en`` : str
+            Name; English names follow the zone registry where the unit is a zone's parent and
+            Hanyu Pinyin or the established English exonym otherwise (Hohhot, Shigatse, ...).
+            Names that would coincide carry the province, e.g. ``"Suzhou (Anhui)"``.
+        ``unit_type`` : str
+            ``"municipality"``, ``"prefecture-level city"``, ``"autonomous prefecture"``,
+            ``"prefecture (diqu)"`` or ``"league"`` (盟).
+        ``province_code``, ``province_zh``, ``province_en`` : int, str, str
+            Province (municipalities are their own province).
+        ``region`` : str
+            NBS region, 2011 definition: ``"east"``, ``"central"``, ``"west"``,
+            ``"northeast"``.
+        ``municipality`` : bool
+            Beijing, Tianjin, Shanghai, Chongqing (4).
+        ``provincial_capital`` : bool
+            Capital of a province or autonomous region (27). Municipalities are *not* flagged:
+            they are provincial-level units themselves, use ``municipality``.
+        ``sub_provincial`` : bool
+            The 15 sub-provincial cities (副省级城市): Harbin, Changchun, Shenyang, Dalian,
+            Jinan, Qingdao, Nanjing, Hangzhou, Ningbo, Xiamen, Wuhan, Guangzhou, Shenzhen,
+            Chengdu, Xi'an.
+        ``coastal`` : bool
+            The unit lies in a coastal provincial-level unit: Liaoning, Hebei, Tianjin,
+            Shandong, Jiangsu, Shanghai, Zhejiang, Fujian, Guangdong, Guangxi, Hainan. This is
+            a province-level definition (inland prefectures of coastal provinces count as
+            coastal); it excludes Hong Kong, Macao and Taiwan, which are not in the universe.
+
+    Examples
+    --------
+    >>> from did_zones.registry import load_cities
+    >>> cities = load_cities()
+    >>> len(cities), int(cities["sub_provincial"].sum()), int(cities["provincial_capital"].sum())
+    (337, 15, 27)
+    """
+    return _cities().copy(deep=True)
+
+
+# --------------------------------------------------------------------------- cohorts
+def zone_cohorts(
+    timing: Timing = "approval_year",
+    county_level: CountyLevel = "parent",
+    batches: Iterable[int] | None = None,
+    extra: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Return the first treated year (cohort) of every pilot prefecture.
+
+    Parameters
+    ----------
+    timing : {"approval_year", "next_year", "half_year"}, default "approval_year"
+        When a zone starts to count as treated. ``"approval_year"``: the calendar year of the
+        approval date. ``"next_year"``: the following year (the first full year of exposure).
+        ``"half_year"``: the approval year if approved on or before 30 June, else the next
+        year. Batch 4 (15 Dec 2019) and batch 7 (14 Nov 2022) are the cases where this matters.
+    county_level : {"parent", "drop"}, default "parent"
+        How a zone below prefecture level (county-level city or new area, see
+        ``load_zones()["county_level"]``) is coded. ``"parent"``: it treats its parent
+        prefecture. ``"drop"``: it treats nothing; its parent is then treated only by its own
+        designation, if any (金华 from batch 6). The parents are partially treated either way:
+        list them with :func:`county_level_prefectures` and exclude them from the panel when
+        using ``"drop"``, as published studies usually do.
+    batches : iterable of int, optional
+        Batches to use (default: all, including those in ``extra``).
+    extra : pandas.DataFrame, optional
+        More zones in the registry's form, appended before computing (e.g. the 2025 eighth
+        batch). Required columns: ``prefecture_code`` (current GB/T 2260 code of the
+        prefecture-level unit, see :func:`load_cities`), ``approval_date`` (a date or a string
+        such as ``"2025-04-15"``) and ``batch`` (int). Optional: ``county_level`` (bool), or
+        ``zone_code`` from which it is derived as in :func:`load_zones` (a zone without either
+        column counts as a whole prefecture). Other columns are ignored. Not modified.
+
+    Returns
+    -------
+    pandas.Series
+        Name ``"cohort"``, int values (first treated year), index ``"prefecture_code"`` (int),
+        sorted by code. One entry per prefecture treated by a selected zone; when several zones
+        lie in one prefecture the earliest counts (延边州: 珲春 batch 4, before 延吉 batch 7).
+        ``Series.attrs`` records the choices: ``timing``, ``county_level``, ``batches`` and
+        ``county_level_prefectures`` (the parents of selected county-level zones).
+
+    Raises
+    ------
+    SpecificationError
+        If an option is not one of its allowed values, ``batches`` names a batch that does not
+        exist, or ``extra`` lacks a required column or holds unusable values.
+
+    See Also
+    --------
+    county_level_prefectures : the prefectures to exclude under ``county_level="drop"``.
+    load_zones : the registry itself.
+
+    Notes
+    -----
+    A prefecture absent from the result is never treated by the selected batches; code it as
+    never-treated (or, if its cohort falls after the panel's last year, as not yet treated).
+
+    Examples
+    --------
+    >>> from did_zones.registry import zone_cohorts, county_level_prefectures
+    >>> cohorts = zone_cohorts()
+    >>> int(cohorts[330100])  # Hangzhou, batch 1
+    2015
+    >>> int(zone_cohorts(timing="next_year")[130100])  # Shijiazhuang, batch 4 (Dec 2019)
+    2020
+    >>> int(cohorts[330700])  # Jinhua, treated through Yiwu (batch 3)
+    2018
+    >>> dropped = zone_cohorts(county_level="drop", batches=[1, 2, 3, 4, 5])
+    >>> 330700 in dropped.index
+    False
+    >>> 330700 in county_level_prefectures()
+    True
+    >>> import pandas as pd
+    >>> batch8 = pd.DataFrame({"prefecture_code": [460400], "approval_date": ["2025-04-15"],
+    ...                        "batch": [8]})
+    >>> int(zone_cohorts(extra=batch8)[460400])  # Danzhou
+    2025
+    """
+    check_choice("timing", timing, TIMINGS)
+    check_choice("county_level", county_level, COUNTY_LEVELS)
+    zones = _selected_zones(batches, extra)
+    parents = _parents(zones)
+    if county_level == "drop":
+        zones = zones[~zones["county_level"].to_numpy()]
+    dates = zones["approval_date"]
+    year = dates.dt.year.to_numpy(dtype=np.int64)
+    if timing == "next_year":
+        year = year + 1
+    elif timing == "half_year":
+        year = year + (dates.dt.month.to_numpy() > 6)
+    cohort = (
+        pd.Series(year, index=zones["prefecture_code"].to_numpy(dtype=np.int64))
+        .groupby(level=0)
+        .min()
+        .sort_index()
+        .astype(np.int64)
+    )
+    cohort.index.name = "prefecture_code"
+    cohort.name = "cohort"
+    cohort.attrs = {
+        "timing": timing,
+        "county_level": county_level,
+        "batches": tuple(int(b) for b in np.unique(zones["batch"])),
+        "county_level_prefectures": tuple(int(c) for c in parents),
+    }
+    return cohort
+
+
+def county_level_prefectures(
+    batches: Iterable[int] | None = None, extra: pd.DataFrame | None = None
+) -> pd.Index:
+    """Return the prefectures that contain a county-level zone or new area.
+
+    These prefectures are partially treated from the county-level zone's approval: under
+    ``zone_cohorts(county_level="drop")`` they should normally be excluded from the panel (or
+    studied separately) rather than serve as controls.
+
+    Parameters
+    ----------
+    batches : iterable of int, optional
+        Batches to consider (default: all, including those in ``extra``).
+    extra : pandas.DataFrame, optional
+        More zones, as in :func:`zone_cohorts`.
+
+    Returns
+    -------
+    pandas.Index
+        Sorted int prefecture codes, named ``"prefecture_code"``. For batches 1-7: 保定
+        (雄安), 呼伦贝尔 (满洲里), 延边州 (珲春, 延吉), 佳木斯 (同江), 牡丹江 (绥芬河),
+        金华 (义乌), 博尔塔拉州 (阿拉山口).
+
+    Raises
+    ------
+    SpecificationError
+        As :func:`zone_cohorts`, for bad ``batches`` or ``extra``.
+
+    Examples
+    --------
+    >>> from did_zones.registry import county_level_prefectures
+    >>> county_level_prefectures().tolist()
+    [130600, 150700, 222400, 230800, 231000, 330700, 652700]
+    >>> import pandas as pd
+    >>> panel = pd.DataFrame({"city": [330100, 330700], "y": [1.0, 2.0]})
+    >>> panel[~panel["city"].isin(county_level_prefectures())]["city"].tolist()
+    [330100]
+    """
+    return _parents(_selected_zones(batches, extra))
+
+
+# --------------------------------------------------------------------------- helpers
+def _parents(zones: pd.DataFrame) -> pd.Index:
+    codes = np.unique(zones.loc[zones["county_level"].to_numpy(), "prefecture_code"])
+    return pd.Index(codes.astype(np.int64), name="prefecture_code")
+
+
+def _selected_zones(batches: Iterable[int] | None, extra: pd.DataFrame | None) -> pd.DataFrame:
+    """Registry rows (and validated ``extra`` rows) of the selected batches."""
+    cols = ["prefecture_code", "approval_date", "batch", "county_level"]
+    zones = _zones()[cols]
+    if extra is not None:
+        zones = pd.concat([zones, _validate_extra(extra)], ignore_index=True)
+    if batches is None:
+        return zones
+    wanted = _validate_batches(batches, np.unique(zones["batch"]))
+    return zones[zones["batch"].isin(wanted).to_numpy()]
+
+
+def _validate_batches(batches: Iterable[int], available: np.ndarray) -> list[int]:
+    if isinstance(batches, (str, bytes)) or not isinstance(batches, Iterable):
+        raise SpecificationError(
+            f"batches must be an iterable of batch numbers such as [1, 2, 3]; got {batches!r}."
+        )
+    values = list(batches)
+    if not values:
+        raise SpecificationError(
+            "batches is empty. Pass None for all batches, or at least one batch number, "
+            f"e.g. [1, 2]. Available: {examples(available, 10)}."
+        )
+    bad = [
+        b for b in values if isinstance(b, bool) or not isinstance(b, (int, np.integer))
+    ]
+    if bad:
+        raise SpecificationError(
+            f"batches must hold integers; got {len(bad)} other value(s): {examples(bad)}. "
+            "Use e.g. batches=[1, 2, 3]."
+        )
+    unknown = sorted(set(int(b) for b in values) - set(int(a) for a in available))
+    if unknown:
+        raise SpecificationError(
+            f"batches {examples(unknown)} not found. Available batches: "
+            f"{examples(available, 10)}. Add a batch with extra=DataFrame(...)."
+        )
+    return [int(b) for b in values]
+
+
+def _validate_extra(extra: pd.DataFrame) -> pd.DataFrame:
+    """Check a user's extra zones and return them in the internal form (a new frame)."""
+    if not isinstance(extra, pd.DataFrame):
+        raise SpecificationError(
+            "extra must be a pandas DataFrame with columns 'prefecture_code', "
+            f"'approval_date', 'batch'; got {type(extra).__name__}."
+        )
+    check_columns(extra, _EXTRA_REQUIRED, what="extra column")
+    n = len(extra)
+    code = pd.to_numeric(extra["prefecture_code"], errors="coerce")
+    bad = extra["prefecture_code"][code.isna() | (code % 1 != 0)]
+    if len(bad):
+        raise SpecificationError(
+            f"extra['prefecture_code'] must hold integer codes; {len(bad)} of {n} rows do not: "
+            f"{examples(bad)}. Use 6-digit GB/T 2260 codes such as 460400."
+        )
+    code = code.astype(np.int64)
+    known = set(_cities()["code"])
+    unknown = code[~code.isin(known)]
+    if len(unknown):
+        raise SpecificationError(
+            f"extra['prefecture_code'] has {len(unknown)} code(s) not in the prefecture "
+            f"universe: {examples(unknown.unique())}. Use the current prefecture-level code "
+            "(see load_cities(); e.g. 莱芜 371200 is now 济南 370100, a county-level city maps "
+            "to its prefecture)."
+        )
+    date = pd.to_datetime(extra["approval_date"], errors="coerce")
+    bad = extra["approval_date"][date.isna()]
+    if len(bad):
+        raise SpecificationError(
+            f"extra['approval_date'] must hold dates; {len(bad)} of {n} rows cannot be read: "
+            f"{examples(bad)}. Use e.g. '2025-04-15'."
+        )
+    if isinstance(date.dtype, pd.DatetimeTZDtype):
+        date = date.dt.tz_localize(None)
+    batch = pd.to_numeric(extra["batch"], errors="coerce")
+    bad = extra["batch"][batch.isna() | (batch % 1 != 0)]
+    if len(bad):
+        raise SpecificationError(
+            f"extra['batch'] must hold integers; {len(bad)} of {n} rows do not: "
+            f"{examples(bad)}. Use e.g. 8 for the 2025 batch."
+        )
+    if "county_level" in extra.columns:
+        flag = extra["county_level"]
+        if flag.isna().any() or not flag.isin([True, False]).all():
+            bad = flag[flag.isna() | ~flag.isin([True, False])]
+            raise SpecificationError(
+                f"extra['county_level'] must hold True/False; {len(bad)} of {n} rows do not: "
+                f"{examples(bad)}."
+            )
+        county = flag.astype(bool).to_numpy()
+    elif "zone_code" in extra.columns:
+        own = pd.to_numeric(extra["zone_code"], errors="coerce")
+        county = (own.isna() | (own != code)).to_numpy()
+    else:
+        county = np.zeros(n, dtype=bool)
+    return pd.DataFrame(
+        {
+            "prefecture_code": code.to_numpy(),
+            "approval_date": date.to_numpy(),
+            "batch": batch.astype(np.int64).to_numpy(),
+            "county_level": county,
+        }
+    )
