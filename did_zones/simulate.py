@@ -1,0 +1,805 @@
+"""A calibrated simulator of the pilot-zone city panel with known true effects.
+
+:func:`simulate_pilot_panel` draws a prefecture-year panel on the real universe of 337
+prefecture-level units with the real pilot timing (:func:`~did_zones.registry.zone_cohorts`),
+industrial-structure outcomes whose moments follow the China City Statistical Yearbook
+(``calibration.md``: levels, between/within spread, a nonlinear common trend, AR(1) residuals,
+selection of pilots on levels), covariates like the literature's controls and an e-commerce
+mediator. Treatment effects are set by the caller and known exactly: every draw also returns
+the untreated potential outcomes, and the truth is computed from them.
+
+The model, in brief (``i`` city, ``t`` year, ``d`` = 1 from the city's cohort on)::
+
+    ecom_it(d) = ecom_it(0) + a * h_it * d                               mediator
+    ISU_it(d)  = ISU_it(0) + b * (ecom_it(d) - ecom_it(0)) + c * h_it * d
+    ISU_it(0)  = 2 - r_it + s3base_it * (1 + r_it)                         shares
+                 + b * (ecom_it(0) - mean_i ecom_it(0)) + level trend
+    h_it       = effect profile, 0 before treatment (see ``effect``)
+
+where ``r = s1 / (s1 + s2)`` is not moved by the mediator or the pilot: they move output into
+services from agriculture and industry in proportion to their sizes, so every shift of ISU
+is an exact shift of ``s3`` by ``shift / (1 + r)``, ``s1 + s2 + s3 = 1`` and the shares stay
+in (0, 1).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._checks import check_choice, examples
+from .errors import DataDroppedWarning, SpecificationError
+from .registry import COUNTY_LEVELS, TIMINGS, CountyLevel, Timing, load_cities, load_zones
+from .registry import zone_cohorts as _zone_cohorts
+
+__all__ = ["simulate_pilot_panel", "SimulatedPanel", "SimulationTruth", "EFFECTS"]
+
+Effect = Literal["none", "homogeneous", "heterogeneous"]
+EFFECTS: tuple[str, ...] = ("none", "homogeneous", "heterogeneous")
+
+#: Default multiplier of the effect by batch under ``effect="heterogeneous"``: early, larger
+#: and more connected zones gain more.
+DEFAULT_BATCH_EFFECTS: Mapping[int, float] = {
+    1: 1.6, 2: 1.4, 3: 1.2, 4: 1.0, 5: 0.8, 6: 0.7, 7: 0.6,
+}
+
+_YEAR_RANGE = (2000, 2035)
+
+# ----------------------------------------------------------------------------------------
+# Calibration constants. Chosen so that a draw reproduces calibration.md (see the table in
+# the docstring of simulate_pilot_panel and tests/test_simulate.py); not user options.
+# ----------------------------------------------------------------------------------------
+# Year means of the tertiary share s3 and the primary share s1 over 2010-2021 (nonlinear:
+# flat to 2012, steep to 2018, the 2019 census jump, a dip in 2021). ISU = 2 + s3 - s1.
+_S3_PATH = np.array(
+    [0.356, 0.357, 0.364, 0.379, 0.395, 0.418, 0.434, 0.446, 0.456, 0.484, 0.491, 0.483]
+)
+_S1_PATH = np.array(
+    [0.128, 0.127, 0.127, 0.126, 0.125, 0.125, 0.124, 0.123, 0.122, 0.120, 0.121, 0.120]
+)
+_PATH_START = 2010
+_S3_CEILING = 0.88
+_S3_SLOPE_AFTER = 0.006  # yearly change of the s3 mean after 2021 (extension, not calibrated)
+_S1_SLOPE_AFTER = -0.001
+# log GDP per capita: yearly growth of the mean (nominal), 2011-2021
+_GDP_GROWTH = np.array([0.14, 0.10, 0.08, 0.07, 0.05, 0.06, 0.08, 0.07, 0.05, 0.02, 0.09])
+_GDP_MEAN_2010 = 10.26
+_GDP_GROWTH_OUTSIDE = 0.06
+_ECOM_GROWTH = 0.15  # yearly growth of the e-commerce index
+
+# Selection: the pilot index is the standardized sum of a mean by the batch of the
+# prefecture's own (prefecture-level) designation (0 = none) and a bonus for capitals,
+# sub-provincial cities and municipalities. It is fixed by the registry, not drawn.
+_DEV_MEAN = {0: 0.0, 1: 2.4, 2: 2.4, 3: 2.1, 4: 1.5, 5: 0.9, 6: 0.6, 7: 0.4}
+_DEV_FLAG = 0.5  # extra development of capitals, sub-provincial cities and municipalities
+
+
+@dataclass(frozen=True)
+class _Cal:
+    """Calibration constants. ``*_level``: sd of a city effect; ``*_sel`` and ``*_load``:
+    its loadings on the (standardized) pilot index and on the common unobserved development
+    factor; ``*_sd``: stationary sd of the AR(1) error; ``rho``: its autocorrelation."""
+
+    # output shares (logit scale): s3 and r = s1 / (s1 + s2)
+    s3_level: float = 0.36
+    s3_sel: float = 0.48
+    s3_load: float = 0.30
+    s3_skew: float = 0.55
+    r_level: float = 0.80
+    r_sel: float = -0.48
+    r_load: float = 0.25
+    rho: float = 0.78
+    s3_sd: float = 0.20
+    r_sd: float = 0.3
+    r_corr: float = 0.6  # correlation of the s3 and r innovations
+    s3_slope: float = 0.0  # sd of city-specific logit-s3 trends, per year
+    # covariates
+    gdp_level: float = 0.53
+    gdp_sel: float = 0.58
+    gdp_load: float = 0.50
+    gdp_sd: float = 0.17
+    gdp_rho: float = 0.85
+    gdp_slope: float = 0.025  # sd of city-specific growth rates
+    pop_level: float = 0.77
+    pop_sel: float = 0.35
+    pop_load: float = 0.20
+    pop_mean: float = 5.80
+    pop_sd: float = 0.15
+    pop_rho: float = 0.6
+    gov_level: float = 0.45  # logit of fiscal spending / GDP
+    gov_mean: float = -1.35
+    gov_sel: float = -0.40
+    gov_load: float = -0.40
+    gov_sd: float = 0.08
+    fin_level: float = 0.40  # log of loans / GDP
+    fin_mean: float = -0.05
+    fin_sel: float = 0.40
+    fin_load: float = 0.40
+    fin_sd: float = 0.06
+    open_level: float = 1.00  # log of trade / GDP
+    open_mean: float = -2.6
+    open_sel: float = 0.40
+    open_load: float = 0.40
+    open_coastal: float = 0.8
+    open_sd: float = 0.15
+    # e-commerce index (mediator), in between-city sd units
+    ecom_sel: float = 0.50
+    ecom_load: float = 0.50
+    ecom_sd: float = 0.25
+    ecom_rho: float = 0.6
+    # urban-unit employment shares for the Theil index
+    l1_mean: float = -5.15  # logit of the primary employment share
+    l1_level: float = 0.9
+    l1_load: float = 0.8  # loading on the output logit-r city effect (standardized)
+    l1_sd: float = 0.6
+    l1_rho: float = 0.6
+    m_shift: float = 0.25  # logit tertiary fraction of non-primary employment vs output
+    m_level: float = 0.30
+    m_sd: float = 0.10
+
+
+_CAL = _Cal()
+
+
+# ----------------------------------------------------------------------------------------
+# Result containers
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class SimulationTruth:
+    """True effects of a simulated panel (exact by construction).
+
+    Attributes
+    ----------
+    att_gt : pandas.DataFrame
+        One row per treated cohort and year of the panel: ``cohort``, ``time``,
+        ``event_time`` (time - cohort), ``n_units``, ``att`` (true ATT(g, t) of the main
+        outcome ``isu``: the mean over the cohort's units of ISU(1) - ISU(0); 0 before
+        treatment) and ``att_ecom`` (the same for the mediator). ``s3`` has the same effect
+        in share units divided by ``1 + r`` city by city, so only ``isu`` has a simple truth.
+    event_time : pandas.DataFrame
+        ``event_time``, ``att``, ``att_ecom``, ``n_cohorts``, ``n_units``: the cohort-size
+        weighted mean of ATT(g, g + e) over the cohorts observed at event time ``e``
+        (Callaway-Sant'Anna "dynamic" aggregation).
+    overall : float
+        Callaway-Sant'Anna "simple" ATT: post-treatment cells (t >= g) weighted by cohort
+        size, i.e. the mean effect over all treated city-years.
+    a : float
+        Effect of the pilot on the mediator ``ecom``, aggregated like ``overall``.
+    b : float
+        Effect of one unit of ``ecom`` on ``isu`` (the same for natural and pilot-induced
+        variation of the mediator).
+    indirect : float
+        ``a * b``: the part of ``overall`` that runs through the mediator.
+    direct : float
+        The rest: ``overall - indirect`` (exactly, up to rounding).
+    params : dict
+        Every parameter of the draw, including ``seed``, the cohort coding and the effect
+        settings.
+    """
+
+    att_gt: pd.DataFrame
+    event_time: pd.DataFrame
+    overall: float
+    a: float
+    b: float
+    indirect: float
+    direct: float
+    params: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulationTruth(overall={self.overall:.6g}, a={self.a:.6g}, b={self.b:.6g}, "
+            f"indirect={self.indirect:.6g}, direct={self.direct:.6g}, "
+            f"att_gt=<{len(self.att_gt)} cells>, effect={self.params.get('effect')!r})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedPanel:
+    """A simulated prefecture-year panel with its true effects.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The observed long panel, one row per city and year (sorted by ``code``, ``year``):
+        ``code``, ``name``, ``name_en``, ``province``, ``region``, ``year``, ``batch``
+        (earliest batch of a zone treating the city under the chosen coding, 0 if none),
+        ``cohort`` (first treated year, 0 = never treated within the panel), ``treated``
+        (0/1), outcomes ``isu``, ``s1``, ``s2``, ``s3``, ``ts``, ``tl``, ``tl2``, the
+        mediator ``ecom`` and covariates ``lngdp_pc``, ``lnpop``, ``gov``, ``fin``,
+        ``open``. Ready for ``to_csv``.
+    truth : SimulationTruth
+        The true effects.
+    untreated : pandas.DataFrame
+        The untreated potential outcomes of every city-year (``code``, ``year``, ``isu``,
+        ``s1``, ``s2``, ``s3``, ``ts``, ``tl``, ``tl2``, ``ecom``), aligned row by row with
+        ``data``: ``data["isu"] - untreated["isu"]`` is each city-year's effect.
+    """
+
+    data: pd.DataFrame
+    truth: SimulationTruth
+    untreated: pd.DataFrame
+
+    def to_csv(self, path: str | PathLike[str], **kwargs) -> None:
+        """Write :attr:`data` to a CSV file (no index column).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file.
+        **kwargs
+            Passed on to :meth:`pandas.DataFrame.to_csv`.
+        """
+        kwargs.setdefault("index", False)
+        self.data.to_csv(path, **kwargs)
+
+    def __repr__(self) -> str:
+        years = self.data["year"]
+        n_units = self.data["code"].nunique()
+        return (
+            f"SimulatedPanel({n_units} cities x {years.nunique()} years "
+            f"({years.min()}-{years.max()}), {int(self.data['treated'].sum())} treated "
+            f"city-years, truth={self.truth!r})"
+        )
+
+
+# ----------------------------------------------------------------------------------------
+# Public entry point
+# ----------------------------------------------------------------------------------------
+def simulate_pilot_panel(
+    seed: int | None = 0,
+    years: tuple[int, int] = (2010, 2021),
+    effect: Effect = "heterogeneous",
+    *,
+    timing: Timing = "approval_year",
+    county_level: CountyLevel = "parent",
+    a: float = 0.5,
+    b: float = 0.02,
+    direct: float = 0.005,
+    growth: float = 0.2,
+    batch_effects: Mapping[int, float] | None = None,
+    effect_sd: float = 0.25,
+    level_trend: float = 0.0,
+    noise: float = 1.0,
+    always_treated: Literal["drop", "keep"] = "drop",
+) -> SimulatedPanel:
+    """Simulate the pilot-zone city panel with known true effects.
+
+    Parameters
+    ----------
+    seed : int or None, default 0
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same panel. Draws
+        are made in a fixed order, so for one seed the untreated outcomes do not depend on
+        ``effect``, the effect sizes, ``timing`` or ``county_level``.
+    years : (int, int), default (2010, 2021)
+        First and last year, inclusive, within 2000-2035. The common trend is calibrated for
+        2010-2021; before 2010 it is held flat and after 2021 it is extended linearly.
+    effect : {"none", "homogeneous", "heterogeneous"}, default "heterogeneous"
+        Effect profile ``h`` (0 before treatment). ``"none"``: no effect. ``"homogeneous"``:
+        ``h = 1`` in every treated city-year (constant over cohorts, exposure and cities).
+        ``"heterogeneous"``: ``h = batch_effects[batch] * (1 + growth * e) * u_i`` at event
+        time ``e >= 0``, with ``u_i`` a city factor drawn log-normally with mean 1 and sd
+        about ``effect_sd``: effects differ by batch, grow with exposure and vary across
+        cities.
+    timing, county_level : str
+        Cohort coding of the pilot list, as in :func:`~did_zones.registry.zone_cohorts`.
+        Cohorts after the last year are never treated within the panel (``cohort = 0``).
+    a : float, default 0.5
+        Effect of the pilot on the e-commerce index ``ecom`` per unit of ``h`` (index units:
+        ``ecom`` has a between-city sd of about 1).
+    b : float, default 0.02
+        Effect of one unit of ``ecom`` on ISU, for any change of ``ecom``.
+    direct : float, default 0.005
+        Direct effect on ISU per unit of ``h`` (not through ``ecom``). The total effect per
+        unit of ``h`` is ``a * b + direct`` = 0.015 ISU by default, about a tenth of ISU's
+        between-city sd and half its residual sd; with the default heterogeneity the
+        overall ATT is about 0.02.
+    growth : float, default 0.2
+        Growth of the effect per year of exposure (heterogeneous effects only).
+    batch_effects : mapping of int to float, optional
+        Effect multiplier of each batch (heterogeneous effects only); default
+        ``{1: 1.6, 2: 1.4, 3: 1.2, 4: 1.0, 5: 0.8, 6: 0.7, 7: 0.6}``. Must cover every batch
+        that treats a city in the panel.
+    effect_sd : float, default 0.25
+        Dispersion of the city factor ``u_i`` (heterogeneous effects only); 0 makes effects
+        identical within a batch.
+    level_trend : float, default 0.0
+        Level-dependent trend: extra ISU per year per between-city sd of 2010 log GDP per
+        capita. Positive values make richer cities (the pilots) trend up faster, so parallel
+        trends hold only conditionally on ``lngdp_pc`` in the first year.
+    noise : float, default 1.0
+        Scale of every time-varying idiosyncratic shock (outcomes, mediator, covariates,
+        employment). ``noise=0`` leaves city levels, selection and common trends but no
+        shocks.
+    always_treated : {"drop", "keep"}, default "drop"
+        Cities whose cohort is at or before the first year (only with ``years`` starting in
+        2015 or later) are dropped with a :class:`~did_zones.errors.DataDroppedWarning`, or
+        kept.
+
+    Returns
+    -------
+    SimulatedPanel
+        ``.data`` (the observed panel), ``.truth`` (:class:`SimulationTruth`) and
+        ``.untreated`` (the untreated potential outcomes).
+
+    Raises
+    ------
+    SpecificationError
+        If an option is invalid, ``batch_effects`` lacks a batch, or the chosen effects are
+        so large that a share would leave (0, 1).
+
+    Notes
+    -----
+    *Outcomes.* ``s1, s2, s3`` are primary, secondary and tertiary output shares;
+    ``isu = s1 + 2 s2 + 3 s3`` (hierarchy index, the main outcome); ``ts = s3 / s2``;
+    ``tl`` is the three-sector Theil index ``sum_k s_k ln(s_k / l_k)`` against simulated
+    urban-unit employment shares ``l_k`` (0 = balanced, larger = less rational) and ``tl2``
+    its secondary/tertiary variant. Employment is not affected by the pilot, so ``tl``
+    moves with the output shares only.
+
+    *Levels and trends.* City effects load on a latent development factor whose mean rises
+    with the earliness of the city's own prefecture-level designation (and for capitals,
+    sub-provincial cities and municipalities): pilot cities are more service-oriented,
+    richer and larger. Year means of ``s3`` and ``s1`` are matched exactly to a path that
+    is flat to 2012, steep to 2018 and jumps in 2019 (the 2018 economic census revision).
+    Idiosyncratic errors are AR(1) (rho = 0.75; after removing city and year means over ten
+    years that reads as about 0.55, the calibration target). The mediator ``ecom`` enters
+    ISU as ``b * (ecom - mean_t ecom)``, so it does not shift year means.
+
+    *Covariates* (not affected by the pilot): ``lngdp_pc`` (log GDP per capita),
+    ``lnpop`` (log population, 10^4), ``gov`` (fiscal spending / GDP), ``fin`` (loans /
+    GDP), ``open`` (trade / GDP).
+
+    *Truth.* Because ``r`` is held fixed, ``ISU(1) - ISU(0) = (a b + c) h`` exactly and the
+    mediator decomposition is linear: ``overall = indirect + direct``. The truth is
+    computed from the simulated potential outcomes, so it is exact for every draw, noisy or
+    not.
+
+    *Moments* of default draws over 2010-2019 (mean over seeds 0-19), simulated / target
+    from ``calibration.md`` ("resid": sd after city and year fixed effects; "AR(1)": pooled
+    slope of that residual on its lag; "sel.": standardized difference in 2014 between the
+    56 prefectures with a batch 1-4 designation of their own and the rest):
+
+    ========  =============  ===========  ===========  ===========  ===========  ===========  ===========
+    variable  mean           sd           between      within       resid        AR(1)        sel.
+    ========  =============  ===========  ===========  ===========  ===========  ===========  ===========
+    isu       2.285 / 2.284  .144 / .146  .133 / .132  .055 / .061  .030 / .031  .53 / .55    1.68 / 1.63
+    s1        .125 / .124    .078 / .082  .076 / .079  .018 / .019  .017 / .017  .52 / .51
+    s2        .465 / .468    .115 / .110  .100 / .098  .056 / .053  .038 / .036  .52 / .61
+    s3        .410 / .408    .104 / .100  .090 / .085  .053 / .054  .029 / .028  .53 / .61    1.25 / 1.18
+    ts        1.003 / .987   .577 / .578  .493 / .510  .298 / .289  .213 / .193  .64 / .58
+    tl        .271 / .277    .200 / .209  .181 / .201  .087 / .088  .086 / .087  .44 / .41    -1.07 / -1.06
+    lngdp_pc  10.65 / 10.64  .600 / .591  .546 / .535  .249 / .241  .126 / .124  .68 / .76    1.42 / 1.35
+    lnpop     5.822 / 5.821  .787 / .766  .778 / .769  .123 / .144  .122 / .139  .38 / .35    0.85 / 0.91
+    ========  =============  ===========  ===========  ===========  ===========  ===========  ===========
+
+    The year means of ``isu`` rise from 2.228 (2010) to 2.368 (2019); ``s3`` from 0.356 to
+    0.488. ``gov``, ``fin``, ``open`` and ``ecom`` are not calibrated (plausible levels,
+    correlated with development; ``open`` is higher in coastal provinces).
+
+    Examples
+    --------
+    >>> from did_zones.simulate import simulate_pilot_panel
+    >>> sim = simulate_pilot_panel(seed=1)
+    >>> sim.data.shape
+    (4044, 22)
+    >>> sorted(sim.data.loc[sim.data["cohort"] > 0, "cohort"].unique().tolist())
+    [2015, 2016, 2018, 2019, 2020]
+    >>> effect = sim.data["isu"] - sim.untreated["isu"]
+    >>> bool(abs(effect[sim.data["treated"] == 1].mean() - sim.truth.overall) < 1e-12)
+    True
+    >>> simulate_pilot_panel(effect="none").truth.overall
+    0.0
+    """
+    check_choice("effect", effect, EFFECTS)
+    check_choice("timing", timing, TIMINGS)
+    check_choice("county_level", county_level, COUNTY_LEVELS)
+    check_choice("always_treated", always_treated, ("drop", "keep"))
+    first, last = _check_years(years)
+    for name, value in (("a", a), ("b", b), ("direct", direct), ("growth", growth),
+                        ("level_trend", level_trend)):
+        _check_real(name, value)
+    _check_real("noise", noise, nonnegative=True)
+    _check_real("effect_sd", effect_sd, nonnegative=True)
+    batch_effects = _check_batch_effects(batch_effects)
+
+    rng = np.random.default_rng(seed)
+    cities = load_cities()
+    year = np.arange(first, last + 1)
+    n_units = len(cities)
+
+    coding = _coding(cities["code"].to_numpy(), timing, county_level, last)
+    draws = _draw(rng, cities, coding["group"], len(year), noise)
+    world = _untreated(draws, year, level_trend)
+
+    # effect profile h (cities x years)
+    cohort = coding["cohort"]
+    treated = (cohort[:, None] > 0) & (year[None, :] >= cohort[:, None])
+    if effect == "none":
+        h = np.zeros((n_units, len(year)))
+    elif effect == "homogeneous":
+        h = treated.astype(float)
+    else:
+        missing = sorted(set(coding["batch"][cohort > 0].tolist()) - set(batch_effects))
+        if missing:
+            raise SpecificationError(
+                f"batch_effects has no multiplier for batch(es) {examples(missing)}, which "
+                f"treat cities in {first}-{last}. Give a value for every batch, e.g. "
+                f"{dict(DEFAULT_BATCH_EFFECTS)}."
+            )
+        scale = pd.Series(coding["batch"]).map(batch_effects).fillna(0.0).to_numpy(float)
+        # city factor: log-normal with mean 1 and sd effect_sd
+        sigma = math.sqrt(math.log1p(effect_sd**2))
+        u = np.exp(sigma * draws["u_z"] - sigma**2 / 2.0)
+        exposure = year[None, :] - cohort[:, None]
+        h = np.where(treated, (scale * u)[:, None] * (1.0 + growth * exposure), 0.0)
+    a_it = a * h
+    direct_it = direct * h
+    tau = b * a_it + direct_it
+    untreated, observed = _worlds(world, b, a_it, tau)
+
+    keep = np.ones(n_units, dtype=bool)
+    if always_treated == "drop":
+        always = (cohort > 0) & (cohort <= first)
+        if always.any():
+            names = cities.loc[always, "name_en"]
+            warnings.warn(
+                f"Dropped {int(always.sum())} always-treated cit(ies) (cohort at or before "
+                f"the first year {first}): {examples(names)}. Start the panel earlier, or pass "
+                "always_treated='keep'.",
+                DataDroppedWarning,
+                stacklevel=2,
+            )
+            keep = ~always
+
+    params = {
+        "seed": seed, "years": (first, last), "effect": effect, "timing": timing,
+        "county_level": county_level, "a": a, "b": b, "direct": direct, "growth": growth,
+        "batch_effects": dict(batch_effects), "effect_sd": effect_sd,
+        "level_trend": level_trend, "noise": noise, "always_treated": always_treated,
+    }
+    truth = _truth(cohort[keep], year, tau[keep], a_it[keep], direct_it[keep], b, params)
+    data = _frame(cities[keep], year, coding, keep, observed, world, treated)
+    potential = _frame_untreated(cities["code"].to_numpy(), year, untreated, keep)
+    return SimulatedPanel(data=data, truth=truth, untreated=potential)
+
+
+# ----------------------------------------------------------------------------------------
+# Checks
+# ----------------------------------------------------------------------------------------
+def _check_years(years: object) -> tuple[int, int]:
+    try:
+        first, last = years  # type: ignore[misc]
+        ok = all(isinstance(y, (int, np.integer)) and not isinstance(y, bool)
+                 for y in (first, last))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SpecificationError(
+            f"years must be a pair of integers (first, last), e.g. (2010, 2021); got {years!r}."
+        )
+    lo, hi = _YEAR_RANGE
+    if not lo <= first < last <= hi:
+        raise SpecificationError(
+            f"years must satisfy {lo} <= first < last <= {hi}; got ({first}, {last}). The "
+            "common trend is calibrated for 2010-2021."
+        )
+    return int(first), int(last)
+
+
+def _check_real(name: str, value: object, nonnegative: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise SpecificationError(f"{name} must be a real number; got {value!r}.")
+    if not math.isfinite(float(value)) or (nonnegative and value < 0):
+        kind = "a finite number >= 0" if nonnegative else "a finite number"
+        raise SpecificationError(f"{name} must be {kind}; got {value!r}.")
+
+
+def _check_batch_effects(batch_effects: Mapping[int, float] | None) -> dict[int, float]:
+    if batch_effects is None:
+        return dict(DEFAULT_BATCH_EFFECTS)
+    if not isinstance(batch_effects, Mapping):
+        raise SpecificationError(
+            "batch_effects must be a mapping batch -> multiplier, e.g. {1: 1.5, 2: 1.2, ...}; "
+            f"got {type(batch_effects).__name__}."
+        )
+    out = {}
+    for key, value in batch_effects.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise SpecificationError(
+                f"batch_effects keys must be batch numbers (int); got {key!r}."
+            )
+        _check_real(f"batch_effects[{key}]", value)
+        out[int(key)] = float(value)
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# The model
+# ----------------------------------------------------------------------------------------
+def _coding(codes: np.ndarray, timing: str, county_level: str, last: int) -> dict:
+    """Cohort (0 = never within the panel), batch of the treating zone, selection group."""
+    cohorts = _zone_cohorts(timing=timing, county_level=county_level)
+    cohort = pd.Series(codes).map(cohorts).fillna(0).to_numpy(dtype=np.int64)
+    cohort[cohort > last] = 0
+    zones = load_zones()
+    used = zones if county_level == "parent" else zones[~zones["county_level"]]
+    first_batch = used.groupby("prefecture_code")["batch"].min()
+    batch = pd.Series(codes).map(first_batch).fillna(0).to_numpy(dtype=np.int64)
+    # Selection depends on the world, not on the coding: the batch of the prefecture's own
+    # designation as a whole (county-level designees leave their parent unselected).
+    own = zones[~zones["county_level"]].groupby("prefecture_code")["batch"].min()
+    group = pd.Series(codes).map(own).fillna(0).to_numpy(dtype=np.int64)
+    return {"cohort": cohort, "batch": batch, "group": group}
+
+
+def _ar1(
+    rng: np.random.Generator,
+    shape: tuple[int, int],
+    rho: float,
+    sd: float,
+    noise: float,
+    corr_with: np.ndarray | None = None,
+    corr: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stationary AR(1) errors (units x years) with marginal sd ``noise * sd``.
+
+    Returns the errors and their standard-normal innovations; ``corr_with`` gives the
+    innovations of another process to correlate with (correlation ``corr``).
+    """
+    z = rng.standard_normal(shape)
+    if corr_with is not None:
+        z = corr * corr_with + math.sqrt(1.0 - corr**2) * z
+    out = np.empty(shape)
+    out[:, 0] = z[:, 0]
+    scale = math.sqrt(1.0 - rho**2)
+    for t in range(1, shape[1]):  # a short loop over years, vectorized over cities
+        out[:, t] = rho * out[:, t - 1] + scale * z[:, t]
+    return noise * sd * out, z
+
+
+def _standardize(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / x.std()
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _draw(rng: np.random.Generator, cities: pd.DataFrame, group: np.ndarray,
+          n_years: int, noise: float) -> dict[str, np.ndarray]:
+    """All random draws, in a fixed order (so a seed fixes the untreated world)."""
+    cal = _CAL
+    n = len(cities)
+    shape = (n, n_years)
+    flag = (cities["provincial_capital"] | cities["sub_provincial"] | cities["municipality"]).to_numpy()
+    # selection index: known before the draw (designation batch and city rank), standardized
+    pilot = _standardize(pd.Series(group).map(_DEV_MEAN).to_numpy(float) + _DEV_FLAG * flag)
+    common = rng.standard_normal(n)  # unobserved development shared by all city effects
+
+    def level(sel: float, load: float, skew: float = 0.0) -> np.ndarray:
+        """Unit-variance city effect: ``sel`` on the pilot index, ``load`` on ``common``;
+        ``skew`` > 0 gives the own part a long right tail (log-normal shape)."""
+        own = rng.standard_normal(n)
+        if skew > 0:
+            own = _standardize(np.exp(skew * own))
+        return sel * pilot + load * common + math.sqrt(1.0 - sel**2 - load**2) * own
+
+    d: dict[str, np.ndarray] = {}
+    d["s3_city"] = cal.s3_level * level(cal.s3_sel, cal.s3_load, cal.s3_skew)
+    d["r_city"] = cal.r_level * level(cal.r_sel, cal.r_load)
+    d["s3_slope"] = cal.s3_slope * rng.standard_normal(n)
+    d["s3_err"], z3 = _ar1(rng, shape, cal.rho, cal.s3_sd, noise)
+    d["r_err"], _ = _ar1(rng, shape, cal.rho, cal.r_sd, noise, corr_with=z3, corr=cal.r_corr)
+    d["gdp_city"] = cal.gdp_level * level(cal.gdp_sel, cal.gdp_load)
+    d["gdp_err"], _ = _ar1(rng, shape, cal.gdp_rho, cal.gdp_sd, noise)
+    d["gdp_slope"] = cal.gdp_slope * rng.standard_normal(n)
+    d["pop_city"] = cal.pop_level * level(cal.pop_sel, cal.pop_load)
+    d["pop_err"], _ = _ar1(rng, shape, cal.pop_rho, cal.pop_sd, noise)
+    d["gov_city"] = cal.gov_level * level(cal.gov_sel, cal.gov_load)
+    d["gov_err"], _ = _ar1(rng, shape, cal.rho, cal.gov_sd, noise)
+    d["fin_city"] = cal.fin_level * level(cal.fin_sel, cal.fin_load)
+    d["fin_err"], _ = _ar1(rng, shape, cal.rho, cal.fin_sd, noise)
+    coastal = cities["coastal"].to_numpy(dtype=float)
+    d["open_city"] = cal.open_level * level(cal.open_sel, cal.open_load) + cal.open_coastal * coastal
+    d["open_err"], _ = _ar1(rng, shape, cal.rho, cal.open_sd, noise)
+    d["ecom_city"] = level(cal.ecom_sel, cal.ecom_load)
+    d["ecom_err"], _ = _ar1(rng, shape, cal.ecom_rho, cal.ecom_sd, noise)
+    r_std = _standardize(d["r_city"])
+    d["l1_city"] = cal.l1_level * (
+        cal.l1_load * r_std + math.sqrt(1.0 - cal.l1_load**2) * rng.standard_normal(n)
+    )
+    d["l1_err"], _ = _ar1(rng, shape, cal.l1_rho, cal.l1_sd, noise)
+    d["m_city"] = cal.m_level * rng.standard_normal(n)
+    d["m_err"], _ = _ar1(rng, shape, cal.rho, cal.m_sd, noise)
+    d["u_z"] = rng.standard_normal(n)  # city factor of heterogeneous effects
+    return d
+
+
+def _share_paths(year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Target year means of s3 and s1: the calibrated path, flat before, linear after."""
+    k = year - _PATH_START
+    last = len(_S3_PATH) - 1
+    idx = np.clip(k, 0, last)
+    after = np.maximum(k - last, 0)
+    return (_S3_PATH[idx] + _S3_SLOPE_AFTER * after, _S1_PATH[idx] + _S1_SLOPE_AFTER * after)
+
+
+def _gdp_path(year: np.ndarray) -> np.ndarray:
+    """Year mean of log GDP per capita: calibrated growth 2011-2021, 6% a year outside."""
+    full = np.arange(min(year.min(), _PATH_START), max(year.max(), _PATH_START) + 1)
+    growth = np.full(len(full), _GDP_GROWTH_OUTSIDE)
+    k = full - _PATH_START
+    inside = (k >= 1) & (k <= len(_GDP_GROWTH))
+    growth[inside] = _GDP_GROWTH[k[inside] - 1]
+    level = np.cumsum(growth)
+    level = level - level[full == _PATH_START] + _GDP_MEAN_2010
+    return level[np.searchsorted(full, year)]
+
+
+def _match_means(latent: np.ndarray, weight: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Year shifts g_t with mean_i weight_it * expit(latent_it + g_t) = target_t (Newton)."""
+    shift = np.zeros(latent.shape[1])
+    for _ in range(50):
+        p = _expit(latent + shift)
+        gap = (weight * p).mean(axis=0) - target
+        if np.max(np.abs(gap)) < 1e-13:
+            break
+        shift -= gap / (weight * p * (1.0 - p)).mean(axis=0)
+    return shift
+
+
+def _untreated(d: dict[str, np.ndarray], year: np.ndarray, level_trend: float) -> dict:
+    """Untreated world: base shares, mediator, employment shares and covariates."""
+    cal = _CAL
+    t = (year - year[0])[None, :]
+    s3_target, s1_target = _share_paths(year)
+    latent3 = d["s3_city"][:, None] + d["s3_slope"][:, None] * t + d["s3_err"]
+    # the base tertiary share is kept below a ceiling: no prefecture's services share
+    # comes near 1 (Beijing, the highest, is about 0.84 in 2020)
+    cap = np.full_like(latent3, _S3_CEILING)
+    s3 = cap * _expit(latent3 + _match_means(latent3, cap, s3_target))
+    latent_r = d["r_city"][:, None] + d["r_err"]
+    r = _expit(latent_r + _match_means(latent_r, 1.0 - s3, s1_target))
+
+    k = (year - _PATH_START)[None, :]
+    lngdp = (_gdp_path(year)[None, :] + d["gdp_city"][:, None]
+             + d["gdp_slope"][:, None] * (k + _PATH_START - 2015) + d["gdp_err"])
+    out = {
+        "s3": s3,
+        "r": r,
+        "ecom": d["ecom_city"][:, None] + _ECOM_GROWTH * k + d["ecom_err"],
+        "lngdp_pc": lngdp,
+        "lnpop": cal.pop_mean + 0.005 * k + d["pop_city"][:, None] + d["pop_err"],
+        "gov": _expit(cal.gov_mean + 0.01 * k + d["gov_city"][:, None] + d["gov_err"]),
+        "fin": np.exp(cal.fin_mean + 0.03 * k + d["fin_city"][:, None] + d["fin_err"]),
+        "open": np.exp(cal.open_mean - 0.03 * k + d["open_city"][:, None] + d["open_err"]),
+        "l1": _expit(cal.l1_mean + d["l1_city"][:, None] + d["l1_err"]),
+    }
+    # tertiary fraction of non-primary employment, tied to the output structure
+    q = s3 / (1.0 - r * (1.0 - s3))  # s3 / (s2 + s3)
+    out["m"] = _expit(np.log(q / (1.0 - q)) + cal.m_shift + d["m_city"][:, None] + d["m_err"])
+    # level-dependent trend: ISU per year per sd of first-year log GDP per capita
+    out["trend"] = level_trend * _standardize(lngdp[:, 0])[:, None] * t
+    return out
+
+
+def _outcomes(s3: np.ndarray, r: np.ndarray, ecom: np.ndarray, l1: np.ndarray,
+              m: np.ndarray) -> dict[str, np.ndarray]:
+    """Shares, ISU, TS and Theil indices from the tertiary share and r = s1 / (s1 + s2)."""
+    s1 = r * (1.0 - s3)
+    s2 = (1.0 - r) * (1.0 - s3)
+    l2 = (1.0 - l1) * (1.0 - m)
+    l3 = (1.0 - l1) * m
+    tl = s1 * np.log(s1 / l1) + s2 * np.log(s2 / l2) + s3 * np.log(s3 / l3)
+    v = s2 + s3  # secondary/tertiary variant: shares renormalised within the two sectors
+    tl2 = (s2 / v) * np.log((s2 / v) / (1.0 - m)) + (s3 / v) * np.log((s3 / v) / m)
+    return {
+        "isu": s1 + 2.0 * s2 + 3.0 * s3,
+        "s1": s1, "s2": s2, "s3": s3, "ts": s3 / s2, "tl": tl, "tl2": tl2, "ecom": ecom,
+    }
+
+
+def _worlds(w: dict, b: float, a_it: np.ndarray, tau: np.ndarray) -> tuple[dict, dict]:
+    """Untreated and observed outcomes. ISU shifts move s3 by shift / (1 + r) at fixed r."""
+    r = w["r"]
+    mediated = b * (w["ecom"] - w["ecom"].mean(axis=0)) + w["trend"]
+    s3_0 = w["s3"] + mediated / (1.0 + r)
+    s3_1 = s3_0 + tau / (1.0 + r)
+    bad = ~((s3_0 > 0) & (s3_0 < 1) & (s3_1 > 0) & (s3_1 < 1))
+    if bad.any():
+        raise SpecificationError(
+            f"The chosen effects push the tertiary share outside (0, 1) in {int(bad.sum())} "
+            "city-year(s). Use smaller a, b, direct, growth, batch_effects or level_trend."
+        )
+    untreated = _outcomes(s3_0, r, w["ecom"], w["l1"], w["m"])
+    observed = _outcomes(s3_1, r, w["ecom"] + a_it, w["l1"], w["m"])
+    return untreated, observed
+
+
+def _truth(cohort: np.ndarray, year: np.ndarray, tau: np.ndarray, a_it: np.ndarray,
+           direct_it: np.ndarray, b: float, params: dict) -> SimulationTruth:
+    """Exact ATT(g, t), event-time and overall effects from the unit-level effects."""
+    groups = np.unique(cohort[cohort > 0])
+    member = (cohort[:, None] == groups[None, :]).astype(float)  # units x cohorts
+    size = member.sum(axis=0)
+    att = (member.T @ tau) / size[:, None]  # cohorts x years
+    att_m = (member.T @ a_it) / size[:, None]
+    n_g, n_t = len(groups), len(year)
+    att_gt = pd.DataFrame(
+        {
+            "cohort": np.repeat(groups, n_t).astype(np.int64),
+            "time": np.tile(year, n_g).astype(np.int64),
+            "event_time": (np.tile(year, n_g) - np.repeat(groups, n_t)).astype(np.int64),
+            "n_units": np.repeat(size, n_t).astype(np.int64),
+            "att": att.ravel(),
+            "att_ecom": att_m.ravel(),
+        }
+    )
+    weighted = att_gt.assign(
+        w_att=att_gt["att"] * att_gt["n_units"], w_m=att_gt["att_ecom"] * att_gt["n_units"]
+    )
+    by_e = weighted.groupby("event_time").agg(
+        n_cohorts=("cohort", "size"), n_units=("n_units", "sum"),
+        w_att=("w_att", "sum"), w_m=("w_m", "sum"),
+    )
+    event_time = pd.DataFrame(
+        {
+            "event_time": by_e.index.to_numpy(dtype=np.int64),
+            "att": (by_e["w_att"] / by_e["n_units"]).to_numpy(),
+            "att_ecom": (by_e["w_m"] / by_e["n_units"]).to_numpy(),
+            "n_cohorts": by_e["n_cohorts"].to_numpy(dtype=np.int64),
+            "n_units": by_e["n_units"].to_numpy(dtype=np.int64),
+        }
+    )
+    post = (cohort[:, None] > 0) & (year[None, :] >= cohort[:, None])
+    if post.any():
+        overall = float(tau[post].mean())
+        a_att = float(a_it[post].mean())
+        direct_att = float(direct_it[post].mean())
+    else:  # no treated city-year in the panel: the ATT is undefined
+        overall = a_att = direct_att = float("nan")
+    return SimulationTruth(
+        att_gt=att_gt, event_time=event_time, overall=overall, a=a_att, b=float(b),
+        indirect=a_att * float(b), direct=direct_att, params=params,
+    )
+
+
+_OUTCOMES = ["isu", "s1", "s2", "s3", "ts", "tl", "tl2", "ecom"]
+_COVARIATES = ["lngdp_pc", "lnpop", "gov", "fin", "open"]
+
+
+def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarray,
+           observed: dict, world: dict, treated: np.ndarray) -> pd.DataFrame:
+    n, n_t = int(keep.sum()), len(year)
+    rep = lambda x: np.repeat(np.asarray(x), n_t)  # noqa: E731
+    cols: dict[str, np.ndarray] = {
+        "code": rep(cities["code"]).astype(np.int64),
+        "name": rep(cities["name_zh"]),
+        "name_en": rep(cities["name_en"]),
+        "province": rep(cities["province_zh"]),
+        "region": rep(cities["region"]),
+        "year": np.tile(year, n).astype(np.int64),
+        "batch": rep(coding["batch"][keep]).astype(np.int64),
+        "cohort": rep(coding["cohort"][keep]).astype(np.int64),
+        "treated": treated[keep].ravel().astype(np.int64),
+    }
+    cols.update({k: observed[k][keep].ravel() for k in _OUTCOMES})
+    cols.update({k: world[k][keep].ravel() for k in _COVARIATES})
+    return pd.DataFrame(cols)
+
+
+def _frame_untreated(codes: np.ndarray, year: np.ndarray, untreated: dict,
+                     keep: np.ndarray) -> pd.DataFrame:
+    n_t = len(year)
+    cols = {"code": np.repeat(codes[keep], n_t).astype(np.int64),
+            "year": np.tile(year, int(keep.sum())).astype(np.int64)}
+    cols.update({k: untreated[k][keep].ravel() for k in _OUTCOMES})
+    return pd.DataFrame(cols)
