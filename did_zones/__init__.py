@@ -24,6 +24,8 @@ _EXPORTS = {
     "load_cities": "registry",
     "county_level_prefectures": "registry",
     "simulate_pilot_panel": "simulate",
+    "SimulatedPanel": "simulate",
+    "SimulationTruth": "simulate",
     "read_cre": "cre",
     "zone_panel": "zone_panel",
     # outcomes

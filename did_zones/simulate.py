@@ -208,8 +208,8 @@ class SimulatedPanel:
     Attributes
     ----------
     data : pandas.DataFrame
-        The observed long panel, one row per city and year (sorted by ``code``, ``year``):
-        ``code``, ``name``, ``name_en``, ``province``, ``region``, ``year``, ``batch``
+        The observed long panel, one row per city and year (sorted by ``city_code``, ``year``):
+        ``city_code``, ``city``, ``name_en``, ``province``, ``region``, ``year``, ``batch``
         (earliest batch of a zone treating the city under the chosen coding, 0 if none),
         ``cohort`` (first treated year, 0 = never treated within the panel), ``treated``
         (0/1), outcomes ``isu``, ``s1``, ``s2``, ``s3``, ``ts``, ``tl``, ``tl2``, the
@@ -218,7 +218,7 @@ class SimulatedPanel:
     truth : SimulationTruth
         The true effects.
     untreated : pandas.DataFrame
-        The untreated potential outcomes of every city-year (``code``, ``year``, ``isu``,
+        The untreated potential outcomes of every city-year (``city_code``, ``year``, ``isu``,
         ``s1``, ``s2``, ``s3``, ``ts``, ``tl``, ``tl2``, ``ecom``), aligned row by row with
         ``data``: ``data["isu"] - untreated["isu"]`` is each city-year's effect.
     """
@@ -242,7 +242,7 @@ class SimulatedPanel:
 
     def __repr__(self) -> str:
         years = self.data["year"]
-        n_units = self.data["code"].nunique()
+        n_units = self.data["city_code"].nunique()
         return (
             f"SimulatedPanel({n_units} cities x {years.nunique()} years "
             f"({years.min()}-{years.max()}), {int(self.data['treated'].sum())} treated "
@@ -781,8 +781,8 @@ def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarra
     n, n_t = int(keep.sum()), len(year)
     rep = lambda x: np.repeat(np.asarray(x), n_t)  # noqa: E731
     cols: dict[str, np.ndarray] = {
-        "code": rep(cities["code"]).astype(np.int64),
-        "name": rep(cities["name_zh"]),
+        "city_code": rep(cities["code"]).astype(np.int64),
+        "city": rep(cities["name_zh"]),
         "name_en": rep(cities["name_en"]),
         "province": rep(cities["province_zh"]),
         "region": rep(cities["region"]),
@@ -799,7 +799,7 @@ def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarra
 def _frame_untreated(codes: np.ndarray, year: np.ndarray, untreated: dict,
                      keep: np.ndarray) -> pd.DataFrame:
     n_t = len(year)
-    cols = {"code": np.repeat(codes[keep], n_t).astype(np.int64),
+    cols = {"city_code": np.repeat(codes[keep], n_t).astype(np.int64),
             "year": np.tile(year, int(keep.sum())).astype(np.int64)}
     cols.update({k: untreated[k][keep].ravel() for k in _OUTCOMES})
     return pd.DataFrame(cols)

@@ -13,7 +13,7 @@ from did_zones.registry import zone_cohorts
 from did_zones.simulate import SimulatedPanel, SimulationTruth, simulate_pilot_panel
 
 COLUMNS = [
-    "code", "name", "name_en", "province", "region", "year", "batch", "cohort", "treated",
+    "city_code", "city", "name_en", "province", "region", "year", "batch", "cohort", "treated",
     "isu", "s1", "s2", "s3", "ts", "tl", "tl2", "ecom", "lngdp_pc", "lnpop", "gov", "fin",
     "open",
 ]
@@ -35,7 +35,7 @@ def _att_gt_from_potential(sim: SimulatedPanel, outcome: str = "isu") -> pd.Data
 
 
 def _two_way_residual(data: pd.DataFrame, var: str) -> np.ndarray:
-    wide = data.pivot(index="code", columns="year", values=var).to_numpy()
+    wide = data.pivot(index="city_code", columns="year", values=var).to_numpy()
     return wide - wide.mean(1, keepdims=True) - wide.mean(0, keepdims=True) + wide.mean()
 
 
@@ -44,15 +44,15 @@ def test_form(default_sim):
     data = default_sim.data
     assert list(data.columns) == COLUMNS
     assert len(data) == 337 * 12
-    assert data["code"].nunique() == 337
+    assert data["city_code"].nunique() == 337
     assert data["year"].min() == 2010 and data["year"].max() == 2021
-    assert data[["code", "year"]].equals(data.sort_values(["code", "year"])[["code", "year"]])
-    for col in ("code", "year", "batch", "cohort", "treated"):
+    assert data[["city_code", "year"]].equals(data.sort_values(["city_code", "year"])[["city_code", "year"]])
+    for col in ("city_code", "year", "batch", "cohort", "treated"):
         assert data[col].dtype == np.int64
     assert data[COLUMNS[9:]].notna().all().all()
     assert set(data["region"]) == {"east", "central", "west", "northeast"}
-    assert list(default_sim.untreated.columns) == ["code", "year"] + OUTCOMES
-    assert default_sim.untreated[["code", "year"]].equals(data[["code", "year"]])
+    assert list(default_sim.untreated.columns) == ["city_code", "year"] + OUTCOMES
+    assert default_sim.untreated[["city_code", "year"]].equals(data[["city_code", "year"]])
     assert isinstance(default_sim.truth, SimulationTruth)
     assert "337 cities x 12 years" in repr(default_sim)
 
@@ -167,7 +167,7 @@ def test_event_time_and_overall_aggregation(default_sim):
     data = default_sim.data
     gap = data["isu"] - default_sim.untreated["isu"]
     assert truth.overall == pytest.approx(gap[data["treated"] == 1].mean(), rel=1e-12)
-    sizes = data.drop_duplicates("code").query("cohort > 0")["cohort"].value_counts()
+    sizes = data.drop_duplicates("city_code").query("cohort > 0")["cohort"].value_counts()
     assert att_gt.groupby("cohort")["n_units"].first().to_dict() == sizes.to_dict()
 
 
@@ -235,7 +235,7 @@ def test_effect_sd_makes_city_effects_vary():
 @pytest.mark.parametrize("county_level", ["parent", "drop"])
 def test_batch_timing_equals_zone_cohorts(timing, county_level):
     sim = simulate_pilot_panel(seed=0, timing=timing, county_level=county_level)
-    cities = sim.data.drop_duplicates("code").set_index("code")
+    cities = sim.data.drop_duplicates("city_code").set_index("city_code")
     expected = zone_cohorts(timing=timing, county_level=county_level)
     expected = cities.index.to_series().map(expected).fillna(0).astype(np.int64)
     expected[expected > 2021] = 0
@@ -245,9 +245,9 @@ def test_batch_timing_equals_zone_cohorts(timing, county_level):
 
 
 def test_county_level_codes():
-    parent = simulate_pilot_panel(seed=0).data.drop_duplicates("code").set_index("code")
-    drop = simulate_pilot_panel(seed=0, county_level="drop").data.drop_duplicates("code")
-    drop = drop.set_index("code")
+    parent = simulate_pilot_panel(seed=0).data.drop_duplicates("city_code").set_index("city_code")
+    drop = simulate_pilot_panel(seed=0, county_level="drop").data.drop_duplicates("city_code")
+    drop = drop.set_index("city_code")
     assert parent.loc[330700, ["batch", "cohort"]].tolist() == [3, 2018]  # 金华 via 义乌
     assert drop.loc[330700, ["batch", "cohort"]].tolist() == [6, 0]  # its own batch 6, 2022
     assert parent.loc[130600, ["batch", "cohort"]].tolist() == [5, 2020]  # 保定 via 雄安
@@ -269,11 +269,11 @@ def test_always_treated():
     with pytest.warns(DataDroppedWarning, match=r"Dropped 13 always-treated cit\(ies\) .*"
                       r"first year 2016.*'Hangzhou'"):
         sim = simulate_pilot_panel(seed=0, years=(2016, 2021))
-    assert sim.data["code"].nunique() == 337 - 13
+    assert sim.data["city_code"].nunique() == 337 - 13
     assert not sim.data["cohort"].between(1, 2016).any()
-    assert sim.untreated["code"].nunique() == 337 - 13
+    assert sim.untreated["city_code"].nunique() == 337 - 13
     kept = simulate_pilot_panel(seed=0, years=(2016, 2021), always_treated="keep")
-    assert kept.data["code"].nunique() == 337
+    assert kept.data["city_code"].nunique() == 337
     assert 2015 in set(kept.truth.att_gt["cohort"])
 
 
@@ -311,7 +311,7 @@ def test_moments_match_calibration(calibration_draws):
     """
     stats = []
     for data in calibration_draws:
-        wide = data.pivot(index="code", columns="year", values="isu").to_numpy()
+        wide = data.pivot(index="city_code", columns="year", values="isu").to_numpy()
         res = _two_way_residual(data, "isu")
         stats.append({
             "mean": wide.mean(),
@@ -348,7 +348,7 @@ def test_selection_on_levels(calibration_draws):
     diffs = {v: [] for v in ("isu", "s3", "lngdp_pc", "lnpop", "tl")}
     for data in calibration_draws:
         year = data[data["year"] == 2014]
-        is_pilot = year["code"].isin(pilots)
+        is_pilot = year["city_code"].isin(pilots)
         for v, values in diffs.items():
             x, y = year.loc[is_pilot, v], year.loc[~is_pilot, v]
             values.append((x.mean() - y.mean()) / np.sqrt((x.var() + y.var()) / 2))
@@ -365,7 +365,7 @@ def test_pre_trends_parallel_without_level_trend(calibration_draws):
     slopes = []
     for data in calibration_draws:
         pre = data[data["year"] <= 2014]
-        means = pre.groupby([pre["code"].isin(pilots), "year"])["isu"].mean().unstack(0)
+        means = pre.groupby([pre["city_code"].isin(pilots), "year"])["isu"].mean().unstack(0)
         slope = np.polyfit(means.index, means.to_numpy(), 1)[0]
         slopes.append(slope[1] - slope[0])
     # calibration: 0.0099 vs 0.0102 per year. Per-draw sd of the gap 0.0018 (seeds 0-39,
