@@ -1,0 +1,747 @@
+"""Industrial-structure outcomes: advancement, hierarchy, tertiary share, Theil, winsorizing.
+
+The outcomes of the pilot-zone literature, computed from sector value added (or output shares)
+and sector employment of a city-year table, vectorised over rows:
+
+=========  ====================================  ==========================================
+name       formula                               reading
+=========  ====================================  ==========================================
+``ts``     TS  = Y3 / Y2                         advancement (高级化): services vs industry
+``isu``    ISU = 1·s1 + 2·s2 + 3·s3              hierarchy index (层次系数), in [1, 3]
+``s3``     s3  = Y3 / (Y1 + Y2 + Y3)             tertiary share of output
+``tl3``    TL  = Σ_i (Y_i/Y)·ln[(Y_i/L_i)/(Y/L)]  Theil rationalization (合理化), 3 sectors
+``tl2``    the same over secondary + tertiary    for urban-unit employment (city yearbooks)
+=========  ====================================  ==========================================
+
+Conventions on bad input, per case (the caller's data are never modified):
+
+* negative or infinite sector values, non-numeric input, inputs of different lengths or
+  indexes: :class:`~did_zones.errors.SpecificationError` naming the count and examples;
+* shares (``scale="fraction"`` or ``"percent"``) whose sum is off by more than ``tol``:
+  :class:`~did_zones.errors.SpecificationError` (a wrong ``scale`` is suggested when the sums
+  look like the other one);
+* a zero denominator (no secondary output for TS, no output at all, output in a sector with zero
+  employment for TL): the outcome is NaN in that row, counted and reported by a
+  :class:`~did_zones.errors.DataDroppedWarning`;
+* missing input: the outcome is missing in that row, silently (missing in, missing out; the
+  estimators count rows lost to missing outcomes).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._checks import as_tuple, check_choice, check_columns, examples
+from .errors import DataDroppedWarning, SpecificationError
+
+__all__ = [
+    "advancement",
+    "hierarchy_index",
+    "tertiary_share",
+    "theil_index",
+    "structure_outcomes",
+    "winsorize",
+    "SCALES",
+    "QUANTILE_METHODS",
+]
+
+Scale = Literal["levels", "fraction", "percent"]
+SCALES: tuple[str, ...] = ("levels", "fraction", "percent")
+#: Quantile definitions accepted by :func:`winsorize` (those of :func:`numpy.quantile`).
+#: ``"averaged_inverted_cdf"`` is the definition of Stata's ``_pctile``/``summarize, detail``.
+QUANTILE_METHODS: tuple[str, ...] = (
+    "linear",
+    "averaged_inverted_cdf",
+    "inverted_cdf",
+    "lower",
+    "higher",
+    "nearest",
+    "midpoint",
+    "hazen",
+    "weibull",
+    "median_unbiased",
+    "normal_unbiased",
+)
+
+ArrayLike = pd.Series | np.ndarray | Sequence[float] | float
+
+
+# --------------------------------------------------------------------------- input handling
+class _Inputs:
+    """Float arrays of equal length plus the index to wrap results in (if any was a Series)."""
+
+    def __init__(self, values: dict[str, object], caller: str) -> None:
+        self.caller = caller
+        self.index: pd.Index | None = None
+        self.scalar = all(np.ndim(v) == 0 and not isinstance(v, pd.Series) for v in values.values())
+        arrays: dict[str, np.ndarray] = {}
+        for name, v in values.items():
+            if isinstance(v, pd.Series):
+                if self.index is None:
+                    self.index = v.index
+                elif not v.index.equals(self.index):
+                    raise SpecificationError(
+                        f"{caller}: {name!r} has a different index from the other inputs. "
+                        "Pass columns of one DataFrame (or arrays of equal length)."
+                    )
+            arrays[name] = _to_float(v, name, caller)
+        n = {a.size for a in arrays.values() if a.ndim}
+        if len(n) > 1:
+            sizes = {k: int(a.size) for k, a in arrays.items()}
+            raise SpecificationError(
+                f"{caller}: inputs have different lengths {sizes}. Pass columns of one table."
+            )
+        size = n.pop() if n else 1
+        self.arrays = {k: np.broadcast_to(a, (size,)).astype(float) for k, a in arrays.items()}
+        self.size = size
+
+    def check_nonnegative(self) -> None:
+        for name, a in self.arrays.items():
+            bad = np.isinf(a) | (a < 0)
+            if bad.any():
+                raise SpecificationError(
+                    f"{self.caller}: {name!r} has {int(bad.sum())} negative or infinite "
+                    f"value(s) (e.g. {examples(a[bad])} at rows {examples(self.labels(bad))}). "
+                    "Sector output and employment must be finite and >= 0; fix or set these "
+                    "values to NaN first."
+                )
+
+    def labels(self, mask: np.ndarray) -> np.ndarray:
+        idx = self.index if self.index is not None else pd.RangeIndex(self.size)
+        return np.asarray(idx[mask])
+
+    def undefined(self, mask: np.ndarray, what: str, outcome: str) -> None:
+        """Warn that ``outcome`` is NaN in the rows of ``mask`` (reason ``what``)."""
+        if mask.any():
+            warnings.warn(
+                f"{self.caller}: {int(mask.sum())} of {self.size} row(s) have {what}; "
+                f"{outcome} is set to NaN there (rows {examples(self.labels(mask))}).",
+                DataDroppedWarning,
+                stacklevel=4,
+            )
+
+    def wrap(self, values: np.ndarray, name: str):
+        if self.index is not None:
+            return pd.Series(values, index=self.index, name=name)
+        if self.scalar:
+            return float(values[0])
+        return values
+
+
+def _to_float(v: object, name: str, caller: str) -> np.ndarray:
+    if isinstance(v, pd.Series):
+        if not (pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v)):
+            raise SpecificationError(
+                f"{caller}: {name!r} is not numeric (dtype {v.dtype}). Convert it first, e.g. "
+                "pd.to_numeric(column, errors='coerce')."
+            )
+        return v.to_numpy(dtype=float, na_value=np.nan)
+    try:
+        a = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise SpecificationError(
+            f"{caller}: {name!r} must be numeric (a Series, array or number); got "
+            f"{type(v).__name__}."
+        ) from None
+    if a.ndim > 1:
+        raise SpecificationError(f"{caller}: {name!r} must be one-dimensional; got shape {a.shape}.")
+    return np.atleast_1d(a) if a.ndim else a
+
+
+def _check_tol(tol: float) -> float:
+    try:
+        tol = float(tol)
+    except (TypeError, ValueError):
+        raise SpecificationError(f"tol must be a number in (0, 1); got {tol!r}.") from None
+    if not 0.0 < tol < 1.0:
+        raise SpecificationError(f"tol must be a number in (0, 1); got {tol!r}.")
+    return tol
+
+
+def _shares(inp: _Inputs, names: tuple[str, str, str], scale: str, tol: float):
+    """Output shares s1, s2, s3 normalised by their sum (NaN where the total is 0)."""
+    y = np.column_stack([inp.arrays[n] for n in names])
+    total = y.sum(axis=1)
+    if scale != "levels":
+        target = 1.0 if scale == "fraction" else 100.0
+        off = np.abs(total - target) > tol * target  # NaN totals compare False
+        if off.any():
+            other = "percent" if scale == "fraction" else "fraction"
+            other_target = 100.0 if scale == "fraction" else 1.0
+            looks_other = np.nanmedian(np.abs(total[off] - other_target)) <= tol * other_target
+            if looks_other:
+                fix = (
+                    f" They look like {other}: use scale={other!r}"
+                    + (" (or divide by 100)." if scale == "fraction" else ".")
+                )
+            else:
+                fix = (
+                    " Check that the three sectors are complete, raise tol, or pass levels "
+                    "with scale='levels' to normalise by the sum without this check."
+                )
+            raise SpecificationError(
+                f"{inp.caller}: shares given with scale={scale!r} must sum to {target:g} "
+                f"within tol={tol:g} (x {target:g}); {int(off.sum())} of {inp.size} row(s) do "
+                f"not, e.g. sums {examples(np.round(total[off], 6))} at rows "
+                f"{examples(inp.labels(off))}.{fix}"
+            )
+    zero = total == 0
+    inp.undefined(zero, "zero total output (primary + secondary + tertiary = 0)", "the shares")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = y / np.where(zero, np.nan, total)[:, None]
+    return s[:, 0], s[:, 1], s[:, 2]
+
+
+# --------------------------------------------------------------------------- outcomes
+def advancement(tertiary: ArrayLike, secondary: ArrayLike) -> ArrayLike:
+    """Advancement of the industrial structure, TS = Y3 / Y2 (产业结构高级化).
+
+    Parameters
+    ----------
+    tertiary, secondary : pandas.Series, array-like or float
+        Tertiary and secondary value added (any unit) or their shares of GDP (fractions or
+        percent): the ratio does not depend on the unit. Series must share one index.
+
+    Returns
+    -------
+    pandas.Series, numpy.ndarray or float
+        TS, named ``"ts"`` when a Series is returned (same index as the input).
+
+    Raises
+    ------
+    SpecificationError
+        Negative, infinite or non-numeric values; inputs of different lengths.
+
+    Warns
+    -----
+    DataDroppedWarning
+        Rows with zero secondary output get NaN; the warning counts them.
+
+    Notes
+    -----
+    TS rises when output moves from industry to services (Gan, Zheng and Yu 2011). It is a
+    ratio, so it diverges for service-heavy cities and its changes are not comparable across
+    levels; ISU (:func:`hierarchy_index`) is bounded.
+
+    References
+    ----------
+    Gan, C., Zheng, R. and Yu, D. (2011). 中国产业结构变迁对经济增长和波动的影响. 经济研究, 46(5).
+
+    Examples
+    --------
+    >>> from did_zones.outcomes import advancement
+    >>> advancement(60.0, 40.0)
+    1.5
+    """
+    inp = _Inputs({"tertiary": tertiary, "secondary": secondary}, "advancement")
+    inp.check_nonnegative()
+    y3, y2 = inp.arrays["tertiary"], inp.arrays["secondary"]
+    zero = y2 == 0
+    inp.undefined(zero, "zero secondary output", "TS")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ts = y3 / np.where(zero, np.nan, y2)
+    return inp.wrap(ts, "ts")
+
+
+def hierarchy_index(
+    primary: ArrayLike,
+    secondary: ArrayLike,
+    tertiary: ArrayLike,
+    *,
+    scale: Scale = "levels",
+    tol: float = 0.02,
+) -> ArrayLike:
+    """Hierarchy index of the industrial structure, ISU = 1·s1 + 2·s2 + 3·s3 (产业结构层次系数).
+
+    Parameters
+    ----------
+    primary, secondary, tertiary : pandas.Series, array-like or float
+        Sector value added, or sector shares of GDP (see ``scale``). Series must share one index.
+    scale : {"levels", "fraction", "percent"}, default "levels"
+        What the inputs are. ``"levels"``: amounts in any common unit, turned into shares by
+        dividing by their sum. ``"fraction"``: shares that must sum to 1 within ``tol``;
+        ``"percent"``: shares that must sum to 100 within ``100 * tol``. Shares are normalised
+        by their sum too, so small rounding errors do not move the index.
+    tol : float, default 0.02
+        Allowed relative deviation of the sum of given shares from 1 (or 100).
+
+    Returns
+    -------
+    pandas.Series, numpy.ndarray or float
+        ISU in [1, 3], named ``"isu"`` when a Series is returned.
+
+    Raises
+    ------
+    SpecificationError
+        Negative, infinite or non-numeric values; given shares that do not sum to 1 (or 100)
+        within ``tol`` (the message suggests the other ``scale`` when the sums fit it); an
+        unknown ``scale``.
+
+    Warns
+    -----
+    DataDroppedWarning
+        Rows whose three sectors sum to zero get NaN.
+
+    Notes
+    -----
+    ISU weights each sector's share by its rank, so it rises as output moves up from primary
+    to secondary to tertiary; it equals ``2 + s3 - s1``. Bounded in [1, 3].
+
+    References
+    ----------
+    Xu, M. and Jiang, Y. (2015). 中国产业结构升级能缩小城乡消费差距吗. 数量经济技术经济研究, 32(3).
+
+    Examples
+    --------
+    >>> from did_zones.outcomes import hierarchy_index
+    >>> hierarchy_index(10.0, 40.0, 50.0)
+    2.4
+    >>> hierarchy_index(0.1, 0.4, 0.5, scale="fraction")
+    2.4
+    """
+    check_choice("scale", scale, SCALES)
+    tol = _check_tol(tol)
+    names = ("primary", "secondary", "tertiary")
+    inp = _Inputs(dict(zip(names, (primary, secondary, tertiary), strict=True)), "hierarchy_index")
+    inp.check_nonnegative()
+    s1, s2, s3 = _shares(inp, names, scale, tol)
+    return inp.wrap(s1 + 2.0 * s2 + 3.0 * s3, "isu")
+
+
+def tertiary_share(
+    primary: ArrayLike,
+    secondary: ArrayLike,
+    tertiary: ArrayLike,
+    *,
+    scale: Scale = "levels",
+    tol: float = 0.02,
+) -> ArrayLike:
+    """Tertiary share of output, s3 = Y3 / (Y1 + Y2 + Y3), as a fraction.
+
+    Parameters
+    ----------
+    primary, secondary, tertiary : pandas.Series, array-like or float
+        Sector value added, or sector shares of GDP (see ``scale``).
+    scale : {"levels", "fraction", "percent"}, default "levels"
+        As in :func:`hierarchy_index`.
+    tol : float, default 0.02
+        As in :func:`hierarchy_index`.
+
+    Returns
+    -------
+    pandas.Series, numpy.ndarray or float
+        s3 in [0, 1], named ``"s3"`` when a Series is returned.
+
+    Raises
+    ------
+    SpecificationError
+        As :func:`hierarchy_index`.
+
+    Warns
+    -----
+    DataDroppedWarning
+        Rows whose three sectors sum to zero get NaN.
+
+    Examples
+    --------
+    >>> from did_zones.outcomes import tertiary_share
+    >>> tertiary_share(10.0, 40.0, 50.0)
+    0.5
+    """
+    check_choice("scale", scale, SCALES)
+    tol = _check_tol(tol)
+    names = ("primary", "secondary", "tertiary")
+    inp = _Inputs(dict(zip(names, (primary, secondary, tertiary), strict=True)), "tertiary_share")
+    inp.check_nonnegative()
+    return inp.wrap(_shares(inp, names, scale, tol)[2], "s3")
+
+
+def theil_index(
+    output: Sequence[ArrayLike], employment: Sequence[ArrayLike], *, sectors: int = 3
+) -> ArrayLike:
+    """Theil index of the industrial structure (rationalization, 产业结构合理化).
+
+    ``TL = Σ_i (Y_i / Y) · ln[(Y_i / L_i) / (Y / L)]`` over the sectors ``i``, with
+    ``Y = Σ Y_i`` and ``L = Σ L_i``.
+
+    Parameters
+    ----------
+    output : sequence of Series or array-like
+        Sector output ``(Y1, Y2, Y3)``: value added in any common unit, or shares of GDP.
+    employment : sequence of Series or array-like
+        Sector employment ``(L1, L2, L3)``: persons in any common unit, or employment shares
+        (fractions or percent).
+    sectors : {3, 2}, default 3
+        ``3``: primary, secondary and tertiary. ``2``: secondary and tertiary only, with ``Y``
+        and ``L`` their sums; give either the three sectors (the primary is ignored) or just
+        ``(Y2, Y3)`` and ``(L2, L3)``.
+
+    Returns
+    -------
+    pandas.Series, numpy.ndarray or float
+        TL >= 0, named ``"tl3"`` or ``"tl2"`` when a Series is returned.
+
+    Raises
+    ------
+    SpecificationError
+        Negative, infinite or non-numeric values; a wrong number of sectors; different
+        lengths.
+
+    Warns
+    -----
+    DataDroppedWarning
+        TL is NaN, and counted, in rows with zero total output or employment, or with
+        positive output in a sector that employs nobody (the index is infinite there).
+
+    Notes
+    -----
+    Direction: ``TL = 0`` when every sector's labour productivity equals the economy's
+    (output shares equal employment shares: a balanced, "rational" structure); larger values
+    mean a less rational structure. ``TL`` is the Kullback-Leibler divergence of employment
+    shares from output shares, so it is >= 0, and invariant to the units of output and of
+    employment (shares and levels give the same value). Some data vendors and papers publish
+    ``1 / TL`` so that larger is better: check the direction before comparing.
+
+    A sector with zero output contributes 0 (the limit of ``w ln w``).
+
+    City-yearbook employment covers urban units only: its primary share is tiny (about 0.6%
+    against an output share near 11%), so the primary term dominates the 3-sector index.
+    ``sectors=2`` avoids that.
+
+    References
+    ----------
+    Gan, C., Zheng, R. and Yu, D. (2011). 中国产业结构变迁对经济增长和波动的影响. 经济研究, 46(5).
+
+    Examples
+    --------
+    >>> from did_zones.outcomes import theil_index
+    >>> theil_index((10.0, 40.0, 50.0), (10.0, 40.0, 50.0))
+    0.0
+    >>> round(theil_index((10.0, 40.0, 50.0), (30.0, 40.0, 30.0)), 6)
+    0.145552
+    """
+    if isinstance(sectors, bool) or sectors not in (2, 3):
+        raise SpecificationError(f"sectors must be one of 2, 3; got {sectors!r}.")
+    output, employment = _sector_tuple(output, "output"), _sector_tuple(employment, "employment")
+    if len(output) != len(employment):
+        raise SpecificationError(
+            f"theil_index: output has {len(output)} sectors but employment has "
+            f"{len(employment)}; give the same sectors for both."
+        )
+    if len(output) not in (sectors, 3):
+        raise SpecificationError(
+            f"theil_index: sectors={sectors} needs {sectors} (or 3) output and employment "
+            f"series; got {len(output)}."
+        )
+    if len(output) == 3 and sectors == 2:
+        output, employment = output[1:], employment[1:]
+    k = len(output)
+    names = [f"output[{i}]" for i in range(k)] + [f"employment[{i}]" for i in range(k)]
+    inp = _Inputs(dict(zip(names, (*output, *employment), strict=True)), "theil_index")
+    inp.check_nonnegative()
+    y = np.column_stack([inp.arrays[n] for n in names[:k]])
+    lab = np.column_stack([inp.arrays[n] for n in names[k:]])
+    return inp.wrap(_theil(inp, y, lab), f"tl{sectors}")
+
+
+def _sector_tuple(value, what: str) -> tuple:
+    if isinstance(value, (pd.Series, np.ndarray, str, bytes)) or not isinstance(value, Sequence):
+        raise SpecificationError(
+            f"theil_index: {what} must be a tuple of sector series, e.g. "
+            f"{what}=(df['y1'], df['y2'], df['y3']); got {type(value).__name__}."
+        )
+    return tuple(value)
+
+
+def _theil(inp: _Inputs, y: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    big_y = y.sum(axis=1, keepdims=True)
+    big_l = lab.sum(axis=1, keepdims=True)
+    empty = ((big_y == 0) | (big_l == 0)).ravel()
+    nobody = ((y > 0) & (lab == 0)).any(axis=1) & ~empty
+    inp.undefined(empty, "zero total output or employment", "TL")
+    inp.undefined(nobody, "positive output in a sector with zero employment", "TL")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = y / big_y
+        share_l = lab / big_l
+        term = np.where(y > 0, w * np.log(w / share_l), 0.0)
+    tl = term.sum(axis=1)
+    tl[empty | nobody] = np.nan
+    missing = np.isnan(y).any(axis=1) | np.isnan(lab).any(axis=1)
+    tl[missing] = np.nan
+    # rounding can leave -1e-17 for a perfectly balanced row; TL is a divergence, >= 0
+    return np.where(tl < 0, 0.0, tl)
+
+
+def structure_outcomes(
+    data: pd.DataFrame,
+    *,
+    primary: str,
+    secondary: str,
+    tertiary: str,
+    emp_primary: str | None = None,
+    emp_secondary: str | None = None,
+    emp_tertiary: str | None = None,
+    scale: Scale = "levels",
+    tol: float = 0.02,
+    prefix: str = "",
+) -> pd.DataFrame:
+    """Add the industrial-structure outcomes to a copy of a city-year table.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per city and year. Not modified.
+    primary, secondary, tertiary : str
+        Columns of sector value added or output shares (see ``scale``).
+    emp_primary, emp_secondary, emp_tertiary : str, optional
+        Columns of sector employment (levels or shares). With all three, ``tl3`` is added;
+        with the secondary and tertiary ones, ``tl2``.
+    scale : {"levels", "fraction", "percent"}, default "levels"
+        What the output columns hold, as in :func:`hierarchy_index` (used for ``isu`` and
+        ``s3``; ``ts`` and the Theil indexes do not depend on it).
+    tol : float, default 0.02
+        Tolerance of the share-sum check, as in :func:`hierarchy_index`.
+    prefix : str, default ""
+        Prefix of the new column names, e.g. ``"va_"`` gives ``va_ts``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``data`` with columns ``ts`` (:func:`advancement`), ``isu``
+        (:func:`hierarchy_index`), ``s3`` (:func:`tertiary_share`) and, when employment is
+        given, ``tl3`` / ``tl2`` (:func:`theil_index`).
+
+    Raises
+    ------
+    SpecificationError
+        A missing column (with a did-you-mean hint), an output column that already exists
+        (use ``prefix``), ``emp_primary`` without the other two, or any error of the outcome
+        functions.
+
+    Warns
+    -----
+    DataDroppedWarning
+        Rows where an outcome is undefined (zero denominators), counted per outcome.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from did_zones.outcomes import structure_outcomes
+    >>> df = pd.DataFrame({"va1": [10.0], "va2": [40.0], "va3": [50.0],
+    ...                    "l1": [30.0], "l2": [40.0], "l3": [30.0]})
+    >>> out = structure_outcomes(df, primary="va1", secondary="va2", tertiary="va3",
+    ...                          emp_primary="l1", emp_secondary="l2", emp_tertiary="l3")
+    >>> out[["ts", "isu", "s3"]].round(4).to_dict("records")
+    [{'ts': 1.25, 'isu': 2.4, 's3': 0.5}]
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+    check_choice("scale", scale, SCALES)
+    emp = (emp_primary, emp_secondary, emp_tertiary)
+    check_columns(data, [primary, secondary, tertiary, *emp])
+    if emp_primary is not None and (emp_secondary is None or emp_tertiary is None):
+        raise SpecificationError(
+            "emp_primary needs emp_secondary and emp_tertiary too (the 3-sector Theil index); "
+            "give all three, or only emp_secondary and emp_tertiary for the 2-sector index."
+        )
+    if (emp_secondary is None) != (emp_tertiary is None):
+        raise SpecificationError(
+            "Give both emp_secondary and emp_tertiary (the Theil index needs the employment of "
+            "every sector it covers), or neither."
+        )
+    new = ["ts", "isu", "s3"]
+    if emp_primary is not None:
+        new.append("tl3")
+    if emp_secondary is not None:
+        new.append("tl2")
+    new = [prefix + n for n in new]
+    clash = [c for c in new if c in data.columns]
+    if clash:
+        raise SpecificationError(
+            f"Column(s) {examples(clash)} already exist in the data. Pass prefix= (e.g. "
+            "prefix='va_') or drop them first."
+        )
+    y = (data[primary], data[secondary], data[tertiary])
+    out = data.copy()
+    out[prefix + "ts"] = advancement(y[2], y[1]).to_numpy()
+    out[prefix + "isu"] = hierarchy_index(*y, scale=scale, tol=tol).to_numpy()
+    out[prefix + "s3"] = tertiary_share(*y, scale=scale, tol=tol).to_numpy()
+    if emp_primary is not None:
+        lab3 = (data[emp_primary], data[emp_secondary], data[emp_tertiary])
+        out[prefix + "tl3"] = theil_index(y, lab3, sectors=3).to_numpy()
+    if emp_secondary is not None:
+        lab2 = (data[emp_secondary], data[emp_tertiary])
+        out[prefix + "tl2"] = theil_index(y[1:], lab2, sectors=2).to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------- winsorizing
+def winsorize(
+    data: pd.DataFrame | pd.Series,
+    columns: str | Sequence[str] | None = None,
+    limits: tuple[float | None, float | None] = (0.01, 0.99),
+    by: str | Sequence[str] | pd.Series | np.ndarray | None = None,
+    *,
+    method: str = "linear",
+) -> pd.DataFrame | pd.Series:
+    """Winsorize columns at quantiles, pooled or within groups (e.g. by year).
+
+    Values below the ``limits[0]`` quantile are set to it, values above the ``limits[1]``
+    quantile to that one. Missing values stay missing and do not enter the quantiles.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or pandas.Series
+        Not modified.
+    columns : str or sequence of str
+        Columns to winsorize (required for a DataFrame; must be None for a Series).
+    limits : (float or None, float or None), default (0.01, 0.99)
+        Lower and upper quantile levels, ``0 <= low < high <= 1``; None leaves that side alone.
+    by : str, sequence of str, Series or array, optional
+        Groups within which quantiles are computed, e.g. ``"year"``. For a DataFrame, column
+        name(s); for a Series, labels aligned with it (a Series with the same index, or an
+        array of the same length). Rows with a missing group label form a group of their own.
+        Default: pooled quantiles.
+    method : str, default "linear"
+        Quantile definition of :func:`numpy.quantile`, one of :data:`QUANTILE_METHODS`.
+        ``"linear"`` is R's type 7 and pandas' default; ``"averaged_inverted_cdf"`` is the
+        definition of Stata's ``_pctile`` (R type 2), used by ``winsor2``.
+
+    Returns
+    -------
+    pandas.DataFrame or pandas.Series
+        A copy with the winsorized columns (as float).
+
+    Raises
+    ------
+    SpecificationError
+        Bad ``limits``, ``method`` or ``by``; missing or non-numeric columns; ``columns``
+        missing for a DataFrame (or given for a Series).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from did_zones.outcomes import winsorize
+    >>> s = pd.Series([1.0, 2.0, 3.0, 4.0, 100.0])
+    >>> winsorize(s, limits=(None, 0.75)).tolist()
+    [1.0, 2.0, 3.0, 4.0, 4.0]
+    """
+    check_choice("method", method, QUANTILE_METHODS)
+    low, high = _check_limits(limits)
+    if isinstance(data, pd.Series):
+        if columns is not None:
+            raise SpecificationError(
+                "columns must be None when data is a Series (the Series itself is winsorized)."
+            )
+        groups = _series_groups(data, by)
+        frame = data.to_frame(name="__value__")
+        out = _winsorize_frame(frame, ["__value__"], low, high, groups, method)
+        return out["__value__"].rename(data.name)
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError(
+            f"data must be a pandas DataFrame or Series; got {type(data).__name__}."
+        )
+    cols = as_tuple(columns)
+    if not cols:
+        numeric = [c for c in data.columns if pd.api.types.is_numeric_dtype(data[c])]
+        raise SpecificationError(
+            "Name the columns to winsorize, e.g. columns=['ts', 'isu'] (numeric columns: "
+            f"{examples(numeric, 8)})."
+        )
+    check_columns(data, cols)
+    by_cols = as_tuple(by) if isinstance(by, (str, list, tuple)) else None
+    if by is not None and by_cols is None:
+        raise SpecificationError(
+            "For a DataFrame, by must name column(s) of it, e.g. by='year'; got "
+            f"{type(by).__name__}."
+        )
+    if by_cols:
+        check_columns(data, by_cols)
+        overlap = set(by_cols) & set(cols)
+        if overlap:
+            raise SpecificationError(
+                f"Column(s) {examples(sorted(overlap))} are both winsorized and used as groups."
+            )
+    groups = _group_codes(data, by_cols) if by_cols else np.zeros(len(data), dtype=np.intp)
+    return _winsorize_frame(data, list(cols), low, high, groups, method)
+
+
+def _check_limits(limits) -> tuple[float | None, float | None]:
+    msg = (
+        "limits must be a pair (low, high) of quantile levels with 0 <= low < high <= 1 "
+        f"(None to leave a side alone), e.g. (0.01, 0.99); got {limits!r}."
+    )
+    if isinstance(limits, (str, bytes)) or not isinstance(limits, Sequence) or len(limits) != 2:
+        raise SpecificationError(msg)
+    out = []
+    for v in limits:
+        if v is None:
+            out.append(None)
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise SpecificationError(msg)
+        if not 0.0 <= float(v) <= 1.0:
+            raise SpecificationError(msg)
+        out.append(float(v))
+    low, high = out
+    if low is not None and high is not None and not low < high:
+        raise SpecificationError(msg)
+    return low, high
+
+
+def _group_codes(data: pd.DataFrame, by: tuple[Hashable, ...]) -> np.ndarray:
+    return data.groupby(list(by), dropna=False, sort=False).ngroup().to_numpy()
+
+
+def _series_groups(data: pd.Series, by) -> np.ndarray:
+    if by is None:
+        return np.zeros(len(data), dtype=np.intp)
+    if isinstance(by, pd.Series):
+        if not by.index.equals(data.index):
+            raise SpecificationError(
+                "by must have the same index as the Series to winsorize (e.g. "
+                "df['year'] for df['ts'])."
+            )
+        labels = by
+    else:
+        if np.ndim(by) != 1 or len(by) != len(data):
+            raise SpecificationError(
+                "For a Series, by must be a Series with the same index or an array of the "
+                f"same length ({len(data)}); got {type(by).__name__}."
+            )
+        labels = pd.Series(np.asarray(by), index=data.index)
+    return pd.factorize(labels, use_na_sentinel=False)[0]
+
+
+def _winsorize_frame(data, cols, low, high, groups, method) -> pd.DataFrame:
+    out = data.copy()
+    order = np.argsort(groups, kind="stable")
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
+    blocks = np.split(order, bounds)
+    levels = [q for q in (low, high) if q is not None]
+    for col in cols:
+        values = data[col]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise SpecificationError(
+                f"Column {col!r} is not numeric (dtype {values.dtype}); it cannot be winsorized."
+            )
+        x = values.to_numpy(dtype=float, na_value=np.nan)
+        lo_b = np.full(x.size, -np.inf)
+        hi_b = np.full(x.size, np.inf)
+        for rows in blocks:  # one pass per group (years), vectorised within
+            v = x[rows]
+            v = v[np.isfinite(v)]
+            if v.size == 0 or not levels:
+                continue
+            q = np.quantile(v, levels, method=method)
+            if low is not None:
+                lo_b[rows] = q[0]
+            if high is not None:
+                hi_b[rows] = q[-1]
+        out[col] = np.clip(x, lo_b, hi_b)
+    return out
