@@ -23,6 +23,7 @@ __all__ = ["Panel", "build_panel", "usable_rows"]
 NEVER = np.inf  # cohort code of never-treated units
 
 _DROP_COLUMNS = ["reason", "n_rows", "n_units", "examples"]
+_STATE_NOTES = ("Unbalanced panel:", "No never-treated units:")
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,7 +183,10 @@ class Panel:
                 f"No rows fall in the window {start}..{end}; the panel covers "
                 f"{self.periods.min()}..{self.periods.max()}."
             )
-        return self._rebuild(self.data.loc[keep], self.unit_cohort)
+        data = self.data.loc[keep]
+        cohort = self.unit_cohort
+        # units with no row left in the window are simply outside it, not unmatched keys
+        return self._rebuild(data, cohort[cohort.index.isin(data[self.unit].unique())])
 
     def drop_units(self, units: Iterable) -> Panel:
         """Return a new panel without ``units`` (labels); unknown labels raise an error."""
@@ -210,8 +214,11 @@ class Panel:
             new = build_panel(data, unit=self.unit, time=self.time, cohort=pd.Series(cohort))
         for w in caught:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        return replace(new, notes=self.notes + new.notes,
-                       dropped=_concat_drops(self.dropped, new.dropped))
+        # notes describing the state of the old panel (imbalance, no never-treated) are
+        # recomputed by build_panel; keep the history of what was done, once each
+        history = tuple(n for n in self.notes if not n.startswith(_STATE_NOTES))
+        notes = tuple(dict.fromkeys(history + new.notes))
+        return replace(new, notes=notes, dropped=_concat_drops(self.dropped, new.dropped))
 
     def __repr__(self) -> str:
         n_cohorts = self.cohorts.size
@@ -369,8 +376,11 @@ def build_panel(
         g_unit = _cohort_from_column(df, unit, cohort_col, unit_id, units.size)
     else:
         g_unit = _cohort_from_mapping(cohort, units, unit, notes)
-    if np.isfinite(g_unit).any() and (g_unit[np.isfinite(g_unit)] % 1 != 0).any():
-        bad_units = units[np.isfinite(g_unit) & (g_unit % 1 != 0)]
+    finite = np.isfinite(g_unit)
+    fractional = np.zeros_like(finite)
+    fractional[finite] = g_unit[finite] % 1 != 0  # inf % 1 would warn
+    if fractional.any():
+        bad_units = units[fractional]
         raise PanelError(
             f"Cohorts (first treated periods) must be integers; {len(bad_units)} unit(s) "
             f"have a fractional one, e.g. {examples(bad_units)}."
