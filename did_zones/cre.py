@@ -216,6 +216,13 @@ def read_cre(
     The spot checks of the shared copy: 杭州 (330100) 2019 GDP 15373.05 and 北京 (110000)
     35371.28 (100 million CNY) match the published values.
 
+    See Also
+    --------
+    did_zones.structure_outcomes : TS, ISU, s3 and the Theil indexes from these columns (pass
+        ``prefix=``, e.g. ``"va_"``, since ``s3`` is already a column here).
+    did_zones.zone_panel : the Panel with the pilot timing, ``zone_panel(cre.data,
+        "city_code", "year")``.
+
     Examples
     --------
     >>> import io

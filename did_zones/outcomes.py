@@ -434,9 +434,10 @@ def theil_index(
             f"{len(employment)}; give the same sectors for both."
         )
     if len(output) not in (sectors, 3):
+        need = "3" if sectors == 3 else "2 (secondary, tertiary) or 3"
         raise SpecificationError(
-            f"theil_index: sectors={sectors} needs {sectors} (or 3) output and employment "
-            f"series; got {len(output)}."
+            f"theil_index: sectors={sectors} needs {need} output and employment series; got "
+            f"{len(output)}."
         )
     if len(output) == 3 and sectors == 2:
         output, employment = output[1:], employment[1:]

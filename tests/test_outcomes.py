@@ -263,9 +263,12 @@ def test_theil_argument_errors():
         theil_index(pd.Series([1.0]), (1.0, 1.0, 1.0))
     with pytest.raises(SpecificationError, match="output has 3 sectors but employment has 2"):
         theil_index((1.0, 1.0, 1.0), (1.0, 1.0))
-    with pytest.raises(SpecificationError, match=r"sectors=3 needs 3 \(or 3\) output and "
-                       r"employment series; got 2"):
+    with pytest.raises(SpecificationError, match=r"sectors=3 needs 3 output and employment "
+                       r"series; got 2\."):
         theil_index((1.0, 1.0), (1.0, 1.0))
+    with pytest.raises(SpecificationError, match=r"sectors=2 needs 2 \(secondary, tertiary\) "
+                       r"or 3 output and employment series; got 1\."):
+        theil_index((1.0,), (1.0,), sectors=2)
     with pytest.raises(SpecificationError, match=r"'employment\[1\]' has 1 negative"):
         theil_index((1.0, 1.0, 1.0), (1.0, -1.0, 1.0))
 
