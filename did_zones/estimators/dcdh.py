@@ -1,0 +1,711 @@
+"""de Chaisemartin & D'Haultfœuille: DID_M, its placebos and the DID_ℓ event-study effects.
+
+For a staggered, absorbing, binary treatment every switcher is a *joiner*: DID_M averages,
+over the periods ``t`` where some units start treatment, the difference between the
+outcome change of those joiners and that of the units still untreated at ``t``
+(de Chaisemartin & D'Haultfœuille 2020). The dynamic effects and placebos are the long
+differences of de Chaisemartin & D'Haultfœuille (2024), as in Stata/R
+``did_multiplegt_dyn``. Everything is a ratio of cell sums, so the influence function,
+the clustered variance and the unit (cluster) bootstrap are all exact and vectorised.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._checks import as_tuple, check_alpha, check_columns, examples
+from ..errors import (
+    EstimationError,
+    InferenceWarning,
+    SmallCohortWarning,
+    SpecificationError,
+)
+from ..inference import group_sums, influence_vcov
+from ..panel import Panel, usable_rows
+from ..result import Result
+
+__all__ = ["dcdh"]
+
+_BLOCK = 128  # bootstrap draws per block: results depend only on the seed, not on chunking
+_FEW_CLUSTERS = 30
+
+
+@dataclass(frozen=True)
+class _Term:
+    name: str
+    kind: str  # "DID_M", "effect" or "placebo"
+    lag: int  # e for effects (event time), k for placebos, 0 for DID_M
+
+    @property
+    def event_time(self) -> int:
+        return -1 - self.lag if self.kind == "placebo" else self.lag
+
+    def periods(self, c: float) -> tuple[float, float, float]:
+        """(end, start, control horizon) of the difference used for cohort ``c``.
+
+        The difference is ``Y[end] - Y[start]``; comparison units are those still
+        untreated at ``horizon`` (first treated after it).
+        """
+        if self.kind == "placebo":
+            return c - 1 - self.lag, c - 1, c - 1 + self.lag
+        return c + self.lag, c - 1, c + self.lag
+
+
+@dataclass
+class _Cells:
+    """Cell-level design: one column per (term, cohort) cell, one row per unit."""
+
+    term: np.ndarray  # (C,) term index of each cell
+    cohort: np.ndarray  # (C,)
+    end: np.ndarray  # (C,) calendar period of the later outcome
+    start: np.ndarray  # (C,) calendar period of the earlier outcome
+    J: np.ndarray  # (n, C) switcher indicator (outcome change observed)
+    S: np.ndarray  # (n, C) comparison indicator (outcome change observed)
+    D: np.ndarray  # (n, C) outcome change (0 where not observed)
+    X: np.ndarray | None  # (n, C, p) change of the controls (0 where not observed)
+
+
+def dcdh(
+    panel: Panel,
+    outcome: str,
+    *,
+    placebo: int = 0,
+    dynamic: int = 0,
+    controls: str | Sequence[str] = (),
+    cluster: str | None = "unit",
+    n_boot: int | None = None,
+    seed: int | np.random.SeedSequence | None = None,
+    alpha: float = 0.05,
+) -> Result:
+    r"""de Chaisemartin & D'Haultfœuille's DID_M estimator, placebos and dynamic effects.
+
+    Parameters
+    ----------
+    panel : Panel
+        Staggered-adoption panel from :func:`did_zones.build_panel`. Each unit is a dCDH
+        "group" (``N_{g,t} = 1``).
+    outcome : str
+        Outcome column.
+    placebo : int, default 0
+        Number of placebo estimators ``placebo_1 .. placebo_k``.
+    dynamic : int, default 0
+        Number of dynamic effects: ``dynamic = L`` adds ``effect_0 .. effect_L``
+        (``effect_0`` is the instantaneous effect and equals ``DID_M``).
+    controls : str or sequence of str, default ()
+        Time-varying covariates. As in ``did_multiplegt`` (``controls()``), outcome
+        changes are replaced by their residuals ``ΔY − θ̂'ΔX``, where ``θ̂`` comes from a
+        regression of first differences ``ΔY_{i,t}`` on ``ΔX_{i,t}`` and period effects
+        among not-yet-treated unit-periods; the estimation of ``θ̂`` enters the influence
+        function and the bootstrap.
+    cluster : str or None, default "unit"
+        ``"unit"`` (or None) treats units as independent; a column name (constant
+        within unit, e.g. province) sums influence functions within clusters and
+        resamples whole clusters in the bootstrap.
+    n_boot : int, optional
+        If given, standard errors, the variance matrix and the sup-t critical value come
+        from a bootstrap that resamples units (clusters) with replacement, as
+        ``did_multiplegt``'s ``breps()``. The analytic variance stays in
+        ``extra["vcov_analytic"]``.
+    seed : int or SeedSequence, optional
+        Seed of the bootstrap; the draws depend only on it.
+    alpha : float, default 0.05
+        Level of the bootstrap uniform band.
+
+    Returns
+    -------
+    Result
+        Terms ``DID_M``, then ``effect_0 .. effect_L``, then ``placebo_1 .. placebo_k``.
+        ``keys`` has ``event_time`` (0 for DID_M, ℓ for ``effect_ℓ``, −1−k for
+        ``placebo_k``), ``base_event_time`` (−1 for every term: all are changes
+        relative to the last period before treatment), ``n_switchers``, ``n_cells``.
+        ``extra["cells"]`` lists every (term, cohort) cell with its sizes, its DID, its
+        weight and whether it was used. ``influence`` holds the per-unit influence
+        functions. ``primary = "DID_M"``.
+
+    Raises
+    ------
+    SpecificationError
+        Invalid options (negative counts, unknown columns, cluster varying within unit).
+    EstimationError
+        No period has both switchers and stable untreated units observed before and
+        after; a requested placebo or dynamic effect cannot be computed from the data
+        (the message gives the largest feasible number).
+
+    Notes
+    -----
+    **Estimand.** With groups ``g`` (units), ``N_{1,0,t}`` joiners (untreated at
+    ``t−1``, treated at ``t``) and ``N_{0,0,t}`` stable untreated units at ``t``,
+
+    .. math::
+
+        DID_{+,t} = \frac{1}{N_{1,0,t}}\sum_{g\ \mathrm{joins\ at}\ t} (Y_{g,t}-Y_{g,t-1})
+                  - \frac{1}{N_{0,0,t}}\sum_{g\ \mathrm{stable\ untreated}} (Y_{g,t}-Y_{g,t-1}),
+        \qquad
+        DID_M = \sum_t \frac{N_{1,0,t}}{N_S} DID_{+,t},
+
+    ``N_S = Σ_t N_{1,0,t}`` over the periods used. ``DID_M`` estimates the average effect
+    of starting treatment on the switchers at the period they switch. :func:`build_panel`
+    only accepts treatment that never switches off, so there are no *leavers* and the
+    ``DID_{−,t}`` terms of the paper (``N_{0,1,t} = 0``) vanish identically.
+    A period ``t`` with joiners but no stable untreated unit observed at ``t−1`` and
+    ``t`` is skipped (as ``did_multiplegt`` does) and listed in ``notes``; its joiners
+    leave ``N_S``. Outcome changes are taken between calendar periods ``t−1`` and ``t``;
+    a unit missing either row is left out of that cell (never bridged over a gap).
+
+    **Dynamic effects** (de Chaisemartin & D'Haultfœuille 2024, ``DID_ℓ`` with
+    ``ℓ = e + 1``): ``effect_e`` compares ``Y_{g,F_g+e} − Y_{g,F_g−1}`` of the switchers
+    (``F_g`` = first treated period) with the same change of units not yet treated at
+    ``F_g+e``, averaging over switchers with equal weights. ``effect_0 = DID_M``.
+    In staggered designs ``effect_e`` equals Callaway & Sant'Anna's event-study
+    aggregation with not-yet-treated controls.
+
+    **Placebos** follow ``did_multiplegt_dyn``: ``placebo_k`` compares
+    ``Y_{g,F_g−1−k} − Y_{g,F_g−1}`` of the switchers with that of units not yet treated at
+    ``F_g−1+k`` (the comparison group of ``effect_{k−1}``), over cohorts with
+    ``F_g−1+k`` inside the sample. ``placebo_1`` is therefore the paper's
+    ``DID_M^{pl}`` (joiners at ``t`` vs units untreated at ``t−2, t−1, t``) with the
+    opposite sign: the paper writes ``Y_{t−1} − Y_{t−2}``, here every term is a change
+    relative to period −1, so effects and placebos draw one event-study line.
+
+    **Analytic variance.** Units are i.i.d. draws (clusters when ``cluster`` is a
+    column). For a term with cells ``c`` (one per cohort), switcher indicator ``J_{ic}``,
+    comparison indicator ``S_{ic}``, outcome change ``d_{ic}``, comparison mean
+    ``m_{0c}`` and ``N_k = Σ_c N_{1c}``, the estimate is a smooth function of cell sums
+    and its influence function is exactly
+
+    .. math::
+
+        ψ_i = \frac{n}{N_k}\sum_c\Big[J_{ic}(d_{ic} - m_{0c} - \hat θ_k)
+              - \frac{N_{1c}}{N_{0c}} S_{ic}(d_{ic} - m_{0c})\Big]
+
+    (the ``− θ̂_k`` part carries the randomness of the weights ``N_{1c}/N_k``), so that
+    ``V̂ = Σ_g (Σ_{i∈g} ψ_i)(Σ_{i∈g} ψ_i)' / n²`` with no small-sample factor and normal
+    critical values (R ``did``'s convention). It coincides with the analytic standard
+    error of R ``did``/``moderndid`` ``aggte(type="dynamic")`` with not-yet-treated
+    controls. ``did_multiplegt_dyn`` instead prints a design-based, conservative
+    variance (outcome changes demeaned within cohorts, ``n/(n−1)`` factors, no weight
+    term); its standard errors are reported in ``extra["std_error_dyn"]`` (no controls,
+    unit clustering) for replicators.
+
+    **Bootstrap.** ``n_boot`` draws multinomial counts per unit (cluster); every cell
+    sum becomes a matrix product of the count matrix with per-unit sums, so each draw
+    recomputes the estimator exactly (cells without switchers or comparison units in a
+    draw drop out, as in the estimator). Standard errors are the standard deviations
+    of the draws; the uniform critical value is the ``1 − alpha`` quantile of
+    ``max_k |θ*_k − θ̂_k| / se_k``.
+
+    References
+    ----------
+    de Chaisemartin, C. & D'Haultfœuille, X. (2020). Two-way fixed effects estimators with
+    heterogeneous treatment effects. *American Economic Review* 110(9), 2964–2996.
+
+    de Chaisemartin, C. & D'Haultfœuille, X. (2024). Difference-in-differences estimators
+    of intertemporal treatment effects. *Review of Economics and Statistics* 106(6).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from did_zones import build_panel, dcdh
+    >>> df = pd.DataFrame({"unit": np.repeat([1, 2, 3], 3), "year": [1, 2, 3] * 3,
+    ...                    "y": [0., 1., 5., 0., 1., 2., 0., 1., 2.]})
+    >>> panel = build_panel(df, unit="unit", time="year", cohort={1: 3, 2: 0, 3: 0})
+    >>> res = dcdh(panel, "y", placebo=1)
+    >>> res.estimate.round(6).to_dict()
+    {'DID_M': 3.0, 'placebo_1': 0.0}
+    """
+    if not isinstance(panel, Panel):
+        raise SpecificationError(
+            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
+        )
+    placebo = _check_count("placebo", placebo)
+    dynamic = _check_count("dynamic", dynamic)
+    alpha = check_alpha(alpha)
+    controls = as_tuple(controls)
+    if outcome in controls:
+        raise SpecificationError(f"The outcome {outcome!r} cannot also be a control.")
+    check_columns(panel.data, (outcome,) + controls)
+    if n_boot is not None:
+        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
+            raise SpecificationError(
+                f"n_boot must be None or an integer of at least 2; got {n_boot!r}."
+            )
+        n_boot = int(n_boot)
+    cluster_codes, cluster_labels = _cluster_codes(panel, cluster)
+
+    mask, drop_notes = usable_rows(panel, (outcome,) + controls)
+    notes: list[str] = list(drop_notes)
+    if not mask.any():
+        raise EstimationError(f"No row has a finite {outcome!r}; nothing to estimate.")
+
+    Y, Xw, p0 = _wide(panel, outcome, controls, mask)
+    terms = [_Term("DID_M", "DID_M", 0)]
+    terms += [_Term(f"effect_{e}", "effect", e) for e in range(dynamic + 1)] if dynamic else []
+    terms += [_Term(f"placebo_{k}", "placebo", k) for k in range(1, placebo + 1)]
+
+    cells = _build_cells(terms, panel.cohort, Y, Xw, p0)
+    n1 = cells.J.sum(axis=0)
+    n0 = cells.S.sum(axis=0)
+    used = (n1 > 0) & (n0 > 0)
+    _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome)
+    notes += _skip_notes(terms, cells, used, n1, n0)
+    _warn_small(terms, cells, used, n0)
+
+    n_units = panel.n_units
+    n_terms = len(terms)
+    d_raw = cells.D
+    theta_ctrl = ctrl_psi = None
+    if controls:
+        theta_ctrl, ctrl_psi, ctrl_note = _control_fit(panel.cohort, Y, Xw, p0, controls,
+                                                       n_units)
+        notes.append(ctrl_note)
+        cells.D = d_raw - np.einsum("ncp,p->nc", cells.X, theta_ctrl)
+
+    est, psi, cell_did, weights = _estimate(cells, used, n_terms, n_units)
+    if controls:
+        psi = psi - ctrl_psi @ _control_gradient(cells, used, weights, n_terms).T
+
+    vcov, n_clusters = influence_vcov(psi, cluster_codes)
+    if n_clusters < _FEW_CLUSTERS:
+        warnings.warn(
+            f"Only {n_clusters} clusters: analytic and bootstrap standard errors may be "
+            "unreliable. Interpret with care or use a randomization (placebo) test.",
+            InferenceWarning,
+            stacklevel=2,
+        )
+
+    extra: dict = {"cells": _cell_table(terms, cells, used, n1, n0, cell_did, weights)}
+    if not controls and cluster_codes is None:
+        extra["std_error_dyn"] = pd.Series(
+            _dyn_std_error(cells, used, n_terms),
+            index=pd.Index([t.name for t in terms], name="term"), name="std_error_dyn")
+    if theta_ctrl is not None:
+        extra["control_coefficients"] = pd.Series(theta_ctrl, index=list(controls))
+    crit = None
+    vcov_used = vcov
+    if n_boot is not None:
+        moments = _first_stage_moments(panel.cohort, Y, Xw, p0) if controls else None
+        draws, n_failed = _bootstrap(cells, d_raw, used, n_terms, cluster_codes, n_boot,
+                                     seed, moments)
+        vcov_used, crit, boot_note = _boot_summary(draws, est, alpha, n_failed)
+        extra["vcov_analytic"] = pd.DataFrame(vcov, index=[t.name for t in terms],
+                                              columns=[t.name for t in terms])
+        extra["bootstrap_draws"] = draws
+        if boot_note:
+            notes.append(boot_note)
+
+    keys = pd.DataFrame({
+        "cohort": np.nan,
+        "time": np.nan,
+        "event_time": [t.event_time for t in terms],
+        "base_event_time": -1,
+        "n_switchers": [int(n1[(cells.term == k) & used].sum()) for k in range(len(terms))],
+        "n_cells": [int(((cells.term == k) & used).sum()) for k in range(len(terms))],
+    })
+    rows_used = _rows_used(cells, used, Y.shape[1], p0)
+    used_units = (cells.J | cells.S)[:, used].any(axis=1)
+    spec = {"placebo": placebo, "dynamic": dynamic, "controls": controls, "cluster": cluster,
+            "n_boot": n_boot, "seed": seed, "alpha": alpha,
+            "se": "bootstrap" if n_boot is not None else "influence"}
+    return Result.create(
+        est, vcov_used, [t.name for t in terms], keys=keys,
+        method="dcdh", outcome=outcome, spec=spec,
+        n_obs=int(rows_used), n_units=int(used_units.sum()),
+        n_clusters=int(n_clusters), df=None, primary="DID_M",
+        influence=psi, influence_index=panel.units.copy(),
+        crit_value=crit, notes=tuple(panel.notes) + tuple(notes), extra=extra,
+    )
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise SpecificationError(f"{name} must be a non-negative integer; got {value!r}.")
+    return int(value)
+
+
+def _cluster_codes(panel: Panel, cluster) -> tuple[np.ndarray | None, pd.Index | None]:
+    if cluster is None or cluster == "unit" or cluster == panel.unit:
+        return None, None
+    if not isinstance(cluster, str):
+        raise SpecificationError(
+            f"cluster must be 'unit' or the name of a column; got {cluster!r}."
+        )
+    check_columns(panel.data, [cluster])
+    values = panel.data[cluster]
+    if values.isna().any():
+        raise SpecificationError(
+            f"The cluster column {cluster!r} has {int(values.isna().sum())} missing "
+            "value(s); fill or drop those rows first."
+        )
+    codes, labels = pd.factorize(values, sort=True)
+    per_unit = np.full(panel.n_units, -1)
+    per_unit[panel.unit_id] = codes
+    bad_rows = per_unit[panel.unit_id] != codes
+    varies = np.bincount(panel.unit_id[bad_rows], minlength=panel.n_units) > 0
+    if varies.any():
+        raise SpecificationError(
+            f"The cluster column {cluster!r} is not constant within unit for "
+            f"{int(varies.sum())} unit(s), e.g. {examples(panel.units[varies])}. dcdh "
+            "clusters whole units: use a unit-level variable such as the province."
+        )
+    return per_unit, pd.Index(labels)
+
+
+def _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome) -> None:
+    has = np.array([used[cells.term == k].any() for k in range(len(terms))])
+    if not has[0]:
+        raise EstimationError(
+            f"No period has both switchers (units first treated then) and stable "
+            f"untreated units with {outcome!r} observed in that period and the one "
+            "before, so DID_M cannot be computed. Check that the panel has untreated "
+            "comparison units (never-treated or treated later) around the adoption dates."
+        )
+    for kind, requested, what in (("effect", dynamic, "dynamic"), ("placebo", placebo, "placebo")):
+        idx = [k for k, t in enumerate(terms) if t.kind == kind]
+        if not idx or has[idx].all():
+            continue
+        first_bad = next(k for k in idx if not has[k])
+        feasible = [terms[k].lag for k in idx if has[k] and k < first_bad]
+        best = max(feasible) if feasible else 0
+        if kind == "placebo":
+            lag = terms[first_bad].lag
+            reason = (
+                f"no cohort has its outcome observed {lag + 1} period(s) before adoption "
+                f"with units still untreated {lag - 1} period(s) after adoption to "
+                "compare with"
+            )
+        else:
+            reason = (
+                f"no cohort is observed {terms[first_bad].lag} period(s) after adoption "
+                "with units still untreated then to compare with"
+            )
+        raise EstimationError(
+            f"{what}={requested} requested but {terms[first_bad].name} cannot be "
+            f"estimated: {reason}. The largest feasible value is {what}={best}."
+        )
+
+
+def _skip_notes(terms, cells, used, n1, n0) -> list[str]:
+    notes = []
+    for k, term in enumerate(terms):
+        sel = (cells.term == k) & ~used & (n1 > 0)
+        if not sel.any():
+            continue
+        lost = cells.cohort[sel].astype(int)
+        notes.append(
+            f"{term.name}: {int(sel.sum())} cohort cell(s) skipped for lack of comparison "
+            f"units (untreated units observed in both periods): cohorts "
+            f"{examples(lost)} ({int(n1[sel].sum())} switcher(s)); they are not in the "
+            "average."
+        )
+    return notes
+
+
+def _warn_small(terms, cells, used, n0) -> None:
+    small = used & (n0 < 2)
+    if small.any():
+        desc = [f"{terms[cells.term[c]].name}/cohort {int(cells.cohort[c])}"
+                for c in np.flatnonzero(small)]
+        warnings.warn(
+            f"{len(desc)} cell(s) rest on a single comparison unit, e.g. {examples(desc)}: "
+            "their DID is fragile. Consider fewer dynamic effects or placebos.",
+            SmallCohortWarning,
+            stacklevel=3,
+        )
+
+
+# ------------------------------------------------------------------------ design
+
+
+def _wide(panel: Panel, outcome: str, controls: tuple[str, ...], mask: np.ndarray):
+    """Unit × calendar-period matrices of the outcome (and controls), NaN where absent."""
+    t = panel.time_values
+    p0 = int(panel.periods.min())
+    width = int(panel.periods.max()) - p0 + 1
+    Y = np.full((panel.n_units, width), np.nan)
+    rows = np.flatnonzero(mask)
+    u, c = panel.unit_id[rows], t[rows] - p0
+    Y[u, c] = panel.column(outcome)[rows]
+    Xw = None
+    if controls:
+        Xw = np.full((panel.n_units, width, len(controls)), np.nan)
+        for j, name in enumerate(controls):
+            Xw[u, c, j] = panel.column(name)[rows]
+    return Y, Xw, p0
+
+
+def _build_cells(terms, cohort, Y, Xw, p0) -> _Cells:
+    width = Y.shape[1]
+    finite = np.isfinite(cohort)
+    cohorts = np.unique(cohort[finite])
+    cols: list[tuple[int, float, int, int]] = []
+    for k, term in enumerate(terms):
+        for c in cohorts:
+            end, start, horizon = term.periods(c)
+            if min(end, start) < p0 or max(end, start, horizon) >= p0 + width:
+                continue  # outside the sample: not a cell
+            cols.append((k, c, int(end), int(start)))
+    n = Y.shape[0]
+    C = len(cols)
+    J = np.zeros((n, C), dtype=bool)
+    S = np.zeros((n, C), dtype=bool)
+    D = np.zeros((n, C))
+    X = None if Xw is None else np.zeros((n, C, Xw.shape[2]))
+    for j, (k, c, end, start) in enumerate(cols):
+        _, _, horizon = terms[k].periods(c)
+        diff = Y[:, end - p0] - Y[:, start - p0]
+        ok = np.isfinite(diff)
+        J[:, j] = ok & (cohort == c)
+        S[:, j] = ok & (cohort > horizon)
+        D[ok, j] = diff[ok]
+        if X is not None:
+            dx = Xw[:, end - p0, :] - Xw[:, start - p0, :]
+            X[ok, j, :] = dx[ok]
+    arr = np.array(cols, dtype=float).reshape(C, 4)
+    return _Cells(term=arr[:, 0].astype(int), cohort=arr[:, 1], end=arr[:, 2].astype(int),
+                  start=arr[:, 3].astype(int), J=J, S=S, D=D, X=X)
+
+
+# ---------------------------------------------------------------------- estimation
+
+
+def _estimate(cells: _Cells, used, n_terms, n_units):
+    """Point estimates, per-unit influence functions, cell DIDs and cell weights."""
+    J = cells.J.astype(float)
+    S = cells.S.astype(float)
+    n1, n0 = J.sum(axis=0), S.sum(axis=0)
+    a, b = (J * cells.D).sum(axis=0), (S * cells.D).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m1, m0 = a / n1, b / n0
+    did = np.where(used, m1 - m0, np.nan)
+    w_n1 = np.where(used, n1, 0.0)
+    total = np.bincount(cells.term, weights=w_n1, minlength=n_terms)
+    weights = w_n1 / total[cells.term]
+    est = np.bincount(cells.term, weights=np.where(used, weights * np.nan_to_num(did), 0.0),
+                      minlength=n_terms)
+    theta_c = est[cells.term]
+    m0u = np.where(used, m0, 0.0)
+    ratio = np.where(used, n1 / np.where(n0 > 0, n0, 1.0), 0.0)
+    contrib = J * (cells.D - m0u - theta_c) - ratio * S * (cells.D - m0u)
+    contrib[:, ~used] = 0.0
+    scale = np.where(used, n_units / total[cells.term], 0.0)
+    psi = (contrib * scale) @ _term_indicator(cells.term, n_terms)
+    return est, psi, did, np.where(used, weights, 0.0)
+
+
+def _term_indicator(term: np.ndarray, n_terms: int) -> np.ndarray:
+    ind = np.zeros((term.size, n_terms))
+    ind[np.arange(term.size), term] = 1.0
+    return ind
+
+
+def _dyn_std_error(cells: _Cells, used, n_terms) -> np.ndarray:
+    """``did_multiplegt_dyn``'s design-based standard error (no controls, unit level).
+
+    Switchers' changes are demeaned within their cohort and comparison units' within
+    the cell, each scaled by ``sqrt(m/(m−1))`` for a group of ``m`` units; a group of one
+    is demeaned with the pooled cell mean instead (scaled with the pooled count), as
+    ``did_multiplegt_dyn`` does. There is no term for the randomness of the weights.
+    """
+    J = cells.J.astype(float)
+    S = cells.S.astype(float)
+    n1, n0 = J.sum(axis=0), S.sum(axis=0)
+    nu = n1 + n0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m1 = (J * cells.D).sum(axis=0) / n1
+        m0 = (S * cells.D).sum(axis=0) / n0
+        mu = ((J + S) * cells.D).sum(axis=0) / nu
+        fu = np.sqrt(nu / (nu - 1))
+        e1 = np.where(n1 > 1, m1, mu)
+        e0 = np.where(n0 > 1, m0, mu)
+        f1 = np.where(n1 > 1, np.sqrt(n1 / (n1 - 1)), fu)
+        f0 = np.where(n0 > 1, np.sqrt(n0 / (n0 - 1)), fu)
+    total = np.bincount(cells.term, weights=np.where(used, n1, 0.0), minlength=n_terms)
+    ratio = np.where(used, n1 / np.where(n0 > 0, n0, 1.0), 0.0)
+    contrib = J * f1 * (cells.D - e1) - ratio * S * f0 * (cells.D - e0)
+    contrib[:, ~used] = 0.0
+    scale = np.where(used, 1.0 / total[cells.term], 0.0)
+    u = (contrib * scale) @ _term_indicator(cells.term, n_terms)
+    return np.sqrt((u**2).sum(axis=0))
+
+
+def _cell_table(terms, cells, used, n1, n0, did, weights) -> pd.DataFrame:
+    return pd.DataFrame({
+        "term": [terms[k].name for k in cells.term],
+        "cohort": cells.cohort,
+        "time": cells.end,
+        "base_time": cells.start,
+        "n_switchers": n1.astype(int),
+        "n_controls": n0.astype(int),
+        "did": did,
+        "weight": weights,
+        "used": used,
+    })
+
+
+def _rows_used(cells: _Cells, used, width: int, p0: int) -> int:
+    n = cells.J.shape[0]
+    hit = np.zeros((n, width), dtype=bool)
+    for j in np.flatnonzero(used):  # a loop over cells (cohorts × terms), not units
+        members = cells.J[:, j] | cells.S[:, j]
+        hit[members, cells.end[j] - p0] = True
+        hit[members, cells.start[j] - p0] = True
+    return int(hit.sum())
+
+
+# ------------------------------------------------------------------------ controls
+
+
+def _first_differences(cohort, Y, Xw, p0):
+    """First-stage sample: (unit, period) first differences of not-yet-treated units."""
+    dY = Y[:, 1:] - Y[:, :-1]
+    dX = Xw[:, 1:, :] - Xw[:, :-1, :]
+    period = p0 + np.arange(1, Y.shape[1])
+    ok = np.isfinite(dY) & np.isfinite(dX).all(axis=2) & (cohort[:, None] > period[None, :])
+    uu, jj = np.nonzero(ok)
+    return uu, jj, dY[uu, jj], dX[uu, jj, :]
+
+
+def _control_fit(cohort, Y, Xw, p0, controls, n_units):
+    """θ̂ from ΔY on ΔX and period effects among not-yet-treated unit-periods.
+
+    Returns θ̂, its per-unit influence function ``n (X̃'X̃)⁻¹ Σ_t x̃_it ê_it`` (X̃: ΔX
+    demeaned within period, Frisch–Waugh–Lovell) and a note.
+    """
+    uu, jj, dy, dx = _first_differences(cohort, Y, Xw, p0)
+    if uu.size == 0:
+        raise EstimationError(
+            "No not-yet-treated unit has the outcome and controls observed in two "
+            "consecutive periods, so the control coefficients cannot be estimated."
+        )
+    counts = np.bincount(jj, minlength=Y.shape[1] - 1).astype(float)
+    safe = np.where(counts > 0, counts, 1.0)
+    y_t = dy - (np.bincount(jj, weights=dy, minlength=counts.size) / safe)[jj]
+    x_t = dx - group_sums(dx, jj)[np.searchsorted(np.unique(jj), jj)] / counts[jj][:, None]
+    xtx = x_t.T @ x_t
+    scale = np.sqrt(np.clip(np.diag(xtx), 0, None))
+    rank = np.linalg.matrix_rank(xtx) if (scale > 0).all() else 0
+    if rank < len(controls):
+        flat = [c for c, s in zip(controls, scale, strict=True) if s <= 1e-12 * max(1, scale.max())]
+        hint = (f" {examples(flat)} do(es) not change over time among untreated units."
+                if flat else " They are collinear once period effects are removed.")
+        raise SpecificationError(
+            f"The controls {list(controls)} cannot be separated from period effects in "
+            f"first differences (rank {rank} of {len(controls)}).{hint} Drop them."
+        )
+    theta = np.linalg.solve(xtx, x_t.T @ y_t)
+    resid = y_t - x_t @ theta
+    score = group_sums(x_t * resid[:, None], uu)
+    per_unit = np.zeros((n_units, len(controls)))
+    per_unit[np.unique(uu)] = score
+    psi = n_units * per_unit @ np.linalg.inv(xtx).T
+    note = (f"Controls {list(controls)}: outcome changes net of θ̂'ΔX, θ̂ from first "
+            f"differences of {uu.size} not-yet-treated unit-periods with period effects.")
+    return theta, psi, note
+
+
+def _control_gradient(cells: _Cells, used, weights, n_terms):
+    """Per term, the weighted switcher-minus-comparison mean of ΔX (dθ_k/dθ̂ = −this)."""
+    J = cells.J.astype(float)
+    S = cells.S.astype(float)
+    n1, n0 = J.sum(axis=0), S.sum(axis=0)
+    mx1 = np.einsum("nc,ncp->cp", J, cells.X) / np.where(n1 > 0, n1, 1.0)[:, None]
+    mx0 = np.einsum("nc,ncp->cp", S, cells.X) / np.where(n0 > 0, n0, 1.0)[:, None]
+    gap = np.where(used[:, None], (mx1 - mx0) * weights[:, None], 0.0)
+    return _term_indicator(cells.term, n_terms).T @ gap
+
+
+# ----------------------------------------------------------------------- bootstrap
+
+
+def _first_stage_moments(cohort, Y, Xw, p0):
+    """Per-unit normal-equation pieces ``Σ_t z z'`` and ``Σ_t z ΔY`` of the first stage,
+    ``z = (ΔX, period dummies)``, so a resample's θ̂* is one batched solve."""
+    uu, jj, dy, dx = _first_differences(cohort, Y, Xw, p0)
+    n, p = Y.shape[0], dx.shape[1]
+    k = p + Y.shape[1] - 1
+    z = np.zeros((uu.size, k))
+    z[:, :p] = dx
+    z[np.arange(uu.size), p + jj] = 1.0
+    outer = (z[:, :, None] * z[:, None, :]).reshape(uu.size, k * k)
+    P = np.zeros((n, k * k))
+    q = np.zeros((n, k))
+    have = np.unique(uu)
+    P[have] = group_sums(outer, uu)
+    q[have] = group_sums(z * dy[:, None], uu)
+    return P, q, p, k
+
+
+def _bootstrap(cells, d_raw, used, n_terms, cluster_codes, n_boot, seed, moments):
+    """Draws of the estimates from resampling units (clusters) with replacement.
+
+    Every cell sum of a resample is ``counts @ per-unit sums``; with controls the first
+    stage is re-estimated in each resample from its weighted normal equations.
+    """
+    J = np.where(used, cells.J, False).astype(float)
+    S = np.where(used, cells.S, False).astype(float)
+    C = J.shape[1]
+    blocks = [J, S, J * d_raw, S * d_raw]
+    p = 0
+    if moments is not None:
+        P, q, p, k = moments
+        n = J.shape[0]
+        blocks += [(J[:, :, None] * cells.X).reshape(n, C * p),
+                   (S[:, :, None] * cells.X).reshape(n, C * p), P, q]
+    M = np.concatenate(blocks, axis=1)
+    if cluster_codes is not None:
+        M = group_sums(M, cluster_codes)
+    n_blocks = M.shape[0]
+    ind = _term_indicator(cells.term, n_terms)
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    n_chunks = -(-n_boot // _BLOCK)
+    draws = np.empty((n_boot, n_terms))
+    probs = np.full(n_blocks, 1.0 / n_blocks)
+    for b, child in enumerate(ss.spawn(n_chunks)):
+        lo, hi = b * _BLOCK, min((b + 1) * _BLOCK, n_boot)
+        W = np.random.default_rng(child).multinomial(n_blocks, probs, size=hi - lo)
+        sums = W.astype(float) @ M
+        n1, n0, a, bb = (sums[:, i * C:(i + 1) * C] for i in range(4))
+        if moments is not None:
+            off = 4 * C
+            jx = sums[:, off:off + C * p].reshape(-1, C, p)
+            sx = sums[:, off + C * p:off + 2 * C * p].reshape(-1, C, p)
+            off += 2 * C * p
+            zz = sums[:, off:off + k * k].reshape(-1, k, k)
+            zy = sums[:, off + k * k:]
+            theta = np.einsum("bij,bj->bi", np.linalg.pinv(zz, hermitian=True), zy)[:, :p]
+            a = a - np.einsum("bcp,bp->bc", jx, theta)
+            bb = bb - np.einsum("bcp,bp->bc", sx, theta)
+        ok = (n1 > 0) & (n0 > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part = np.where(ok, a - n1 * bb / np.where(n0 > 0, n0, 1.0), 0.0)
+            draws[lo:hi] = (part @ ind) / (np.where(ok, n1, 0.0) @ ind)
+    n_failed = int((~np.isfinite(draws)).any(axis=1).sum())
+    return draws, n_failed
+
+
+def _boot_summary(draws, est, alpha, n_failed):
+    good = np.isfinite(draws).all(axis=1)
+    if good.sum() < 2:
+        raise EstimationError(
+            "Fewer than two bootstrap draws could compute every term (resamples without "
+            "switchers or comparison units). Use the analytic standard errors (n_boot=None)."
+        )
+    d = draws[good]
+    vcov = np.cov(d, rowvar=False).reshape(est.size, est.size)
+    se = np.sqrt(np.diag(vcov))
+    ok = se > 0
+    tmax = np.max(np.abs(d[:, ok] - est[ok]) / se[ok], axis=1) if ok.any() else np.zeros(1)
+    crit = float(np.quantile(tmax, 1 - alpha))
+    note = ""
+    if n_failed:
+        note = (f"{n_failed} of {draws.shape[0]} bootstrap draws could not compute every "
+                "term (no switchers or comparison units in a resampled cell) and were left out.")
+    return vcov, crit, note
