@@ -210,6 +210,20 @@ def test_mpdta_matches_did_multiplegt_and_aggte(mpdta):
     assert res.n_units == 500 and res.n_clusters == 500
 
 
+def test_simulated_panel_matches_did_multiplegt_dyn():
+    data = pd.read_csv(ROOT / "tests" / "reference" / "dcdh_sim_data.csv")
+    ref = pd.read_csv(ROOT / "tests" / "reference" / "dcdh_sim_dyn.csv")
+    panel = build_panel(data, unit="unit", time="year", cohort="g")
+    for label, controls in (("none", ()), ("x", ("x",))):
+        res = dcdh(panel, "y", dynamic=2, placebo=2, controls=controls)
+        for _, row in ref[ref.controls == label].iterrows():
+            assert res[row.term] == pytest.approx(row.estimate, rel=1e-6)
+            assert res.keys.loc[row.term, "n_switchers"] == row.n_switchers
+            if not controls:
+                assert res.extra["std_error_dyn"][row.term] == pytest.approx(row.std_error,
+                                                                            rel=1e-4)
+
+
 # ------------------------------------------------------------------- (e) invariances
 
 

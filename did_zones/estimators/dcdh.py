@@ -192,6 +192,22 @@ def dcdh(
     term); its standard errors are reported in ``extra["std_error_dyn"]`` (no controls,
     unit clustering) for replicators.
 
+    **Controls.** The first stage regresses first differences ``ΔY_{i,t}`` on ``ΔX_{i,t}``
+    and period dummies over unit-periods not yet treated at ``t`` (both periods observed);
+    every outcome change used by a term (first or long difference) is then net of
+    ``θ̂'`` times the same change of the controls, which reproduces
+    ``did_multiplegt_dyn``'s point estimates with ``controls()``. The influence function
+    adds ``−ḡ_k' ψ^θ_i``, with ``ḡ_k`` the weighted switcher-minus-comparison mean change of
+    the controls and ``ψ^θ_i = n (X̃'X̃)⁻¹ Σ_t x̃_{it} ê_{it}`` (``X̃``: ``ΔX`` demeaned by
+    period) the influence function of ``θ̂``.
+
+    **Unbalanced panels.** The cohort comes from the Panel (e.g. the official pilot list),
+    not from observed treatment, so a unit with a missing year before adoption still
+    counts as a switcher in the cells whose two periods it has. ``did_multiplegt_dyn``
+    infers switch dates from observed treatment and drops switchers with a gap before
+    their first switch, so on unbalanced panels dynamic effects can differ from it;
+    ``DID_M`` (first differences only) and everything on balanced panels coincide.
+
     **Bootstrap.** ``n_boot`` draws multinomial counts per unit (cluster); every cell
     sum becomes a matrix product of the count matrix with per-unit sums, so each draw
     recomputes the estimator exactly (cells without switchers or comparison units in a
