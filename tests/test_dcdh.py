@@ -449,6 +449,18 @@ def test_period_without_comparison_is_skipped_and_noted():
     assert not cells.loc[cells.cohort == 4, "used"].any()
 
 
+def test_cohort_whose_periods_are_unobserved_is_noted():
+    # year 3 is missing for everyone (a gap in the panel): cohorts 3 and 4 cannot be used
+    df, _ = simulated(n_units=60, seed=8, n_periods=6)
+    gap = df[df["year"] != 3]
+    panel = build_panel(gap, unit="unit", time="year", cohort="g")
+    res = quiet(panel, "y")
+    note = next(n for n in res.notes if n.startswith("DID_M:") and "no unit" in n)
+    n34 = int(np.isin(panel.cohort, [3, 4]).sum())
+    assert f"2 cohort(s) [3, 4] ({n34} unit(s))" in note and "['2->3', '3->4']" in note
+    assert res.keys.loc["DID_M", "n_switchers"] == int(np.isin(panel.cohort, [5, 6]).sum())
+
+
 def test_no_usable_switching_period_raises():
     # everyone adopts at the same date and nobody stays untreated
     df = make_frame([3, 3, 3], 4, lambda u, t, g: float(u * t))

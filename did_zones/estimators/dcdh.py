@@ -268,7 +268,7 @@ def dcdh(
     n0 = cells.S.sum(axis=0)
     used = (n1 > 0) & (n0 > 0)
     _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome)
-    notes += _skip_notes(terms, cells, used, n1, n0)
+    notes += _skip_notes(terms, cells, used, n1, n0, panel.cohort)
     _warn_small(terms, cells, used, n0)
 
     n_units = panel.n_units
@@ -408,9 +408,21 @@ def _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome) -> None:
         )
 
 
-def _skip_notes(terms, cells, used, n1, n0) -> list[str]:
+def _skip_notes(terms, cells, used, n1, n0, cohort) -> list[str]:
     notes = []
+    sizes = pd.Series(cohort).value_counts()
     for k, term in enumerate(terms):
+        unseen = (cells.term == k) & (n1 == 0)
+        if unseen.any():
+            lost = cells.cohort[unseen].astype(int)
+            periods = [f"{int(b)}->{int(e)}" for b, e in
+                       zip(cells.start[unseen], cells.end[unseen], strict=True)]
+            notes.append(
+                f"{term.name}: {int(unseen.sum())} cohort(s) {examples(lost)} "
+                f"({int(sizes.reindex(cells.cohort[unseen]).sum())} unit(s)) have no unit with "
+                f"the outcome observed in both periods {examples(periods)}; they are not "
+                "in the average."
+            )
         sel = (cells.term == k) & ~used & (n1 > 0)
         if not sel.any():
             continue
