@@ -392,10 +392,10 @@ def _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome) -> None:
         best = max(feasible) if feasible else 0
         if kind == "placebo":
             lag = terms[first_bad].lag
+            when = "at adoption" if lag == 1 else f"{lag - 1} period(s) after adoption"
             reason = (
                 f"no cohort has its outcome observed {lag + 1} period(s) before adoption "
-                f"with units still untreated {lag - 1} period(s) after adoption to "
-                "compare with"
+                f"with units still untreated {when} to compare with"
             )
         else:
             reason = (
