@@ -1,0 +1,798 @@
+"""Callaway & Sant'Anna (2021): group-time average treatment effects ATT(g,t).
+
+Every cell compares the outcome change of cohort ``g`` between a base period and ``t`` with
+that of a comparison group (never-treated, or not-yet-treated units), by outcome regression,
+inverse probability weighting or the doubly robust estimator of Sant'Anna & Zhao (2020), as R
+``did::att_gt`` does. Without covariates all cells are closed-form ratios of cohort sums,
+computed together from the units × periods outcome matrix; with covariates each cell fits its
+logit / least squares, sharing fits between cells with the same design.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
+from ..errors import (
+    DataDroppedWarning,
+    EstimationError,
+    InferenceWarning,
+    PanelError,
+    SmallCohortWarning,
+    SpecificationError,
+)
+from ..panel import Panel, usable_rows
+from ..result import HypothesisTest, Result
+from . import _cs_cells as cells_mod
+from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
+
+__all__ = ["callaway_santanna"]
+
+Control = Literal["never", "not_yet"]
+Method = Literal["dr", "ipw", "reg"]
+BasePeriod = Literal["varying", "universal"]
+BootWeights = Literal["rademacher", "mammen"]
+
+_FEW_CLUSTERS = 30
+_TINY = np.sqrt(np.finfo(float).eps) * 10
+_REASONS = {
+    "no_control": "no comparison units",
+    "overlap": "propensity score >= 0.999 (overlap fails)",
+    "singular": "comparison units cannot fit the outcome regression (singular design)",
+    "trimmed": "every comparison unit trimmed (propensity score >= trim)",
+    "empty": "a treated or comparison group unobserved in one of the two periods",
+}
+
+
+def callaway_santanna(
+    panel: Panel,
+    outcome: str,
+    *,
+    control: Control = "never",
+    method: Method = "dr",
+    covariates: str | Sequence[str] = (),
+    anticipation: int = 0,
+    base_period: BasePeriod = "varying",
+    cluster: str | None = None,
+    weights: str | None = None,
+    n_boot: int | None = None,
+    boot_weights: BootWeights = "rademacher",
+    seed: int | None = None,
+    alpha: float = 0.05,
+    trim: float = 0.995,
+    allow_unbalanced: bool | None = None,
+) -> Result:
+    """Group-time average treatment effects of Callaway & Sant'Anna (2021).
+
+    Parameters
+    ----------
+    panel : Panel
+        From :func:`~did_zones.build_panel`; cohorts are first treated periods, never-treated
+        units have cohort ``inf``.
+    outcome : str
+        Outcome column.
+    control : {"never", "not_yet"}
+        Comparison group: never-treated units, or units not yet treated by
+        ``max(t, base) + anticipation`` (never-treated included, cohort ``g`` excluded).
+    method : {"dr", "ipw", "reg"}
+        Doubly robust (DRDID ``drdid_panel``; ``drdid_rc`` for unbalanced panels), normalised
+        inverse probability weighting (``std_ipw_did_*``) or outcome regression
+        (``reg_did_*``). Identical without covariates.
+    covariates : str or sequence of str
+        Pre-treatment covariates for the propensity score and the outcome regression,
+        taken in the earlier of the two periods of each cell (R ``did``'s convention);
+        unbalanced panels use each row's own values. Collinear ones are dropped.
+    anticipation : int
+        Periods of anticipation ``δ``: post cells use the base period ``g − 1 − δ``.
+    base_period : {"varying", "universal"}
+        "varying": pre-treatment cells compare ``t`` with ``t − 1``; "universal": every
+        cell uses ``g − 1 − δ``, whose own cell is reported as 0.
+    cluster : str, optional
+        Column constant within units; influence functions are summed within clusters for
+        the variance and the bootstrap draws one multiplier per cluster.
+    weights : str, optional
+        Sampling weights, constant within units.
+    n_boot : int, optional
+        Multiplier-bootstrap draws; gives bootstrap standard errors and the sup-t critical
+        value of a uniform band (``Result.conf_int(uniform=True)``).
+    boot_weights : {"rademacher", "mammen"}
+        Multiplier distribution.
+    seed : int, optional
+        Bootstrap seed; when None a fresh one is drawn and recorded in ``spec``.
+    alpha : float
+        Level of the uniform band.
+    trim : float
+        Comparison units with propensity score at or above ``trim`` get zero weight
+        (DRDID's ``trim.level``).
+    allow_unbalanced : bool, optional
+        None (default, R's ``allow_unbalanced_panel=FALSE``): an unbalanced panel is
+        balanced by dropping units not observed in every period, with a warning and a note.
+        False: the same without the warning. True: keep every row and use the repeated
+        cross-section estimators with unit-level influence functions.
+
+    Returns
+    -------
+    Result
+        Terms ``"ATT(g,t)"`` with keys ``cohort``, ``time``, ``event_time``,
+        ``base_period``, ``post``, ``n_treated``, ``n_control``. ``influence`` holds the
+        unit influence functions (``vcov = ψᵀψ/n²``, cluster sums when clustered);
+        ``extra`` holds the pre-test (``"pretrend_test"``), cohort shares
+        (``"cohort_share"``), per-unit cohorts / weights / clusters for
+        :func:`~did_zones.aggregate`, skipped cells and, with ``n_boot``, the analytic
+        variance and the bootstrap draws.
+
+    Raises
+    ------
+    SpecificationError
+        Invalid options, unknown columns, weights or clusters varying within units.
+    PanelError
+        No never-treated units with ``control="never"``; no cohort left to estimate.
+    EstimationError
+        No cell could be estimated.
+
+    Notes
+    -----
+    ATT(g,t) = E[Y_t − Y_b | G = g] − E[Y_t − Y_b | C], with base ``b = g − 1 − δ`` for
+    ``t ≥ g − δ`` (and for every ``t`` under "universal"), else ``b = t − 1``. Cells where
+    estimation fails (no comparison units, overlap, singular regressions, everything
+    trimmed) are skipped and counted in ``notes`` (R ``did`` returns NA there).
+    Inference is normal (``df`` None): analytic standard errors are
+    ``sqrt(diag(ψᵀψ))/n`` without small-sample factors (R ``did``); with ``n_boot`` the
+    standard errors are the bootstrap interquartile-range ones of R ``did`` and ``vcov``
+    keeps the analytic correlations (``extra["vcov_analytic"]`` is the analytic one).
+    The pre-test is R's Wald test ``b' V⁻¹ b ~ χ²(q)`` on the pre-treatment cells
+    (``t < g``) with positive variance, using the analytic variance (clustered when
+    ``cluster`` is given). When the panel has no never-treated units and
+    ``control="not_yet"``, periods from ``max(g) − δ`` on are dropped and the last cohort
+    serves as comparison (as R ``did``).
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
+    periods. Journal of Econometrics 225(2), 200–230.
+    Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences
+    estimators. Journal of Econometrics 219(1), 101–122.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from did_zones import build_panel, callaway_santanna
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(12), 3), "year": np.tile([1, 2, 3], 12)})
+    >>> df["g"] = np.where(df["unit"] < 6, 3, 0)
+    >>> df["y"] = df["unit"] + df["year"] + 2.0 * ((df["g"] == 3) & (df["year"] == 3))
+    >>> res = callaway_santanna(build_panel(df, "unit", "year", cohort="g"), "y")
+    >>> res.estimate.round(6).to_dict()
+    {'ATT(3,2)': 0.0, 'ATT(3,3)': 2.0}
+    """
+    opts = _validate(panel, outcome, control, method, covariates, anticipation, base_period,
+                     cluster, weights, n_boot, boot_weights, seed, alpha, trim, allow_unbalanced)
+    data = _prepare(panel, outcome, opts)
+    plan = _plan(data, opts)
+    if not plan:
+        raise PanelError("No ATT(g,t) cell to estimate: every cohort lacks a pre-treatment "
+                         "period or there is only one period.")
+    if data.balanced:
+        est = _estimate_balanced(data, plan, opts)
+    else:
+        est = _estimate_unbalanced(data, plan, opts)
+    return _assemble(panel, outcome, data, plan, est, opts)
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class _Opts:
+    control: str
+    method: str
+    covariates: tuple[str, ...]
+    anticipation: int
+    base_period: str
+    cluster: str | None
+    weights: str | None
+    n_boot: int | None
+    boot_weights: str
+    seed: int | None
+    alpha: float
+    trim: float
+    allow_unbalanced: bool | None
+
+
+def _validate(panel, outcome, control, method, covariates, anticipation, base_period, cluster,
+              weights, n_boot, boot_weights, seed, alpha, trim, allow_unbalanced) -> _Opts:
+    if not isinstance(panel, Panel):
+        raise SpecificationError(
+            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
+        )
+    if not isinstance(outcome, str):
+        raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
+    check_choice("control", control, ("never", "not_yet"))
+    check_choice("method", method, ("dr", "ipw", "reg"))
+    check_choice("base_period", base_period, ("varying", "universal"))
+    check_choice("boot_weights", boot_weights, ("rademacher", "mammen"))
+    covariates = as_tuple(covariates)
+    if outcome in covariates:
+        raise SpecificationError(f"The outcome {outcome!r} cannot also be a covariate.")
+    if len(set(covariates)) < len(covariates):
+        raise SpecificationError(f"covariates lists a column twice: {list(covariates)}.")
+    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) \
+            or anticipation < 0:
+        raise SpecificationError(
+            f"anticipation must be a non-negative integer (periods); got {anticipation!r}.")
+    if n_boot is not None and (isinstance(n_boot, bool)
+                               or not isinstance(n_boot, (int, np.integer)) or n_boot < 2):
+        raise SpecificationError(
+            f"n_boot must be None or an integer of at least 2; got {n_boot!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise SpecificationError(f"seed must be None or an integer; got {seed!r}.")
+    alpha = check_alpha(alpha)
+    if isinstance(trim, bool) or not isinstance(trim, (int, float)) or not 0 < trim <= 1:
+        raise SpecificationError(f"trim must lie in (0, 1]; got {trim!r}.")
+    if allow_unbalanced not in (None, True, False):
+        raise SpecificationError(
+            f"allow_unbalanced must be None, True or False; got {allow_unbalanced!r}.")
+    for name, col in (("cluster", cluster), ("weights", weights)):
+        if col is not None and not isinstance(col, str):
+            raise SpecificationError(f"{name} must be a column name or None; got {col!r}.")
+    check_columns(panel.data, (outcome,) + covariates + (cluster, weights))
+    return _Opts(control, method, covariates, int(anticipation), base_period, cluster, weights,
+                 None if n_boot is None else int(n_boot), boot_weights, seed, alpha,
+                 float(trim), allow_unbalanced)
+
+
+# ------------------------------------------------------------------------------ data
+
+
+@dataclass
+class _Data:
+    units: pd.Index            # kept unit labels, influence-function row order
+    periods: np.ndarray        # kept periods (sorted)
+    cohort: np.ndarray         # per kept unit (inf = never / comparison)
+    w: np.ndarray              # per unit sampling weights (ones when none)
+    cluster: np.ndarray | None  # per unit cluster codes
+    n_clusters: int | None
+    cov_names: tuple[str, ...]
+    balanced: bool
+    Y: np.ndarray | None = None        # units × periods (balanced)
+    X: np.ndarray | None = None        # units × periods × k covariates (balanced)
+    row_unit: np.ndarray | None = None  # rows (unbalanced)
+    row_period: np.ndarray | None = None
+    row_y: np.ndarray | None = None
+    row_X: np.ndarray | None = None
+    n_obs: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
+    notes: list[str] = []
+    numeric = (outcome,) + o.covariates + ((o.weights,) if o.weights else ())
+    mask, drop_notes = usable_rows(panel, numeric)
+    notes += drop_notes
+    uid = panel.unit_id
+    w_row = panel.column(o.weights) if o.weights else np.ones(panel.n_obs)
+    if o.weights:
+        neg = mask & (w_row < 0)
+        if neg.any():
+            raise SpecificationError(
+                f"weights {o.weights!r} has {int(neg.sum())} negative value(s), e.g. units "
+                f"{examples(panel.units[np.unique(uid[neg])])}. Sampling weights must be >= 0.")
+        _constant_within_unit(panel, w_row, mask, "weights", o.weights)
+    clus_codes = None
+    if o.cluster:
+        raw = panel.data[o.cluster]
+        miss = raw.isna().to_numpy() & mask
+        if miss.any():
+            raise SpecificationError(
+                f"cluster {o.cluster!r} is missing in {int(miss.sum())} row(s), e.g. units "
+                f"{examples(panel.units[np.unique(uid[miss])])}. Fill it or drop those rows.")
+        clus_codes = pd.factorize(raw, sort=True)[0].astype(float)
+        _constant_within_unit(panel, clus_codes, mask, "cluster", o.cluster)
+    if not mask.any():
+        raise EstimationError(f"No row has finite values of {list(numeric)}.")
+
+    # units and periods left; cohorts without a pre-period (g <= first period + δ)
+    cohort = panel.cohort
+    rows = np.flatnonzero(mask)
+    pid = panel.period_id
+    periods = _present_periods(panel, rows)
+    first = periods[0]
+    early = np.isfinite(cohort) & (cohort <= first + o.anticipation)
+    early_rows = early[uid[rows]]
+    if early_rows.any():
+        bad = np.unique(uid[rows][early_rows])
+        msg = (f"{bad.size} unit(s) of cohorts treated by the first period + anticipation "
+               f"({first} + {o.anticipation}) have no pre-treatment period and are dropped, "
+               f"e.g. {examples(panel.units[bad])}.")
+        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        notes.append(msg)
+        rows = rows[~early_rows]
+    if rows.size == 0:
+        raise PanelError("No units left after dropping cohorts without a pre-treatment period.")
+    cohort = cohort.copy()
+
+    # no never-treated units
+    present = _present(uid[rows], panel.n_units)
+    has_never = (~np.isfinite(cohort[present])).any()
+    if not has_never:
+        if o.control == "never":
+            raise PanelError(
+                "No never-treated units in the panel. Use control='not_yet', or add "
+                "never-pilot units.")
+        last = cohort[present].max()
+        cut = last - o.anticipation
+        tv = panel.time_values[rows]
+        n_before = rows.size
+        rows = rows[tv < cut]
+        cohort[cohort == last] = np.inf
+        notes.append(
+            f"No never-treated units: periods >= {cut:g} (last cohort {last:g} minus "
+            f"anticipation) dropped ({n_before - rows.size} rows) and cohort {last:g} "
+            "serves as the comparison group (as R did).")
+        if _present_periods(panel, rows).size < 2:
+            raise PanelError(
+                f"No never-treated units and fewer than two periods before the last cohort "
+                f"({last:g}): nothing to compare. Add never-pilot units.")
+
+    # balance
+    periods = _present_periods(panel, rows)
+    units_present = np.flatnonzero(_present(uid[rows], panel.n_units))
+    per_unit = np.bincount(uid[rows], minlength=panel.n_units)
+    complete = per_unit == periods.size
+    balanced = bool(complete[units_present].all())
+    if not balanced and o.allow_unbalanced is not True:
+        drop = units_present[~complete[units_present]]
+        n_rows = int(per_unit[drop].sum())
+        msg = (f"Unbalanced panel: {drop.size} unit(s) not observed in all {periods.size} "
+               f"periods dropped ({n_rows} rows), e.g. {examples(panel.units[drop])}, as R "
+               "did balances panels; pass allow_unbalanced=True to keep them.")
+        if o.allow_unbalanced is None:
+            warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        notes.append(msg)
+        rows = rows[complete[uid[rows]]]
+        if rows.size == 0:
+            raise PanelError("No unit is observed in every period; pass allow_unbalanced=True.")
+        periods = _present_periods(panel, rows)
+        balanced = True
+
+    kept = np.flatnonzero(_present(uid[rows], panel.n_units))
+    new_code = np.full(panel.n_units, -1)
+    new_code[kept] = np.arange(kept.size)
+    ru = new_code[uid[rows]]
+    pmap = np.full(panel.n_periods, -1)
+    pos = np.searchsorted(panel.periods, periods)
+    pmap[pos] = np.arange(periods.size)
+    rp = pmap[pid[rows]]
+    w_unit = np.ones(kept.size)
+    w_unit[ru] = w_row[rows]
+    clus = None
+    n_clusters = None
+    if clus_codes is not None:
+        c = np.zeros(kept.size)
+        c[ru] = clus_codes[rows]
+        clus = pd.factorize(c, sort=True)[0]
+        n_clusters = int(clus.max()) + 1
+    y_rows = panel.column(outcome)[rows]
+    cov_names, X_rows = _covariate_matrix(panel, o.covariates, rows, notes)
+
+    data = _Data(units=panel.units[kept], periods=periods, cohort=cohort[kept], w=w_unit,
+                 cluster=clus, n_clusters=n_clusters, cov_names=cov_names, balanced=balanced,
+                 n_obs=int(rows.size), notes=notes)
+    if balanced:
+        Y = np.empty((kept.size, periods.size))
+        Y[ru, rp] = y_rows
+        data.Y = Y
+        if cov_names:
+            X = np.empty((kept.size, periods.size, len(cov_names)))
+            X[ru, rp, :] = X_rows
+            data.X = X
+    else:
+        data.row_unit, data.row_period, data.row_y, data.row_X = ru, rp, y_rows, X_rows
+        data.notes.append(
+            f"Unbalanced panel kept (allow_unbalanced=True): {kept.size} units, {rows.size} "
+            "rows; cells use the repeated cross-section estimators with unit-level influence "
+            "functions (R did's allow_unbalanced_panel=TRUE).")
+    _warn_small_cohorts(data, o)
+    return data
+
+
+def _present(codes: np.ndarray, size: int) -> np.ndarray:
+    """Mask of the codes that occur (a bincount, cheaper than np.unique on many rows)."""
+    return np.bincount(codes, minlength=size) > 0
+
+
+def _present_periods(panel: Panel, rows: np.ndarray) -> np.ndarray:
+    return panel.periods[_present(panel.period_id[rows], panel.n_periods)]
+
+
+def _constant_within_unit(panel: Panel, values: np.ndarray, mask: np.ndarray, what: str,
+                          col: str) -> None:
+    uid = panel.unit_id[mask]
+    v = values[mask]
+    lo = np.full(panel.n_units, np.inf)
+    hi = np.full(panel.n_units, -np.inf)
+    np.minimum.at(lo, uid, v)
+    np.maximum.at(hi, uid, v)
+    bad = np.flatnonzero(np.isfinite(lo) & (hi > lo))
+    if bad.size:
+        raise SpecificationError(
+            f"{what} {col!r} varies within {bad.size} unit(s), e.g. "
+            f"{examples(panel.units[bad])}; it must be constant within each unit "
+            "(use the base-year value).")
+
+
+def _covariate_matrix(panel: Panel, covariates: tuple[str, ...], rows: np.ndarray,
+                      notes: list[str]) -> tuple[tuple[str, ...], np.ndarray | None]:
+    if not covariates:
+        return (), None
+    X = np.column_stack([panel.column(c)[rows] for c in covariates])
+    keep: list[int] = []
+    basis = np.ones((X.shape[0], 1))
+    for j in range(X.shape[1]):
+        cand = np.column_stack([basis, X[:, j]])
+        coef, *_ = np.linalg.lstsq(basis, X[:, j], rcond=None)
+        resid = X[:, j] - basis @ coef
+        scale = max(np.linalg.norm(X[:, j]), 1.0)
+        if np.linalg.norm(resid) > 1e-9 * scale:
+            keep.append(j)
+            basis = cand
+    dropped = [covariates[j] for j in range(len(covariates)) if j not in keep]
+    if dropped:
+        msg = (f"Collinear covariate(s) dropped: {dropped} (constant, or a linear combination "
+               "of the intercept and the covariates listed before them).")
+        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+        notes.append(msg)
+    names = tuple(covariates[j] for j in keep)
+    return names, (X[:, keep] if keep else None)
+
+
+def _warn_small_cohorts(data: _Data, o: _Opts) -> None:
+    need = len(data.cov_names) + 5  # R did: fewer than (number of covariates + 5) units
+    values, counts = np.unique(data.cohort, return_counts=True)
+    small = [(v, c) for v, c in zip(values, counts, strict=True) if c < need]
+    if not small:
+        return
+    shown = ", ".join(f"{'never' if not np.isfinite(v) else f'{v:g}'}: {c}" for v, c in small)
+    hint = (" The never-treated group is tiny: consider control='not_yet'."
+            if any(not np.isfinite(v) for v, _ in small) and o.control == "never" else "")
+    warnings.warn(
+        f"Cohorts with fewer than {need} units (cohort: units) — {shown}. Their ATT(g,t) "
+        f"are fragile.{hint}", SmallCohortWarning, stacklevel=3)
+
+
+# ------------------------------------------------------------------------------ cells
+
+
+@dataclass(frozen=True)
+class _Cell:
+    g: float
+    ti: int     # index of t
+    bi: int     # index of the base period
+    post: bool
+    ref: bool   # the universal base period's own cell (0 by construction)
+    ctrl: tuple[float, ...]  # cohorts forming the comparison group
+
+    @property
+    def xi(self) -> int:  # covariates come from the earlier of the two periods
+        return min(self.ti, self.bi)
+
+
+def _plan(data: _Data, o: _Opts) -> list[_Cell]:
+    periods = data.periods
+    cohorts = np.unique(data.cohort)
+    groups = cohorts[np.isfinite(cohorts)]
+    delta = o.anticipation
+    out: list[_Cell] = []
+    start = 1 if o.base_period == "varying" else 0
+    for g in groups:
+        pre = np.flatnonzero(periods + delta < g)
+        if pre.size == 0:
+            continue
+        gb = int(pre[-1])
+        for ti in range(start, periods.size):
+            t = periods[ti]
+            post = bool(g <= t)
+            if o.base_period == "universal" or post:
+                bi = gb
+            else:
+                bi = ti - 1
+            ref = o.base_period == "universal" and ti == bi
+            horizon = periods[max(ti, bi)] + delta
+            if o.control == "never":
+                ctrl = tuple(c for c in cohorts if not np.isfinite(c))
+            else:
+                ctrl = tuple(c for c in cohorts if not np.isfinite(c) or (c > horizon and c != g))
+            out.append(_Cell(float(g), ti, bi, post, ref, ctrl))
+    return out
+
+
+@dataclass
+class _Estimates:
+    att: np.ndarray
+    psi: np.ndarray
+    ok: np.ndarray        # estimated (or reference) cells
+    reason: list[str | None]
+    n_treated: np.ndarray
+    n_control: np.ndarray
+    n_trimmed: np.ndarray
+
+
+def _estimate_balanced(data: _Data, plan: list[_Cell], o: _Opts) -> _Estimates:
+    n = data.units.size
+    K = len(plan)
+    codes_vals = np.unique(data.cohort)
+    code = np.searchsorted(codes_vals, data.cohort)
+    counts = np.bincount(code, minlength=codes_vals.size)
+    raw_w = o.weights is not None
+    est = _Estimates(np.zeros(K), np.zeros((n, K)), np.zeros(K, bool), [None] * K,
+                     np.zeros(K, int), np.zeros(K, int), np.zeros(K, int))
+    for k, c in enumerate(plan):
+        gi = np.searchsorted(codes_vals, c.g)
+        ci = np.searchsorted(codes_vals, np.asarray(c.ctrl))
+        est.n_treated[k] = counts[gi]
+        est.n_control[k] = counts[ci].sum()
+    if data.X is None:
+        _closed_form(data, plan, code, codes_vals, est, o)
+        return est
+    Y, X, W = data.Y, data.X, data.w
+    designs: dict = defaultdict(list)
+    for k, c in enumerate(plan):
+        if c.ref:
+            est.ok[k] = True
+        elif est.n_control[k] == 0:
+            est.reason[k] = "no_control"
+        else:
+            designs[(c.g, c.ctrl, c.xi)].append(k)
+    for (g, ctrl, xi), ks in designs.items():
+        member = np.isin(data.cohort, (g,) + ctrl)
+        idx = np.flatnonzero(member)
+        D = (data.cohort[idx] == g).astype(float)
+        Xc = np.column_stack([np.ones(idx.size), X[idx, xi, :]])
+        des = cells_mod.panel_design(o.method, D, Xc, W[idx], o.trim, raw_w)
+        for k in ks:
+            c = plan[k]
+            fit = cells_mod.panel_cell(o.method, des, Y[idx, c.ti] - Y[idx, c.bi])
+            _store(est, k, fit, idx, n / idx.size)
+    return est
+
+
+def _store(est: _Estimates, k: int, fit, idx: np.ndarray, scale: float) -> None:
+    if fit.problem or not np.isfinite(fit.att):
+        est.reason[k] = fit.problem or "trimmed"
+        return
+    est.att[k] = fit.att
+    est.psi[idx, k] = fit.inf * scale
+    est.ok[k] = True
+    est.n_trimmed[k] = fit.n_trimmed
+
+
+def _closed_form(data: _Data, plan: list[_Cell], code: np.ndarray, vals: np.ndarray,
+                 est: _Estimates, o: _Opts) -> None:
+    """All cells at once without covariates: every estimator is the difference of the
+    weighted mean outcome changes, and its influence function is
+    ``n w_i (ΔY_i − μ_T) / W_T`` for treated and ``−n w_i (ΔY_i − μ_C) / W_C`` for
+    comparison units."""
+    Y, W = data.Y, data.w
+    n, T = Y.shape
+    C = vals.size
+    S = np.empty((C, T))
+    WY = Y * W[:, None]
+    for t in range(T):  # a loop over periods; bincount is vectorised over units
+        S[:, t] = np.bincount(code, weights=WY[:, t], minlength=C)
+    Nw = np.bincount(code, weights=W, minlength=C)
+    Nc = np.bincount(code, minlength=C).astype(float)
+    K = len(plan)
+    A = np.zeros((C, K))
+    M = np.zeros((C, K))
+    ti = np.array([c.ti for c in plan])
+    bi = np.array([c.bi for c in plan])
+    for k, c in enumerate(plan):
+        if c.ref:
+            est.ok[k] = True
+            continue
+        g = np.searchsorted(vals, c.g)
+        ctrl = np.searchsorted(vals, np.asarray(c.ctrl))
+        if ctrl.size == 0 or Nc[ctrl].sum() == 0:
+            est.reason[k] = "no_control"
+            continue
+        nt, nc = Nw[g], Nw[ctrl].sum()
+        if o.method in ("dr", "ipw"):
+            # intercept-only logit: the score is the treated share (unweighted for R's check)
+            if Nc[g] / (Nc[g] + Nc[ctrl].sum()) >= 0.999:
+                est.reason[k] = "overlap"
+                continue
+            if min(nt / (nt + nc), 1 - 1e-6) >= o.trim:
+                est.reason[k] = "trimmed"
+                est.n_trimmed[k] = int(Nc[ctrl].sum())
+                continue
+        ds = S[:, c.ti] - S[:, c.bi]
+        mu_t = ds[g] / nt
+        mu_c = ds[ctrl].sum() / nc
+        est.att[k] = mu_t - mu_c
+        A[g, k], A[ctrl, k] = n / nt, -n / nc
+        M[g, k], M[ctrl, k] = mu_t, mu_c
+        est.ok[k] = True
+    psi = Y[:, ti]  # built in place: n × K temporaries dominate the time
+    psi -= Y[:, bi]
+    psi -= M[code]
+    psi *= A[code]
+    if o.weights is not None:
+        psi *= W[:, None]
+    est.psi = psi
+
+
+def _estimate_unbalanced(data: _Data, plan: list[_Cell], o: _Opts) -> _Estimates:
+    n = data.units.size
+    K = len(plan)
+    ru, rp, y = data.row_unit, data.row_period, data.row_y
+    rcoh = data.cohort[ru]
+    k_cov = len(data.cov_names)
+    Xr = np.ones((ru.size, 1 + k_cov))
+    if k_cov:
+        Xr[:, 1:] = data.row_X
+    wr = data.w[ru]
+    by_period = [np.flatnonzero(rp == p) for p in range(data.periods.size)]
+    raw_w = o.weights is not None
+    est = _Estimates(np.zeros(K), np.zeros((n, K)), np.zeros(K, bool), [None] * K,
+                     np.zeros(K, int), np.zeros(K, int), np.zeros(K, int))
+    for k, c in enumerate(plan):
+        rows = np.concatenate([by_period[c.ti], by_period[c.bi]])
+        treated = rcoh[rows] == c.g
+        comp = np.isin(rcoh[rows], np.asarray(c.ctrl))
+        rows = rows[treated | comp]
+        D = (rcoh[rows] == c.g).astype(float)
+        est.n_treated[k] = np.unique(ru[rows][D == 1]).size
+        est.n_control[k] = np.unique(ru[rows][D == 0]).size
+        if c.ref:
+            est.ok[k] = True
+            continue
+        if est.n_control[k] == 0:
+            est.reason[k] = "no_control"
+            continue
+        post = (rp[rows] == c.ti).astype(float)
+        fit = cells_mod.rc_cell(o.method, y[rows], post, D, Xr[rows], wr[rows], o.trim, raw_w)
+        if fit.problem or not np.isfinite(fit.att):
+            est.reason[k] = fit.problem or "trimmed"
+            continue
+        est.att[k] = fit.att
+        est.psi[:, k] = np.bincount(ru[rows], weights=fit.inf * (n / rows.size), minlength=n)
+        est.ok[k] = True
+        est.n_trimmed[k] = fit.n_trimmed
+    return est
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _fmt(v: float) -> str:
+    return f"{int(v)}" if float(v).is_integer() else f"{v:g}"
+
+
+def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _Estimates,
+              o: _Opts) -> Result:
+    notes = list(panel.notes) + data.notes
+    skipped = [k for k in range(len(plan)) if not est.ok[k]]
+    if skipped:
+        notes.append(_skip_note(plan, est, skipped, data.periods))
+        warnings.warn(notes[-1], SmallCohortWarning, stacklevel=3)
+    if len(skipped) == len(plan):
+        raise EstimationError("No ATT(g,t) cell could be estimated. " + notes[-1])
+    n_trim = int(est.n_trimmed[est.ok].sum())
+    if n_trim:
+        cells_trim = int((est.n_trimmed[est.ok] > 0).sum())
+        msg = (f"Propensity-score trimming (trim={o.trim:g}): {n_trim} comparison "
+               f"observation(s) in {cells_trim} ATT(g,t) cell(s) had a score >= {o.trim:g} and "
+               "got zero weight (DRDID's convention).")
+        notes.append(msg)
+        warnings.warn(msg, InferenceWarning, stacklevel=3)
+
+    keep = np.flatnonzero(est.ok)
+    cells = [plan[k] for k in keep]
+    per = data.periods
+    terms = [f"ATT({_fmt(c.g)},{_fmt(per[c.ti])})" for c in cells]
+    att = est.att[keep]
+    psi = est.psi if keep.size == len(plan) else est.psi[:, keep]
+    n = data.units.size
+    vcov_a = influence_vcov(psi, data.cluster)
+    if data.cluster is not None and data.n_clusters < _FEW_CLUSTERS:
+        warnings.warn(
+            f"Only {data.n_clusters} clusters: cluster-robust standard errors and the "
+            "bootstrap may be unreliable with fewer than 30 clusters.",
+            InferenceWarning, stacklevel=3)
+        notes.append(f"Few clusters ({data.n_clusters}): inference may be unreliable.")
+
+    keys = pd.DataFrame({
+        "cohort": [c.g for c in cells],
+        "time": [float(per[c.ti]) for c in cells],
+        "event_time": [float(per[c.ti] - c.g) for c in cells],
+        "base_period": [float(per[c.bi]) for c in cells],
+        "post": [c.post for c in cells],
+        "n_treated": est.n_treated[keep],
+        "n_control": est.n_control[keep],
+    })
+    pre_test, pre_note = _pretrend(att, vcov_a, keys, terms)
+    if pre_note:
+        notes.append(pre_note)
+
+    cohorts_used = np.unique(keys["cohort"])
+    share = pd.Series([np.mean(data.w * (data.cohort == g)) for g in cohorts_used],
+                      index=pd.Index(cohorts_used, name="cohort"), name="cohort_share")
+    extra: dict = {
+        "pretrend_test": pre_test,
+        "cohort_share": share,
+        "unit_cohort": data.cohort.copy(),
+        "unit_weights": data.w.copy(),
+        "cluster": None if data.cluster is None else data.cluster.copy(),
+        "periods": data.periods.copy(),
+        "reference_cell": np.array([c.ref for c in cells]),
+        "covariates": data.cov_names,
+        "estimator": "panel" if data.balanced else "unbalanced",
+        "skipped_cells": pd.DataFrame({
+            "cohort": [plan[k].g for k in skipped],
+            "time": [float(per[plan[k].ti]) for k in skipped],
+            "reason": [_REASONS[est.reason[k]] for k in skipped],
+        }),
+    }
+    vcov = vcov_a
+    crit = None
+    seed_used = new_seed(o.seed) if o.n_boot else o.seed
+    if o.n_boot:
+        boot = bootstrap(psi, o.n_boot, seed_used, data.cluster, o.boot_weights, o.alpha)
+        vcov = bootstrap_vcov(vcov_a, boot.std_error)
+        crit = boot.crit_value
+        labels = pd.Index(terms, name="term")
+        extra["vcov_analytic"] = pd.DataFrame(vcov_a, index=labels, columns=labels)
+        extra["bootstrap_draws"] = boot.draws
+        if boot.note:
+            notes.append(boot.note)
+    spec = {
+        "control": o.control, "method": o.method, "covariates": o.covariates,
+        "anticipation": o.anticipation, "base_period": o.base_period, "cluster": o.cluster,
+        "weights": o.weights, "n_boot": o.n_boot, "boot_weights": o.boot_weights,
+        "seed": seed_used, "alpha": o.alpha, "trim": o.trim,
+        "allow_unbalanced": o.allow_unbalanced,
+        "se": "bootstrap" if o.n_boot else "influence",
+    }
+    return Result.create(
+        att, vcov, terms, keys=keys, method="callaway_santanna", outcome=outcome, spec=spec,
+        n_obs=data.n_obs, n_units=n,
+        n_clusters=data.n_clusters if data.cluster is not None else n,
+        df=None, primary=None, influence=psi, influence_index=data.units.copy(),
+        crit_value=crit, notes=tuple(dict.fromkeys(notes)), extra=extra,
+    )
+
+
+def _skip_note(plan: list[_Cell], est: _Estimates, skipped: list[int], per) -> str:
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for k in skipped:
+        c = plan[k]
+        by_reason[est.reason[k]].append(f"({_fmt(c.g)},{_fmt(per[c.ti])})")
+    parts = [f"{len(v)} for {_REASONS[r]}, e.g. {', '.join(v[:5])}" for r, v in by_reason.items()]
+    return (f"{len(skipped)} of {len(plan)} ATT(g,t) cell(s) skipped (R did reports NA): "
+            + "; ".join(parts) + ". Aggregations use the estimated cells.")
+
+
+def _pretrend(att, vcov, keys, terms) -> tuple[HypothesisTest | None, str | None]:
+    se = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    pre = np.flatnonzero((keys["time"].to_numpy() < keys["cohort"].to_numpy()) & (se > _TINY))
+    if pre.size == 0:
+        return None, "No pre-treatment ATT(g,t) to test parallel trends on."
+    V = vcov[np.ix_(pre, pre)]
+    with np.errstate(divide="ignore"):
+        rcond = 1 / np.linalg.cond(V, 1)
+    if not rcond > np.finfo(float).eps:
+        return None, ("Pre-test of parallel trends not reported: the variance of the "
+                      "pre-treatment ATT(g,t) is singular.")
+    b = att[pre]
+    w = float(b @ np.linalg.solve(V, b))
+    test = HypothesisTest(
+        "pre-trend: all pre-treatment ATT(g,t) = 0", w, float(stats.chi2.sf(w, pre.size)),
+        int(pre.size), "chi2", {"terms": [terms[i] for i in pre]})
+    return test, None
