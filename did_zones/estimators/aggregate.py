@@ -1,0 +1,352 @@
+"""Aggregations of Callaway & Sant'Anna ATT(g,t): simple, event time, cohort, calendar time.
+
+A port of the conventions of R ``did::aggte``: weights proportional to cohort shares
+``P(G = g)``, whose estimation enters the influence function (``wif``), and the same
+selection of cells for each summary. The result is an ordinary :class:`~did_zones.Result`
+whose influence functions can be aggregated or tested further.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_alpha, check_choice
+from ..errors import InferenceWarning, SpecificationError
+from ..result import Result
+from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
+
+__all__ = ["aggregate"]
+
+Kind = Literal["simple", "event", "cohort", "calendar"]
+_FEW_CLUSTERS = 30
+
+
+def aggregate(
+    result: Result,
+    kind: Kind = "simple",
+    *,
+    window: Sequence[float] | None = None,
+    balance: int | None = None,
+    n_boot: int | None = None,
+    seed: int | None = None,
+    alpha: float = 0.05,
+) -> Result:
+    """Aggregate group-time effects into an overall, event-time, cohort or calendar summary.
+
+    Parameters
+    ----------
+    result : Result
+        From :func:`~did_zones.callaway_santanna`.
+    kind : {"simple", "event", "cohort", "calendar"}
+        ``"simple"``: post-treatment ATT(g,t) averaged with weights ∝ cohort size.
+        ``"event"``: one term per event time ``e = t − g``, averaging the cohorts observed at
+        ``e`` with weights ∝ cohort size; ``"overall"`` averages the ``e ≥ 0`` terms.
+        ``"cohort"``: per cohort, the mean of its post-treatment ATT(g,t); ``"overall"``
+        weights cohorts by size. ``"calendar"``: per period, the size-weighted mean of the
+        cohorts treated by then; ``"overall"`` averages the periods.
+    window : (min_e, max_e), optional
+        Event times kept (R's ``min_e``, ``max_e``). ``max_e`` also limits the
+        post-treatment cells of ``"simple"`` and ``"cohort"`` (as R; ``min_e`` has no
+        effect there). Either end may be None.
+    balance : int, optional
+        ``"event"`` only (R's ``balance_e``): keep cohorts observed for at least ``balance``
+        periods after treatment, and event times from ``balance − (T_max − T_min)`` to
+        ``balance``.
+    n_boot : int, optional
+        Multiplier-bootstrap draws (standard errors and a uniform band over the per-e /
+        per-g / per-t terms). None inherits ``n_boot`` (and, when ``seed`` is None, the seed
+        and multiplier distribution) from ``result`` — R's ``aggte`` inherits ``bstrap``;
+        0 forces analytic standard errors.
+    seed : int, optional
+        Bootstrap seed.
+    alpha : float
+        Level of the uniform band.
+
+    Returns
+    -------
+    Result
+        Primary term ``"overall"`` first, then ``"ATT(e=k)"``, ``"ATT(g=k)"`` or
+        ``"ATT(t=k)"`` terms with keys ``event_time``, ``cohort`` or ``time`` and
+        ``n_cells``. ``influence`` holds the aggregated unit influence functions;
+        ``extra["weights"]`` the weight of each ATT(g,t) cell in each term (without the
+        estimated-weight correction, which only enters the influence function).
+
+    Raises
+    ------
+    SpecificationError
+        ``result`` is not a Callaway–Sant'Anna result, invalid options, or nothing left to
+        aggregate (e.g. a window without post-treatment event times).
+
+    Notes
+    -----
+    Cohort shares are ``p_g = mean_i(w_i 1{G_i = g})`` over the units of ``result``
+    (sampling weights ``w``). A weighted mean ``Σ_k p_{g_k} θ_k / Σ_k p_{g_k}`` has the
+    influence function ``Σ_k (p_k/Σp) ψ_k + Σ_k θ_k ω_k`` with
+    ``ω_k = (w 1{G = g_k} − p_k)/Σp − p_k Σ_j (w 1{G = g_j} − p_j)/(Σp)²`` (R ``did``'s
+    ``wif``); the overall event-time and calendar summaries are plain means of their terms
+    and get no such term (as R). Cells the estimator skipped are left out (R's
+    ``na.rm = TRUE``). Standard errors: ``sqrt(Σ ψ²)/n`` (cluster sums when clustered),
+    normal inference, or the bootstrap as in :func:`callaway_santanna`.
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
+    periods. Journal of Econometrics 225(2), 200–230, Section 3.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from did_zones import build_panel, callaway_santanna, aggregate
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(12), 3), "year": np.tile([1, 2, 3], 12)})
+    >>> df["g"] = np.where(df["unit"] < 6, 2, 0)
+    >>> df["y"] = df["unit"] + df["year"] + ((df["g"] == 2) & (df["year"] >= 2)) * df["year"]
+    >>> res = callaway_santanna(build_panel(df, "unit", "year", cohort="g"), "y")
+    >>> aggregate(res, "event").estimate.round(6).to_dict()
+    {'overall': 2.5, 'ATT(e=0)': 2.0, 'ATT(e=1)': 3.0}
+    """
+    if not isinstance(result, Result) or result.method != "callaway_santanna":
+        raise SpecificationError(
+            "aggregate needs a Result from callaway_santanna; got "
+            f"{getattr(result, 'method', type(result).__name__)!r}.")
+    check_choice("kind", kind, ("simple", "event", "cohort", "calendar"))
+    alpha = check_alpha(alpha)
+    min_e, max_e = _window(window)
+    if balance is not None:
+        if kind != "event":
+            raise SpecificationError(f"balance applies to kind='event' only; got kind={kind!r}.")
+        if isinstance(balance, bool) or not isinstance(balance, (int, np.integer)) or balance < 0:
+            raise SpecificationError(
+                f"balance must be a non-negative integer (event time); got {balance!r}.")
+    n_boot, seed, boot_kind = _boot_options(result, n_boot, seed)
+
+    cells = _Cells.from_result(result)
+    if kind == "event":
+        names, keys, W, wif_sets, overall = _event(cells, balance, min_e, max_e)
+    else:
+        build = {"simple": _simple, "cohort": _cohort, "calendar": _calendar}[kind]
+        names, keys, W, wif_sets, overall = build(cells, max_e)
+    est, psi, W = _combine(cells, W, wif_sets, overall)
+    if overall is not None:
+        names = ["overall"] + names
+        head = pd.DataFrame({"cohort": [np.nan], "time": [np.nan], "event_time": [np.nan],
+                             "n_cells": [int((W[0] != 0).sum())]})
+        keys = pd.concat([head, keys], ignore_index=True)
+
+    notes = list(result.notes)
+    skipped = result.extra.get("skipped_cells")
+    if skipped is not None and len(skipped):
+        notes.append(f"{len(skipped)} ATT(g,t) cell(s) could not be estimated and are left out "
+                     "of the aggregation (R's na.rm = TRUE).")
+    cluster = result.extra.get("cluster")
+    vcov_a = influence_vcov(psi, cluster)
+    vcov, crit = vcov_a, None
+    extra: dict = {"weights": pd.DataFrame(W, index=names, columns=result.terms),
+                   "kind": kind, "cohort_share": result.extra["cohort_share"]}
+    if n_boot:
+        band = np.array([n != "overall" for n in names])
+        boot = bootstrap(psi, n_boot, seed, cluster, boot_kind, alpha,
+                         band=band if band.any() else None)
+        vcov = bootstrap_vcov(vcov_a, boot.std_error)
+        crit = boot.crit_value if band.any() else None
+        labels = pd.Index(names, name="term")
+        extra["vcov_analytic"] = pd.DataFrame(vcov_a, index=labels, columns=labels)
+        extra["bootstrap_draws"] = boot.draws
+        if boot.note:
+            notes.append(boot.note)
+    if cluster is not None and result.n_clusters < _FEW_CLUSTERS:
+        warnings.warn(f"Only {result.n_clusters} clusters: inference may be unreliable.",
+                      InferenceWarning, stacklevel=2)
+    spec = dict(result.spec)
+    spec.update({"aggregation": kind, "window": (min_e, max_e), "balance": balance,
+                 "n_boot": n_boot or None, "seed": seed, "alpha": alpha,
+                 "se": "bootstrap" if n_boot else "influence"})
+    return Result.create(
+        est, vcov, names, keys=keys, method="callaway_santanna", outcome=result.outcome,
+        spec=spec, n_obs=result.n_obs, n_units=result.n_units, n_clusters=result.n_clusters,
+        df=None, primary="overall", influence=psi, influence_index=result.influence_index,
+        crit_value=crit, notes=tuple(dict.fromkeys(notes)), extra=extra,
+    )
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _window(window) -> tuple[float, float]:
+    if window is None:
+        return -np.inf, np.inf
+    try:
+        lo, hi = window
+    except (TypeError, ValueError):
+        raise SpecificationError(
+            f"window must be a pair (min_e, max_e), e.g. (-4, 5); got {window!r}.") from None
+    lo = -np.inf if lo is None else lo
+    hi = np.inf if hi is None else hi
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in (lo, hi)) \
+            or lo > hi:
+        raise SpecificationError(
+            f"window must be a pair (min_e, max_e) of numbers with min_e <= max_e; "
+            f"got {window!r}.")
+    return float(lo), float(hi)
+
+
+def _boot_options(result: Result, n_boot, seed) -> tuple[int, int | None, str]:
+    spec = result.spec
+    kind = spec.get("boot_weights", "rademacher")
+    if n_boot is None:
+        n_boot = spec.get("n_boot") or 0
+        if n_boot and seed is None:
+            seed = spec.get("seed")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) \
+            or n_boot < 0 or n_boot == 1:
+        raise SpecificationError(
+            f"n_boot must be None, 0 (analytic) or an integer of at least 2; got {n_boot!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise SpecificationError(f"seed must be None or an integer; got {seed!r}.")
+    return int(n_boot), (new_seed(seed) if n_boot else seed), kind
+
+
+# ----------------------------------------------------------------------------- cells
+
+
+class _Cells:
+    """The ATT(g,t) of a result with R aggte's bookkeeping (positions of t and g in the
+    sorted union of periods and cohorts, cohort shares, per-unit cohort indicators)."""
+
+    def __init__(self, att, psi, g, t, share, unit_cohort, unit_w):
+        self.att, self.psi, self.g, self.t = att, psi, g, t
+        union = np.unique(np.concatenate([t, g]))
+        self.gpos = np.searchsorted(union, g) + 1.0
+        self.tpos = np.searchsorted(union, t) + 1.0
+        self.union = union
+        self.cohorts = np.unique(g)
+        self.pgg = share.reindex(self.cohorts).to_numpy(dtype=float)
+        self.gidx = np.searchsorted(self.cohorts, g)
+        self.pg = self.pgg[self.gidx]
+        # w_i 1{G_i = g} − p_g, one column per cohort: the estimated-weight terms
+        self.Z = unit_w[:, None] * (unit_cohort[:, None] == self.cohorts[None, :]) - self.pgg
+
+    @classmethod
+    def from_result(cls, r: Result) -> _Cells:
+        keys = r.keys
+        ex = r.extra
+        return cls(r.estimate.to_numpy(), np.asarray(r.influence), keys["cohort"].to_numpy(float),
+                   keys["time"].to_numpy(float), ex["cohort_share"], ex["unit_cohort"],
+                   ex["unit_weights"])
+
+    @property
+    def k(self) -> int:
+        return self.att.size
+
+
+def _weights_row(c: _Cells, sel: np.ndarray, pg: bool = True) -> np.ndarray:
+    w = np.zeros(c.k)
+    if pg:
+        w[sel] = c.pg[sel] / c.pg[sel].sum()
+    else:
+        w[sel] = 1.0 / sel.sum()
+    return w
+
+
+def _fmt(v: float) -> str:
+    return f"{int(v)}" if float(v).is_integer() else f"{v:g}"
+
+
+def _simple(c: _Cells, max_e: float):
+    keep = (c.gpos <= c.tpos) & (c.tpos <= c.gpos + max_e)
+    if not keep.any():
+        raise SpecificationError("No post-treatment ATT(g,t) to aggregate.")
+    W = _weights_row(c, keep)[None, :]
+    keys = pd.DataFrame({"cohort": [np.nan], "time": [np.nan], "event_time": [np.nan],
+                         "n_cells": [int(keep.sum())]})
+    return ["overall"], keys, W, [keep], None
+
+
+def _event(c: _Cells, balance, min_e: float, max_e: float):
+    e = c.t - c.g
+    eseq = np.unique(e)
+    include = np.ones(c.k, dtype=bool)
+    if balance is not None:
+        t_max, t_min = c.t.max(), c.union.min()
+        eseq = eseq[(eseq <= balance) & (eseq >= balance - t_max + t_min)]
+        include = (t_max - c.g) >= balance
+    eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+    sets = [(e == v) & include for v in eseq]
+    eseq = np.array([v for v, s in zip(eseq, sets, strict=True) if s.any()])
+    sets = [s for s in sets if s.any()]
+    if not (eseq >= 0).any():
+        raise SpecificationError(
+            "No event time e >= 0 left to aggregate (check window= and balance=).")
+    W = np.vstack([_weights_row(c, s) for s in sets])
+    names = [f"ATT(e={_fmt(v)})" for v in eseq]
+    keys = pd.DataFrame({"cohort": np.nan, "time": np.nan, "event_time": eseq.astype(float),
+                         "n_cells": [int(s.sum()) for s in sets]})
+    return names, keys, W, sets, ("mean", eseq >= 0)
+
+
+def _cohort(c: _Cells, max_e: float):
+    rows, names, n_cells, groups = [], [], [], []
+    for gi, g in enumerate(c.cohorts):
+        sel = (c.gidx == gi) & (c.gpos <= c.tpos) & (c.tpos <= c.gpos + max_e)
+        if sel.any():  # cohorts without estimated post cells drop out (R's na.rm)
+            rows.append(_weights_row(c, sel, pg=False))
+            names.append(f"ATT(g={_fmt(g)})")
+            n_cells.append(int(sel.sum()))
+            groups.append(gi)
+    if not rows:
+        raise SpecificationError("No cohort has a post-treatment ATT(g,t) to aggregate.")
+    keys = pd.DataFrame({"cohort": c.cohorts[groups], "time": np.nan, "event_time": np.nan,
+                         "n_cells": n_cells})
+    return names, keys, np.vstack(rows), [None] * len(rows), ("cohorts", np.array(groups))
+
+
+def _calendar(c: _Cells, max_e: float):
+    times = np.unique(c.t)
+    times = times[times >= c.g.min()]
+    sets = [(c.t == t) & (c.g <= t) for t in times]
+    times = np.array([t for t, s in zip(times, sets, strict=True) if s.any()])
+    sets = [s for s in sets if s.any()]
+    if not sets:
+        raise SpecificationError("No post-treatment ATT(g,t) to aggregate.")
+    W = np.vstack([_weights_row(c, s) for s in sets])
+    names = [f"ATT(t={_fmt(t)})" for t in times]
+    keys = pd.DataFrame({"cohort": np.nan, "time": times, "event_time": np.nan,
+                         "n_cells": [int(s.sum()) for s in sets]})
+    return names, keys, W, sets, ("mean", np.ones(times.size, dtype=bool))
+
+
+# ------------------------------------------------------------------------ combination
+
+
+def _wif(c: _Cells, theta: np.ndarray, pg: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``Σ_k θ_k ω_k``: the estimated-weight part of a size-weighted mean's influence
+    function (R did's ``wif``), for cells (or cohorts) whose cohort columns are ``cols``."""
+    z = c.Z[:, cols]
+    s = pg.sum()
+    return z @ theta / s - z.sum(axis=1) * (pg @ theta) / s**2
+
+
+def _combine(c: _Cells, W, sets, overall):
+    est = W @ c.att
+    psi = c.psi @ W.T
+    for j, sel in enumerate(sets):
+        if sel is not None:
+            psi[:, j] += _wif(c, c.att[sel], c.pg[sel], c.gidx[sel])
+    if overall is None:  # "simple": the single term is already the overall one
+        return est, psi, W
+    how, which = overall
+    if how == "mean":
+        o_est = est[which].mean()
+        o_psi = psi[:, which].mean(axis=1)
+        o_w = W[which].mean(axis=0)
+    else:  # cohorts weighted by their shares, with the estimated-weight term
+        share = c.pgg[which] / c.pgg[which].sum()
+        o_est = est @ share
+        o_psi = psi @ share + _wif(c, est, c.pgg[which], which)
+        o_w = share @ W
+    return (np.concatenate([[o_est], est]), np.column_stack([o_psi, psi]),
+            np.vstack([o_w, W]))
