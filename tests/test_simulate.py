@@ -406,3 +406,15 @@ def test_batch_effects_not_modified():
     mine = {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0}
     simulate_pilot_panel(batch_effects=mine)
     assert mine == {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 1.0}
+
+
+def test_untreated_isu_is_additive_without_noise():
+    """noise=0: untreated ISU = city effect + year effect exactly (parallel trends hold)."""
+    sim = simulate_pilot_panel(seed=2, noise=0)
+    frame = sim.data[["city_code", "year"]].assign(isu=sim.untreated["isu"].to_numpy())
+    res = _two_way_residual(frame, "isu")
+    assert np.abs(res).max() < 1e-12
+    # with level_trend the pilots' untreated trend differs: not additive any more
+    tilted = simulate_pilot_panel(seed=2, noise=0, level_trend=0.002)
+    frame = tilted.data[["city_code", "year"]].assign(isu=tilted.untreated["isu"].to_numpy())
+    assert np.abs(_two_way_residual(frame, "isu")).max() > 1e-3
