@@ -38,7 +38,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .._checks import as_tuple, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError
+from ..errors import DataDroppedWarning, EstimationError, InferenceWarning, SpecificationError
 from ..inference import sandwich_vcov
 from ..panel import Panel
 from ._fe import FixedEffects
@@ -51,6 +51,8 @@ __all__ = [
     "fe_dof",
     "resolve_codes",
     "FE_ROLES",
+    "check_panel_outcome",
+    "few_clusters_note",
 ]
 
 FE_ROLES = ("unit", "time", "cohort")
@@ -78,7 +80,8 @@ def resolve_codes(panel: Panel, spec: FESpec, what: str = "Fixed effect") -> np.
             missing = (codes < 0) | (p < 0)
             codes = codes * (int(p.max()) + 1) + p
             codes[missing] = -1
-        return _refactorize(codes)
+            codes = _refactorize(codes)  # keep labels small: no overflow with many parts
+        return codes
     if not isinstance(spec, str):
         raise SpecificationError(
             f"{what} must be a role ('unit', 'time', 'cohort'), a column name or a tuple of "
@@ -96,10 +99,17 @@ def resolve_codes(panel: Panel, spec: FESpec, what: str = "Fixed effect") -> np.
 
 
 def _refactorize(codes: np.ndarray) -> np.ndarray:
-    out = np.full(codes.shape, -1, dtype=np.int64)
+    """Renumber non-negative codes densely (0..G−1) in their order; keep -1 (O(n))."""
     ok = codes >= 0
-    out[ok] = np.unique(codes[ok], return_inverse=True)[1]
-    return out
+    if not ok.any():
+        return np.full(codes.shape, -1, dtype=np.int64)
+    if int(codes.max()) > 4 * codes.size:  # sparse labels (interactions): sort instead
+        out = np.full(codes.shape, -1, dtype=np.int64)
+        out[ok] = np.unique(codes[ok], return_inverse=True)[1]
+        return out
+    present = np.bincount(codes[ok]) > 0
+    new = np.cumsum(present) - 1
+    return np.where(ok, new[np.maximum(codes, 0)], -1).astype(np.int64)
 
 
 def _spec_name(spec: FESpec) -> str:
@@ -341,8 +351,10 @@ def _drop_singletons(codes: Sequence[np.ndarray], keep: np.ndarray) -> tuple[np.
 
 def _nested(a: np.ndarray, b: np.ndarray) -> bool:
     """True if every level of ``a`` lies within a single level of ``b``."""
-    pairs = np.unique(a * (int(b.max()) + 1) + b)
-    return pairs.size == int(a.max()) + 1
+    # write one b per level of a (the last one wins), then check every row agrees: O(n)
+    label = np.empty(int(a.max()) + 1, dtype=b.dtype)
+    label[a] = b
+    return bool((label[a] == b).all())
 
 
 def _components(a: np.ndarray, b: np.ndarray) -> int:
@@ -554,3 +566,32 @@ def fit_absorbed(design: Design, protect: Sequence[str] = ()) -> AbsorbedFit:
         fe_dof=fe_dof(d.fe_codes, d.clusters),
         stats=stats,
     )
+
+
+# ----------------------------------------------------------------------------- helpers
+
+FEW_CLUSTERS = 30
+
+
+def check_panel_outcome(panel: Panel, outcome: str) -> None:
+    """Entry-point check shared by the regression estimators."""
+    if not isinstance(panel, Panel):
+        raise SpecificationError(
+            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
+        )
+    if not isinstance(outcome, str):
+        raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
+    check_columns(panel.data, [outcome], what="Outcome column")
+
+
+def few_clusters_note(n_clusters: int | None, stacklevel: int = 3) -> tuple[str, ...]:
+    """Warn (InferenceWarning) and return a note when there are fewer than 30 clusters."""
+    if n_clusters is None or n_clusters >= FEW_CLUSTERS:
+        return ()
+    msg = (
+        f"Only {n_clusters} clusters: cluster-robust standard errors may be unreliable "
+        f"with fewer than {FEW_CLUSTERS}. Interpret with care, or use a randomization "
+        "(placebo) test or a wild cluster bootstrap."
+    )
+    warnings.warn(msg, InferenceWarning, stacklevel=stacklevel)
+    return (msg,)
