@@ -1,0 +1,588 @@
+"""Sun & Abraham (2021): the interaction-weighted (IW) event-study estimator.
+
+Step 1 regresses the outcome on cohort × relative-period indicators (all relative periods
+but the reference ones, for every treated cohort) with unit and period effects absorbed,
+so each coefficient is a cohort-specific effect CATT(g, e) measured against a clean
+comparison group (never-treated units, or the last-treated cohort before it is treated).
+Step 2 averages the CATTs of each relative period with the cohorts' shares among the
+units observed there. The regression reuses the shared absorbed-fixed-effect least squares
+of :mod:`._design` (reghdfe conventions); the aggregation and its delta-method variance
+are here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
+from ..errors import (
+    DataDroppedWarning,
+    EstimationError,
+    PanelError,
+    SmallCohortWarning,
+    SpecificationError,
+)
+from ..inference import sandwich_vcov
+from ..panel import Panel, usable_rows
+from ..result import Result
+from ._design import build_design, check_panel_outcome, few_clusters_note, fit_absorbed
+
+__all__ = ["sun_abraham"]
+
+Control = Literal["never", "last"]
+ShareVariance = Literal["estimated", "fixed"]
+
+_SMALL_COHORT = 5  # units; below this a cohort's CATTs rest on a handful of units
+
+
+def sun_abraham(
+    panel: Panel,
+    outcome: str,
+    *,
+    control: Control = "never",
+    reference: int | Sequence[int] = -1,
+    window: tuple[int, int] | None = None,
+    bin_endpoints: bool = False,
+    controls: str | Sequence[str] = (),
+    cluster: str | Sequence[str] | None = "unit",
+    weights: str | None = None,
+    share_variance: ShareVariance = "estimated",
+    alpha: float = 0.05,
+) -> Result:
+    """Interaction-weighted event-study estimator of Sun & Abraham (2021).
+
+    Parameters
+    ----------
+    panel : Panel
+        From :func:`~did_zones.build_panel`; never-treated units have cohort ``inf``.
+    outcome : str
+        Outcome column.
+    control : {"never", "last"}
+        Comparison group. "never": never-treated units (Stata ``eventstudyinteract`` with
+        ``control_cohort`` = never-treated; R ``fixest::sunab``'s default). "last": the
+        last-treated cohort, with every period from its treatment date on dropped, so that
+        it is untreated throughout (never-treated units, if any, stay in the comparison
+        group too; ``sunab(..., ref.c = last)`` on ``year < last``).
+    reference : int or sequence of int
+        Relative period(s) left out of the regression, so that each cohort's effects are
+        measured against them (default -1, the period before treatment; use e.g. -2 when
+        the policy may be anticipated one period ahead). Must be negative.
+    window : (int, int), optional
+        Relative periods ``lo..hi`` to estimate; must contain the references. By default
+        every relative period observed gets its own indicator (the fully saturated model
+        the paper recommends).
+    bin_endpoints : bool
+        With ``window``: False (default) drops the treated units' rows outside ``lo..hi``
+        from the sample; True pools them into the end periods (``e <= lo`` into ``lo``,
+        ``e >= hi`` into ``hi``; the ``binned`` key marks such terms), which assumes the
+        effects are constant within each bin.
+    controls : str or sequence of str
+        Time-varying numeric controls added to the regression.
+    cluster : str, pair of str, or None
+        Cluster variable (a role such as ``"unit"``, or a column); two names give two-way
+        clustering; None gives heteroskedasticity-robust (HC1) errors.
+    weights : str, optional
+        Positive analytic weights (Stata ``[aweight=w]``); they weight the regression and
+        the cohort shares (fixest's ``use_weights = TRUE``).
+    share_variance : {"estimated", "fixed"}
+        "estimated" (default) adds the sampling variance of the estimated cohort shares to
+        that of the CATTs (the paper's Proposition 6, as Stata ``eventstudyinteract``);
+        "fixed" treats the shares as known (R ``fixest``'s ``aggregate``, pyfixest,
+        diff-diff).
+    alpha : float
+        Significance level recorded in ``spec`` (intervals: ``Result.conf_int(alpha)``).
+
+    Returns
+    -------
+    Result
+        Terms ``"overall"`` (primary; the ATT over all post-treatment cells weighted by
+        their numbers of observations, fixest's ``agg = "att"``) then one term per relative
+        period, ``"e-3"``, ``"e-2"``, ``"e+0"``, ``"e+1"``, ... (references excluded: they
+        are 0 by construction), with keys ``event_time``, ``n_units`` (units behind the
+        term), ``n_cohorts``, ``post`` and ``binned``. ``df`` is ``G − 1`` when clustered
+        (``N − K`` for HC1): t inference, as Stata. ``extra`` holds ``"catt"`` (cohort,
+        event_time, estimate, std_error, n_units, share, overall_weight), ``"catt_vcov"``,
+        ``"shares"`` (event time × cohort), ``"pretrend_test"`` (joint test that every
+        pre-treatment IW estimate is zero; None without leads), ``"vcov_fixed_shares"``,
+        ``"reference"``, ``"comparison"``, ``"dropped_cells"`` and ``"dropped_controls"``.
+
+    Raises
+    ------
+    SpecificationError
+        Invalid options or unknown columns.
+    PanelError
+        No never-treated units with ``control="never"``; fewer than two treated cohorts
+        with ``control="last"``; no treated cohort observed at the reference period(s).
+    EstimationError
+        No cohort-specific effect is identified.
+
+    Warns
+    -----
+    DataDroppedWarning
+        Rows with missing values, singletons, cohorts never observed at a reference
+        period (their effects are not normalised), unidentified CATTs and collinear
+        controls; every drop is counted in ``Result.notes``.
+    SmallCohortWarning
+        Treated cohorts, or the never-treated group, with fewer than 5 units.
+    InferenceWarning
+        Fewer than 30 clusters.
+
+    Notes
+    -----
+    Step 1 fits ``y_it = α_i + λ_t + Σ_g Σ_{e ∉ R} δ_{g,e} 1{G_i = g, t − g = e} +
+    X_it'γ + ε_it`` on treated cohorts and the comparison group, where ``R`` holds the
+    reference periods. With never-treated units as comparisons, a balanced panel, no
+    controls and ``R = {−1}``, ``δ_{g,e}`` is exactly Callaway & Sant'Anna's ATT(g, g+e)
+    with ``base_period="universal"`` and ``control="never"``. The CATT variance is the
+    CRV1 sandwich with Stata ``reghdfe``'s factor ``G/(G−1)·(N−1)/(N−K)`` (unit effects
+    nested in unit clusters are not counted in ``K``; singletons are dropped first), which
+    ``fixest``/pyfixest reproduce.
+
+    Step 2: ``θ_e = Σ_g π_{g,e} δ_{g,e}`` with ``π_{g,e}`` the share of cohort ``g`` among
+    the (weighted) observations at relative period ``e`` of the cohorts whose
+    ``δ_{g,e}`` is identified — in a panel, among the units observed ``e`` periods after
+    their treatment. The overall ATT weights every post-treatment ``δ_{g,e}`` by its
+    number of observations. With ``share_variance="fixed"``, ``V(θ) = A V(δ) A'``. With
+    "estimated", the shares' variance is added: each observation at ``e`` of cohort ``g``
+    moves ``θ_e`` by ``w_it (δ_{g,e} − θ_e) / W_e``; these terms are summed within
+    clusters (no small-sample factor, as ``eventstudyinteract``'s ``avar``) and their
+    outer product added to ``A V(δ) A'``. The covariance between CATTs and shares is
+    zero asymptotically and omitted (as the paper and ``eventstudyinteract``). Per term
+    this equals ``eventstudyinteract``'s ``V_iw`` diagonal,
+    ``δ_e' (diag(π_e) − π_e π_e') δ_e / N_e``, when clustering by unit or not at all;
+    unlike it, the covariances between terms include the shares' correlation across
+    relative periods (the same units are counted in several), which matters for the
+    joint pre-trend test and the overall ATT, and with coarser clusters the shares'
+    variance is clustered too. Choose "fixed" to reproduce ``fixest``.
+
+    The pre-trend test is the Wald test that all pre-treatment IW estimates are zero
+    (F with ``G − 1`` denominator degrees of freedom when clustered, as Stata's ``test``).
+
+    References
+    ----------
+    Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies
+    with heterogeneous treatment effects. Journal of Econometrics 225(2), 175–199.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from did_zones import build_panel, sun_abraham
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(15), 4), "year": np.tile([1, 2, 3, 4], 15)})
+    >>> df["g"] = np.select([df["unit"] < 5, df["unit"] < 10], [3, 4], 0)
+    >>> e = df["year"] - df["g"]
+    >>> df["y"] = df["unit"] + 0.5 * df["year"] + np.where((df["g"] > 0) & (e >= 0), 1.0 + e, 0.0)
+    >>> res = sun_abraham(build_panel(df, "unit", "year", cohort="g"), "y", cluster=None)
+    >>> (res.estimate.round(6) + 0.0).to_dict()
+    {'overall': 1.333333, 'e-3': 0.0, 'e-2': 0.0, 'e+0': 1.0, 'e+1': 2.0}
+    """
+    opts = _validate(panel, outcome, control, reference, window, bin_endpoints, controls,
+                     cluster, weights, share_variance, alpha)
+    sample = _sample(panel, outcome, opts)
+    design, cells, cell_row, notes = _design(panel, outcome, sample, opts)
+    fit, dropped_cells, dropped_controls, fit_notes = _fit(design, cells, opts)
+    notes += fit_notes
+    V_delta, n_clusters, df = fit.vcov()
+    notes += list(few_clusters_note(n_clusters, stacklevel=3))
+    return _assemble(panel, outcome, opts, sample, design, fit, cells, cell_row,
+                     V_delta, n_clusters, df, dropped_cells, dropped_controls, notes)
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class _Opts:
+    control: str
+    reference: tuple[int, ...]
+    window: tuple[int, int] | None
+    bin_endpoints: bool
+    controls: tuple[str, ...]
+    cluster: str | tuple[str, ...] | None
+    weights: str | None
+    share_variance: str
+    alpha: float
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def _validate(panel, outcome, control, reference, window, bin_endpoints, controls, cluster,
+              weights, share_variance, alpha) -> _Opts:
+    check_panel_outcome(panel, outcome)
+    check_choice("control", control, ("never", "last"))
+    check_choice("share_variance", share_variance, ("estimated", "fixed"))
+    alpha = check_alpha(alpha)
+    refs = (reference,) if _is_int(reference) else reference
+    if isinstance(refs, str) or not isinstance(refs, Sequence) or len(refs) == 0 \
+            or not all(_is_int(r) for r in refs):
+        raise SpecificationError(
+            f"reference must be an integer relative period or a sequence of them, e.g. -1 "
+            f"or (-1, -5); got {reference!r}.")
+    refs = tuple(sorted({int(r) for r in refs}))
+    if refs[-1] >= 0:
+        raise SpecificationError(
+            f"reference periods must be negative (pre-treatment) relative periods; got "
+            f"{list(refs)}. With anticipation of k periods use reference=-(k + 1).")
+    if window is not None:
+        if isinstance(window, str) or not isinstance(window, Sequence) or len(window) != 2 \
+                or not all(_is_int(v) for v in window) or window[0] > window[1]:
+            raise SpecificationError(
+                f"window must be a pair of integers (lo, hi) with lo <= hi, e.g. (-4, 4); "
+                f"got {window!r}.")
+        window = (int(window[0]), int(window[1]))
+        outside = [r for r in refs if not window[0] <= r <= window[1]]
+        if outside:
+            raise SpecificationError(
+                f"reference period(s) {outside} lie outside window {window}; widen the "
+                "window or change reference.")
+    if not isinstance(bin_endpoints, bool | np.bool_):
+        raise SpecificationError(f"bin_endpoints must be True or False; got {bin_endpoints!r}.")
+    if bin_endpoints and window is None:
+        raise SpecificationError(
+            "bin_endpoints=True needs a window, e.g. window=(-4, 4), whose end periods "
+            "collect the relative periods beyond it.")
+    controls = as_tuple(controls)
+    if weights is not None and not isinstance(weights, str):
+        raise SpecificationError(f"weights must be a column name or None; got {weights!r}.")
+    check_columns(panel.data, (outcome,) + controls + ((weights,) if weights else ()))
+    return _Opts(control, refs, window, bool(bin_endpoints), controls, cluster, weights,
+                 share_variance, alpha)
+
+
+# ---------------------------------------------------------------------------- sample
+
+
+@dataclass
+class _Sample:
+    keep: np.ndarray          # candidate rows (bool over panel rows)
+    row_g: np.ndarray         # per row: treated cohort, inf for comparison units
+    rel: np.ndarray           # per row: (binned) relative period, NaN for comparison rows
+    binned: set               # relative periods that pooled others (bin_endpoints)
+    comparison: str           # description of the comparison group
+    notes: list
+
+
+def _sample(panel: Panel, outcome: str, o: _Opts) -> _Sample:
+    numeric = (outcome,) + o.controls + ((o.weights,) if o.weights else ())
+    keep, drop_notes = usable_rows(panel, numeric)
+    notes = list(drop_notes)
+    g_unit = panel.cohort.copy()
+    t = panel.time_values
+    present = np.bincount(panel.unit_id[keep], minlength=panel.n_units) > 0
+    never = ~np.isfinite(g_unit) & present
+    if o.control == "never":
+        if not never.any():
+            raise PanelError(
+                "No never-treated units in the panel. Use control='last' (the last-treated "
+                "cohort, before its treatment, as the comparison group), or add never-pilot "
+                "units.")
+        comparison = f"never-treated units ({int(never.sum())})"
+    else:
+        finite = np.unique(g_unit[np.isfinite(g_unit) & present])
+        if finite.size < 2:
+            raise PanelError(
+                f"control='last' needs at least two treated cohorts (one to estimate, the "
+                f"last one as comparison); the panel has {finite.size}. Use control='never'.")
+        last = finite[-1]
+        late = keep & (t >= last)
+        keep = keep & ~late
+        n_last = int(((g_unit == last) & present).sum())
+        g_unit[g_unit == last] = np.inf
+        comparison = f"last-treated cohort {last:g} ({n_last} units)"
+        if never.any():
+            comparison += f" and never-treated units ({int(never.sum())})"
+        notes.append(
+            f"control='last': cohort {last:g} ({n_last} units) serves as the comparison "
+            f"group; its treatment period {last:g} and later ({int(late.sum())} rows) are "
+            "dropped so that it is untreated throughout.")
+
+    row_g = g_unit[panel.unit_id]
+    treated = np.isfinite(row_g)
+    with np.errstate(invalid="ignore"):
+        rel = np.where(treated, t - row_g, np.nan)
+    binned: set = set()
+    if o.window is not None:
+        lo, hi = o.window
+        if o.bin_endpoints:
+            if (keep & treated & (rel < lo)).any():
+                binned.add(lo)
+            if (keep & treated & (rel > hi)).any():
+                binned.add(hi)
+            rel = np.where(treated, np.clip(rel, lo, hi), np.nan)
+        else:
+            out = keep & treated & ((rel < lo) | (rel > hi))
+            if out.any():
+                keep = keep & ~out
+                notes.append(
+                    f"window {o.window}: {int(out.sum())} row(s) of treated units outside "
+                    f"relative periods {lo}..{hi} dropped (bin_endpoints=False).")
+    keep, ref_notes = _drop_unreferenced(panel, keep, row_g, rel, o.reference)
+    notes += ref_notes
+    return _Sample(keep, row_g, rel, binned, comparison, notes)
+
+
+def _drop_unreferenced(panel: Panel, keep: np.ndarray, row_g: np.ndarray, rel: np.ndarray,
+                       refs: tuple[int, ...], warn: bool = True) -> tuple[np.ndarray, list]:
+    """Drop cohorts with no kept row at a reference period: their effects have no anchor."""
+    treated = keep & np.isfinite(row_g)
+    cohorts = np.unique(row_g[treated])
+    anchored = np.unique(row_g[treated & np.isin(rel, refs)])
+    missing = np.setdiff1d(cohorts, anchored)
+    if missing.size == 0:
+        return keep, []
+    if missing.size == cohorts.size:
+        raise PanelError(
+            f"No treated cohort is observed at the reference period(s) {list(refs)} "
+            f"(cohorts {examples(cohorts)}), so no effect can be normalised. Choose "
+            "reference periods the cohorts are observed in.")
+    lost = keep & np.isin(row_g, missing)
+    units = panel.units[np.unique(panel.unit_id[lost])]
+    msg = (f"{missing.size} cohort(s) {examples(missing)} never observed at the reference "
+           f"period(s) {list(refs)} dropped ({int(lost.sum())} rows, {len(units)} units, "
+           f"e.g. {examples(units)}): their effects cannot be normalised.")
+    if warn:
+        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+    return keep & ~lost, [msg]
+
+
+# ---------------------------------------------------------------------------- design
+
+
+def _cell_codes(sample: _Sample, keep: np.ndarray, refs: tuple[int, ...]):
+    """The (cohort, relative period) cells that get an indicator, and each row's cell."""
+    on = keep & np.isfinite(sample.row_g) & ~np.isin(sample.rel, refs)
+    cell_row = np.full(keep.size, -1, dtype=np.int64)
+    if not on.any():
+        raise EstimationError(
+            f"No treated observation outside the reference period(s) {list(refs)}: there "
+            "is no effect to estimate. Check the window and the cohorts.")
+    cells, inv = np.unique(np.column_stack([sample.row_g[on], sample.rel[on]]), axis=0,
+                           return_inverse=True)
+    cell_row[on] = inv.reshape(-1)
+    return cells, cell_row
+
+
+def _cell_name(g: float, e: float) -> str:
+    return f"catt[{g:g},{int(e):+d}]"
+
+
+def _design(panel: Panel, outcome: str, sample: _Sample, o: _Opts):
+    notes = list(sample.notes)
+    keep = sample.keep
+    for attempt in range(5):  # singleton drops can cascade; each pass only removes rows
+        cells, cell_row = _cell_codes(sample, keep, o.reference)
+        regressors = {_cell_name(g, e): (cell_row == k).astype(float)
+                      for k, (g, e) in enumerate(cells)}
+        clash = [c for c in o.controls if c in regressors]
+        if clash:
+            raise SpecificationError(f"Control name(s) {clash} are reserved; rename them.")
+        with warnings.catch_warnings(record=attempt > 0):
+            if attempt > 0:  # the first build already warned about these drops
+                warnings.simplefilter("ignore")
+            design = build_design(panel, outcome, regressors, controls=o.controls,
+                                  fixed_effects=("unit", "time"), cluster=o.cluster,
+                                  weights=o.weights, rows=keep)
+        used = np.zeros(panel.n_obs, dtype=bool)
+        used[design.rows] = True
+        # rows lost to missing cluster values or singletons may remove a cohort's anchor
+        new_keep, ref_notes = _drop_unreferenced(panel, used, sample.row_g, sample.rel,
+                                                 o.reference)
+        if not ref_notes:
+            break
+        notes += ref_notes
+        keep = new_keep
+    notes += [n for n in design.notes if n not in notes]
+    _warn_small(panel, design, sample, o)
+    return design, cells, cell_row, notes
+
+
+def _warn_small(panel: Panel, design, sample: _Sample, o: _Opts) -> None:
+    uid = panel.unit_id[design.rows]
+    g_unit = np.full(panel.n_units, np.nan)
+    g_unit[uid] = sample.row_g[design.rows]
+    g_unit = g_unit[~np.isnan(g_unit)]
+    values, counts = np.unique(g_unit, return_counts=True)
+    small = [(v, c) for v, c in zip(values, counts, strict=True)
+             if np.isfinite(v) and c < _SMALL_COHORT]
+    if small:
+        shown = ", ".join(f"{v:g}: {c}" for v, c in small)
+        warnings.warn(
+            f"Treated cohort(s) with fewer than {_SMALL_COHORT} units (cohort: units) — "
+            f"{shown}. Their cohort-specific effects rest on very few units; consider "
+            "pooling cohorts or reading those CATTs with care.", SmallCohortWarning,
+            stacklevel=4)
+    n_comp = int(counts[~np.isfinite(values)].sum())
+    if n_comp < _SMALL_COHORT:
+        hint = (" Consider control='last' (the last-treated cohort as comparison)."
+                if o.control == "never" else "")
+        warnings.warn(
+            f"The comparison group ({sample.comparison}) has only {n_comp} unit(s) in the "
+            f"estimation sample: every effect is measured against them.{hint}",
+            SmallCohortWarning, stacklevel=4)
+
+
+# ------------------------------------------------------------------------------- fit
+
+
+def _fit(design, cells: np.ndarray, o: _Opts):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_absorbed(design)
+    for w in caught:  # replaced below by messages that say which cells and controls
+        if not (issubclass(w.category, DataDroppedWarning)
+                and "dropped as collinear" in str(w.message)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    names = [_cell_name(g, e) for g, e in cells]
+    dropped_cells = [(float(cells[k, 0]), int(cells[k, 1])) for k, n in enumerate(names)
+                     if n in fit.dropped]
+    dropped_controls = [c for c in fit.dropped if c in o.controls]
+    notes = []
+    if dropped_cells:
+        msg = (f"{len(dropped_cells)} cohort × relative-period effect(s) not identified "
+               f"(collinear with the unit and period effects) and left out of the averages, "
+               f"(cohort, relative period) {examples(dropped_cells)}.")
+        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        notes.append(msg)
+    if dropped_controls:
+        msg = (f"Control(s) {dropped_controls} dropped: collinear with the fixed effects or "
+               "the other regressors. Remove them from controls.")
+        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        notes.append(msg)
+    if not any(n in fit.names for n in names):
+        raise EstimationError(
+            "No cohort-specific effect is identified: every cohort × relative-period "
+            "indicator is collinear with the unit and period effects. Check that the "
+            "comparison group is observed in the treated cohorts' periods.")
+    return fit, dropped_cells, dropped_controls, notes
+
+
+# -------------------------------------------------------------------------- assemble
+
+
+def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cell_row,
+              V_delta, n_clusters, df, dropped_cells, dropped_controls, notes) -> Result:
+    names = [_cell_name(g, e) for g, e in cells]
+    pos = {n: i for i, n in enumerate(fit.names)}
+    ident = np.array([n in pos for n in names])
+    kept = np.flatnonzero(ident)                    # identified cells, in cell order
+    coef_idx = np.array([pos[names[k]] for k in kept])
+    delta = fit.coef[coef_idx]
+    Vd = V_delta[np.ix_(coef_idx, coef_idx)]
+    g_k, e_k = cells[kept, 0], cells[kept, 1]
+
+    # rows of the estimation sample and their identified cell (-1: none)
+    rows = design.rows
+    local = np.full(cells.shape[0], -1)
+    local[kept] = np.arange(kept.size)
+    rc = cell_row[rows]
+    rc = np.where(rc >= 0, local[np.maximum(rc, 0)], -1)
+    w = np.ones(rows.size) if design.weights is None else design.weights
+    on = rc >= 0
+    uid = panel.unit_id[rows]
+    mass = np.bincount(rc[on], weights=w[on], minlength=kept.size)
+    n_cell = np.bincount(rc[on], minlength=kept.size)
+
+    # aggregation matrix A: row 0 the overall ATT (if any post cell), then event times
+    etimes = np.unique(e_k)
+    post = e_k >= 0
+    term_e = list(etimes)
+    has_overall = bool(post.any())
+    A = np.zeros((len(term_e) + has_overall, kept.size))
+    member = np.zeros((A.shape[0], kept.size), dtype=bool)
+    if has_overall:
+        member[0] = post
+    for j, e in enumerate(term_e):
+        member[j + has_overall] = e_k == e
+    tot = member @ mass
+    A = member * mass / tot[:, None]
+    theta = A @ delta
+    V_fixed = A @ Vd @ A.T
+
+    # estimated shares: each row of cell k in term j moves θ_j by w (δ_k − θ_j) / W_j
+    Phi = np.zeros((rows.size, A.shape[0]))
+    idx = np.flatnonzero(on)
+    for j in range(A.shape[0]):
+        sel = idx[member[j, rc[idx]]]
+        Phi[sel, j] = w[sel] * (delta[rc[sel]] - theta[j]) / tot[j]
+    clusters = None
+    if design.clusters:
+        clusters = (np.column_stack(design.clusters) if len(design.clusters) == 2
+                    else design.clusters[0])
+    V_share, _ = sandwich_vcov(Phi, np.eye(A.shape[0]), clusters, n_obs=rows.size,
+                               n_params=0, small_sample=False)
+    V = V_fixed + V_share if o.share_variance == "estimated" else V_fixed
+
+    # units behind each term (binned terms pool several rows of a unit)
+    n_units_term = [int(np.unique(uid[on][member[j, rc[on]]]).size) for j in range(A.shape[0])]
+    terms = (["overall"] if has_overall else []) + [f"e{int(e):+d}" for e in term_e]
+    keys = pd.DataFrame({
+        "cohort": np.nan, "time": np.nan,
+        "event_time": ([np.nan] if has_overall else []) + [float(e) for e in term_e],
+        "n_units": n_units_term,
+        "n_cohorts": [int(np.unique(g_k[m]).size) for m in member],
+        "post": ([True] if has_overall else []) + [bool(e >= 0) for e in term_e],
+        "binned": ([False] if has_overall else []) + [int(e) in sample.binned for e in term_e],
+    })
+
+    se_d = np.sqrt(np.clip(np.diag(Vd), 0, None))
+    share = np.zeros(kept.size)
+    for j in range(has_overall, A.shape[0]):
+        share[member[j]] = A[j, member[j]]
+    cell_units = np.zeros(kept.size, dtype=int)
+    pairs = np.unique(np.column_stack([rc[on], uid[on]]), axis=0)
+    np.add.at(cell_units, pairs[:, 0], 1)
+    catt = pd.DataFrame({
+        "cohort": g_k, "event_time": e_k.astype(int), "estimate": delta, "std_error": se_d,
+        "n_units": cell_units, "n_obs": n_cell, "share": share,
+        "overall_weight": A[0] if has_overall else np.zeros(kept.size),
+    })
+    catt_names = [names[k] for k in kept]
+    shares = catt.pivot(index="event_time", columns="cohort", values="share")
+    n_units = int(np.unique(uid).size)
+    extra = {
+        "catt": catt,
+        "catt_vcov": pd.DataFrame(Vd, index=catt_names, columns=catt_names),
+        "shares": shares,
+        "vcov_fixed_shares": pd.DataFrame(V_fixed, index=pd.Index(terms, name="term"),
+                                          columns=pd.Index(terms, name="term")),
+        "reference": o.reference,
+        "comparison": sample.comparison,
+        "dropped_cells": tuple(dropped_cells),
+        "dropped_controls": tuple(dropped_controls),
+        "controls": _control_coefs(fit, o.controls, V_delta),
+        "n_singletons": design.n_singletons,
+        "pretrend_test": None,
+    }
+    spec = {"control": o.control, "reference": o.reference, "window": o.window,
+            "bin_endpoints": o.bin_endpoints, "controls": o.controls, "cluster": o.cluster,
+            "weights": o.weights, "share_variance": o.share_variance, "alpha": o.alpha}
+    all_notes = tuple(dict.fromkeys(tuple(panel.notes) + tuple(notes)))
+    res = Result.create(
+        theta, V, terms, keys=keys, method="sun_abraham", outcome=outcome, spec=spec,
+        n_obs=design.n_obs, n_units=n_units, n_clusters=n_clusters, df=df,
+        primary="overall" if has_overall else terms[0], notes=all_notes,
+        stats={"r2": fit.stats["r2"], "r2_within": fit.stats["r2_within"],
+               "n_obs": design.n_obs, "n_catt": int(kept.size), "n_fe_params": fit.fe_dof},
+        extra=extra,
+    )
+    leads = [t for t, e in zip(terms[has_overall:], term_e, strict=True) if e < 0]
+    if leads:
+        extra["pretrend_test"] = res.wald_test(leads, name="pre-trend: all leads = 0")
+    return res
+
+
+def _control_coefs(fit, controls: tuple[str, ...], V: np.ndarray) -> pd.DataFrame:
+    """Coefficients and standard errors of the kept controls."""
+    names = [n for n in fit.names if n in controls]
+    if not names:
+        return pd.DataFrame(columns=["estimate", "std_error"])
+    idx = [fit.names.index(n) for n in names]
+    return pd.DataFrame({"estimate": fit.coef[idx],
+                         "std_error": np.sqrt(np.diag(V)[idx])}, index=pd.Index(names))
