@@ -483,7 +483,7 @@ class AbsorbedFit:
         return V, g, int(df)
 
 
-def fit_absorbed(design: Design, protect: Sequence[str] = ()) -> AbsorbedFit:
+def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True) -> AbsorbedFit:
     """Absorb the fixed effects, drop collinear regressors, solve least squares.
 
     Parameters
@@ -492,6 +492,10 @@ def fit_absorbed(design: Design, protect: Sequence[str] = ()) -> AbsorbedFit:
     protect : sequence of str
         Regressors that must not be dropped: if one is collinear with the fixed effects
         or earlier regressors an :class:`EstimationError` explains it.
+    warn : bool
+        Warn (DataDroppedWarning) about dropped regressors. Callers that name the dropped
+        terms in their own words (event-time terms, cells) pass False and read
+        ``fit.dropped``.
 
     Notes
     -----
@@ -534,7 +538,7 @@ def fit_absorbed(design: Design, protect: Sequence[str] = ()) -> AbsorbedFit:
             dropped.append(name)
         else:
             kept.append(j)
-    if dropped:
+    if dropped and warn:
         warnings.warn(
             f"{len(dropped)} regressor(s) dropped as collinear with the fixed effects or "
             f"earlier regressors: {dropped}. Remove them from controls.",

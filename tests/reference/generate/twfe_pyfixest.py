@@ -90,15 +90,20 @@ def record(rows, case, fit, names, leads=()):
                      "std_error": se[name] if kept else np.nan, "p_value": np.nan,
                      "df": np.nan, "n_obs": fit._N, "n_clusters": n_clusters})
     if leads:
-        # joint pre-trend test as Stata's `test`: F = W / q with (q, G - 1) degrees of freedom
+        # joint pre-trend test on the lead terms. pyfixest's wald_test falls back to chi2
+        # for any R other than the identity, so two rows are frozen: the F statistic W / q
+        # with its denominator degrees of freedom G - 1 (Stata's `test` compares it with
+        # F(q, G - 1)) and the chi-square statistic W with pyfixest's chi2(q) p-value
         names_all = list(coef.index)
         leads = [x for x in leads if x in names_all]
         R = np.zeros((len(leads), len(names_all)))
         R[np.arange(len(leads)), [names_all.index(x) for x in leads]] = 1.0
-        fit.wald_test(R=R, distribution="F")
-        rows.append({"case": case, "term": "pretrend_F", "estimate": float(fit._f_statistic),
-                     "std_error": np.nan, "p_value": float(fit._p_value),
-                     "df": float(fit._dfd), "n_obs": fit._N, "n_clusters": n_clusters})
+        fit.wald_test(R=R, distribution="chi2")
+        common = {"case": case, "std_error": np.nan, "n_obs": fit._N, "n_clusters": n_clusters}
+        rows.append({**common, "term": "pretrend_F", "estimate": float(fit._f_statistic),
+                     "p_value": np.nan, "df": float(fit._dfd)})
+        rows.append({**common, "term": "pretrend_chi2", "estimate": float(fit._wald_statistic),
+                     "p_value": float(fit._p_value), "df": float(fit._dfn)})
 
 
 def main() -> None:
