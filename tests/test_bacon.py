@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from did_zones import bacon_decomposition, build_panel, simulate_pilot_panel
-from did_zones.errors import EstimationError, PanelError, SpecificationError
+from did_zones.errors import (
+    DataDroppedWarning,
+    EstimationError,
+    PanelError,
+    SpecificationError,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
@@ -319,10 +324,26 @@ def test_missing_outcome_makes_the_panel_unbalanced():
         bacon_decomposition(panel, "y")
 
 
-def test_controls_are_not_supported():
-    with pytest.raises(SpecificationError, match=r"does not support controls \(got \['x'\]\)"
-                       r".*section 5.*not implemented"):
-        bacon_decomposition(small_panel(), "y", controls="x")
+def test_missing_control_makes_the_panel_unbalanced():
+    cohorts, Y = three_group_example()
+    df = frame(cohorts, 6, Y).assign(x=np.arange(54.0) % 5)
+    df.loc[7, "x"] = np.nan
+    panel = build_panel(df, unit="unit", time="year", cohort="g")
+    with pytest.raises(PanelError, match=r"1 of 9 units are not observed with non-missing "
+                       r"\['y', 'x'\] in all 6 periods"):
+        bacon_decomposition(panel, "y", controls="x")
+
+
+def test_control_errors():
+    cohorts, Y = three_group_example()
+    panel = build_panel(frame(cohorts, 6, Y).assign(x=1.0), unit="unit", time="year",
+                        cohort="g")
+    with pytest.raises(SpecificationError, match=r"Control column 'z' not found.*'x'"):
+        bacon_decomposition(panel, "y", controls=["z"])
+    with pytest.raises(SpecificationError, match=r"\['x'\] listed more than once"):
+        bacon_decomposition(panel, "y", controls=["x", "x"])
+    with pytest.raises(SpecificationError, match="outcome 'y' cannot also be a control"):
+        bacon_decomposition(panel, "y", controls="y")
 
 
 def test_weight_errors():
@@ -385,3 +406,134 @@ def test_invariances_and_caller_frame_untouched():
     res = bacon_decomposition(build_panel(shifted, unit="unit", time="year", cohort="g"),
                               "y", weights="w")
     pd.testing.assert_series_equal(res.estimate, base.estimate, rtol=0, atol=1e-11)
+
+
+# ------------------------------------------------------------------ controls
+
+
+def controlled_frame(seed=21, n=40, T=7, weights=False):
+    rng = np.random.default_rng(seed)
+    cohorts = rng.choice([3, 4, 6, 0], size=n)
+    t = np.arange(1, T + 1)
+    D = (t[None, :] >= np.where(cohorts > 0, cohorts, 99)[:, None]).astype(float)
+    x = rng.normal(size=(n, T)) + 0.4 * D + 0.1 * t
+    Y = (rng.normal(size=(n, 1)) + rng.normal(size=(1, T)) + 0.8 * x
+         + D * (1 + 0.2 * (t[None, :] - cohorts[:, None])) + 0.3 * rng.normal(size=(n, T)))
+    df = frame(cohorts, T, Y, weights=rng.uniform(0.5, 2, size=n) if weights else None)
+    df["x"] = x.reshape(-1)
+    df["x2"] = np.sin(np.arange(n * T))
+    return df
+
+
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_controls_decomposition_equals_twfe_with_controls(weights):
+    df = controlled_frame(weights=weights is not None)
+    res = bacon_decomposition(build_panel(df, unit="unit", time="year", cohort="g"), "y",
+                              controls=["x", "x2"], weights=weights)
+    # TWFE with controls by explicit dummies
+    units = pd.get_dummies(df["unit"], dtype=float).to_numpy()
+    years = pd.get_dummies(df["year"], dtype=float).to_numpy()[:, 1:]
+    d = ((df["g"] > 0) & (df["year"] >= df["g"])).to_numpy(float)
+    X = np.column_stack([d, df[["x", "x2"]].to_numpy(), units, years])
+    sw = np.ones(len(df)) if weights is None else np.sqrt(df["w"].to_numpy())
+    beta = np.linalg.lstsq(X * sw[:, None], df["y"].to_numpy() * sw, rcond=None)[0][0]
+    assert abs(res["twfe"] - beta) < 1e-10
+    table = res.extra["comparisons"]
+    assert abs(table["weight"].sum() - 1) < 1e-12
+    assert abs((table["weight"] * table["estimate"]).sum() - beta) < 1e-10
+    assert set(table["type"]) == {"Both Treated", "Treated vs Never Treated", "Within"}
+    assert res.terms[-1] == "within" and len(res.terms) == 1 + 6 + 1
+    assert res.stats["omega"] == pytest.approx(1 - res.stats["weight_within"], abs=1e-15)
+    assert 0 < res.stats["weight_within"] < 1
+
+
+def test_between_pair_estimate_by_hand():
+    # a control constant within timing-group x period cells: no within term, and each pair's
+    # estimate is the regression of the difference of demeaned group means on the
+    # difference of the cell means of the residualised treatment
+    cohorts = np.array([3, 3, 5, 5, 5, 0, 0, 0])
+    T = 6
+    rng = np.random.default_rng(31)
+    Y = rng.normal(size=(8, T))
+    cell_x = {3: rng.normal(size=T), 5: rng.normal(size=T), 0: rng.normal(size=T)}
+    df = frame(cohorts, T, Y)
+    df["x"] = np.concatenate([cell_x[g] for g in cohorts])
+    res = bacon_decomposition(build_panel(df, unit="unit", time="year", cohort="g"), "y",
+                              controls="x")
+    assert "within" not in res.terms
+    D = (np.arange(1, T + 1)[None, :] >= np.where(cohorts > 0, cohorts, 99)[:, None]) * 1.0
+    X = df["x"].to_numpy().reshape(8, T)
+
+    def dm(A):
+        return A - A.mean(1, keepdims=True) - A.mean(0, keepdims=True) + A.mean()
+
+    Dt, Xt, Yt = dm(D), dm(X), dm(Y)
+    eps = Dt - Xt * (Dt * Xt).sum() / (Xt * Xt).sum()
+    groups = {3: slice(0, 2), 5: slice(2, 5), 0: slice(5, 8)}
+    b = {g: eps[s].mean(0) for g, s in groups.items()}
+    yb = {g: Yt[s].mean(0) for g, s in groups.items()}
+    for (k, lt), term in [((3, 5), "2x2:3v5"), ((3, 0), "2x2:3vnever"),
+                          ((5, 0), "2x2:5vnever")]:
+        db, dy = b[k] - b[lt], yb[k] - yb[lt]
+        assert abs(res[term] - db @ dy / (db @ db)) < 1e-12
+        nk, nl = len(range(8)[groups[k]]), len(range(8)[groups[lt]])
+        weight = nk * nl / 8 * (db @ db) / (eps ** 2).sum()
+        assert abs(res.keys.loc[term, "weight"] - weight) < 1e-12
+    assert abs(res["twfe"] - (eps * Y).sum() / (eps ** 2).sum()) < 1e-12
+
+
+def test_time_invariant_control_dropped_with_warning():
+    df = controlled_frame()
+    df["size"] = np.repeat(np.arange(40.0), 7)  # absorbed by the unit effects
+    panel = build_panel(df, unit="unit", time="year", cohort="g")
+    with pytest.warns(DataDroppedWarning, match=r"Control\(s\) \['size'\] dropped"):
+        res = bacon_decomposition(panel, "y", controls=["x", "size"])
+    assert res.extra["dropped_controls"] == ("size",)
+    plain = bacon_decomposition(panel, "y", controls=["x"])
+    pd.testing.assert_series_equal(res.estimate, plain.estimate, rtol=0, atol=1e-12)
+
+
+def _pybacondecomp(scenario):
+    path = ROOT / "tests" / "reference" / "bacon_pybacondecomp.csv"
+    if not path.exists():
+        pytest.skip(f"reference file {path} is missing")
+    ref = pd.read_csv(path)
+    return ref[ref["scenario"] == scenario].fillna({"cohort": -1, "control_cohort": -1})
+
+
+def _compare_controlled(res, ref):
+    twfe_ref = ref.loc[ref["type"] == "TWFE", "estimate"].iloc[0]
+    assert res["twfe"] == pytest.approx(twfe_ref, rel=1e-9)
+    idx = ["type", "cohort", "control_cohort"]
+    mine = res.extra["comparisons"].fillna({"cohort": -1, "control_cohort": -1}).set_index(idx)
+    theirs = ref[ref["type"] != "TWFE"].set_index(idx)
+    assert sorted(mine.index) == sorted(theirs.index)
+    theirs = theirs.loc[mine.index]
+    # the peer's within term has ~1e-10 relative noise when its weight is tiny (4e-5)
+    np.testing.assert_allclose(mine["estimate"], theirs["estimate"], rtol=1e-8, atol=1e-13)
+    np.testing.assert_allclose(mine["weight"], theirs["weight"], rtol=1e-9, atol=1e-14)
+
+
+def test_mpdta_with_control_matches_stata_bacondecomp_port():
+    if not MPDTA.exists():
+        pytest.skip(f"mpdta data not found at {MPDTA} (shared data folder missing)")
+    mp = pd.read_csv(MPDTA)
+    mp["x"] = (mp["lpop"] * (mp["year"] - 2005) / 10
+               + ((mp["countyreal"] % 7) - 3) * (mp["year"] - 2003) ** 2 / 50)
+    panel = build_panel(mp, unit="countyreal", time="year", cohort="first.treat")
+    res = bacon_decomposition(panel, "lemp", controls="x")
+    _compare_controlled(res, _pybacondecomp("mpdta_x"))
+
+
+@pytest.mark.parametrize("scenario, controls", [("sim_x", ["x"]), ("sim_x_x2", ["x", "x2"])])
+def test_simulated_with_controls_matches_stata_bacondecomp_port(scenario, controls):
+    if not SIM_DATA.exists():
+        pytest.skip(f"reference data {SIM_DATA} is missing")
+    sim = pd.read_csv(SIM_DATA)
+    sim["x"] = (np.sin(sim["unit"]) * sim["year"] / 5
+                + ((sim["unit"] % 4) - 1.5) * (sim["year"] - 5) ** 2 / 20)
+    sim["x2"] = np.cos(sim["unit"] * sim["year"])
+    panel = build_panel(sim, unit="unit", time="year", cohort="first_treat")
+    res = bacon_decomposition(panel, "y", controls=controls)
+    _compare_controlled(res, _pybacondecomp(scenario))
+    assert res.stats["decomposition_error"] < 1e-12

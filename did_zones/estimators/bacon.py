@@ -11,15 +11,17 @@ period; the loops run over pairs of cohorts only.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_columns, examples
-from ..errors import EstimationError, PanelError, SpecificationError
+from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError
 from ..panel import Panel
 from ..result import Result
+from .twfe_weights import _independent
 
 __all__ = ["bacon_decomposition", "TYPES"]
 
@@ -27,9 +29,11 @@ __all__ = ["bacon_decomposition", "TYPES"]
 EARLY_LATE = "Earlier vs Later Treated"
 LATE_EARLY = "Later vs Earlier Treated"
 TREATED_NEVER = "Treated vs Never Treated"
-TYPES: tuple[str, ...] = (EARLY_LATE, LATE_EARLY, TREATED_NEVER)
+BOTH = "Both Treated"  # with controls: one comparison per pair of timing groups
+WITHIN = "Within"  # with controls: variation within timing group x period cells
+TYPES: tuple[str, ...] = (EARLY_LATE, LATE_EARLY, BOTH, TREATED_NEVER, WITHIN)
 _STAT_KEYS = {EARLY_LATE: "earlier_vs_later", LATE_EARLY: "later_vs_earlier",
-              TREATED_NEVER: "treated_vs_never"}
+              BOTH: "both_treated", TREATED_NEVER: "treated_vs_never", WITHIN: "within"}
 
 
 def bacon_decomposition(
@@ -55,16 +59,20 @@ def bacon_decomposition(
         decomposition is then that of the weighted TWFE regression (Stata
         ``reghdfe [aw=w]``).
     controls : str or sequence of str
-        Not supported: the covariate-adjusted decomposition (Goodman-Bacon 2021, section 5;
-        R ``bacondecomp`` with controls) adds a within-group term and reweights the 2×2s by
-        predicted treatment variances; it is not implemented, and giving controls raises
-        :class:`SpecificationError` rather than silently returning the unadjusted version.
+        Time-varying controls (Goodman-Bacon 2021, section 5; Stata/R ``bacondecomp`` with
+        covariates). The coefficient of the TWFE regression with controls is split into a
+        *within* term (variation of the controls inside timing-group × period cells) and
+        *between* terms, one per pair of groups over all periods (types ``"Both
+        Treated"`` and ``"Treated vs Never Treated"``); the earlier/later split of the
+        uncontrolled decomposition does not exist then. Controls collinear with the unit
+        and period effects are dropped with a warning.
 
     Returns
     -------
     Result
         Terms ``"twfe"`` (the TWFE coefficient, ``primary``), then one ``"2x2:<g>v<k>"`` per
-        comparison (``k`` = ``never`` for the never-treated). ``estimate`` holds the 2×2
+        comparison (``k`` = ``never`` for the never-treated) and, with controls,
+        ``"within"``. ``estimate`` holds the 2×2
         estimates; ``keys`` has ``cohort`` (the treated group), ``control_cohort`` (``inf``
         = never treated), ``type``, ``weight``, ``window_start``/``window_end`` (periods of
         the 2×2 subsample), ``n_treated``/``n_control`` (units). ``extra["comparisons"]`` is
@@ -73,7 +81,9 @@ def bacon_decomposition(
         comparisons of each type; ``stats`` has ``twfe``, ``weight_sum``,
         ``decomposition_error`` (``|β − Σ s·β̂_2x2|``), ``var_d`` (the residualised
         treatment variance ``V̂^D``) and, per type ``x`` in ``earlier_vs_later``,
-        ``later_vs_earlier``, ``treated_vs_never``, ``weight_x`` and ``estimate_x``.
+        ``later_vs_earlier``, ``treated_vs_never`` (with controls ``both_treated``,
+        ``treated_vs_never``, ``within``), ``weight_x`` and ``estimate_x``; with controls
+        also ``omega``, the weight of the between terms.
         The decomposition has no sampling variance of its own: ``vcov`` is all NaN, so
         standard errors, p-values and intervals are NaN. Use :func:`did_zones.twfe` for
         inference on β.
@@ -81,14 +91,19 @@ def bacon_decomposition(
     Raises
     ------
     SpecificationError
-        ``panel`` is not a Panel, unknown columns, controls given, weights not positive or
-        varying within a unit.
+        ``panel`` is not a Panel, unknown columns, a control listed twice or equal to the
+        outcome, weights not positive or varying within a unit.
     PanelError
-        The panel is unbalanced (including rows with a missing outcome or weight): the
-        message counts the incomplete units and names the fixes.
+        The panel is unbalanced (including rows with a missing outcome, control or
+        weight): the message counts the incomplete units and names the fixes.
     EstimationError
         The treatment does not vary after removing unit and period effects (one timing
         group and no never-treated units).
+
+    Warns
+    -----
+    DataDroppedWarning
+        Controls collinear with the unit and period effects (named).
 
     Notes
     -----
@@ -119,6 +134,17 @@ def bacon_decomposition(
     floating-point residual (about 1e-16). β is computed independently of the 2×2s, by
     the exact two-way within transformation of a balanced panel.
 
+    **With controls** let ``ε`` be the treatment net of unit and period effects and the
+    controls (so ``β = Σwεy/Σwε²``), ``b_kt`` its mean in timing group ``k`` at ``t`` and
+    ``r = ε − b``. Then ``β = Ω·β_b + (1 − Ω)·β_w`` with ``β_w = Σwry/Σwr²`` (the
+    within term, weight ``Σwr²/Σwε²``) and ``β_b`` the regression of the group-by-period
+    means on ``b``; because ``b`` is centred across groups every period, ``β_b`` is a
+    weighted average over pairs ``(k, l)`` of ``β_kl = Σ_t Δb_t Δȳ_t / Σ_t Δb_t²``
+    (``Δ`` = group ``k`` minus group ``l``, ``ȳ`` = two-way demeaned group means) with
+    weights ``∝ n_k n_l Σ_t Δb_t²``. These are the numbers of Stata ``bacondecomp``
+    (each pair's estimate there is written as the mix of a controlled 2×2 and a
+    between-predicted-treatment term, which adds up to ``β_kl``).
+
     Cohorts are placed on the observed period grid: with gaps in the periods, a cohort
     first treated in an unobserved period is treated from the next observed one on (its
     treatment path in the regression); a note records any such shift.
@@ -132,6 +158,9 @@ def bacon_decomposition(
     ----------
     Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
     Journal of Econometrics 225(2), 254–277.
+    Goodman-Bacon, A., Goldring, T. & Nichols, A. ``bacondecomp``: Stata module to perform
+    a Bacon decomposition of difference-in-differences estimation. Statistical Software
+    Components S458676, Boston College.
 
     Examples
     --------
@@ -146,8 +175,8 @@ def bacon_decomposition(
     >>> round(float((res.keys["weight"][1:] * res.estimate[1:]).sum() - res["twfe"]), 12)
     0.0
     """
-    _check_inputs(panel, outcome, weights, controls)
-    y, w_unit = _balanced_values(panel, outcome, weights)
+    controls = _check_inputs(panel, outcome, weights, controls)
+    y, w_unit = _balanced_values(panel, outcome, weights, controls)
     T = panel.n_periods
     uid, tid = panel.unit_id, panel.period_id
 
@@ -178,38 +207,24 @@ def bacon_decomposition(
     n_units_g = np.bincount(group_unit, minlength=K)
     dbar = (T - group_pos) / T  # share of periods treated (0 for never)
 
-    beta, var_d = _twfe_balanced(y, panel.treated.astype(float), uid, tid, w_unit, T)
-
-    rows = []
-
-    def add(kind, k, c, lo, mid, hi, weight_num):
-        # 2x2 of group k (switching at mid) against group c on periods [lo, hi)
-        mk, mc = means[k], means[c]
-        est = ((mk[mid:hi].mean() - mk[lo:mid].mean())
-               - (mc[mid:hi].mean() - mc[lo:mid].mean()))
-        rows.append({
-            "type": kind, "cohort": label[k], "control_cohort": label[c],
-            "estimate": est, "weight": weight_num / var_d,
-            "window_start": panel.periods[lo], "window_end": panel.periods[hi - 1],
-            "n_treated": int(n_units_g[k]), "n_control": int(n_units_g[c]),
-        })
-
-    timing = [k for k in range(K) if group_pos[k] < T]
-    for i, k in enumerate(timing):
-        for lt in timing[i + 1:]:
-            tk, tl = group_pos[k], group_pos[lt]
-            nn = share[k] * share[lt]
-            add(EARLY_LATE, k, lt, 0, tk, tl, nn * (dbar[k] - dbar[lt]) * (1 - dbar[k]))
-            add(LATE_EARLY, lt, k, tk, tl, T, nn * dbar[lt] * (dbar[k] - dbar[lt]))
-    if has_never:
-        u = K - 1  # inf sorts last
-        for k in timing:
-            add(TREATED_NEVER, k, u, 0, group_pos[k], T,
-                share[k] * share[u] * dbar[k] * (1 - dbar[k]))
+    if controls:
+        rows, beta, var_d, dropped = _controlled(panel, y, controls, w_unit, group_unit,
+                                                 label, n_units_g)
+        if dropped:
+            msg = (f"Control(s) {dropped} dropped: collinear with the unit and period "
+                   "effects or the other controls.")
+            warnings.warn(msg, DataDroppedWarning, stacklevel=2)
+            notes.append(msg)
+    else:
+        dropped = []
+        beta, var_d = _twfe_balanced(y, panel.treated.astype(float), uid, tid, w_unit, T)
+        rows = _timing_rows(panel, means, share, dbar, group_pos, label, n_units_g, var_d,
+                            has_never)
 
     table = pd.DataFrame(rows)
-    table.insert(0, "term", [f"2x2:{_fmt(r['cohort'])}v{_fmt(r['control_cohort'])}"
-                             for r in rows])
+    table.insert(0, "term", [
+        "within" if r["type"] == WITHIN
+        else f"2x2:{_fmt(r['cohort'])}v{_fmt(r['control_cohort'])}" for r in rows])
     wsum = float(table["weight"].sum())
     decomposed = float((table["weight"] * table["estimate"]).sum())
     by_type = _by_type(table)
@@ -228,6 +243,8 @@ def bacon_decomposition(
     for _, r in by_type.iterrows():
         stats[f"weight_{_STAT_KEYS[r['type']]}"] = float(r["weight"])
         stats[f"estimate_{_STAT_KEYS[r['type']]}"] = float(r["estimate"])
+    if controls:
+        stats["omega"] = 1.0 - stats.get("weight_within", 0.0)
     notes.append("The Bacon decomposition is descriptive: it has no standard errors (vcov is "
                  "NaN). Use twfe() for inference on the TWFE coefficient.")
     terms = ["twfe", *table["term"]]
@@ -235,9 +252,10 @@ def bacon_decomposition(
     return Result.create(
         est, np.full((len(terms), len(terms)), np.nan), terms, keys=keys,
         method="bacon_decomposition", outcome=outcome,
-        spec={"weights": weights, "controls": ()},
+        spec={"weights": weights, "controls": controls},
         n_obs=panel.n_obs, n_units=panel.n_units, primary="twfe", notes=tuple(notes),
-        stats=stats, extra={"comparisons": table, "by_type": by_type},
+        stats=stats, extra={"comparisons": table, "by_type": by_type,
+                            "dropped_controls": tuple(dropped)},
     )
 
 
@@ -250,7 +268,7 @@ def _fmt(g: float) -> str:
     return str(int(g)) if float(g).is_integer() else str(g)
 
 
-def _check_inputs(panel, outcome, weights, controls) -> None:
+def _check_inputs(panel, outcome, weights, controls) -> tuple[str, ...]:
     if not isinstance(panel, Panel):
         raise SpecificationError(
             f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
@@ -261,19 +279,22 @@ def _check_inputs(panel, outcome, weights, controls) -> None:
     if weights is not None:
         check_columns(panel.data, [weights], what="Weights column")
     controls = as_tuple(controls)
-    if controls:
-        raise SpecificationError(
-            f"bacon_decomposition does not support controls (got {list(controls)}): the "
-            "covariate-adjusted decomposition of Goodman-Bacon (2021, section 5) is not "
-            "implemented. Decompose the unadjusted TWFE coefficient (controls=()), or use "
-            "twfe_weights(panel, outcome, controls=...) for the weights of the adjusted one."
-        )
+    check_columns(panel.data, controls, what="Control column")
+    dup = sorted({c for c in controls if controls.count(c) > 1})
+    if dup:
+        raise SpecificationError(f"Control(s) {dup} listed more than once; list each once.")
+    if outcome in controls:
+        raise SpecificationError(f"The outcome {outcome!r} cannot also be a control.")
+    return controls
 
 
-def _balanced_values(panel: Panel, outcome: str, weights: str | None):
+def _balanced_values(panel: Panel, outcome: str, weights: str | None,
+                     controls: tuple[str, ...]):
     """Outcome per row and weight per unit, after checking the panel is balanced."""
     y = panel.column(outcome)
     ok = np.isfinite(y)
+    for c in controls:
+        ok &= np.isfinite(panel.column(c))
     w = None
     if weights is not None:
         w = panel.column(weights)
@@ -283,7 +304,8 @@ def _balanced_values(panel: Panel, outcome: str, weights: str | None):
     if short.any():
         units = panel.units[short]
         missing = int(panel.n_units * panel.n_periods - ok.sum())
-        what = f"{outcome!r}" + (f" and {weights!r}" if weights else "")
+        cols = [outcome, *controls] + ([weights] if weights else [])
+        what = repr(cols[0]) if len(cols) == 1 else str(cols)
         raise PanelError(
             f"The Bacon decomposition needs a balanced panel: {int(short.sum())} of "
             f"{panel.n_units} units are not observed with non-missing {what} in all "
@@ -312,13 +334,108 @@ def _balanced_values(panel: Panel, outcome: str, weights: str | None):
     return y, w_unit
 
 
-def _twfe_balanced(y, d, uid, tid, w_unit, T) -> tuple[float, float]:
-    """TWFE β and the residualised treatment variance V̂^D of a balanced panel.
+def _timing_rows(panel, means, share, dbar, group_pos, label, n_units_g, var_d, has_never):
+    """The windowed 2×2s of Theorem 1 (no controls), with their weights."""
+    T = panel.n_periods
+    rows = []
 
-    With unit-constant weights and every unit in every period, the weighted projection on
-    unit and period effects is the exact two-way demeaning
-    ``x − x̄_i − x̄_t^w + x̄^w`` (no iteration needed).
+    def add(kind, k, c, lo, mid, hi, weight_num):
+        # 2x2 of group k (switching at mid) against group c on periods [lo, hi)
+        mk, mc = means[k], means[c]
+        est = ((mk[mid:hi].mean() - mk[lo:mid].mean())
+               - (mc[mid:hi].mean() - mc[lo:mid].mean()))
+        rows.append({
+            "type": kind, "cohort": label[k], "control_cohort": label[c],
+            "estimate": est, "weight": weight_num / var_d,
+            "window_start": panel.periods[lo], "window_end": panel.periods[hi - 1],
+            "n_treated": int(n_units_g[k]), "n_control": int(n_units_g[c]),
+        })
+
+    timing = [k for k in range(group_pos.size) if group_pos[k] < T]
+    for i, k in enumerate(timing):
+        for lt in timing[i + 1:]:
+            tk, tl = group_pos[k], group_pos[lt]
+            nn = share[k] * share[lt]
+            add(EARLY_LATE, k, lt, 0, tk, tl, nn * (dbar[k] - dbar[lt]) * (1 - dbar[k]))
+            add(LATE_EARLY, lt, k, tk, tl, T, nn * dbar[lt] * (dbar[k] - dbar[lt]))
+    if has_never:
+        u = group_pos.size - 1  # never-treated (position T) sorts last
+        for k in timing:
+            add(TREATED_NEVER, k, u, 0, group_pos[k], T,
+                share[k] * share[u] * dbar[k] * (1 - dbar[k]))
+    return rows
+
+
+def _controlled(panel, y, controls, w_unit, group_unit, label, n_units_g):
+    """Between (pairs of timing groups, all periods) and within terms with controls.
+
+    ``ε`` = treatment net of unit, period effects and controls; ``b`` its weighted mean in
+    each timing-group × period cell, ``r = ε − b``. ``Σwεy = Σwby + Σwry`` and
+    ``Σwε² = Σwb² + Σwr²``; since ``Σ_k W_k b_kt = 0`` every period, the between sums are
+    sums over pairs ``(k, l)`` of ``W_k W_l / W · Σ_t Δb_t Δȳ_t`` (``Δ`` = group k minus
+    group l, ``ȳ`` = cell means of the two-way demeaned outcome).
     """
+    T = panel.n_periods
+    uid, tid = panel.unit_id, panel.period_id
+    K = label.size
+    demean = _demeaner(uid, tid, w_unit, T)
+    w = w_unit[uid]
+    X = np.column_stack([panel.column(c) for c in controls])
+    Xt = np.column_stack([demean(X[:, j]) for j in range(X.shape[1])])
+    dt = demean(panel.treated.astype(float))
+    yt = demean(y)
+    kept, dropped = _independent(X, Xt, w, controls)
+    eps = dt
+    if kept:
+        sw = np.sqrt(w)
+        Xk = Xt[:, kept]
+        eps = dt - Xk @ np.linalg.lstsq(Xk * sw[:, None], dt * sw, rcond=None)[0]
+    see = float(np.dot(w, eps * eps))
+    if see <= 1e-12 * float(np.dot(w, dt * dt) + 1.0):
+        raise EstimationError(
+            "The treatment does not vary once unit and period effects and the controls "
+            "are removed, so there is no TWFE coefficient to decompose."
+        )
+    beta = float(np.dot(w, eps * yt) / see)
+
+    cell = group_unit[uid] * T + tid
+    W_g = np.bincount(group_unit, weights=w_unit, minlength=K)
+    W = W_g.sum()
+    b = (np.bincount(cell, weights=w * eps, minlength=K * T).reshape(K, T) / W_g[:, None])
+    ybar = (np.bincount(cell, weights=w * yt, minlength=K * T).reshape(K, T)
+            / W_g[:, None])
+    r = eps - b.reshape(-1)[cell]
+
+    rows = []
+    for k in range(K):
+        for lt in range(k + 1, K):
+            db = b[k] - b[lt]
+            sbb = float(db @ db)
+            if sbb <= 1e-14 * see / W:
+                continue  # the pair carries no identifying variation
+            rows.append({
+                "type": TREATED_NEVER if not np.isfinite(label[lt]) else BOTH,
+                "cohort": label[k], "control_cohort": label[lt],
+                "estimate": float(db @ (ybar[k] - ybar[lt])) / sbb,
+                "weight": W_g[k] * W_g[lt] / W * sbb / see,
+                "window_start": panel.periods[0], "window_end": panel.periods[-1],
+                "n_treated": int(n_units_g[k]), "n_control": int(n_units_g[lt]),
+            })
+    srr = float(np.dot(w, r * r))
+    if srr > 1e-12 * see:
+        rows.append({
+            "type": WITHIN, "cohort": np.nan, "control_cohort": np.nan,
+            "estimate": float(np.dot(w, r * yt)) / srr, "weight": srr / see,
+            "window_start": panel.periods[0], "window_end": panel.periods[-1],
+            "n_treated": int(n_units_g[np.isfinite(label)].sum()),
+            "n_control": int(n_units_g[~np.isfinite(label)].sum()),
+        })
+    return rows, beta, see / (W * T), dropped
+
+
+def _demeaner(uid, tid, w_unit, T):
+    """Exact weighted two-way demeaning ``x − x̄_i − x̄_t^w + x̄^w`` of a balanced panel
+    with unit-constant weights (the projections on unit and period effects commute)."""
     n = w_unit.size
     w = w_unit[uid]
     W = w_unit.sum()
@@ -326,9 +443,15 @@ def _twfe_balanced(y, d, uid, tid, w_unit, T) -> tuple[float, float]:
     def demean(x):
         unit_mean = np.bincount(uid, weights=x, minlength=n) / T
         time_mean = np.bincount(tid, weights=w * x, minlength=T) / W
-        grand = time_mean.mean()
-        return x - unit_mean[uid] - time_mean[tid] + grand
+        return x - unit_mean[uid] - time_mean[tid] + time_mean.mean()
 
+    return demean
+
+
+def _twfe_balanced(y, d, uid, tid, w_unit, T) -> tuple[float, float]:
+    """TWFE β and the residualised treatment variance V̂^D of a balanced panel."""
+    demean = _demeaner(uid, tid, w_unit, T)
+    w = w_unit[uid]
     dd = demean(d)
     sdd = float(np.dot(w, dd * dd))
     if sdd <= 1e-12 * float(np.dot(w, d * d) + 1.0):
@@ -338,7 +461,7 @@ def _twfe_balanced(y, d, uid, tid, w_unit, T) -> tuple[float, float]:
             "units), so there is no TWFE coefficient to decompose."
         )
     beta = float(np.dot(w, dd * demean(y)) / sdd)
-    return beta, float(sdd / (W * T))
+    return beta, float(sdd / (w_unit.sum() * T))
 
 
 def _by_type(table: pd.DataFrame) -> pd.DataFrame:
