@@ -1,0 +1,446 @@
+"""First stage shared by the imputation estimators (:func:`imputation`, :func:`did2s`).
+
+Both estimators fit unit and period effects (plus any further absorbed effects and
+controls) on the untreated observations only, impute ``Y(0)`` for the treated ones and
+then need, for their variances, the linear map behind the imputation: for target vectors
+``Q`` over the used rows, the fitted values ``Z₀ (Z₀'ΩZ₀)⁻ Z'Q`` on the untreated rows
+(``Z``: fixed-effect dummies and controls, ``Ω``: observation weights). With
+``Q = ω·w`` (treated-observation weights) this gives Borusyak, Jaravel & Spiess's
+imputation weights ``v_it = −ω_it·f_it`` of the untreated observations; with
+``Q = ω·X₂`` (second-stage regressors) it gives Gardner's first-stage correction
+``X₂'ΩZ (Z₀'ΩZ₀)⁻``.
+
+The fit itself uses the shared absorbed-FE code (:func:`~._design.build_design` for the
+sample, :func:`~._design.fit_absorbed` for the controls, :class:`~._fe.FixedEffects` for
+the fixed-effect values). The map above is a solve with a right-hand side that is not of
+the form ``Z₀'y``, so alternating projections do not give it; it is computed here
+directly: the largest fixed-effect dimension is eliminated (its block of ``Z₀'ΩZ₀`` is
+diagonal), the Schur complement on the remaining levels is pseudo-inverted once (dense,
+eigen-decomposition) or solved by conjugate gradients when it is large, and controls are
+added by partitioned regression. Stata's ``did_imputation`` reaches the same weights by
+iterating to a tolerance; the direct solve is exact.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import LinearOperator, cg
+
+from .._checks import as_tuple, examples
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError
+from ..panel import Panel
+from ._design import FESpec, build_design, fit_absorbed, resolve_codes
+from ._fe import FixedEffects
+
+__all__ = ["FirstStage", "first_stage", "cluster_labels", "check_count"]
+
+_DENSE_MAX = 2000  # Schur complements up to this size are pseudo-inverted densely
+_PINV_RTOL = 1e-10  # eigenvalues below this fraction of the largest count as zero
+_CONSISTENCY_TOL = 1e-7  # relative residual of the normal equations that means "not identified"
+
+
+# ------------------------------------------------------------------------ checks
+
+
+def check_count(name: str, value: object) -> int:
+    """A non-negative integer option (``anticipation``, ``pretrends``)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise SpecificationError(f"{name} must be a non-negative integer; got {value!r}.")
+    return int(value)
+
+
+def check_single_cluster(cluster: object) -> str | None:
+    """The imputation variances take one cluster variable (or None: each observation)."""
+    specs = as_tuple(cluster) if cluster is not None else ()
+    if len(specs) > 1 or (cluster is not None and not all(isinstance(s, str) for s in specs)):
+        raise SpecificationError(
+            f"cluster takes one column name (or a role such as 'unit'), or None for "
+            f"observation-level clusters; got {cluster!r}. Two-way clustering is not "
+            "available for the imputation variance."
+        )
+    return specs[0] if specs else None
+
+
+def cluster_labels(panel: Panel, cluster: str | None) -> tuple[np.ndarray, pd.Index]:
+    """Integer cluster codes per panel row and their labels (rows are clusters if None)."""
+    if cluster is None:
+        return np.arange(panel.n_obs), pd.RangeIndex(panel.n_obs, name="row")
+    codes = resolve_codes(panel, cluster, what="Cluster")
+    if cluster in ("unit", panel.unit):
+        labels = pd.Index(panel.units, name=panel.unit)
+    elif cluster in ("time", panel.time):
+        labels = pd.Index(panel.periods, name=panel.time)
+    elif cluster == "cohort" and "cohort" not in panel.data.columns:
+        labels = pd.Index(np.unique(panel.row_cohort), name="cohort")
+    else:
+        labels = pd.Index(pd.factorize(panel.data[cluster], sort=True)[1], name=cluster)
+    return codes, labels
+
+
+# ------------------------------------------------------------------- the solver
+
+
+class _FESolver:
+    """Solves ``D₀'ΩD₀ γ = c`` for fixed-effect dummies ``D₀`` on the untreated rows.
+
+    ``codes`` are dense level codes per dimension (every level has a row). The returned
+    fitted values ``D₀γ`` are unique even though ``γ`` is not (one normalisation per
+    extra dimension and connected component).
+    """
+
+    def __init__(self, codes: Sequence[np.ndarray], w: np.ndarray):
+        n = w.size
+        self.codes = [np.asarray(c, dtype=np.intp) for c in codes]
+        self.w = w
+        self.sizes = [int(c.max()) + 1 for c in self.codes]
+        self.big = int(np.argmax(self.sizes))
+        cl = self.codes[self.big]
+        self.n_big = np.bincount(cl, weights=w, minlength=self.sizes[self.big])
+        rest = [k for k in range(len(self.codes)) if k != self.big]
+        self.rest = rest
+        self.offsets = np.cumsum([0] + [self.sizes[k] for k in rest])
+        self.p = int(self.offsets[-1])
+        if not rest:
+            return
+        rows = np.repeat(np.arange(n), len(rest))
+        cols = np.column_stack([self.codes[k] + self.offsets[j]
+                                for j, k in enumerate(rest)]).ravel()
+        B = sparse.csr_matrix((np.repeat(w, len(rest)), (rows, cols)), shape=(n, self.p))
+        DL = sparse.csr_matrix((np.ones(n), (np.arange(n), cl)), shape=(n, self.sizes[self.big]))
+        Bones = B.copy()
+        Bones.data = np.ones_like(Bones.data)
+        self.BtWB = (Bones.T @ B).tocsr()           # B'ΩB
+        self.BtWL = (B.T @ DL).tocsr()               # B'ΩD_L
+        inv_n = sparse.diags(1.0 / self.n_big)
+        if self.p <= _DENSE_MAX:
+            S = self.BtWB.toarray() - (self.BtWL @ inv_n @ self.BtWL.T).toarray()
+            S = (S + S.T) / 2
+            lam, Q = np.linalg.eigh(S)
+            keep = lam > _PINV_RTOL * max(float(lam.max()), 1e-300)
+            self._pinv = (Q[:, keep] / lam[keep]) @ Q[:, keep].T
+            self._op = None
+        else:  # pragma: no cover - exercised only by very large secondary dimensions
+            self._pinv = None
+            BtWB, BtWL = self.BtWB, self.BtWL
+            self._diag = BtWB.diagonal() - np.asarray(
+                BtWL.multiply(BtWL) @ (1.0 / self.n_big)).ravel()
+            self._op = LinearOperator(
+                (self.p, self.p), dtype=float,
+                matvec=lambda x: BtWB @ x - BtWL @ ((BtWL.T @ x) / self.n_big))
+
+    def solve(self, c: list[np.ndarray]) -> list[np.ndarray]:
+        """``γ`` per dimension for right-hand sides ``c`` (one ``G_k × m`` block each)."""
+        cl = c[self.big]
+        gam = [None] * len(self.codes)
+        if not self.rest:
+            gam[self.big] = cl / self.n_big[:, None]
+            return gam
+        cB = np.vstack([c[k] for k in self.rest])
+        rhs = cB - self.BtWL @ (cl / self.n_big[:, None])
+        if self._pinv is not None:
+            gB = self._pinv @ rhs
+        else:  # pragma: no cover - see __init__
+            gB = np.column_stack([self._cg(rhs[:, j]) for j in range(rhs.shape[1])])
+        gam[self.big] = (cl - self.BtWL.T @ gB) / self.n_big[:, None]
+        for j, k in enumerate(self.rest):
+            gam[k] = gB[self.offsets[j]:self.offsets[j + 1]]
+        return gam
+
+    def _cg(self, b: np.ndarray) -> np.ndarray:  # pragma: no cover - see __init__
+        scale = float(np.abs(b).max())
+        if scale == 0:
+            return np.zeros_like(b)
+        pre = LinearOperator(self._op.shape, matvec=lambda x: x / np.maximum(self._diag, 1e-300))
+        x, info = cg(self._op, b, rtol=1e-13, atol=0.0, maxiter=20 * self.p, M=pre)
+        if info != 0:
+            raise EstimationError(
+                "The imputation weights did not converge (conjugate gradients on the "
+                f"{self.p} secondary fixed-effect levels). Absorb fewer or coarser effects."
+            )
+        return x
+
+    def fitted(self, gam: list[np.ndarray]) -> np.ndarray:
+        """``D₀γ`` on the untreated rows (``n₀ × m``)."""
+        out = gam[0][self.codes[0]]
+        for k in range(1, len(self.codes)):
+            out = out + gam[k][self.codes[k]]
+        return out
+
+    def gram(self, f: np.ndarray) -> list[np.ndarray]:
+        """``D₀'Ω f`` per dimension."""
+        wf = f * self.w[:, None]
+        return [_sums(c, wf, g) for c, g in zip(self.codes, self.sizes, strict=True)]
+
+
+def _sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column-wise group sums (``n × m`` → ``n_groups × m``) via one sparse product."""
+    ind = sparse.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))),
+                            shape=(n_groups, codes.size))
+    return np.asarray(ind @ values)
+
+
+# ---------------------------------------------------------------------- first stage
+
+
+@dataclass(frozen=True, eq=False)
+class FirstStage:
+    """Untreated-only fit and imputed ``Y(0)`` on the used rows.
+
+    Attributes
+    ----------
+    rows : ndarray of int
+        Panel positions of the used rows: every untreated row and the treated rows whose
+        ``Y(0)`` is identified.
+    untreated : ndarray of bool
+        Per used row: part of the first-stage sample (``t < cohort − anticipation``).
+    y, y0_hat, resid : ndarray
+        Outcome, imputed ``Y(0)`` and ``y − y0_hat`` (first-stage residual on untreated
+        rows, the unit-level effect ``τ̂_it`` on treated rows).
+    weights : ndarray
+        Observation weights (ones when unweighted).
+    event_time, cohort, period : ndarray
+        Per used row (event time NaN for never-treated units).
+    cluster : ndarray of int
+        Cluster code per used row (global codes, see :func:`cluster_labels`).
+    controls : tuple of str
+        Controls kept in the first stage; ``coef`` their coefficients.
+    notes : tuple of str
+    n_unidentified : int
+        Treated rows dropped because their ``Y(0)`` is not identified.
+    """
+
+    rows: np.ndarray
+    untreated: np.ndarray
+    y: np.ndarray
+    y0_hat: np.ndarray
+    resid: np.ndarray
+    weights: np.ndarray
+    weighted: bool
+    event_time: np.ndarray
+    cohort: np.ndarray
+    period: np.ndarray
+    cluster: np.ndarray
+    controls: tuple[str, ...]
+    coef: np.ndarray
+    notes: tuple[str, ...]
+    n_unidentified: int
+    fe_names: tuple[str, ...]
+    _codes: tuple[np.ndarray, ...]   # per dimension, untreated-level codes of every used row
+    _X: np.ndarray                   # kept controls on the used rows
+    _X_within0: np.ndarray           # kept controls net of the FE, untreated rows
+    _bread: np.ndarray               # (X̃₀'ΩX̃₀)⁻¹
+    _solver: _FESolver
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.rows.size)
+
+    def project(self, Q: np.ndarray) -> np.ndarray:
+        """Fitted values ``Z₀ (Z₀'ΩZ₀)⁻ Z'Q`` on the untreated rows (``n₀ × m``).
+
+        ``Q`` is ``n × m`` over the used rows. Raises :class:`EstimationError` when
+        ``Z'Q`` is not in the row space of ``Z₀`` (a target not identified from the
+        untreated observations).
+        """
+        Q = np.asarray(Q, dtype=float).reshape(self.n_obs, -1)
+        solver = self._solver
+        c = [_sums(codes, Q, g) for codes, g in zip(self._codes, solver.sizes, strict=True)]
+        f = solver.fitted(solver.solve(c))
+        u = self.untreated
+        if self.controls:
+            cx = self._X.T @ Q - self._X[u].T @ (f * self.weights[u][:, None])
+            f = f + self._X_within0 @ (self._bread @ cx)
+        # identification: the normal equations must hold (they fail only if some target
+        # loads on a fixed-effect combination that the untreated rows do not pin down)
+        got = solver.gram(f)
+        scale = max(max(float(np.abs(ci).max(initial=0.0)) for ci in c), 1e-300)
+        err = max(float(np.abs(gi - ci).max(initial=0.0)) for gi, ci in zip(got, c, strict=True))
+        if err > _CONSISTENCY_TOL * scale:
+            raise EstimationError(
+                "Y(0) of some treated observations is not identified by the untreated "
+                f"observations under the fixed effects {list(self.fe_names)} (relative "
+                f"imputation residual {err / scale:.2g}). Use coarser fixed effects, or "
+                "drop the treated cells without untreated comparisons."
+            )
+        return f
+
+
+def first_stage(
+    panel: Panel,
+    outcome: str,
+    *,
+    controls: str | Sequence[str] = (),
+    fixed_effects: Sequence[FESpec] = ("unit", "time"),
+    cluster: str | None = "unit",
+    weights: str | None = None,
+    anticipation: int = 0,
+    cluster_codes: np.ndarray | None = None,
+) -> FirstStage:
+    """Fit the untreated-only model and impute ``Y(0)`` for the treated rows.
+
+    Rows with missing outcome, controls, weights, fixed-effect or cluster values are
+    dropped by :func:`~._design.build_design` (warned and noted); singletons are kept
+    (Stata ``did_imputation`` runs ``reghdfe, keepsing``: a unit treated in its second
+    period has one untreated row, which pins its unit effect). Treated rows whose unit,
+    period or other fixed effect has no untreated row, or whose effects lie in different
+    connected components of the untreated design, are dropped with a
+    :class:`DataDroppedWarning` (Stata's ``autosample``).
+    """
+    controls = as_tuple(controls)
+    design = build_design(panel, outcome, {}, controls=controls, fixed_effects=fixed_effects,
+                          cluster=cluster, weights=weights, drop_singletons=False)
+    notes = list(design.notes)
+    rows = design.rows
+    g = panel.row_cohort[rows]
+    t = panel.time_values[rows].astype(float)
+    with np.errstate(invalid="ignore"):
+        treated = t >= g - anticipation
+    untreated = ~treated
+    if not untreated.any():
+        raise EstimationError(
+            "There are no untreated observations (t < cohort − anticipation) to fit the "
+            "unit and period effects on. Check the cohorts, the anticipation and the sample."
+        )
+    if not treated.any():
+        raise EstimationError(
+            "There are no treated observations (t >= cohort − anticipation) in the rows "
+            "used; nothing to estimate. Check the cohorts and the sample."
+        )
+
+    # -- untreated levels per fixed-effect dimension, and identification of treated rows
+    sub_codes, present = [], []
+    for c in design.fe_codes:
+        has = np.bincount(c[untreated], minlength=int(c.max()) + 1) > 0
+        mapping = np.where(has, np.cumsum(has) - 1, -1)
+        sub_codes.append(mapping[c])
+        present.append(has[c])
+    ok = np.logical_and.reduce(present) if present else np.ones(rows.size, dtype=bool)
+    reason_levels = treated & ~ok
+    comp_bad = np.zeros(rows.size, dtype=bool)
+    if len(sub_codes) > 1:
+        comp = _components([c[untreated] for c in sub_codes])
+        cand = treated & ok
+        labels = [comp[k][np.maximum(c, 0)] for k, c in enumerate(sub_codes)]
+        same = np.logical_and.reduce([lab == labels[0] for lab in labels[1:]])
+        comp_bad = cand & ~same
+    drop = reason_levels | comp_bad
+    n_drop = int(drop.sum())
+    if n_drop:
+        units = panel.units[np.unique(panel.unit_id[rows[drop]])]
+        why = []
+        if reason_levels.any():
+            why.append(f"{int(reason_levels.sum())} whose unit, period or other fixed effect "
+                       "has no untreated observation")
+        if comp_bad.any():
+            why.append(f"{int(comp_bad.sum())} whose fixed effects are not connected through "
+                       "untreated observations")
+        msg = (f"{n_drop} treated observation(s) dropped because Y(0) cannot be imputed for "
+               f"them ({'; '.join(why)}; {len(units)} unit(s), e.g. {examples(units)}). "
+               "Typical causes: periods after the last cohort is treated when there are no "
+               "never-treated units, or units treated from (first period + anticipation).")
+        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        notes.append(msg)
+        keep = ~drop
+        rows, treated, untreated = rows[keep], treated[keep], untreated[keep]
+        sub_codes = [c[keep] for c in sub_codes]
+        design = _subset(design, keep)
+        if not treated.any():
+            raise EstimationError(
+                "No treated observation has an identified Y(0) (see the warning above); "
+                "nothing to estimate."
+            )
+
+    w = np.ones(rows.size) if design.weights is None else design.weights
+    y = design.y
+    X = design.X
+    # -- first-stage fit on untreated rows: controls via the shared absorbed-FE fit
+    fe_u = tuple(c[untreated] for c in sub_codes)
+    kept: tuple[str, ...] = ()
+    coef = np.zeros(0)
+    Xw0 = np.zeros((int(untreated.sum()), 0))
+    bread = np.zeros((0, 0))
+    if controls:
+        sub = replace(_subset(design, untreated), fe_codes=fe_u)
+        fit = fit_absorbed(sub)
+        kept, coef, Xw0, bread = fit.names, fit.coef, fit.X_within, fit.bread
+        if fit.dropped:
+            notes.append(f"Control(s) {list(fit.dropped)} dropped: collinear with the fixed "
+                         "effects or the other controls among untreated observations.")
+            _check_dropped_controls(design, fit.dropped, kept)
+        X = X[:, [controls.index(n) for n in kept]]
+    base = y[untreated] - X[untreated] @ coef
+    fe = FixedEffects.from_codes(fe_u, weights=None if design.weights is None else w[untreated])
+    _, effects = fe.components(base)
+    y0 = X @ coef
+    for eff, c in zip(effects, sub_codes, strict=True):
+        y0 = y0 + eff[c]
+    if cluster_codes is None:
+        cluster_codes = cluster_labels(panel, cluster)[0]
+    solver = _FESolver(fe_u, w[untreated])
+    e = panel.event_time[rows]
+    return FirstStage(
+        rows=rows, untreated=untreated, y=y, y0_hat=y0, resid=y - y0, weights=w,
+        weighted=design.weights is not None, event_time=e, cohort=panel.row_cohort[rows],
+        period=panel.time_values[rows], cluster=np.asarray(cluster_codes)[rows],
+        controls=kept, coef=coef, notes=tuple(notes), n_unidentified=n_drop,
+        fe_names=design.fe_names, _codes=tuple(sub_codes), _X=X, _X_within0=Xw0,
+        _bread=bread, _solver=solver,
+    )
+
+
+def _subset(design, keep: np.ndarray):
+    """The design restricted to ``keep`` (codes renumbered densely)."""
+    def dense(c):
+        return np.unique(c[keep], return_inverse=True)[1].astype(np.int64)
+
+    return replace(
+        design, rows=design.rows[keep], y=design.y[keep], X=design.X[keep],
+        fe_codes=tuple(dense(c) for c in design.fe_codes),
+        clusters=tuple(dense(c) for c in design.clusters),
+        weights=None if design.weights is None else design.weights[keep],
+    )
+
+
+def _components(codes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Connected component of every level, per dimension, in the untreated design graph."""
+    sizes = [int(c.max()) + 1 for c in codes]
+    offsets = np.cumsum([0] + sizes)
+    first = codes[0]
+    src = np.concatenate([first] * (len(codes) - 1))
+    dst = np.concatenate([c + offsets[k] for k, c in enumerate(codes) if k > 0])
+    n = int(offsets[-1])
+    graph = sparse.coo_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
+    _, lab = connected_components(graph, directed=False)
+    return [lab[offsets[k]:offsets[k + 1]] for k in range(len(codes))]
+
+
+def _check_dropped_controls(design, dropped, kept) -> None:
+    """Stata's check: a control collinear among untreated rows must stay so in all rows."""
+    idx = [design.names.index(n) for n in dropped]
+    keep_idx = [design.names.index(n) for n in kept]
+    w = design.weights
+    fe = FixedEffects.from_codes(design.fe_codes, weights=w)
+    both = fe.residualize(design.X[:, idx + keep_idx])
+    r, K = both[:, :len(idx)], both[:, len(idx):]
+    ww = np.ones(design.n_obs) if w is None else w
+    if K.shape[1]:
+        coef = np.linalg.lstsq(K * np.sqrt(ww)[:, None], r * np.sqrt(ww)[:, None],
+                               rcond=None)[0]
+        r = r - K @ coef
+    raw = np.sqrt((design.X[:, idx] ** 2 * ww[:, None]).sum(0))
+    left = np.sqrt((r**2 * ww[:, None]).sum(0))
+    bad = [n for n, a, b in zip(dropped, left, raw, strict=True) if a > 1e-8 * max(b, 1e-300)]
+    if bad:
+        raise EstimationError(
+            f"Control(s) {bad} are collinear with the fixed effects among the untreated "
+            "observations but not among all observations, so their contribution to Y(0) of "
+            "the treated observations cannot be imputed. Drop them or change the fixed "
+            "effects (Stata did_imputation stops with the same error)."
+        )

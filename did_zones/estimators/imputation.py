@@ -1,0 +1,403 @@
+"""Imputation estimator of Borusyak, Jaravel & Spiess (2024), as Stata ``did_imputation``."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import as_tuple, check_alpha, examples
+from ..errors import EstimationError, SmallCohortWarning, SpecificationError
+from ..panel import Panel
+from ..result import HypothesisTest, Result
+from ._design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
+from ._imputation_core import (
+    FirstStage,
+    _sums,
+    check_count,
+    check_single_cluster,
+    cluster_labels,
+    first_stage,
+)
+
+__all__ = ["imputation"]
+
+MIN_EFFECTIVE_N = 30  # Stata did_imputation's minn(30)
+
+
+def imputation(
+    panel: Panel,
+    outcome: str,
+    *,
+    horizons: Sequence[int] | None = None,
+    pretrends: int = 0,
+    controls: str | Sequence[str] = (),
+    fixed_effects: Sequence[FESpec] = ("unit", "time"),
+    cluster: str | None = "unit",
+    weights: str | None = None,
+    anticipation: int = 0,
+    alpha: float = 0.05,
+) -> Result:
+    """Imputation difference-in-differences (Borusyak, Jaravel & Spiess 2024).
+
+    Fits unit and period effects (plus further absorbed effects and controls) on the
+    untreated observations only, imputes ``Y_it(0)`` for every treated observation,
+    takes ``τ̂_it = Y_it − Ŷ_it(0)`` and averages it: over all treated observations
+    (``"overall"``) and by event time (``"ATT(e=h)"``). Optionally tests pre-trends by
+    adding leads to the untreated-only regression (BJS Test 1). Replicates Stata
+    ``did_imputation Y i t Ei, horizons(...) pretrends(k)`` (Borusyak's ado, 2023).
+
+    Parameters
+    ----------
+    panel : Panel
+        From :func:`did_zones.build_panel`.
+    outcome : str
+        Outcome column.
+    horizons : sequence of int, optional
+        Event times ``e = t − cohort`` to report (``e ≥ −anticipation``). Default: every
+        event time observed among the treated observations.
+    pretrends : int
+        Number of pre-periods tested (Stata ``pretrends(k)``): dummies for event times
+        ``−1 − anticipation, …, −k − anticipation`` are added to the untreated-only
+        regression, reported as terms ``"pre(e=…)"`` and tested jointly
+        (``extra["pretrend_test"]``). 0 (default) skips the test.
+    controls : str or sequence of str
+        Time-varying controls, fitted on the untreated observations and imputed.
+    fixed_effects : sequence of str or tuple
+        Absorbed effects (roles ``"unit"``, ``"time"``, ``"cohort"``, columns, or tuples for
+        interactions such as ``("province", "time")``); Stata's ``fe()``.
+    cluster : str or None
+        One cluster variable (role or column), default the unit. None treats every
+        observation as its own cluster.
+    weights : str, optional
+        Column of positive observation weights (Stata ``[aweight=w]``): the first stage is
+        weighted least squares and the averages weight ``τ̂_it`` by them.
+    anticipation : int
+        Periods of anticipation (Stata ``shift()``): observations with
+        ``t ≥ cohort − anticipation`` are treated and excluded from the first stage.
+    alpha : float
+        Significance level stored in ``spec``.
+
+    Returns
+    -------
+    Result
+        Terms ``"overall"`` (primary), ``"ATT(e=h)"`` per horizon and ``"pre(e=k)"`` per
+        lead, with keys ``event_time``, ``kind`` (overall / horizon / pretrend) and
+        ``n_obs`` (treated observations behind a term, Stata's ``e(Nt)``; lead
+        observations for pre-trend terms). ``df`` is None (normal inference, as Stata).
+        ``influence`` holds per-cluster scores (``vcov = ψ'ψ / G²``).
+        ``extra``: ``pretrend_test`` (:class:`HypothesisTest` or None), ``effects`` (one
+        row per treated observation: unit, time, cohort, event_time, y0_hat, effect),
+        ``first_stage_coef`` (controls), ``n_unidentified``.
+
+    Raises
+    ------
+    SpecificationError
+        Bad options (unknown columns, negative ``pretrends``, ``horizons`` not observed,
+        two-way clustering, more leads than pre-periods).
+    EstimationError
+        No untreated or no treated observations; controls collinear with the fixed
+        effects among untreated observations only; leads collinear with the fixed effects.
+
+    Warns
+    -----
+    DataDroppedWarning
+        Rows with missing values; treated observations whose ``Y(0)`` cannot be imputed
+        (unit or period without untreated observations); collinear controls.
+    SmallCohortWarning
+        A term resting on fewer than 30 effective treated observations (Stata suppresses
+        such terms by default, ``minn(30)``; here they are reported), or cohort-period
+        cells of treated observations with a single cluster (their noise is invisible to
+        the variance).
+    InferenceWarning
+        Fewer than 30 clusters.
+
+    Notes
+    -----
+    Estimand: ``τ_w = Σ_it w_it τ_it`` over treated observations with ``Σ w_it = 1``:
+    ``w ∝ ω_it`` (observation weights) for ``"overall"`` and ``w ∝ ω_it·1{e_it = h}`` for
+    ``"ATT(e=h)"``. Under parallel trends and no anticipation beyond ``anticipation`` the
+    imputation estimator is unbiased and, with homoskedastic errors, efficient (BJS Thm 2).
+    Equal to :func:`did2s` point estimates for the same weights.
+
+    Variance (BJS Thm 3, Stata's default, no leave-out): the estimator is linear,
+    ``τ̂_w = Σ_it v_it Y_it`` with ``v_it = w_it`` for treated observations and
+    ``v_it = −ω_it [Z₀(Z₀'ΩZ₀)⁻Z₁'w]_it`` for untreated ones (computed exactly here;
+    Stata iterates to ``tol(1e-6)``). ``V̂ = Σ_c (Σ_{it∈c} v_it ε̃_it)²`` with
+    ``ε̃_it`` the first-stage residual for untreated observations and
+    ``τ̂_it − τ̃_{g,t}`` for treated ones, ``τ̃`` the average of ``τ̂`` in the
+    observation's cohort × period cell (Stata's default ``avgeffectsby(Ei t)``) weighted
+    as Stata: ``τ̃_g = Σ_c a_cg b_cg / Σ_c a_cg²`` with ``a_cg = Σ v``, ``b_cg = Σ vτ̂``
+    over the cell's observations in cluster ``c``. No small-sample factor. Covariances
+    between terms use each term's own ``τ̃``. Normal critical values.
+
+    Pre-trend test (BJS Test 1, Stata ``pretrends(k)``): ``Y_it = α_i + β_t + X'δ +
+    Σ_k γ_k 1{e_it = −k−anticipation} + ε`` on untreated observations with singletons
+    dropped (reghdfe); ``γ̂`` and its CRV1 variance (``G/(G−1)·(N−1)/(N−K)``, as reghdfe);
+    ``F = γ̂'V⁻¹γ̂/k`` against ``F(k, G−1)``. Covariances between ``γ̂`` and the effects
+    use the per-cluster scores of both, the ``γ̂`` scores scaled by the square root of the
+    CRV1 factor, as Stata.
+
+    Conventions that differ from peers: Stata drops terms with effective sample size
+    ``1/Σw² < 30``; here they are kept with a warning. diff-diff's ``ImputationDiD``
+    groups ``τ̃`` by unit rather than by cluster (identical with unit clusters) and its
+    pre-trend test skips event time −1.
+
+    References
+    ----------
+    Borusyak, K., Jaravel, X. & Spiess, J. (2024). Revisiting event-study designs: robust
+    and efficient estimation. Review of Economic Studies 91(6), 3253–3285.
+
+    Examples
+    --------
+    >>> import did_zones as dz
+    >>> sim = dz.simulate_pilot_panel(seed=1)
+    >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    >>> res = dz.imputation(panel, "isu", horizons=[0, 1, 2], pretrends=2)
+    >>> res.terms
+    ['overall', 'ATT(e=0)', 'ATT(e=1)', 'ATT(e=2)', 'pre(e=-1)', 'pre(e=-2)']
+    >>> res.extra["pretrend_test"].df
+    (2, 336)
+    """
+    check_panel_outcome(panel, outcome)
+    check_alpha(alpha)
+    anticipation = check_count("anticipation", anticipation)
+    pretrends = check_count("pretrends", pretrends)
+    cluster = check_single_cluster(cluster)
+    horizons = _check_horizons(horizons, anticipation)
+    controls = as_tuple(controls)
+    codes, labels = cluster_labels(panel, cluster)
+    fs = first_stage(panel, outcome, controls=controls, fixed_effects=fixed_effects,
+                     cluster=cluster, weights=weights, anticipation=anticipation,
+                     cluster_codes=codes)
+    notes = list(panel.notes) + list(fs.notes)
+
+    treated = ~fs.untreated
+    e = fs.event_time
+    observed = np.unique(e[treated]).astype(int)
+    if horizons is None:
+        horizons = tuple(int(h) for h in observed)
+    else:
+        missing = sorted(set(horizons) - set(observed.tolist()))
+        if missing:
+            raise SpecificationError(
+                f"horizons {missing} have no treated observation with an imputable Y(0); "
+                f"observed event times are {examples(observed, 12)}. Drop them from horizons."
+            )
+    Q, names, n_t = _target_weights(fs, horizons)
+    estimate = Q.T @ np.where(treated, fs.resid, 0.0)
+    scores = _scores(fs, Q)
+
+    keys = pd.DataFrame({
+        "cohort": np.nan, "time": np.nan,
+        "event_time": [np.nan] + [float(h) for h in horizons],
+        "kind": ["overall"] + ["horizon"] * len(horizons),
+        "n_obs": n_t,
+    })
+    test = None
+    pre = None
+    if pretrends:
+        pre = _pretrend_fit(panel, outcome, fs, pretrends, anticipation, fixed_effects,
+                            cluster, weights)
+        names += pre["names"]
+        estimate = np.concatenate([estimate, pre["coef"]])
+        keys = pd.concat([keys, pd.DataFrame({
+            "cohort": np.nan, "time": np.nan, "event_time": pre["event_time"],
+            "kind": "pretrend", "n_obs": pre["n_obs"],
+        })], ignore_index=True)
+        notes += pre["notes"]
+
+    # -- per-cluster scores of every term, stacked; V = E'E (Stata's matrix accum)
+    n_codes = int(codes.max()) + 1
+    E = _cluster_sums(fs.cluster, scores, n_codes)
+    if pre is not None:
+        E = np.hstack([E, _cluster_sums(pre["cluster"], pre["scores"], n_codes)])
+    present = np.zeros(n_codes, dtype=bool)
+    present[fs.cluster] = True
+    E = E[present]
+    V = E.T @ E
+    n_clusters = int(present.sum())
+    if pre is not None:
+        k = len(pre["names"])
+        Vp = V[-k:, -k:]
+        b = pre["coef"]
+        f_stat = float(b @ np.linalg.solve(Vp, b)) / k
+        df2 = pre["df"]
+        test = HypothesisTest(
+            name=f"pre-trend (BJS Test 1): {k} lead(s) = 0 in the untreated-only regression",
+            statistic=f_stat, p_value=float(stats.f.sf(f_stat, k, df2)), df=(k, df2),
+            distribution="F",
+            details={"leads": tuple(pre["names"]), "n_obs": pre["n"],
+                     "n_clusters": pre["n_clusters"]},
+        )
+    notes += _small_warnings(fs, Q, names[:Q.shape[1]])
+    if cluster is not None:
+        notes += list(few_clusters_note(n_clusters))
+
+    rows_t = fs.rows[treated]
+    effects = pd.DataFrame({
+        panel.unit: panel.units[panel.unit_id[rows_t]],
+        panel.time: fs.period[treated],
+        "cohort": fs.cohort[treated],
+        "event_time": e[treated],
+        "y0_hat": fs.y0_hat[treated],
+        "effect": fs.resid[treated],
+    })
+    spec = {"horizons": tuple(horizons), "pretrends": pretrends, "controls": controls,
+            "fixed_effects": tuple(fixed_effects), "cluster": cluster, "weights": weights,
+            "anticipation": anticipation, "alpha": alpha}
+    return Result.create(
+        estimate, V, names, keys=keys, method="imputation", outcome=outcome, spec=spec,
+        n_obs=fs.n_obs, n_units=int(np.unique(panel.unit_id[fs.rows]).size),
+        n_clusters=n_clusters if cluster is not None else None, df=None, primary="overall",
+        influence=E * n_clusters, influence_index=labels[np.flatnonzero(present)],
+        notes=tuple(notes),
+        stats={"n_treated": int(treated.sum()), "n_untreated": int(fs.untreated.sum()),
+               "n_unidentified": fs.n_unidentified,
+               "pretrend_F": test.statistic if test else np.nan,
+               "pretrend_p": test.p_value if test else np.nan},
+        extra={"pretrend_test": test, "effects": effects,
+               "first_stage_coef": dict(zip(fs.controls, fs.coef.tolist(), strict=True)),
+               "n_unidentified": fs.n_unidentified},
+    )
+
+
+# ----------------------------------------------------------------------------- pieces
+
+
+def _check_horizons(horizons, anticipation: int) -> tuple[int, ...] | None:
+    if horizons is None:
+        return None
+    if isinstance(horizons, int | np.integer) and not isinstance(horizons, bool):
+        horizons = (horizons,)
+    try:
+        vals = list(horizons)
+    except TypeError:
+        raise SpecificationError(
+            f"horizons must be a sequence of event times (integers); got {horizons!r}."
+        ) from None
+    bad = [h for h in vals if isinstance(h, bool) or not isinstance(h, int | np.integer)]
+    if bad or not vals:
+        raise SpecificationError(
+            f"horizons must be a non-empty sequence of integer event times; got {horizons!r}."
+        )
+    low = [int(h) for h in vals if h < -anticipation]
+    if low:
+        raise SpecificationError(
+            f"horizons {low} are before treatment (anticipation={anticipation}, so treated "
+            f"event times start at {-anticipation}). Test pre-periods with pretrends=k."
+        )
+    return tuple(sorted({int(h) for h in vals}))
+
+
+def _target_weights(fs: FirstStage, horizons) -> tuple[np.ndarray, list[str], list[int]]:
+    """``n × m`` treated-observation weights (each column sums to one), names, counts."""
+    treated = ~fs.untreated
+    base = np.where(treated, fs.weights, 0.0)
+    cols = [base] + [np.where(fs.event_time == h, base, 0.0) for h in horizons]
+    Q = np.column_stack(cols)
+    Q = Q / Q.sum(0)
+    names = ["overall"] + [f"ATT(e={h})" for h in horizons]
+    return Q, names, [int(c) for c in (Q > 0).sum(0)]
+
+
+def _scores(fs: FirstStage, Q: np.ndarray) -> np.ndarray:
+    """Per-row ``v_it ε̃_it`` for every target (``n × m``), Stata's ``eps_w`` before summing."""
+    u = fs.untreated
+    t = ~u
+    f = fs.project(Q)
+    S = np.zeros_like(Q)
+    S[u] = -(fs.weights[u] * fs.resid[u])[:, None] * f
+    QT = Q[t]
+    tau = fs.resid[t]
+    cell = pd.factorize(pd.MultiIndex.from_arrays([fs.cohort[t], fs.period[t]]))[0]
+    ccell = pd.factorize(pd.MultiIndex.from_arrays([fs.cluster[t], cell]))[0]
+    n_cell, n_cc = int(cell.max()) + 1, int(ccell.max()) + 1
+    A = _sums(ccell, QT, n_cc)[ccell]       # Σ of the weights in the row's cluster × cell
+    num = _sums(cell, A * QT * tau[:, None], n_cell)
+    den = _sums(cell, A * QT, n_cell)
+    tt = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+    S[t] = QT * (tau[:, None] - tt[cell])
+    return S
+
+
+def _cluster_sums(codes: np.ndarray, values: np.ndarray, n_codes: int) -> np.ndarray:
+    return _sums(np.asarray(codes, dtype=np.intp), values, n_codes)
+
+
+def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
+                  fixed_effects, cluster, weights) -> dict:
+    """BJS Test 1: leads added to the untreated-only regression (reghdfe conventions)."""
+    e_panel = panel.event_time
+    u_rows = fs.rows[fs.untreated]
+    e_u = e_panel[u_rows]
+    times = [-anticipation - j for j in range(1, k + 1)]
+    counts = [int((e_u == h).sum()) for h in times]
+    empty = [h for h, c in zip(times, counts, strict=True) if c == 0]
+    if empty:
+        have = np.unique(e_u[np.isfinite(e_u)]).astype(int)
+        raise SpecificationError(
+            f"pretrends={k} asks for event times {times}, but no untreated observation has "
+            f"event time {empty} (untreated event times: {examples(have, 12)}). Use a "
+            "smaller pretrends."
+        )
+    names = [f"pre(e={h})" for h in times]
+    leads = {n: (e_panel == h).astype(float) for n, h in zip(names, times, strict=True)}
+    mask = np.zeros(panel.n_obs, dtype=bool)
+    mask[u_rows] = True
+    design = build_design(panel, outcome, leads, controls=fs.controls,
+                          fixed_effects=fixed_effects, cluster=cluster, weights=weights,
+                          rows=mask)
+    try:
+        fit = fit_absorbed(design, protect=tuple(names))
+    except EstimationError:
+        raise EstimationError(
+            "A pre-trend lead is collinear with the fixed effects among the untreated "
+            "observations, so it cannot be tested. Without never-treated units the unit and "
+            "period effects already span a linear trend in event time, so leads reaching "
+            "back to the earliest pre-periods are not identified (with a single cohort each "
+            "lead is a period dummy). Use fewer pretrends, or add never-treated units."
+        ) from None
+    V, g, df = fit.vcov()
+    n, K = design.n_obs, fit.n_params
+    if g is None:
+        factor = n / (n - K)
+    else:
+        factor = g / (g - 1) * (n - 1) / (n - K)
+    scores = (fit.scores() @ fit.bread)[:, :k] * np.sqrt(factor)
+    notes = []
+    if design.n_singletons:
+        notes.append(f"Pre-trend regression: {design.n_singletons} singleton observation(s) "
+                     "dropped (reghdfe).")
+    return {"names": names, "coef": fit.coef[:k], "event_time": [float(h) for h in times],
+            "n_obs": counts, "scores": scores, "cluster": cluster_labels(panel, cluster)[0][
+                design.rows], "df": int(df), "n": n, "n_clusters": g, "notes": notes,
+            "vcov": V[:k, :k]}
+
+
+def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str]:
+    notes = []
+    eff_n = 1.0 / (Q**2).sum(0)
+    small = [f"{n} ({v:.1f})" for n, v in zip(names, eff_n, strict=True) if v < MIN_EFFECTIVE_N]
+    if small:
+        msg = (f"{len(small)} term(s) rest on fewer than {MIN_EFFECTIVE_N} effective treated "
+               f"observations (1/Σw²), e.g. {examples(small)}: their estimates are fragile and "
+               "their standard errors may be biased downward. Stata did_imputation suppresses "
+               "them by default (minn(30)); they are reported here.")
+        warnings.warn(msg, SmallCohortWarning, stacklevel=3)
+        notes.append(msg)
+    t = ~fs.untreated
+    cells = pd.DataFrame({"g": fs.cohort[t], "t": fs.period[t], "c": fs.cluster[t]})
+    per = cells.groupby(["g", "t"], sort=True)["c"].nunique()
+    single = per[per == 1]
+    if len(single):
+        shown = [f"cohort {g:g} in {int(tt)}" for g, tt in single.index]
+        msg = (f"{len(single)} cohort-period cell(s) of treated observations lie in a single "
+               f"cluster, e.g. {examples(shown)}: their residual τ̂ − τ̃ is zero by "
+               "construction, so the standard errors ignore their noise and may be too small.")
+        warnings.warn(msg, SmallCohortWarning, stacklevel=3)
+        notes.append(msg)
+    return notes
