@@ -254,9 +254,10 @@ def test_heterogeneous_dynamic_effects_show_the_known_bias():
     np.testing.assert_allclose(res["treated"], estimand, rtol=1e-10)
 
     att = tau[d > 0].mean()  # the average effect on the treated observations
-    # documented gap: with this design the TWFE coefficient understates the ATT by ~ 0.68
-    assert res["treated"] < att - 0.5
-    np.testing.assert_allclose(att - res["treated"], att - estimand, rtol=1e-10)
+    # documented gap: here the ATT is 3 and the TWFE coefficient 25/14, biased down by 17/14
+    assert att == 3.0
+    np.testing.assert_allclose(res["treated"], 25 / 14, rtol=1e-10)
+    np.testing.assert_allclose(att - res["treated"], 17 / 14, rtol=1e-10)
 
 
 # ------------------------------------------------------------------ invariances

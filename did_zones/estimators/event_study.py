@@ -428,6 +428,11 @@ def _report_dropped(fit, s: _Sample, panel: Panel, o: _Opts) -> list[str]:
     return notes
 
 
+def _counts(values: np.ndarray, n_missing: int) -> pd.arrays.IntegerArray:
+    """Per-term counts followed by missing values for the control rows (nullable ints)."""
+    return pd.array(list(values.astype(int)) + [pd.NA] * n_missing, dtype="Int64")
+
+
 def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes) -> Result:
     term_names = [f"e{int(e):+d}" for e in s.term_e]
     kept = [n for n in fit.names if n in term_names]
@@ -470,9 +475,9 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan,
         "event_time": np.concatenate([e_kept.astype(float), np.full(len(controls_kept), np.nan)]),
-        "n_units": np.concatenate([n_units[j_kept], np.zeros(len(controls_kept), int)]),
-        "n_obs": np.concatenate([n_obs[j_kept], np.zeros(len(controls_kept), int)]),
-        "n_cohorts": np.concatenate([n_cohorts[j_kept], np.zeros(len(controls_kept), int)]),
+        "n_units": _counts(n_units[j_kept], len(controls_kept)),
+        "n_obs": _counts(n_obs[j_kept], len(controls_kept)),
+        "n_cohorts": _counts(n_cohorts[j_kept], len(controls_kept)),
         "post": np.concatenate([e_kept >= 0, np.zeros(len(controls_kept), bool)]),
         "binned": np.concatenate([binned[j_kept], np.zeros(len(controls_kept), bool)]),
         "role": ["lead" if e < 0 else "lag" for e in e_kept] + ["control"] * len(controls_kept),
@@ -497,7 +502,7 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         keys = pd.concat([keys, pd.DataFrame({
             "cohort": [np.nan], "time": [np.nan], "event_time": [np.nan],
             "n_units": [int(np.unique(units[np.isin(col, j_kept[post])]).size)],
-            "n_obs": [int(n_obs[j_kept][post].sum())], "n_cohorts": [0], "post": [True],
+            "n_obs": [int(n_obs[j_kept][post].sum())], "n_cohorts": pd.array([pd.NA], dtype="Int64"), "post": [True],
             "binned": [False], "role": ["average"]})], ignore_index=True)
         primary = "overall"
     elif "e+0" in kept:
