@@ -213,9 +213,12 @@ def twfe_weights(
     T = panel.n_periods
     g_tr = panel.row_cohort[rows][treated]
     t_tr = tid[treated]
-    cohorts, gi = np.unique(g_tr, return_inverse=True)
-    code = gi * T + t_tr
-    cells, inv = np.unique(code, return_inverse=True)
+    # cohort codes per unit (few units, many rows), then dense cell codes by bincount
+    cohorts, unit_gi = np.unique(panel.cohort, return_inverse=True)
+    code = unit_gi[uid[treated]] * T + t_tr
+    present = np.bincount(code, minlength=cohorts.size * T) > 0
+    cells = np.flatnonzero(present)
+    inv = (np.cumsum(present) - 1)[code]
     W_c = np.bincount(inv, weights=W)
     p_c = np.bincount(inv, weights=p)
     n_c = np.bincount(inv)
@@ -247,6 +250,7 @@ def twfe_weights(
         "weight": W, "w": wp,
     })
 
+    n_units = int((np.bincount(uid, minlength=panel.n_units) > 0).sum())
     keys = table[["cohort", "time", "event_time", "n_units", "share", "w",
                   "n_negative_units"]].copy()
     keys.insert(0, "kind", "weight")
@@ -254,7 +258,7 @@ def twfe_weights(
     est = W_c
     if outcome is not None:
         keys = pd.concat([pd.DataFrame([{"kind": "twfe", "cohort": np.nan, "time": np.nan,
-                                         "event_time": np.nan, "n_units": len(np.unique(uid)),
+                                         "event_time": np.nan, "n_units": n_units,
                                          "share": np.nan, "w": np.nan,
                                          "n_negative_units": np.nan}]), keys],
                          ignore_index=True)
@@ -266,7 +270,7 @@ def twfe_weights(
         est, np.full((len(terms), len(terms)), np.nan), terms, keys=keys,
         method="twfe_weights", outcome=outcome or "",
         spec={"controls": controls, "weights": weights},
-        n_obs=int(rows.size), n_units=int(np.unique(uid).size),
+        n_obs=int(rows.size), n_units=n_units,
         primary="twfe" if outcome is not None else None, notes=tuple(notes), stats=stats,
         extra={"weights": table, "unit_weights": unit_weights,
                "dropped_controls": tuple(dropped)},
