@@ -266,31 +266,41 @@ def test_estimated_share_variance_matches_eventstudyinteract(panels, name, clust
     assert (add[est.keys.loc[add.index, "n_cohorts"] == 1] == 0).all()
 
 
-@pytest.mark.parametrize("cluster", ["countyreal", "state"])
+@pytest.mark.parametrize("cluster", ["countyreal", "state", None, ("state", "year")])
 def test_share_covariance_brute_force(mpdta, panels, cluster):
-    """Share part of the full term covariance, rebuilt unit by unit (cluster by cluster)."""
+    """Share part of the full term covariance, rebuilt row by row and summed within clusters
+    (rows when unclustered; Cameron-Gelbach-Miller V1 + V2 - V12 for two-way)."""
     res = quiet(panels["mpdta"], "lemp", cluster=cluster)
     catt = res.extra["catt"].set_index(["cohort", "event_time"])
     theta = res.estimate
     total = {t: res.keys.loc[t, "n_units"] for t in res.terms[1:]}  # one row per unit
     total["overall"] = catt.loc[catt.index.get_level_values(1) >= 0, "n_obs"].sum()  # rows
     df = mpdta[mpdta["first.treat"] > 0].rename(columns={"first.treat": "g"})
-    psi = {}
-    for _, rows in df.groupby("countyreal"):
-        phi = np.zeros(len(res.terms))
-        for r in rows.itertuples():
-            e = r.year - r.g
-            if e == -1:
-                continue
+    phi = []
+    for r in df.itertuples():
+        row = np.zeros(len(res.terms))
+        e = r.year - r.g
+        if e != -1:
             delta = catt.loc[(r.g, e), "estimate"]
             j = res.terms.index(f"e{e:+d}")
-            phi[j] += (delta - theta.iloc[j]) / total[res.terms[j]]
+            row[j] = (delta - theta.iloc[j]) / total[res.terms[j]]
             if e >= 0:
-                phi[0] += (delta - theta["overall"]) / total["overall"]
-        key = rows[cluster].iloc[0]
-        psi[key] = psi.get(key, 0) + phi
-    S = np.array(list(psi.values()))
-    brute = S.T @ S
+                row[0] = (delta - theta["overall"]) / total["overall"]
+        phi.append(row)
+    phi = pd.DataFrame(phi, index=df.index)
+
+    def meat(by):
+        S = phi.groupby([df[c] for c in by]).sum().to_numpy()
+        return S.T @ S
+
+    if cluster is None:
+        brute = phi.to_numpy().T @ phi.to_numpy()
+    elif isinstance(cluster, str):
+        brute = meat([cluster])
+    else:
+        brute = meat([cluster[0]]) + meat([cluster[1]]) - meat(list(cluster))
+        vals, vecs = np.linalg.eigh(brute)
+        brute = (vecs * np.clip(vals, 0, None)) @ vecs.T if (vals < 0).any() else brute
     diff = res.vcov.to_numpy() - res.extra["vcov_fixed_shares"].to_numpy()
     np.testing.assert_allclose(diff, brute, rtol=1e-9, atol=1e-15)
     assert np.abs(brute[0, 1:]).max() > 0  # the overall ATT shares units with the e-terms

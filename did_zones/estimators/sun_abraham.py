@@ -363,9 +363,18 @@ def _cell_codes(sample: _Sample, keep: np.ndarray, refs: tuple[int, ...]):
         raise EstimationError(
             f"No treated observation outside the reference period(s) {list(refs)}: there "
             "is no effect to estimate. Check the window and the cohorts.")
-    cells, inv = np.unique(np.column_stack([sample.row_g[on], sample.rel[on]]), axis=0,
-                           return_inverse=True)
-    cell_row[on] = inv.reshape(-1)
+    # integer codes (cohort index, relative period) -> one dense code, ordered by cohort
+    # then relative period: O(n) with bincount instead of sorting row pairs
+    cohorts = np.unique(sample.row_g[on])
+    gi = np.searchsorted(cohorts, sample.row_g[on])
+    ev = sample.rel[on].astype(np.int64)
+    lo, width = int(ev.min()), int(ev.max() - ev.min()) + 1
+    code = gi * width + (ev - lo)
+    present = np.bincount(code, minlength=cohorts.size * width) > 0
+    dense = np.cumsum(present) - 1
+    cell_row[on] = dense[code]
+    flat = np.flatnonzero(present)
+    cells = np.column_stack([cohorts[flat // width], (flat % width + lo).astype(float)])
     return cells, cell_row
 
 
@@ -378,7 +387,7 @@ def _design(panel: Panel, outcome: str, sample: _Sample, o: _Opts):
     keep = sample.keep
     for attempt in range(5):  # singleton drops can cascade; each pass only removes rows
         cells, cell_row = _cell_codes(sample, keep, o.reference)
-        regressors = {_cell_name(g, e): (cell_row == k).astype(float)
+        regressors = {_cell_name(g, e): cell_row == k  # bool: build_design makes floats
                       for k, (g, e) in enumerate(cells)}
         clash = [c for c in o.controls if c in regressors]
         if clash:
@@ -505,22 +514,32 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     theta = A @ delta
     V_fixed = A @ Vd @ A.T
 
-    # estimated shares: each row of cell k in term j moves θ_j by w (δ_k − θ_j) / W_j
-    Phi = np.zeros((rows.size, A.shape[0]))
+    # estimated shares: a row of cell k moves its relative period's term by
+    # w (δ_k − θ_e) / W_e and, after treatment, the overall ATT by w (δ_k − θ) / W_post
     idx = np.flatnonzero(on)
-    for j in range(A.shape[0]):
-        sel = idx[member[j, rc[idx]]]
-        Phi[sel, j] = w[sel] * (delta[rc[sel]] - theta[j]) / tot[j]
-    clusters = None
-    if design.clusters:
-        clusters = (np.column_stack(design.clusters) if len(design.clusters) == 2
-                    else design.clusters[0])
-    V_share, _ = sandwich_vcov(Phi, np.eye(A.shape[0]), clusters, n_obs=rows.size,
-                               n_params=0, small_sample=False)
+    k_r = rc[idx]
+    term_of = np.searchsorted(etimes, e_k) + int(has_overall)
+    cols = [term_of[k_r]]
+    vals = [w[idx] * (delta[k_r] - theta[cols[0]]) / tot[cols[0]]]
+    rows_of = [idx]
+    if has_overall:
+        p_r = post[k_r]
+        rows_of.append(idx[p_r])
+        cols.append(np.zeros(int(p_r.sum()), dtype=np.int64))
+        vals.append(w[idx[p_r]] * (delta[k_r[p_r]] - theta[0]) / tot[0])
+    V_share = _share_meat(np.concatenate(rows_of), np.concatenate(cols),
+                          np.concatenate(vals), rows.size, A.shape[0], design.clusters)
     V = V_fixed + V_share if o.share_variance == "estimated" else V_fixed
 
-    # units behind each term (binned terms pool several rows of a unit)
-    n_units_term = [int(np.unique(uid[on][member[j, rc[on]]]).size) for j in range(A.shape[0])]
+    # units behind each term: a unit has one row per relative period, except in bins
+    n_units_term = []
+    for j in range(A.shape[0]):
+        if j == 0 and has_overall:
+            n_units_term.append(_count_distinct(uid[idx[post[k_r]]], panel.n_units))
+        elif int(term_e[j - has_overall]) in sample.binned:
+            n_units_term.append(_count_distinct(uid[idx[term_of[k_r] == j]], panel.n_units))
+        else:
+            n_units_term.append(int(n_cell[member[j]].sum()))
     terms = (["overall"] if has_overall else []) + [f"e{int(e):+d}" for e in term_e]
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan,
@@ -535,9 +554,9 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     share = np.zeros(kept.size)
     for j in range(has_overall, A.shape[0]):
         share[member[j]] = A[j, member[j]]
-    cell_units = np.zeros(kept.size, dtype=int)
-    pairs = np.unique(np.column_stack([rc[on], uid[on]]), axis=0)
-    np.add.at(cell_units, pairs[:, 0], 1)
+    cell_units = n_cell.copy()
+    for k in np.flatnonzero(np.isin(e_k, list(sample.binned))):
+        cell_units[k] = _count_distinct(uid[idx[k_r == k]], panel.n_units)
     catt = pd.DataFrame({
         "cohort": g_k, "event_time": e_k.astype(int), "estimate": delta, "std_error": se_d,
         "n_units": cell_units, "n_obs": n_cell, "share": share,
@@ -576,6 +595,27 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     if leads:
         extra["pretrend_test"] = res.wald_test(leads, name="pre-trend: all leads = 0")
     return res
+
+
+def _share_meat(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int, J: int,
+                clusters: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``Σ_c φ_c φ_c'`` for the sparse share terms ``φ`` (entries ``vals`` at ``rows``,
+    ``cols``), summed within clusters (rows when unclustered); no small-sample factor."""
+    if len(clusters) == 2:  # two-way: the shared CGM code on the dense matrix
+        phi = np.zeros((n, J))
+        np.add.at(phi, (rows, cols), vals)
+        V, _ = sandwich_vcov(phi, np.eye(J), np.column_stack(clusters), n_obs=n, n_params=0,
+                             small_sample=False)
+        return V
+    code = clusters[0][rows] if clusters else rows
+    size = int(code.max()) + 1 if code.size else 0
+    sums = np.bincount(code * J + cols, weights=vals, minlength=size * J).reshape(size, J)
+    return sums.T @ sums
+
+
+def _count_distinct(codes: np.ndarray, size: int) -> int:
+    """Number of distinct non-negative integer codes below ``size`` (no sort)."""
+    return int(np.count_nonzero(np.bincount(codes, minlength=size)))
 
 
 def _control_coefs(fit, controls: tuple[str, ...], V: np.ndarray) -> pd.DataFrame:
