@@ -537,3 +537,18 @@ def test_simulated_with_controls_matches_stata_bacondecomp_port(scenario, contro
     res = bacon_decomposition(panel, "y", controls=controls)
     _compare_controlled(res, _pybacondecomp(scenario))
     assert res.stats["decomposition_error"] < 1e-12
+
+
+def test_controls_invariances():
+    df = controlled_frame(seed=41, weights=True)
+    kw = {"controls": ["x", "x2"], "weights": "w"}
+    base = bacon_decomposition(build_panel(df, unit="unit", time="year", cohort="g"), "y",
+                               **kw)
+    for other in (df.sample(frac=1, random_state=2),
+                  df.assign(unit=df["unit"].map(lambda u: f"u{999 - u}")),
+                  df.assign(y=df["y"] - 7.5)):
+        res = bacon_decomposition(build_panel(other, unit="unit", time="year", cohort="g"),
+                                  "y", **kw)
+        pd.testing.assert_series_equal(res.estimate, base.estimate, rtol=0, atol=1e-11)
+        pd.testing.assert_series_equal(res.keys["weight"], base.keys["weight"], rtol=0,
+                                       atol=1e-14)

@@ -118,6 +118,7 @@ def test_two_cohorts_three_periods_by_hand():
     assert s["sum_negative"] == pytest.approx(-0.5, abs=1e-12)
     assert s["sum_positive"] == pytest.approx(1.5, abs=1e-12)
     assert s["share_negative"] == pytest.approx(1 / 3, abs=1e-15)
+    assert s["share_positive"] == pytest.approx(2 / 3, abs=1e-15)
     # p = 1/3 per cell, w = W/p = (3, -1.5, 1.5): sigma(w)^2 = ((2)^2 + 2.5^2 + 0.5^2)/3
     np.testing.assert_allclose(res.keys["w"][1:], [3.0, -1.5, 1.5], atol=1e-12)
     assert s["sigma_w"] == pytest.approx(np.sqrt(3.5), abs=1e-12)
@@ -261,8 +262,8 @@ def test_mpdta_matches_diff_diff(scenario):
     assert res.stats["beta"] == pytest.approx(ref["beta_fe"], rel=1e-9)
     assert res.stats["sigma_fe"] == pytest.approx(ref["sigma_fe"], rel=1e-9)
     s = res.stats
-    assert s["n_negative_unit_cells"] / s["n_unit_cells"] == pytest.approx(
-        ref["fraction_negative"], rel=1e-12)
+    assert s["share_negative_unit_cells"] == pytest.approx(ref["fraction_negative"],
+                                                           rel=1e-12)
     cells = reference("twfe_weights_diff_diff_cells.csv")
     cells = cells[cells["scenario"] == scenario].rename(columns={"group": "unit"})
     mine = res.extra["unit_weights"].merge(cells, on=["unit", "time"], validate="one_to_one")

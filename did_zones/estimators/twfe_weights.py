@@ -70,9 +70,10 @@ def twfe_weights(
         ``n_units``, ``share`` (``N_gt/N_1``), ``w`` (the paper's ``w_gt = W_gt/share``)
         and ``n_negative_units``. ``vcov`` is NaN (weights are design quantities).
         ``stats``: ``beta``, ``n_cells``, ``n_positive``, ``n_negative``,
-        ``share_negative`` (share of cells with a negative weight), ``sum_positive``,
-        ``sum_negative``, the same counts over unit-period cells (``n_unit_cells``,
-        ``n_positive_unit_cells``, ``n_negative_unit_cells``, ``sum_negative_unit_cells``,
+        ``share_positive``/``share_negative`` (shares of cells with a positive/negative
+        weight), ``sum_positive``, ``sum_negative``, the same over unit-period cells
+        (``n_unit_cells``, ``n_positive_unit_cells``, ``n_negative_unit_cells``,
+        ``share_negative_unit_cells``, ``sum_negative_unit_cells``,
         the numbers ``twowayfeweights`` prints with the unit as group), ``sigma_w``,
         ``sigma_fe``, ``sigma_fe_stata`` and ``sigma_fe_opposite``. ``extra``:
         ``weights`` (the cell table), ``unit_weights`` (one row per treated unit-period:
@@ -237,10 +238,12 @@ def twfe_weights(
     pos_u, negm_u = W > ZERO, W < -ZERO
     stats = {
         "beta": beta, "n_cells": len(table), "n_positive": int(pos_c.sum()),
-        "n_negative": int(negm_c.sum()), "share_negative": float(negm_c.mean()),
+        "n_negative": int(negm_c.sum()), "share_positive": float(pos_c.mean()),
+        "share_negative": float(negm_c.mean()),
         "sum_positive": float(W_c[pos_c].sum()), "sum_negative": float(W_c[negm_c].sum()),
         "n_unit_cells": n_tr, "n_positive_unit_cells": int(pos_u.sum()),
         "n_negative_unit_cells": int(negm_u.sum()),
+        "share_negative_unit_cells": float(negm_u.mean()),
         "sum_negative_unit_cells": float(W[negm_u].sum()),
         "sigma_w": sigma_w, "sigma_fe": sigma_fe, "sigma_fe_stata": sigma_fe_stata,
         "sigma_fe_opposite": opposite,
