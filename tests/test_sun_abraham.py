@@ -51,6 +51,7 @@ def mpdta():
         pytest.skip(f"mpdta not found at {MPDTA} (shared data folder absent)")
     df = pd.read_csv(MPDTA)
     df["state"] = df["countyreal"] // 1000
+    df["w"] = 1 + (df["countyreal"] % 5) / 4
     return df
 
 
@@ -266,16 +267,20 @@ def test_estimated_share_variance_matches_eventstudyinteract(panels, name, clust
     assert (add[est.keys.loc[add.index, "n_cohorts"] == 1] == 0).all()
 
 
-@pytest.mark.parametrize("cluster", ["countyreal", "state", None, ("state", "year")])
-def test_share_covariance_brute_force(mpdta, panels, cluster):
+@pytest.mark.parametrize("cluster, weights", [("countyreal", None), ("state", None),
+                                              (None, None), (("state", "year"), None),
+                                              ("state", "w")])
+def test_share_covariance_brute_force(mpdta, panels, cluster, weights):
     """Share part of the full term covariance, rebuilt row by row and summed within clusters
     (rows when unclustered; Cameron-Gelbach-Miller V1 + V2 - V12 for two-way)."""
-    res = quiet(panels["mpdta"], "lemp", cluster=cluster)
+    res = quiet(panels["mpdta"], "lemp", cluster=cluster, weights=weights)
     catt = res.extra["catt"].set_index(["cohort", "event_time"])
     theta = res.estimate
-    total = {t: res.keys.loc[t, "n_units"] for t in res.terms[1:]}  # one row per unit
-    total["overall"] = catt.loc[catt.index.get_level_values(1) >= 0, "n_obs"].sum()  # rows
     df = mpdta[mpdta["first.treat"] > 0].rename(columns={"first.treat": "g"})
+    w = df[weights] if weights else pd.Series(1.0, index=df.index)
+    e_all = df["year"] - df["g"]
+    total = {f"e{e:+d}": w[e_all == e].sum() for e in catt.index.get_level_values(1)}
+    total["overall"] = w[e_all >= 0].sum()
     phi = []
     for r in df.itertuples():
         row = np.zeros(len(res.terms))
@@ -283,9 +288,9 @@ def test_share_covariance_brute_force(mpdta, panels, cluster):
         if e != -1:
             delta = catt.loc[(r.g, e), "estimate"]
             j = res.terms.index(f"e{e:+d}")
-            row[j] = (delta - theta.iloc[j]) / total[res.terms[j]]
+            row[j] = w[r.Index] * (delta - theta.iloc[j]) / total[res.terms[j]]
             if e >= 0:
-                row[0] = (delta - theta["overall"]) / total["overall"]
+                row[0] = w[r.Index] * (delta - theta["overall"]) / total["overall"]
         phi.append(row)
     phi = pd.DataFrame(phi, index=df.index)
 

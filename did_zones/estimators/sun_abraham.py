@@ -92,9 +92,10 @@ def sun_abraham(
         the cohort shares (fixest's ``use_weights = TRUE``).
     share_variance : {"estimated", "fixed"}
         "estimated" (default) adds the sampling variance of the estimated cohort shares to
-        that of the CATTs (the paper's Proposition 6, as Stata ``eventstudyinteract``);
-        "fixed" treats the shares as known (R ``fixest``'s ``aggregate``, pyfixest,
-        diff-diff).
+        that of the CATTs, as the paper prescribes and Stata ``eventstudyinteract`` (the
+        command most users replicate) reports; "fixed" treats the shares as known, as R
+        ``fixest``'s ``aggregate``, pyfixest and diff-diff do. Point estimates are the
+        same; "fixed" standard errors are never larger.
     alpha : float
         Significance level recorded in ``spec`` (intervals: ``Result.conf_int(alpha)``).
 
@@ -107,10 +108,13 @@ def sun_abraham(
         are 0 by construction), with keys ``event_time``, ``n_units`` (units behind the
         term), ``n_cohorts``, ``post`` and ``binned``. ``df`` is ``G − 1`` when clustered
         (``N − K`` for HC1): t inference, as Stata. ``extra`` holds ``"catt"`` (cohort,
-        event_time, estimate, std_error, n_units, share, overall_weight), ``"catt_vcov"``,
-        ``"shares"`` (event time × cohort), ``"pretrend_test"`` (joint test that every
-        pre-treatment IW estimate is zero; None without leads), ``"vcov_fixed_shares"``,
-        ``"reference"``, ``"comparison"``, ``"dropped_cells"`` and ``"dropped_controls"``.
+        event_time, estimate, std_error, n_units, n_obs, share in its relative period,
+        overall_weight), ``"catt_vcov"``, ``"shares"`` (relative period × cohort),
+        ``"pretrend_test"`` (joint Wald test that every pre-treatment IW estimate is zero;
+        None without leads), ``"vcov_fixed_shares"`` (the variance with fixed shares),
+        ``"controls"`` (coefficients and standard errors of the kept controls),
+        ``"reference"``, ``"comparison"``, ``"dropped_cells"``, ``"dropped_controls"`` and
+        ``"n_singletons"``. Units and rows coincide per relative period except in bins.
 
     Raises
     ------
@@ -163,6 +167,16 @@ def sun_abraham(
 
     The pre-trend test is the Wald test that all pre-treatment IW estimates are zero
     (F with ``G − 1`` denominator degrees of freedom when clustered, as Stata's ``test``).
+
+    Crosswalk: ``sun_abraham(panel, "y")`` is Stata ``eventstudyinteract y rel_*,
+    cohort(g) control_cohort(never) absorb(unit year) vce(cluster unit)`` with one
+    indicator per relative period but −1 (standard errors agree per term; see above);
+    ``sun_abraham(panel, "y", share_variance="fixed")`` is R ``feols(y ~ sunab(g, year) |
+    unit + year, cluster = ~unit)`` (its ``summary(agg = "att")`` is the ``"overall"``
+    term) and pyfixest's ``event_study(..., estimator="saturated")``; ``control="last"``
+    is ``sunab(g, year, ref.c = last)`` on ``year < last``. Singletons are dropped
+    (reghdfe, fixest's ``fixef.rm``), which can change ``N`` in the small-sample factor
+    relative to software that keeps them.
 
     References
     ----------
@@ -329,7 +343,7 @@ def _sample(panel: Panel, outcome: str, o: _Opts) -> _Sample:
 
 
 def _drop_unreferenced(panel: Panel, keep: np.ndarray, row_g: np.ndarray, rel: np.ndarray,
-                       refs: tuple[int, ...], warn: bool = True) -> tuple[np.ndarray, list]:
+                       refs: tuple[int, ...]) -> tuple[np.ndarray, list]:
     """Drop cohorts with no kept row at a reference period: their effects have no anchor."""
     treated = keep & np.isfinite(row_g)
     cohorts = np.unique(row_g[treated])
@@ -347,8 +361,7 @@ def _drop_unreferenced(panel: Panel, keep: np.ndarray, row_g: np.ndarray, rel: n
     msg = (f"{missing.size} cohort(s) {examples(missing)} never observed at the reference "
            f"period(s) {list(refs)} dropped ({int(lost.sum())} rows, {len(units)} units, "
            f"e.g. {examples(units)}): their effects cannot be normalised.")
-    if warn:
-        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+    warnings.warn(msg, DataDroppedWarning, stacklevel=4)
     return keep & ~lost, [msg]
 
 
