@@ -170,11 +170,12 @@ def sun_abraham(
 
     Crosswalk: ``sun_abraham(panel, "y")`` is Stata ``eventstudyinteract y rel_*,
     cohort(g) control_cohort(never) absorb(unit year) vce(cluster unit)`` with one
-    indicator per relative period but −1 (standard errors agree per term; see above);
-    ``sun_abraham(panel, "y", share_variance="fixed")`` is R ``feols(y ~ sunab(g, year) |
-    unit + year, cluster = ~unit)`` (its ``summary(agg = "att")`` is the ``"overall"``
-    term) and pyfixest's ``event_study(..., estimator="saturated")``; ``control="last"``
-    is ``sunab(g, year, ref.c = last)`` on ``year < last``. Singletons are dropped
+    indicator per relative period but −1 (its ``V_iw`` diagonal, without weights; see
+    above); ``sun_abraham(panel, "y", share_variance="fixed")`` is R ``feols(y ~
+    sunab(g, year, ref.p = -1) | unit + year, cluster = ~unit)`` (its ``summary(agg =
+    "att")`` is the ``"overall"`` term) and pyfixest's ``event_study(...,
+    estimator="saturated")``; ``control="last"`` is ``sunab(g, year, ref.c = last)`` on
+    ``year < last``. Singletons are dropped
     (reghdfe, fixest's ``fixef.rm``), which can change ``N`` in the small-sample factor
     relative to software that keeps them.
 
