@@ -10,14 +10,15 @@ imputation weights ``v_it = −ω_it·f_it`` of the untreated observations; with
 ``Q = ω·X₂`` (second-stage regressors) it gives Gardner's first-stage correction
 ``X₂'ΩZ (Z₀'ΩZ₀)⁻``.
 
-The fit itself uses the shared absorbed-FE code (:func:`~._design.build_design` for the
-sample, :func:`~._design.fit_absorbed` for the controls, :class:`~._fe.FixedEffects` for
-the fixed-effect values). The map above is a solve with a right-hand side that is not of
-the form ``Z₀'y``, so alternating projections do not give it; it is computed here
+The fit uses the shared absorbed-FE code (:func:`~._design.build_design` for the sample
+and its drops, :func:`~._design.fit_absorbed` for the controls, their collinearity and
+their within transformation). The map above is a solve with a right-hand side that is not
+of the form ``Z₀'y``, so alternating projections do not give it; it is computed here
 directly: the largest fixed-effect dimension is eliminated (its block of ``Z₀'ΩZ₀`` is
 diagonal), the Schur complement on the remaining levels is pseudo-inverted once (dense,
 eigen-decomposition) or solved by conjugate gradients when it is large, and controls are
-added by partitioned regression. Stata's ``did_imputation`` reaches the same weights by
+added by partitioned regression. The same solver gives the fixed-effect values used to
+impute ``Y(0)`` (exact, where alternating projections converge geometrically). Stata's ``did_imputation`` reaches the same weights by
 iterating to a tolerance; the direct solve is exact.
 """
 
@@ -39,7 +40,7 @@ from ..panel import Panel
 from ._design import FESpec, build_design, fit_absorbed, resolve_codes
 from ._fe import FixedEffects
 
-__all__ = ["FirstStage", "first_stage", "cluster_labels", "check_count"]
+__all__ = ["FirstStage", "ImputationMap", "first_stage", "cluster_labels", "check_count"]
 
 _DENSE_MAX = 2000  # Schur complements up to this size are pseudo-inverted densely
 _PINV_RTOL = 1e-10  # eigenvalues below this fraction of the largest count as zero
@@ -99,6 +100,7 @@ class _FESolver:
         n = w.size
         self.codes = [np.asarray(c, dtype=np.intp) for c in codes]
         self.w = w
+        self._cross = None
         self.sizes = [int(c.max()) + 1 for c in self.codes]
         self.big = int(np.argmax(self.sizes))
         cl = self.codes[self.big]
@@ -173,17 +175,31 @@ class _FESolver:
             out = out + gam[k][self.codes[k]]
         return out
 
-    def gram(self, f: np.ndarray) -> list[np.ndarray]:
-        """``D₀'Ω f`` per dimension."""
-        wf = f * self.w[:, None]
-        return [_sums(c, wf, g) for c, g in zip(self.codes, self.sizes, strict=True)]
+    def gram(self, gam: list[np.ndarray]) -> list[np.ndarray]:
+        """``D₀'ΩD₀γ`` per dimension, from weighted cross-tabulations of the levels."""
+        if self._cross is None:
+            self._cross = {
+                (k, j): sparse.csr_matrix((self.w, (self.codes[k], self.codes[j])),
+                                          shape=(self.sizes[k], self.sizes[j]))
+                for k in range(len(self.codes)) for j in range(len(self.codes)) if k != j
+            }
+        out = []
+        for k in range(len(self.codes)):
+            nk = np.bincount(self.codes[k], weights=self.w, minlength=self.sizes[k])
+            acc = nk[:, None] * gam[k]
+            for j in range(len(self.codes)):
+                if j != k:
+                    acc = acc + self._cross[(k, j)] @ gam[j]
+            out.append(acc)
+        return out
 
 
-def _sums(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Column-wise group sums (``n × m`` → ``n_groups × m``) via one sparse product."""
+def _sums(codes: np.ndarray, values, n_groups: int) -> np.ndarray:
+    """Column-wise group sums (``n × m`` dense or sparse → dense ``n_groups × m``)."""
     ind = sparse.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))),
                             shape=(n_groups, codes.size))
-    return np.asarray(ind @ values)
+    out = ind @ values
+    return out.toarray() if sparse.issparse(out) else np.asarray(out)
 
 
 # ---------------------------------------------------------------------- first stage
@@ -242,24 +258,33 @@ class FirstStage:
     def n_obs(self) -> int:
         return int(self.rows.size)
 
-    def project(self, Q: np.ndarray) -> np.ndarray:
-        """Fitted values ``Z₀ (Z₀'ΩZ₀)⁻ Z'Q`` on the untreated rows (``n₀ × m``).
+    def imputation_map(self, Q) -> ImputationMap:
+        """The map ``Q ↦ Z₀ (Z₀'ΩZ₀)⁻ Z'Q``, kept in parameter space.
 
-        ``Q`` is ``n × m`` over the used rows. Raises :class:`EstimationError` when
-        ``Z'Q`` is not in the row space of ``Z₀`` (a target not identified from the
-        untreated observations).
+        ``Q`` is ``n × m`` (dense or scipy sparse) over the used rows. The fitted values
+        on the untreated rows are ``D₀γ + X̃₀γ_X``; they are never formed as an
+        ``n₀ × m`` array unless :meth:`ImputationMap.fitted` is called. Raises
+        :class:`EstimationError` when ``Z'Q`` is not in the row space of ``Z₀`` (a target
+        not identified by the untreated observations).
         """
-        Q = np.asarray(Q, dtype=float).reshape(self.n_obs, -1)
+        if not sparse.issparse(Q):
+            Q = np.asarray(Q, dtype=float).reshape(self.n_obs, -1)
         solver = self._solver
-        c = [_sums(codes, Q, g) for codes, g in zip(self._codes, solver.sizes, strict=True)]
-        f = solver.fitted(solver.solve(c))
         u = self.untreated
+        c = [_sums(codes, Q, g) for codes, g in zip(self._codes, solver.sizes, strict=True)]
+        gam = solver.solve(c)
+        gx = None
         if self.controls:
-            cx = self._X.T @ Q - self._X[u].T @ (f * self.weights[u][:, None])
-            f = f + self._X_within0 @ (self._bread @ cx)
+            XtQ = Q.T @ self._X
+            XtQ = (XtQ.toarray() if sparse.issparse(XtQ) else np.asarray(XtQ)).T
+            wX0 = self._X[u] * self.weights[u][:, None]
+            fe_part = sum(_sums(codes[u], wX0, g).T @ gk
+                          for codes, g, gk in zip(self._codes, solver.sizes, gam, strict=True))
+            gx = self._bread @ (XtQ - fe_part)
         # identification: the normal equations must hold (they fail only if some target
-        # loads on a fixed-effect combination that the untreated rows do not pin down)
-        got = solver.gram(f)
+        # loads on a fixed-effect combination that the untreated rows do not pin down);
+        # the controls' part is orthogonal to the dummies by construction
+        got = solver.gram(gam)
         scale = max(max(float(np.abs(ci).max(initial=0.0)) for ci in c), 1e-300)
         err = max(float(np.abs(gi - ci).max(initial=0.0)) for gi, ci in zip(got, c, strict=True))
         if err > _CONSISTENCY_TOL * scale:
@@ -269,7 +294,43 @@ class FirstStage:
                 f"imputation residual {err / scale:.2g}). Use coarser fixed effects, or "
                 "drop the treated cells without untreated comparisons."
             )
+        return ImputationMap(self, gam, gx)
+
+
+@dataclass(frozen=True, eq=False)
+class ImputationMap:
+    """``f = Z₀(Z₀'ΩZ₀)⁻Z'Q`` on the untreated rows, as fixed-effect and control
+    coefficients (``gamma`` per dimension, ``gamma_x``)."""
+
+    stage: FirstStage
+    gamma: list[np.ndarray]
+    gamma_x: np.ndarray | None
+
+    def fitted(self) -> np.ndarray:
+        """``f`` itself (``n₀ × m``)."""
+        fs = self.stage
+        f = fs._solver.fitted(self.gamma)
+        if self.gamma_x is not None:
+            f = f + fs._X_within0 @ self.gamma_x
         return f
+
+    def cluster_sums(self, values: np.ndarray, clusters: np.ndarray,
+                     n_clusters: int) -> np.ndarray:
+        """``Σ_{j ∈ c, untreated} values_j f_j`` per cluster (``n_clusters × m``).
+
+        ``values`` and ``clusters`` are given on the untreated rows. Computed as
+        ``Σ_k M_k γ_k + N γ_X`` with ``M_k`` the sparse cluster × level sums of
+        ``values`` and ``N`` the cluster sums of ``values · X̃₀``: no ``n₀ × m`` array.
+        """
+        fs = self.stage
+        solver = fs._solver
+        out = 0.0
+        for codes, g, gk in zip(solver.codes, solver.sizes, self.gamma, strict=True):
+            M = sparse.csr_matrix((values, (clusters, codes)), shape=(n_clusters, g))
+            out = out + M @ gk
+        if self.gamma_x is not None:
+            out = out + _sums(clusters, fs._X_within0 * values[:, None], n_clusters) @ self.gamma_x
+        return np.asarray(out)
 
 
 def first_stage(
@@ -375,15 +436,17 @@ def first_stage(
                          "effects or the other controls among untreated observations.")
             _check_dropped_controls(design, fit.dropped, kept)
         X = X[:, [controls.index(n) for n in kept]]
-    base = y[untreated] - X[untreated] @ coef
-    fe = FixedEffects.from_codes(fe_u, weights=None if design.weights is None else w[untreated])
-    _, effects = fe.components(base)
+    # fixed-effect values: the normal equations D₀'ΩD₀γ = D₀'Ω(y − Xβ) solved directly
+    # (exact; alternating projections would need many sweeps to reach the same digits)
+    solver = _FESolver(fe_u, w[untreated])
+    wb = w[untreated] * (y[untreated] - X[untreated] @ coef)
+    effects = solver.solve([np.bincount(c, weights=wb, minlength=g)[:, None]
+                            for c, g in zip(fe_u, solver.sizes, strict=True)])
     y0 = X @ coef
     for eff, c in zip(effects, sub_codes, strict=True):
-        y0 = y0 + eff[c]
+        y0 = y0 + eff[c, 0]
     if cluster_codes is None:
         cluster_codes = cluster_labels(panel, cluster)[0]
-    solver = _FESolver(fe_u, w[untreated])
     e = panel.event_time[rows]
     return FirstStage(
         rows=rows, untreated=untreated, y=y, y0_hat=y0, resid=y - y0, weights=w,

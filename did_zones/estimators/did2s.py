@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .._checks import as_tuple, check_alpha, examples
 from ..errors import EstimationError, SpecificationError
@@ -14,7 +15,6 @@ from ..result import Result
 from ._design import FESpec, check_panel_outcome, few_clusters_note
 from ._imputation_core import (
     FirstStage,
-    _sums,
     check_count,
     check_single_cluster,
     cluster_labels,
@@ -142,36 +142,35 @@ def did2s(
                      cluster_codes=codes)
     notes = list(panel.notes) + list(fs.notes)
 
-    X2, names, event_times, in_stage2 = _second_stage_design(fs, horizons, anticipation)
-    if in_stage2.sum() < fs.n_obs:
-        n_out = int(fs.n_obs - in_stage2.sum())
-        notes.append(f"{n_out} treated observation(s) at event times outside horizons left "
-                     "out of the second stage.")
-    w = np.where(in_stage2, fs.weights, 0.0)
-    wX2 = X2 * w[:, None]
-    XtX = X2.T @ wX2
-    bread = np.linalg.inv(XtX)
-    beta = bread @ (wX2.T @ fs.resid)
-    u2 = fs.resid - X2 @ beta
+    code, names, event_times = _second_stage_design(fs, horizons, anticipation)
+    in_stage2 = fs.untreated | (code >= 0)
+    if not in_stage2.all():
+        notes.append(f"{int((~in_stage2).sum())} treated observation(s) at event times outside "
+                     "horizons left out of the second stage.")
+    # the stage-2 dummies are disjoint, so X₂'ΩX₂ is diagonal: weighted counts
+    k = len(names)
+    on = np.flatnonzero(code >= 0)
+    w = fs.weights
+    counts = np.bincount(code[on], weights=w[on], minlength=k)
+    beta = np.bincount(code[on], weights=w[on] * fs.resid[on], minlength=k) / counts
+    u2 = fs.resid[on] - beta[code[on]]
 
-    # -- GMM scores: stage-2 moment minus the first-stage correction
+    # -- GMM scores by cluster: stage-2 moment minus the first-stage correction
     u = fs.untreated
-    f = fs.project(wX2)
-    W = wX2 * u2[:, None]
-    W[u] -= (fs.weights[u] * fs.resid[u])[:, None] * f
-    n_codes = int(codes.max()) + 1
-    present = np.zeros(n_codes, dtype=bool)
-    present[fs.cluster] = True
-    Wc = _sums(np.asarray(fs.cluster, dtype=np.intp), W, n_codes)[present]
-    psi_c = Wc @ bread
+    cl_codes, cl = np.unique(fs.cluster, return_inverse=True)
+    G = int(cl_codes.size)
+    Q = sparse.csr_matrix((w[on], (on, code[on])), shape=(fs.n_obs, k))  # Ω X₂
+    Wc = np.bincount(cl[on] * k + code[on], weights=w[on] * u2, minlength=G * k).reshape(G, k)
+    Wc -= fs.imputation_map(Q).cluster_sums(w[u] * fs.resid[u], cl[u], G)
+    psi_c = Wc / counts  # (X₂'ΩX₂)⁻¹ W_c
     V = psi_c.T @ psi_c
-    n_clusters = int(present.sum())
+    n_clusters = G
     if cluster is not None:
         notes += list(few_clusters_note(n_clusters))
 
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan, "event_time": event_times,
-        "n_obs": [int(c) for c in (X2 != 0).sum(0)],
+        "n_obs": np.bincount(code[on], minlength=k).tolist(),
     })
     spec = {"horizons": horizons, "controls": controls, "fixed_effects": tuple(fixed_effects),
             "cluster": cluster, "weights": weights, "anticipation": anticipation,
@@ -181,7 +180,7 @@ def did2s(
         n_obs=int(in_stage2.sum()), n_units=int(np.unique(panel.unit_id[fs.rows]).size),
         n_clusters=n_clusters if cluster is not None else None, df=None,
         primary="overall" if horizons is None else None,
-        influence=psi_c * n_clusters, influence_index=labels[np.flatnonzero(present)],
+        influence=psi_c * n_clusters, influence_index=labels[cl_codes],
         notes=tuple(notes),
         stats={"n_treated": int((~fs.untreated).sum()), "n_untreated": int(u.sum()),
                "n_unidentified": fs.n_unidentified},
@@ -216,11 +215,10 @@ def _check_horizons(horizons):
 
 
 def _second_stage_design(fs: FirstStage, horizons, anticipation: int):
-    """Stage-2 regressors over the used rows, names, event times, stage-2 row mask."""
+    """Stage-2 column of every used row (−1: no dummy), term names, event times."""
     treated = ~fs.untreated
     if horizons is None:
-        return (treated.astype(float)[:, None], ["overall"], [np.nan],
-                np.ones(fs.n_obs, dtype=bool))
+        return np.where(treated, 0, -1).astype(np.intp), ["overall"], [np.nan]
     e = fs.event_time
     finite = np.isfinite(e)
     observed = np.unique(e[finite]).astype(int)
@@ -237,6 +235,10 @@ def _second_stage_design(fs: FirstStage, horizons, anticipation: int):
                 f"{examples(observed, 12)}). Drop them from horizons."
             )
         hs = list(horizons)
-    X2 = np.column_stack([(e == h).astype(float) for h in hs])
-    in_stage2 = ~treated | (X2.sum(1) > 0)
-    return X2, [f"ATT(e={h})" for h in hs], [float(h) for h in hs], in_stage2
+    lookup = np.full(observed.size, -1, dtype=np.intp)
+    pos = {h: j for j, h in enumerate(hs)}
+    for i, h in enumerate(observed):  # a loop over event times, not rows
+        lookup[i] = pos.get(int(h), -1)
+    code = np.full(fs.n_obs, -1, dtype=np.intp)
+    code[finite] = lookup[np.searchsorted(observed, e[finite].astype(int))]
+    return code, [f"ATT(e={h})" for h in hs], [float(h) for h in hs]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from .._checks import as_tuple, check_alpha, examples
 from ..errors import EstimationError, SmallCohortWarning, SpecificationError
@@ -187,9 +187,10 @@ def imputation(
                 f"horizons {missing} have no treated observation with an imputable Y(0); "
                 f"observed event times are {examples(observed, 12)}. Drop them from horizons."
             )
-    Q, names, n_t = _target_weights(fs, horizons)
+    Q, hcode, names, n_t = _target_weights(fs, horizons)
     estimate = Q.T @ np.where(treated, fs.resid, 0.0)
-    scores = _scores(fs, Q)
+    cl_codes, cl = np.unique(fs.cluster, return_inverse=True)  # clusters of the used rows
+    E = _cluster_scores(fs, Q, hcode, cl, cl_codes.size)
 
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan,
@@ -211,15 +212,11 @@ def imputation(
         notes += pre["notes"]
 
     # -- per-cluster scores of every term, stacked; V = E'E (Stata's matrix accum)
-    n_codes = int(codes.max()) + 1
-    E = _cluster_sums(fs.cluster, scores, n_codes)
     if pre is not None:
-        E = np.hstack([E, _cluster_sums(pre["cluster"], pre["scores"], n_codes)])
-    present = np.zeros(n_codes, dtype=bool)
-    present[fs.cluster] = True
-    E = E[present]
+        pre_cl = np.searchsorted(cl_codes, pre["cluster"])  # its rows are among the used ones
+        E = np.hstack([E, _sums(pre_cl, pre["scores"], cl_codes.size)])
     V = E.T @ E
-    n_clusters = int(present.sum())
+    n_clusters = int(cl_codes.size)
     if pre is not None:
         k = len(pre["names"])
         Vp = V[-k:, -k:]
@@ -253,7 +250,7 @@ def imputation(
         estimate, V, names, keys=keys, method="imputation", outcome=outcome, spec=spec,
         n_obs=fs.n_obs, n_units=int(np.unique(panel.unit_id[fs.rows]).size),
         n_clusters=n_clusters if cluster is not None else None, df=None, primary="overall",
-        influence=E * n_clusters, influence_index=labels[np.flatnonzero(present)],
+        influence=E * n_clusters, influence_index=labels[cl_codes],
         notes=tuple(notes),
         stats={"n_treated": int(treated.sum()), "n_untreated": int(fs.untreated.sum()),
                "n_unidentified": fs.n_unidentified,
@@ -293,39 +290,70 @@ def _check_horizons(horizons, anticipation: int) -> tuple[int, ...] | None:
     return tuple(sorted({int(h) for h in vals}))
 
 
-def _target_weights(fs: FirstStage, horizons) -> tuple[np.ndarray, list[str], list[int]]:
-    """``n × m`` treated-observation weights (each column sums to one), names, counts."""
+def _target_weights(fs: FirstStage, horizons):
+    """Sparse ``n × m`` treated-observation weights (columns sum to one), the horizon index
+    of every row (−1: none), term names and the number of observations per term."""
     treated = ~fs.untreated
-    base = np.where(treated, fs.weights, 0.0)
-    cols = [base] + [np.where(fs.event_time == h, base, 0.0) for h in horizons]
-    Q = np.column_stack(cols)
-    Q = Q / Q.sum(0)
+    n = fs.n_obs
+    H = len(horizons)
+    lookup = {h: k for k, h in enumerate(horizons)}
+    e = fs.event_time
+    hcode = np.full(n, -1, dtype=np.intp)
+    te = e[treated].astype(np.int64)
+    hcode[treated] = np.array([lookup.get(int(v), -1) for v in np.unique(te)])[
+        np.unique(te, return_inverse=True)[1]]
+    w = fs.weights
+    t_rows = np.flatnonzero(treated)
+    h_rows = np.flatnonzero(hcode >= 0)
+    n_h = np.bincount(hcode[h_rows], weights=w[h_rows], minlength=H)
+    data = np.concatenate([w[t_rows] / w[t_rows].sum(), w[h_rows] / n_h[hcode[h_rows]]])
+    rows = np.concatenate([t_rows, h_rows])
+    cols = np.concatenate([np.zeros(t_rows.size, dtype=np.intp), 1 + hcode[h_rows]])
+    Q = sparse.csr_matrix((data, (rows, cols)), shape=(n, 1 + H))
     names = ["overall"] + [f"ATT(e={h})" for h in horizons]
-    return Q, names, [int(c) for c in (Q > 0).sum(0)]
+    counts = [int(t_rows.size)] + np.bincount(hcode[h_rows], minlength=H).tolist()
+    return Q, hcode, names, counts
 
 
-def _scores(fs: FirstStage, Q: np.ndarray) -> np.ndarray:
-    """Per-row ``v_it ε̃_it`` for every target (``n × m``), Stata's ``eps_w`` before summing."""
+def _cluster_scores(fs: FirstStage, Q, hcode: np.ndarray, cl: np.ndarray,
+                    n_clusters: int) -> np.ndarray:
+    """Per-cluster ``Σ v_it ε̃_it`` of every target (Stata's ``eps_w``), ``G × m``.
+
+    Untreated rows: ``v = −ω f`` with ``f`` the imputation map of ``Q`` and ``ε̃`` the
+    first-stage residual, summed by cluster in parameter space. Treated rows:
+    ``v = Q`` and ``ε̃ = τ̂ − τ̃_cell``. Every target here weights observations in
+    proportion to ``ω`` within a cohort × period cell (a cell has one event time), so
+    Stata's ``τ̃_cell = Σ_c a_c b_c / Σ_c a_c²`` (``a_c = Σ v``, ``b_c = Σ vτ̂`` over the
+    cell's rows in cluster ``c``) is the same for every target and is computed once with
+    ``v = ω``; targets that put no weight on a cell do not use it.
+    """
     u = fs.untreated
     t = ~u
-    f = fs.project(Q)
-    S = np.zeros_like(Q)
-    S[u] = -(fs.weights[u] * fs.resid[u])[:, None] * f
-    QT = Q[t]
-    tau = fs.resid[t]
-    cell = pd.factorize(pd.MultiIndex.from_arrays([fs.cohort[t], fs.period[t]]))[0]
-    ccell = pd.factorize(pd.MultiIndex.from_arrays([fs.cluster[t], cell]))[0]
+    w, tau = fs.weights, fs.resid
+    imap = fs.imputation_map(Q)
+    E = -imap.cluster_sums(w[u] * tau[u], cl[u], n_clusters)
+    cell = _pair_codes(fs.cohort[t], fs.period[t])
+    ccell = _pair_codes(cl[t], cell)
     n_cell, n_cc = int(cell.max()) + 1, int(ccell.max()) + 1
-    A = _sums(ccell, QT, n_cc)[ccell]       # Σ of the weights in the row's cluster × cell
-    num = _sums(cell, A * QT * tau[:, None], n_cell)
-    den = _sums(cell, A * QT, n_cell)
-    tt = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
-    S[t] = QT * (tau[:, None] - tt[cell])
-    return S
+    wt, tt = w[t], tau[t]
+    a = np.bincount(ccell, weights=wt, minlength=n_cc)
+    b = np.bincount(ccell, weights=wt * tt, minlength=n_cc)
+    cell_of = np.empty(n_cc, dtype=np.intp)
+    cell_of[ccell] = cell
+    num = np.bincount(cell_of, weights=a * b, minlength=n_cell)
+    den = np.bincount(cell_of, weights=a * a, minlength=n_cell)
+    resid = tt - (num / den)[cell]
+    rows = np.flatnonzero(t)
+    Qt = Q[rows]
+    E += _sums(cl[t], Qt.multiply(resid[:, None]).tocsr(), n_clusters)
+    return E
 
 
-def _cluster_sums(codes: np.ndarray, values: np.ndarray, n_codes: int) -> np.ndarray:
-    return _sums(np.asarray(codes, dtype=np.intp), values, n_codes)
+def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dense codes of the pairs ``(a, b)`` (integer arithmetic, no tuples)."""
+    ia = np.unique(a, return_inverse=True)[1].astype(np.int64)
+    ib = np.unique(b, return_inverse=True)[1].astype(np.int64)
+    return np.unique(ia * (int(ib.max()) + 1) + ib, return_inverse=True)[1]
 
 
 def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
@@ -380,7 +408,7 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
 
 def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str]:
     notes = []
-    eff_n = 1.0 / (Q**2).sum(0)
+    eff_n = 1.0 / np.asarray(Q.multiply(Q).sum(0)).ravel()
     small = [f"{n} ({v:.1f})" for n, v in zip(names, eff_n, strict=True) if v < MIN_EFFECTIVE_N]
     if small:
         msg = (f"{len(small)} term(s) rest on fewer than {MIN_EFFECTIVE_N} effective treated "
@@ -390,13 +418,17 @@ def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str
         warnings.warn(msg, SmallCohortWarning, stacklevel=3)
         notes.append(msg)
     t = ~fs.untreated
-    cells = pd.DataFrame({"g": fs.cohort[t], "t": fs.period[t], "c": fs.cluster[t]})
-    per = cells.groupby(["g", "t"], sort=True)["c"].nunique()
-    single = per[per == 1]
-    if len(single):
-        shown = [f"cohort {g:g} in {int(tt)}" for g, tt in single.index]
+    cell = _pair_codes(fs.cohort[t], fs.period[t])
+    # distinct (cell, cluster) pairs, counted per cell
+    pairs = np.unique(cell.astype(np.int64) * (int(fs.cluster.max()) + 1) + fs.cluster[t])
+    per_cell = np.bincount(pairs // (int(fs.cluster.max()) + 1), minlength=int(cell.max()) + 1)
+    single_cells = np.flatnonzero(per_cell == 1)
+    if single_cells.size:
+        rep = np.unique(cell, return_index=True)[1][single_cells]  # a row of each such cell
+        single = [f"cohort {g:g} in {int(tt)}"
+                  for g, tt in zip(fs.cohort[t][rep], fs.period[t][rep], strict=True)]
         msg = (f"{len(single)} cohort-period cell(s) of treated observations lie in a single "
-               f"cluster, e.g. {examples(shown)}: their residual τ̂ − τ̃ is zero by "
+               f"cluster, e.g. {examples(single)}: their residual τ̂ − τ̃ is zero by "
                "construction, so the standard errors ignore their noise and may be too small.")
         warnings.warn(msg, SmallCohortWarning, stacklevel=3)
         notes.append(msg)
