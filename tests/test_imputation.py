@@ -180,6 +180,7 @@ def test_pretrend_matches_pyfixest(mpdta, sim):
         ("sim", "k4_x1_w_province"): (sim, "y", {"pretrends": 4, "controls": ["x1"],
                                                  "weights": "w", "cluster": "province"}),
         ("sim", "k2_anticipation1"): (sim, "y", {"pretrends": 2, "anticipation": 1}),
+        ("sim", "k3_hc1"): (sim, "y", {"pretrends": 3, "cluster": None}),
     }
     for key, grp in ref.groupby(["data", "case"]):
         panel, y, kw = calls[key]
@@ -454,3 +455,45 @@ def test_no_untreated_or_collinear_leads():
         quiet(dz.imputation, single, "y")
     with pytest.raises(EstimationError, match="There are no untreated observations"):
         quiet(dz.imputation, single, "y", anticipation=2)
+
+
+def test_non_estimable_target_is_an_error():
+    # three non-nested fixed effects (unit, year, a row-level group k): every level has an
+    # untreated row and the levels are connected, yet some treated rows' unit + year + k
+    # sum is not pinned down by the untreated rows (found by search; seed fixed)
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"unit": np.repeat(np.arange(6), 4), "year": np.tile(np.arange(4), 6)})
+    df["k"] = rng.integers(0, 3, size=len(df))
+    df["y"] = rng.normal(size=len(df))
+    cohorts = {u: int(rng.choice([1, 2, 3, 99])) for u in range(6)}
+    panel = dz.build_panel(df, unit="unit", time="year", cohort=cohorts)
+    with pytest.raises(EstimationError, match=r"Y\(0\) of some treated observations is not "
+                       r"identified by the untreated observations under the fixed effects "
+                       r"\['unit', 'year', 'k'\]"):
+        quiet(dz.imputation, panel, "y", fixed_effects=("unit", "year", "k"))
+    with pytest.raises(EstimationError, match="is not identified by the untreated"):
+        quiet(dz.did2s, panel, "y", fixed_effects=("unit", "year", "k"))
+
+
+def test_iterative_solver_path_agrees(sim, monkeypatch):
+    """Large secondary fixed effects switch to conjugate gradients: same numbers."""
+    from did_zones.estimators import _imputation_core
+
+    kw = {"controls": ["x1"], "fixed_effects": ("unit", "time", ("province", "time")),
+          "horizons": [0, 1, 2]}
+    dense = quiet(dz.imputation, sim, "y", **kw)
+    monkeypatch.setattr(_imputation_core, "_DENSE_MAX", 0)
+    iterative = quiet(dz.imputation, sim, "y", **kw)
+    np.testing.assert_allclose(iterative.estimate, dense.estimate, rtol=1e-9)
+    np.testing.assert_allclose(iterative.vcov, dense.vcov, rtol=1e-7, atol=1e-14)
+
+
+def test_missing_outcomes_dropped_and_noted(sim_df):
+    df = sim_df.copy()
+    df.loc[[3, 50, 700], "y"] = np.nan
+    panel = dz.build_panel(df, unit="unit", time="year", cohort="cohort")
+    res, ws = caught(dz.imputation, panel, "y")
+    msg = next(m for m in ws[DataDroppedWarning] if "missing values" in m)
+    assert msg.startswith("3 row(s) of 1440 dropped for missing values in ['y']")
+    assert msg in res.notes
+    assert res.n_obs == 1437

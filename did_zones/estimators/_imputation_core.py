@@ -128,7 +128,7 @@ class _FESolver:
             keep = lam > _PINV_RTOL * max(float(lam.max()), 1e-300)
             self._pinv = (Q[:, keep] / lam[keep]) @ Q[:, keep].T
             self._op = None
-        else:  # pragma: no cover - exercised only by very large secondary dimensions
+        else:  # large secondary dimensions: conjugate gradients on the Schur complement
             self._pinv = None
             BtWB, BtWL = self.BtWB, self.BtWL
             self._diag = BtWB.diagonal() - np.asarray(
@@ -148,14 +148,14 @@ class _FESolver:
         rhs = cB - self.BtWL @ (cl / self.n_big[:, None])
         if self._pinv is not None:
             gB = self._pinv @ rhs
-        else:  # pragma: no cover - see __init__
+        else:
             gB = np.column_stack([self._cg(rhs[:, j]) for j in range(rhs.shape[1])])
         gam[self.big] = (cl - self.BtWL.T @ gB) / self.n_big[:, None]
         for j, k in enumerate(self.rest):
             gam[k] = gB[self.offsets[j]:self.offsets[j + 1]]
         return gam
 
-    def _cg(self, b: np.ndarray) -> np.ndarray:  # pragma: no cover - see __init__
+    def _cg(self, b: np.ndarray) -> np.ndarray:
         scale = float(np.abs(b).max())
         if scale == 0:
             return np.zeros_like(b)

@@ -41,7 +41,8 @@ def pretrend(rows, data, case, df, y, cohort, k, *, anticipation=0, controls=(),
         d[name] = (e0 == h).astype(float)
         leads.append((name, h))
     rhs = " + ".join([n for n, _ in leads] + list(controls))
-    fit = pf.feols(f"{y} ~ {rhs} | unit_id + year", data=d, vcov={"CRV1": cluster},
+    vcov = "hetero" if cluster is None else {"CRV1": cluster}  # hetero: HC1
+    fit = pf.feols(f"{y} ~ {rhs} | unit_id + year", data=d, vcov=vcov,
                    weights=weights, fixef_tol=1e-14)
     coef, V = fit.coef(), fit._vcov
     names = list(coef.index)
@@ -49,19 +50,20 @@ def pretrend(rows, data, case, df, y, cohort, k, *, anticipation=0, controls=(),
     b = coef.to_numpy()[idx]
     Vk = V[np.ix_(idx, idx)]
     W = float(b @ np.linalg.solve(Vk, b))
-    G = int(np.min(np.asarray(fit._G)))
+    # denominator df: G - 1 with clusters (reghdfe e(df_r)), N - K with HC1
+    df2 = int(np.min(np.asarray(fit._G))) - 1 if cluster is not None else int(fit._df_t)
     F = W / k
-    p = float(stats.f.sf(F, k, G - 1))
+    p = float(stats.f.sf(F, k, df2))
     se = np.sqrt(np.diag(Vk))
     for (_name, h), bi, si in zip(leads, b, se, strict=True):
         rows.append({"data": data, "case": case, "term": f"pre(e={h})", "estimate": bi,
-                     "std_error": si, "F": F, "p_value": p, "df1": k, "df2": G - 1,
+                     "std_error": si, "F": F, "p_value": p, "df1": k, "df2": df2,
                      "n_obs": fit._N})
     for j in range(k):  # the full lead covariance, for the joint test
         for i in range(k):
             rows.append({"data": data, "case": case, "term": f"vcov[{leads[j][1]},{leads[i][1]}]",
                          "estimate": Vk[j, i], "std_error": np.nan, "F": F, "p_value": p,
-                         "df1": k, "df2": G - 1, "n_obs": fit._N})
+                         "df1": k, "df2": df2, "n_obs": fit._N})
 
 
 def main() -> None:
@@ -72,6 +74,7 @@ def main() -> None:
     pretrend(rows, "sim", "k4_x1_w_province", sim, "y", "cohort", 4, controls=("x1",),
              cluster="province", weights="w")
     pretrend(rows, "sim", "k2_anticipation1", sim, "y", "cohort", 2, anticipation=1)
+    pretrend(rows, "sim", "k3_hc1", sim, "y", "cohort", 3, cluster=None)
     pd.DataFrame(rows).to_csv(OUT / "bjs_pretrend_pyfixest.csv", index=False,
                               float_format="%.12g")
 
