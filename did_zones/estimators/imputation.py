@@ -142,7 +142,11 @@ def imputation(
     CRV1 factor, as Stata.
 
     Conventions that differ from peers: Stata drops terms with effective sample size
-    ``1/Σw² < 30``; here they are kept with a warning. diff-diff's ``ImputationDiD``
+    ``1/Σw² < 30``; here they are kept with a warning. Event times are ``t − cohort``
+    whatever the anticipation, so Stata's ``tau{h}`` with ``shift(δ)`` is ``ATT(e=h−δ)``
+    here and its ``pre{k}`` is ``pre(e=−k−δ)``. Stata stops when some ``Y(0)`` cannot be
+    imputed unless ``autosample`` is given; here those observations are always dropped,
+    with a warning, counted in ``stats["n_unidentified"]`` and ``notes``. diff-diff's ``ImputationDiD``
     groups ``τ̃`` by unit rather than by cluster (identical with unit clusters) and its
     pre-trend test skips event time −1.
 
@@ -187,10 +191,10 @@ def imputation(
                 f"horizons {missing} have no treated observation with an imputable Y(0); "
                 f"observed event times are {examples(observed, 12)}. Drop them from horizons."
             )
-    Q, hcode, names, n_t = _target_weights(fs, horizons)
+    Q, names, n_t = _target_weights(fs, horizons)
     estimate = Q.T @ np.where(treated, fs.resid, 0.0)
     cl_codes, cl = np.unique(fs.cluster, return_inverse=True)  # clusters of the used rows
-    E = _cluster_scores(fs, Q, hcode, cl, cl_codes.size)
+    E = _cluster_scores(fs, Q, cl, cl_codes.size)
 
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan,
@@ -291,8 +295,8 @@ def _check_horizons(horizons, anticipation: int) -> tuple[int, ...] | None:
 
 
 def _target_weights(fs: FirstStage, horizons):
-    """Sparse ``n × m`` treated-observation weights (columns sum to one), the horizon index
-    of every row (−1: none), term names and the number of observations per term."""
+    """Sparse ``n × m`` treated-observation weights (columns sum to one), term names and
+    the number of observations per term."""
     treated = ~fs.untreated
     n = fs.n_obs
     H = len(horizons)
@@ -312,11 +316,10 @@ def _target_weights(fs: FirstStage, horizons):
     Q = sparse.csr_matrix((data, (rows, cols)), shape=(n, 1 + H))
     names = ["overall"] + [f"ATT(e={h})" for h in horizons]
     counts = [int(t_rows.size)] + np.bincount(hcode[h_rows], minlength=H).tolist()
-    return Q, hcode, names, counts
+    return Q, names, counts
 
 
-def _cluster_scores(fs: FirstStage, Q, hcode: np.ndarray, cl: np.ndarray,
-                    n_clusters: int) -> np.ndarray:
+def _cluster_scores(fs: FirstStage, Q, cl: np.ndarray, n_clusters: int) -> np.ndarray:
     """Per-cluster ``Σ v_it ε̃_it`` of every target (Stata's ``eps_w``), ``G × m``.
 
     Untreated rows: ``v = −ω f`` with ``f`` the imputation map of ``Q`` and ``ε̃`` the
