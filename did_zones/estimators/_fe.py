@@ -78,7 +78,7 @@ class FixedEffects:
         effects = [np.zeros((D.shape[1], V.shape[1])) for D, _, _ in mats]
         resid = V.copy()
         scale = max(float(np.abs(V).max()), 1.0)
-        for it in range(max_iter):
+        for _ in range(max_iter):
             change = 0.0
             for k, (D, c, wsum) in enumerate(mats):
                 # remove this dimension's current effect, re-fit it as the group mean
