@@ -6,7 +6,8 @@
 Panel: ``units`` units x 10 periods, cohorts 4, 6, 8, 10 and never-treated (equal shares),
 y = unit effect + trend + effect after treatment + noise. Timed: the doubly robust ATT(g,t)
 without covariates (analytic), the same with a 999-draw multiplier bootstrap, the event-time
-aggregation, and the analytic fit with one covariate. ``--peer-python`` points at a separate
+aggregation, and the analytic fit with one covariate; then the peak memory of the analytic
+fit at units/10 and units (tracemalloc), as a multiple of the panel's size. ``--peer-python`` points at a separate
 virtual environment with diff-diff installed (never the library's own environment); the same
 panel is then timed with ``diff_diff.CallawaySantAnna`` for comparison.
 """
@@ -39,6 +40,18 @@ def make_data(n_units: int, seed: int = 0) -> pd.DataFrame:
     y = (np.repeat(rng.normal(size=n_units), T) + 0.1 * year + 0.5 * x
          + treated * (0.2 + 0.05 * (year - gg)) + rng.normal(size=n_units * T))
     return pd.DataFrame({"unit": unit, "year": year, "g": gg, "x": x, "y": y})
+
+
+def peak_memory(fn) -> float:
+    """Peak bytes allocated (Python and numpy, via tracemalloc) while ``fn`` runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def best_of(fn, repeat: int) -> float:
@@ -91,6 +104,16 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             print(f"did_zones {label}: {best_of(fn, args.repeat):.3f} s")
+
+    print("peak memory of callaway_santanna(panel, 'y') (analytic) relative to the data:")
+    for n in (args.units // 10, args.units):
+        small = build_panel(make_data(n), "unit", "year", cohort="g")
+        data_bytes = small.data.memory_usage(deep=True).sum()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            peak = peak_memory(lambda: callaway_santanna(small, "y"))
+        print(f"  {n:>9,} units: peak {peak / 2**20:8.1f} MiB = {peak / data_bytes:5.2f} x "
+              f"the panel's {data_bytes / 2**20:.1f} MiB")
 
     if args.peer_python:
         if not Path(args.peer_python).exists():

@@ -1,0 +1,80 @@
+"""The README's main command: ``did-zones demo --out DIR`` on the simulated default panel."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import did_zones as dz
+from did_zones.demo import WINDOW, run_demo
+
+pytestmark = pytest.mark.filterwarnings("ignore::did_zones.errors.DidZonesWarning")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "out"
+    report = run_demo(out, seed=3)
+    return out, report
+
+
+def test_writes_report_tables_and_versions(demo):
+    out, report = demo
+    text = report.read_text(encoding="utf-8")
+    for section in ["## Adoption table", "## Estimates against the truth", "## TWFE",
+                    "## Event study (TWFE)", "## Callaway-Sant'Anna event", "## Sun-Abraham",
+                    "## Imputation (BJS)", "## did2s (Gardner)", "## DID_M (dCDH)",
+                    "## Bacon decomposition", "## TWFE weights (dCDH 2020)"]:
+        assert section in text, section
+    assert (out / "panel.csv").exists()
+    tables = {p.stem for p in (out / "tables").glob("*.csv")}
+    assert {"estimates_vs_truth", "twfe", "callaway_sant_anna_event", "sun_abraham"} <= tables
+    versions = json.loads((out / "versions.json").read_text())
+    assert versions["seed"] == 3 and versions["did_zones"] == dz.__version__
+
+
+def test_comparison_holds_the_estimators_numbers(demo):
+    """The comparison table is a re-layout of the results, not new numbers."""
+    out, _ = demo
+    table = pd.read_csv(out / "tables" / "estimates_vs_truth.csv", index_col="event_time")
+    sim = dz.simulate_pilot_panel(seed=3)
+    panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    true = sim.truth.event_time.set_index("event_time")["att"]
+    lo, hi = WINDOW
+    np.testing.assert_allclose(table.loc[[str(e) for e in range(lo, hi + 1)], "truth"],
+                               true.loc[lo:hi].to_numpy(), rtol=1e-12)
+    assert table.loc["overall", "truth"] == pytest.approx(sim.truth.overall, rel=1e-12)
+    cs = dz.aggregate(dz.callaway_santanna(panel, "isu", control="not_yet"), kind="event")
+    assert table.loc["2", "Callaway-Sant'Anna"] == pytest.approx(cs.estimate["ATT(e=2)"],
+                                                                 rel=1e-12)
+    sa = dz.sun_abraham(panel, "isu", window=WINDOW)
+    assert table.loc["overall", "Sun-Abraham se"] == pytest.approx(sa.std_error["overall"],
+                                                                   rel=1e-12)
+    twfe = dz.twfe(panel, "isu", controls=("lngdp_pc", "lnpop"))
+    assert table.loc["overall", "TWFE event study"] == pytest.approx(
+        twfe.estimate["treated"], rel=1e-12)
+    # the reference period has no coefficient where the method normalises it
+    assert np.isnan(table.loc["-1", "Sun-Abraham"]) and np.isnan(table.loc["-1", "did2s"])
+
+
+def test_existing_folder_is_not_overwritten(demo, tmp_path):
+    out, _ = demo
+    with pytest.raises(dz.SpecificationError, match="already exists.*--overwrite"):
+        run_demo(out)
+    target = tmp_path / "again"
+    target.mkdir()
+    (target / "old.txt").write_text("x")
+    run_demo(target, seed=1, overwrite=True)
+    assert not (target / "old.txt").exists() and (target / "report.md").exists()
+
+
+@pytest.mark.slow
+def test_command_line(tmp_path):
+    out = tmp_path / "cli"
+    proc = subprocess.run([sys.executable, "-m", "did_zones", "demo", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stderr and (out / "report.md").exists()
