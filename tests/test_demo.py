@@ -74,7 +74,8 @@ def test_existing_folder_is_not_overwritten(demo, tmp_path):
 @pytest.mark.slow
 def test_command_line(tmp_path):
     out = tmp_path / "cli"
+    # run outside the source tree so the installed package (with its data) is imported
     proc = subprocess.run([sys.executable, "-m", "did_zones", "demo", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "wrote" in proc.stderr and (out / "report.md").exists()
