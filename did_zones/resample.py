@@ -775,8 +775,8 @@ def bootstrap_interval(
             z0 = ndtri(share / xj.size)
             a = _acceleration(jk[:, j]) if kind == "bca" else 0.0
             z = np.array([z_low, z_high])
-            den = 1 - a * (z0 + z)
-            if not np.isfinite(z0) or (den <= 0).any():
+            den = 1 - a * (z0 + z) if np.isfinite(z0) else np.zeros(2)
+            if (den <= 0).any():
                 undefined.append(j)
                 continue
             q = ndtr(z0 + (z0 + z) / den)
