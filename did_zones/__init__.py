@@ -49,6 +49,10 @@ _EXPORTS = {
     "dcdh": "estimators.dcdh",
     "bacon_decomposition": "estimators.bacon",
     "twfe_weights": "estimators.twfe_weights",
+    # mechanism tests
+    "mediation": "mediation",
+    "moderation": "mediation",
+    "MediationResult": "mediation",
     # errors
     "DidZonesError": "errors",
     "PanelError": "errors",

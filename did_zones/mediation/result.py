@@ -1,0 +1,154 @@
+"""The frozen result of :func:`did_zones.mediation`: composed Results and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..result import HypothesisTest, Result
+
+__all__ = ["MediationResult", "TIDY_COLUMNS"]
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
+                "conf_high", "quantity", "mediator"]
+
+
+@dataclass(frozen=True, eq=False)
+class MediationResult:
+    """A mechanism analysis: the total effect, first stages, direct and indirect effects.
+
+    Attributes
+    ----------
+    total : Result
+        D → Y (``c``), with the design of the analysis.
+    first_stage : dict str -> Result
+        D → M_j (``a_j``) per mediator, same design and rows as ``total``.
+    outcome_model : Result or None
+        Y on D and all mediators (``c'`` = term ``"treated"``, ``b_j`` = the mediator
+        terms); None for the channel test.
+    indirect : pandas.DataFrame or None
+        One row per mediator (``a*b``) and, with an outcome model, a row ``"total"`` (Σ a_j
+        b_j): columns ``a``, ``b``, ``estimate``, ``std_error`` (Sobel; multivariate delta
+        method for the total), ``statistic``, ``p_value`` (normal), ``boot_std_error``,
+        ``conf_low``, ``conf_high`` (bootstrap interval of kind ``interval``, else normal),
+        ``interval``, ``share`` (``a·b / c``), ``conclusion``. For ``method="causal"``:
+        ACME, ADE, total and proportion mediated per mediator.
+    tests : tuple of HypothesisTest
+        Sobel, Aroian, Goodman and bootstrap tests of each ``a·b`` (and of the total), or
+        the first-stage t tests for the channel test.
+    steps : pandas.DataFrame or None
+        The decision sequence (step, mediator, test, statistic, p_value, decision).
+    conclusion : str
+        ``"full mediation"``, ``"partial mediation"``, ``"suppression"``, ``"no
+        mediation"`` or ``"inconclusive"``.
+    share_mediated : float
+        ``a·b / c`` (``|a·b / c'|`` under suppression); NaN when not defined.
+    method : str
+        ``"channel"``, ``"stepwise"`` or ``"causal"``.
+    spec : mapping
+        The options that produced the analysis (incl. the seed).
+    notes : tuple of str
+        What happened to the data (common-sample drops, ...).
+    bootstrap : BootstrapDraws or None
+        Cluster-bootstrap draws of ``statistic_labels`` (``extra["labels"]`` names them).
+    causal : mapping str -> Result
+        Per mediator, the :func:`causal_mediation` Result (``method="causal"`` only).
+    extra : mapping
+        Anything else (e.g. ``labels`` of the bootstrap columns, ``cov_a``).
+    """
+
+    total: Result
+    first_stage: Mapping[str, Result]
+    outcome_model: Result | None
+    indirect: pd.DataFrame | None
+    tests: tuple[HypothesisTest, ...]
+    steps: pd.DataFrame | None
+    conclusion: str
+    share_mediated: float
+    method: str
+    spec: Mapping[str, Any]
+    notes: tuple[str, ...] = ()
+    bootstrap: Any = None
+    causal: Mapping[str, Result] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def mediators(self) -> list[str]:
+        """Mediator names, in order."""
+        return list(self.first_stage) or list(self.causal)
+
+    @property
+    def alpha(self) -> float:
+        return float(self.spec.get("alpha", 0.05))
+
+    # ------------------------------------------------------------------ views
+    def tidy(self) -> pd.DataFrame:
+        """One row per quantity, with the standard columns plus ``quantity``, ``mediator``.
+
+        Rows: the total effect ``c``; per mediator ``a``; then (with an outcome model)
+        ``b`` per mediator, the direct effect ``c'``, ``a*b`` per mediator, the total
+        indirect effect ``sum(a*b)`` and the share mediated (estimate only). For the causal
+        method the ACME / ADE / total / proportion rows of each mediator.
+        """
+        rows = [_primary_row(self.total, None, "c", "total effect", None, self.alpha)]
+        for m, res in self.first_stage.items():
+            rows.append(_primary_row(res, None, "a", "first stage D -> M", m,
+                                     self.alpha))
+        if self.outcome_model is not None:
+            for m in self.first_stage:
+                rows.append(_primary_row(self.outcome_model, m, "b", "mediator effect M -> Y",
+                                         m, self.alpha))
+            rows.append(_primary_row(self.outcome_model, "treated", "c'", "direct effect",
+                                     None, self.alpha))
+        if self.indirect is not None and self.method != "causal":
+            for m, r in self.indirect.iterrows():
+                total = m == "total"
+                rows.append({
+                    "term": "sum(a*b)" if total else "a*b",
+                    "estimate": r["estimate"], "std_error": r["std_error"],
+                    "statistic": r["statistic"], "p_value": r["p_value"],
+                    "conf_low": r["conf_low"], "conf_high": r["conf_high"],
+                    "quantity": "total indirect effect" if total else "indirect effect",
+                    "mediator": None if total else m,
+                })
+        for m, res in self.causal.items():
+            t = res.tidy(self.alpha)
+            for _, r in t.iterrows():
+                row = {c: r[c] for c in TIDY_COLUMNS[:7]}
+                row.update(quantity=f"causal {r['term']}", mediator=m)
+                rows.append(row)
+        if np.isfinite(self.share_mediated):
+            rows.append({"term": "share", "estimate": self.share_mediated,
+                         "quantity": "share mediated", "mediator": None})
+        return pd.DataFrame(rows, columns=TIDY_COLUMNS)
+
+    @property
+    def verdict(self) -> str:
+        """One plain-language sentence: what the analysis shows, and what it does not."""
+        from .text import verdict
+
+        return verdict(self)
+
+    def summary(self) -> str:
+        """Plain-text report: the quantities, the decision steps, the verdict and caveat."""
+        from .text import summary
+
+        return summary(self)
+
+    def __repr__(self) -> str:
+        return (f"MediationResult({self.method}, outcome={self.total.outcome!r}, "
+                f"mediators={self.mediators}, conclusion={self.conclusion!r})")
+
+
+def _primary_row(res: Result, term: str, label: str, quantity: str, mediator, alpha) -> dict:
+    t = res.tidy(alpha)
+    if term is None:  # the headline term (staggered estimators: "overall", ...)
+        term = res.primary if res.primary in res.terms else res.terms[0]
+    r = t.loc[t["term"] == term].iloc[0]
+    row = {c: r[c] for c in TIDY_COLUMNS[1:7]}
+    row.update(term=label, quantity=quantity, mediator=mediator)
+    return row

@@ -1,0 +1,115 @@
+"""Words for mediation results: the summary report and the one-sentence verdict.
+
+Presentation only: reads ``MediationResult.tidy()``, ``steps``, ``tests`` and
+``conclusion``; computes no statistic.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result import MediationResult
+
+__all__ = ["summary", "verdict", "CHANNEL_CAVEAT", "STEPWISE_CAVEAT", "MODERATION_LABEL"]
+
+CHANNEL_CAVEAT = (
+    "Why the channel test is the default: the mediator is itself an outcome of the pilot "
+    "(a post-treatment variable). D -> M is identified with the same design as D -> Y, but "
+    "regressing Y on D and M is not causal without further assumptions (sequential "
+    "ignorability), so M -> Y must be argued from theory and prior evidence. "
+    "为何默认渠道检验: 中介变量是政策的结果变量; 用与主效应相同的设计识别 D 对 M 的影响, "
+    "M 对 Y 的作用依据理论与已有文献论证, 不把 Y 对 D 和 M 的回归当作因果 "
+    "(江艇 2022, 中国工业经济 (5): 100-120)."
+)
+STEPWISE_CAVEAT = (
+    "Caveat: b and c' come from regressing Y on D and the post-treatment mediator M; they "
+    "are causal only if nothing unobserved drives both M and Y (sequential ignorability; "
+    "Imai, Keele & Tingley 2010). 逐步回归法的 b 与 c' 需要序贯可忽略性假设 (江艇 2022)."
+)
+MODERATION_LABEL = (
+    "Moderation (D x Z) describes heterogeneity of the effect across Z, not a mechanism: "
+    "it does not show that the effect runs through Z (调节效应是异质性, 不是机制; 江艇 2022)."
+)
+_RULES = {"wen2014": "温忠麟 & 叶宝娟 (2014) revised procedure",
+          "wen2004": "温忠麟 et al. (2004) procedure",
+          "baron_kenny": "Baron & Kenny (1986) causal steps"}
+
+
+def _fmt(v) -> str:
+    try:
+        return "" if v != v else f"{v:.4g}"  # NaN -> blank
+    except TypeError:
+        return "" if v is None else str(v)
+
+
+def verdict(res: MediationResult) -> str:
+    """One plain-language sentence on the analysis."""
+    t = res.tidy()
+    mediators = ", ".join(res.mediators)
+    level = f"{100 * res.alpha:g}%"
+    if res.method == "channel":
+        a = t[t["quantity"].str.startswith("first stage")]
+        moved = [m for m, p in zip(a["mediator"], a["p_value"], strict=True) if p < res.alpha]
+        if not moved:
+            return (f"The pilot does not move {mediators} significantly at the {level} level, "
+                    "so the data give no support to this channel.")
+        return (f"The pilot moves {', '.join(moved)} (same design as the main effect), which "
+                f"is consistent with the channel; whether {', '.join(moved)} in turn raises "
+                f"{res.total.outcome} is not tested by this design and rests on theory.")
+    share = res.share_mediated
+    share_txt = f" (share {share:.1%})" if share == share else ""
+    what = {
+        "full mediation": f"the effect runs entirely through {mediators}{share_txt}",
+        "partial mediation": f"part of the effect runs through {mediators}{share_txt}",
+        "suppression": (f"{mediators} masks part of the effect: the indirect and direct effects "
+                        f"have opposite signs (suppression, 遮掩效应{share_txt})"),
+        "no mediation": f"no significant indirect effect through {mediators}",
+        "inconclusive": f"the evidence on {mediators} is inconclusive",
+    }[res.conclusion]
+    how = ("causal mediation (Imai, Keele & Tingley 2010)" if res.method == "causal"
+           else _RULES[res.spec["stepwise_rule"]])
+    return (f"By the {how}, {what} at the {level} level, assuming no unobserved confounding "
+            "of the mediator and the outcome.")
+
+
+def summary(res: MediationResult) -> str:
+    """Plain-text report: header, quantities, decision steps, tests, verdict, caveats."""
+    level = int(round(100 * (1 - res.alpha)))
+    total = res.total
+    lines = [
+        f"Mediation analysis ({res.method})  outcome: {total.outcome}   mediator(s): "
+        f"{', '.join(res.mediators)}",
+        f"estimator: {res.spec.get('estimator')}   observations: {total.n_obs}   units: "
+        f"{total.n_units}" + (f"   clusters: {total.n_clusters}" if total.n_clusters else ""),
+        "",
+    ]
+    t = res.tidy()
+    cols = ["quantity", "mediator", "term", "estimate", "std_error", "p_value",
+            "conf_low", "conf_high"]
+    table = t[cols].rename(columns={"conf_low": f"[{level}% low", "conf_high": "high]"})
+    table["mediator"] = table["mediator"].fillna("")
+    lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.6g}",
+                                 na_rep=""))
+    if res.steps is not None and len(res.steps):
+        lines += ["", "Decision steps" + (f" ({_RULES[res.spec['stepwise_rule']]})"
+                                          if res.method == "stepwise" else "") + ":"]
+        steps = res.steps.copy()
+        steps["mediator"] = steps["mediator"].fillna("")
+        lines.append(steps.to_string(index=False, float_format=lambda v: f"{v:.4g}",
+                                     na_rep=""))
+    if res.tests:
+        lines += ["", "Tests:"]
+        for test in res.tests:
+            lines.append(f"  {test.name}: statistic {_fmt(test.statistic)}, "
+                         f"p = {_fmt(test.p_value)}")
+    if res.bootstrap is not None:
+        b = res.bootstrap
+        lines.append(f"  (cluster bootstrap: {b.draws.shape[0]} draws of {b.n_clusters} "
+                     f"{b.cluster} clusters, seed {b.seed}, {b.n_failed} failed; interval "
+                     f"{res.spec.get('interval')})")
+    lines += ["", f"Conclusion: {res.conclusion}", f"Verdict: {res.verdict}", ""]
+    lines.append(CHANNEL_CAVEAT if res.method == "channel" else STEPWISE_CAVEAT)
+    if res.notes:
+        lines += ["", "Notes:"] + [f"  - {n}" for n in res.notes]
+    return "\n".join(lines)
