@@ -431,3 +431,12 @@ def test_progress_line(tiny, capsys):
     cluster_bootstrap(tiny, mean_of_unit_means, n_boot=40, seed=0, progress=False)
     cluster_bootstrap(tiny, mean_of_unit_means, n_boot=40, seed=0)  # fast: auto = off
     assert capsys.readouterr().err == ""
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import did_zones.resample as module
+
+    failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert attempted >= 3 and failures == 0
