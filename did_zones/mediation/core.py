@@ -163,6 +163,11 @@ def mediation(
             "stepwise_rule='wen2014' tests a*b by the cluster bootstrap; give n_boot >= 2 "
             "(e.g. 999), or use stepwise_rule='wen2004' (Sobel test)."
         )
+    if method == "stepwise" and n_boot and len(as_tuple(cluster)) > 1:
+        raise SpecificationError(
+            f"The cluster bootstrap resamples one cluster variable; got {cluster!r}. Give "
+            "one name (e.g. cluster='unit'), or n_boot=0 with stepwise_rule='wen2004'."
+        )
     spec = {"outcome": outcome, "mediators": tuple(mediators), "method": method,
             "stepwise_rule": stepwise_rule, "estimator": estimator, "controls": controls,
             "fixed_effects": fixed_effects, "cluster": cluster, "n_boot": n_boot,
@@ -437,11 +442,6 @@ def _bootstrap(panel, outcome, mediators, spec, controls, fixed_effects, cluster
     if not spec["n_boot"]:
         return None, None, labels
     specs = as_tuple(cluster)
-    if len(specs) > 1:
-        raise SpecificationError(
-            f"The cluster bootstrap resamples one cluster variable; got {cluster!r}. Give "
-            "one name (e.g. cluster='unit'), or n_boot=0 with stepwise_rule='wen2004'."
-        )
     unit = specs[0] if specs else "unit"
     from ..resample import cluster_bootstrap, jackknife_clusters
 
