@@ -345,3 +345,20 @@ def test_public_names_and_callable_subpackage():
     assert dz.MediationResult is sub.MediationResult
     assert dz.moderation is sub.moderation
     assert "did_zones.mediation" in sys.modules
+
+
+def test_causal_method_composes_causal_mediation(panel):
+    res = dz.mediation(panel, "isu", "ecom", method="causal", n_boot=200, seed=3)
+    step = dz.mediation(panel, "isu", "ecom", method="stepwise", stepwise_rule="wen2004",
+                        n_boot=0)
+    acme = res.causal["ecom"]
+    # the analytic ACME and ADE are a*b and c' of the same linear fits
+    assert acme["ACME"] == pytest.approx(step.indirect.loc["ecom", "estimate"], rel=1e-10)
+    assert acme["ADE"] == pytest.approx(step.outcome_model["treated"], rel=1e-10)
+    tidy = res.tidy()
+    row = tidy[tidy["term"] == "ACME"].iloc[0]
+    ci = acme.extra["intervals"].set_index("term").loc["ACME"]
+    assert (row["conf_low"], row["conf_high"]) == (ci["conf_low"], ci["conf_high"])
+    assert res.conclusion in {"full mediation", "partial mediation", "suppression",
+                              "no mediation"}
+    assert "rho =" in res.summary()

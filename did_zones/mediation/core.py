@@ -476,7 +476,7 @@ def _causal(panel, outcome, mediators, spec, *, controls, fixed_effects, cluster
         results[m] = causal_mediation(eq.panel, outcome, m, **kw)
     rows, concl = [], {}
     for m, res in results.items():
-        ci = res.conf_int(alpha)
+        ci = res.extra["intervals"].set_index("term")  # percentile intervals of the draws
         acme_sig = ci.loc["ACME", "conf_low"] > 0 or ci.loc["ACME", "conf_high"] < 0
         ade_sig = ci.loc["ADE", "conf_low"] > 0 or ci.loc["ADE", "conf_high"] < 0
         if not acme_sig:
@@ -487,11 +487,11 @@ def _causal(panel, outcome, mediators, spec, *, controls, fixed_effects, cluster
             concl[m] = "partial mediation"
         else:
             concl[m] = "suppression"
-        for term in res.terms:
-            rows.append({"mediator": m, "term": term, "estimate": res[term],
-                         "std_error": float(res.std_error[term]),
-                         "conf_low": ci.loc[term, "conf_low"],
-                         "conf_high": ci.loc[term, "conf_high"]})
+        for term, r in ci.iterrows():
+            rows.append({"mediator": m, "term": term, "estimate": r["estimate"],
+                         "std_error": r["std_error"], "p_value": r["p_value"],
+                         "conf_low": r["conf_low"], "conf_high": r["conf_high"],
+                         "rho_at_zero": res.extra["rho_at_zero"]})
     table = pd.DataFrame(rows)
     first = mediators[0]
     share = results[first]["prop_mediated"] if "prop_mediated" in results[first].terms \

@@ -116,10 +116,13 @@ class MediationResult:
                     "mediator": None if total else m,
                 })
         for m, res in self.causal.items():
-            t = res.tidy(self.alpha)
+            # simulation percentile intervals and p-values (R mediation's convention)
+            t = res.extra["intervals"]
             for _, r in t.iterrows():
-                row = {c: r[c] for c in TIDY_COLUMNS[:7]}
-                row.update(quantity=f"causal {r['term']}", mediator=m)
+                row = {c: r[c] for c in ("term", "estimate", "std_error", "p_value",
+                                         "conf_low", "conf_high")}
+                row.update(statistic=np.nan, quantity=f"causal mediation {r['term']}",
+                           mediator=m)
                 rows.append(row)
         if np.isfinite(self.share_mediated):
             rows.append({"term": "share", "estimate": self.share_mediated,

@@ -108,6 +108,9 @@ def summary(res: MediationResult) -> str:
         lines.append(f"  (cluster bootstrap: {b.draws.shape[0]} draws of {b.n_clusters} "
                      f"{b.cluster} clusters, seed {b.seed}, {b.n_failed} failed; interval "
                      f"{res.spec.get('interval')})")
+    for m, c in res.causal.items():
+        lines.append(f"  sensitivity [{m}]: the ACME is zero at rho = "
+                     f"{_fmt(c.extra['rho_at_zero'])} (error correlation of the two equations)")
     lines += ["", f"Conclusion: {res.conclusion}", f"Verdict: {res.verdict}", ""]
     lines.append(CHANNEL_CAVEAT if res.method == "channel" else STEPWISE_CAVEAT)
     if res.notes:
