@@ -111,7 +111,7 @@ def main() -> None:
         data_bytes = small.data.memory_usage(deep=True).sum()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            peak = peak_memory(lambda: callaway_santanna(small, "y"))
+            peak = peak_memory(lambda p=small: callaway_santanna(p, "y"))
         print(f"  {n:>9,} units: peak {peak / 2**20:8.1f} MiB = {peak / data_bytes:5.2f} x "
               f"the panel's {data_bytes / 2**20:.1f} MiB")
 

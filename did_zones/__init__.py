@@ -50,9 +50,10 @@ _EXPORTS = {
     "bacon_decomposition": "estimators.bacon",
     "twfe_weights": "estimators.twfe_weights",
     # mechanism tests
-    "mediation": "mediation",
-    "moderation": "mediation",
-    "MediationResult": "mediation",
+    "mediation": "mechanism",
+    "moderation": "mechanism",
+    "MediationResult": "mechanism",
+    "causal_mediation": "mechanism",
     # errors
     "DidZonesError": "errors",
     "PanelError": "errors",

@@ -1,4 +1,4 @@
-"""Tests of did_zones.mediation.causal: Imai–Keele–Tingley causal mediation, linear models.
+"""Tests of did_zones.mechanism.causal: Imai–Keele–Tingley causal mediation, linear models.
 
 References: statsmodels ``Mediation`` (frozen, ``tests/reference/ikt_statsmodels.csv``),
 statsmodels OLS fits (exact), the closed forms of Imai, Keele & Yamamoto (2010, Thm 2),
@@ -20,7 +20,7 @@ from scipy import stats
 
 import did_zones as dz
 from did_zones.errors import EstimationError, SpecificationError
-from did_zones.mediation.causal import DEFAULT_RHO, TERMS, causal_mediation
+from did_zones.mechanism.causal import DEFAULT_RHO, TERMS, causal_mediation
 
 REF = Path(__file__).parent / "reference"
 

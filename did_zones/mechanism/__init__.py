@@ -15,18 +15,3 @@ from .result import MediationResult
 
 __all__ = ["mediation", "moderation", "MediationResult", "causal_mediation"]
 
-
-# ``did_zones.mediation`` names both this subpackage and the function: importing the
-# subpackage sets the package attribute ``did_zones.mediation`` to this module, so the
-# module is made callable (forwarding to the function) and ``dz.mediation(...)`` works
-# whatever was imported first.
-import sys as _sys  # noqa: E402
-import types as _types  # noqa: E402
-
-
-class _CallableModule(_types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        return mediation(*args, **kwargs)
-
-
-_sys.modules[__name__].__class__ = _CallableModule

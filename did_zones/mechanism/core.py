@@ -64,7 +64,7 @@ def mediation(
         ``"channel"``: D → Y and D → M with the same design, nothing more (江艇 2022).
         ``"stepwise"``: the three equations, the ``stepwise_rule`` decision sequence and
         the tests of ``a·b``. ``"causal"``: Imai, Keele & Tingley (2010) ACME / ADE per
-        mediator via :func:`did_zones.mediation.causal_mediation`.
+        mediator via :func:`did_zones.mechanism.causal_mediation`.
     stepwise_rule : {"wen2014", "wen2004", "baron_kenny"}, default "wen2014"
         温忠麟–叶宝娟 (2014), 温忠麟等 (2004) or Baron & Kenny (1986).
     estimator : str, default "twfe"

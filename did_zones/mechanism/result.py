@@ -1,4 +1,4 @@
-"""The frozen result of :func:`did_zones.mediation`: composed Results and tests."""
+"""The frozen result of :func:`did_zones.mechanism`: composed Results and tests."""
 
 from __future__ import annotations
 

@@ -228,7 +228,7 @@ def causal_mediation(
     Examples
     --------
     >>> import did_zones as dz
-    >>> from did_zones.mediation.causal import causal_mediation
+    >>> from did_zones.mechanism.causal import causal_mediation
     >>> sim = dz.simulate_pilot_panel(seed=1, effect="homogeneous")
     >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
     >>> res = causal_mediation(panel, "isu", "ecom", n_sims=500, seed=1)
