@@ -54,6 +54,8 @@ _EXPORTS = {
     "moderation": "mechanism",
     "MediationResult": "mechanism",
     "causal_mediation": "mechanism",
+    # robustness checks
+    "rerun": "robustness",
     # errors
     "DidZonesError": "errors",
     "PanelError": "errors",
@@ -65,10 +67,15 @@ _EXPORTS = {
     "InferenceWarning": "errors",
 }
 
+# subpackages reachable as attributes (``dz.robustness.rerun``) without an explicit import
+_SUBPACKAGES = ("estimators", "mechanism", "resample", "robustness")
+
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'did_zones' has no attribute {name!r}")
