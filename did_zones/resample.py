@@ -8,17 +8,14 @@ fixed effects treat them as separate units.
 
 Reproducibility: every draw ``b`` takes its cluster indices from its own child ``b`` of one
 :class:`numpy.random.SeedSequence` (see :func:`cluster_draws`), so the draws do not depend on
-how they are split between workers (``n_jobs``, joblib backend, a Dask client).
+how they are split between workers (``n_jobs``, joblib backend, a Dask client); the
+batching and execution engine is :mod:`did_zones._parallel`.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-import time
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,8 +24,8 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from ._checks import check_alpha, check_choice, check_columns, examples
+from ._parallel import check_n_jobs, quiet, run_batches, seed_sequence
 from .errors import (
-    DidZonesWarning,
     EstimationError,
     InferenceWarning,
     SpecificationError,
@@ -48,7 +45,6 @@ IntervalKind = Literal["percentile", "bc", "bca"]
 INTERVAL_KINDS: tuple[str, ...] = ("percentile", "bc", "bca")
 PValueMethod = Literal["centred", "percentile"]
 
-_PROGRESS_AFTER = 2.0  # seconds of estimated run time above which progress is shown
 
 
 # ------------------------------------------------------------------------ cluster layout
@@ -209,17 +205,7 @@ def resample_panel(
 
 
 # ------------------------------------------------------------------------ seeds and draws
-def _seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
-    if isinstance(seed, np.random.SeedSequence):
-        # a fresh copy: the children are the same however often the caller's object spawned
-        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
-                                      pool_size=seed.pool_size)
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-                        and seed >= 0):
-        return np.random.SeedSequence(None if seed is None else int(seed))
-    raise SpecificationError(
-        f"seed must be a non-negative int, a numpy SeedSequence or None; got {seed!r}."
-    )
+_seed_sequence = seed_sequence  # kept under its old private name
 
 
 def _draw(child: np.random.SeedSequence, n_clusters: int) -> np.ndarray:
@@ -243,29 +229,6 @@ def cluster_draws(
 
 
 # ------------------------------------------------------------------------ evaluation
-_quiet_lock = threading.Lock()
-_quiet_state: dict = {"depth": 0, "saved": None}
-
-
-@contextmanager
-def _quiet():
-    """Silence did_zones warnings inside draws; reference-counted so threads may nest."""
-    with _quiet_lock:
-        if _quiet_state["depth"] == 0:
-            _quiet_state["saved"] = warnings.filters[:]
-            warnings.filterwarnings("ignore", category=DidZonesWarning)
-        _quiet_state["depth"] += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_state["depth"] -= 1
-            if _quiet_state["depth"] == 0:
-                warnings.filters[:] = _quiet_state["saved"]
-                # invalidate the warning registries, as catch_warnings does
-                getattr(warnings, "_filters_mutated", lambda: None)()
-
-
 def _as_vector(value, k: int | None, where: str) -> np.ndarray:
     try:
         out = np.asarray(value, dtype=float)
@@ -285,13 +248,14 @@ def _as_vector(value, k: int | None, where: str) -> np.ndarray:
     return out
 
 
-def _run_batch(panel: Panel, lay: _Layout, statistic: Callable, k: int, lo: int,
-               children: Sequence[np.random.SeedSequence] | None, n_sets: int):
+def _run_batch(shared, lo: int, children: Sequence[np.random.SeedSequence] | None,
+               n_sets: int):
     """Evaluate draws ``lo .. lo + n_sets - 1`` (bootstrap: from children; else jackknife)."""
+    panel, lay, statistic, k = shared
     values = np.full((n_sets, k), np.nan)
     failed: list[tuple[int, str]] = []
     everything = np.arange(lay.n_clusters, dtype=np.intp)
-    with _quiet():
+    with quiet():
         for j in range(n_sets):
             if children is not None:
                 drawn = _draw(children[j], lay.n_clusters)
@@ -307,101 +271,12 @@ def _run_batch(panel: Panel, lay: _Layout, statistic: Callable, k: int, lo: int,
     return values, failed
 
 
-class _Progress:
-    """One stderr line, redrawn at most every quarter second (no dependency)."""
-
-    def __init__(self, total: int, label: str, enabled: bool):
-        self.total, self.label, self.enabled = total, label, enabled
-        self.done, self.start, self.last = 0, time.perf_counter(), 0.0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self.last < 0.25 and self.done < self.total:
-            return
-        self.last = now
-        spent = now - self.start
-        left = spent / self.done * (self.total - self.done) if self.done else float("nan")
-        sys.stderr.write(f"\r{self.label}: {self.done}/{self.total} "
-                         f"({100 * self.done / self.total:.0f}%), {spent:.1f} s, "
-                         f"~{left:.0f} s left ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def _evaluate(panel, lay, statistic, k, n_sets, children, *, n_jobs, backend, client,
               progress, label):
-    """Run all draws in batches; results are placed by draw index, so order is fixed."""
-    if client is not None:
-        if not (hasattr(client, "submit") and hasattr(client, "scatter")):
-            raise SpecificationError(
-                f"client must be a dask.distributed.Client; got {type(client).__name__}."
-            )
-        workers = max(1, sum(client.nthreads().values()))
-    else:
-        import joblib
-
-        workers = joblib.effective_n_jobs(n_jobs)
-    bar = _Progress(n_sets, label, bool(progress))
-    n_batches = min(n_sets, 20 if workers == 1 else 4 * workers)
-    bounds = np.linspace(0, n_sets, n_batches + 1).astype(int)
-    batches = list(zip(bounds[:-1], bounds[1:], strict=True))  # strictly increasing
-
-    def args(lo, hi):
-        return (k, int(lo), None if children is None else children[lo:hi], int(hi - lo))
-
-    if client is not None:
-        results = _dask_results(client, panel, lay, statistic, batches, args)
-    elif workers == 1:
-        results = (_run_batch(panel, lay, statistic, *args(lo, hi)) for lo, hi in batches)
-    else:
-        results = _joblib_results(panel, lay, statistic, batches, args, n_jobs, backend)
-    values = np.full((n_sets, k), np.nan)
-    failed: list[tuple[int, str]] = []
-    try:
-        with _quiet():
-            for i, ((lo, hi), (vals, fails)) in enumerate(zip(batches, results, strict=True)):
-                values[lo:hi] = vals
-                failed += fails
-                if i == 0 and progress is None:  # decide from the first batch's time
-                    spent = time.perf_counter() - bar.start
-                    bar.enabled = spent * len(batches) / min(workers, len(batches)) > (
-                        _PROGRESS_AFTER)
-                bar.update(hi - lo)
-    finally:
-        bar.close()
-    return values, failed
-
-
-def _joblib_results(panel, lay, statistic, batches, args, n_jobs, backend):
-    import joblib
-
-    tasks = [joblib.delayed(_run_batch)(panel, lay, statistic, *args(lo, hi))
-             for lo, hi in batches]
-    try:
-        runner = joblib.Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-    except TypeError:  # joblib < 1.3: no streaming, results arrive at the end
-        runner = joblib.Parallel(n_jobs=n_jobs, backend=backend)
-    return runner(tasks)
-
-
-def _dask_results(client, panel, lay, statistic, batches, args):
-    try:
-        import dask.distributed  # noqa: F401  (only to fail early with a clear message)
-    except ImportError:  # pragma: no cover - a Client cannot exist without it
-        raise ImportError(
-            "client= needs dask.distributed; install it with pip install 'dask[distributed]'."
-        ) from None
-    remote = client.scatter(panel, broadcast=True, hash=False)
-    futures = [client.submit(_run_batch, remote, lay, statistic, *args(lo, hi), pure=False)
-               for lo, hi in batches]
-    return (f.result() for f in futures)
+    """Run all draws in batches (:func:`did_zones._parallel.run_batches`)."""
+    return run_batches(_run_batch, (panel, lay, statistic, k), n_sets, k, children,
+                       n_jobs=n_jobs, backend=backend, client=client, progress=progress,
+                       label=label)
 
 
 def _check_run_options(statistic, n_jobs, client) -> None:
@@ -409,10 +284,7 @@ def _check_run_options(statistic, n_jobs, client) -> None:
         raise SpecificationError(
             f"statistic must be a function Panel -> array; got {type(statistic).__name__}."
         )
-    if client is None and (not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
-        raise SpecificationError(
-            f"n_jobs must be a non-zero int (1 = sequential, -1 = all cores); got {n_jobs!r}."
-        )
+    check_n_jobs(n_jobs, client)
 
 
 def _original(panel: Panel, statistic: Callable) -> np.ndarray:
