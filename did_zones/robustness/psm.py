@@ -233,6 +233,7 @@ def match(
     weights = pd.Series(0.0, index=panel.units, name="weight")
     weights[fit.units] = fit.weights
     notes += _unmatched_notes(fit, "treated unit(s)")
+    balance = _balance(fit, cross, covariates)  # raises when no treated unit matched
     keep = weights.index[weights.to_numpy() > 0]
     matched = panel.drop_units(panel.units.difference(keep)) if len(keep) < panel.n_units \
         else panel
@@ -241,7 +242,7 @@ def match(
     matched = replace(matched, data=data, notes=matched.notes + notes)
     return MatchResult(weights=weights, panel=matched, weight_column=weight_column,
                        pscore=pd.Series(fit.pscore, index=fit.units, name="pscore"),
-                       balance=_balance(fit, cross, covariates), matches=fit.matches,
+                       balance=balance, matches=fit.matches,
                        n_unmatched=fit.n_unmatched, spec=spec, notes=notes + _VAR_NOTE,
                        logit=fit.logit)
 
@@ -617,8 +618,6 @@ def _unmatched_notes(fit: _Fit, what: str) -> tuple[str, ...]:
 
 # ============================================================================= balance
 def _balance(fit: _Fit, cross: pd.DataFrame, covariates) -> pd.DataFrame:
-    if fit.units.size == 0 and np.size(fit.weights) == 0:  # pragma: no cover - guard
-        raise EstimationError("Empty matching sample.")
     if not (fit.weights[cross["_d"].to_numpy() == 1] > 0).any():
         raise EstimationError("No treated unit found a match. Widen the caliper or "
                               "bandwidth, or set common_support=False.")
