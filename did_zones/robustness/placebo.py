@@ -1,0 +1,491 @@
+"""Placebo (randomization) tests of a difference-in-differences result.
+
+Following 陈强, 齐霁 & 颜冠鹏 (2025) and Stata's ``didplacebo``: the real estimate is
+compared with the estimates obtained under fake treatment assignments that keep the design
+of the real one -- reassigned units (in space), earlier dates (in time), or both (mixed).
+Every draw re-uses the result's own specification (:func:`~did_zones.robustness.rerun`),
+so the test works for every estimator of the library; TWFE-type results take an exact
+Frisch–Waugh–Lovell shortcut (:mod:`._fwl`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_choice, check_columns, examples
+from .._parallel import check_n_jobs, quiet, run_batches, seed_sequence
+from ..errors import EstimationError, PanelError, SpecificationError
+from ..panel import Panel
+from ..result import HypothesisTest, Result
+from ._fwl import fwl_draws, fwl_plan
+from .rerun import rerun
+
+__all__ = ["placebo", "placebo_assignments"]
+
+PlaceboKind = Literal["in_space", "in_time", "mixed"]
+KINDS: tuple[str, ...] = ("in_space", "in_time", "mixed")
+
+
+# ------------------------------------------------------------------------ assignments
+def _dates(panel: Panel) -> np.ndarray:
+    """Admissible placebo dates: every observed period after the first (a pre-period left)."""
+    return panel.periods[1:].astype(float)
+
+
+def _assign(kind: str, child: np.random.SeedSequence, cohort: np.ndarray, dates: np.ndarray,
+            restricted: bool) -> np.ndarray:
+    """The placebo cohort of every unit in one draw (depends only on ``child``)."""
+    rng = np.random.default_rng(child)
+    n = cohort.size
+    if kind == "in_space":
+        return cohort[rng.permutation(n)]
+    treated = np.isfinite(cohort)
+    out = np.full(n, np.inf)
+    if restricted:
+        real, sizes = np.unique(cohort[treated], return_counts=True)
+        fake = np.sort(rng.choice(dates, size=real.size, replace=False))
+        units = rng.permutation(n)[: int(treated.sum())]
+        out[units] = np.repeat(fake, sizes)
+    else:
+        units = rng.choice(n, size=int(treated.sum()), replace=False)
+        out[units] = rng.choice(dates, size=units.size, replace=True)
+    return out
+
+
+def placebo_assignments(
+    panel: Panel,
+    *,
+    kind: Literal["in_space", "mixed"] = "in_space",
+    n_draws: int = 500,
+    restricted: bool = True,
+    seed: int | np.random.SeedSequence | None = None,
+) -> np.ndarray:
+    """The placebo cohorts that :func:`placebo` uses, one row per draw.
+
+    Parameters
+    ----------
+    panel : Panel
+    kind : {"in_space", "mixed"}
+    n_draws : int
+    restricted : bool
+        Mixed placebos only; see :func:`placebo`.
+    seed : int, SeedSequence or None
+        Draw ``b`` uses child ``b`` of ``SeedSequence(seed)``.
+
+    Returns
+    -------
+    (n_draws, n_units) numpy.ndarray
+        First placebo-treated period of every unit (``inf`` = never treated), units in the
+        order of ``panel.units``.
+
+    Examples
+    --------
+    >>> import did_zones as dz
+    >>> sim = dz.simulate_pilot_panel(seed=1)
+    >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    >>> fake = placebo_assignments(panel, n_draws=3, seed=1)
+    >>> fake.shape == (3, panel.n_units)
+    True
+    """
+    check_choice("kind", kind, ("in_space", "mixed"))
+    _check_count("n_draws", n_draws)
+    children = seed_sequence(seed).spawn(int(n_draws))
+    dates = _dates(panel)
+    return np.stack([_assign(kind, c, panel.cohort, dates, bool(restricted))
+                     for c in children])
+
+
+def _in_time_sample(panel: Panel, shift: int) -> tuple[np.ndarray, pd.Series, int, int]:
+    """Rows kept, placebo cohorts, rows dropped as post-treatment, units without pre-period."""
+    first = panel.periods.min()
+    post = panel.treated  # rows of ever-treated units at or after their real date
+    fake = panel.cohort - shift
+    no_pre = np.isfinite(fake) & (fake <= first)
+    keep = ~post & ~no_pre[panel.unit_id]
+    present = np.bincount(panel.unit_id[keep], minlength=panel.n_units) > 0
+    cohort = pd.Series(fake, index=panel.units)[present]
+    return keep, cohort, int(post.sum()), int(no_pre.sum())
+
+
+# ------------------------------------------------------------------------ draws
+@dataclass(frozen=True, eq=False)
+class _Job:
+    """Everything a worker needs (pickled once per batch, scattered once to Dask)."""
+
+    result: Result
+    panel: Panel
+    term: str
+    kind: str
+    restricted: bool
+    overrides: dict
+    shifts: tuple[int, ...] = ()
+
+
+class _NoTerm(Exception):
+    pass
+
+
+def _estimate(job: _Job, panel: Panel) -> Result:
+    res = rerun(job.result, panel, **job.overrides)
+    if job.term not in res.estimate.index:
+        raise _NoTerm(f"term {job.term!r} not estimated on this placebo sample "
+                      f"(terms: {examples(res.terms)})")
+    return res
+
+
+def _draw_batch(job: _Job, lo: int, children, count: int):
+    """Slow path: re-estimate the result on ``count`` placebo assignments."""
+    values = np.full((count, 1), np.nan)
+    failed: list[tuple[int, str]] = []
+    dates = _dates(job.panel)
+    with quiet():
+        for j in range(count):
+            cohort = _assign(job.kind, children[j], job.panel.cohort, dates, job.restricted)
+            cohort.setflags(write=False)
+            try:
+                res = _estimate(job, replace(job.panel, cohort=cohort))
+            except (EstimationError, PanelError, _NoTerm) as exc:
+                failed.append((lo + j, str(exc)))
+                continue
+            values[j, 0] = res.estimate[job.term]
+    return values, failed
+
+
+def _shift_batch(job: _Job, lo: int, children, count: int):
+    """In-time placebos ``lo .. lo + count - 1``: estimate, standard error, p-value, rows."""
+    values = np.full((count, 4), np.nan)
+    failed: list[tuple[int, str]] = []
+    with quiet():
+        for j in range(count):
+            keep, cohort, _, _ = _in_time_sample(job.panel, job.shifts[lo + j])
+            try:
+                new = job.panel._rebuild(job.panel.data.loc[keep], cohort)
+                res = _estimate(job, new)
+            except (EstimationError, PanelError, _NoTerm) as exc:
+                failed.append((lo + j, str(exc)))
+                continue
+            values[j] = (res.estimate[job.term], res.std_error[job.term],
+                         res.p_value[job.term], res.n_obs)
+    return values, failed
+
+
+# ------------------------------------------------------------------------ p-values
+def randomization_p_values(draws: np.ndarray, estimate: float) -> dict[str, float]:
+    """Left, right and two-sided randomization p-values of ``estimate`` among ``draws``.
+
+    ``p_left = #(d ≤ θ̂)/B``, ``p_right = #(d ≥ θ̂)/B``, ``p_two_sided = #(|d| ≥ |θ̂|)/B``
+    over the ``B`` non-NaN placebo draws (``didplacebo``'s shares, the real estimate not
+    counted), and the same counts as ``(# + 1)/(B + 1)`` (the real assignment counted as a
+    draw: exact level under the null, never 0; Phipson & Smyth 2010) under ``*_plus1``.
+    """
+    d = np.asarray(draws, dtype=float)
+    d = d[~np.isnan(d)]
+    B = d.size
+    counts = {"p_left": np.count_nonzero(d <= estimate),
+              "p_right": np.count_nonzero(d >= estimate),
+              "p_two_sided": np.count_nonzero(np.abs(d) >= abs(estimate))}
+    out = {k: (c / B if B else np.nan) for k, c in counts.items()}
+    out.update({f"{k}_plus1": (c + 1) / (B + 1) for k, c in counts.items()})
+    return out
+
+
+# ------------------------------------------------------------------------ checks
+def _check_count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise SpecificationError(f"{name} must be an integer >= 1; got {value!r}.")
+    return int(value)
+
+
+def _check_shifts(shift, panel: Panel) -> tuple[int, ...]:
+    shifts = (1,) if shift is None else (shift,) if not isinstance(shift, list | tuple) \
+        else tuple(shift)
+    if not shifts or not all(not isinstance(k, bool) and isinstance(k, int | np.integer)
+                             and k >= 1 for k in shifts):
+        raise SpecificationError(
+            f"shift must be a positive integer or a list of them (periods to move every "
+            f"cohort back), e.g. 1 or [1, 2, 3]; got {shift!r}."
+        )
+    first = panel.periods.min()
+    latest = panel.cohorts.max() if panel.cohorts.size else None
+    if latest is None or latest - 1 <= first:
+        raise SpecificationError(
+            f"An in-time placebo needs a treated unit with at least two untreated periods; "
+            f"every cohort ({examples(panel.cohorts)}) starts right after the first period "
+            f"{first}, so no pre-period is left after moving the date back. Use an in-space "
+            "placebo (kind='in_space') instead."
+        )
+    too_far = [int(k) for k in shifts if latest - k <= first]
+    if too_far:
+        raise SpecificationError(
+            f"shift {too_far} leaves no pre-period: moving the latest cohort {int(latest)} "
+            f"back that far reaches the first period {first}. Use shifts up to "
+            f"{int(latest - first - 1)}."
+        )
+    return tuple(int(k) for k in shifts)
+
+
+def _validate(result, panel, kind, n_draws, restricted, fast, term, progress) -> str:
+    from ..estimators import REGISTRY
+
+    if not isinstance(result, Result):
+        raise SpecificationError(
+            f"result must be a did_zones Result; got {type(result).__name__}.")
+    if not isinstance(panel, Panel):
+        raise SpecificationError(
+            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}.")
+    if result.method not in REGISTRY:
+        raise SpecificationError(
+            f"A placebo test re-estimates the result, so it needs an estimator of the library "
+            f"({', '.join(sorted(REGISTRY))}); got a {result.method!r} result.")
+    check_choice("kind", kind, KINDS)
+    _check_count("n_draws", n_draws)
+    for name, value, allowed in (("restricted", restricted, (True, False)),
+                                 ("fast", fast, (None, True, False)),
+                                 ("progress", progress, (None, True, False))):
+        if not any(value is a or (a is not None and isinstance(value, np.bool_)
+                                  and bool(value) == a) for a in allowed):
+            raise SpecificationError(f"{name} must be one of {allowed}; got {value!r}.")
+    check_columns(panel.data, [result.outcome], what="Outcome column")
+    term = result.primary if term is None else term
+    if term is None:
+        raise SpecificationError(
+            f"The {result.method} result has no primary term; name the coefficient to test, "
+            f"e.g. term={result.terms[0]!r} (terms: {examples(result.terms)}), or aggregate "
+            "it first.")
+    if term not in result.estimate.index:
+        raise SpecificationError(
+            f"Unknown term {term!r}; the result's terms are {examples(result.terms, 12)}.")
+    if not np.isfinite(panel.cohort).any():
+        raise PanelError("The panel has no treated unit, so there is no assignment to "
+                         "permute. Check the cohorts given to build_panel.")
+    if kind == "in_space" and np.unique(panel.cohort).size < 2:
+        raise SpecificationError(
+            "Every unit has the same cohort, so permuting cohorts across units changes "
+            "nothing. Use kind='mixed' (random dates) or kind='in_time'.")
+    return term
+
+
+# ------------------------------------------------------------------------ public
+def placebo(
+    result: Result,
+    panel: Panel,
+    *,
+    kind: PlaceboKind = "in_space",
+    n_draws: int = 500,
+    shift: int | list[int] | None = None,
+    restricted: bool = True,
+    seed: int | np.random.SeedSequence | None = None,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    client=None,
+    progress: bool | None = None,
+    fast: bool | None = None,
+    term: str | None = None,
+) -> HypothesisTest:
+    """Placebo test of a result: in space, in time, or mixed (random units and dates).
+
+    Parameters
+    ----------
+    result : Result
+        A result of any estimator of the library, estimated on ``panel``.
+    panel : Panel
+        The panel the result was estimated on.
+    kind : {"in_space", "in_time", "mixed"}
+        ``"in_space"``: each draw permutes the units' cohorts (never-treated included)
+        across units, so every cohort keeps its size. ``"in_time"``: every cohort's date
+        moves back by ``shift`` periods, on the sample without post-treatment rows (see
+        Notes); deterministic, no draws. ``"mixed"``: random units and random dates (see
+        ``restricted``).
+    n_draws : int
+        Placebo draws (``in_space``, ``mixed``); default 500.
+    shift : int or list of int, optional
+        ``in_time`` only: periods to move the dates back (default 1); a list runs one
+        placebo per shift.
+    restricted : bool
+        ``mixed`` only. True (default): keep the cohort structure -- as many cohorts as the
+        real design with the same sizes ``N_1..N_G`` (in chronological order), at ``G``
+        distinct dates drawn without replacement, units drawn at random. False: as many
+        placebo-treated units as really treated, each with its own date drawn uniformly.
+        Dates are drawn from the observed periods after the first one (so every
+        placebo-treated unit has a pre-period and a treated period).
+    seed : int, SeedSequence or None
+        Draw ``b`` uses child ``b`` of ``SeedSequence(seed)``; None draws fresh entropy,
+        recorded in ``details["seed"]``.
+    n_jobs, backend, client, progress
+        Parallel execution of the slow path, as :func:`did_zones.resample.cluster_bootstrap`
+        (joblib workers and backend, a Dask client, the progress line). The results do not
+        depend on them.
+    fast : bool or None
+        Use the Frisch–Waugh–Lovell fast path (``twfe`` without a treatment column;
+        ``event_study`` without a trimmed window). None uses it when it applies; True
+        raises when it does not; False always re-estimates.
+    term : str, optional
+        Coefficient to test; default ``result.primary`` (any term of an event study).
+
+    Returns
+    -------
+    HypothesisTest
+        ``statistic``: the real estimate; ``distribution = "randomization"`` and
+        ``p_value = details["p_two_sided"]`` for ``in_space`` / ``mixed``. For
+        ``in_time``: ``distribution`` is ``"t"`` (or ``"normal"``) and ``p_value`` is the
+        placebo estimate's own p-value (with several shifts, Bonferroni: ``min(1, K·min
+        p_k)``). ``details``: ``draws`` (placebo estimates, for plotting), ``p_left``,
+        ``p_right``, ``p_two_sided`` and their ``*_plus1`` versions, ``estimate``, ``term``,
+        ``kind``, ``n_draws``, ``n_failed``, ``failed`` (first messages), ``seed``,
+        ``spawn_key``, ``fast_path``, ``n_slow`` (draws re-estimated by the slow path),
+        ``shift``, ``restricted``; for ``in_time`` also ``table`` (per shift: estimate,
+        std_error, p_value, n_obs, n_rows_dropped, n_units_dropped).
+
+    Raises
+    ------
+    SpecificationError
+        Unknown ``kind`` or ``term``, ``n_draws < 1``, bad ``shift`` (not positive, or so
+        large that no cohort keeps a pre-period), ``fast=True`` where the fast path does
+        not apply, an in-space permutation that cannot change anything.
+    PanelError
+        No treated unit.
+
+    Warns
+    -----
+    InferenceWarning
+        Draws that failed (e.g. an estimator with no comparison group), recorded as NaN,
+        counted in ``n_failed`` and left out of the p-values.
+
+    Notes
+    -----
+    p-values (``didplacebo``'s definitions): with ``B`` valid draws ``d_b`` and the real
+    estimate ``θ̂``, ``p_two_sided = #(|d_b| ≥ |θ̂|)/B``, ``p_left = #(d_b ≤ θ̂)/B``,
+    ``p_right = #(d_b ≥ θ̂)/B``; the real assignment is not counted. The ``*_plus1``
+    versions, ``(# + 1)/(B + 1)``, count it (exact size under the sharp null).
+
+    In-time rows: every row of an ever-treated unit at or after its real first treated
+    period is dropped (post-treatment observations), and every unit whose moved date falls
+    at or before the panel's first period loses all its rows (no pre-period). Never-treated
+    units keep every row. Both counts are in ``details["table"]``. The sample is then
+    unbalanced, so an estimator that would balance it by dropping units (Callaway–Sant'Anna
+    with ``allow_unbalanced`` None/False would drop every treated unit) runs with
+    ``allow_unbalanced=True``.
+
+    Options changed in the draws are listed in ``details["overrides"]``: the estimator's own
+    bootstrap is switched off (``n_boot=None``; only point estimates are used).
+
+    Reproducibility: assignment ``b`` depends only on child ``b`` of the seed, and results
+    are stored by draw index, so they are identical for any ``n_jobs``, backend or Dask
+    client. The fast path computes the same estimates as re-estimation (to rounding,
+    ~1e-12): its draws equal the slow path's, and any draw whose regression would differ in
+    form (a missing or extra event-time indicator, a collinear term) is re-estimated.
+
+    References
+    ----------
+    陈强, 齐霁, 颜冠鹏 (2025). 双重差分法的安慰剂检验. 管理世界 41(2), 181–220.
+    Chen, Q., Qi, J. & Yan, G. Stata command ``didplacebo``.
+
+    Examples
+    --------
+    >>> import did_zones as dz
+    >>> sim = dz.simulate_pilot_panel(seed=1)
+    >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    >>> res = dz.twfe(panel, "isu")
+    >>> test = placebo(res, panel, n_draws=199, seed=7)
+    >>> test.details["draws"].shape, test.details["fast_path"]
+    ((199,), True)
+    """
+    term = _validate(result, panel, kind, n_draws, restricted, fast, term, progress)
+    check_n_jobs(n_jobs, client)
+    ss = seed_sequence(seed)
+    if kind != "in_time" and shift is not None:
+        raise SpecificationError(f"shift is for kind='in_time' only; got kind={kind!r}.")
+    overrides = {"n_boot": None} if result.spec.get("n_boot") else {}
+    estimate = float(result.estimate[term])
+    job = _Job(result, panel, term, kind, bool(restricted), overrides)
+    run = {"n_jobs": n_jobs, "backend": backend, "client": client, "progress": progress}
+    if kind == "in_time":
+        if fast:
+            raise SpecificationError(
+                "fast=True: in-time placebos change the sample, so the fast path does not "
+                "apply; use fast=None.")
+        if "allow_unbalanced" in result.spec and not result.spec["allow_unbalanced"]:
+            # balancing would drop every treated unit (they lose their post-treatment rows)
+            job = replace(job, overrides={**overrides, "allow_unbalanced": True})
+        return _in_time(job, _check_shifts(shift, panel), estimate, run)
+
+    plan, why = (None, "fast=False") if fast is False else fwl_plan(result, panel, term)
+    if fast and plan is None:
+        raise SpecificationError(f"fast=True, but the fast path does not apply: {why}. "
+                                 "Use fast=None to re-estimate every draw.")
+    children = ss.spawn(int(n_draws))
+    label = f"placebo ({kind})"
+    if plan is not None:
+        dates = _dates(panel)
+        cohorts = np.stack([_assign(kind, c, panel.cohort, dates, bool(restricted))
+                            for c in children])
+        values, redo = fwl_draws(plan, cohorts)
+        slow_idx = np.flatnonzero(redo)
+    else:
+        values = np.full(int(n_draws), np.nan)
+        slow_idx = np.arange(int(n_draws))
+    failed: list[tuple[int, str]] = []
+    if slow_idx.size:
+        vals, fails = run_batches(_draw_batch, job, slow_idx.size, 1,
+                                  [children[i] for i in slow_idx], label=label, **run)
+        values[slow_idx] = vals[:, 0]
+        failed = [(int(slow_idx[i]), msg) for i, msg in fails]
+    _warn_failed(failed, int(n_draws))
+    values.setflags(write=False)
+    p = randomization_p_values(values, estimate)
+    details = {"draws": values, **p, "estimate": estimate, "term": term, "kind": kind,
+               "n_draws": int(n_draws), "n_failed": len(failed),
+               "failed": tuple(failed[:5]), "seed": ss.entropy,
+               "spawn_key": tuple(ss.spawn_key), "fast_path": plan is not None,
+               "n_slow": int(slow_idx.size), "shift": None, "overrides": dict(overrides),
+               "restricted": bool(restricted) if kind == "mixed" else None}
+    what = kind.replace("_", "-") + ("" if kind != "mixed" else
+                                      " restricted" if restricted else " unrestricted")
+    return HypothesisTest(name=f"{what} placebo: {result.method} {term}",
+                          statistic=estimate, p_value=p["p_two_sided"], df=None,
+                          distribution="randomization", details=details)
+
+
+def _in_time(job: _Job, shifts: tuple[int, ...], estimate: float, run: dict) -> HypothesisTest:
+    vals, fails = run_batches(_shift_batch, replace(job, shifts=shifts), len(shifts), 4, None,
+                              label="placebo (in_time)", **run)
+    _warn_failed(fails, len(shifts))
+    counts = [_in_time_sample(job.panel, k)[2:] for k in shifts]
+    table = pd.DataFrame({
+        "shift": shifts, "estimate": vals[:, 0], "std_error": vals[:, 1],
+        "p_value": vals[:, 2], "n_obs": pd.array(
+            [None if np.isnan(v) else int(v) for v in vals[:, 3]], dtype="Int64"),
+        "n_rows_dropped": [c[0] for c in counts], "n_units_dropped": [c[1] for c in counts],
+    })
+    ok = np.isfinite(vals[:, 2])
+    p = float(min(1.0, ok.sum() * vals[ok, 2].min())) if ok.any() else np.nan
+    draws = vals[:, 0].copy()
+    draws.setflags(write=False)
+    details = {"draws": draws, "table": table, "estimate": estimate, "term": job.term,
+               "kind": "in_time", "n_draws": len(shifts), "n_failed": len(fails),
+               "failed": tuple(fails[:5]), "seed": None, "spawn_key": (),
+               "fast_path": False, "n_slow": len(shifts), "shift": shifts, "restricted": None,
+               "overrides": dict(job.overrides)}
+    dist = "t" if job.result.df else "normal"
+    return HypothesisTest(
+        name=f"in-time placebo (shift {', '.join(map(str, shifts))}): "
+             f"{job.result.method} {job.term}",
+        statistic=estimate, p_value=p, df=job.result.df, distribution=dist, details=details)
+
+
+def _warn_failed(failed: list[tuple[int, str]], total: int) -> None:
+    if failed:
+        import warnings
+
+        from ..errors import InferenceWarning
+
+        warnings.warn(
+            f"{len(failed)} of {total} placebo draw(s) could not be estimated and were left "
+            f"out of the p-values (draws {examples([i for i, _ in failed])}; first error: "
+            f"{failed[0][1]}). Many failures mean the estimator needs features the placebo "
+            "assignments lack (e.g. never-treated units).",
+            InferenceWarning, stacklevel=3)
