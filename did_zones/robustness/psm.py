@@ -627,7 +627,9 @@ def _balance(fit: _Fit, cross: pd.DataFrame, covariates) -> pd.DataFrame:
 def _wvar(x: np.ndarray, w: np.ndarray) -> float:
     sw = w.sum()
     m = (w * x).sum() / sw
-    return float((w * (x - m) ** 2).sum() / (sw - (w ** 2).sum() / sw))
+    denom = sw - (w ** 2).sum() / sw
+    # a single matched control has no variance: report NaN rather than divide by zero
+    return float((w * (x - m) ** 2).sum() / denom) if denom > 0 else np.nan
 
 
 def _balance_from(cross: pd.DataFrame, covariates, w: np.ndarray) -> pd.DataFrame:
