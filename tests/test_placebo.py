@@ -9,6 +9,7 @@ inside the central 99.8 % of Binomial(40, 0.1) and Binomial(40, 0.5) ([0, 11] an
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,31 @@ def test_twfe_fast_equals_slow_unbalanced_weighted(unbalanced):
         fast, slow = fast_and_slow(res, unbalanced, n_draws=25, seed=5)
         np.testing.assert_allclose(fast.details["draws"], slow.details["draws"], rtol=0,
                                    atol=TOL)
+
+
+def test_twfe_fast_equals_slow_with_years_missing_in_blocks(sim):
+    """Late entrants and early exits (as in the CRE city data) slow the absorb down."""
+    df = sim.data
+    code = df["city_code"].rank(method="dense").astype(int)
+    gone = ((code % 3 == 0) & (df["year"] < 2014)) | ((code % 7 == 0) & (df["year"] > 2018))
+    panel = dz.build_panel(df.loc[~gone], unit="city_code", time="year", cohort="cohort")
+    res = quiet(dz.twfe, panel, "isu", controls=["lnpop"])
+    fast, slow = fast_and_slow(res, panel, n_draws=40, seed=1)
+    np.testing.assert_allclose(fast.details["draws"], slow.details["draws"], rtol=0, atol=TOL)
+
+
+@pytest.mark.skipif(not Path("/work/shared/data/CRE_Gdpct.csv").exists(),
+                    reason="CRE city data not in /work/shared/data")
+def test_twfe_fast_equals_slow_on_the_real_city_panel():
+    d = Path("/work/shared/data")
+    cre = quiet(dz.read_cre, d / "CRE_Gdpct.csv", d / "CRE_Eplwagct.csv", years=(2010, 2021))
+    df = dz.structure_outcomes(cre.data, primary="va1", secondary="va2", tertiary="va3",
+                               emp_primary="emp_s1", emp_secondary="emp_s2",
+                               emp_tertiary="emp_s3", prefix="is_")
+    panel = quiet(dz.zone_panel, df, unit="city_code", time="year", county_level="drop")
+    res = quiet(dz.twfe, panel, "is_isu")
+    fast, slow = fast_and_slow(res, panel, n_draws=40, seed=1)
+    np.testing.assert_allclose(fast.details["draws"], slow.details["draws"], rtol=0, atol=TOL)
 
 
 def test_fast_draw_equals_twfe_on_the_permuted_panel(panel):
