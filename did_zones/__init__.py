@@ -56,6 +56,18 @@ _EXPORTS = {
     "causal_mediation": "mechanism",
     # robustness checks
     "rerun": "robustness",
+    "placebo": "robustness",
+    "placebo_assignments": "robustness",
+    "randomization_p_values": "robustness",
+    "match": "robustness",
+    "psm_did": "robustness",
+    "MatchResult": "robustness",
+    "variations": "robustness",
+    "honest_did": "robustness",
+    "HonestResult": "robustness",
+    "pretrend_power": "robustness",
+    "PretrendPower": "robustness",
+    "heterogeneity": "robustness",
     # errors
     "DidZonesError": "errors",
     "PanelError": "errors",

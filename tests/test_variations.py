@@ -1,14 +1,16 @@
 """variations: every row equals a direct estimate on a sub-panel built by hand from the data."""
 
 import doctest
+import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import did_zones as dz
-from did_zones.robustness import variations as variations_module
 from did_zones.robustness.variations import variations
+
+variations_module = importlib.import_module("did_zones.robustness.variations")
 
 pytestmark = pytest.mark.filterwarnings("ignore::did_zones.errors.DidZonesWarning")
 

@@ -331,7 +331,9 @@ def placebo(
     HypothesisTest
         ``statistic``: the real estimate; ``distribution = "randomization"`` and
         ``p_value = details["p_two_sided"]`` for ``in_space`` / ``mixed``. For
-        ``in_time``: ``distribution`` is ``"t"`` (or ``"normal"``) and ``p_value`` is the
+        ``in_time``: ``statistic`` is the placebo estimate's own t statistic (of the shift
+        with the smallest p-value; the real estimate stays in ``details["estimate"]``),
+        ``distribution`` is ``"t"`` (or ``"normal"``) and ``p_value`` is the
         placebo estimate's own p-value (with several shifts, Bonferroni: ``min(1, K·min
         p_k)``). ``details``: ``draws`` (placebo estimates, for plotting), ``p_left``,
         ``p_right``, ``p_two_sided`` and their ``*_plus1`` versions, ``estimate``, ``term``,
@@ -463,6 +465,10 @@ def _in_time(job: _Job, shifts: tuple[int, ...], estimate: float, run: dict) -> 
     })
     ok = np.isfinite(vals[:, 2])
     p = float(min(1.0, ok.sum() * vals[ok, 2].min())) if ok.any() else np.nan
+    # the reported statistic is the placebo's own t of the shift with the smallest p-value
+    t_stats = vals[:, 0] / vals[:, 1]
+    statistic = float(t_stats[np.flatnonzero(ok)[np.argmin(vals[ok, 2])]]) if ok.any() \
+        else np.nan
     draws = vals[:, 0].copy()
     draws.setflags(write=False)
     details = {"draws": draws, "table": table, "estimate": estimate, "term": job.term,
@@ -474,7 +480,7 @@ def _in_time(job: _Job, shifts: tuple[int, ...], estimate: float, run: dict) -> 
     return HypothesisTest(
         name=f"in-time placebo (shift {', '.join(map(str, shifts))}): "
              f"{job.result.method} {job.term}",
-        statistic=estimate, p_value=p, df=job.result.df, distribution=dist, details=details)
+        statistic=statistic, p_value=p, df=job.result.df, distribution=dist, details=details)
 
 
 def _warn_failed(failed: list[tuple[int, str]], total: int) -> None:
