@@ -1,0 +1,451 @@
+"""The study configuration: a small TOML file read into a frozen :class:`StudyConfig`.
+
+The file is plain data read with the standard library's ``tomllib`` (or the ``tomli``
+backport on Python 3.10); nothing in it is evaluated. Every key is checked at the door: an
+unknown key or a value of the wrong type raises :class:`~did_zones.errors.SpecificationError`
+naming the full dotted key, what was expected and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import SpecificationError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "DataConfig",
+    "StudySpec",
+    "RobustnessConfig",
+    "MechanismConfig",
+    "StudyConfig",
+    "load_config",
+    "parse_config",
+    "ESTIMATORS",
+    "DATA_SUFFIXES",
+]
+
+# estimators a study can run; Callaway-Sant'Anna is reported through its aggregations
+ESTIMATORS = ("twfe", "event_study", "callaway_santanna", "sun_abraham", "imputation",
+              "did2s", "dcdh")
+AGGREGATIONS = ("simple", "event", "cohort", "calendar")
+DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".dta")
+_EFFECTS = ("none", "homogeneous", "heterogeneous")
+_TIMINGS = ("approval_year", "next_year", "half_year")
+_COUNTY = ("parent", "drop")
+_PLACEBO_KINDS = ("in_space", "in_time", "mixed")
+_RESTRICTIONS = ("relative_magnitude", "smoothness")
+_MECHANISM = ("channel", "stepwise", "causal")
+# names replicators know from Stata / R -> did_zones estimator
+_ALIASES = {"csdid": "callaway_santanna", "att_gt": "callaway_santanna", "cs": "callaway_santanna",
+            "did": "callaway_santanna", "sunab": "sun_abraham",
+            "eventstudyinteract": "sun_abraham", "sa": "sun_abraham",
+            "did_imputation": "imputation", "didimputation": "imputation",
+            "bjs": "imputation", "gardner": "did2s", "did_multiplegt": "dcdh",
+            "did_multiplegt_dyn": "dcdh", "didmultiplegtdyn": "dcdh", "reghdfe": "twfe",
+            "eventdd": "event_study"}
+_PSM_METHODS = ("nearest", "kernel")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """``[data]``: where the panel comes from and which columns hold its roles."""
+
+    file: Path | None = None
+    simulate: Mapping[str, Any] | None = None
+    unit: str = "city_code"
+    time: str = "year"
+    cohort: str = "cohort"
+    timing: str = "approval_year"
+    county_level: str = "parent"
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """``[study]``: outcomes, specification and presentation."""
+
+    outcomes: tuple[str, ...]
+    controls: tuple[str, ...] = ()
+    mediators: tuple[str, ...] = ()
+    cluster: str = "unit"
+    estimators: tuple[str, ...] = ESTIMATORS
+    aggregations: tuple[str, ...] = ("simple", "event")
+    control: str = "not_yet"
+    event_window: tuple[int, int] = (-4, 5)
+    language: str = "en"
+    title: str = "Staggered difference-in-differences study"
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RobustnessConfig:
+    """``[robustness]``: which checks run; ``None`` / ``False`` / empty means skipped."""
+
+    placebo: Mapping[str, Any] | None = None
+    psm: Mapping[str, Any] | None = None
+    variations: bool = False
+    honest: Mapping[str, Any] | None = None
+    pretrend_power: bool = False
+    heterogeneity: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MechanismConfig:
+    """``[mechanism]``: how each mediator in ``study.mediators`` is tested."""
+
+    method: str = "channel"
+    n_boot: int = 499
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A validated study description.
+
+    Attributes
+    ----------
+    data, study, robustness, mechanism
+        The four sections of the file.
+    source : pathlib.Path or None
+        The TOML file it was read from (``None`` for a built-in config).
+    """
+
+    data: DataConfig
+    study: StudySpec
+    robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
+    mechanism: MechanismConfig = field(default_factory=MechanismConfig)
+    source: Path | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dictionary of the configuration (for ``versions.json``)."""
+        return _plain({f.name: getattr(self, f.name) for f in fields(self)})
+
+
+def _plain(value):
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# ------------------------------------------------------------------- readers
+
+
+def load_config(path: str | Path) -> StudyConfig:
+    """Read and validate a study TOML file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The TOML file. A data ``file`` inside it is taken relative to the file's folder.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    SpecificationError
+        If the file is missing, is not valid TOML, or holds an unknown key or a value of
+        the wrong type (the message names the dotted key and the fix).
+
+    Examples
+    --------
+    >>> from did_zones.report import load_config
+    >>> load_config("examples/study.toml").study.outcomes  # doctest: +SKIP
+    ('isu', 'ts')
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecificationError(f"Study file {str(path)!r} not found. Check the path, or "
+                                 "start from examples/study.toml.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecificationError(f"{path.name} is not valid TOML: {exc}. Fix the syntax "
+                                 "(strings in double quotes, lists in [ ]).") from None
+    return parse_config(raw, base_dir=path.parent, source=path)
+
+
+def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
+                 source: Path | None = None) -> StudyConfig:
+    """Validate a parsed TOML mapping into a :class:`StudyConfig`.
+
+    Parameters
+    ----------
+    raw : mapping
+        The parsed file (``tomllib.loads``) or an equivalent dictionary.
+    base_dir : str or pathlib.Path
+        Folder against which a relative ``data.file`` is resolved.
+    source : pathlib.Path, optional
+        Recorded as :attr:`StudyConfig.source`.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    SpecificationError
+        On an unknown key, a missing required key or a wrong type or value.
+    """
+    _keys(raw, "", ("data", "study", "robustness", "mechanism"))
+    for name in ("data", "study"):
+        if name not in raw:
+            raise SpecificationError(f"Section [{name}] is missing. Add it; see "
+                                     "examples/study.toml.")
+    data = _data(_table(raw["data"], "data"), Path(base_dir))
+    study = _study(_table(raw["study"], "study"))
+    robustness = _robustness(_table(raw.get("robustness", {}), "robustness"))
+    mechanism = _mechanism(_table(raw.get("mechanism", {}), "mechanism"))
+    return StudyConfig(data=data, study=study, robustness=robustness, mechanism=mechanism,
+                       source=source)
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _data(t: Mapping, base: Path) -> DataConfig:
+    _keys(t, "data", ("file", "simulate", "unit", "time", "cohort", "timing",
+                      "county_level"))
+    if ("file" in t) == ("simulate" in t):
+        raise SpecificationError(
+            "data: give exactly one of data.file (a CSV/Parquet/Stata path) or data.simulate "
+            "(e.g. simulate = {seed = 1, effect = \"heterogeneous\"}).")
+    file = simulate = None
+    if "file" in t:
+        name = _str(t["file"], "data.file")
+        file = (base / name).resolve()
+        if file.suffix.lower() not in DATA_SUFFIXES:
+            raise SpecificationError(
+                f"data.file: unsupported file type {file.suffix!r}. Use one of "
+                f"{', '.join(DATA_SUFFIXES)} (save Excel sheets as CSV).")
+        if not file.is_file():
+            raise SpecificationError(
+                f"data.file: {str(file)!r} not found. Paths are relative to the study "
+                "file's folder; fix the path.")
+    else:
+        s = _table(t["simulate"], "data.simulate")
+        _keys(s, "data.simulate", ("seed", "effect", "years", "timing", "county_level"))
+        sim: dict[str, Any] = {"seed": _int(s.get("seed", 0), "data.simulate.seed")}
+        if "effect" in s:
+            sim["effect"] = _choice(s["effect"], "data.simulate.effect", _EFFECTS)
+        if "years" in s:
+            sim["years"] = _int_pair(s["years"], "data.simulate.years")
+        if "timing" in s:
+            sim["timing"] = _choice(s["timing"], "data.simulate.timing", _TIMINGS)
+        if "county_level" in s:
+            sim["county_level"] = _choice(s["county_level"], "data.simulate.county_level",
+                                          _COUNTY)
+        simulate = MappingProxyType(sim)
+    return DataConfig(
+        file=file, simulate=simulate,
+        unit=_str(t.get("unit", "city_code"), "data.unit"),
+        time=_str(t.get("time", "year"), "data.time"),
+        cohort=_str(t.get("cohort", "cohort"), "data.cohort"),
+        timing=_choice(t.get("timing", "approval_year"), "data.timing", _TIMINGS),
+        county_level=_choice(t.get("county_level", "parent"), "data.county_level", _COUNTY),
+    )
+
+
+def _study(t: Mapping) -> StudySpec:
+    _keys(t, "study", ("outcomes", "controls", "mediators", "cluster", "estimators",
+                       "aggregations", "control", "event_window", "language", "title",
+                       "labels", "seed"))
+    if "outcomes" not in t:
+        raise SpecificationError('study.outcomes is missing. Add e.g. outcomes = ["isu"].')
+    outcomes = _str_list(t["outcomes"], "study.outcomes")
+    if not outcomes:
+        raise SpecificationError('study.outcomes is empty. List at least one outcome '
+                                 'column, e.g. outcomes = ["isu"].')
+    estimators = _str_list(t.get("estimators", list(ESTIMATORS)), "study.estimators")
+    for i, name in enumerate(estimators):
+        _choice(name, f"study.estimators[{i}]", ESTIMATORS, what="estimator")
+    aggregations = _str_list(t.get("aggregations", ["simple", "event"]), "study.aggregations")
+    for i, name in enumerate(aggregations):
+        _choice(name, f"study.aggregations[{i}]", AGGREGATIONS, what="aggregation")
+    window = _int_pair(t.get("event_window", [-4, 5]), "study.event_window")
+    if not window[0] < 0 <= window[1]:
+        raise SpecificationError(
+            f"study.event_window: expected [first lead < 0, last lag >= 0]; got "
+            f"{list(window)}. Use e.g. event_window = [-4, 5].")
+    labels = _table(t.get("labels", {}), "study.labels")
+    clean = {}
+    for key, value in labels.items():
+        clean[key] = _str(value, f"study.labels.{key}")
+    return StudySpec(
+        outcomes=outcomes,
+        controls=_str_list(t.get("controls", []), "study.controls"),
+        mediators=_str_list(t.get("mediators", []), "study.mediators"),
+        cluster=_str(t.get("cluster", "unit"), "study.cluster"),
+        estimators=estimators,
+        aggregations=aggregations,
+        control=_choice(t.get("control", "not_yet"), "study.control", ("never", "not_yet")),
+        event_window=window,
+        language=_choice(t.get("language", "en"), "study.language", ("en", "zh")),
+        title=_str(t.get("title", StudySpec.title), "study.title"),
+        labels=MappingProxyType(clean),
+        seed=_int(t.get("seed", 0), "study.seed"),
+    )
+
+
+def _robustness(t: Mapping) -> RobustnessConfig:
+    _keys(t, "robustness", ("placebo", "psm", "variations", "honest", "pretrend_power",
+                            "heterogeneity"))
+    placebo = psm = honest = None
+    if _enabled(t, "placebo"):
+        p = _table(t["placebo"], "robustness.placebo", allow_bool=True)
+        _keys(p, "robustness.placebo", ("kind", "n_draws", "shift"))
+        n_draws = _int(p.get("n_draws", 500), "robustness.placebo.n_draws")
+        if n_draws < 1:
+            raise SpecificationError(f"robustness.placebo.n_draws: expected a positive "
+                                     f"integer; got {n_draws}. Use e.g. n_draws = 500.")
+        placebo = MappingProxyType({
+            "kind": _choice(p.get("kind", "in_space"), "robustness.placebo.kind",
+                            _PLACEBO_KINDS),
+            "n_draws": n_draws,
+            "shift": _int(p.get("shift", 2), "robustness.placebo.shift"),
+        })
+    if _enabled(t, "psm"):
+        p = _table(t["psm"], "robustness.psm")
+        _keys(p, "robustness.psm", ("covariates", "k", "caliper", "method", "replacement"))
+        if "covariates" not in p:
+            raise SpecificationError('robustness.psm.covariates is missing. Add e.g. '
+                                     'covariates = ["lngdp_pc", "lnpop"].')
+        options: dict[str, Any] = {
+            "covariates": _str_list(p["covariates"], "robustness.psm.covariates"),
+            "k": _int(p.get("k", 1), "robustness.psm.k"),
+            "method": _choice(p.get("method", "nearest"), "robustness.psm.method",
+                              _PSM_METHODS),
+            "replacement": _bool(p.get("replacement", True), "robustness.psm.replacement"),
+        }
+        if "caliper" in p:
+            options["caliper"] = _float(p["caliper"], "robustness.psm.caliper")
+        psm = MappingProxyType(options)
+    if _enabled(t, "honest"):
+        p = _table(t["honest"], "robustness.honest", allow_bool=True)
+        _keys(p, "robustness.honest", ("restriction", "m_values"))
+        m_values = p.get("m_values")
+        if m_values is not None:
+            if not isinstance(m_values, list):
+                raise _type("robustness.honest.m_values", "a list of numbers", m_values,
+                            "m_values = [0, 0.5, 1]")
+            m_values = tuple(_float(v, f"robustness.honest.m_values[{i}]")
+                             for i, v in enumerate(m_values))
+        honest = MappingProxyType({
+            "restriction": _choice(p.get("restriction", "relative_magnitude"),
+                                   "robustness.honest.restriction", _RESTRICTIONS),
+            "m_values": m_values,
+        })
+    return RobustnessConfig(
+        placebo=placebo, psm=psm, honest=honest,
+        variations=_bool(t.get("variations", False), "robustness.variations"),
+        pretrend_power=_bool(t.get("pretrend_power", False), "robustness.pretrend_power"),
+        heterogeneity=_str_list(t.get("heterogeneity", []), "robustness.heterogeneity"),
+    )
+
+
+def _mechanism(t: Mapping) -> MechanismConfig:
+    _keys(t, "mechanism", ("method", "n_boot"))
+    n_boot = _int(t.get("n_boot", 499), "mechanism.n_boot")
+    if n_boot < 0:
+        raise SpecificationError(f"mechanism.n_boot: expected an integer >= 0; got {n_boot}."
+                                 " Use e.g. n_boot = 499 (0 skips the bootstrap).")
+    return MechanismConfig(method=_choice(t.get("method", "channel"), "mechanism.method",
+                                          _MECHANISM), n_boot=n_boot)
+
+
+# ------------------------------------------------------------------- checkers
+
+
+def _enabled(t: Mapping, key: str) -> bool:
+    """A check is on when its key holds a table or ``true``; ``false`` or absent is off."""
+    return key in t and t[key] is not False
+
+
+def _type(key: str, expected: str, value: Any, example: str) -> SpecificationError:
+    return SpecificationError(f"{key}: expected {expected}; got {type(value).__name__} "
+                              f"{value!r}. Write e.g. {example}.")
+
+
+def _keys(t: Mapping, where: str, allowed: tuple[str, ...]) -> None:
+    for key in t:
+        if key not in allowed:
+            dotted = f"{where}.{key}" if where else key
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SpecificationError(f"{dotted}: unknown key. Allowed keys here: "
+                                     f"{', '.join(allowed)}.{hint}")
+
+
+def _table(value: Any, key: str, allow_bool: bool = False) -> Mapping:
+    if allow_bool and value is True:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _type(key, "a table", value, f"[{key}] with key = value lines")
+    return value
+
+
+def _str(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise _type(key, "a string", value, f'{key.rsplit(".", 1)[-1]} = "..."')
+    return value
+
+
+def _str_list(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise _type(key, "a list of strings", value, f'{key.rsplit(".", 1)[-1]} = ["a", "b"]')
+    return tuple(_str(v, f"{key}[{i}]") for i, v in enumerate(value))
+
+
+def _int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type(key, "an integer", value, f"{key.rsplit('.', 1)[-1]} = 1")
+    return value
+
+
+def _float(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _type(key, "a number", value, f"{key.rsplit('.', 1)[-1]} = 0.5")
+    return float(value)
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _type(key, "true or false", value, f"{key.rsplit('.', 1)[-1]} = true")
+    return value
+
+
+def _int_pair(value: Any, key: str) -> tuple[int, int]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise _type(key, "a list of two integers", value, f"{key.rsplit('.', 1)[-1]} = [-4, 5]")
+    return (_int(value[0], f"{key}[0]"), _int(value[1], f"{key}[1]"))
+
+
+def _choice(value: Any, key: str, allowed: tuple[str, ...], what: str = "value") -> str:
+    value = _str(value, key)
+    if value not in allowed:
+        close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5)
+        if what == "estimator" and value.lower() in _ALIASES:
+            close = [_ALIASES[value.lower()]]
+        hint = f"; did you mean {close[0]!r}?" if close else "."
+        raise SpecificationError(f"{key}: unknown {what} {value!r}. Use one of "
+                                 f"{', '.join(repr(a) for a in allowed)}{hint}")
+    return value

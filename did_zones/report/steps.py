@@ -1,0 +1,317 @@
+"""The steps of a study, each filling named results, tables, figures and one report section.
+
+``STEPS`` lists ``(progress label, function, enabled)``; :func:`~did_zones.report.runner.run_study`
+runs the enabled ones in order. Numbers come from the library's estimators; tables from
+:mod:`did_zones.tables`; figures from :mod:`did_zones.plots`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .runner import Item, load_panel
+
+# ---------------------------------------------------------------- helpers
+
+
+def _label(run, name: str) -> str:
+    return run.config.study.labels.get(name, name)
+
+
+def _frame(df: pd.DataFrame, title: str, notes=()):
+    """A DataFrame as a did_zones Table (for tables without a dedicated builder)."""
+    from ..tables import Table
+
+    return Table.from_frame(df, title=title, notes=tuple(notes))
+
+
+def _cluster(run):
+    return run.config.study.cluster
+
+
+def _primary(run) -> str:
+    return run.config.study.outcomes[0]
+
+
+# ------------------------------------------------------------------- steps
+
+
+def data(run) -> None:
+    from ..plots import adoption_plot
+    from ..tables import adoption_table, summary_stats
+
+    cfg = run.config
+    panel, sim = load_panel(cfg)
+    run.results["__panel__"] = panel
+    run.sim = sim
+    s = cfg.study
+    source = (f"simulated calibrated panel (seed {cfg.data.simulate['seed']})"
+              if sim is not None else f"file {cfg.data.file.name}")
+    if sim is not None:
+        run.seeds["simulate"] = int(cfg.data.simulate["seed"])
+    cohort = ("the pilot-zone registry (timing " + cfg.data.timing + ", county-level zones: "
+              + cfg.data.county_level + ")" if cfg.data.cohort == "registry"
+              else f"column {cfg.data.cohort}")
+    text = (f"Data: {source}; {panel.n_units} units, {panel.n_periods} periods, "
+            f"{panel.n_obs} observations; treatment timing from {cohort}.")
+    lang = s.language
+    run.section(
+        "adoption", Item("text", text),
+        run.table("adoption", adoption_table(panel, language=lang)),
+        run.figure("adoption", adoption_plot(panel, language=lang)))
+    columns = [*s.outcomes, *s.controls, *s.mediators]
+    stats = summary_stats(panel, columns, by="treated", labels=dict(s.labels), language=lang)
+    run.section("summary", run.table("summary", stats))
+
+
+def main_results(run) -> None:
+    import did_zones as dz
+
+    from ..tables import regression_table
+
+    s, panel = run.config.study, run.results["__panel__"]
+    models = {}
+    for y in s.outcomes:
+        models[f"twfe:{y}"] = dz.twfe(panel, y, cluster=_cluster(run))
+        if s.controls:
+            models[f"twfe_controls:{y}"] = dz.twfe(panel, y, controls=s.controls,
+                                                   cluster=_cluster(run))
+    run.results.update(models)
+    table = regression_table(list(models.values()), labels=dict(s.labels),
+                             language=s.language)
+    run.section("main", Item("text", "Two-way fixed effects (unit and period effects), "
+                                     f"standard errors clustered by {_cluster(run)}."),
+                run.table("main", table))
+
+
+def _event_results(run, y: str) -> dict:
+    """Every configured estimator on outcome ``y``: display name -> event-time Result."""
+    import did_zones as dz
+
+    s, panel = run.config.study, run.results["__panel__"]
+    lo, hi = s.event_window
+    cl = _cluster(run)
+    out: dict = {}
+    static: dict = {"TWFE": run.results.get(f"twfe_controls:{y}", run.results[f"twfe:{y}"])}
+    for name in s.estimators:
+        if name == "event_study":
+            out["TWFE event study"] = dz.event_study(panel, y, window=(lo, hi), cluster=cl)
+        elif name == "callaway_santanna":
+            cs = dz.callaway_santanna(panel, y, control=s.control,
+                                      cluster=None if cl == "unit" else cl)
+            run.results[f"callaway_santanna:{y}"] = cs
+            for kind in s.aggregations:
+                agg = dz.aggregate(cs, kind=kind, window=(lo, hi) if kind == "event" else None)
+                run.results[f"callaway_santanna_{kind}:{y}"] = agg
+                if kind == "event":
+                    out["Callaway-Sant'Anna"] = agg
+                elif kind == "simple":
+                    static["Callaway-Sant'Anna"] = agg
+        elif name == "sun_abraham":
+            out["Sun-Abraham"] = dz.sun_abraham(panel, y, window=(lo, hi), cluster=cl)
+        elif name == "imputation":
+            out["BJS imputation"] = dz.imputation(panel, y, horizons=list(range(hi + 1)),
+                                                  pretrends=-lo, cluster=cl)
+        elif name == "did2s":
+            out["did2s"] = dz.did2s(panel, y, horizons=[*range(lo, -1), *range(hi + 1)],
+                                    cluster=cl)
+        elif name == "dcdh":
+            out["dCDH"] = dz.dcdh(panel, y, dynamic=hi, placebo=-lo - 1, cluster=cl)
+    for label, res in out.items():
+        run.results[f"{_KEY[label]}:{y}"] = res
+    return out, static
+
+
+_KEY = {"TWFE event study": "event_study", "Callaway-Sant'Anna": "callaway_santanna_event",
+        "Sun-Abraham": "sun_abraham", "BJS imputation": "imputation", "did2s": "did2s",
+        "dCDH": "dcdh"}
+
+
+def estimators(run) -> None:
+    from ..plots import event_study_plot
+    from ..tables import comparison_table
+
+    s = run.config.study
+    event_items, comparison_items = [], []
+    for y in s.outcomes:
+        event, static = _event_results(run, y)
+        label = _label(run, y)
+        if event:
+            event_items.append(run.figure(f"event_study_{y}",
+                                          event_study_plot(event, language=s.language)))
+            event_items.append(run.table(f"event_study_{y}", comparison_table(
+                event, labels=dict(s.labels), language=s.language, title=label)))
+        models = {**static, **{k: v for k, v in event.items() if k != "TWFE event study"}}
+        comparison_items.append(run.table(f"comparison_{y}", comparison_table(
+            models, labels=dict(s.labels), language=s.language, title=label)))
+    lo, hi = s.event_window
+    run.section("event", Item("text", f"Event-time effects for e = {lo}..{hi}; the "
+                                      "reference period is e = -1 where the method "
+                                      "normalises one."), *event_items)
+    run.section("comparison", Item("text", "Overall effects by estimator: TWFE (with "
+                                           "controls if any) against the heterogeneity-"
+                                           "robust estimators."), *comparison_items)
+
+
+def bacon(run) -> None:
+    import did_zones as dz
+
+    from ..plots import bacon_plot
+
+    s, panel = run.config.study, run.results["__panel__"]
+    items = []
+    for y in s.outcomes:
+        res = dz.bacon_decomposition(panel, y)
+        run.results[f"bacon:{y}"] = res
+        by_type = pd.DataFrame(res.extra["by_type"]).reset_index()
+        items.append(run.figure(f"bacon_{y}", bacon_plot(res, language=s.language)))
+        items.append(run.table(f"bacon_{y}", _frame(
+            by_type, f"Goodman-Bacon decomposition: {_label(run, y)}", res.notes)))
+    run.section("bacon", *items)
+
+
+def mechanism(run) -> None:
+    import did_zones as dz
+
+    from ..plots import mediation_diagram
+    from ..tables import regression_table
+
+    cfg = run.config
+    s, m, panel = cfg.study, cfg.mechanism, run.results["__panel__"]
+    y = _primary(run)
+    items = []
+    run.seeds["mechanism"] = s.seed
+    for med in s.mediators:
+        res = dz.mediation(panel, y, med, method=m.method, controls=s.controls,
+                           cluster=_cluster(run), n_boot=m.n_boot or None, seed=s.seed)
+        run.results[f"mediation:{med}"] = res
+        items.append(Item("text", f"{_label(run, med)}: {res.conclusion} "
+                                  f"(verdict: {res.verdict})."))
+        steps = [r for r in (res.total, res.first_stage, res.outcome_model) if r is not None]
+        if steps:
+            items.append(run.table(f"mediation_{med}", regression_table(
+                steps, labels=dict(s.labels), language=s.language)))
+        items.append(run.figure(f"mediation_{med}", mediation_diagram(res,
+                                                                     language=s.language)))
+    run.section("mechanism", Item("text", f"Method {m.method!r}; bootstrap draws "
+                                          f"{m.n_boot}, seed {s.seed}."), *items)
+
+
+def _main(run):
+    y = _primary(run)
+    return run.results.get(f"twfe_controls:{y}", run.results[f"twfe:{y}"])
+
+
+def _event(run):
+    import did_zones as dz
+
+    y = _primary(run)
+    key = f"event_study:{y}"
+    if key not in run.results:
+        run.results[key] = dz.event_study(run.results["__panel__"], y,
+                                          window=run.config.study.event_window,
+                                          cluster=_cluster(run))
+    return run.results[key]
+
+
+def robustness(run) -> None:
+    import did_zones as dz
+
+    from ..plots import honest_plot, in_time_plot, placebo_plot
+    from ..tables import balance_table
+
+    cfg = run.config
+    r, s, panel = cfg.robustness, cfg.study, run.results["__panel__"]
+    main = _main(run)
+    lang = s.language
+    items = []
+    if r.placebo is not None:
+        p = r.placebo
+        run.seeds["placebo"] = s.seed
+        test = dz.placebo(main, panel, kind=p["kind"], n_draws=p["n_draws"], seed=s.seed,
+                          shift=p["shift"] if p["kind"] == "in_time" else None,
+                          progress=False)
+        run.results["placebo"] = test
+        plot = in_time_plot if p["kind"] == "in_time" else placebo_plot
+        items.append(Item("text", f"Placebo ({p['kind']}, {p['n_draws']} draws, seed "
+                                  f"{s.seed}): two-sided randomization p = "
+                                  f"{test.p_value:.4f}."))
+        items.append(run.figure("placebo", plot(test, language=lang)))
+        if p["kind"] != "in_time":
+            in_time = dz.placebo(main, panel, kind="in_time", shift=p["shift"])
+            run.results["placebo_in_time"] = in_time
+            items.append(run.figure("placebo_in_time", in_time_plot(in_time, language=lang)))
+    if r.psm is not None:
+        opts = dict(r.psm)
+        covariates = opts.pop("covariates")
+        run.seeds["psm"] = s.seed
+        matched = dz.match(panel, covariates, seed=s.seed, **opts)
+        run.results["psm_match"] = matched
+        psm = dz.psm_did(main, panel, covariates, seed=s.seed, **opts)
+        run.results["psm_did"] = psm
+        items.append(Item("text", f"PSM-DiD estimate {psm.estimate[psm.primary]:.4f} "
+                                  f"(s.e. {psm.std_error[psm.primary]:.4f}); baseline "
+                                  f"{main.estimate[main.primary]:.4f}."))
+        items.append(run.table("psm_balance", balance_table(matched, language=lang)))
+    if r.variations:
+        var = dz.variations(main, panel)
+        run.results["variations"] = var
+        cols = ["term", "estimate", "std_error", "p_value", "n_obs", "n_units",
+                "dropped_units"]
+        items.append(run.table("variations", _frame(var.tidy()[cols],
+                                                    "Sample and specification variations",
+                                                    var.notes)))
+    if r.honest is not None:
+        h = dz.honest_did(_event(run), restriction=r.honest["restriction"],
+                          m_values=r.honest["m_values"])
+        run.results["honest"] = h
+        items.append(run.figure("honest", honest_plot(h, language=lang)))
+        items.append(run.table("honest", _frame(h.table, "HonestDiD robust intervals",
+                                                h.notes)))
+    if r.pretrend_power:
+        pp = dz.pretrend_power(_event(run))
+        run.results["pretrend_power"] = pp
+        items.append(run.table("pretrend_power", _frame(
+            pp.table, "Power of the pre-trend test (Roth 2022)", pp.notes)))
+    run.section("robustness", *items)
+
+
+def heterogeneity(run) -> None:
+    import did_zones as dz
+
+    cfg = run.config
+    main, panel = _main(run), run.results["__panel__"]
+    items = []
+    for by in cfg.robustness.heterogeneity:
+        het = dz.heterogeneity(main, panel, by)
+        run.results[f"heterogeneity:{by}"] = het
+        test = het.extra.get("equality_test")
+        note = (f"Test of equal effects: statistic {test.statistic:.3f}, p = "
+                f"{test.p_value:.4f}." if test is not None else "")
+        cols = [c for c in ("term", "estimate", "std_error", "p_value", "n_units",
+                            "n_treated_units") if c in het.tidy().columns]
+        items.append(run.table(f"heterogeneity_{by}", _frame(
+            het.tidy()[cols], f"Effects by {_label(run, by)}", (*het.notes, note))))
+    run.section("heterogeneity", *items)
+
+
+def _n(cfg) -> str:
+    return f"{len(cfg.study.outcomes)} outcome(s)"
+
+
+STEPS = [
+    (lambda c: "data: " + ("simulating the calibrated panel" if c.data.simulate is not None
+                           else f"reading {c.data.file.name}"), data, lambda c: True),
+    (lambda c: f"main results: TWFE on {_n(c)}", main_results, lambda c: True),
+    (lambda c: f"estimators: {', '.join(c.study.estimators)}", estimators, lambda c: True),
+    (lambda c: "Bacon decomposition", bacon, lambda c: True),
+    (lambda c: f"mechanism: {len(c.study.mediators)} mediator(s), {c.mechanism.method}, "
+               f"{c.mechanism.n_boot} bootstrap draws ...", mechanism,
+     lambda c: bool(c.study.mediators)),
+    (lambda c: "robustness" + (f": placebo {c.robustness.placebo['n_draws']} draws ..."
+                               if c.robustness.placebo else ""), robustness,
+     lambda c: any([c.robustness.placebo, c.robustness.psm, c.robustness.variations,
+                    c.robustness.honest, c.robustness.pretrend_power])),
+    (lambda c: f"heterogeneity by {', '.join(c.robustness.heterogeneity)}", heterogeneity,
+     lambda c: bool(c.robustness.heterogeneity)),
+]
