@@ -88,6 +88,14 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .report import run
+
+    run(Path(args.study), Path(args.out), overwrite=args.overwrite,
+        progress=not args.quiet)
+    return 0
+
+
 def _register_zones(sub) -> None:
     p = sub.add_parser("zones", help="list the 165 pilot zones (registry)")
     p.add_argument("--batch", type=int, nargs="*", help="only these batches (1-7)")
@@ -129,12 +137,24 @@ def _register_demo(sub) -> None:
     p.set_defaults(func=_demo)
 
 
+def _register_run(sub) -> None:
+    p = sub.add_parser("run", help="run a study described in a TOML file and write its "
+                                   "report (see examples/study.toml)")
+    p.add_argument("study", help="the study file (TOML)")
+    p.add_argument("--out", required=True, help="output folder (must not exist, or --overwrite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a folder an earlier run wrote")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=_run)
+
+
 COMMANDS: list[Callable] = [
     _register_zones,
     _register_cohorts,
     _register_cities,
     _register_simulate,
     _register_demo,
+    _register_run,
 ]
 
 

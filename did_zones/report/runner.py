@@ -60,6 +60,8 @@ class StudyOutput:
         Every warning raised while running, once each.
     seeds : mapping
         Seed used by each random step.
+    simulation : SimulatedPanel or None
+        The simulator's output (with its ``truth``) when the data were simulated.
     """
 
     config: StudyConfig
@@ -70,6 +72,7 @@ class StudyOutput:
     sections: tuple[Section, ...]
     warnings: tuple[str, ...] = ()
     seeds: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    simulation: Any = None
 
 
 # section titles in the report's two languages
@@ -164,6 +167,7 @@ class _Run:
         self.sections: list[Section] = []
         self.seeds: dict[str, int] = {}
         self.words = TITLES[config.study.language]
+        self.sim = None
 
     def say(self, step: int, total: int, text: str) -> None:
         if self.progress:
@@ -220,7 +224,7 @@ def run_study(config: StudyConfig, *, progress: bool = True) -> StudyOutput:
         results=MappingProxyType({k: v for k, v in run.results.items() if k != "__panel__"}),
         tables=MappingProxyType(run.tables), figures=MappingProxyType(run.figures),
         sections=tuple(run.sections), warnings=tuple(seen),
-        seeds=MappingProxyType(run.seeds))
+        seeds=MappingProxyType(run.seeds), simulation=run.sim)
 
 
 def versions() -> dict[str, str]:

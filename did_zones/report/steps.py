@@ -138,7 +138,8 @@ def estimators(run) -> None:
         label = _label(run, y)
         if event:
             event_items.append(run.figure(f"event_study_{y}",
-                                          event_study_plot(event, language=s.language)))
+                                          event_study_plot(
+                event, title=label, language=s.language)))
             event_items.append(run.table(f"event_study_{y}", comparison_table(
                 event, labels=dict(s.labels), language=s.language, title=label)))
         models = {**static, **{k: v for k, v in event.items() if k != "TWFE event study"}}
@@ -185,14 +186,16 @@ def mechanism(run) -> None:
         res = dz.mediation(panel, y, med, method=m.method, controls=s.controls,
                            cluster=_cluster(run), n_boot=m.n_boot or None, seed=s.seed)
         run.results[f"mediation:{med}"] = res
-        items.append(Item("text", f"{_label(run, med)}: {res.conclusion} "
-                                  f"(verdict: {res.verdict})."))
-        steps = [r for r in (res.total, res.first_stage, res.outcome_model) if r is not None]
+        items.append(Item("text", f"{_label(run, med)}: {res.verdict} (conclusion: "
+                                  f"{res.conclusion})."))
+        steps = [res.total, *res.first_stage.values()]
+        if res.outcome_model is not None:
+            steps.append(res.outcome_model)
         if steps:
             items.append(run.table(f"mediation_{med}", regression_table(
                 steps, labels=dict(s.labels), language=s.language)))
-        items.append(run.figure(f"mediation_{med}", mediation_diagram(res,
-                                                                     language=s.language)))
+        items.append(run.figure(f"mediation_{med}", mediation_diagram(
+            res, labels=dict(s.labels), language=s.language)))
     run.section("mechanism", Item("text", f"Method {m.method!r}; bootstrap draws "
                                           f"{m.n_boot}, seed {s.seed}."), *items)
 

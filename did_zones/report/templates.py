@@ -26,7 +26,7 @@ thead tr:last-child th { border-bottom: 1px solid #1f2328; }
 tbody tr:last-child td { border-bottom: 2px solid #1f2328; }
 caption { caption-side: top; font-weight: 600; text-align: left; padding: .3rem 0; }
 figure { margin: 1.5rem 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
+figure img { max-width: min(100%, 52rem); height: auto; border: 1px solid #eaeef2; }
 figcaption { font-size: .9rem; color: #57606a; }
 .table-wrap { overflow-x: auto; }
 .files { font-size: .85rem; color: #57606a; }
