@@ -80,7 +80,7 @@ _EXPORTS = {
 }
 
 # subpackages reachable as attributes (``dz.robustness.rerun``) without an explicit import
-_SUBPACKAGES = ("estimators", "mechanism", "resample", "robustness")
+_SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness")
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -1,0 +1,44 @@
+"""Figures of a pilot-policy study (matplotlib, imported only when a figure is drawn).
+
+Every function reads only what results publish (``tidy()``, ``glance()``, ``keys``,
+``details``), draws on ``ax`` (or a new figure) and returns the
+:class:`matplotlib.figure.Figure`. Labels may be Chinese: a CJK font is found and used
+automatically, and a :class:`FontWarning` says how to install one when none is present.
+
+==========================  =====================================================
+:func:`event_study_plot`    event-study coefficients, several estimators overlaid
+:func:`placebo_plot`        distribution of placebo estimates, real estimate marked
+:func:`in_time_plot`        in-time placebo estimates by shift of the pilot dates
+:func:`bacon_plot`          Goodman-Bacon scatter of 2×2 estimates against weights
+:func:`twfe_weights_plot`   dCDH weights of the TWFE coefficient by event time
+:func:`honest_plot`         HonestDiD robust intervals over M̄ (M) and the original
+:func:`adoption_plot`       unit × period grid of pilot status by batch (panelview)
+:func:`mediation_diagram`   path diagram D → M → Y with a, b, c′ (c) and stars
+==========================  =====================================================
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import did_zones as dz
+>>> sim = dz.simulate_pilot_panel(seed=1)
+>>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+>>> fig = dz.plots.event_study_plot(dz.event_study(panel, "isu"), language="zh")
+>>> fig.savefig("event_study.pdf")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from ._fonts import FontWarning, cjk_rc, find_cjk_font, has_cjk, use_cjk_font
+from .adoption import adoption_plot
+from .diagnostics import bacon_plot, twfe_weights_plot
+from .event import event_study_plot
+from .mediation import mediation_diagram
+from .placebo import in_time_plot, placebo_plot
+from .sensitivity import honest_plot
+
+__all__ = [
+    "event_study_plot", "placebo_plot", "in_time_plot", "bacon_plot", "twfe_weights_plot",
+    "honest_plot", "adoption_plot", "mediation_diagram",
+    "FontWarning", "find_cjk_font", "use_cjk_font", "cjk_rc", "has_cjk",
+]

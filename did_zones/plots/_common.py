@@ -1,0 +1,133 @@
+"""Shared pieces of the plot functions: lazy matplotlib, axes, words in two languages, stars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecificationError
+from . import _fonts
+
+LANGUAGES = ("en", "zh")
+
+#: Fixed words of the figures, by language.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "event_time": "Periods relative to the pilot", "estimate": "Estimate",
+        "reference": "Reference period", "ci": "{level:g}% CI", "uniform": "{level:g}% uniform band",
+        "event_title": "Event study", "placebo_title": "Placebo test ({kind})",
+        "density": "Density", "placebo_estimates": "Placebo estimates",
+        "draws": "Placebo draws", "kde": "Kernel density", "actual": "Actual estimate",
+        "p_two": "p (two-sided)", "p_left": "p (left)", "p_right": "p (right)",
+        "n_draws": "{n} draws", "n_failed": "{n} failed", "shift": "Pilot dates moved back (periods)",
+        "in_time_title": "In-time placebo", "placebo": "Placebo estimate",
+        "bacon_title": "Goodman-Bacon decomposition", "weight": "Weight",
+        "dd_estimate": "2x2 DiD estimate", "twfe": "TWFE = {value}",
+        "weights_title": "TWFE weights on cohort-period effects", "cell_weight": "Weight W_gt",
+        "cohort": "Cohort {value}", "negative": "{n} negative weight(s), sum {value}",
+        "honest_title": "HonestDiD sensitivity", "original": "Original",
+        "m_rm": "M̄ (relative magnitude)", "m_sd": "M (smoothness)",
+        "robust_ci": "Robust {level:g}% CI", "breakdown": "Breakdown {name} = {value}",
+        "adoption_title": "Pilot adoption by unit and period", "period": "Period",
+        "units": "Units (n = {n})", "never": "Never treated", "not_yet": "Not yet treated",
+        "missing": "Not observed", "pilot": "Pilot {value}", "showing": "{k} of {n} units shown",
+        "treatment": "Pilot (D)", "stars": "* p<0.1, ** p<0.05, *** p<0.01",
+        "indirect": "Indirect", "share": "share mediated {value}",
+        "mediation_title": "Mediation paths",
+    },
+    "zh": {
+        "event_time": "相对试点年份", "estimate": "估计值", "reference": "基期",
+        "ci": "{level:g}% 置信区间", "uniform": "{level:g}% 一致置信带", "event_title": "事件研究",
+        "placebo_title": "安慰剂检验（{kind}）", "density": "密度",
+        "placebo_estimates": "安慰剂估计值", "draws": "安慰剂抽样", "kde": "核密度",
+        "actual": "真实估计值", "p_two": "p（双侧）", "p_left": "p（左侧）",
+        "p_right": "p（右侧）", "n_draws": "{n} 次抽样", "n_failed": "{n} 次失败",
+        "shift": "试点时间前移期数", "in_time_title": "时间安慰剂检验", "placebo": "安慰剂估计值",
+        "bacon_title": "Goodman-Bacon 分解", "weight": "权重", "dd_estimate": "2×2 DID 估计值",
+        "twfe": "TWFE = {value}", "weights_title": "TWFE 系数对各批次-年份效应的权重",
+        "cell_weight": "权重 W_gt", "cohort": "{value} 批", "negative": "负权重 {n} 个，合计 {value}",
+        "honest_title": "HonestDiD 敏感性分析", "original": "原始区间",
+        "m_rm": "M̄（相对幅度）", "m_sd": "M（平滑度）", "robust_ci": "稳健 {level:g}% 置信区间",
+        "breakdown": "临界值 {name} = {value}", "adoption_title": "试点批次时间分布",
+        "period": "年份", "units": "城市（n = {n}）", "never": "从未试点", "not_yet": "尚未试点",
+        "missing": "无观测", "pilot": "{value} 年试点", "showing": "显示 {k}/{n} 个单位",
+        "treatment": "试点（D）", "stars": "* p<0.1, ** p<0.05, *** p<0.01",
+        "indirect": "间接效应", "share": "中介占比 {value}", "mediation_title": "中介效应路径",
+    },
+}
+
+BACON_TYPES_ZH = {
+    "Earlier vs Later Treated": "早试点 vs 晚试点", "Later vs Earlier Treated": "晚试点 vs 早试点",
+    "Treated vs Never Treated": "试点 vs 从未试点", "Both Treated": "均为试点",
+    "Within": "组内",
+}
+KINDS = {"en": {"in_space": "in space", "mixed": "mixed", "in_time": "in time"},
+         "zh": {"in_space": "空间", "mixed": "混合", "in_time": "时间"}}
+
+
+def check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise SpecificationError(f"language must be one of {LANGUAGES}; got {language!r}.")
+
+
+def word(language: str, key: str, **fmt: Any) -> str:
+    text = WORDS[language][key]
+    return text.format(**fmt) if fmt else text
+
+
+def pyplot():
+    """matplotlib.pyplot, imported on first use (``import did_zones`` never imports it)."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - matplotlib is in the plot/test extras
+        raise ImportError("Figures need matplotlib: pip install 'did_zones[plot]' "
+                          "(or pip install matplotlib).") from exc
+    return plt
+
+
+def axes(ax, figsize: tuple[float, float]):
+    """(figure, axes): the caller's axes, or a new figure of ``figsize`` inches."""
+    if ax is None:
+        fig, ax = pyplot().subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    if not isinstance(ax, Axes):
+        raise SpecificationError(f"ax must be a matplotlib Axes; got {type(ax).__name__}.")
+    fig = ax.figure
+    while not isinstance(fig, Figure):  # a SubFigure: climb to the figure that saves
+        fig = fig.figure
+    return fig, ax
+
+
+@contextmanager
+def text_context(texts: Iterable[Any], font: str | None = None,
+                 language: str = "en") -> Iterator[None]:
+    """Draw with a CJK font when ``font`` is given, the figure's words are Chinese or any of
+    ``texts`` holds CJK characters."""
+    need = font is not None or language == "zh" or _fonts.has_cjk(list(texts))
+    ctx = _fonts.use_cjk_font(font) if need else nullcontext()
+    with ctx:
+        yield
+
+
+def stars(p: float) -> str:
+    """Significance stars at 10/5/1% (presentation of a given p-value)."""
+    if p is None or not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """A number for a figure label: ``digits`` significant digits, ``nan`` as a dash."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:.{digits}g}"
+
+
+def labels_of(labels, name: str) -> str:
+    return str(labels.get(name, name)) if labels else str(name)

@@ -1,0 +1,152 @@
+"""Event-study figure: several estimators overlaid, with confidence intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._checks import check_alpha
+from ..errors import SpecificationError
+from ..result import Result
+from ._common import axes, check_language, labels_of, text_context, word
+
+__all__ = ["event_study_plot"]
+
+_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "<", ">")
+
+
+def event_study_plot(
+    results: Result | Mapping[str, Result],
+    *,
+    ax=None,
+    reference: int | None = -1,
+    alpha: float = 0.05,
+    uniform: bool = False,
+    labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+    language: str = "en",
+    font: str | None = None,
+):
+    """Event-study coefficients by period relative to the pilot, several estimators overlaid.
+
+    Each estimator's coefficients are drawn as markers with confidence-interval bars, dodged
+    sideways so they do not overlap; a horizontal line marks zero, a dashed vertical line the
+    last period before treatment, and a hollow marker at zero the omitted reference period.
+
+    Parameters
+    ----------
+    results : Result or mapping of str to Result
+        One event study, or several by name (e.g. ``{"TWFE": es, "Sun-Abraham": sa, "CS":
+        dz.aggregate(cs, "event")}``). The terms with an ``event_time`` key are drawn; other
+        terms (``"overall"``) are left out.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default a new figure.
+    reference : int or None
+        The omitted reference period, drawn as a hollow marker at zero for every result that
+        has no coefficient there; None draws none.
+    alpha : float
+        Intervals at level ``1 - alpha``.
+    uniform : bool
+        Uniform (sup-t) bands instead of pointwise intervals; every result needs the
+        multiplier bootstrap (``n_boot``) run at this ``alpha``.
+    labels : mapping, optional
+        Legend names by result name (the mapping keys, or ``result.method`` for one result).
+    title : str, optional
+        Axes title; default "Event study" (事件研究).
+    language : {"en", "zh"}
+        Language of the axis labels and legend words; ``"zh"`` draws with a CJK font.
+    font : str, optional
+        CJK font family or font file to use (default: found automatically when a label
+        holds Chinese characters).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding ``ax``.
+
+    Raises
+    ------
+    SpecificationError
+        Not a Result (or a mapping of them), an empty mapping, a result without
+        event-time terms, ``uniform=True`` for a result without a uniform band, bad
+        ``alpha`` or ``language``.
+
+    Notes
+    -----
+    Presentation only: estimates and intervals are read from ``Result.tidy(alpha,
+    uniform)``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import did_zones as dz
+    >>> sim = dz.simulate_pilot_panel(seed=1)
+    >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    >>> fig = event_study_plot({"TWFE": dz.event_study(panel, "isu"),
+    ...                         "Sun-Abraham": dz.sun_abraham(panel, "isu")})
+    >>> fig.savefig("event_study.png")  # doctest: +SKIP
+    """
+    check_language(language)
+    check_alpha(alpha)
+    if isinstance(results, Result):
+        results = {results.method: results}
+    if not isinstance(results, Mapping) or not results:
+        raise SpecificationError(
+            "results must be a Result or a non-empty mapping of names to Results; got "
+            f"{type(results).__name__ if not isinstance(results, Mapping) else 'an empty mapping'}.")
+    bad = [str(k) for k, v in results.items() if not isinstance(v, Result)]
+    if bad:
+        raise SpecificationError(f"results {bad[:5]} are not Results; pass event studies "
+                                 "(event_study, sun_abraham, aggregate(..., 'event'), ...).")
+    tables = {}
+    for name, res in results.items():
+        t = res.tidy(alpha, uniform)
+        if "event_time" not in t.columns or t["event_time"].isna().all():
+            raise SpecificationError(
+                f"result {name!r} ({res.method}) has no event-time terms to draw. Pass an "
+                "event study: event_study, sun_abraham, imputation(..., horizons=...) or "
+                "aggregate(callaway_santanna(...), 'event').")
+        tables[name] = t.loc[t["event_time"].notna()].sort_values("event_time")
+    names = [labels_of(labels, n) for n in tables]
+    ttl = word(language, "event_title") if title is None else title
+    with text_context([*names, ttl], font, language):
+        fig, ax = axes(ax, (7.0, 4.2))
+        _draw(ax, tables, names, reference, alpha, uniform, language)
+        ax.set_title(ttl)
+    return fig
+
+
+def _draw(ax, tables, names, reference, alpha, uniform, language) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    k = len(tables)
+    offsets = np.linspace(-0.3, 0.3, k) if k > 1 else np.zeros(1)
+    colors = [f"C{i % 10}" for i in range(k)]
+    missing_ref = []
+    for i, ((_, t), name) in enumerate(zip(tables.items(), names, strict=True)):
+        x = t["event_time"].to_numpy(float) + offsets[i]
+        y = t["estimate"].to_numpy(float)
+        err = np.vstack([y - t["conf_low"].to_numpy(float), t["conf_high"].to_numpy(float) - y])
+        ax.errorbar(x, y, yerr=err, fmt=_MARKERS[i % len(_MARKERS)], color=colors[i],
+                    ms=5, capsize=2.5, lw=1.2, label=name)
+        if reference is not None and not (t["event_time"] == reference).any():
+            missing_ref.append(reference + offsets[i])
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.axvline(-0.5, color="0.4", lw=0.9, ls="--")
+    if missing_ref:
+        ax.plot(missing_ref, np.zeros(len(missing_ref)), ls="none", marker="o", ms=6,
+                mfc="white", mec="0.2", label=word(language, "reference"), zorder=3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(word(language, "event_time"))
+    level = 100 * (1 - alpha)
+    ci = word(language, "uniform" if uniform else "ci", level=level)
+    ax.set_ylabel(f"{word(language, 'estimate')} ({ci})")
+    if k > 1 or missing_ref:
+        handles, names = ax.get_legend_handles_labels()
+        ref = word(language, "reference")
+        last = [i for i, n in enumerate(names) if n == ref]  # the reference marker goes last
+        keep = [i for i in range(len(names)) if i not in last] + last
+        ax.legend([handles[i] for i in keep], [names[i] for i in keep], frameon=False,
+                  fontsize="small")
