@@ -17,6 +17,7 @@ import pytest  # noqa: E402
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
+from scipy import stats  # noqa: E402
 
 import did_zones as dz  # noqa: E402
 from did_zones import plots  # noqa: E402
@@ -172,11 +173,13 @@ def test_in_time_plot_values(res):
     x, y = ax.containers[0].lines[0].get_data()
     np.testing.assert_array_equal(x, table["shift"].to_numpy(float))
     np.testing.assert_array_equal(y, table["estimate"].to_numpy())
-    crit = 1.959963984540054 if not test.df else None
-    if crit is not None:
-        seg = ax.containers[0].lines[2][0].get_segments()
-        np.testing.assert_allclose([s[1][1] - s[0][1] for s in seg],
-                                   2 * crit * table["std_error"].to_numpy(), rtol=1e-12)
+    assert test.distribution == "t" and test.df == 336  # 337 clustered cities
+    crit = stats.t.ppf(0.975, 336)
+    seg = ax.containers[0].lines[2][0].get_segments()
+    np.testing.assert_allclose([s[1][1] - s[0][1] for s in seg],
+                               2 * crit * table["std_error"].to_numpy(), rtol=1e-9)
+    star = [ln for ln in ax.lines if ln.get_label().startswith("Actual estimate")][0]
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == (0, test.details["estimate"])
 
 
 def test_bacon_scatter_points(res):
@@ -260,6 +263,38 @@ def test_mediation_diagram_labels(res):
     c = t.loc[t["term"] == "c"].iloc[0]
     assert any(x.startswith("c′ = ") and f"(c = {c['estimate']:.3g}***)" in x for x in texts)
     assert any("share mediated" in x and "* p<0.1" in x for x in texts)
+
+
+def test_mediation_causal_shows_acme(res, sim):
+    med = quiet(dz.mediation, sim[1], "isu", "ecom", method="causal", n_boot=50, seed=1)
+    t = med.tidy()
+    ax = plots.mediation_diagram(med).axes[0]
+    acme = t.loc[t["term"] == "ACME"].iloc[0]
+    assert any(x.get_text().startswith(f"ACME = {acme['estimate']:.3g}") for x in ax.texts)
+
+
+def test_finds_font_missing_from_a_stale_cache(monkeypatch):
+    from matplotlib import font_manager
+
+    real = font_manager.fontManager
+    if not any(_fonts._FILE_PATTERN.search(p) for p in font_manager.findSystemFonts()):
+        pytest.skip("no CJK font file installed (apt-get install fonts-noto-cjk)")
+
+    class Stale:  # a font cache written before the CJK fonts were installed
+        ttflist = [f for f in real.ttflist if not _fonts._FAMILY_PATTERN.search(f.name)]
+        added: list = []
+
+        def addfont(self, path):
+            self.added.append(path)
+            real.addfont(path)
+            self.ttflist = real.ttflist
+
+    stale = Stale()
+    monkeypatch.setattr(font_manager, "fontManager", stale)
+    monkeypatch.setattr(_fonts, "_found", {})
+    family = _fonts.find_cjk_font()
+    assert family in _fonts.CJK_FAMILIES and stale.added
+    assert all(_fonts._FILE_PATTERN.search(p) for p in stale.added)
 
 
 def test_mediation_channel_has_only_a_and_c(res):
