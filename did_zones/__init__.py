@@ -68,6 +68,15 @@ _EXPORTS = {
     "pretrend_power": "robustness",
     "PretrendPower": "robustness",
     "heterogeneity": "robustness",
+    # tables
+    "regression_table": "tables",
+    "Table": "tables",
+    "summary_stats": "tables",
+    "balance_table": "tables",
+    "adoption_table": "tables",
+    "comparison_table": "tables",
+    "mediation_table": "tables",
+    "robustness_table": "tables",
     # errors
     "DidZonesError": "errors",
     "PanelError": "errors",

@@ -1,4 +1,4 @@
-"""Tables from results. Reads only ``Result.tidy()`` and ``Result.glance()``.
+"""Plain-text summary of one Result (``Result.summary``). Reads only tidy() and glance().
 
 This module formats; it never computes a statistic.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .result import Result
+    from ..result import Result
 
 __all__ = ["summary_text"]
 

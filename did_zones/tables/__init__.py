@@ -1,0 +1,31 @@
+"""Tables from results: regression, summary statistics, balance, adoption, comparisons.
+
+Every builder returns a :class:`Table` (display strings plus title and notes) that writes
+text, Markdown, LaTeX (booktabs), HTML, CSV and Word (.docx). Tables read only ``tidy()``,
+``glance()``, ``spec`` and ``notes`` of results (or a panel's ``describe()``); they format and
+never compute an estimate, a standard error or a test.
+"""
+
+from __future__ import annotations
+
+from ._escape import html_escape, latex_escape, markdown_escape
+from ._summary import summary_text
+from ._table import Table
+from .compare import comparison_table, mediation_table, robustness_table
+from .descriptive import adoption_table, balance_table, summary_stats
+from .regression import regression_table
+
+__all__ = [
+    "Table",
+    "regression_table",
+    "summary_stats",
+    "balance_table",
+    "adoption_table",
+    "comparison_table",
+    "mediation_table",
+    "robustness_table",
+    "summary_text",
+    "latex_escape",
+    "html_escape",
+    "markdown_escape",
+]

@@ -1,0 +1,144 @@
+"""Number formatting, significance stars and the words of the two table languages.
+
+Shared by the table builders; formatting only, no statistic is computed here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .._checks import check_choice
+from ..errors import SpecificationError
+
+__all__ = ["LANGUAGES", "words", "fmt_num", "fmt_int", "stars_for", "star_legend",
+           "check_stars", "check_digits", "label"]
+
+LANGUAGES = ("en", "zh")
+
+_WORDS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "yes": "Yes", "no": "No", "n_obs": "Observations", "n_units": "Units",
+        "r2": "R²", "r2_within": "Within R²", "controls": "Controls", "cluster": "Clusters",
+        "fe": "{} FE", "unit": "Unit", "time": "Time", "cohort": "Cohort",
+        "se_std_error": "Standard errors in parentheses",
+        "se_statistic": "t statistics in parentheses",
+        "se_conf_int": "{level}% confidence intervals in brackets",
+        "clustered": "clustered by {}", "robust": "heteroskedasticity-robust",
+        "star": "{stars} p<{p}", "none": "None",
+        "variable": "Variable", "mean": "Mean", "sd": "SD", "min": "Min", "p50": "Median",
+        "max": "Max", "N": "N", "treated": "Ever treated", "control": "Never treated",
+        "all": "All", "cohort_col": "Cohort (first pilot year)", "batch": "Batch",
+        "units": "Units", "share": "Share of units (%)", "never": "Never treated",
+        "first_period": "First period", "last_period": "Last period", "total": "Total",
+        "obs": "Observations",
+        "covariate": "Covariate", "before": "Before matching", "after": "After matching",
+        "mean_treated": "Mean (treated)", "mean_control": "Mean (control)",
+        "std_diff": "Std. diff. (%)", "var_ratio": "Variance ratio",
+        "reduction": "Reduction (%)",
+        "overall": "Overall effect", "event": "e = {}", "estimator": "Estimator",
+        "missing": "Blank cells: the estimator does not report that term.",
+        "summary_title": "Summary statistics", "adoption_title": "Adoption by cohort",
+        "balance_title": "Covariate balance before and after matching",
+        "comparison_title": "Estimator comparison",
+        "dropped": "{cols}: {note}", "no_headline": "{name}: no headline term; give term_map.",
+    },
+    "zh": {
+        "yes": "是", "no": "否", "n_obs": "观测值", "n_units": "个体数",
+        "r2": "R²", "r2_within": "组内 R²", "controls": "控制变量", "cluster": "聚类",
+        "fe": "{}固定效应", "unit": "个体", "time": "时间", "cohort": "批次",
+        "se_std_error": "括号内为标准误", "se_statistic": "括号内为 t 统计量",
+        "se_conf_int": "方括号内为 {level}% 置信区间",
+        "clustered": "聚类于{}", "robust": "异方差稳健",
+        "star": "{stars} p<{p}", "none": "无",
+        "variable": "变量", "mean": "均值", "sd": "标准差", "min": "最小值", "p50": "中位数",
+        "max": "最大值", "N": "样本量", "treated": "处理组", "control": "对照组",
+        "all": "全样本", "cohort_col": "批次（首次试点年份）", "batch": "批次",
+        "units": "城市数", "share": "占比（%）", "never": "从未试点",
+        "first_period": "首期", "last_period": "末期", "total": "合计", "obs": "观测值",
+        "covariate": "协变量", "before": "匹配前", "after": "匹配后",
+        "mean_treated": "均值（处理组）", "mean_control": "均值（对照组）",
+        "std_diff": "标准化偏差（%）", "var_ratio": "方差比", "reduction": "偏差降幅（%）",
+        "overall": "总体效应", "event": "e = {}", "estimator": "估计量",
+        "missing": "空白单元格：该估计量不报告此项。",
+        "summary_title": "描述性统计", "adoption_title": "各批次试点城市",
+        "balance_title": "匹配前后协变量平衡性", "comparison_title": "估计量比较",
+        "dropped": "{cols}：{note}", "no_headline": "{name}：没有主要项，请给出 term_map。",
+    },
+}
+
+
+def words(language: str) -> Mapping[str, str]:
+    """The vocabulary of ``language`` (``"en"`` or ``"zh"``), checked."""
+    return _WORDS[check_choice("language", language, LANGUAGES)]
+
+
+def check_digits(digits: object) -> int:
+    """Check a number of decimal places."""
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or not (
+            0 <= digits <= 12):
+        raise SpecificationError(f"digits must be an integer from 0 to 12; got {digits!r}.")
+    return int(digits)
+
+
+def check_stars(stars: Sequence[float] | None) -> tuple[float, ...]:
+    """Star thresholds, sorted from the loosest (one star) to the strictest."""
+    if stars is None:
+        return ()
+    try:
+        values = [float(s) for s in stars]
+    except (TypeError, ValueError):
+        raise SpecificationError(
+            f"stars must be a sequence of p-value thresholds such as (0.1, 0.05, 0.01); "
+            f"got {stars!r}.") from None
+    if any(not 0 < v < 1 for v in values) or len(set(values)) != len(values):
+        raise SpecificationError(
+            f"stars must be distinct p-value thresholds strictly between 0 and 1, such as "
+            f"(0.1, 0.05, 0.01); got {tuple(stars)!r}.")
+    return tuple(sorted(values, reverse=True))
+
+
+def stars_for(p: float, stars: tuple[float, ...]) -> str:
+    """``"*"`` per threshold that ``p`` falls strictly below (NaN: none)."""
+    if p is None or not math.isfinite(p):
+        return ""
+    return "*" * sum(p < s for s in stars)
+
+
+def star_legend(stars: tuple[float, ...]) -> str:
+    """``"* p<0.1, ** p<0.05, *** p<0.01"``."""
+    return ", ".join(f"{'*' * (k + 1)} p<{s:g}" for k, s in enumerate(stars))
+
+
+def fmt_num(x: object, digits: int) -> str:
+    """A number with ``digits`` decimals; ``""`` for missing; integers stay integers."""
+    if x is None:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        if math.isnan(x):
+            return ""
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        s = f"{float(x):.{digits}f}"
+        # "-0.000" reads as a negative number; a rounded zero has no sign
+        return s[1:] if s.startswith("-") and float(s) == 0 else s
+    return str(x)
+
+
+def fmt_int(x: object) -> str:
+    """A count as an integer string (``""`` when missing)."""
+    if x is None or (isinstance(x, (float, np.floating)) and math.isnan(x)):
+        return ""
+    return str(int(x))
+
+
+def label(name: object, labels: Mapping[str, str] | None) -> str:
+    """The display label of ``name`` (itself when not in ``labels``)."""
+    key = str(name)
+    return str(labels[key]) if labels and key in labels else key

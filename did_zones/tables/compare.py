@@ -1,0 +1,288 @@
+"""Estimator comparison (TWFE vs Callaway-Sant'Anna vs Sun-Abraham vs BJS ...), mediation and
+robustness tables. Reads only ``tidy()``, ``glance()``, ``primary``, ``spec`` and ``notes``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_alpha, check_choice, examples
+from ..errors import SpecificationError
+from ..result import Result
+from ._format import check_digits, check_stars, fmt_int, label, star_legend, words
+from ._table import Table
+from .regression import SE_KINDS, as_results, coef_cells, regression_table
+
+__all__ = ["comparison_table", "mediation_table", "robustness_table"]
+
+
+def _event_rows(tidy: pd.DataFrame, primary: str | None) -> dict[float, pd.Series]:
+    """event time -> tidy row; where several terms share an event time (e.g. dCDH's DID_M
+    and effect_0) the one that is not the headline term wins, else the first."""
+    if "event_time" not in tidy.columns:
+        return {}
+    out: dict[float, pd.Series] = {}
+    et = pd.to_numeric(tidy["event_time"], errors="coerce")
+    for k in np.flatnonzero(np.isfinite(et.to_numpy(dtype=float))):
+        e, row = float(et.iloc[k]), tidy.iloc[k]
+        if e not in out or (out[e]["term"] == primary and row["term"] != primary):
+            out[e] = row
+    return out
+
+
+def comparison_table(
+    results: Sequence[Result] | Mapping[str, Result],
+    *,
+    term_map: str | Mapping[str, str] | None = None,
+    event_times: str | Sequence[float] | None = None,
+    labels: Mapping[str, str] | None = None,
+    stars: Sequence[float] | None = (0.1, 0.05, 0.01),
+    se: str = "std_error",
+    digits: int = 3,
+    language: str = "en",
+    title: str | None = None,
+    alpha: float = 0.05,
+) -> Table:
+    """Compare estimators: each one's headline effect and, optionally, event-time effects.
+
+    Parameters
+    ----------
+    results : mapping str -> Result (or sequence of Result)
+        Estimator display name -> result, one column each (a sequence is named by
+        ``Result.method``).
+    term_map : None, "primary" or mapping str -> str
+        The headline term of each column: ``Result.primary`` (None / ``"primary"``), or a
+        mapping from column name to term that overrides it for the columns it names.
+    event_times : None, "all", "none" or sequence of numbers
+        Event-time rows, matched on ``keys["event_time"]``. None (default): every event time
+        of any result, shown when every result has event-time terms, else none. ``"all"``:
+        every event time of any result. ``"none"`` or ``()``: headline only. A sequence:
+        those event times.
+    labels : mapping str -> str, optional
+        Display names (columns, outcome, title).
+    stars, se, digits, alpha
+        As in :func:`regression_table`.
+    language : {"en", "zh"}
+    title : str, optional
+        Caption (default "Estimator comparison" / "估计量比较").
+
+    Returns
+    -------
+    Table
+        Rows: the headline effect (when it is not itself an event-time term), the event-time
+        effects ``e = ...`` with uncertainty below, then observations. Notes: star legend,
+        uncertainty, columns without a headline term, each result's notes.
+
+    Raises
+    ------
+    SpecificationError
+        Empty input, a term_map naming unknown columns or terms, an event time that no
+        result has, bad options.
+    """
+    named = as_results(results, "results")
+    if not isinstance(results, Mapping):
+        named = {}
+        for r in results:  # type: ignore[union-attr]
+            name, k = r.method, 2
+            while name in named:
+                name, k = f"{r.method} ({k})", k + 1
+            named[name] = r
+    se = check_choice("se", se, SE_KINDS)
+    digits, star_cuts, alpha = check_digits(digits), check_stars(stars), check_alpha(alpha)
+    w = words(language)
+    tidies = {k: r.tidy(alpha=alpha) for k, r in named.items()}
+    heads = _headline_terms(named, tidies, term_map)
+    events = {k: _event_rows(tidies[k], heads[k]) for k in named}
+    times = _select_times(events, event_times)
+
+    cols = list(named)
+    body: list[list[str]] = []
+    head_rows = {k: (tidies[k].loc[tidies[k]["term"] == heads[k]].iloc[0]
+                     if heads[k] is not None else None) for k in cols}
+    # a headline that is itself one of the event-time rows shown (an event study's e+0) is
+    # shown there only; the headline row is dropped when no column has another headline
+    own_head = {k: r is not None and not (_is_finite(r.get("event_time"))
+                                          and float(r["event_time"]) in times)
+                for k, r in head_rows.items()}
+    if any(own_head.values()) or not times:
+        top, bottom = [w["overall"]], [""]
+        for k in cols:
+            a, b = (coef_cells(head_rows[k], se=se, digits=digits, stars=star_cuts)
+                    if head_rows[k] is not None and (own_head[k] or not times)
+                    else ("", ""))
+            top.append(a)
+            bottom.append(b)
+        body += [top, bottom]
+    for e in times:
+        top, bottom = [w["event"].format(fmt_int(e) if float(e).is_integer() else e)], [""]
+        for k in cols:
+            row = events[k].get(e)
+            a, b = (coef_cells(row, se=se, digits=digits, stars=star_cuts)
+                    if row is not None else ("", ""))
+            top.append(a)
+            bottom.append(b)
+        body += [top, bottom]
+    n_coef = len(body)
+    body.append([w["n_obs"]] + [fmt_int(r.n_obs) for r in named.values()])
+
+    notes = []
+    if star_cuts:
+        notes.append(star_legend(star_cuts) + ".")
+    notes.append(w["se_" + se].format(level=f"{100 * (1 - alpha):g}") +
+                 ("。" if language == "zh" else "."))
+    if any(c == "" for row in body[:n_coef:2] for c in row[1:]):
+        notes.append(w["missing"])
+    notes += [w["no_headline"].format(name=k) for k in cols if heads[k] is None]
+    by_note: dict[str, list[str]] = {}
+    for k, r in named.items():
+        for n in r.notes:
+            by_note.setdefault(n, []).append(k)
+    notes += [w["dropped"].format(cols=", ".join(ks), note=n) for n, ks in by_note.items()]
+    outcomes = {label(r.outcome, labels) for r in named.values()}
+    header = ("",) + tuple(label(r.outcome, labels) for r in named.values())
+    data = pd.DataFrame(body, columns=[w["estimator"], *(label(k, labels) for k in cols)])
+    return Table(data, title=w["comparison_title"] if title is None else title,
+                 notes=tuple(notes), header_rows=(header,) if len(outcomes) > 1 else (),
+                 rules=(n_coef,))
+
+
+def _is_finite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _headline_terms(named: Mapping[str, Result], tidies: Mapping[str, pd.DataFrame],
+                    term_map: str | Mapping[str, str] | None) -> dict[str, str | None]:
+    heads = {k: r.primary for k, r in named.items()}
+    if term_map is None or term_map == "primary":
+        pass
+    elif isinstance(term_map, Mapping):
+        unknown = [k for k in term_map if k not in named]
+        if unknown:
+            raise SpecificationError(
+                f"term_map names {len(unknown)} column(s) not among the results: "
+                f"{examples(unknown)}. Columns: {examples(list(named))}.")
+        heads.update({k: str(v) for k, v in term_map.items()})
+    else:
+        raise SpecificationError(
+            f"term_map must be None, 'primary' or a mapping column -> term; got {term_map!r}.")
+    for k, t in heads.items():
+        if t is not None and t not in set(tidies[k]["term"]):
+            raise SpecificationError(
+                f"Term {t!r} is not in the result {k!r}; its terms are "
+                f"{examples(list(tidies[k]['term']))}. Fix term_map.")
+    return heads
+
+
+def _select_times(events: Mapping[str, Mapping[float, pd.Series]],
+                  event_times: str | Sequence[float] | None) -> list[float]:
+    every = sorted({e for ev in events.values() for e in ev})
+    if event_times is None:
+        return every if all(events.values()) else []
+    if isinstance(event_times, str):
+        check_choice("event_times", event_times, ("all", "none"))
+        return every if event_times == "all" else []
+    try:
+        wanted = [float(e) for e in event_times]
+    except (TypeError, ValueError):
+        raise SpecificationError(
+            f"event_times must be None, 'all', 'none' or a sequence of numbers; got "
+            f"{event_times!r}.") from None
+    missing = [e for e in wanted if e not in every]
+    if missing:
+        raise SpecificationError(
+            f"{len(missing)} event time(s) are in none of the results: {examples(missing)}. "
+            f"Available: {examples(every, 20)}.")
+    return wanted
+
+
+def mediation_table(mediation_result: Any, *, labels: Mapping[str, str] | None = None,
+                    **options: Any) -> Table:
+    """The stepwise regressions of a mediation analysis side by side.
+
+    Columns: the total effect (D → Y), each first stage (D → M) and the outcome model
+    (Y on D and the mediators), by :func:`regression_table`; the notes add the
+    analysis' conclusion and notes.
+
+    Parameters
+    ----------
+    mediation_result : MediationResult
+        From :func:`did_zones.mediation`.
+    labels : mapping str -> str, optional
+    **options
+        Passed to :func:`regression_table` (``stars``, ``se``, ``digits``, ``language``,
+        ``title``, ...).
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    SpecificationError
+        Not a MediationResult.
+    """
+    total = getattr(mediation_result, "total", None)
+    if not isinstance(total, Result):
+        raise SpecificationError(
+            f"mediation_table needs a MediationResult from did_zones.mediation; got "
+            f"{type(mediation_result).__name__}.")
+    models = [total, *mediation_result.first_stage.values()]
+    if mediation_result.outcome_model is not None:
+        models.append(mediation_result.outcome_model)
+    table = regression_table(models, labels=labels, **options)
+    extra = [f"{mediation_result.method}: {mediation_result.conclusion}."]
+    extra += [n for n in mediation_result.notes if n not in table.notes]
+    return Table(table.data, title=table.title, notes=table.notes + tuple(extra),
+                 header_rows=table.header_rows, rules=table.rules)
+
+
+def robustness_table(variations_result: Result, *, labels: Mapping[str, str] | None = None,
+                     stars: Sequence[float] | None = (0.1, 0.05, 0.01), digits: int = 3,
+                     language: str = "en", title: str | None = None) -> Table:
+    """One row per variation of :func:`did_zones.variations`: estimate, uncertainty, sample.
+
+    Parameters
+    ----------
+    variations_result : Result
+        From :func:`did_zones.variations` (terms are the variations; ``keys`` carry
+        ``n_obs``, ``n_units`` and ``dropped_units`` where known).
+    labels : mapping str -> str, optional
+        Display names of the variations.
+    stars, digits, language, title
+        As in :func:`regression_table`.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    SpecificationError
+        Not a Result.
+    """
+    if not isinstance(variations_result, Result):
+        raise SpecificationError(
+            f"robustness_table needs the Result of did_zones.variations; got "
+            f"{type(variations_result).__name__}.")
+    w = words(language)
+    digits, star_cuts = check_digits(digits), check_stars(stars)
+    tidy = variations_result.tidy()
+    body = []
+    for _, row in tidy.iterrows():
+        a, b = coef_cells(row, se="std_error", digits=digits, stars=star_cuts)
+        body.append([label(row["term"], labels), a, b,
+                     fmt_int(row["n_obs"]) if "n_obs" in row else "",
+                     fmt_int(row["n_units"]) if "n_units" in row else ""])
+    cols = ["", label(variations_result.outcome, labels), "", w["n_obs"], w["n_units"]]
+    cols[2] = "SE" if language == "en" else "标准误"
+    notes = ([star_legend(star_cuts) + "."] if star_cuts else []) + list(
+        variations_result.notes)
+    return Table(pd.DataFrame(body, columns=cols), title=title or "", notes=tuple(notes))

@@ -1,0 +1,290 @@
+"""Regression tables: several models side by side, as Stata's esttab or R's modelsummary.
+
+Reads only ``tidy()``, ``glance()``, ``spec`` and ``notes`` of each :class:`Result`; never
+computes a statistic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import pandas as pd
+
+from .._checks import check_alpha, check_choice, examples
+from ..errors import SpecificationError
+from ..result import Result
+from ._format import (
+    check_digits,
+    check_stars,
+    fmt_int,
+    fmt_num,
+    label,
+    star_legend,
+    stars_for,
+    words,
+)
+from ._table import Table
+
+__all__ = ["regression_table", "coef_cells", "ROWS", "SE_KINDS"]
+
+SEKind = Literal["std_error", "statistic", "conf_int"]
+SE_KINDS = ("std_error", "statistic", "conf_int")
+#: statistics rows a regression table can carry, in display order
+ROWS = ("fixed_effects", "controls", "cluster", "n_obs", "n_units", "r2", "r2_within")
+
+
+def as_results(results: Sequence[Result] | Mapping[str, Result],
+               what: str = "results") -> dict[str, Result]:
+    """Check ``results`` and name its columns: mapping keys, else ``(1)``, ``(2)``, ..."""
+    if isinstance(results, Result):
+        results = [results]
+    if isinstance(results, Mapping):
+        named = {str(k): v for k, v in results.items()}
+    elif isinstance(results, Sequence) and not isinstance(results, str):
+        named = {f"({k + 1})": r for k, r in enumerate(results)}
+    else:
+        raise SpecificationError(
+            f"{what} must be a list of Result objects or a mapping name -> Result; got "
+            f"{type(results).__name__}.")
+    if not named:
+        raise SpecificationError(f"{what} is empty; give at least one Result.")
+    bad = [k for k, v in named.items() if not isinstance(v, Result)]
+    if bad:
+        raise SpecificationError(
+            f"{len(bad)} of the {what} are not did_zones Result objects: {examples(bad)} "
+            f"(got {type(named[bad[0]]).__name__}). Pass estimator outputs such as "
+            f"did_zones.twfe(...).")
+    return named
+
+
+def coef_cells(row: pd.Series, *, se: str, digits: int, stars: tuple[float, ...]
+               ) -> tuple[str, str]:
+    """The estimate with stars and the parenthesised uncertainty of one tidy row."""
+    top = fmt_num(row["estimate"], digits)
+    if top:
+        top += stars_for(row["p_value"], stars)
+    if se == "conf_int":
+        lo, hi = fmt_num(row["conf_low"], digits), fmt_num(row["conf_high"], digits)
+        bottom = f"[{lo}, {hi}]" if lo and hi else ""
+    else:
+        value = fmt_num(row[se], digits)
+        bottom = f"({value})" if value else ""
+    return top, bottom
+
+
+def _fe_name(fe: object, labels: Mapping[str, str] | None, w: Mapping[str, str]) -> str:
+    parts = fe if isinstance(fe, (tuple, list)) else (fe,)
+    shown = [label(p, labels) if labels and str(p) in labels else w.get(str(p), str(p))
+             for p in parts]
+    return w["fe"].format(" × ".join(shown))
+
+
+def _default_terms(tidies: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Union of terms in order of appearance, without control coefficients (shown as the
+    Controls row) when the results mark them with ``role == "control"``."""
+    terms: list[str] = []
+    for t in tidies.values():
+        keep = t["role"] != "control" if "role" in t.columns else slice(None)
+        for term in t.loc[keep, "term"]:
+            if term not in terms:
+                terms.append(term)
+    if not terms:
+        for t in tidies.values():
+            terms += [x for x in t["term"] if x not in terms]
+    return terms
+
+
+def regression_table(
+    results: Sequence[Result] | Mapping[str, Result],
+    *,
+    terms: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    stars: Sequence[float] | None = (0.1, 0.05, 0.01),
+    se: SEKind = "std_error",
+    digits: int = 3,
+    rows: Sequence[str] = ("fixed_effects", "controls", "cluster", "n_obs", "r2"),
+    language: str = "en",
+    title: str | None = None,
+    alpha: float = 0.05,
+) -> Table:
+    """Models side by side: coefficients with stars, uncertainty below, model facts.
+
+    Parameters
+    ----------
+    results : sequence of Result or mapping str -> Result
+        The models, one column each. Column headers are the mapping keys, else ``(1)``,
+        ``(2)``, ...; the (labelled) outcome of each model is printed above them.
+    terms : sequence of str, optional
+        Terms to show, in order. Default: every term of any model except those marked as
+        controls (``keys["role"] == "control"``), which the Controls row summarises.
+    labels : mapping str -> str, optional
+        Display text for terms, outcomes, fixed effects and cluster variables (any language).
+    stars : sequence of float or None
+        p-value thresholds; ``(0.1, 0.05, 0.01)`` prints ``*``, ``**``, ``***`` for
+        p < 0.1, 0.05, 0.01 (a strict inequality). ``None`` or ``()``: no stars.
+    se : {"std_error", "statistic", "conf_int"}
+        What goes below each estimate: the standard error or the t statistic in parentheses,
+        or the ``1 - alpha`` confidence interval in brackets.
+    digits : int
+        Decimals of estimates, uncertainty and R².
+    rows : sequence of str
+        Model-facts rows, from ``"fixed_effects"``, ``"controls"``, ``"cluster"``,
+        ``"n_obs"``, ``"n_units"``, ``"r2"``, ``"r2_within"``. A row is left out when no
+        model reports it.
+    language : {"en", "zh"}
+        Words of the table (Yes/No or 是/否, Observations or 观测值, ...).
+    title : str, optional
+        Caption.
+    alpha : float
+        Level of the intervals when ``se="conf_int"``.
+
+    Returns
+    -------
+    Table
+        Notes: the star legend, the kind of uncertainty and its clustering, and every
+        model's notes on dropped data, prefixed with the columns they concern.
+
+    Raises
+    ------
+    SpecificationError
+        Empty or non-Result input, a term in ``terms`` that no model has, an unknown row,
+        bad ``stars``, ``se``, ``digits`` or ``language``.
+
+    Examples
+    --------
+    >>> import did_zones as dz
+    >>> sim = dz.simulate_pilot_panel(seed=1)
+    >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    >>> t = dz.regression_table([dz.twfe(panel, "isu"), dz.twfe(panel, "ts")])
+    >>> print(t.to_text())  # doctest: +SKIP
+    """
+    named = as_results(results)
+    se = check_choice("se", se, SE_KINDS)
+    digits = check_digits(digits)
+    star_cuts = check_stars(stars)
+    alpha = check_alpha(alpha)
+    w = words(language)
+    rows = [rows] if isinstance(rows, str) else list(rows)
+    unknown_rows = [r for r in rows if r not in ROWS]
+    if unknown_rows:
+        raise SpecificationError(
+            f"Unknown row(s) {examples(unknown_rows)}; rows may be any of {', '.join(ROWS)}.")
+    tidies = {k: r.tidy(alpha=alpha) for k, r in named.items()}
+    glances = {k: r.glance().iloc[0] for k, r in named.items()}
+    if terms is None:
+        terms = _default_terms(tidies)
+    else:
+        terms = [terms] if isinstance(terms, str) else [str(t) for t in terms]
+        known = {t for td in tidies.values() for t in td["term"]}
+        missing = [t for t in terms if t not in known]
+        if missing:
+            raise SpecificationError(
+                f"{len(missing)} term(s) in terms are in none of the models: "
+                f"{examples(missing)}. Available: {examples(sorted(known), 12)}.")
+    cols = list(named)
+    body: list[list[str]] = []
+    for term in terms:
+        top, bottom = [label(term, labels)], [""]
+        for k in cols:
+            hit = tidies[k].loc[tidies[k]["term"] == term]
+            a, b = coef_cells(hit.iloc[0], se=se, digits=digits, stars=star_cuts) \
+                if len(hit) else ("", "")
+            top.append(a)
+            bottom.append(b)
+        body += [top, bottom]
+    n_coef = len(body)
+    body += _fact_rows(named, glances, rows, labels, w, digits)
+    header = ("",) + tuple(label(named[k].outcome, labels) for k in cols)
+    notes = _notes(named, se, star_cuts, alpha, labels, w)
+    data = pd.DataFrame(body, columns=["", *cols])
+    return Table(data, title=title or "", notes=tuple(notes), header_rows=(header,),
+                 rules=(n_coef,) if 0 < n_coef < len(body) else ())
+
+
+def _fact_rows(named: Mapping[str, Result], glances: Mapping[str, pd.Series],
+               rows: Sequence[str], labels: Mapping[str, str] | None,
+               w: Mapping[str, str], digits: int) -> list[list[str]]:
+    out: list[list[str]] = []
+    for row in ROWS:  # fixed display order
+        if row not in rows:
+            continue
+        if row == "fixed_effects":
+            fes: list = []
+            for r in named.values():
+                for fe in r.spec.get("fixed_effects", ()) or ():
+                    key = tuple(fe) if isinstance(fe, (tuple, list)) else fe
+                    if key not in fes:
+                        fes.append(key)
+            for fe in fes:
+                cells = []
+                for r in named.values():
+                    if "fixed_effects" not in r.spec:
+                        cells.append("")
+                        continue
+                    have = [tuple(f) if isinstance(f, (tuple, list)) else f
+                            for f in r.spec["fixed_effects"] or ()]
+                    cells.append(w["yes"] if fe in have else w["no"])
+                out.append([_fe_name(fe, labels, w), *cells])
+        elif row == "controls":
+            if any("controls" in r.spec for r in named.values()):
+                out.append([w["controls"]] + [
+                    "" if "controls" not in r.spec else
+                    (w["yes"] if r.spec["controls"] else w["no"]) for r in named.values()])
+        elif row == "cluster":
+            if any(r.spec.get("cluster") for r in named.values()):
+                cells = []
+                for r in named.values():
+                    cl = r.spec.get("cluster")
+                    if not cl or r.n_clusters is None:
+                        cells.append("")
+                        continue
+                    names = [cl] if isinstance(cl, str) else list(cl)
+                    cells.append(f"{fmt_int(r.n_clusters)} "
+                                 f"({', '.join(_cluster_name(c, labels, w) for c in names)})")
+                out.append([w["cluster"], *cells])
+        else:
+            key = row
+            values = [g.get(key) for g in glances.values()]
+            if all(v is None or (isinstance(v, float) and v != v) for v in values):
+                continue
+            fmt = fmt_int if key in ("n_obs", "n_units") else (lambda v: fmt_num(v, digits))
+            out.append([w[key]] + [fmt(v) for v in values])
+    return out
+
+
+def _cluster_name(c: str, labels: Mapping[str, str] | None, w: Mapping[str, str]) -> str:
+    if labels and c in labels:
+        return labels[c]
+    return w.get(c, c) if c in ("unit", "time", "cohort") else c
+
+
+def _notes(named: Mapping[str, Result], se: str, star_cuts: tuple[float, ...], alpha: float,
+           labels: Mapping[str, str] | None, w: Mapping[str, str]) -> list[str]:
+    notes = []
+    if star_cuts:
+        notes.append(star_legend(star_cuts) + ".")
+    what = w["se_" + se].format(level=f"{100 * (1 - alpha):g}")
+    kinds = []
+    for r in named.values():
+        cl = r.spec.get("cluster", "__absent__")
+        if cl == "__absent__":
+            continue
+        if cl:
+            names = [cl] if isinstance(cl, str) else list(cl)
+            kinds.append(w["clustered"].format(
+                ", ".join(_cluster_name(c, labels, w) for c in names)))
+        else:
+            kinds.append(w["robust"])
+    if kinds and len(set(kinds)) == 1 and len(kinds) == len(named):
+        sep = "；" if w["yes"] == "是" else "; "
+        what += sep + kinds[0]
+    notes.append(what + ("。" if w["yes"] == "是" else "."))
+    # each distinct note once, with the columns it concerns
+    by_note: dict[str, list[str]] = {}
+    for k, r in named.items():
+        for n in r.notes:
+            by_note.setdefault(n, []).append(k)
+    for n, ks in by_note.items():
+        notes.append(w["dropped"].format(cols=", ".join(ks), note=n))
+    return notes
