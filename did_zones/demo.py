@@ -1,52 +1,66 @@
 """The main job on the bundled default data: ``did-zones demo --out DIR``.
 
-Simulates the calibrated city-year panel with the real pilot-zone timing and known truth,
-runs every estimator of the library on it and writes the panel, tidy result tables and a
-Markdown report comparing each estimate with the truth.
+The demo is the study report (:mod:`did_zones.report`) run with a built-in configuration on
+the calibrated simulated city-year panel with the real pilot-zone timing, plus one section
+only a simulation can have: every estimator's event-time estimates beside the true effects.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import sys
-import warnings
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 
-from .errors import SpecificationError
-
-__all__ = ["event_time_comparison", "run_demo"]
+__all__ = ["demo_config", "event_time_comparison", "run_demo"]
 
 OUTCOME = "isu"
 CONTROLS = ("lngdp_pc", "lnpop")
-
-
 WINDOW = (-4, 5)
+# moderate sizes keep the demo under a minute on two cores; the report says so
+N_DRAWS = 500
+N_BOOT = 199
 
 
-def _estimate_all(panel) -> dict:
-    """Every estimator on the panel: name -> Result (event-time where the method has it)."""
-    import did_zones as est
+def demo_config(seed: int = 0):
+    """The built-in study of the demo.
 
-    lo, hi = WINDOW
-    cs = est.callaway_santanna(panel, OUTCOME, control="not_yet")
-    return {
-        "TWFE": est.twfe(panel, OUTCOME, controls=CONTROLS),
-        "Event study (TWFE)": est.event_study(panel, OUTCOME, window=WINDOW),
-        "Callaway-Sant'Anna ATT(g,t)": cs,
-        "Callaway-Sant'Anna simple": est.aggregate(cs, kind="simple"),
-        "Callaway-Sant'Anna event": est.aggregate(cs, kind="event", window=WINDOW),
-        "Sun-Abraham": est.sun_abraham(panel, OUTCOME, window=WINDOW),
-        "Imputation (BJS)": est.imputation(panel, OUTCOME, horizons=list(range(hi + 1)),
-                                           pretrends=-lo),
-        "did2s (Gardner)": est.did2s(panel, OUTCOME,
-                                    horizons=[*range(lo, -1), *range(hi + 1)]),
-        "DID_M (dCDH)": est.dcdh(panel, OUTCOME, dynamic=hi, placebo=-lo - 1),
-        "Bacon decomposition": est.bacon_decomposition(panel, OUTCOME),
-        "TWFE weights (dCDH 2020)": est.twfe_weights(panel, OUTCOME),
-    }
+    Parameters
+    ----------
+    seed : int
+        Seed of the simulated panel and of every random step.
+
+    Returns
+    -------
+    StudyConfig
+        Outcomes ``isu`` (primary) and ``ts``, controls, the e-commerce mediator, every
+        estimator, and the whole robustness battery with moderate draw counts.
+    """
+    from .report import parse_config
+
+    return parse_config({
+        "data": {"simulate": {"seed": seed, "effect": "heterogeneous"}, "unit": "city_code",
+                 "time": "year", "cohort": "cohort"},
+        "study": {
+            "title": "did_zones demo: cross-border e-commerce pilot zones and industrial "
+                     "structure (simulated panel, known truth)",
+            "outcomes": [OUTCOME, "ts"], "controls": list(CONTROLS), "mediators": ["ecom"],
+            "event_window": list(WINDOW), "seed": seed,
+            "labels": {"isu": "Hierarchy index (ISU)", "ts": "Advancement (TS)",
+                       "ecom": "E-commerce activity", "lngdp_pc": "log GDP per capita",
+                       "lnpop": "log population"},
+        },
+        "robustness": {
+            "placebo": {"kind": "in_space", "n_draws": N_DRAWS},
+            "psm": {"covariates": list(CONTROLS), "k": 1, "caliper": 0.05},
+            "variations": True,
+            "honest": {"restriction": "relative_magnitude", "m_values": [0, 0.5, 1]},
+            "pretrend_power": True,
+            "heterogeneity": ["region"],
+        },
+        "mechanism": {"method": "stepwise", "n_boot": N_BOOT},
+    })
 
 
 # estimator name in the comparison -> (result name, overall term)
@@ -57,6 +71,18 @@ _COMPARED = {
     "BJS imputation": ("Imputation (BJS)", "overall"),
     "did2s": ("did2s (Gardner)", None),
     "dCDH": ("DID_M (dCDH)", "DID_M"),
+}
+
+# names event_time_comparison reads -> names in the study output
+_STUDY_NAMES = {
+    "TWFE": f"twfe_controls:{OUTCOME}",
+    "Event study (TWFE)": f"event_study:{OUTCOME}",
+    "Callaway-Sant'Anna simple": f"callaway_santanna_simple:{OUTCOME}",
+    "Callaway-Sant'Anna event": f"callaway_santanna_event:{OUTCOME}",
+    "Sun-Abraham": f"sun_abraham:{OUTCOME}",
+    "Imputation (BJS)": f"imputation:{OUTCOME}",
+    "did2s (Gardner)": f"did2s:{OUTCOME}",
+    "DID_M (dCDH)": f"dcdh:{OUTCOME}",
 }
 
 
@@ -111,123 +137,73 @@ def event_time_comparison(results: dict, truth) -> pd.DataFrame:
     return table
 
 
-def _format_comparison(table: pd.DataFrame) -> str:
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    """Estimate (standard error) strings by event time, beside the truth."""
     names = [c for c in table.columns if c != "truth" and not c.endswith(" se")]
-    header = "| e | truth | " + " | ".join(names) + " |"
-    lines = [header, "|" + "---|" * (len(names) + 2)]
-    for e, row in table.iterrows():
-        cells = [f"{row['truth']:.4f}"]
-        for n in names:
-            est, se = row[n], row[f"{n} se"]
-            cells.append("" if pd.isna(est) else f"{est:.4f} ({se:.4f})")
-        lines.append(f"| {e} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    out = pd.DataFrame({"e": table.index, "truth": [f"{v:.4f}" for v in table["truth"]]})
+    for n in names:
+        out[n] = ["" if pd.isna(est) else f"{est:.4f} ({se:.4f})"
+                  for est, se in zip(table[n], table[f"{n} se"], strict=True)]
+    return out
 
 
-def run_demo(out: Path, seed: int = 0, overwrite: bool = False) -> Path:
-    """Run the demo study and write its outputs to ``out``.
+TRUTH_TEXT = (
+    "Estimate (standard error) by event time e; truth is the sample ATT of the simulated "
+    "potential outcomes. Reference period e = -1 (TWFE event study, Sun-Abraham, did2s; CS "
+    "uses the varying base period and BJS's pre-period terms are its pre-trend test "
+    "coefficients); dCDH placebos compare e with e = -1 at the same distance. Overall row "
+    "(truth: ATT over all treated city-years): static TWFE coefficient with controls, CS "
+    "simple aggregation, SA and BJS averages over treated cells, and dCDH's DID_M "
+    "(instantaneous effects only). Full-precision numbers: tables/estimates_vs_truth_values.csv.")
+
+
+def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
+             progress: bool = True) -> Path:
+    """Run the demo study and write its report to ``out``.
 
     Parameters
     ----------
     out : pathlib.Path
-        Output folder. It must not exist unless ``overwrite`` is True.
+        Output folder. It must not exist unless ``overwrite`` is True (and then it must be
+        a folder an earlier run wrote).
     seed : int
-        Seed of the simulated panel.
+        Seed of the simulated panel and of every random step.
     overwrite : bool
-        Replace an existing folder.
+        Replace an earlier report folder.
+    progress : bool
+        Progress lines on stderr.
 
     Returns
     -------
     pathlib.Path
-        The path of the Markdown report.
+        The path of ``report.html`` (``report.md`` sits beside it).
 
     Raises
     ------
     SpecificationError
         If ``out`` exists and ``overwrite`` is False.
     """
-    from .panel import build_panel
-    from .simulate import simulate_pilot_panel
-    from .tables import summary_text
+    from .report import Item, Section, check_folder, run_study, write_report
+    from .report.steps import _frame
 
     out = Path(out)
-    if out.exists():
-        if not overwrite:
-            raise SpecificationError(
-                f"Output folder {str(out)!r} already exists. Choose another --out, or pass "
-                "--overwrite to replace it."
-            )
-        shutil.rmtree(out)
-    (out / "tables").mkdir(parents=True)
-
-    print(f"[1/3] simulating the calibrated panel (seed {seed})", file=sys.stderr)
-    sim = simulate_pilot_panel(seed=seed)
-    sim.data.to_csv(out / "panel.csv", index=False)
-    panel = build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-    print("[2/3] estimating", file=sys.stderr)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        results = _estimate_all(panel)
+    check_folder(out, overwrite)
+    output = run_study(demo_config(seed), progress=progress)
+    results = {name: output.results[key] for name, key in _STUDY_NAMES.items()}
+    sim = output.simulation
     comparison = event_time_comparison(results, sim.truth)
-    comparison.to_csv(out / "tables" / "estimates_vs_truth.csv")
-    for name, res in results.items():
-        res.tidy().to_csv(out / "tables" / f"{_slug(name)}.csv", index=False)
-
-    print("[3/3] writing the report", file=sys.stderr)
-    lines = [
-        "# did_zones demo: pilot zones and the industrial-structure hierarchy index",
-        "",
-        f"Simulated panel: {panel!r}. Outcome `{OUTCOME}`; true effects are known.",
-        "",
-        "## Adoption table",
-        "",
-        panel.describe().to_markdown(index=False) if _has_tabulate() else
-        "```\n" + panel.describe().to_string(index=False) + "\n```",
-        "",
-        "## Estimates against the truth",
-        "",
-        "Estimate (standard error) by event time e; `truth` is the sample ATT of the "
-        "simulated potential outcomes. Reference period e = -1 (TWFE event study, "
-        "Sun-Abraham, did2s; CS uses the varying base period and BJS's pre-period terms are "
-        "its pre-trend test coefficients); dCDH placebos compare e with e = -1 at the same "
-        "distance. Overall row (truth: ATT over all treated city-years): static TWFE "
-        "coefficient with controls, CS simple aggregation, SA and BJS averages over treated "
-        "cells, and dCDH's DID_M (instantaneous effects only).",
-        "",
-        _format_comparison(comparison),
-        "",
-    ]
-    for name, res in results.items():
-        lines += [f"## {name}", "", "```", summary_text(res), "```", ""]
-    if caught:
-        lines += ["## Warnings raised", ""] + [f"- {w.message}" for w in caught] + [""]
-    report = out / "report.md"
-    report.write_text("\n".join(lines), encoding="utf-8")
-    (out / "versions.json").write_text(json.dumps(_versions(seed), indent=2))
-    print(f"wrote {report}", file=sys.stderr)
-    return report
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _versions(seed: int) -> dict:
-    import numpy
-    import scipy
-    import statsmodels
-
-    from . import __version__
-
-    return {"did_zones": __version__, "python": sys.version.split()[0],
-            "numpy": numpy.__version__, "pandas": pd.__version__, "scipy": scipy.__version__,
-            "statsmodels": statsmodels.__version__, "seed": seed}
+    table = _frame(_display(comparison), "Estimates against the truth: hierarchy index (ISU)")
+    note = (f"Demo sizes: {N_DRAWS} placebo draws and {N_BOOT} bootstrap draws of a*b "
+            "(moderate, so that the demo runs in under a minute; use more in a paper).")
+    truth = Section("truth", "Estimates against the truth",
+                    (Item("text", TRUTH_TEXT), Item("table", "estimates_vs_truth")))
+    sections = list(output.sections)
+    at = next((i + 1 for i, s in enumerate(sections) if s.key == "event"), len(sections))
+    sections.insert(at, truth)
+    sections[0] = replace(sections[0], items=(Item("text", note), *sections[0].items))
+    output = replace(output, sections=tuple(sections),
+                     tables=MappingProxyType({**output.tables, "estimates_vs_truth": table}),
+                     results=MappingProxyType({**output.results, "truth": sim.truth}))
+    html = write_report(output, out, overwrite=overwrite, progress=progress)
+    comparison.to_csv(out / "tables" / "estimates_vs_truth_values.csv")
+    return html

@@ -1,6 +1,7 @@
 """The README's main command: ``did-zones demo --out DIR`` on the simulated default panel."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -21,25 +22,38 @@ def demo(tmp_path_factory):
     return out, report
 
 
+SECTIONS = ("Adoption and data", "Summary statistics", "Main results", "Event study",
+            "Estimates against the truth", "Staggered-robust comparison", "Bacon diagnostic",
+            "Mechanism", "Robustness", "Heterogeneity", "Warnings and dropped data",
+            "Versions and seeds")
+
+
 def test_writes_report_tables_and_versions(demo):
     out, report = demo
-    text = report.read_text(encoding="utf-8")
-    for section in ["## Adoption table", "## Estimates against the truth", "## TWFE",
-                    "## Event study (TWFE)", "## Callaway-Sant'Anna event", "## Sun-Abraham",
-                    "## Imputation (BJS)", "## did2s (Gardner)", "## DID_M (dCDH)",
-                    "## Bacon decomposition", "## TWFE weights (dCDH 2020)"]:
-        assert section in text, section
-    assert (out / "panel.csv").exists()
+    assert report == out / "report.html"
+    page = report.read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", md, re.M)
+    assert headings == list(SECTIONS)
+    for section in SECTIONS:
+        assert f"<h2>{section}</h2>" in page, section
+    assert "500 placebo draws and 199 bootstrap draws" in page  # demo sizes are stated
     tables = {p.stem for p in (out / "tables").glob("*.csv")}
-    assert {"estimates_vs_truth", "twfe", "callaway_sant_anna_event", "sun_abraham"} <= tables
+    assert {"estimates_vs_truth", "estimates_vs_truth_values", "main", "comparison_isu",
+            "event_study_isu", "psm_balance", "variations", "honest"} <= tables
+    figures = {p.name for p in (out / "figures").glob("*.png")}
+    assert {"adoption.png", "event_study_isu.png", "placebo.png", "honest.png",
+            "bacon_isu.png", "mediation_ecom.png"} <= figures
     versions = json.loads((out / "versions.json").read_text())
-    assert versions["seed"] == 3 and versions["did_zones"] == dz.__version__
+    assert versions["seeds"]["simulate"] == 3 and versions["did_zones"] == dz.__version__
+    assert versions["config"]["robustness"]["placebo"]["n_draws"] == 500
 
 
 def test_comparison_holds_the_estimators_numbers(demo):
     """The comparison table is a re-layout of the results, not new numbers."""
     out, _ = demo
-    table = pd.read_csv(out / "tables" / "estimates_vs_truth.csv", index_col="event_time")
+    table = pd.read_csv(out / "tables" / "estimates_vs_truth_values.csv",
+                        index_col="event_time")
     sim = dz.simulate_pilot_panel(seed=3)
     panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
     true = sim.truth.event_time.set_index("event_time")["att"]
@@ -67,8 +81,9 @@ def test_existing_folder_is_not_overwritten(demo, tmp_path):
     target = tmp_path / "again"
     target.mkdir()
     (target / "old.txt").write_text("x")
-    run_demo(target, seed=1, overwrite=True)
-    assert not (target / "old.txt").exists() and (target / "report.md").exists()
+    with pytest.raises(dz.SpecificationError, match="no versions.json"):
+        run_demo(target, seed=1, overwrite=True)  # not a report folder: left alone
+    assert (target / "old.txt").exists()
 
 
 @pytest.mark.slow
@@ -78,4 +93,9 @@ def test_command_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "did_zones", "demo", "--out", str(out)],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "wrote" in proc.stderr and (out / "report.md").exists()
+    assert "[1/7] data: simulating the calibrated panel" in proc.stderr
+    assert "wrote" in proc.stderr and (out / "report.html").exists()
+    again = subprocess.run([sys.executable, "-m", "did_zones", "demo", "--out", str(out),
+                            "--overwrite"], capture_output=True, text=True, timeout=300,
+                           cwd=tmp_path)
+    assert again.returncode == 0, again.stderr

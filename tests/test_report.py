@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,3 +132,143 @@ def test_config_is_never_evaluated(tmp_path):
     """A string that looks like code stays a string (TOML is data)."""
     cfg = parse_config(_minimal(study={"title": "__import__('os').system('false')"}))
     assert cfg.study.title == "__import__('os').system('false')"
+
+
+# ------------------------------------------------------------------- the run
+
+SCRIPT = "<script>alert(1)</script>"
+AMP = "50% & \\_x"
+SECTIONS = ("Adoption and data", "Summary statistics", "Main results", "Event study",
+            "Staggered-robust comparison", "Bacon diagnostic", "Mechanism", "Robustness",
+            "Heterogeneity", "Warnings and dropped data", "Versions and seeds")
+
+
+def _small_study(**study) -> dict:
+    return {
+        "data": {"simulate": {"seed": 2, "effect": "homogeneous"}},
+        "study": {"title": f"{SCRIPT} study", "outcomes": ["isu"],
+                  "controls": ["lngdp_pc"], "mediators": ["ecom"],
+                  "estimators": ["twfe", "event_study", "callaway_santanna", "sun_abraham"],
+                  "event_window": [-3, 3], "seed": 5,
+                  "labels": {"isu": SCRIPT, "lngdp_pc": AMP}, **study},
+        "robustness": {"placebo": {"n_draws": 40}, "psm": {"covariates": ["lngdp_pc"]},
+                       "variations": True, "honest": {"m_values": [0, 1]},
+                       "pretrend_power": True, "heterogeneity": ["region"]},
+        "mechanism": {"method": "channel", "n_boot": 0},
+    }
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    from did_zones.report import run
+
+    out = tmp_path_factory.mktemp("study") / "out"
+    html = run(parse_config(_small_study()), out, progress=False)
+    return out, html
+
+
+def test_run_writes_every_file_and_section(small_report):
+    out, html = small_report
+    assert html == out / "report.html"
+    page = html.read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    for title in SECTIONS:
+        assert f"<h2>{title}</h2>" in page, title
+        assert f"\n## {title}\n" in md, title
+    for stem in ("main", "summary", "adoption", "comparison_isu", "event_study_isu",
+                 "bacon_isu", "psm_balance", "variations", "honest", "pretrend_power",
+                 "heterogeneity_region", "mediation_ecom", "versions"):
+        for ext in ("tex", "docx", "csv", "md"):
+            assert (out / "tables" / f"{stem}.{ext}").stat().st_size > 0, (stem, ext)
+    pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert pngs == ["adoption.png", "bacon_isu.png", "event_study_isu.png", "honest.png",
+                    "mediation_ecom.png", "placebo.png", "placebo_in_time.png"]
+    for name in pngs:  # every figure shown, as a relative file, with its PDF beside it
+        assert f'<img src="figures/{name}"' in page and f"](figures/{name})" in md
+        assert (out / "figures" / name).with_suffix(".pdf").exists()
+    assert "http://" not in page and "https://" not in page  # nothing fetched
+    warned = page.split("<h2>Warnings and dropped data</h2>")[1].split("</section>")[0]
+    assert "SmallCohortWarning: " in warned  # warnings are reported, not swallowed
+    versions = json.loads((out / "versions.json").read_text(encoding="utf-8"))
+    assert {"did_zones", "numpy", "pandas", "scipy", "statsmodels",
+            "matplotlib"} <= set(versions["versions"])
+    assert versions["seeds"] == {"study": 5, "simulate": 2, "placebo": 5, "psm": 5,
+                                 "mechanism": 5}
+    assert versions["config"]["robustness"]["placebo"]["n_draws"] == 40
+
+
+def test_user_strings_escaped_in_html(small_report):
+    out, _ = small_report
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower()  # the page has no script at all
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; study</title>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.split("<h2>Main results</h2>")[1]
+    assert "50% &amp; \\_x" in page
+
+
+def test_user_strings_escaped_in_latex(small_report):
+    from did_zones.tables import latex_escape
+
+    out, _ = small_report
+    tex = (out / "tables" / "main.tex").read_text(encoding="utf-8")
+    assert "<script>" not in tex and latex_escape(SCRIPT) in tex
+    summary = (out / "tables" / "summary.tex").read_text(encoding="utf-8")
+    assert latex_escape(AMP) in summary and AMP not in summary
+    assert latex_escape(AMP) == "50\\% \\& \\textbackslash{}\\_x"
+
+
+def test_existing_folder_is_not_overwritten(small_report, tmp_path):
+    from did_zones.report import run
+
+    out, _ = small_report
+    config = parse_config(_small_study())
+    with pytest.raises(SpecificationError, match=r"already exists\. Choose another --out, "
+                                                 r"or pass --overwrite"):
+        run(config, out, progress=False)
+    other = tmp_path / "thesis"
+    other.mkdir()
+    (other / "chapter1.tex").write_text("precious")
+    with pytest.raises(SpecificationError, match=r"holds 1 entries \(chapter1\.tex\) and no "
+                                                 r"versions\.json.*Choose another --out"):
+        run(config, other, overwrite=True, progress=False)
+    assert (other / "chapter1.tex").read_text() == "precious"
+
+
+def test_missing_column_names_key():
+    from did_zones.report import run_study
+
+    with pytest.raises(SpecificationError, match=r"study\.controls: column 'lngdp' not found "
+                                                 r"in the data .*Did you mean 'lngdp_pc'\?"):
+        run_study(parse_config(_small_study(controls=["lngdp"])), progress=False)
+
+
+@pytest.mark.slow
+def test_command_line_run_and_errors(tmp_path):
+    pytest.importorskip("matplotlib")
+    import did_zones as dz
+
+    dz.simulate_pilot_panel(seed=4).data.drop(columns="cohort").to_csv(
+        tmp_path / "panel.csv", index=False)
+    (tmp_path / "study.toml").write_text(
+        '[data]\nfile = "panel.csv"\nunit = "city_code"\ntime = "year"\n'
+        'cohort = "registry"\ntiming = "next_year"\n'
+        '[study]\noutcomes = ["isu"]\nestimators = ["twfe", "event_study"]\n'
+        'language = "zh"\n[study.labels]\nisu = "产业结构高级化"\n'
+        '[robustness]\nplacebo = { n_draws = 30 }\n', encoding="utf-8")
+    cmd = [sys.executable, "-m", "did_zones", "run", "study.toml", "--out", "out"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^\[1/\d\] data: reading panel\.csv$", proc.stderr, re.M)
+    assert re.search(r"^\[\d/\d\] robustness: placebo 30 draws \.\.\.$", proc.stderr, re.M)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page and "<h2>基准回归</h2>" in page
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    (tmp_path / "bad.toml").write_text('[data]\nfile = "panel.csv"\n[study]\n'
+                                       'outcomes = ["isu"]\nestimators = ["csdid"]\n')
+    bad = subprocess.run([sys.executable, "-m", "did_zones", "run", "bad.toml", "--out",
+                          "o2"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "study.estimators[0]: unknown estimator 'csdid'" in bad.stderr
+    assert not (tmp_path / "o2").exists()

@@ -22,7 +22,7 @@ def _frame(df: pd.DataFrame, title: str, notes=()):
     """A DataFrame as a did_zones Table (for tables without a dedicated builder)."""
     from ..tables import Table
 
-    return Table.from_frame(df, title=title, notes=tuple(notes))
+    return Table.from_frame(df, title=title, notes=[n for n in notes if n])
 
 
 def _cluster(run):
@@ -57,7 +57,7 @@ def data(run) -> None:
     lang = s.language
     run.section(
         "adoption", Item("text", text),
-        run.table("adoption", adoption_table(panel, language=lang)),
+        run.table("adoption", adoption_table(panel, labels=dict(s.labels), language=lang)),
         run.figure("adoption", adoption_plot(panel, language=lang)))
     columns = [*s.outcomes, *s.controls, *s.mediators]
     stats = summary_stats(panel, columns, by="treated", labels=dict(s.labels), language=lang)
@@ -141,10 +141,12 @@ def estimators(run) -> None:
                                           event_study_plot(
                 event, title=label, language=s.language)))
             event_items.append(run.table(f"event_study_{y}", comparison_table(
-                event, labels=dict(s.labels), language=s.language, title=label)))
+                event, event_times="all", labels=dict(s.labels), language=s.language,
+                title=label)))
         models = {**static, **{k: v for k, v in event.items() if k != "TWFE event study"}}
         comparison_items.append(run.table(f"comparison_{y}", comparison_table(
-            models, labels=dict(s.labels), language=s.language, title=label)))
+            models, event_times="none", labels=dict(s.labels), language=s.language,
+            title=label)))
     lo, hi = s.event_window
     run.section("event", Item("text", f"Event-time effects for e = {lo}..{hi}; the "
                                       "reference period is e = -1 where the method "
@@ -175,7 +177,7 @@ def mechanism(run) -> None:
     import did_zones as dz
 
     from ..plots import mediation_diagram
-    from ..tables import regression_table
+    from ..tables import mediation_table
 
     cfg = run.config
     s, m, panel = cfg.study, cfg.mechanism, run.results["__panel__"]
@@ -188,12 +190,8 @@ def mechanism(run) -> None:
         run.results[f"mediation:{med}"] = res
         items.append(Item("text", f"{_label(run, med)}: {res.verdict} (conclusion: "
                                   f"{res.conclusion})."))
-        steps = [res.total, *res.first_stage.values()]
-        if res.outcome_model is not None:
-            steps.append(res.outcome_model)
-        if steps:
-            items.append(run.table(f"mediation_{med}", regression_table(
-                steps, labels=dict(s.labels), language=s.language)))
+        items.append(run.table(f"mediation_{med}", mediation_table(
+            res, labels=dict(s.labels), language=s.language)))
         items.append(run.figure(f"mediation_{med}", mediation_diagram(
             res, labels=dict(s.labels), language=s.language)))
     run.section("mechanism", Item("text", f"Method {m.method!r}; bootstrap draws "
@@ -221,7 +219,7 @@ def robustness(run) -> None:
     import did_zones as dz
 
     from ..plots import honest_plot, in_time_plot, placebo_plot
-    from ..tables import balance_table
+    from ..tables import balance_table, robustness_table
 
     cfg = run.config
     r, s, panel = cfg.robustness, cfg.study, run.results["__panel__"]
@@ -255,15 +253,13 @@ def robustness(run) -> None:
         items.append(Item("text", f"PSM-DiD estimate {psm.estimate[psm.primary]:.4f} "
                                   f"(s.e. {psm.std_error[psm.primary]:.4f}); baseline "
                                   f"{main.estimate[main.primary]:.4f}."))
-        items.append(run.table("psm_balance", balance_table(matched, language=lang)))
+        items.append(run.table("psm_balance", balance_table(matched, labels=dict(s.labels),
+                                                           language=lang)))
     if r.variations:
         var = dz.variations(main, panel)
         run.results["variations"] = var
-        cols = ["term", "estimate", "std_error", "p_value", "n_obs", "n_units",
-                "dropped_units"]
-        items.append(run.table("variations", _frame(var.tidy()[cols],
-                                                    "Sample and specification variations",
-                                                    var.notes)))
+        items.append(run.table("variations", robustness_table(
+            var, labels=dict(s.labels), language=lang)))
     if r.honest is not None:
         h = dz.honest_did(_event(run), restriction=r.honest["restriction"],
                           m_values=r.honest["m_values"])
