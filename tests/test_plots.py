@@ -414,3 +414,13 @@ def test_errors(res, sim):
         plots.mediation_diagram(res["es"])
     with pytest.raises(SpecificationError, match="digits must be"):
         plots.mediation_diagram(res["mediation"], digits=0)
+
+
+def test_user_strings_drawn_literally(res, tmp_path):
+    odd = r"<script>alert(1)</script> 50% & \_x costs $1 to $2"
+    fig = plots.event_study_plot({odd: res["es"], "b": res["sa"]}, title=odd)
+    ax = fig.axes[0]
+    assert ax.get_title() == odd.replace("$", r"\$")  # no mathtext between the dollars
+    assert ax.get_legend().get_texts()[0].get_text() == odd.replace("$", r"\$")
+    fig.savefig(tmp_path / "odd.png", dpi=40)
+    fig.savefig(tmp_path / "odd.pdf")

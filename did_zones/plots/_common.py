@@ -129,5 +129,10 @@ def fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def plain(text: Any) -> str:
+    """A user's string drawn literally: ``$`` would otherwise start matplotlib mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def labels_of(labels, name: str) -> str:
-    return str(labels.get(name, name)) if labels else str(name)
+    return plain(labels.get(name, name)) if labels else plain(name)

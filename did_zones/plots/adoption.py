@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import SpecificationError
 from ..panel import Panel
-from ._common import axes, check_language, text_context, word
+from ._common import axes, check_language, plain, text_context, word
 
 __all__ = ["adoption_plot"]
 
@@ -105,9 +105,9 @@ def adoption_plot(
         order = order[np.unique(np.linspace(0, n_units - 1, int(max_units)).round().astype(int))]
     grid = grid[order]
     shown = panel.units[order]
-    names = [str(unit_labels.get(u, u)) if unit_labels else str(u) for u in shown]
+    names = [plain(unit_labels.get(u, u)) if unit_labels else plain(u) for u in shown]
     label_rows = len(order) <= _MAX_TICK_LABELS
-    ttl = word(language, "adoption_title") if title is None else title
+    ttl = word(language, "adoption_title") if title is None else plain(title)
     with text_context([ttl, *(names if label_rows else [])], font, language):
         height = 1.6 + 0.14 * len(order) if label_rows else 5.5
         fig, ax = axes(ax, (7.5, float(np.clip(height, 3.5, 11.0))))

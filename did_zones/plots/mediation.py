@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import SpecificationError
-from ._common import axes, check_language, fmt, stars, text_context, word
+from ._common import axes, check_language, fmt, plain, stars, text_context, word
 
 __all__ = ["mediation_diagram"]
 
@@ -87,10 +87,10 @@ def mediation_diagram(
     t = mediation_result.tidy()
     mediators = list(mediation_result.mediators)
     outcome = mediation_result.total.outcome
-    name = (lambda v: str(labels.get(v, v))) if labels else str
+    name = (lambda v: plain(labels.get(v, v))) if labels else plain
     box_d = name("treated") if labels and "treated" in labels else word(language, "treatment")
     box_y, box_m = name(outcome), [name(m) for m in mediators]
-    ttl = word(language, "mediation_title") if title is None else title
+    ttl = word(language, "mediation_title") if title is None else plain(title)
     with text_context([ttl, box_d, box_y, *box_m], font, language):
         fig, ax = axes(ax, (7.0, 3.2 + 0.5 * max(len(mediators) - 1, 0)))
         _draw(ax, t, mediators, (box_d, box_y, box_m), int(digits), language)

@@ -7,7 +7,7 @@ import numpy as np
 from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import HypothesisTest
-from ._common import KINDS, axes, check_language, fmt, text_context, word
+from ._common import KINDS, axes, check_language, fmt, plain, text_context, word
 
 __all__ = ["placebo_plot", "in_time_plot"]
 
@@ -97,7 +97,7 @@ def placebo_plot(
                                  "draw. See test.details['failed'] for the first errors.")
     estimate = float(d["estimate"])
     kind = KINDS[language].get(d.get("kind"), str(d.get("kind")))
-    ttl = word(language, "placebo_title", kind=kind) if title is None else title
+    ttl = word(language, "placebo_title", kind=kind) if title is None else plain(title)
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.2))
         ax.hist(valid, bins=int(bins), density=True, color="C0", alpha=0.45,
@@ -193,7 +193,7 @@ def in_time_plot(
     shift = t["shift"].to_numpy(float)
     est = t["estimate"].to_numpy(float)
     half = crit * t["std_error"].to_numpy(float)
-    ttl = word(language, "in_time_title") if title is None else title
+    ttl = word(language, "in_time_title") if title is None else plain(title)
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.2))
         ax.errorbar(shift, est, yerr=half, fmt="o", color="C0", capsize=3, lw=1.2,
