@@ -247,6 +247,20 @@ def test_latex_compiles(main_table, fits, tmp_path, engine):
             assert "50% & \\_x" in text and "<script>alert(1)</script>" in text
 
 
+def test_latex_math_symbols_in_notes_compile(tmp_path):
+    """Estimator notes carry Greek letters, signs and accents (Σw², τ̂ − τ̃, ≥): set in math
+    mode they compile under pdflatex (they broke a comparison table before)."""
+    assert latex_escape("τ̂ − τ̃") == r"\ensuremath{\hat{\tau}} \ensuremath{-} \ensuremath{\tilde{\tau}}"
+    if not shutil.which("pdflatex"):
+        pytest.skip("pdflatex not installed (CI installs it).")
+    from did_zones.tables import Table
+
+    frame = pd.DataFrame({"term": ["ρ ≥ 0.5"], "value": ["x̄ ± 1·σ"]})
+    table = Table(frame, title="Σw² → ∞", notes=("τ̂ − τ̃ ≠ 0; α, β, Δ, ψ ≤ χ ≈ π",))
+    log = _compile(table.to_latex(), tmp_path, "pdflatex")
+    assert "Missing character" not in log
+
+
 # ------------------------------------------------------------------ other writers
 def test_docx_holds_numbers(main_table, tmp_path):
     docx = pytest.importorskip("docx")
