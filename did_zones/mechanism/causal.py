@@ -325,6 +325,12 @@ def check_mediator_values(m: np.ndarray, y: np.ndarray, d: np.ndarray, mediator:
             f"The mediator {mediator!r} is the treatment indicator itself. A mediator must "
             "be a different variable that the treatment moves."
         )
+    check_not_outcome(m, y, ok, mediator, outcome)
+
+
+def check_not_outcome(m: np.ndarray, y: np.ndarray, ok: np.ndarray, mediator: str,
+                      outcome: str) -> None:
+    """Raise if the mediator is (an exact linear function of) the outcome on rows ``ok``."""
     both = ok & np.isfinite(y)
     if both.sum() > 2 and np.ptp(y[both]) > 0:
         r = np.corrcoef(m[both], y[both])[0, 1]

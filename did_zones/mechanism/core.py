@@ -17,6 +17,7 @@ from ..estimators._design import FESpec, check_panel_outcome
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from . import indirect as ind
+from .causal import check_not_outcome
 from .result import MediationResult
 from .stepwise import common_sample, decide, fit_equations, steps_frame
 
@@ -233,15 +234,7 @@ def _check_inputs(panel, outcome, mediator, controls, fixed_effects) -> list[str
                 f"The mediator {m!r} is the treatment indicator itself. A mediator must be "
                 "a different variable that the treatment moves."
             )
-        both = ok & np.isfinite(y)
-        if both.sum() > 2 and np.ptp(y[both]) > 0:
-            r = np.corrcoef(x[both], y[both])[0, 1]
-            if abs(r) > 1 - 1e-10:
-                raise SpecificationError(
-                    f"The mediator {m!r} is identical to (or an exact linear function of) "
-                    f"the outcome {outcome!r} (correlation {r:.12g}), so b and c' are not "
-                    "identified. Use a mediator measured separately from the outcome."
-                )
+        check_not_outcome(x, y, ok, m, outcome)
         if unit_based:
             lo = np.full(panel.n_units, np.inf)
             hi = np.full(panel.n_units, -np.inf)
