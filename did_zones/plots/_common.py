@@ -134,5 +134,19 @@ def plain(text: Any) -> str:
     return str(text).replace("$", r"\$")
 
 
+def heading(title: str | None, language: str, key: str, **fmt: Any) -> str:
+    """The axes title: the caller's ``title`` drawn literally, else the default ``key``."""
+    return word(language, key, **fmt) if title is None else plain(title)
+
+
+def check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
+    """Raise unless ``value`` is an integer >= 1 (not a bool), or None when allowed."""
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        extra = " or None" if allow_none else ""
+        raise SpecificationError(f"{name} must be a positive integer{extra}; got {value!r}.")
+
+
 def labels_of(labels, name: str) -> str:
     return plain(labels.get(name, name)) if labels else plain(name)

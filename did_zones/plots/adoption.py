@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import SpecificationError
 from ..panel import Panel
-from ._common import axes, check_language, plain, text_context, word
+from ._common import axes, check_language, check_positive_int, heading, plain, text_context, word
 
 __all__ = ["adoption_plot"]
 
@@ -86,10 +86,7 @@ def adoption_plot(
                                  f"{type(panel).__name__}.")
     if sort not in _SORTS:
         raise SpecificationError(f"sort must be one of {_SORTS}; got {sort!r}.")
-    if max_units is not None and (isinstance(max_units, bool) or
-                                  not isinstance(max_units, (int, np.integer)) or max_units < 1):
-        raise SpecificationError(f"max_units must be a positive integer or None; got "
-                                 f"{max_units!r}.")
+    check_positive_int("max_units", max_units, allow_none=True)
     n_units, n_periods = panel.n_units, panel.n_periods
     cohort = panel.cohort
     # status codes: 0 not observed, 1 never treated, 2 not yet treated, 3 + k treated batch k
@@ -107,7 +104,7 @@ def adoption_plot(
     shown = panel.units[order]
     names = [plain(unit_labels.get(u, u)) if unit_labels else plain(u) for u in shown]
     label_rows = len(order) <= _MAX_TICK_LABELS
-    ttl = word(language, "adoption_title") if title is None else plain(title)
+    ttl = heading(title, language, "adoption_title")
     with text_context([ttl, *(names if label_rows else [])], font, language):
         height = 1.6 + 0.14 * len(order) if label_rows else 5.5
         fig, ax = axes(ax, (7.5, float(np.clip(height, 3.5, 11.0))))

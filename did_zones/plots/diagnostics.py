@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import SpecificationError
 from ..estimators.bacon import BOTH, EARLY_LATE, LATE_EARLY, TREATED_NEVER, TYPES, WITHIN
 from ..result import Result
-from ._common import BACON_TYPES_ZH, axes, check_language, fmt, plain, text_context, word
+from ._common import BACON_TYPES_ZH, axes, check_language, fmt, heading, text_context, word
 
 __all__ = ["bacon_plot", "twfe_weights_plot"]
 
@@ -83,7 +83,7 @@ def bacon_plot(
     g = result.glance().iloc[0]
     twfe = float(t.loc[t["term"] == "twfe", "estimate"].iloc[0])
     cells = t.loc[t["term"] != "twfe"]
-    ttl = word(language, "bacon_title") if title is None else plain(title)
+    ttl = heading(title, language, "bacon_title")
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.4))
         for kind in TYPES:
@@ -166,7 +166,7 @@ def twfe_weights_plot(
     t = result.tidy()
     g = result.glance().iloc[0]
     cells = t.loc[t["kind"] == "weight"]
-    ttl = word(language, "weights_title") if title is None else plain(title)
+    ttl = heading(title, language, "weights_title")
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.8, 4.2))
         cohorts = np.unique(cells["cohort"].to_numpy(float))

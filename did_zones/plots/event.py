@@ -9,7 +9,7 @@ import numpy as np
 from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import Result
-from ._common import axes, check_language, labels_of, plain, text_context, word
+from ._common import axes, check_language, heading, labels_of, text_context, word
 
 __all__ = ["event_study_plot"]
 
@@ -110,7 +110,7 @@ def event_study_plot(
                 "aggregate(callaway_santanna(...), 'event').")
         tables[name] = t.loc[t["event_time"].notna()].sort_values("event_time")
     names = [labels_of(labels, n) for n in tables]
-    ttl = word(language, "event_title") if title is None else plain(title)
+    ttl = heading(title, language, "event_title")
     with text_context([*names, ttl], font, language):
         fig, ax = axes(ax, (7.0, 4.2))
         _draw(ax, tables, names, reference, alpha, uniform, language)

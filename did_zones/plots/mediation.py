@@ -7,7 +7,17 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..errors import SpecificationError
-from ._common import axes, check_language, fmt, plain, stars, text_context, word
+from ._common import (
+    axes,
+    check_language,
+    check_positive_int,
+    fmt,
+    heading,
+    plain,
+    stars,
+    text_context,
+    word,
+)
 
 __all__ = ["mediation_diagram"]
 
@@ -82,15 +92,14 @@ def mediation_diagram(
     if not isinstance(mediation_result, MediationResult):
         raise SpecificationError("mediation_diagram needs the MediationResult of "
                                  f"did_zones.mediation; got {type(mediation_result).__name__}.")
-    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 1:
-        raise SpecificationError(f"digits must be a positive integer; got {digits!r}.")
+    check_positive_int("digits", digits)
     t = mediation_result.tidy()
     mediators = list(mediation_result.mediators)
     outcome = mediation_result.total.outcome
     name = (lambda v: plain(labels.get(v, v))) if labels else plain
     box_d = name("treated") if labels and "treated" in labels else word(language, "treatment")
     box_y, box_m = name(outcome), [name(m) for m in mediators]
-    ttl = word(language, "mediation_title") if title is None else plain(title)
+    ttl = heading(title, language, "mediation_title")
     with text_context([ttl, box_d, box_y, *box_m], font, language):
         fig, ax = axes(ax, (7.0, 3.2 + 0.5 * max(len(mediators) - 1, 0)))
         _draw(ax, t, mediators, (box_d, box_y, box_m), int(digits), language)

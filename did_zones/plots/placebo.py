@@ -7,7 +7,16 @@ import numpy as np
 from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import HypothesisTest
-from ._common import KINDS, axes, check_language, fmt, plain, text_context, word
+from ._common import (
+    KINDS,
+    axes,
+    check_language,
+    check_positive_int,
+    fmt,
+    heading,
+    text_context,
+    word,
+)
 
 __all__ = ["placebo_plot", "in_time_plot"]
 
@@ -87,8 +96,7 @@ def placebo_plot(
     """
     check_language(language)
     _check_test(test, in_time=False)
-    if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool) or bins < 1:
-        raise SpecificationError(f"bins must be a positive integer; got {bins!r}.")
+    check_positive_int("bins", bins)
     d = test.details
     draws = np.asarray(d["draws"], dtype=float)
     valid = draws[np.isfinite(draws)]
@@ -97,7 +105,7 @@ def placebo_plot(
                                  "draw. See test.details['failed'] for the first errors.")
     estimate = float(d["estimate"])
     kind = KINDS[language].get(d.get("kind"), str(d.get("kind")))
-    ttl = word(language, "placebo_title", kind=kind) if title is None else plain(title)
+    ttl = heading(title, language, "placebo_title", kind=kind)
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.2))
         ax.hist(valid, bins=int(bins), density=True, color="C0", alpha=0.45,
@@ -193,7 +201,7 @@ def in_time_plot(
     shift = t["shift"].to_numpy(float)
     est = t["estimate"].to_numpy(float)
     half = crit * t["std_error"].to_numpy(float)
-    ttl = word(language, "in_time_title") if title is None else plain(title)
+    ttl = heading(title, language, "in_time_title")
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.2))
         ax.errorbar(shift, est, yerr=half, fmt="o", color="C0", capsize=3, lw=1.2,

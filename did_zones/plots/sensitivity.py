@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpecificationError
-from ._common import axes, check_language, fmt, plain, text_context, word
+from ._common import axes, check_language, fmt, heading, text_context, word
 
 __all__ = ["honest_plot"]
 
@@ -80,7 +80,7 @@ def honest_plot(
     x0 = float(m.min()) - step
     lo, hi = t["conf_low"].to_numpy(float), t["conf_high"].to_numpy(float)
     level = 100 * (1 - float(g["alpha"]))
-    ttl = word(language, "honest_title") if title is None else plain(title)
+    ttl = heading(title, language, "honest_title")
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.2))
         ax.vlines(m, lo, hi, color="C0", lw=2.2, label=f"{word(language, 'robust_ci', level=level)}"
