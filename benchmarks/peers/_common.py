@@ -1,0 +1,43 @@
+"""Shared by the peer scripts: read the panel, time a task, print one JSON line.
+
+Each peer script runs in that peer's own virtual environment (never did_zones'), as
+
+    <venv>/bin/python benchmarks/peers/<peer>.py PANEL.npz TASK REPEAT
+
+and prints ``{"seconds": [...], "att": float | null, "maxrss_mb": float, "version": str}``.
+The panel is an ``.npz`` of columns (unit, year, g, x, y, d, rel) so that no pandas pickle
+crosses environments. Exit code 3 with ``{"skip": reason}`` when the peer has no such task.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+
+def read_panel(path: str) -> pd.DataFrame:
+    with np.load(path) as z:
+        return pd.DataFrame({k: z[k] for k in z.files})
+
+
+def main(tasks: dict, version: str) -> None:
+    path, task, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if task not in tasks:
+        print(json.dumps({"skip": f"no {task} in this peer"}))
+        sys.exit(3)
+    warnings.simplefilter("ignore")
+    df = read_panel(path)
+    times, att = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        att = tasks[task](df)
+        times.append(time.perf_counter() - t0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"seconds": times, "att": None if att is None else float(att),
+                      "maxrss_mb": rss, "version": version}))
