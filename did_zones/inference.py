@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 _BLOCK = 128  # bootstrap draws per block: fixed so results never depend on chunking
+_UNITS = 8192  # units per multiplier chunk (a multiple of 64): fixed for the same reason
 
 
 def _codes(groups) -> tuple[np.ndarray, int]:
@@ -231,8 +232,8 @@ def multiplier_bootstrap(
     draws = np.empty((int(n_boot), psi.shape[1]))
     for c, child in enumerate(ss.spawn(n_chunks)):
         lo, hi = c * _BLOCK, min((c + 1) * _BLOCK, int(n_boot))
-        v = _draw_weights(np.random.default_rng(child), (hi - lo, n_blocks), weights)
-        draws[lo:hi] = v @ block_psi / scale
+        draws[lo:hi] = _weighted_sums(np.random.default_rng(child), hi - lo, block_psi,
+                                      weights) / scale
     q75, q25 = np.nanquantile(draws, [0.75, 0.25], axis=0)
     sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     ok = sigma > np.sqrt(np.finfo(float).eps) * 10
@@ -242,10 +243,37 @@ def multiplier_bootstrap(
     return BootstrapResult(std_error=se, crit_value=crit, draws=draws)
 
 
-def _draw_weights(rng: np.random.Generator, shape: tuple[int, int], kind: str) -> np.ndarray:
+def _weighted_sums(rng: np.random.Generator, n_draws: int, psi: np.ndarray,
+                   kind: str) -> np.ndarray:
+    """``V @ psi`` for an ``n_draws × n`` matrix ``V`` of multipliers drawn from ``rng``.
+
+    Units are taken in chunks of ``_UNITS`` (memory stays ``O(n_draws × _UNITS)`` however
+    many units there are), and each chunk's multipliers come from the generator's raw
+    64-bit stream: Rademacher weights are its bits (64 per word, ``±1 = 2·bit − 1``, so
+    ``V @ psi = 2·(bits @ psi) − Σψ``), Mammen weights compare a 53-bit uniform with
+    ``p`` (the construction of ``Generator.random``). The stream layout depends only on the
+    fixed constants ``_BLOCK`` and ``_UNITS``, so draws depend only on the seed.
+    """
+    n, k = psi.shape
+    out = np.zeros((n_draws, k))
+    for lo in range(0, n, _UNITS):
+        part = psi[lo:lo + _UNITS]
+        m = part.shape[0]
+        if kind == "rademacher":
+            raw = rng.bit_generator.random_raw((n_draws, -(-m // 64))).astype("<u8")
+            bits = np.unpackbits(raw.view(np.uint8), axis=1, count=m, bitorder="little")
+            out += bits.astype(float) @ part
+        else:
+            out += _mammen(rng.bit_generator.random_raw((n_draws, m))) @ part
     if kind == "rademacher":
-        return rng.integers(0, 2, size=shape, dtype=np.int8) * 2.0 - 1.0
+        out = 2.0 * out - psi.sum(axis=0)
+    return out
+
+
+def _mammen(raw: np.ndarray) -> np.ndarray:
+    """Mammen's two-point weights (mean 0, variance 1, skewness 1) from raw 64-bit draws."""
     s5 = np.sqrt(5.0)
     p = (s5 + 1) / (2 * s5)
     low, high = -(s5 - 1) / 2, (s5 + 1) / 2
-    return np.where(rng.random(shape) < p, low, high)
+    return np.where((raw >> np.uint64(11)) * 2.0**-53 < p, low, high)
+

@@ -115,16 +115,31 @@ def test_multiplier_bootstrap_one_weight_per_cluster():
 
 
 def test_mammen_and_rademacher_weight_moments():
-    from did_zones.inference import _draw_weights
+    from did_zones.inference import _weighted_sums
 
     rng = np.random.default_rng(0)
     n = 400_000
-    m = _draw_weights(rng, (1, n), "mammen").ravel()
+    one = np.ones((1, 1))  # one unit with psi = 1: each draw is that unit's multiplier
+    m = _weighted_sums(rng, n, one, "mammen").ravel()
     # Mammen: two points, mean 0, variance 1, third moment 1; MC sd of each mean < 0.01
     assert np.unique(m).size == 2
     assert abs(m.mean()) < 0.01 and abs(m.var() - 1) < 0.01 and abs((m**3).mean() - 1) < 0.03
-    r = _draw_weights(rng, (1, n), "rademacher").ravel()
+    r = _weighted_sums(rng, n, one, "rademacher").ravel()
     assert set(np.unique(r)) == {-1.0, 1.0} and abs(r.mean()) < 0.01
+    # across units (64 per raw word, several chunks of units): sums of n = 20,001 unit
+    # multipliers are odd integers with mean 0 and variance n (MC sd of the variance
+    # estimate over 4,000 draws: sqrt(2/4000) = 2.2%, bound 5 sd)
+    n_units = 20_001
+    sums = _weighted_sums(rng, 4000, np.ones((n_units, 1)), "rademacher").ravel()
+    assert np.all(sums == np.round(sums)) and np.all(np.abs(sums) % 2 == 1)
+    assert abs(sums.mean()) < 5 * np.sqrt(n_units / 4000)
+    assert abs(sums.var() / n_units - 1) < 5 * np.sqrt(2 / 4000)
+    # units' multipliers are independent: orthogonal columns give uncorrelated draws
+    psi = np.zeros((n_units, 2))
+    psi[::2, 0], psi[1::2, 1] = 1.0, 1.0
+    for kind in ("rademacher", "mammen"):
+        d = _weighted_sums(rng, 4000, psi, kind)
+        assert abs(np.corrcoef(d.T)[0, 1]) < 5 / np.sqrt(4000)
 
 
 def test_bootstrap_bad_options():
