@@ -108,6 +108,8 @@ def _refactorize(codes: np.ndarray) -> np.ndarray:
         out[ok] = np.unique(codes[ok], return_inverse=True)[1]
         return out
     present = np.bincount(codes[ok]) > 0
+    if present.all() and ok.all():  # already dense (e.g. panel ids on all rows)
+        return codes.astype(np.int64, copy=False)
     new = np.cumsum(present) - 1
     return np.where(ok, new[np.maximum(codes, 0)], -1).astype(np.int64)
 
@@ -360,6 +362,8 @@ def _nested(a: np.ndarray, b: np.ndarray) -> bool:
 def _components(a: np.ndarray, b: np.ndarray) -> int:
     """Connected components of the bipartite graph of levels of ``a`` and ``b``."""
     ga, gb = int(a.max()) + 1, int(b.max()) + 1
+    if ga * gb <= 4 * a.size and np.count_nonzero(np.bincount(a * gb + b)) == ga * gb:
+        return 1  # every pair of levels occurs (a balanced panel): one component
     graph = coo_matrix((np.ones(a.size), (a, ga + b)), shape=(ga + gb, ga + gb))
     return int(connected_components(graph, directed=False)[0])
 
@@ -514,8 +518,12 @@ def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True)
     both = fe.residualize(np.column_stack([d.y, d.X]))
     yt, Xt = both[:, 0], both[:, 1:]
 
-    raw_ss = (d.X**2 * w[:, None]).sum(0)
-    M = Xt.T @ (Xt * w[:, None])
+    if d.weights is None:
+        raw_ss = np.einsum("ij,ij->j", d.X, d.X)
+        M = Xt.T @ Xt
+    else:
+        raw_ss = np.einsum("ij,ij,i->j", d.X, d.X, w)
+        M = Xt.T @ (Xt * w[:, None])
     kept: list[int] = []
     dropped: list[str] = []
     for j, name in enumerate(d.names):
@@ -547,7 +555,7 @@ def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True)
     Xk = Xt[:, kept]
     Mk = M[np.ix_(kept, kept)]
     bread = np.linalg.inv(Mk) if kept else np.zeros((0, 0))
-    coef = bread @ (Xk.T @ (w * yt)) if kept else np.zeros(0)
+    coef = bread @ (Xk.T @ (yt if d.weights is None else w * yt)) if kept else np.zeros(0)
     resid = yt - Xk @ coef
     rss = float(w @ resid**2)
     ybar = float(w @ d.y / w.sum())

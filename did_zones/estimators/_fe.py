@@ -37,8 +37,7 @@ class FixedEffects:
 
     @classmethod
     def from_codes(cls, codes: Sequence[np.ndarray], weights=None) -> FixedEffects:
-        codes = tuple(np.unique(np.asarray(c), return_inverse=True)[1].astype(np.intp)
-                      for c in codes)
+        codes = tuple(_dense(np.asarray(c)) for c in codes)
         w = None if weights is None else np.asarray(weights, dtype=float)
         return cls(codes=codes, weights=w)
 
@@ -46,21 +45,39 @@ class FixedEffects:
     def n(self) -> int:
         return int(self.codes[0].size)
 
-    def _indicators(self) -> list[sparse.csr_matrix]:
+    def _indicators(self) -> list[tuple[sparse.csr_matrix, np.ndarray]]:
+        """Per dimension: the n × G indicator matrix (CSR built directly, one entry per
+        row) and the groups' total weights."""
         n = self.n
-        w = np.ones(n) if self.weights is None else self.weights
+        indptr = np.arange(n + 1)
         mats = []
         for c in self.codes:
             g = int(c.max()) + 1
-            D = sparse.csr_matrix((np.ones(n), (np.arange(n), c)), shape=(n, g))
-            wsum = np.bincount(c, weights=w, minlength=g)
-            mats.append((D, c, wsum))
+            D = sparse.csr_matrix((np.ones(n), c, indptr), shape=(n, g))
+            wsum = np.bincount(c, weights=self.weights, minlength=g).astype(float)
+            mats.append((D, wsum))
         return mats
+
+    def is_orthogonal(self) -> bool:
+        """True for two unweighted dimensions crossed exactly once each (a balanced
+        unit × period panel): one sweep of demeaning is then the exact projection."""
+        if len(self.codes) != 2 or self.weights is not None:
+            return False
+        a, b = self.codes
+        ga, gb = int(a.max()) + 1, int(b.max()) + 1
+        if ga * gb != self.n:
+            return False
+        return bool(np.bincount(a * gb + b, minlength=self.n).max() == 1)
 
     def components(
         self, values: np.ndarray, tol: float = 1e-13, max_iter: int = 10_000
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Project ``values`` (n or n × p) on the fixed effects.
+
+        Each sweep takes every dimension in turn, computes the (weighted) group means of
+        the current residual and moves them from the residual into that dimension's
+        effects; sweeps stop when no effect moves by more than ``tol`` times the largest
+        absolute value. A balanced two-way design (:meth:`is_orthogonal`) needs one sweep.
 
         Returns
         -------
@@ -73,21 +90,21 @@ class FixedEffects:
         v = np.asarray(values, dtype=float)
         one_d = v.ndim == 1
         V = v[:, None] if one_d else v
-        w = np.ones(self.n) if self.weights is None else self.weights
+        w = None if self.weights is None else self.weights[:, None]
         mats = self._indicators()
-        effects = [np.zeros((D.shape[1], V.shape[1])) for D, _, _ in mats]
+        effects = [np.zeros((D.shape[1], V.shape[1])) for D, _ in mats]
         resid = V.copy()
         scale = max(float(np.abs(V).max()), 1.0)
+        one_sweep = len(mats) == 1 or self.is_orthogonal()
         for _ in range(max_iter):
             change = 0.0
-            for k, (D, c, wsum) in enumerate(mats):
-                # remove this dimension's current effect, re-fit it as the group mean
-                resid += effects[k][c]
-                new = (D.T @ (resid * w[:, None])) / np.where(wsum > 0, wsum, 1.0)[:, None]
-                change = max(change, float(np.abs(new - effects[k]).max()))
-                effects[k] = new
-                resid -= new[c]
-            if len(mats) == 1 or change < tol * scale:
+            for k, (D, wsum) in enumerate(mats):
+                total = D.T @ (resid if w is None else resid * w)
+                delta = total / np.where(wsum > 0, wsum, 1.0)[:, None]
+                effects[k] += delta
+                resid -= D @ delta
+                change = max(change, float(np.abs(delta).max()))
+            if one_sweep or change < tol * scale:
                 break
         else:  # pragma: no cover - pathological designs only
             raise EstimationError(
@@ -96,7 +113,7 @@ class FixedEffects:
             )
         # normalise: move the weighted mean of each later dimension into the first
         for k in range(1, len(mats)):
-            _, c, wsum = mats[k]
+            wsum = mats[k][1]
             m = (wsum @ effects[k]) / wsum.sum()
             effects[k] = effects[k] - m
             effects[0] = effects[0] + m
@@ -115,3 +132,14 @@ class FixedEffects:
         """
         sizes = [int(c.max()) + 1 for c in self.codes]
         return sum(sizes) - (len(sizes) - 1)
+
+
+def _dense(codes: np.ndarray) -> np.ndarray:
+    """Codes renumbered 0..G−1 in sorted order of their labels; O(n) for small labels."""
+    codes = codes.astype(np.intp, copy=False)
+    if codes.size and codes.min() >= 0 and codes.max() < 4 * codes.size:
+        present = np.bincount(codes) > 0
+        if present.all():
+            return codes
+        return (np.cumsum(present) - 1)[codes]
+    return np.unique(codes, return_inverse=True)[1].astype(np.intp)

@@ -148,7 +148,7 @@ def twfe(
                   "effects or the other regressors.",)
     notes += few_clusters_note(n_clusters)
 
-    n_units = int(np.unique(panel.unit_id[design.rows]).size)
+    n_units = int(np.count_nonzero(np.bincount(panel.unit_id[design.rows])))
     sample = np.zeros(panel.n_obs, dtype=bool)
     sample[design.rows] = True
     keys = pd.DataFrame({
