@@ -36,7 +36,8 @@ from bench_callaway_santanna import make_data  # noqa: E402
 import did_zones as dz  # noqa: E402
 
 PEERS = {"diff-diff": "diff_diff_peer.py", "pyfixest": "pyfixest_peer.py",
-         "moderndid": "moderndid_peer.py"}
+         "moderndid": "moderndid_peer.py", "csdid": "csdid_peer.py",
+         "differences": "differences_peer.py", "linearmodels": "linearmodels_peer.py"}
 TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "cs_analytic": "Callaway-Sant'Anna, analytic", "cs_boot999": "Callaway-Sant'Anna, 999 draws",
          "sun_abraham": "Sun-Abraham", "bjs": "BJS imputation",
