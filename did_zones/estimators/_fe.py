@@ -49,11 +49,14 @@ class FixedEffects:
         """Per dimension: the n × G indicator matrix (CSR built directly, one entry per
         row) and the groups' total weights."""
         n = self.n
-        indptr = np.arange(n + 1)
+        small = n < 2**31 - 1  # 32-bit indices: scipy would otherwise copy them down
+        itype = np.int32 if small else np.int64
+        indptr = np.arange(n + 1, dtype=itype)
         mats = []
         for c in self.codes:
             g = int(c.max()) + 1
-            D = sparse.csr_matrix((np.ones(n), c, indptr), shape=(n, g))
+            D = sparse.csr_matrix((np.ones(n), c.astype(itype), indptr), shape=(n, g),
+                                  copy=False)
             wsum = np.bincount(c, weights=self.weights, minlength=g).astype(float)
             mats.append((D, wsum))
         return mats
@@ -94,6 +97,7 @@ class FixedEffects:
         mats = self._indicators()
         effects = [np.zeros((D.shape[1], V.shape[1])) for D, _ in mats]
         resid = V.copy()
+        fitted = np.empty_like(resid)  # one reused buffer for each dimension's update
         scale = max(float(np.abs(V).max()), 1.0)
         one_sweep = len(mats) == 1 or self.is_orthogonal()
         for _ in range(max_iter):
@@ -102,7 +106,8 @@ class FixedEffects:
                 total = D.T @ (resid if w is None else resid * w)
                 delta = total / np.where(wsum > 0, wsum, 1.0)[:, None]
                 effects[k] += delta
-                resid -= D @ delta
+                np.take(delta, self.codes[k], axis=0, out=fitted)
+                resid -= fitted
                 change = max(change, float(np.abs(delta).max()))
             if one_sweep or change < tol * scale:
                 break

@@ -619,12 +619,19 @@ def _closed_form(data: _Data, plan: list[_Cell], code: np.ndarray, vals: np.ndar
         A[g, k], A[ctrl, k] = n / nt, -n / nc
         M[g, k], M[ctrl, k] = mu_t, mu_c
         est.ok[k] = True
-    psi = Y[:, ti]  # built in place: n × K temporaries dominate the time
-    psi -= Y[:, bi]
-    psi -= M[code]
-    psi *= A[code]
-    if o.weights is not None:
-        psi *= W[:, None]
+    # built in blocks of units so temporaries stay small (~16 MB) however large n is
+    psi = np.empty((n, K))
+    step = max(1, 2**21 // max(K, 1))
+    for lo in range(0, n, step):
+        rows, cb = slice(lo, lo + step), code[lo:lo + step]
+        Yb = Y[rows]
+        block = Yb[:, ti]
+        block -= Yb[:, bi]
+        block -= M[cb]
+        block *= A[cb]
+        if o.weights is not None:
+            block *= W[rows, None]
+        psi[rows] = block
     est.psi = psi
 
 
