@@ -1,14 +1,18 @@
 """Time did_zones against the Python peers on the same generated panels; write a Markdown table.
 
-    python benchmarks/run_all.py --sizes 300x12,10000x10,100000x10 [--repeat 3]
+    python benchmarks/run_all.py [--sizes 300x12,10000x10,100000x10,1000000x10] [--repeat 3]
         [--peers-dir /tmp/bench_peers] [--out benchmarks/RESULTS.md]
 
 did_zones runs in this process (peak memory by tracemalloc); each peer runs in its own virtual
 environment ``<peers-dir>/<name>/bin/python`` via ``benchmarks/peers/<name>_peer.py`` (peak
 memory = the child's maxrss, which includes its interpreter and imports). Peers whose venv is
-missing are skipped and listed. Times are the median of ``--repeat`` runs after one warm-up
-run of did_zones (peers: the median includes their first, possibly JIT-compiling, run).
-TWFE and Callaway-Sant'Anna overall ATT are checked against each peer (relative 1e-8).
+missing are skipped and listed; create them with ``python benchmarks/run_all.py --setup``.
+Times are the median of ``--repeat`` runs (one run for panels of 5 million rows or more)
+after one warm-up run of did_zones (peers: the median includes their first, possibly
+JIT-compiling, run). Point estimates and analytic standard errors of TWFE and
+Callaway-Sant'Anna are compared with every peer (relative 1e-8); differences are listed.
+Panels of 5 million rows or more run only TWFE and Callaway-Sant'Anna (the acceptance
+targets), and the placebo and mediation lines run only on panels of at most 1,000 units.
 """
 
 from __future__ import annotations
@@ -39,12 +43,16 @@ PEERS = {"diff-diff": "diff_diff_peer.py", "pyfixest": "pyfixest_peer.py",
          "moderndid": "moderndid_peer.py", "csdid": "csdid_peer.py",
          "differences": "differences_peer.py", "linearmodels": "linearmodels_peer.py"}
 TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
-         "cs_analytic": "Callaway-Sant'Anna, analytic", "cs_boot999": "Callaway-Sant'Anna, 999 draws",
+         "cs_analytic": "Callaway-Sant'Anna, analytic",
+         "cs_analytic_e2e": "Callaway-Sant'Anna, analytic, from the DataFrame (build_panel + fit)", "cs_boot999": "Callaway-Sant'Anna, 999 draws",
          "sun_abraham": "Sun-Abraham", "bjs": "BJS imputation",
          "placebo1000": "1,000 in-space placebo draws (TWFE)",
-         "mediation": "mediation, 999-draw bootstrap"}
-CHECKED = ("twfe", "cs_analytic")
-SMALL_ONLY = ("placebo1000", "mediation")
+         "placebo1000_dask": "1,000 placebo draws on a Dask LocalCluster (2 workers)",
+         "mediation": "mediation (stepwise), 999-draw bootstrap"}
+CHECKED = ("twfe", "event_study", "cs_analytic")
+SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation")
+LARGE_TASKS = ("twfe", "cs_analytic", "cs_analytic_e2e", "cs_boot999")
+LARGE_ROWS = 5_000_000
 
 
 def generate(n_units: int, n_periods: int) -> pd.DataFrame:
@@ -64,21 +72,33 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     return df
 
 
-def did_zones_tasks(panel) -> dict:
-    simple = lambda r: r.estimate.iloc[0]  # noqa: E731
-    twfe = dz.twfe(panel, "y")
+def did_zones_tasks(df, panel, client=None) -> dict:
+    """Each task returns its estimate, or (estimate, standard error) where peers are checked."""
+    def first(r):
+        return r.estimate.iloc[0], r.std_error.iloc[0]
+
+    def twfe():
+        r = dz.twfe(panel, "y")
+        return r.estimate["treated"], r.std_error["treated"]
+
+    def placebo(**kw):
+        return dz.placebo(dz.twfe(panel, "y"), panel, n_draws=1000, seed=1, progress=False,
+                          **kw).p_value
+
     return {
-        "twfe": lambda: dz.twfe(panel, "y").estimate["treated"],
-        "event_study": lambda: dz.event_study(panel, "y").estimate.iloc[0],
-        "cs_analytic": lambda: simple(dz.aggregate(dz.callaway_santanna(panel, "y"), "simple")),
-        "cs_boot999": lambda: simple(dz.aggregate(
-            dz.callaway_santanna(panel, "y", n_boot=999, seed=1), "simple")),
+        "twfe": twfe,
+        "event_study": lambda: first(dz.event_study(panel, "y")),
+        "cs_analytic": lambda: first(dz.aggregate(dz.callaway_santanna(panel, "y"), "simple")),
+        "cs_analytic_e2e": lambda: first(dz.aggregate(dz.callaway_santanna(
+            dz.build_panel(df, "unit", "year", cohort="g"), "y"), "simple")),
+        "cs_boot999": lambda: dz.aggregate(
+            dz.callaway_santanna(panel, "y", n_boot=999, seed=1), "simple").estimate.iloc[0],
         "sun_abraham": lambda: dz.sun_abraham(panel, "y").estimate.iloc[0],
         "bjs": lambda: dz.imputation(panel, "y").estimate.iloc[0],
-        "placebo1000": lambda: dz.placebo(twfe, panel, n_draws=1000, seed=1,
-                                          progress=False).statistic,
-        "mediation": lambda: dz.mediation(panel, "y", "m", n_boot=999, seed=1,
-                                          progress=False) and None,
+        "placebo1000": placebo,
+        "placebo1000_dask": lambda: placebo(client=client),
+        "mediation": lambda: dz.mediation(panel, "y", "m", method="stepwise", n_boot=999,
+                                          seed=1, progress=False).share_mediated,
     }
 
 
@@ -87,7 +107,7 @@ def time_in_process(fn, repeat: int) -> dict:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        att = fn()
+        out = fn()
         times.append(time.perf_counter() - t0)
     tracemalloc.start()
     try:
@@ -95,7 +115,8 @@ def time_in_process(fn, repeat: int) -> dict:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    return {"seconds": statistics.median(times), "att": att, "mem_mb": peak / 2**20}
+    att, se = out if isinstance(out, tuple) else (out, None)
+    return {"seconds": statistics.median(times), "att": att, "se": se, "mem_mb": peak / 2**20}
 
 
 def time_peer(python: Path, script: Path, path: str, task: str, repeat: int) -> dict | None:
@@ -104,100 +125,179 @@ def time_peer(python: Path, script: Path, path: str, task: str, repeat: int) -> 
     if out.returncode == 3:
         return None
     if out.returncode != 0:
-        return {"error": (out.stderr.strip().splitlines() or ["?"])[-1][:120]}
+        last = (out.stderr.strip().splitlines() or [f"exit code {out.returncode}"])[-1]
+        if out.returncode < 0:
+            last = f"killed by signal {-out.returncode} (out of memory?)"
+        return {"error": last[:120]}
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"seconds": statistics.median(r["seconds"]), "att": r["att"],
+    return {"seconds": statistics.median(r["seconds"]), "att": r["att"], "se": r.get("se"),
             "mem_mb": r["maxrss_mb"], "version": r["version"]}
+
+
+def _compare(label: str, name: str, ours: dict, theirs: dict) -> list[str]:
+    out = []
+    for key in ("att", "se"):
+        a, b = ours.get(key), theirs.get(key)
+        if a is None or b is None:
+            continue
+        rel = abs(a - b) / max(abs(a), 1e-300)
+        what = "estimate" if key == "att" else "standard error"
+        line = f"{label}, {what}: did_zones {a:.12g} vs {name} {b:.12g} (rel {rel:.1e})"
+        if rel > 1e-8:
+            out.append(("MISMATCH " + line) + NOTES.get((name, key), ""))
+        else:
+            out.append(line)
+    return out
+
+
+NOTES = {("linearmodels", "se"): (" -- linearmodels' default clustered covariance counts the "
+                                  "absorbed unit effects in its degrees of freedom and has no "
+                                  "G/(G-1); see benchmarks/peers/linearmodels_peer.py")}
+
+
+def _dask_client():
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        return None
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster)
 
 
 def run(sizes, repeat, peers_dir: Path, log) -> tuple[list, dict, list]:
     available = {n: peers_dir / n / "bin" / "python" for n in PEERS}
+    own_only = ("cs_analytic_e2e",)  # peers' own timing of cs_analytic already starts from df
     missing = [n for n, p in available.items() if not p.exists()]
     available = {n: p for n, p in available.items() if p.exists()}
     here = Path(__file__).parent / "peers"
-    rows, versions, mismatches = [], {}, []
-    for n_units, n_periods in sizes:
-        df = generate(n_units, n_periods)
-        panel = dz.build_panel(df, "unit", "year", cohort="g")
-        tasks = did_zones_tasks(panel)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = str(Path(tmp) / "panel.npz")
-            np.savez(path, **{c: df[c].to_numpy() for c in ("unit", "year", "g", "x", "y",
-                                                            "d", "rel")})
-            for task in TASKS:
-                if task in SMALL_ONLY and n_units > 1000:
-                    continue
-                res = {"did_zones": time_in_process(tasks[task], repeat)}
-                for name, python in available.items():
-                    r = time_peer(python, here / PEERS[name], path, task, repeat)
-                    if r is not None:
+    rows, versions, checks = [], {}, []
+    client = _dask_client() if any(n <= 1000 for n, _ in sizes) else None
+    try:
+        for n_units, n_periods in sizes:
+            df = generate(n_units, n_periods)
+            panel = dz.build_panel(df, "unit", "year", cohort="g")
+            tasks = did_zones_tasks(df, panel, client)
+            large = n_units * n_periods >= LARGE_ROWS
+            reps = 1 if large else repeat
+            with tempfile.TemporaryDirectory() as tmp:
+                path = str(Path(tmp) / "panel.npz")
+                np.savez(path, **{c: df[c].to_numpy() for c in ("unit", "year", "g", "x", "y",
+                                                                "d", "rel")})
+                for task in TASKS:
+                    if (task in SMALL_ONLY and n_units > 1000) or (large and task not in
+                                                                   LARGE_TASKS):
+                        continue
+                    if task == "placebo1000_dask" and client is None:
+                        continue
+                    res = {"did_zones": time_in_process(tasks[task], reps)}
+                    for name, python in available.items():
+                        if task in own_only:
+                            peer = next((v for (sz, t, v, _) in rows[::-1]
+                                         if sz == (n_units, n_periods) and t == "cs_analytic"),
+                                        {})
+                            if name in peer:
+                                res[name] = peer[name]
+                            continue
+                        r = time_peer(python, here / PEERS[name], path, task, reps)
+                        if r is None:
+                            continue
                         res[name] = r
                         versions.setdefault(name, r.get("version"))
                         if task in CHECKED and "att" in r:
-                            ours, theirs = res["did_zones"]["att"], r["att"]
-                            rel = abs(ours - theirs) / max(abs(ours), 1e-300)
-                            if rel > 1e-8:
-                                mismatches.append(f"{n_units}x{n_periods} {TASKS[task]}: "
-                                                  f"did_zones {ours:.12g} vs {name} "
-                                                  f"{theirs:.12g} (rel {rel:.1e})")
-                log(f"{n_units}x{n_periods} {task}: " + ", ".join(
-                    f"{k} {v.get('seconds', float('nan')):.3f}s" for k, v in res.items()))
-                rows.append(((n_units, n_periods), task, res))
-    return rows, versions, mismatches + [f"peer {n}: venv not found, skipped" for n in missing]
+                            checks += _compare(f"{n_units:,}x{n_periods} {TASKS[task]}", name,
+                                               res["did_zones"], r)
+                    log(f"{n_units}x{n_periods} {task}: " + ", ".join(
+                        f"{k} {v.get('seconds', float('nan')):.3f}s" for k, v in res.items()))
+                    rows.append(((n_units, n_periods), task, res, reps))
+    finally:
+        if client is not None:
+            client.close()
+    return rows, versions, checks + [f"peer {n}: venv not found, skipped" for n in missing]
 
 
-def markdown(rows, versions, notes, repeat) -> str:
+def markdown(rows, versions, notes, repeat, sizes_arg: str) -> str:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
                 if ln.startswith("model name")), platform.processor())
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     peers = ", ".join(f"{k} {v}" for k, v in versions.items())
+    shown = [p for p in PEERS if any(p in res for _, _, res, _ in rows)]
     out = [f"# Benchmark results ({date.today().isoformat()})", "",
-           "Regenerate: `python benchmarks/run_all.py --sizes 300x12,10000x10 --repeat 3`.", "",
+           f"Regenerate: `python benchmarks/run_all.py --sizes {sizes_arg} --repeat {repeat}` "
+           "(peers' venvs: `python benchmarks/run_all.py --setup`).", "",
            f"Machine: {os.cpu_count()} CPU ({cpu}), {mem:.0f} GiB RAM, Python "
            f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
            f"did_zones {dz.__version__}; peers: {peers}.", "",
-           f"Seconds = median of {repeat} runs. Ratio = did_zones time / fastest peer's time "
-           "(< 1: did_zones faster). Memory: did_zones = tracemalloc peak of one call; peers = "
-           "the child process's maxrss (includes interpreter and imports, so not comparable "
-           "below ~100 MB). '—' = the peer has no such estimator.", "",
-           "| panel | task | did_zones s | did_zones MiB | "
-           + " | ".join(f"{p} s | {p} MiB" for p in PEERS) + " | ratio to fastest peer |",
-           "| --- | --- | ---: | ---: | " + " | ".join("---: | ---:" for _ in PEERS) + " | ---: |"]
-    for (n, t), task, res in rows:
-        ours = res["did_zones"]
-        cells, peer_times = [], []
-        for p in PEERS:
-            r = res.get(p)
-            if r is None:
-                cells.append("— | —")
-            elif "error" in r:
-                cells.append(f"failed | {r['error'][:40]}")
-            else:
-                cells.append(f"{r['seconds']:.3f} | {r['mem_mb']:.0f}")
-                peer_times.append(r["seconds"])
-        ratio = f"{ours['seconds'] / min(peer_times):.2f}" if peer_times else "—"
-        out.append(f"| {n:,}×{t} | {TASKS[task]} | {ours['seconds']:.3f} | "
-                   f"{ours['mem_mb']:.1f} | " + " | ".join(cells) + f" | {ratio} |")
-    out += ["", "## Agreement and notes", ""]
-    out += [f"- {m}" for m in notes] or ["- TWFE and CS overall ATT agree with every peer "
-                                         "to 1e-8 relative."]
+           f"Seconds = median of {repeat} runs (1 run at {LARGE_ROWS:,} rows or more). "
+           "Cells: seconds / peak MiB. Memory: did_zones = tracemalloc peak of one call "
+           "(arrays it allocates); peers = the child process's maxrss (includes the "
+           "interpreter, imports and the panel, so not comparable below ~300 MB). "
+           "'Speed-up' = fastest peer's time / did_zones' time (> 1: did_zones faster). "
+           "'—' = the peer has no such estimator. Panels: cohorts first treated in periods "
+           "4, 6, 8, 10 and never-treated units in equal shares, balanced, one "
+           "covariate (unused).", ""]
+    for size in dict.fromkeys(sz for sz, _, _, _ in rows):
+        n, t = size
+        out += [f"## {n:,} units × {t} periods ({n * t:,} rows)", "",
+                "| task | did_zones | " + " | ".join(shown) + " | speed-up |",
+                "| --- | ---: | " + " | ".join("---:" for _ in shown) + " | ---: |"]
+        for sz, task, res, _ in rows:
+            if sz != size:
+                continue
+            ours = res["did_zones"]
+            cells, peer_times = [], []
+            for p in shown:
+                r = res.get(p)
+                if r is None:
+                    cells.append("—")
+                elif "error" in r:
+                    cells.append(f"failed: {r['error'][:50]}")
+                else:
+                    cells.append(f"{r['seconds']:.3f} / {r['mem_mb']:.0f}")
+                    peer_times.append(r["seconds"])
+            ratio = f"{min(peer_times) / ours['seconds']:.1f}×" if peer_times else "—"
+            out.append(f"| {TASKS[task]} | {ours['seconds']:.3f} / {ours['mem_mb']:.0f} | "
+                       + " | ".join(cells) + f" | {ratio} |")
+        out.append("")
+    out += ["## Agreement (point estimates and analytic standard errors)", ""]
+    out += [f"- {m}" for m in notes]
     return "\n".join(out) + "\n"
+
+
+PEER_PACKAGES = {"diff-diff": "diff-diff==3.13.0", "pyfixest": "pyfixest==0.60.0",
+                 "moderndid": "moderndid==0.2.0", "csdid": "csdid==0.4.3",
+                 "differences": "differences==0.3.0", "linearmodels": "linearmodels==7.1"}
+
+
+def setup_peers(peers_dir: Path) -> None:
+    """One virtual environment per peer (they pin conflicting dependencies)."""
+    for name, req in PEER_PACKAGES.items():
+        venv = peers_dir / name
+        if not (venv / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", req], check=True)
+        print(f"{name}: {venv}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="300x12,10000x10")
+    parser.add_argument("--sizes", default="300x12,10000x10,100000x10,1000000x10")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--peers-dir", default="/tmp/bench_peers")
     parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
+    parser.add_argument("--setup", action="store_true",
+                        help="create the peers' virtual environments and exit")
     args = parser.parse_args()
+    if args.setup:
+        setup_peers(Path(args.peers_dir))
+        return
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
     warnings.simplefilter("ignore")
     rows, versions, notes = run(sizes, args.repeat, Path(args.peers_dir),
                                 lambda s: print(s, flush=True))
     for m in notes:
-        print("MISMATCH/NOTE:", m)
-    Path(args.out).write_text(markdown(rows, versions, notes, args.repeat))
+        print("CHECK:", m)
+    Path(args.out).write_text(markdown(rows, versions, notes, args.repeat, args.sizes))
     print(f"wrote {args.out}")
 
 

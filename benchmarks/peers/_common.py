@@ -4,7 +4,8 @@ Each peer script runs in that peer's own virtual environment (never did_zones'),
 
     <venv>/bin/python benchmarks/peers/<peer>.py PANEL.npz TASK REPEAT
 
-and prints ``{"seconds": [...], "att": float | null, "maxrss_mb": float, "version": str}``.
+and prints ``{"seconds": [...], "att": float | null, "se": float | null, "maxrss_mb": float,
+"version": str}``. A task returns its estimate, or ``(estimate, standard error)``.
 The panel is an ``.npz`` of columns (unit, year, g, x, y, d, rel) so that no pandas pickle
 crosses environments. Exit code 3 with ``{"skip": reason}`` when the peer has no such task.
 """
@@ -33,11 +34,13 @@ def main(tasks: dict, version: str) -> None:
         sys.exit(3)
     warnings.simplefilter("ignore")
     df = read_panel(path)
-    times, att = [], None
+    times, out = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        att = tasks[task](df)
+        out = tasks[task](df)
         times.append(time.perf_counter() - t0)
+    att, se = out if isinstance(out, tuple) else (out, None)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps({"seconds": times, "att": None if att is None else float(att),
-                      "maxrss_mb": rss, "version": version}))
+                      "se": None if se is None else float(se), "maxrss_mb": rss,
+                      "version": version}))

@@ -27,7 +27,7 @@ def cs(boot):
         m.fit(est_method="dr", bstrap=boot)
         with contextlib.redirect_stdout(io.StringIO()):
             m.aggte(typec="simple", bstrap=boot, biters=999)
-        return m.atte["overall_att"]
+        return m.atte["overall_att"], None if boot else m.atte["overall_se"]
     return run
 
 

@@ -1,4 +1,11 @@
-"""diff-diff (``pip install diff-diff``): TWFE, Callaway-Sant'Anna, Sun-Abraham, imputation."""
+"""diff-diff (``pip install diff-diff``): Callaway-Sant'Anna, Sun-Abraham, imputation.
+
+No TWFE task: diff-diff's ``TwoWayFixedEffects.fit(data, outcome, treatment, post, unit)``
+is the two-group design (unit effects and effects of the 0/1 ``post`` column, regressor
+``treatment × post``); it has no calendar-period effects with a staggered treatment
+indicator, so it does not estimate the staggered TWFE regression ``y ~ d | unit + year`` that
+did_zones, pyfixest and linearmodels fit (its number differs by design, not by error).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,12 @@ import diff_diff as dd
 from _common import main
 
 
-def twfe(df):
-    r = dd.TwoWayFixedEffects(cluster="unit").fit(df, outcome="y", treatment="d", unit="unit",
-                                                  time="year")
-    return r.att
-
-
 def cs(n_boot):
     def run(df):
         m = dd.CallawaySantAnna(control_group="never_treated", estimation_method="dr",
                                 n_bootstrap=n_boot, seed=1)
-        return m.fit(df, outcome="y", unit="unit", time="year", first_treat="g").overall_att
+        r = m.fit(df, outcome="y", unit="unit", time="year", first_treat="g")
+        return r.overall_att, r.overall_se
     return run
 
 
@@ -33,5 +35,5 @@ def bjs(df):
 
 
 if __name__ == "__main__":
-    main({"twfe": twfe, "cs_analytic": cs(0), "cs_boot999": cs(999),
+    main({"cs_analytic": cs(0), "cs_boot999": cs(999),
           "sun_abraham": sun_abraham, "bjs": bjs}, dd.__version__)

@@ -23,7 +23,8 @@ def cs(n_boot):
         m.fit("y", est_method="dr", control_group="never_treated", boot_iterations=n_boot,
               random_state=1, progress_bar=False)
         out = m.aggregate("simple", boot_iterations=n_boot, random_state=1)
-        return out[("SimpleAggregation", "", "ATT")].iloc[0]
+        se = out[("SimpleAggregation", "analytic", "std_error")].iloc[0] if not n_boot else None
+        return out[("SimpleAggregation", "", "ATT")].iloc[0], se
     return run
 
 

@@ -36,7 +36,7 @@ def twfe(df):
     panel = df.set_index(["unit", "year"])
     r = PanelOLS.from_formula("y ~ d + EntityEffects + TimeEffects", data=panel).fit(
         cov_type="clustered", cluster_entity=True)
-    return r.params["d"]
+    return r.params["d"], r.std_errors["d"]
 
 
 def event_study(df):
@@ -44,7 +44,8 @@ def event_study(df):
     rel = panel["rel"].to_numpy()
     levels = [v for v in np.unique(rel) if v != -1]
     x = pd.DataFrame({f"rel{v}": (rel == v).astype(float) for v in levels}, index=panel.index)
-    return fit(panel["y"], x).params.iloc[0]
+    r = fit(panel["y"], x)
+    return r.params.iloc[0], r.std_errors.iloc[0]
 
 
 def placebo1000(df):

@@ -13,7 +13,8 @@ def cs(boot):
         r = md.att_gt(df, yname="y", tname="year", idname="unit", gname="g", est_method="dr",
                       control_group="nevertreated", boot=boot, biters=999, random_state=1,
                       cband=boot)
-        return md.aggte(r, type="simple").overall_att
+        agg = md.aggte(r, type="simple")
+        return agg.overall_att, agg.overall_se
     return run
 
 

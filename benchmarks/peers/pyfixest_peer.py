@@ -10,13 +10,13 @@ from _common import main
 
 def twfe(df):
     fit = pf.feols("y ~ d | unit + year", data=df, vcov={"CRV1": "unit"})
-    return fit.coef()["d"]
+    return fit.coef()["d"], fit.se()["d"]
 
 
 def event_study(df):
     # never-treated units get rel = -1 (the reference), as in a dummy-per-horizon regression
     fit = pf.feols("y ~ i(rel, ref=-1) | unit + year", data=df, vcov={"CRV1": "unit"})
-    return None if fit is None else fit.coef().iloc[0]
+    return fit.coef().iloc[0], fit.se().iloc[0]
 
 
 def bjs(df):
