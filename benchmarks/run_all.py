@@ -98,7 +98,7 @@ def did_zones_tasks(df, panel, client=None) -> dict:
         "placebo1000": placebo,
         "placebo1000_dask": lambda: placebo(client=client),
         "mediation": lambda: dz.mediation(panel, "y", "m", method="stepwise", n_boot=999,
-                                          seed=1, progress=False).share_mediated,
+                                          seed=1, progress=False).indirect["estimate"].iloc[0],
     }
 
 

@@ -232,10 +232,11 @@ def build_design(
 
     # -- numeric columns: missing values are dropped, counted and noted
     y = panel.column(outcome)
-    X = np.column_stack(
-        [np.asarray(regressors[n], dtype=float) for n in regressors]
-        + [panel.column(c) for c in controls]
-    ) if names else np.empty((panel.n_obs, 0))
+    X = np.empty((panel.n_obs, len(names)))  # filled column by column: no stacked copies
+    for j, name in enumerate(regressors):
+        X[:, j] = regressors[name]
+    for j, c in enumerate(controls, start=len(regressors)):
+        X[:, j] = panel.column(c)
     w = None
     if weights is not None:
         w = panel.column(weights)
@@ -287,10 +288,11 @@ def build_design(
         )
 
     idx = np.flatnonzero(keep)
+    every = idx.size == panel.n_obs  # no drop: use the arrays as they are, no copies
     return Design(
         rows=idx,
-        y=y[idx],
-        X=X[idx],
+        y=y[idx],  # always a copy: y may be a read-only view of the caller's data
+        X=X if every else X[idx],
         names=names,
         fe_codes=tuple(_refactorize(c[idx]) for c in fe_raw),
         fe_names=fe_names,
@@ -515,7 +517,9 @@ def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True)
     d = design
     w = np.ones(d.n_obs) if d.weights is None else d.weights
     fe = FixedEffects.from_codes(d.fe_codes, weights=d.weights)
-    both = fe.residualize(np.column_stack([d.y, d.X]))
+    both = np.empty((d.n_obs, 1 + d.X.shape[1]))
+    both[:, 0], both[:, 1:] = d.y, d.X
+    both = fe.residualize(both, overwrite=True)
     yt, Xt = both[:, 0], both[:, 1:]
 
     if d.weights is None:

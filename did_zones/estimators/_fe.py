@@ -73,7 +73,8 @@ class FixedEffects:
         return bool(np.bincount(a * gb + b, minlength=self.n).max() == 1)
 
     def components(
-        self, values: np.ndarray, tol: float = 1e-13, max_iter: int = 10_000
+        self, values: np.ndarray, tol: float = 1e-13, max_iter: int = 10_000,
+        overwrite: bool = False,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Project ``values`` (n or n × p) on the fixed effects.
 
@@ -89,6 +90,9 @@ class FixedEffects:
         effects : list of arrays
             Per dimension, the group effects (``G_k`` or ``G_k × p``), normalised so every
             dimension but the first has a weighted mean of zero.
+
+        ``overwrite=True`` lets a caller that owns a float ``values`` array have it
+        residualised in place (no copy of an n × p array).
         """
         v = np.asarray(values, dtype=float)
         one_d = v.ndim == 1
@@ -96,7 +100,8 @@ class FixedEffects:
         w = None if self.weights is None else self.weights[:, None]
         mats = self._indicators()
         effects = [np.zeros((D.shape[1], V.shape[1])) for D, _ in mats]
-        resid = V.copy()
+        in_place = overwrite and not one_d and V.flags.writeable and V.flags.c_contiguous
+        resid = V if in_place else V.copy()
         fitted = np.empty_like(resid)  # one reused buffer for each dimension's update
         scale = max(float(np.abs(V).max()), 1.0)
         one_sweep = len(mats) == 1 or self.is_orthogonal()
@@ -126,9 +131,11 @@ class FixedEffects:
             return resid[:, 0], [e[:, 0] for e in effects]
         return resid, effects
 
-    def residualize(self, values: np.ndarray, tol: float = 1e-13) -> np.ndarray:
-        """``values`` minus their projection on the fixed effects (within transformation)."""
-        return self.components(values, tol=tol)[0]
+    def residualize(self, values: np.ndarray, tol: float = 1e-13,
+                    overwrite: bool = False) -> np.ndarray:
+        """``values`` minus their projection on the fixed effects (within transformation);
+        ``overwrite=True`` works in place on a float array the caller owns."""
+        return self.components(values, tol=tol, overwrite=overwrite)[0]
 
     def n_levels(self) -> int:
         """Number of fixed-effect parameters net of one normalisation per extra dimension.
