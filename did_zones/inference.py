@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from .errors import SpecificationError
 
@@ -52,17 +52,15 @@ def group_sums(values: np.ndarray, groups) -> np.ndarray:
     codes, n_groups = _codes(groups)
     values = np.asarray(values, dtype=float)
     flat = values.reshape(values.shape[0], -1)
-    if flat.shape[1] > 64:
-        # a sparse indicator product beats column loops when there are many columns
-        from scipy import sparse
-
-        ind = sparse.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))),
-                                shape=(n_groups, codes.size))
-        return np.asarray(ind @ flat)
-    out = np.empty((n_groups, flat.shape[1]))
-    for j in range(flat.shape[1]):  # a loop over columns, not rows: bincount is vectorised
-        out[:, j] = np.bincount(codes, weights=flat[:, j], minlength=n_groups)
-    return out
+    if flat.shape[1] == 1:
+        return np.bincount(codes, weights=flat[:, 0], minlength=n_groups)[:, None]
+    # the groups × n indicator (CSC, one entry per row, built directly) times the values:
+    # one pass over the rows for all columns
+    n = codes.size
+    itype = np.int32 if max(n, n_groups) < 2**31 - 1 else np.int64
+    ind = sparse.csc_matrix((np.ones(n), codes.astype(itype), np.arange(n + 1, dtype=itype)),
+                            shape=(n_groups, n))
+    return np.asarray(ind @ flat)
 
 
 def cluster_meat(scores: np.ndarray, clusters) -> tuple[np.ndarray, int]:

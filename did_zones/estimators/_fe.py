@@ -102,7 +102,6 @@ class FixedEffects:
         effects = [np.zeros((D.shape[1], V.shape[1])) for D, _ in mats]
         in_place = overwrite and not one_d and V.flags.writeable and V.flags.c_contiguous
         resid = V if in_place else V.copy()
-        fitted = np.empty_like(resid)  # one reused buffer for each dimension's update
         scale = max(float(np.abs(V).max()), 1.0)
         one_sweep = len(mats) == 1 or self.is_orthogonal()
         for _ in range(max_iter):
@@ -111,8 +110,7 @@ class FixedEffects:
                 total = D.T @ (resid if w is None else resid * w)
                 delta = total / np.where(wsum > 0, wsum, 1.0)[:, None]
                 effects[k] += delta
-                np.take(delta, self.codes[k], axis=0, out=fitted)
-                resid -= fitted
+                resid -= delta[self.codes[k]]
                 change = max(change, float(np.abs(delta).max()))
             if one_sweep or change < tol * scale:
                 break

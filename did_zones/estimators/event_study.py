@@ -448,11 +448,9 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
     k = s.term_e.size
     n_obs = np.bincount(col[has], minlength=k)
     w_obs = np.bincount(col[has], weights=w[has], minlength=k)
-    pairs = np.unique(col[has] * panel.n_units + units[has])
-    n_units = np.bincount(pairs // panel.n_units, minlength=k)
-    n_g = panel.cohorts.size
-    cpairs = np.unique(col[has] * n_g + np.searchsorted(panel.cohorts, cohort[has]))
-    n_cohorts = np.bincount(cpairs // n_g, minlength=k)
+    n_units = _distinct(col[has], units[has], k, panel.n_units)
+    n_cohorts = _distinct(col[has], np.searchsorted(panel.cohorts, cohort[has]), k,
+                          panel.cohorts.size)
     lo, hi = o.window if o.window is not None else (None, None)
     binned = np.zeros(k, dtype=bool)
     if o.bin_endpoints:
@@ -501,7 +499,7 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         names = names + ["overall"]
         keys = pd.concat([keys, pd.DataFrame({
             "cohort": [np.nan], "time": [np.nan], "event_time": [np.nan],
-            "n_units": [int(np.unique(units[np.isin(col, j_kept[post])]).size)],
+            "n_units": [_n_distinct(units[np.isin(col, j_kept[post])], panel.n_units)],
             "n_obs": [int(n_obs[j_kept][post].sum())], "n_cohorts": pd.array([pd.NA], dtype="Int64"), "post": [True],
             "binned": [False], "role": ["average"]})], ignore_index=True)
         primary = "overall"
@@ -520,7 +518,7 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
     }
     res = Result.create(
         est, V, names, keys=keys, method="event_study", outcome=outcome, spec=o.spec,
-        n_obs=design.n_obs, n_units=int(np.unique(units).size), n_clusters=n_clusters,
+        n_obs=design.n_obs, n_units=_n_distinct(units, panel.n_units), n_clusters=n_clusters,
         df=df, primary=primary, notes=tuple(dict.fromkeys(notes)), stats=stats, extra=extra,
     )
     leads = [n for n, e in zip(kept, e_kept, strict=True) if e < 0]
@@ -529,3 +527,18 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         stats = {**stats, "pretrend_F": test.statistic, "pretrend_p": test.p_value}
         res = replace(res, stats=stats, extra={**extra, "pretrend_test": test})
     return res
+
+
+def _n_distinct(codes: np.ndarray, size: int) -> int:
+    """Number of distinct values among integer codes in ``0..size−1`` (O(n), no sort)."""
+    return int(np.count_nonzero(np.bincount(codes, minlength=size)))
+
+
+def _distinct(group: np.ndarray, item: np.ndarray, n_groups: int, n_items: int) -> np.ndarray:
+    """Per group, the number of distinct items (codes), by marking a groups × items grid."""
+    if n_groups * n_items > 50_000_000:  # too large to mark: sort the pairs instead
+        pairs = np.unique(group.astype(np.int64) * n_items + item)
+        return np.bincount(pairs // n_items, minlength=n_groups)
+    seen = np.zeros((n_groups, n_items), dtype=bool)
+    seen[group, item] = True
+    return seen.sum(axis=1)
