@@ -354,8 +354,18 @@ def build_panel(
         )
     df[time] = tnum.to_numpy(dtype=float).astype(np.int64)
 
-    # -- duplicates
-    dup = df.duplicated([unit, time], keep=False).to_numpy()
+    # -- duplicates and order, from integer codes (O(n) for the usual dense years)
+    ucode, unit_values = pd.factorize(df[unit], sort=True)
+    t = df[time].to_numpy()
+    tcode = t - t.min()
+    n_t = int(tcode.max()) + 1
+    key = ucode.astype(np.int64) * n_t + tcode
+    if len(unit_values) * n_t <= 4 * len(key) + 1_000_000:
+        counts = np.bincount(key, minlength=len(unit_values) * n_t)
+        dup = counts[key] > 1
+    else:  # sparse periods: sort the keys instead
+        _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+        dup = counts[inv] > 1
     if dup.any():
         pairs = df.loc[dup, [unit, time]].drop_duplicates().itertuples(index=False)
         raise PanelError(
@@ -364,10 +374,13 @@ def build_panel(
             f"pairs, e.g. {examples([tuple(p) for p in pairs])}). Keep one row per unit and "
             f"period, e.g. df.drop_duplicates([{unit!r}, {time!r}]) or aggregate them."
         )
-
-    df = df.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
-    units, unit_id = _factorize_sorted(df[unit])
-    t = df[time].to_numpy()
+    if key.size > 1 and not (np.diff(key) > 0).all():  # already sorted: no reordering
+        order = np.argsort(key, kind="stable")
+        df = df.take(order)
+        ucode, t = ucode[order], t[order]
+    df = df.reset_index(drop=True)
+    units = pd.Index(unit_values, name=df[unit].name)
+    unit_id = ucode.astype(np.intp)
 
     # -- first treated period per unit
     if treatment is not None:
