@@ -342,17 +342,21 @@ def build_panel(
             f"Time column {time!r} holds dates; periods must be integers. Use the year, "
             f"e.g. df[{time!r}].dt.year."
         )
-    tnum = pd.to_numeric(tcol, errors="coerce")
-    bad = tnum.isna().to_numpy() | ~np.isfinite(tnum.to_numpy(dtype=float, na_value=np.nan))
-    if not bad.any():
-        frac = tnum.to_numpy(dtype=float) % 1 != 0
-        bad = frac
-    if bad.any():
-        raise PanelError(
-            f"Time column {time!r} must hold integer periods; {int(bad.sum())} row(s) do not, "
-            f"e.g. {examples(tcol[bad].unique())}. Convert it, e.g. to the year."
-        )
-    df[time] = tnum.to_numpy(dtype=float).astype(np.int64)
+    # int64 periods are valid as they are (and replacing the column would make pandas
+    # re-consolidate the whole frame); anything else is checked and converted
+    if tcol.dtype != np.int64:
+        tnum = pd.to_numeric(tcol, errors="coerce")
+        bad = tnum.isna().to_numpy() | ~np.isfinite(
+            tnum.to_numpy(dtype=float, na_value=np.nan))
+        if not bad.any():
+            frac = tnum.to_numpy(dtype=float) % 1 != 0
+            bad = frac
+        if bad.any():
+            raise PanelError(
+                f"Time column {time!r} must hold integer periods; {int(bad.sum())} row(s) "
+                f"do not, e.g. {examples(tcol[bad].unique())}. Convert it, e.g. to the year."
+            )
+        df[time] = tnum.to_numpy(dtype=float).astype(np.int64)
 
     # -- duplicates and order, from integer codes (O(n) for the usual dense years)
     ucode, unit_values = pd.factorize(df[unit], sort=True)
@@ -438,7 +442,7 @@ def build_panel(
         if units.size == 0:
             raise PanelError("Every unit is always-treated; nothing is left to compare.")
 
-    periods, period_id = np.unique(t, return_inverse=True)
+    periods, period_id = _integer_codes(t)
     n_obs, n_units, n_periods = len(df), units.size, periods.size
     if n_obs != n_units * n_periods:
         per_unit = np.bincount(unit_id, minlength=n_units)
@@ -468,6 +472,22 @@ def build_panel(
     )
 
 
+def _unit_starts(unit_id: np.ndarray) -> np.ndarray:
+    """First row of each unit, for rows sorted by unit with codes 0..N−1 all present."""
+    return np.flatnonzero(np.r_[True, unit_id[1:] != unit_id[:-1]])
+
+
+def _integer_codes(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct integer periods and each row's code: O(n) for a compact range."""
+    lo = int(t.min())
+    span = int(t.max()) - lo + 1
+    if span > 4 * t.size + 1_000_000:
+        return np.unique(t, return_inverse=True)
+    present = np.bincount(t - lo, minlength=span) > 0
+    code = np.cumsum(present) - 1
+    return np.flatnonzero(present) + lo, code[t - lo].astype(np.intp)
+
+
 def _factorize_sorted(values: pd.Series) -> tuple[pd.Index, np.ndarray]:
     codes, uniques = pd.factorize(values, sort=True)
     return pd.Index(uniques, name=values.name), codes.astype(np.intp)
@@ -487,10 +507,9 @@ def _cohort_from_column(df, unit, col, unit_id, n_units) -> np.ndarray:
             f"{int(nonnum.sum())} row(s) do not, e.g. {examples(df.loc[nonnum, col].unique())}."
         )
     g = _never_to_inf(raw.to_numpy(dtype=float, na_value=np.nan))
-    g_min = np.full(n_units, np.inf)
-    g_max = np.full(n_units, -np.inf)
-    np.minimum.at(g_min, unit_id, g)
-    np.maximum.at(g_max, unit_id, g)
+    starts = _unit_starts(unit_id)  # rows are sorted by unit: reduce each unit's block
+    g_min = np.minimum.reduceat(g, starts)
+    g_max = np.maximum.reduceat(g, starts)
     varies = g_min != g_max
     if varies.any():
         bad = _labels(df, unit)[varies]
@@ -526,9 +545,7 @@ def _cohort_from_treatment(df, unit, col, unit_id, t, n_units) -> np.ndarray:
             "treatment that stays on; check the coding or drop these units."
         )
     first = np.where(d == 1, t.astype(float), np.inf)
-    g = np.full(n_units, np.inf)
-    np.minimum.at(g, unit_id, first)
-    return g
+    return np.minimum.reduceat(first, _unit_starts(unit_id))
 
 
 def _cohort_from_mapping(mapping, units: pd.Index, unit: str, notes: list[str]) -> np.ndarray:

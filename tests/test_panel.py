@@ -451,3 +451,17 @@ def test_column_and_usable_rows(df):
     assert mask.sum() == 18 and len(notes) == 1
     mask, notes = usable_rows(p, ["year"])
     assert mask.all() and notes == ()
+
+
+@pytest.mark.parametrize("years", [[2001, 2005, 2100], [0, 10**9, 5 * 10**9]])
+def test_period_codes_for_compact_and_sparse_integer_periods(years):
+    # compact ranges are coded by counting, very sparse ones by sorting: same result
+    df = pd.DataFrame({"u": np.repeat([3, 1], 3), "t": years[::-1] + years,
+                       "g": np.repeat([years[1], 0], 3), "y": np.arange(6.0)})
+    for dtype in ("int64", "int32" if max(years) < 2**31 else "float64"):
+        panel = build_panel(df.astype({"t": dtype}), unit="u", time="t", cohort="g")
+        np.testing.assert_array_equal(panel.periods, years)
+        np.testing.assert_array_equal(panel.period_id, [0, 1, 2, 0, 1, 2])
+        np.testing.assert_array_equal(panel.unit_id, [0, 0, 0, 1, 1, 1])
+        np.testing.assert_array_equal(panel.data["y"], [3.0, 4.0, 5.0, 2.0, 1.0, 0.0])
+        np.testing.assert_array_equal(panel.cohort, [np.inf, years[1]])

@@ -359,6 +359,8 @@ def _drop_singletons(codes: Sequence[np.ndarray], keep: np.ndarray) -> tuple[np.
 
 def _nested(a: np.ndarray, b: np.ndarray) -> bool:
     """True if every level of ``a`` lies within a single level of ``b``."""
+    if a is b or (a.shape == b.shape and np.array_equal(a, b)):
+        return True  # e.g. unit effects and unit clusters: the same codes
     # write one b per level of a (the last one wins), then check every row agrees: O(n)
     label = np.empty(int(a.max()) + 1, dtype=b.dtype)
     label[a] = b
