@@ -233,7 +233,9 @@ def markdown(rows, versions, notes, repeat, sizes_arg: str) -> str:
            "(arrays it allocates); peers = the child process's maxrss (includes the "
            "interpreter, imports and the panel, so not comparable below ~300 MB). "
            "'Speed-up' = fastest peer's time / did_zones' time (> 1: did_zones faster). "
-           "'—' = the peer has no such estimator. Panels: cohorts first treated in periods "
+           "'—' = the peer has no such estimator. Before timing, the harness writes and "
+           "frees 16 GiB once (`--pretouch`: this VM backs fresh memory lazily). "
+           "Panels: cohorts first treated in periods "
            "4, 6, 8, 10 and never-treated units in equal shares, balanced, one "
            "covariate (unused).", ""]
     for size in dict.fromkeys(sz for sz, _, _, _ in rows):
@@ -279,12 +281,31 @@ def setup_peers(peers_dir: Path) -> None:
         print(f"{name}: {venv}")
 
 
+def pretouch(gib: float) -> None:
+    """Write ``gib`` GiB once and free it, before any timing.
+
+    On a virtual machine whose memory the host backs lazily (this project's machine), the
+    first write to each page is ~15× slower than later ones (16 GiB: ~45 s once, then normal
+    speed). Without this step whichever process first needs fresh pages (did_zones runs
+    before the peers at every size) pays that cost inside its timings. Capped at 70% of RAM.
+    """
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    n_bytes = int(min(gib * 2**30, 0.7 * total))
+    t0 = time.perf_counter()
+    block = np.ones(n_bytes // 8)
+    del block
+    print(f"pre-touched {n_bytes / 2**30:.1f} GiB in {time.perf_counter() - t0:.1f} s",
+          flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300x12,10000x10,100000x10,1000000x10")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--peers-dir", default="/tmp/bench_peers")
     parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
+    parser.add_argument("--pretouch", type=float, default=16.0,
+                        help="GiB of memory to write once before timing (0: skip); see pretouch")
     parser.add_argument("--setup", action="store_true",
                         help="create the peers' virtual environments and exit")
     args = parser.parse_args()
@@ -292,6 +313,8 @@ def main() -> None:
         setup_peers(Path(args.peers_dir))
         return
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
+    if args.pretouch > 0:
+        pretouch(args.pretouch)
     warnings.simplefilter("ignore")
     rows, versions, notes = run(sizes, args.repeat, Path(args.peers_dir),
                                 lambda s: print(s, flush=True))
