@@ -5,7 +5,7 @@
 
 did_zones runs in this process (peak memory by tracemalloc); each peer runs in its own virtual
 environment ``<peers-dir>/<name>/bin/python`` via ``benchmarks/peers/<name>_peer.py`` (peak
-memory = the child's maxrss, which includes its interpreter and imports). Peers whose venv is
+memory = the child's VmHWM, which includes its interpreter and imports). Peers whose venv is
 missing are skipped and listed; create them with ``python benchmarks/run_all.py --setup``.
 Times are the median of ``--repeat`` runs (one run for panels of 5 million rows or more)
 after one warm-up run of did_zones (peers: the median includes their first, possibly
@@ -230,8 +230,9 @@ def markdown(rows, versions, notes, repeat, sizes_arg: str) -> str:
            f"did_zones {dz.__version__}; peers: {peers}.", "",
            f"Seconds = median of {repeat} runs (1 run at {LARGE_ROWS:,} rows or more). "
            "Cells: seconds / peak MiB. Memory: did_zones = tracemalloc peak of one call "
-           "(arrays it allocates); peers = the child process's maxrss (includes the "
-           "interpreter, imports and the panel, so not comparable below ~300 MB). "
+           "(arrays it allocates); peers = the child process's peak resident memory (VmHWM: "
+           "includes its interpreter, imports and the panel, so not comparable below "
+           "~300 MB). "
            "'Speed-up' = fastest peer's time / did_zones' time (> 1: did_zones faster). "
            "'—' = the peer has no such estimator. Before timing, the harness writes and "
            "frees 16 GiB once (`--pretouch`: this VM backs fresh memory lazily). "
@@ -292,8 +293,10 @@ def pretouch(gib: float) -> None:
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     n_bytes = int(min(gib * 2**30, 0.7 * total))
     t0 = time.perf_counter()
-    block = np.ones(n_bytes // 8)
-    del block
+    # in a child process, so this process's own peak memory (inherited by the peers'
+    # processes on Linux) stays small
+    subprocess.run([sys.executable, "-c", f"import numpy; numpy.ones({n_bytes // 8})"],
+                   check=True)
     print(f"pre-touched {n_bytes / 2**30:.1f} GiB in {time.perf_counter() - t0:.1f} s",
           flush=True)
 

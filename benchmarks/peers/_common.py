@@ -27,6 +27,19 @@ def read_panel(path: str) -> pd.DataFrame:
         return pd.DataFrame({k: z[k] for k in z.files})
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB: ``VmHWM`` of its own address space
+    (``ru_maxrss`` would include the parent's peak, which Linux carries across fork/exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def main(tasks: dict, version: str) -> None:
     path, task, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if task not in tasks:
@@ -40,7 +53,7 @@ def main(tasks: dict, version: str) -> None:
         out = tasks[task](df)
         times.append(time.perf_counter() - t0)
     att, se = out if isinstance(out, tuple) else (out, None)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    rss = peak_rss_mb()
     print(json.dumps({"seconds": times, "att": None if att is None else float(att),
                       "se": None if se is None else float(se), "maxrss_mb": rss,
                       "version": version}))
