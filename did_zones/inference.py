@@ -54,13 +54,20 @@ def group_sums(values: np.ndarray, groups) -> np.ndarray:
     flat = values.reshape(values.shape[0], -1)
     if flat.shape[1] == 1:
         return np.bincount(codes, weights=flat[:, 0], minlength=n_groups)[:, None]
-    # the groups × n indicator (CSC, one entry per row, built directly) times the values:
     # one pass over the rows for all columns
+    return np.asarray(indicator(codes, n_groups).T @ flat)
+
+
+def indicator(codes: np.ndarray, n_groups: int) -> sparse.csr_matrix:
+    """The ``n × n_groups`` 0/1 matrix of integer group codes (one entry per row).
+
+    Built directly in CSR form (no COO sort) with 32-bit indices when they fit, which
+    scipy would otherwise copy down to.
+    """
     n = codes.size
     itype = np.int32 if max(n, n_groups) < 2**31 - 1 else np.int64
-    ind = sparse.csc_matrix((np.ones(n), codes.astype(itype), np.arange(n + 1, dtype=itype)),
-                            shape=(n_groups, n))
-    return np.asarray(ind @ flat)
+    return sparse.csr_matrix((np.ones(n), codes.astype(itype), np.arange(n + 1, dtype=itype)),
+                             shape=(n, n_groups), copy=False)
 
 
 def cluster_meat(scores: np.ndarray, clusters) -> tuple[np.ndarray, int]:

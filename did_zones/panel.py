@@ -359,13 +359,13 @@ def build_panel(
         df[time] = tnum.to_numpy(dtype=float).astype(np.int64)
 
     # -- duplicates and order, from integer codes (O(n) for the usual dense years)
-    ucode, unit_values = pd.factorize(df[unit], sort=True)
+    units, ucode = _factorize_sorted(df[unit])
     t = df[time].to_numpy()
     tcode = t - t.min()
     n_t = int(tcode.max()) + 1
     key = ucode.astype(np.int64) * n_t + tcode
-    if len(unit_values) * n_t <= 4 * len(key) + 1_000_000:
-        counts = np.bincount(key, minlength=len(unit_values) * n_t)
+    if units.size * n_t <= 4 * len(key) + 1_000_000:
+        counts = np.bincount(key, minlength=units.size * n_t)
         dup = counts[key] > 1
     else:  # sparse periods: sort the keys instead
         _, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
@@ -383,8 +383,7 @@ def build_panel(
         df = df.take(order)
         ucode, t = ucode[order], t[order]
     df = df.reset_index(drop=True)
-    units = pd.Index(unit_values, name=df[unit].name)
-    unit_id = ucode.astype(np.intp)
+    unit_id = ucode
 
     # -- first treated period per unit
     if treatment is not None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from did_zones.estimators._fe import FixedEffects, _dense
+from did_zones.estimators._fe import FixedEffects, dense_codes
 
 
 def _dummies(codes, weights=None):
@@ -69,6 +69,6 @@ def test_duplicated_pairs_are_not_taken_for_a_balanced_design():
 
 
 def test_dense_codes():
-    np.testing.assert_array_equal(_dense(np.array([3, 1, 3, 7])), [1, 0, 1, 2])
-    np.testing.assert_array_equal(_dense(np.array([2, 0, 1])), [2, 0, 1])
-    np.testing.assert_array_equal(_dense(np.array([10**12, -5, 10**12])), [1, 0, 1])
+    np.testing.assert_array_equal(dense_codes(np.array([3, 1, 3, 7])), [1, 0, 1, 2])
+    np.testing.assert_array_equal(dense_codes(np.array([2, 0, 1])), [2, 0, 1])
+    np.testing.assert_array_equal(dense_codes(np.array([10**12, -5, 10**12])), [1, 0, 1])

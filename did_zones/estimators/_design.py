@@ -41,7 +41,7 @@ from .._checks import as_tuple, check_columns, examples
 from ..errors import DataDroppedWarning, EstimationError, InferenceWarning, SpecificationError
 from ..inference import sandwich_vcov
 from ..panel import Panel
-from ._fe import FixedEffects
+from ._fe import FixedEffects, dense_codes
 
 __all__ = [
     "Design",
@@ -98,20 +98,19 @@ def resolve_codes(panel: Panel, spec: FESpec, what: str = "Fixed effect") -> np.
     return codes.astype(np.int64)
 
 
+def count_distinct(codes: np.ndarray, size: int) -> int:
+    """Number of distinct non-negative integer codes below ``size`` (O(n), no sort)."""
+    return int(np.count_nonzero(np.bincount(codes, minlength=size)))
+
+
 def _refactorize(codes: np.ndarray) -> np.ndarray:
-    """Renumber non-negative codes densely (0..G−1) in their order; keep -1 (O(n))."""
+    """Renumber non-negative codes densely (0..G−1) in their order; keep -1 (missing)."""
     ok = codes >= 0
-    if not ok.any():
-        return np.full(codes.shape, -1, dtype=np.int64)
-    if int(codes.max()) > 4 * codes.size:  # sparse labels (interactions): sort instead
-        out = np.full(codes.shape, -1, dtype=np.int64)
-        out[ok] = np.unique(codes[ok], return_inverse=True)[1]
-        return out
-    present = np.bincount(codes[ok]) > 0
-    if present.all() and ok.all():  # already dense (e.g. panel ids on all rows)
-        return codes.astype(np.int64, copy=False)
-    new = np.cumsum(present) - 1
-    return np.where(ok, new[np.maximum(codes, 0)], -1).astype(np.int64)
+    if ok.all():
+        return dense_codes(codes).astype(np.int64, copy=False)
+    out = np.full(codes.shape, -1, dtype=np.int64)
+    out[ok] = dense_codes(codes[ok])
+    return out
 
 
 def _spec_name(spec: FESpec) -> str:

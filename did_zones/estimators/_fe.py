@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import EstimationError
+from ..inference import indicator
 
 __all__ = ["FixedEffects"]
 
@@ -37,7 +38,7 @@ class FixedEffects:
 
     @classmethod
     def from_codes(cls, codes: Sequence[np.ndarray], weights=None) -> FixedEffects:
-        codes = tuple(_dense(np.asarray(c)) for c in codes)
+        codes = tuple(dense_codes(np.asarray(c)) for c in codes)
         w = None if weights is None else np.asarray(weights, dtype=float)
         return cls(codes=codes, weights=w)
 
@@ -48,15 +49,10 @@ class FixedEffects:
     def _indicators(self) -> list[tuple[sparse.csr_matrix, np.ndarray]]:
         """Per dimension: the n × G indicator matrix (CSR built directly, one entry per
         row) and the groups' total weights."""
-        n = self.n
-        small = n < 2**31 - 1  # 32-bit indices: scipy would otherwise copy them down
-        itype = np.int32 if small else np.int64
-        indptr = np.arange(n + 1, dtype=itype)
         mats = []
         for c in self.codes:
             g = int(c.max()) + 1
-            D = sparse.csr_matrix((np.ones(n), c.astype(itype), indptr), shape=(n, g),
-                                  copy=False)
+            D = indicator(c, g)
             wsum = np.bincount(c, weights=self.weights, minlength=g).astype(float)
             mats.append((D, wsum))
         return mats
@@ -144,7 +140,7 @@ class FixedEffects:
         return sum(sizes) - (len(sizes) - 1)
 
 
-def _dense(codes: np.ndarray) -> np.ndarray:
+def dense_codes(codes: np.ndarray) -> np.ndarray:
     """Codes renumbered 0..G−1 in sorted order of their labels; O(n) for small labels."""
     codes = codes.astype(np.intp, copy=False)
     if codes.size and codes.min() >= 0 and codes.max() < 4 * codes.size:

@@ -36,6 +36,7 @@ from scipy.sparse.linalg import LinearOperator, cg
 
 from .._checks import as_tuple, examples
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError
+from ..inference import indicator
 from ..panel import Panel
 from ._design import FESpec, build_design, fit_absorbed, resolve_codes
 from ._fe import FixedEffects
@@ -115,7 +116,7 @@ class _FESolver:
         cols = np.column_stack([self.codes[k] + self.offsets[j]
                                 for j, k in enumerate(rest)]).ravel()
         B = sparse.csr_matrix((np.repeat(w, len(rest)), (rows, cols)), shape=(n, self.p))
-        DL = sparse.csr_matrix((np.ones(n), (np.arange(n), cl)), shape=(n, self.sizes[self.big]))
+        DL = indicator(cl, self.sizes[self.big])
         Bones = B.copy()
         Bones.data = np.ones_like(Bones.data)
         self.BtWB = (Bones.T @ B).tocsr()           # B'ΩB
@@ -196,9 +197,7 @@ class _FESolver:
 
 def _sums(codes: np.ndarray, values, n_groups: int) -> np.ndarray:
     """Column-wise group sums (``n × m`` dense or sparse → dense ``n_groups × m``)."""
-    ind = sparse.csr_matrix((np.ones(codes.size), (codes, np.arange(codes.size))),
-                            shape=(n_groups, codes.size))
-    out = ind @ values
+    out = indicator(codes, n_groups).T @ values
     return out.toarray() if sparse.issparse(out) else np.asarray(out)
 
 

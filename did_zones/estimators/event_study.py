@@ -26,7 +26,14 @@ from ..errors import (
 )
 from ..panel import Panel
 from ..result import Result
-from ._design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
+from ._design import (
+    FESpec,
+    build_design,
+    check_panel_outcome,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+)
 
 __all__ = ["event_study"]
 
@@ -499,7 +506,7 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         names = names + ["overall"]
         keys = pd.concat([keys, pd.DataFrame({
             "cohort": [np.nan], "time": [np.nan], "event_time": [np.nan],
-            "n_units": [_n_distinct(units[np.isin(col, j_kept[post])], panel.n_units)],
+            "n_units": [count_distinct(units[np.isin(col, j_kept[post])], panel.n_units)],
             "n_obs": [int(n_obs[j_kept][post].sum())], "n_cohorts": pd.array([pd.NA], dtype="Int64"), "post": [True],
             "binned": [False], "role": ["average"]})], ignore_index=True)
         primary = "overall"
@@ -518,7 +525,7 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
     }
     res = Result.create(
         est, V, names, keys=keys, method="event_study", outcome=outcome, spec=o.spec,
-        n_obs=design.n_obs, n_units=_n_distinct(units, panel.n_units), n_clusters=n_clusters,
+        n_obs=design.n_obs, n_units=count_distinct(units, panel.n_units), n_clusters=n_clusters,
         df=df, primary=primary, notes=tuple(dict.fromkeys(notes)), stats=stats, extra=extra,
     )
     leads = [n for n, e in zip(kept, e_kept, strict=True) if e < 0]
@@ -527,11 +534,6 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         stats = {**stats, "pretrend_F": test.statistic, "pretrend_p": test.p_value}
         res = replace(res, stats=stats, extra={**extra, "pretrend_test": test})
     return res
-
-
-def _n_distinct(codes: np.ndarray, size: int) -> int:
-    """Number of distinct values among integer codes in ``0..size−1`` (O(n), no sort)."""
-    return int(np.count_nonzero(np.bincount(codes, minlength=size)))
 
 
 def _distinct(group: np.ndarray, item: np.ndarray, n_groups: int, n_items: int) -> np.ndarray:

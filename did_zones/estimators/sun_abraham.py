@@ -31,7 +31,13 @@ from ..errors import (
 from ..inference import sandwich_vcov
 from ..panel import Panel, usable_rows
 from ..result import Result
-from ._design import build_design, check_panel_outcome, few_clusters_note, fit_absorbed
+from ._design import (
+    build_design,
+    check_panel_outcome,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+)
 
 __all__ = ["sun_abraham"]
 
@@ -549,9 +555,9 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     n_units_term = []
     for j in range(A.shape[0]):
         if j == 0 and has_overall:
-            n_units_term.append(_count_distinct(uid[idx[post[k_r]]], panel.n_units))
+            n_units_term.append(count_distinct(uid[idx[post[k_r]]], panel.n_units))
         elif int(term_e[j - has_overall]) in sample.binned:
-            n_units_term.append(_count_distinct(uid[idx[term_of[k_r] == j]], panel.n_units))
+            n_units_term.append(count_distinct(uid[idx[term_of[k_r] == j]], panel.n_units))
         else:
             n_units_term.append(int(n_cell[member[j]].sum()))
     terms = (["overall"] if has_overall else []) + [f"e{int(e):+d}" for e in term_e]
@@ -570,7 +576,7 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
         share[member[j]] = A[j, member[j]]
     cell_units = n_cell.copy()
     for k in np.flatnonzero(np.isin(e_k, list(sample.binned))):
-        cell_units[k] = _count_distinct(uid[idx[k_r == k]], panel.n_units)
+        cell_units[k] = count_distinct(uid[idx[k_r == k]], panel.n_units)
     catt = pd.DataFrame({
         "cohort": g_k, "event_time": e_k.astype(int), "estimate": delta, "std_error": se_d,
         "n_units": cell_units, "n_obs": n_cell, "share": share,
@@ -625,11 +631,6 @@ def _share_meat(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int, J:
     size = int(code.max()) + 1 if code.size else 0
     sums = np.bincount(code * J + cols, weights=vals, minlength=size * J).reshape(size, J)
     return sums.T @ sums
-
-
-def _count_distinct(codes: np.ndarray, size: int) -> int:
-    """Number of distinct non-negative integer codes below ``size`` (no sort)."""
-    return int(np.count_nonzero(np.bincount(codes, minlength=size)))
 
 
 def _control_coefs(fit, controls: tuple[str, ...], V: np.ndarray) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from ._design import (
     FESpec,
     build_design,
     check_panel_outcome,
+    count_distinct,
     few_clusters_note,
     fit_absorbed,
 )
@@ -148,7 +149,7 @@ def twfe(
                   "effects or the other regressors.",)
     notes += few_clusters_note(n_clusters)
 
-    n_units = int(np.count_nonzero(np.bincount(panel.unit_id[design.rows])))
+    n_units = count_distinct(panel.unit_id[design.rows], panel.n_units)
     sample = np.zeros(panel.n_obs, dtype=bool)
     sample[design.rows] = True
     keys = pd.DataFrame({
