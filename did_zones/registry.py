@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib.resources import files
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, check_columns, examples
+from ._resources import bundled_file
 from .errors import SpecificationError
 
 __all__ = [
@@ -71,8 +71,7 @@ _CITY_FLAGS = ("municipality", "provincial_capital", "sub_provincial", "coastal"
 
 # --------------------------------------------------------------------------- reading the files
 def _read_package_csv(name: str, **kwargs) -> pd.DataFrame:
-    with files("did_zones.data").joinpath(name).open("r", encoding="utf-8") as handle:
-        return pd.read_csv(handle, **kwargs)
+    return pd.read_csv(bundled_file(name), encoding="utf-8", **kwargs)
 
 
 @lru_cache(maxsize=1)
