@@ -48,13 +48,15 @@ print(compare.to_text(), "\n")
 
 out = Path("paper_tables")
 out.mkdir(exist_ok=True)
-(out / "main.txt").write_text(table.to_text(), encoding="utf-8")
-(out / "main.md").write_text(table.to_markdown(), encoding="utf-8")
-(out / "main.tex").write_text(table.to_latex(), encoding="utf-8")  # booktabs
+# Every writer takes the same optional path: it returns the content and, given a path, also
+# writes the file (UTF-8). ``table.save(path)`` picks the writer from the suffix.
+table.to_text(out / "main.txt")
+table.to_markdown(out / "main.md")
+table.to_latex(out / "main.tex")  # booktabs
 table.to_docx(out / "main.docx")
 table_zh.to_docx(out / "main_zh.docx")
 stats.to_docx(out / "summary.docx")
 compare.to_docx(out / "comparison.docx")
-(out / "comparison.tex").write_text(compare.to_latex(), encoding="utf-8")
+compare.save(out / "comparison.tex")
 print(table.to_latex(), "\n")
 print("wrote", ", ".join(sorted(p.name for p in out.iterdir())), "to", out.resolve())

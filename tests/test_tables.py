@@ -447,3 +447,53 @@ def test_bad_inputs(fits):
         regression_table(r, digits=2.5)
     with pytest.raises(SpecificationError, match="Table data must be a pandas DataFrame"):
         Table([["a"]])
+
+
+# ------------------------------------------------------------------ one writer signature
+WRITERS = [("to_text", ".txt"), ("to_markdown", ".md"), ("to_latex", ".tex"),
+           ("to_html", ".html"), ("to_csv", ".csv")]
+
+
+@pytest.mark.parametrize(("method", "suffix"), WRITERS)
+def test_text_writers_return_text_and_write_path(main_table, tmp_path, method, suffix):
+    writer = getattr(main_table, method)
+    text = writer()
+    assert isinstance(text, str) and text.endswith("\n")
+    assert list(tmp_path.iterdir()) == []  # nothing written without a path
+    path = tmp_path / f"t{suffix}"
+    assert writer(path) == text  # keyword or positional, same text returned
+    assert writer(path=str(path)) == text
+    encoding = "utf-8-sig" if method == "to_csv" else "utf-8"
+    with open(path, encoding=encoding, newline="") as f:
+        assert f.read() == text
+    assert main_table.save(tmp_path / f"s{suffix}").read_bytes() == path.read_bytes()
+
+
+def test_writer_path_keeps_format_options(main_table, tmp_path):
+    bare = main_table.to_latex(tmp_path / "t.tex", float_env=False)
+    assert bare.startswith("%") and r"\begin{table}" not in bare
+    assert (tmp_path / "t.tex").read_text(encoding="utf-8") == bare
+    html = main_table.to_html(tmp_path / "t.html", classes="x")
+    assert html.startswith('<table class="x">')
+    assert (tmp_path / "t.html").read_text(encoding="utf-8") == html
+
+
+def test_writers_write_chinese_as_utf8(fits, tmp_path):
+    table = regression_table(list(fits), labels={"treated": "试点政策"}, language="zh")
+    for method, suffix in WRITERS[:4]:
+        getattr(table, method)(tmp_path / f"t{suffix}")
+        assert "试点政策" in (tmp_path / f"t{suffix}").read_bytes().decode("utf-8")
+
+
+def test_docx_returns_bytes_with_and_without_path(main_table, tmp_path):
+    docx = pytest.importorskip("docx")
+    content = main_table.to_docx()
+    assert isinstance(content, bytes) and content.startswith(b"PK")  # a zip archive
+    assert list(tmp_path.iterdir()) == []
+    doc = docx.Document(io.BytesIO(content))
+    assert doc.paragraphs[0].text == "Pilot zones and ISU" and len(doc.tables) == 1
+    path = tmp_path / "t.docx"
+    written = main_table.to_docx(path)
+    assert isinstance(written, bytes) and path.read_bytes() == written
+    assert [c.text for c in docx.Document(str(path)).tables[0].rows[-1].cells] == \
+        main_table.data.iloc[-1].tolist()

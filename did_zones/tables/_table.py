@@ -2,6 +2,9 @@
 
 A ``Table`` holds the final layout (every cell already a string), so each writer only arranges
 and escapes text: plain text, Markdown, LaTeX (booktabs), HTML, CSV and Word (.docx).
+
+Every writer has the same shape, ``to_<format>(path=None, **format_options)``: it returns the
+content (``str``; ``bytes`` for Word) and, when ``path`` is given, also writes it to that file.
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ __all__ = ["Table"]
 
 _SUFFIXES = {".txt": "to_text", ".md": "to_markdown", ".tex": "to_latex", ".html": "to_html",
              ".htm": "to_html", ".csv": "to_csv", ".docx": "to_docx"}
+
+
+def _write(path: str | PathLike[str] | None, text: str, encoding: str = "utf-8") -> str:
+    """Write ``text`` to ``path`` (when given) and return it unchanged."""
+    if path is not None:
+        # newline="" keeps the writer's own "\n" line ends on every platform
+        with open(path, "w", encoding=encoding, newline="") as f:
+            f.write(text)
+    return text
 
 
 def _width(text: str) -> int:
@@ -78,13 +90,13 @@ class Table:
     >>> import pandas as pd
     >>> from did_zones.tables import Table
     >>> t = Table(pd.DataFrame({"": ["a"], "(1)": ["1.000"]}), title="T", notes=("n",))
-    >>> print(t.to_text())
+    >>> print(t.to_text(), end="")
     T
-    ========
+    =========
          (1)
-    --------
+    ---------
     a   1.000
-    ========
+    =========
     n
     """
 
@@ -163,10 +175,28 @@ class Table:
         return [" ".join(r[j] for r in rows if r[j]) for j in range(self.data.shape[1])]
 
     # ------------------------------------------------------------------ writers
-    def to_text(self) -> str:
+    def to_text(self, path: str | PathLike[str] | None = None) -> str:
         """Plain text with aligned columns (CJK characters count double width).
 
         Equal adjacent cells of ``header_rows`` are centred once over the columns they span.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the text to this file (UTF-8). Without it nothing is written.
+
+        Returns
+        -------
+        str
+            The table as text, ending in a newline.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from did_zones.tables import Table
+        >>> t = Table(pd.DataFrame({"": ["a"], "(1)": ["1.000"]}))
+        >>> t.to_text().splitlines()[3]
+        'a   1.000'
         """
         body = self._body()
         columns = list(self.data.columns)
@@ -199,10 +229,21 @@ class Table:
             out.append(line(plain(row)))
         out.append("=" * total)
         out += list(self.notes)
-        return "\n".join(out) + "\n"
+        return _write(path, "\n".join(out) + "\n")
 
-    def to_markdown(self) -> str:
-        """A pipe table (GitHub / pandoc), every cell escaped; title and notes around it."""
+    def to_markdown(self, path: str | PathLike[str] | None = None) -> str:
+        """A pipe table (GitHub / pandoc), every cell escaped; title and notes around it.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the text to this file (UTF-8). Without it nothing is written.
+
+        Returns
+        -------
+        str
+            The Markdown text, ending in a newline.
+        """
         def row(cells: Sequence[str]) -> str:
             return "| " + " | ".join(markdown_escape(c) for c in cells) + " |"
 
@@ -213,9 +254,10 @@ class Table:
         if self.notes:
             out.append("")
             out += [markdown_escape(n) + "  " for n in self.notes]
-        return "\n".join(out).rstrip() + "\n"
+        return _write(path, "\n".join(out).rstrip() + "\n")
 
-    def to_latex(self, *, float_env: bool = True) -> str:
+    def to_latex(self, path: str | PathLike[str] | None = None, *,
+                 float_env: bool = True) -> str:
         """LaTeX with booktabs rules (``\\toprule``, ``\\midrule``, ``\\bottomrule``).
 
         Every cell, the title and the notes are escaped. Needs ``\\usepackage{booktabs}``;
@@ -223,9 +265,16 @@ class Table:
 
         Parameters
         ----------
+        path : str or os.PathLike, optional
+            Also write the text to this file (UTF-8). Without it nothing is written.
         float_env : bool
             Wrap in a ``table`` float with ``\\caption`` and the notes below the tabular;
             False gives the bare ``tabular`` (the notes as ``%`` comments).
+
+        Returns
+        -------
+        str
+            The LaTeX source, ending in a newline.
         """
         ncol = self.data.shape[1]
 
@@ -250,7 +299,7 @@ class Table:
         tab += [r"\bottomrule", r"\end{tabular}"]
         if not float_env:
             comments = [f"% {' '.join(n.splitlines())}" for n in (self.title, *self.notes) if n]
-            return "\n".join(comments + tab) + "\n"
+            return _write(path, "\n".join(comments + tab) + "\n")
         out = [r"\begin{table}[htbp]", r"\centering"]
         if self.title:
             out.append(r"\caption{" + latex_escape(self.title) + "}")
@@ -259,12 +308,25 @@ class Table:
             out.append(r"\par\smallskip")
             out += [r"{\footnotesize " + latex_escape(n) + r"\par}" for n in self.notes]
         out.append(r"\end{table}")
-        return "\n".join(out) + "\n"
+        return _write(path, "\n".join(out) + "\n")
 
-    def to_html(self, *, classes: str = "did-zones-table") -> str:
+    def to_html(self, path: str | PathLike[str] | None = None, *,
+                classes: str = "did-zones-table") -> str:
         """An HTML ``<table>`` (escaped with :func:`html.escape`; no inline script or style).
 
         Rows above which a rule belongs carry ``class="rule"``; the notes sit in ``<tfoot>``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the fragment to this file (UTF-8). Without it nothing is written.
+        classes : str
+            Value of the ``class`` attribute of ``<table>``.
+
+        Returns
+        -------
+        str
+            The ``<table>`` element (a fragment, not a full page), ending in a newline.
         """
         esc = html_escape
         out = [f'<table class="{esc(classes)}">']
@@ -289,26 +351,43 @@ class Table:
             out.append("<tfoot>" + "".join(f'<tr><td colspan="{n}">{esc(x)}</td></tr>'
                                            for x in self.notes) + "</tfoot>")
         out.append("</table>")
-        return "\n".join(out) + "\n"
+        return _write(path, "\n".join(out) + "\n")
 
     def to_csv(self, path: str | PathLike[str] | None = None) -> str:
         """The header rows and the body as CSV (no title or notes).
 
-        Returns the text; with ``path`` also writes it, UTF-8 with a byte-order mark so that
-        Excel shows Chinese labels correctly.
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the text to this file: UTF-8 with a byte-order mark, so that Excel
+            shows Chinese labels correctly. Without it nothing is written.
+
+        Returns
+        -------
+        str
+            The CSV text (without the byte-order mark).
         """
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerows(self._header() + self._body())
-        text = buf.getvalue()
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8-sig")
-        return text
+        return _write(path, buf.getvalue(), encoding="utf-8-sig")
 
-    def to_docx(self, path: str | PathLike[str]) -> None:
-        """Write a Word document holding the title, a real Word table and the notes.
+    def to_docx(self, path: str | PathLike[str] | None = None) -> bytes:
+        """A Word document holding the title, a real Word table and the notes.
 
         Needs ``python-docx``. Chinese text is set in an East-Asian font (SimSun).
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Also write the document to this file. Without it nothing is written.
+
+        Returns
+        -------
+        bytes
+            The ``.docx`` file's content, with or without ``path`` (a ``.docx`` is a binary
+            zip archive, so bytes take the place of the text the other writers return). Open
+            it with ``docx.Document(io.BytesIO(content))`` to edit it further.
         """
         from docx import Document
         from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -339,12 +418,32 @@ class Table:
         for note in self.notes:
             p = doc.add_paragraph()
             p.add_run(note).font.size = Pt(9)
-        doc.save(str(path))
+        buf = io.BytesIO()
+        doc.save(buf)
+        content = buf.getvalue()
+        if path is not None:
+            Path(path).write_bytes(content)
+        return content
 
     def save(self, path: str | PathLike[str]) -> Path:
         """Write the table in the format given by the suffix of ``path``.
 
-        ``.txt``, ``.md``, ``.tex``, ``.html``/``.htm``, ``.csv`` or ``.docx``. Returns the path.
+        Same as calling the matching writer with ``path`` and its default options.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Ends in ``.txt``, ``.md``, ``.tex``, ``.html``/``.htm``, ``.csv`` or ``.docx``.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Raises
+        ------
+        SpecificationError
+            If the suffix names no known format.
         """
         path = Path(path)
         method = _SUFFIXES.get(path.suffix.lower())
@@ -352,10 +451,7 @@ class Table:
             raise SpecificationError(
                 f"Cannot tell the format from the suffix {path.suffix!r} of {str(path)!r}; "
                 f"use one of {', '.join(sorted(_SUFFIXES))}.")
-        if method in ("to_csv", "to_docx"):
-            getattr(self, method)(path)
-        else:
-            path.write_text(getattr(self, method)(), encoding="utf-8")
+        getattr(self, method)(path)
         return path
 
     def __str__(self) -> str:
