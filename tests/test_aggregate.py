@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file
 
 from did_zones import aggregate, build_panel, callaway_santanna, dcdh
 from did_zones.errors import InferenceWarning, SpecificationError
 
 ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
 REFERENCE = ROOT / "tests" / "reference" / "cs_mpdta.csv"
 
 KINDS = {
@@ -42,9 +42,7 @@ def quiet(*args, **kwargs):
 
 @pytest.fixture(scope="module")
 def mpdta():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta not found at {MPDTA} (shared data folder absent)")
-    df = pd.read_csv(MPDTA)
+    df = pd.read_csv(data_file("mpdta.csv"))
     df["w"] = 1 + (df["countyreal"] % 5) / 4
     return df
 
@@ -67,8 +65,6 @@ def att(panels):
 
 
 def aggregation_groups():
-    if not REFERENCE.exists():
-        return []
     ref = pd.read_csv(REFERENCE)
     ref = ref[~ref["kind"].isin(["att_gt", "pretrend"])]
     return sorted(ref.groupby(["scenario", "control", "method", "covariates", "kind"]).groups)

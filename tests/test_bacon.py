@@ -2,24 +2,19 @@
 decomposition (frozen in tests/reference/bacon_diffdiff.csv), errors and invariances."""
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file, reference_file
 
-from did_zones import bacon_decomposition, build_panel, simulate_pilot_panel
+from did_zones import bacon_decomposition, build_panel, simulate_pilot_panel, twfe
 from did_zones.errors import (
     DataDroppedWarning,
     EstimationError,
     PanelError,
     SpecificationError,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
-REFERENCE = ROOT / "tests" / "reference" / "bacon_diffdiff.csv"
-SIM_DATA = ROOT / "tests" / "reference" / "bacon_sim_data.csv"
 
 
 def frame(cohorts, T, y, first=1, weights=None):
@@ -42,14 +37,6 @@ def direct_twfe(df, y="y", w=None):
     sw = np.ones(len(df)) if w is None else np.sqrt(df[w].to_numpy())
     coef = np.linalg.lstsq(X * sw[:, None], df[y].to_numpy() * sw, rcond=None)[0]
     return coef[0]
-
-
-def twfe_or_skip():
-    try:
-        from did_zones import twfe
-    except (ImportError, AttributeError):  # the twfe module is another engineer's
-        pytest.skip("did_zones.twfe is not available in this checkout")
-    return twfe
 
 
 def three_group_example():
@@ -170,7 +157,6 @@ def test_weights_sum_to_one_and_decomposition_equals_twfe_on_simulated_pilot_pan
     assert abs(table["weight"].sum() - 1) < 1e-12
     assert abs((table["weight"] * table["estimate"]).sum() - res["twfe"]) < 1e-10
     assert res.stats["decomposition_error"] < 1e-10
-    twfe = twfe_or_skip()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         beta = twfe(panel, "isu")["treated"]
@@ -230,9 +216,7 @@ def test_period_gaps_cohort_placed_on_observed_grid():
 
 
 def _reference(scenario):
-    if not REFERENCE.exists():
-        pytest.skip(f"reference file {REFERENCE} is missing")
-    ref = pd.read_csv(REFERENCE)
+    ref = pd.read_csv(reference_file("bacon_diffdiff.csv"))
     return ref[ref["scenario"] == scenario]
 
 
@@ -248,9 +232,7 @@ def _compare(res, ref):
 
 
 def test_mpdta_matches_diff_diff():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta data not found at {MPDTA} (shared data folder missing)")
-    mpdta = pd.read_csv(MPDTA)
+    mpdta = pd.read_csv(data_file("mpdta.csv"))
     panel = build_panel(mpdta, unit="countyreal", time="year", cohort="first.treat")
     res = bacon_decomposition(panel, "lemp")
     _compare(res, _reference("mpdta"))
@@ -260,9 +242,7 @@ def test_mpdta_matches_diff_diff():
 
 @pytest.mark.parametrize("scenario, weights", [("sim", None), ("sim_weighted", "w")])
 def test_simulated_panel_matches_diff_diff(scenario, weights):
-    if not SIM_DATA.exists():
-        pytest.skip(f"reference data {SIM_DATA} is missing")
-    sim = pd.read_csv(SIM_DATA)
+    sim = pd.read_csv(reference_file("bacon_sim_data.csv"))
     panel = build_panel(sim, unit="unit", time="year", cohort="first_treat")
     res = bacon_decomposition(panel, "y", weights=weights)
     _compare(res, _reference(scenario))
@@ -494,10 +474,7 @@ def test_time_invariant_control_dropped_with_warning():
 
 
 def _pybacondecomp(scenario):
-    path = ROOT / "tests" / "reference" / "bacon_pybacondecomp.csv"
-    if not path.exists():
-        pytest.skip(f"reference file {path} is missing")
-    ref = pd.read_csv(path)
+    ref = pd.read_csv(reference_file("bacon_pybacondecomp.csv"))
     return ref[ref["scenario"] == scenario].fillna({"cohort": -1, "control_cohort": -1})
 
 
@@ -515,9 +492,7 @@ def _compare_controlled(res, ref):
 
 
 def test_mpdta_with_control_matches_stata_bacondecomp_port():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta data not found at {MPDTA} (shared data folder missing)")
-    mp = pd.read_csv(MPDTA)
+    mp = pd.read_csv(data_file("mpdta.csv"))
     mp["x"] = (mp["lpop"] * (mp["year"] - 2005) / 10
                + ((mp["countyreal"] % 7) - 3) * (mp["year"] - 2003) ** 2 / 50)
     panel = build_panel(mp, unit="countyreal", time="year", cohort="first.treat")
@@ -527,9 +502,7 @@ def test_mpdta_with_control_matches_stata_bacondecomp_port():
 
 @pytest.mark.parametrize("scenario, controls", [("sim_x", ["x"]), ("sim_x_x2", ["x", "x2"])])
 def test_simulated_with_controls_matches_stata_bacondecomp_port(scenario, controls):
-    if not SIM_DATA.exists():
-        pytest.skip(f"reference data {SIM_DATA} is missing")
-    sim = pd.read_csv(SIM_DATA)
+    sim = pd.read_csv(reference_file("bacon_sim_data.csv"))
     sim["x"] = (np.sin(sim["unit"]) * sim["year"] / 5
                 + ((sim["unit"] % 4) - 1.5) * (sim["year"] - 5) ** 2 / 20)
     sim["x2"] = np.cos(sim["unit"] * sim["year"])

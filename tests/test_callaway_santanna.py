@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file, reference_file
 
 from did_zones import build_panel, callaway_santanna
 from did_zones.errors import (
@@ -21,7 +22,6 @@ from did_zones.errors import (
 from did_zones.estimators import _cs_cells
 
 ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
 REFERENCE = ROOT / "tests" / "reference" / "cs_mpdta.csv"
 
 # R did README / "Getting Started" vignette: att_gt(lemp ~ first.treat, mpdta), no covariates
@@ -40,9 +40,7 @@ def quiet(*args, **kwargs):
 
 @pytest.fixture(scope="module")
 def mpdta():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta not found at {MPDTA} (shared data folder absent)")
-    df = pd.read_csv(MPDTA)
+    df = pd.read_csv(data_file("mpdta.csv"))
     df["w"] = 1 + (df["countyreal"] % 5) / 4
     return df
 
@@ -62,9 +60,7 @@ def panels(mpdta):
 
 
 def reference():
-    if not REFERENCE.exists():
-        pytest.skip(f"reference values not found at {REFERENCE}")
-    return pd.read_csv(REFERENCE)
+    return pd.read_csv(reference_file(REFERENCE.name))
 
 
 SCENARIO_OPTS = {
@@ -84,8 +80,6 @@ def fit_scenario(panels, scenario, control, method, covariates):
 
 
 def reference_groups():
-    if not REFERENCE.exists():
-        return []
     ref = pd.read_csv(REFERENCE)
     ref = ref[ref["kind"] == "att_gt"]
     return sorted(ref.groupby(["scenario", "control", "method", "covariates"]).groups)

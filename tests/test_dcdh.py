@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file
 
 from did_zones import build_panel, dcdh
 from did_zones.errors import (
@@ -19,7 +20,6 @@ from did_zones.errors import (
 from did_zones.inference import influence_vcov
 
 ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
 REFERENCE = ROOT / "tests" / "reference" / "dcdh_mpdta.csv"
 
 
@@ -187,9 +187,7 @@ def test_heterogeneous_effects_recover_switcher_weighted_truth():
 
 @pytest.fixture(scope="module")
 def mpdta():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta not found at {MPDTA}; the peer cross-checks need /work/shared")
-    df = pd.read_csv(MPDTA)
+    df = pd.read_csv(data_file("mpdta.csv"))
     return df, build_panel(df, unit="countyreal", time="year", cohort="first.treat")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file
 from scipy import stats
 
 from did_zones import build_panel, event_study, twfe
@@ -22,7 +23,6 @@ from did_zones.errors import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
 REF = ROOT / "tests" / "reference"
 RTOL_EST, RTOL_SE = 1e-6, 1e-4
 
@@ -58,9 +58,7 @@ def sim_panel(df=None):
 
 
 def mpdta_panel():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta not found at {MPDTA} (shared data folder absent)")
-    return build_panel(pd.read_csv(MPDTA), unit="countyreal", time="year",
+    return build_panel(pd.read_csv(data_file("mpdta.csv")), unit="countyreal", time="year",
                        cohort="first.treat")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file
 
 import did_zones as dz
 from did_zones.errors import (
@@ -27,7 +28,6 @@ from did_zones.errors import (
 )
 
 REF = Path(__file__).parent / "reference"
-DATA = Path(__file__).parents[1].parent / "shared" / "data"
 RTOL_EST, RTOL_SE = 1e-6, 1e-4
 
 
@@ -53,9 +53,7 @@ def caught(fn, *args, **kwargs):
 
 @pytest.fixture(scope="module")
 def mpdta_df() -> pd.DataFrame:
-    path = DATA / "mpdta.csv"
-    if not path.exists():
-        pytest.skip(f"mpdta not found at {path}; the shared data directory is absent.")
+    path = data_file("mpdta.csv")
     return pd.read_csv(path)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file, reference_file
 
 from did_zones import build_panel, callaway_santanna, sun_abraham
 from did_zones.errors import (
@@ -22,7 +23,6 @@ from did_zones.errors import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
 REF = ROOT / "tests" / "reference"
 
 
@@ -39,17 +39,12 @@ def quiet_panel(df, *args, **kwargs):
 
 
 def reference(name):
-    path = REF / name
-    if not path.exists():
-        pytest.skip(f"reference values not found at {path}")
-    return pd.read_csv(path)
+    return pd.read_csv(reference_file(name))
 
 
 @pytest.fixture(scope="module")
 def mpdta():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta not found at {MPDTA} (shared data folder absent)")
-    df = pd.read_csv(MPDTA)
+    df = pd.read_csv(data_file("mpdta.csv"))
     df["state"] = df["countyreal"] // 1000
     df["w"] = 1 + (df["countyreal"] % 5) / 4
     return df

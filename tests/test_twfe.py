@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file
 
 from did_zones import build_panel, twfe
 from did_zones.errors import (
@@ -20,7 +21,6 @@ from did_zones.errors import (
 from did_zones.estimators._design import fe_dof, resolve_codes
 
 ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
 REF = ROOT / "tests" / "reference"
 RTOL_EST, RTOL_SE = 1e-6, 1e-4
 
@@ -40,9 +40,7 @@ def reference(case: str) -> pd.DataFrame:
 
 
 def mpdta_panel():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta not found at {MPDTA} (shared data folder absent)")
-    return build_panel(pd.read_csv(MPDTA), unit="countyreal", time="year",
+    return build_panel(pd.read_csv(data_file("mpdta.csv")), unit="countyreal", time="year",
                        cohort="first.treat")
 
 

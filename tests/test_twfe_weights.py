@@ -3,18 +3,14 @@ the sensitivity measures' optimality, two peers (twowayfeweights 0.1.0, the Pyth
 the Stata/R command, and diff-diff 3.13.0; frozen in tests/reference), errors, invariances."""
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import data_file, reference_file
 
-from did_zones import build_panel, simulate_pilot_panel, twfe_weights
+from did_zones import build_panel, simulate_pilot_panel, twfe, twfe_weights
 from did_zones.errors import DataDroppedWarning, EstimationError, SpecificationError
-
-ROOT = Path(__file__).resolve().parents[1]
-MPDTA = ROOT.parent / "shared" / "data" / "mpdta.csv"
-REF = ROOT / "tests" / "reference"
 
 
 def staggered(n=60, T=7, seed=0, cohorts=(3, 4, 6, 0), unbalanced=False):
@@ -82,10 +78,6 @@ def test_noiseless_unit_level_effects_use_unit_weights():
 
 
 def test_matches_twfe_estimator():
-    try:
-        from did_zones import twfe
-    except (ImportError, AttributeError):  # the twfe module is another engineer's
-        pytest.skip("did_zones.twfe is not available in this checkout")
     sim = simulate_pilot_panel(seed=2)
     panel = build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
     with warnings.catch_warnings():
@@ -182,9 +174,7 @@ def test_no_negative_weight_no_second_measure():
 
 
 def mpdta_variants():
-    if not MPDTA.exists():
-        pytest.skip(f"mpdta data not found at {MPDTA} (shared data folder missing)")
-    mp = pd.read_csv(MPDTA)
+    mp = pd.read_csv(data_file("mpdta.csv"))
     mp["w"] = 1 + (mp["countyreal"] % 5) / 4
     mp["x"] = (mp["lpop"] * (mp["year"] - 2005) / 10
                + ((mp["countyreal"] % 7) - 3) * (mp["year"] - 2003) ** 2 / 50)
@@ -204,10 +194,7 @@ SCENARIOS = {
 
 
 def reference(name):
-    path = REF / name
-    if not path.exists():
-        pytest.skip(f"reference file {path} is missing")
-    return pd.read_csv(path)
+    return pd.read_csv(reference_file(name))
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))

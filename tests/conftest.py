@@ -1,0 +1,98 @@
+"""Where the tests find their data, and what happens when a dataset is missing.
+
+Two kinds of data:
+
+* Public datasets and reference facts are part of the repository: ``tests/data/`` (inputs
+  copied from public sources, documented in ``tests/data/README.md``; read with
+  :func:`data_file`) and ``tests/reference/`` (frozen outputs of peer software; read with
+  :func:`reference_file`). A missing one means a broken checkout.
+* The licensed CSMAR CRE extracts never enter the repository. :func:`csmar_files` looks for
+  them in ``<repository root>/../shared/data`` or in the folder named by the environment
+  variable ``DID_ZONES_CSMAR_DIR``.
+
+Skip policy: every test that lacks a dataset stops through :func:`skip_missing_data`. With
+``DID_ZONES_STRICT_SKIPS=1`` (CI sets it) a missing bundled file fails the test instead of
+skipping it. A missing CSMAR extract fails in strict mode only when ``DID_ZONES_CSMAR_DIR`` is
+set (the caller said where the files are); otherwise it skips, because a fresh machine cannot
+have licensed data. Skips for a missing system tool or optional package are not data skips:
+they stay skips, and their message says how to install what is missing.
+
+Test modules import these helpers with ``from conftest import data_file`` (the tests folder is
+on ``sys.path`` under pytest's default import mode).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parent
+DATA_DIR = TESTS_DIR / "data"
+REFERENCE_DIR = TESTS_DIR / "reference"
+
+STRICT_ENV = "DID_ZONES_STRICT_SKIPS"
+CSMAR_ENV = "DID_ZONES_CSMAR_DIR"
+CSMAR_DEFAULT_DIR = REPO_ROOT.parent / "shared" / "data"
+CSMAR_FILES = ("CRE_Gdpct.csv", "CRE_Eplwagct.csv")
+
+
+def strict_skips() -> bool:
+    """True when ``DID_ZONES_STRICT_SKIPS`` asks for missing data to fail the test."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def skip_missing_data(reason: str, *, strict: bool | None = None) -> NoReturn:
+    """Skip the current test for a missing dataset, or fail it in strict mode."""
+    if strict is None:
+        strict = strict_skips()
+    if strict:
+        pytest.fail(f"{reason} [{STRICT_ENV}=1 turns this data skip into a failure]",
+                    pytrace=False)
+    pytest.skip(reason)
+
+
+def _in_repository(path: Path, what: str) -> Path:
+    if not path.is_file():
+        rel = path.relative_to(REPO_ROOT).as_posix()
+        skip_missing_data(f"{what} {rel} is missing from this checkout; it belongs to the "
+                          f"repository (restore it with `git checkout -- {rel}`)")
+    return path
+
+
+def data_file(name: str) -> Path:
+    """Path of a dataset bundled under ``tests/data/`` (e.g. ``"mpdta.csv"``)."""
+    return _in_repository(DATA_DIR / name, "bundled test dataset")
+
+
+def reference_file(name: str) -> Path:
+    """Path of a frozen peer-software output under ``tests/reference/``."""
+    return _in_repository(REFERENCE_DIR / name, "frozen reference file")
+
+
+def csmar_dir() -> Path:
+    """The folder holding the CSMAR extracts: ``$DID_ZONES_CSMAR_DIR`` or ``../shared/data``."""
+    override = os.environ.get(CSMAR_ENV, "").strip()
+    return Path(override).expanduser() if override else CSMAR_DEFAULT_DIR
+
+
+def csmar_files(*names: str) -> tuple[Path, ...]:
+    """Paths of licensed CSMAR CRE extracts (default: GDP and employment files).
+
+    Skips the test, with the message saying where to put the files, when any is absent.
+    """
+    names = names or CSMAR_FILES
+    folder = csmar_dir()
+    paths = tuple(folder / name for name in names)
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        skip_missing_data(
+            "licensed CSMAR CRE extract not in the repository; put "
+            f"{' and '.join(names)} in ../shared/data or set {CSMAR_ENV} "
+            f"(looked in {folder}; missing: {', '.join(missing)})",
+            strict=strict_skips() and bool(os.environ.get(CSMAR_ENV, "").strip()),
+        )
+    return paths
