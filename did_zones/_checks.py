@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -18,13 +18,24 @@ def examples(values: Iterable, k: int = 5) -> str:
     return f"[{shown}{more}]"
 
 
-def check_columns(data: pd.DataFrame, columns: Iterable[str | None], what: str = "Column") -> None:
-    """Raise ``SpecificationError`` naming any missing column, with a did-you-mean hint."""
+def check_columns(data: pd.DataFrame, columns: Iterable[str | None], what: str = "Column",
+                  renamed: Mapping[str, str] | None = None) -> None:
+    """Raise ``SpecificationError`` naming any missing column, with a did-you-mean hint.
+
+    ``renamed`` maps old column names to current ones: a frame that still uses the old name
+    of a required column gets a message telling it to rename it.
+    """
     available = [str(c) for c in data.columns]
     for col in columns:
         if col is None:
             continue
         if col not in data.columns:
+            old = [o for o, new in (renamed or {}).items() if new == col and o in data.columns]
+            if old:
+                raise SpecificationError(
+                    f"{what} {col!r} not found in the data. {old[0]!r} is its old name: "
+                    f"did you mean {col!r}? Rename the column, e.g. "
+                    f"df.rename(columns={{{old[0]!r}: {col!r}}}).")
             close = difflib.get_close_matches(str(col), available, n=1, cutoff=0.6)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise SpecificationError(

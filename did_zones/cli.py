@@ -50,7 +50,7 @@ def _zones(args: argparse.Namespace) -> int:
     if args.batch:
         zones = zones[zones["batch"].isin(args.batch)]
     cols = ["batch", "approval_date", "date_kind", "document", "zone_zh", "zone_en",
-            "zone_type", "prefecture_code", "province_en", "sources_agree"]
+            "zone_type", "city_code", "province_en", "sources_agree"]
     _out(zones if args.out else zones[cols], args.out)
     return 0
 
@@ -104,7 +104,7 @@ def _register_zones(sub) -> None:
 
 
 def _register_cohorts(sub) -> None:
-    p = sub.add_parser("cohorts", help="prefecture code -> first treated year")
+    p = sub.add_parser("cohorts", help="city_code -> first treated year")
     _add_timing(p)
     p.add_argument("--batch", type=int, nargs="*", help="only these batches (1-7)")
     p.add_argument("--out", help="write CSV here instead of printing")

@@ -419,7 +419,7 @@ def _prefecture_rows(df: pd.DataFrame, drops: list[dict]) -> pd.DataFrame:
 def _note_outside_universe(df: pd.DataFrame, notes: list[str]) -> None:
     from .registry import load_cities
 
-    outside = ~df["city_code"].isin(load_cities()["code"])
+    outside = ~df["city_code"].isin(load_cities()["city_code"])
     if outside.any():
         spans = df.loc[outside].groupby("city_code")["year"].agg(["min", "max"])
         labels = [f"{lab} ({lo}-{hi})" for lab, lo, hi in

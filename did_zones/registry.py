@@ -46,7 +46,10 @@ COUNTY_LEVELS: tuple[str, ...] = ("parent", "drop")
 
 _ZONES_FILE = "pilot_zones.csv"
 _CITIES_FILE = "prefecture_universe.csv"
-_EXTRA_REQUIRED = ("prefecture_code", "approval_date", "batch")
+_EXTRA_REQUIRED = ("city_code", "approval_date", "batch")
+# The unit code is called ``city_code`` everywhere (registry, cohorts, simulator, readers); the
+# bundled CSV files keep their own headers and are renamed on load. Old names get a hint.
+_RENAMED = {"prefecture_code": "city_code", "code": "city_code"}
 _ZONE_COLUMNS = [
     "batch",
     "approval_date",
@@ -58,7 +61,7 @@ _ZONE_COLUMNS = [
     "county_level",
     "prefecture_zh",
     "prefecture_en",
-    "prefecture_code",
+    "city_code",
     "province_zh",
     "province_en",
     "region",
@@ -81,8 +84,8 @@ def _cities() -> pd.DataFrame:
         _CITIES_FILE,
         dtype={"code": np.int64, "province_code": np.int64, **dict.fromkeys(_CITY_FLAGS, bool)},
         keep_default_na=False,
-    )
-    return cities.sort_values("code", kind="stable").reset_index(drop=True)
+    ).rename(columns={"code": "city_code"})
+    return cities.sort_values("city_code", kind="stable").reset_index(drop=True)
 
 
 @lru_cache(maxsize=1)
@@ -92,14 +95,14 @@ def _zones() -> pd.DataFrame:
         _ZONES_FILE,
         dtype={"batch": np.int64, "prefecture_code": np.int64, "zone_code": "Int64"},
         parse_dates=["approval_date"],
-    )
+    ).rename(columns={"prefecture_code": "city_code"})
     zones["note"] = zones["note"].fillna("")
     # A zone sits below prefecture level when it has its own (county) code or none at all
     # (雄安新区 has no GB/T 2260 code): then it is not the whole prefecture it is coded to.
     own = zones["zone_code"]
-    zones["county_level"] = (own.isna() | (own != zones["prefecture_code"])).astype(bool)
-    region = _cities().set_index("code")["region"]
-    zones["region"] = zones["prefecture_code"].map(region)
+    zones["county_level"] = (own.isna() | (own != zones["city_code"])).astype(bool)
+    region = _cities().set_index("city_code")["region"]
+    zones["region"] = zones["city_code"].map(region)
     return zones[_ZONE_COLUMNS]
 
 
@@ -130,13 +133,16 @@ def load_zones() -> pd.DataFrame:
             ``"prefecture-level city"``, ``"municipality"``, ``"county-level city"``,
             ``"state-level new area"``, ``"autonomous prefecture"`` or ``"prefecture (diqu)"``.
         ``county_level`` : bool
-            True when the zone lies below prefecture level inside ``prefecture_code``: a
+            True when the zone lies below prefecture level inside ``city_code``: a
             county-level city (义乌, 珲春, 绥芬河, 满洲里, 阿拉山口, 延吉, 同江) or a new area
             (雄安新区 in 保定). Derived from the codes: the zone has its own code different from
             its prefecture's, or no code at all.
-        ``prefecture_zh``, ``prefecture_en``, ``prefecture_code`` : str, str, int
-            The prefecture-level unit the zone belongs to (GB/T 2260, current vintage;
-            municipalities use the provincial code, e.g. 110000).
+        ``prefecture_zh``, ``prefecture_en`` : str
+            Name of the prefecture-level unit the zone belongs to.
+        ``city_code`` : int
+            Its code (GB/T 2260, current vintage; municipalities use the provincial code, e.g.
+            110000): the unit code of :func:`load_cities`, :func:`zone_cohorts` and the
+            simulator. The bundled file calls this column ``prefecture_code``.
         ``province_zh``, ``province_en`` : str
             Province.
         ``region`` : str
@@ -180,10 +186,12 @@ def load_cities() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        337 rows sorted by ``code``, a fresh copy, with columns
+        337 rows sorted by ``city_code``, a fresh copy, with columns
 
-        ``code`` : int
+        ``city_code`` : int
             GB/T 2260 code, current vintage (municipalities: provincial code, e.g. 110000).
+            The same name as in :func:`load_zones`, :func:`zone_cohorts` and the simulator
+            (the bundled file calls it ``code``).
         ``name_zh``, ``name_en`` : str
             Name; English names follow the zone registry where the unit is a zone's parent and
             Hanyu Pinyin or the established English exonym otherwise (Hohhot, Shigatse, ...).
@@ -248,7 +256,7 @@ def zone_cohorts(
         Batches to use (default: all, including those in ``extra``).
     extra : pandas.DataFrame, optional
         More zones in the registry's form, appended before computing (e.g. the 2025 eighth
-        batch). Required columns: ``prefecture_code`` (current GB/T 2260 code of the
+        batch). Required columns: ``city_code`` (current GB/T 2260 code of the
         prefecture-level unit, see :func:`load_cities`), ``approval_date`` (a date or a string
         such as ``"2025-04-15"``) and ``batch`` (int). Optional: ``county_level`` (bool), or
         ``zone_code`` from which it is derived as in :func:`load_zones` (a zone without either
@@ -257,7 +265,7 @@ def zone_cohorts(
     Returns
     -------
     pandas.Series
-        Name ``"cohort"``, int values (first treated year), index ``"prefecture_code"`` (int),
+        Name ``"cohort"``, int values (first treated year), index ``"city_code"`` (int),
         sorted by code. One entry per prefecture treated by a selected zone; when several zones
         lie in one prefecture the earliest counts (延边州: 珲春 batch 4, before 延吉 batch 7).
         ``Series.attrs`` records the choices: ``timing``, ``county_level``, ``batches`` and
@@ -267,7 +275,8 @@ def zone_cohorts(
     ------
     SpecificationError
         If an option is not one of its allowed values, ``batches`` names a batch that does not
-        exist, or ``extra`` lacks a required column or holds unusable values.
+        exist, or ``extra`` lacks a required column or holds unusable values (a column under
+        the old name ``prefecture_code`` is refused with a hint to rename it ``city_code``).
 
     See Also
     --------
@@ -295,7 +304,7 @@ def zone_cohorts(
     >>> 330700 in county_level_prefectures()
     True
     >>> import pandas as pd
-    >>> batch8 = pd.DataFrame({"prefecture_code": [460400], "approval_date": ["2025-04-15"],
+    >>> batch8 = pd.DataFrame({"city_code": [460400], "approval_date": ["2025-04-15"],
     ...                        "batch": [8]})
     >>> int(zone_cohorts(extra=batch8)[460400])  # Danzhou
     2025
@@ -313,13 +322,13 @@ def zone_cohorts(
     elif timing == "half_year":
         year = year + (dates.dt.month.to_numpy() > 6)
     cohort = (
-        pd.Series(year, index=zones["prefecture_code"].to_numpy(dtype=np.int64))
+        pd.Series(year, index=zones["city_code"].to_numpy(dtype=np.int64))
         .groupby(level=0)
         .min()
         .sort_index()
         .astype(np.int64)
     )
-    cohort.index.name = "prefecture_code"
+    cohort.index.name = "city_code"
     cohort.name = "cohort"
     cohort.attrs = {
         "timing": timing,
@@ -349,7 +358,7 @@ def county_level_prefectures(
     Returns
     -------
     pandas.Index
-        Sorted int prefecture codes, named ``"prefecture_code"``. For batches 1-7: 保定
+        Sorted int prefecture codes, named ``"city_code"``. For batches 1-7: 保定
         (雄安), 呼伦贝尔 (满洲里), 延边州 (珲春, 延吉), 佳木斯 (同江), 牡丹江 (绥芬河),
         金华 (义乌), 博尔塔拉州 (阿拉山口).
 
@@ -373,13 +382,13 @@ def county_level_prefectures(
 
 # --------------------------------------------------------------------------- helpers
 def _parents(zones: pd.DataFrame) -> pd.Index:
-    codes = np.unique(zones.loc[zones["county_level"].to_numpy(), "prefecture_code"])
-    return pd.Index(codes.astype(np.int64), name="prefecture_code")
+    codes = np.unique(zones.loc[zones["county_level"].to_numpy(), "city_code"])
+    return pd.Index(codes.astype(np.int64), name="city_code")
 
 
 def _selected_zones(batches: Iterable[int] | None, extra: pd.DataFrame | None) -> pd.DataFrame:
     """Registry rows (and validated ``extra`` rows) of the selected batches."""
-    cols = ["prefecture_code", "approval_date", "batch", "county_level"]
+    cols = ["city_code", "approval_date", "batch", "county_level"]
     zones = _zones()[cols]
     if extra is not None:
         zones = pd.concat([zones, _validate_extra(extra)], ignore_index=True)
@@ -421,24 +430,24 @@ def _validate_extra(extra: pd.DataFrame) -> pd.DataFrame:
     """Check a user's extra zones and return them in the internal form (a new frame)."""
     if not isinstance(extra, pd.DataFrame):
         raise SpecificationError(
-            "extra must be a pandas DataFrame with columns 'prefecture_code', "
+            "extra must be a pandas DataFrame with columns 'city_code', "
             f"'approval_date', 'batch'; got {type(extra).__name__}."
         )
-    check_columns(extra, _EXTRA_REQUIRED, what="extra column")
+    check_columns(extra, _EXTRA_REQUIRED, what="extra column", renamed=_RENAMED)
     n = len(extra)
-    code = pd.to_numeric(extra["prefecture_code"], errors="coerce")
-    bad = extra["prefecture_code"][code.isna() | (code % 1 != 0)]
+    code = pd.to_numeric(extra["city_code"], errors="coerce")
+    bad = extra["city_code"][code.isna() | (code % 1 != 0)]
     if len(bad):
         raise SpecificationError(
-            f"extra['prefecture_code'] must hold integer codes; {len(bad)} of {n} rows do not: "
+            f"extra['city_code'] must hold integer codes; {len(bad)} of {n} rows do not: "
             f"{examples(bad)}. Use 6-digit GB/T 2260 codes such as 460400."
         )
     code = code.astype(np.int64)
-    known = set(_cities()["code"])
+    known = set(_cities()["city_code"])
     unknown = code[~code.isin(known)]
     if len(unknown):
         raise SpecificationError(
-            f"extra['prefecture_code'] has {len(unknown)} code(s) not in the prefecture "
+            f"extra['city_code'] has {len(unknown)} code(s) not in the prefecture "
             f"universe: {examples(unknown.unique())}. Use the current prefecture-level code "
             "(see load_cities(); e.g. 莱芜 371200 is now 济南 370100, a county-level city maps "
             "to its prefecture)."
@@ -475,7 +484,7 @@ def _validate_extra(extra: pd.DataFrame) -> pd.DataFrame:
         county = np.zeros(n, dtype=bool)
     return pd.DataFrame(
         {
-            "prefecture_code": code.to_numpy(),
+            "city_code": code.to_numpy(),
             "approval_date": date.to_numpy(),
             "batch": batch.astype(np.int64).to_numpy(),
             "county_level": county,

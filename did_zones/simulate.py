@@ -421,7 +421,7 @@ def simulate_pilot_panel(
     year = np.arange(first, last + 1)
     n_units = len(cities)
 
-    coding = _coding(cities["code"].to_numpy(), timing, county_level, last)
+    coding = _coding(cities["city_code"].to_numpy(), timing, county_level, last)
     draws = _draw(rng, cities, coding["group"], len(year), noise)
     world = _untreated(draws, year, level_trend)
 
@@ -473,7 +473,7 @@ def simulate_pilot_panel(
     }
     truth = _truth(cohort[keep], year, tau[keep], a_it[keep], direct_it[keep], b, params)
     data = _frame(cities[keep], year, coding, keep, observed, world, treated)
-    potential = _frame_untreated(cities["code"].to_numpy(), year, untreated, keep)
+    potential = _frame_untreated(cities["city_code"].to_numpy(), year, untreated, keep)
     return SimulatedPanel(data=data, truth=truth, untreated=potential)
 
 
@@ -537,11 +537,11 @@ def _coding(codes: np.ndarray, timing: str, county_level: str, last: int) -> dic
     cohort[cohort > last] = 0
     zones = load_zones()
     used = zones if county_level == "parent" else zones[~zones["county_level"]]
-    first_batch = used.groupby("prefecture_code")["batch"].min()
+    first_batch = used.groupby("city_code")["batch"].min()
     batch = pd.Series(codes).map(first_batch).fillna(0).to_numpy(dtype=np.int64)
     # Selection depends on the world, not on the coding: the batch of the prefecture's own
     # designation as a whole (county-level designees leave their parent unselected).
-    own = zones[~zones["county_level"]].groupby("prefecture_code")["batch"].min()
+    own = zones[~zones["county_level"]].groupby("city_code")["batch"].min()
     group = pd.Series(codes).map(own).fillna(0).to_numpy(dtype=np.int64)
     return {"cohort": cohort, "batch": batch, "group": group}
 
@@ -799,7 +799,7 @@ def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarra
     n, n_t = int(keep.sum()), len(year)
     rep = lambda x: np.repeat(np.asarray(x), n_t)  # noqa: E731
     cols: dict[str, np.ndarray] = {
-        "city_code": rep(cities["code"]).astype(np.int64),
+        "city_code": rep(cities["city_code"]).astype(np.int64),
         "city": rep(cities["name_zh"]),
         "name_en": rep(cities["name_en"]),
         "province": rep(cities["province_zh"]),

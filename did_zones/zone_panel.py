@@ -95,10 +95,10 @@ def zone_panel(
     --------
     >>> import pandas as pd
     >>> from did_zones.zone_panel import zone_panel
-    >>> df = pd.DataFrame({"code": [330100, 330200, 140100] * 3,
+    >>> df = pd.DataFrame({"city_code": [330100, 330200, 140100] * 3,
     ...                    "year": [2014] * 3 + [2015] * 3 + [2016] * 3,
     ...                    "y": [1.0, 2.0, 3.0, 2.0, 2.0, 3.0, 3.0, 4.0, 3.0]})
-    >>> panel = zone_panel(df, "code", "year")  # Hangzhou 2015, Ningbo 2016, Taiyuan 2019
+    >>> panel = zone_panel(df, "city_code", "year")  # Hangzhou 2015, Ningbo 2016, Taiyuan 2019
     >>> panel.unit_cohort.to_dict()
     {140100: inf, 330100: 2015.0, 330200: 2016.0}
     >>> panel.notes[0]
@@ -118,11 +118,11 @@ def zone_panel(
     cohorts = zone_cohorts(timing=timing, county_level=county_level, batches=batches,
                            extra=extra)
     parents = list(cohorts.attrs["county_level_prefectures"])
-    cities = load_cities().set_index("code")
+    cities = load_cities().set_index("city_code")
     names = cities["name_en"]
     zones = load_zones()
     county_zones = (
-        zones[zones["county_level"]].groupby("prefecture_code")["zone_en"].agg(", ".join)
+        zones[zones["county_level"]].groupby("city_code")["zone_en"].agg(", ".join)
     )
 
     head = [

@@ -39,7 +39,7 @@ df = dz.structure_outcomes(cre.data, primary="va1", secondary="va2", tertiary="v
 df["lngdp_pc"] = np.log(df["gdp_per_capita"])
 df["lnpop"] = np.log(df["pop"])
 # Units abolished since (巢湖 341400, 2011) have no current region or flags: leave them out.
-current = df["city_code"].isin(dz.load_cities()["code"])
+current = df["city_code"].isin(dz.load_cities()["city_code"])
 print(f"left out {(~current).sum()} row(s) of codes that are no longer prefectures: "
       f"{sorted(df.loc[~current, 'city_code'].unique())}")
 df = df[current]

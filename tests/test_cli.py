@@ -14,7 +14,7 @@ def test_cohorts_csv_equals_library(tmp_path):
     out = tmp_path / "c.csv"
     assert main(["cohorts", "--timing", "half_year", "--county-level", "drop",
                  "--out", str(out)]) == 0
-    got = pd.read_csv(out).set_index("prefecture_code")["cohort"]
+    got = pd.read_csv(out).set_index("city_code")["cohort"]
     expected = zone_cohorts(timing="half_year", county_level="drop")
     pd.testing.assert_series_equal(got, expected, check_dtype=False, check_names=False)
 

@@ -350,13 +350,13 @@ def test_shared_laiwu_fold_by_hand_2018(shared):
 
 
 def test_shared_all_zone_prefectures_present_in_2019(shared):
-    codes = set(load_zones()["prefecture_code"])
+    codes = set(load_zones()["city_code"])
     assert len(codes) == 163
     in_2019 = set(shared.data.loc[shared.data["year"] == 2019, "city_code"])
     assert codes <= in_2019
     # after recoding, every current prefecture-level unit has a 2019 row, and all but 三沙
     # (no GDP published) a 2019 GDP value
-    universe = set(load_cities()["code"])
+    universe = set(load_cities()["city_code"])
     assert universe <= in_2019
     d19 = shared.data[shared.data["year"] == 2019]
     assert universe - set(d19.loc[d19["gdp"].notna(), "city_code"]) == {460300}

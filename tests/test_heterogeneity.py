@@ -29,7 +29,7 @@ def region_panel(seed, effects, n_years=8):
     n = len(cities)
     cohort = rng.choice([2014.0, 2016.0, np.inf], size=n, p=[0.25, 0.25, 0.5])
     years = np.arange(2010, 2010 + n_years)
-    unit = np.repeat(cities["code"].to_numpy(), n_years)
+    unit = np.repeat(cities["city_code"].to_numpy(), n_years)
     year = np.tile(years, n)
     g = np.repeat(cohort, n_years)
     tau = np.repeat(cities["region"].map(effects).to_numpy(), n_years)

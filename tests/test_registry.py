@@ -47,10 +47,10 @@ def test_zones_shape_and_columns():
     zones = load_zones()
     assert len(zones) == 165
     assert list(zones.columns[:4]) == ["batch", "approval_date", "date_kind", "document"]
-    for col in ("zone_en", "prefecture_code", "region", "zone_code", "sources_agree", "note"):
+    for col in ("zone_en", "city_code", "region", "zone_code", "sources_agree", "note"):
         assert col in zones.columns
     assert zones["approval_date"].dtype.kind == "M"
-    assert zones["prefecture_code"].dtype == np.int64
+    assert zones["city_code"].dtype == np.int64
     assert zones["county_level"].dtype == bool
     assert set(zones["region"]) == {"east", "central", "west", "northeast"}
     assert set(zones["sources_agree"]) == {"yes", "unchecked"}
@@ -80,7 +80,7 @@ def test_registry_agrees_with_reference_file():
     zones = load_zones()
     assert len(zones) == len(ref)
     assert zones["zone_zh"].tolist() == ref["zone_zh"].tolist()
-    assert zones["prefecture_code"].tolist() == ref["prefecture_code"].tolist()
+    assert zones["city_code"].tolist() == ref["prefecture_code"].tolist()
     assert (zones["approval_date"] == pd.to_datetime(ref["approval_date"])).all()
 
 
@@ -101,7 +101,7 @@ def test_approval_dates_and_documents():
 def test_county_level_list():
     zones = load_zones()
     flagged = zones[zones["county_level"]]
-    assert dict(zip(flagged["zone_zh"], flagged["prefecture_code"], strict=True)) == COUNTY_LEVEL
+    assert dict(zip(flagged["zone_zh"], flagged["city_code"], strict=True)) == COUNTY_LEVEL
     assert set(flagged["zone_type"]) == {"county-level city", "state-level new area"}
     assert not zones.loc[~zones["county_level"], "zone_type"].isin(
         ["county-level city", "state-level new area"]
@@ -110,9 +110,9 @@ def test_county_level_list():
 
 def test_every_zone_prefecture_in_universe():
     zones, cities = load_zones(), load_cities()
-    assert zones["prefecture_code"].isin(cities["code"]).all()
-    names = cities.set_index("code")["name_zh"]
-    assert (zones["prefecture_code"].map(names) == zones["prefecture_zh"]).all()
+    assert zones["city_code"].isin(cities["city_code"]).all()
+    names = cities.set_index("city_code")["name_zh"]
+    assert (zones["city_code"].map(names) == zones["prefecture_zh"]).all()
 
 
 def test_load_zones_returns_fresh_copy():
@@ -128,7 +128,7 @@ def test_load_zones_returns_fresh_copy():
 def test_cohorts_form():
     cohorts = zone_cohorts()
     assert cohorts.name == "cohort"
-    assert cohorts.index.name == "prefecture_code"
+    assert cohorts.index.name == "city_code"
     assert cohorts.dtype == np.int64 and cohorts.index.dtype == np.int64
     assert cohorts.index.is_monotonic_increasing and cohorts.index.is_unique
     # 165 zones, 2 prefectures counted twice (金华 via 义乌 and itself, 延边州 via 珲春 and 延吉)
@@ -184,7 +184,7 @@ def test_drop_removes_exactly_the_county_level_only_parents():
 
 def test_county_level_prefectures():
     parents = county_level_prefectures()
-    assert parents.name == "prefecture_code"
+    assert parents.name == "city_code"
     assert parents.tolist() == sorted(set(COUNTY_LEVEL.values()))
     assert county_level_prefectures(batches=[1, 2]).tolist() == []
     assert county_level_prefectures(batches=[3]).tolist() == [330700]
@@ -211,7 +211,7 @@ def test_batches_selection():
 def test_extra_adds_batch8():
     extra = pd.DataFrame(
         {
-            "prefecture_code": [460100, 460400, 460300],
+            "city_code": [460100, 460400, 460300],
             "approval_date": ["2025-04-15", "2025-04-15", "2025-04-15"],
             "batch": [8, 8, 8],
             "zone_zh": ["海口市", "儋州市", "三沙市"],
@@ -232,7 +232,7 @@ def test_extra_adds_batch8():
 def test_extra_county_level():
     # a county-level zone in extra, flagged by its own code
     extra = pd.DataFrame(
-        {"prefecture_code": [460400], "approval_date": [pd.Timestamp("2025-04-15")],
+        {"city_code": [460400], "approval_date": [pd.Timestamp("2025-04-15")],
          "batch": [8], "zone_code": [469001]}
     )
     assert 460400 in county_level_prefectures(extra=extra)
@@ -242,7 +242,7 @@ def test_extra_county_level():
 
 
 def test_extra_empty_is_fine():
-    empty = pd.DataFrame({"prefecture_code": [], "approval_date": [], "batch": []})
+    empty = pd.DataFrame({"city_code": [], "approval_date": [], "batch": []})
     assert zone_cohorts(extra=empty).equals(zone_cohorts())
 
 
@@ -268,7 +268,7 @@ def test_bad_options(kwargs, pattern):
 
 
 def _extra(**columns) -> pd.DataFrame:
-    base = {"prefecture_code": [460400], "approval_date": ["2025-04-15"], "batch": [8]}
+    base = {"city_code": [460400], "approval_date": ["2025-04-15"], "batch": [8]}
     base.update(columns)
     return pd.DataFrame(base)
 
@@ -279,9 +279,9 @@ def _extra(**columns) -> pd.DataFrame:
         (_extra().drop(columns="batch"), "extra column 'batch' not found"),
         (_extra().rename(columns={"approval_date": "approvaldate"}),
          "extra column 'approval_date' not found in the data. Did you mean 'approvaldate'"),
-        (_extra(prefecture_code=["海南"]), r"extra\['prefecture_code'\] must hold integer codes; "
+        (_extra(city_code=["海南"]), r"extra\['city_code'\] must hold integer codes; "
          r"1 of 1 rows do not: \['海南'\]"),
-        (_extra(prefecture_code=[371200]), r"1 code\(s\) not in the prefecture universe: "
+        (_extra(city_code=[371200]), r"1 code\(s\) not in the prefecture universe: "
          r"\[371200\].*莱芜"),
         (_extra(approval_date=["April 2025?"]), r"extra\['approval_date'\] must hold dates; "
          "1 of 1 rows cannot be read"),
@@ -294,6 +294,23 @@ def test_bad_extra(extra, pattern):
         zone_cohorts(extra=extra)
 
 
+def test_extra_old_column_name_gets_hint():
+    old = _extra().rename(columns={"city_code": "prefecture_code"})
+    with pytest.raises(SpecificationError, match=r"extra column 'city_code' not found in the "
+                       r"data\. 'prefecture_code' is its old name: did you mean 'city_code'\? "
+                       r"Rename the column, e\.g\. df\.rename\(columns=\{'prefecture_code': "
+                       r"'city_code'\}\)"):
+        zone_cohorts(extra=old)
+
+
+def test_unit_code_named_city_code_everywhere():
+    assert "city_code" in load_zones().columns and "prefecture_code" not in load_zones().columns
+    assert load_cities().columns[0] == "city_code" and "code" not in load_cities().columns
+    assert zone_cohorts().index.name == "city_code"
+    assert zone_cohorts().reset_index().columns.tolist() == ["city_code", "cohort"]
+    assert county_level_prefectures().name == "city_code"
+
+
 def test_batches_may_name_extra_batch_only_when_given():
     with pytest.raises(SpecificationError, match=r"batches \[8\] not found"):
         zone_cohorts(batches=[8])
@@ -304,7 +321,7 @@ def test_batches_may_name_extra_batch_only_when_given():
 def test_cities_flags():
     cities = load_cities()
     assert len(cities) == 337
-    assert cities["code"].is_unique and cities["code"].is_monotonic_increasing
+    assert cities["city_code"].is_unique and cities["city_code"].is_monotonic_increasing
     assert cities["municipality"].sum() == 4
     assert cities["provincial_capital"].sum() == 27
     assert cities["sub_provincial"].sum() == 15
@@ -333,7 +350,7 @@ def test_cities_coastal_definition():
 def test_cities_columns_and_names():
     cities = load_cities()
     assert list(cities.columns) == [
-        "code", "name_zh", "name_en", "unit_type", "province_code", "province_zh",
+        "city_code", "name_zh", "name_en", "unit_type", "province_code", "province_zh",
         "province_en", "region", "municipality", "provincial_capital", "sub_provincial",
         "coastal",
     ]
@@ -341,16 +358,16 @@ def test_cities_columns_and_names():
     assert cities[["name_en", "province_en", "region"]].ne("").all().all()
     assert cities.groupby("province_code")["province_en"].nunique().eq(1).all()
     assert cities["province_en"].nunique() == 31
-    zones = load_zones().drop_duplicates("prefecture_code")
-    names = cities.set_index("code")["name_en"]
-    assert (zones["prefecture_code"].map(names) == zones["prefecture_en"]).all()
-    assert cities.loc[cities["code"] == 150100, "name_en"].item() == "Hohhot"
+    zones = load_zones().drop_duplicates("city_code")
+    names = cities.set_index("city_code")["name_en"]
+    assert (zones["city_code"].map(names) == zones["prefecture_en"]).all()
+    assert cities.loc[cities["city_code"] == 150100, "name_en"].item() == "Hohhot"
 
 
 def test_cities_agree_with_reference_file():
     ref = _reference("prefecture_universe.csv")
     cities = load_cities()
-    assert cities["code"].tolist() == ref["code"].tolist()
+    assert cities["city_code"].tolist() == ref["code"].tolist()
     for ours, theirs in [("name_zh", "name_zh"), ("unit_type", "unit_type"),
                          ("province_code", "province_code"), ("region", "region_nbs")]:
         assert cities[ours].tolist() == ref[theirs].tolist()

@@ -14,7 +14,7 @@ variations_module = importlib.import_module("did_zones.robustness.variations")
 
 pytestmark = pytest.mark.filterwarnings("ignore::did_zones.errors.DidZonesWarning")
 
-POLICY = pd.DataFrame({"prefecture_code": [330100, 440300, 110000, 510100, 420100],
+POLICY = pd.DataFrame({"city_code": [330100, 440300, 110000, 510100, 420100],
                        "approval_date": ["2013-05-01", "2014-01-01", "2016-03-01",
                                          "2017-07-07", "2016-11-30"],
                        "batch": [1, 1, 2, 2, 2]})
@@ -37,7 +37,7 @@ def build(df, cohort="cohort"):
 
 def hand_panels(sim):
     """Sub-panels built from the raw frame, independently of Panel.drop_units/window."""
-    cities = dz.load_cities().set_index("code")
+    cities = dz.load_cities().set_index("city_code")
     code = sim["city_code"]
     out = {}
     for name, flag in (("municipalities", "municipality"),
@@ -52,7 +52,7 @@ def hand_panels(sim):
     for g in sorted(sim.loc[sim["cohort"] > 0, "cohort"].unique()):
         out[f"leave out cohort {int(g)}"] = build(sim[sim["cohort"] != g])
     first = POLICY.assign(y=pd.to_datetime(POLICY["approval_date"]).dt.year) \
-        .groupby("prefecture_code")["y"].min()
+        .groupby("city_code")["y"].min()
     out["control: big data"] = build(
         sim.assign(did_big_data=(sim["year"] >= code.map(first)).astype(float)))
     out["drop: big data cities"] = build(sim[~code.isin(first.index)])
@@ -107,10 +107,18 @@ def test_each_variation_equals_a_direct_call(sim, panel, fit):
     assert list(tidy["kind"].unique())[:3] == ["baseline", "drop", "window"]
 
 
+def test_policy_frame_with_old_code_column_gets_hint(panel):
+    old = POLICY.rename(columns={"city_code": "prefecture_code"})
+    with pytest.raises(dz.SpecificationError, match="'prefecture_code' is its old name: did "
+                       "you mean 'city_code'"):
+        variations(dz.twfe(panel, "isu"), panel, drop=(), timing=(),
+                   leave_one_cohort_out=False, other_policies={"big data": old})
+
+
 def test_dropped_units_equal_the_registry_flags(panel):
     table = variations(dz.twfe(panel, "isu"), panel, drop=variations_module.DROPS,
                        timing=(), leave_one_cohort_out=False)
-    cities = dz.load_cities().set_index("code").reindex(panel.units)
+    cities = dz.load_cities().set_index("city_code").reindex(panel.units)
     keys = table.keys
     for name, flag in (("municipalities", "municipality"),
                        ("provincial_capitals", "provincial_capital"),

@@ -182,7 +182,7 @@ def _unit_groups(panel: Panel, by) -> pd.Series:
 def _registry_groups(panel: Panel, by: str) -> pd.Series:
     from ..registry import load_cities, load_zones
 
-    cities = load_cities().set_index("code")
+    cities = load_cities().set_index("city_code")
     codes = pd.to_numeric(pd.Series(panel.units), errors="coerce")
     unknown = ~codes.isin(cities.index)
     if unknown.any():
@@ -203,7 +203,7 @@ def _registry_groups(panel: Panel, by: str) -> pd.Series:
                            "other").astype(object)
     else:  # batch: the first zone's batch; never-treated units are shared controls
         zones = load_zones()
-        first = zones.sort_values(["batch", "approval_date"]).groupby("prefecture_code")[
+        first = zones.sort_values(["batch", "approval_date"]).groupby("city_code")[
             "batch"].first()
         values = codes.map(first).to_numpy(dtype=object)
         values[~np.isfinite(panel.cohort)] = np.nan

@@ -74,7 +74,7 @@ def variations(
         One variation per cohort, dropping its units.
     other_policies : mapping name -> DataFrame or mapping, optional
         Other pilot policies, either in the registry's form (a DataFrame with
-        ``prefecture_code``, ``approval_date``, ``batch``; first treated year = approval year)
+        ``city_code``, ``approval_date``, ``batch``; first treated year = approval year)
         or a mapping prefecture code -> first treated year. Two variations each:
         ``"control: <name>"`` adds the policy's DiD term ``1{t >= first year}`` as a control
         (estimators with ``controls=``), ``"drop: <name> cities"`` drops its cities.
@@ -270,7 +270,7 @@ def _policy_cohorts(name: str, policy) -> pd.Series:
     if isinstance(policy, pd.DataFrame):
         zones = _validate_extra(policy)
         years = pd.Series(pd.DatetimeIndex(zones["approval_date"]).year.to_numpy(),
-                          index=zones["prefecture_code"].to_numpy())
+                          index=zones["city_code"].to_numpy())
         return years.groupby(level=0).min().astype(float)
     if isinstance(policy, (Mapping, pd.Series)):
         s = pd.Series(policy, dtype=object) if not isinstance(policy, pd.Series) else policy
@@ -283,7 +283,7 @@ def _policy_cohorts(name: str, policy) -> pd.Series:
         return pd.Series(years.to_numpy(float), index=codes.astype(np.int64).to_numpy())
     raise SpecificationError(
         f"other_policies[{name!r}] must be a DataFrame in the registry's form "
-        "(prefecture_code, approval_date, batch) or a mapping prefecture code -> first year; "
+        "(city_code, approval_date, batch) or a mapping prefecture code -> first year; "
         f"got {type(policy).__name__}.")
 
 
@@ -305,7 +305,7 @@ def _drop_job(panel: Panel, codes: pd.Series, name: str):
         what = "prefectures with a county-level zone"
     else:
         cities = load_cities()
-        targets = cities.loc[cities[_FLAG[name]].to_numpy(), "code"]
+        targets = cities.loc[cities[_FLAG[name]].to_numpy(), "city_code"]
         what = name.replace("_", " ")
     return _drop_units_job(panel, codes, pd.Index(targets), what)
 
