@@ -52,7 +52,7 @@ def skip_missing_data(reason: str, *, strict: bool | None = None) -> NoReturn:
     if strict:
         pytest.fail(f"{reason} [{STRICT_ENV}=1 turns this data skip into a failure]",
                     pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def _in_repository(path: Path, what: str) -> Path:
@@ -61,6 +61,11 @@ def _in_repository(path: Path, what: str) -> Path:
         skip_missing_data(f"{what} {rel} is missing from this checkout; it belongs to the "
                           f"repository (restore it with `git checkout -- {rel}`)")
     return path
+
+
+def repository_file(relpath: str) -> Path:
+    """Path of a file the repository holds outside ``tests/`` (e.g. ``"benchmarks/run_all.py"``)."""
+    return _in_repository(REPO_ROOT / relpath, "repository file")
 
 
 def data_file(name: str) -> Path:

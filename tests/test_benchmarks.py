@@ -5,17 +5,15 @@ itself: every did_zones task runs on a small panel, the table has one row per ta
 peers are listed, and the agreement check flags differences above 1e-8.
 """
 
+import importlib
 import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
+from conftest import repository_file
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-if not (BENCH / "run_all.py").exists():  # pragma: no cover - installed package without repo
-    pytest.skip("benchmarks/ not in this checkout", allow_module_level=True)
+BENCH = repository_file("benchmarks/run_all.py").parent
 sys.path.insert(0, str(BENCH))
-run_all = pytest.importorskip("run_all")
+run_all = importlib.import_module("run_all")
 
 
 def test_harness_runs_every_task_without_peers(tmp_path):

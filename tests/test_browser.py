@@ -217,10 +217,7 @@ def _markdown_headings(text: str) -> list[str]:
 @pytest.mark.slow
 def test_demo_report_in_browser(driver, demo_dir):
     html = demo_dir / "report.html"
-    if not html.exists():
-        pytest.skip(f"run_demo wrote no report.html (files: "
-                    f"{sorted(p.name for p in demo_dir.iterdir())}); the HTML report is not "
-                    "built yet")
+    assert html.exists(), f"run_demo wrote no report.html: {sorted(demo_dir.iterdir())}"
     with Server(demo_dir) as base:
         page = check_page(driver, f"{base}/report.html")
     assert page.title.strip(), "report.html has an empty <title>"

@@ -1,4 +1,9 @@
-"""Tests of the CSMAR CRE reader (did_zones.cre) on synthetic files and on the shared data."""
+"""Tests of the CSMAR CRE reader (did_zones.cre) on synthetic files and on the licensed extracts.
+
+The real-data tests read CRE_Gdpct.csv and CRE_Eplwagct.csv through ``csmar_files()``
+(tests/conftest.py): from ``../shared/data`` beside the repository or ``$DID_ZONES_CSMAR_DIR``.
+They are licensed and never enter the repository.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import csmar_files
 
 from did_zones.cre import CREData, read_cre
 from did_zones.errors import DataDroppedWarning, PanelError, SpecificationError
@@ -16,7 +22,6 @@ from did_zones.outcomes import structure_outcomes
 from did_zones.registry import load_cities, load_zones, zone_cohorts
 from did_zones.zone_panel import zone_panel
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 EXACT = {"rel": 1e-12, "abs": 1e-12}
 
 GDP_HEADER = ["Sgnyea", "Ctnm_en", "Ctnm_id", "Cttyp_en", "Prvcnm_id", "Prvcnm_en", "Gdpct01",
@@ -279,10 +284,7 @@ def test_unknown_columns_noted(tmp_path):
 # --------------------------------------------------------------------------- shared data
 @pytest.fixture(scope="module")
 def shared() -> CREData:
-    gdp, emp = DATA / "CRE_Gdpct.csv", DATA / "CRE_Eplwagct.csv"
-    if not (gdp.exists() and emp.exists()):
-        pytest.skip(f"CSMAR CRE files not found under {DATA}; the real-data tests need "
-                    "/work/shared/data/CRE_Gdpct.csv and CRE_Eplwagct.csv")
+    gdp, emp = csmar_files()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataDroppedWarning)
         return read_cre(gdp, emp)
@@ -290,9 +292,7 @@ def shared() -> CREData:
 
 @pytest.fixture(scope="module")
 def raw() -> dict[str, pd.DataFrame]:
-    gdp, emp = DATA / "CRE_Gdpct.csv", DATA / "CRE_Eplwagct.csv"
-    if not (gdp.exists() and emp.exists()):
-        pytest.skip(f"CSMAR CRE files not found under {DATA}")
+    gdp, emp = csmar_files()
     return {"gdp": pd.read_csv(gdp, encoding="utf-8-sig"),
             "emp": pd.read_csv(emp, encoding="utf-8-sig")}
 
@@ -398,7 +398,7 @@ def test_shared_reading_time(shared):
     import time
 
     start = time.perf_counter()
-    _read(DATA / "CRE_Gdpct.csv", DATA / "CRE_Eplwagct.csv")
+    _read(*csmar_files())
     assert time.perf_counter() - start < 5.0
 
 

@@ -9,11 +9,11 @@ inside the central 99.8 % of Binomial(40, 0.1) and Binomial(40, 0.5) ([0, 11] an
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import csmar_files
 from scipy import stats
 
 import did_zones as dz
@@ -95,11 +95,8 @@ def test_twfe_fast_equals_slow_with_years_missing_in_blocks(sim):
     np.testing.assert_allclose(fast.details["draws"], slow.details["draws"], rtol=0, atol=TOL)
 
 
-@pytest.mark.skipif(not Path("/work/shared/data/CRE_Gdpct.csv").exists(),
-                    reason="CRE city data not in /work/shared/data")
 def test_twfe_fast_equals_slow_on_the_real_city_panel():
-    d = Path("/work/shared/data")
-    cre = quiet(dz.read_cre, d / "CRE_Gdpct.csv", d / "CRE_Eplwagct.csv", years=(2010, 2021))
+    cre = quiet(dz.read_cre, *csmar_files(), years=(2010, 2021))
     df = dz.structure_outcomes(cre.data, primary="va1", secondary="va2", tertiary="va3",
                                emp_primary="emp_s1", emp_secondary="emp_s2",
                                emp_tertiary="emp_s3", prefix="is_")

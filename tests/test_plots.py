@@ -278,7 +278,8 @@ def test_finds_font_missing_from_a_stale_cache(monkeypatch):
 
     real = font_manager.fontManager
     if not any(_fonts._FILE_PATTERN.search(p) for p in font_manager.findSystemFonts()):
-        pytest.skip("no CJK font file installed (apt-get install fonts-noto-cjk)")
+        pytest.skip("no CJK font file installed; install one (Debian: apt-get install "
+                    "fonts-noto-cjk) to check the Chinese figure labels")
 
     class Stale:  # a font cache written before the CJK fonts were installed
         ttflist = [f for f in real.ttflist if not _fonts._FAMILY_PATTERN.search(f.name)]
@@ -317,7 +318,8 @@ def _glyph_warnings(figs, tmp_path):
 
 def test_chinese_labels_have_no_missing_glyphs(res, sim, tmp_path):
     if _fonts.find_cjk_font() is None:
-        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk); CI installs one")
+        pytest.skip("no CJK font installed; install one (Debian: apt-get install "
+                    "fonts-noto-cjk) to check the Chinese figure labels")
     s, panel = sim
     calls = _calls(res, panel, language="zh")
     figs = [calls[n]() for n in NAMES]

@@ -160,7 +160,6 @@ def _small_study(**study) -> dict:
 
 @pytest.fixture(scope="module")
 def small_report(tmp_path_factory):
-    pytest.importorskip("matplotlib")
     from did_zones.report import run
 
     out = tmp_path_factory.mktemp("study") / "out"
@@ -245,7 +244,6 @@ def test_missing_column_names_key():
 
 @pytest.mark.slow
 def test_command_line_run_and_errors(tmp_path):
-    pytest.importorskip("matplotlib")
     import did_zones as dz
 
     dz.simulate_pilot_panel(seed=4).data.drop(columns="cohort").to_csv(

@@ -45,6 +45,10 @@ GOLDEN = Path(__file__).parent / "golden" / "tables"
 UPDATE = os.environ.get("DID_ZONES_UPDATE_GOLDEN") == "1"
 NASTY = {"treated": "<script>alert(1)</script>", "isu": "50% & \\_x"}
 LABELS = {"treated": "Pilot zone", "isu": "ISU", "province": "Province"}
+# Debian packages providing each TeX engine (CI installs the pdflatex ones)
+TEX_PACKAGES = {"pdflatex": "texlive-latex-base texlive-latex-recommended",
+                "xelatex": "texlive-xetex texlive-latex-recommended",
+                "lualatex": "texlive-luatex texlive-latex-recommended"}
 
 
 @pytest.fixture(scope="module")
@@ -233,8 +237,8 @@ def _compile(tex_body: str, tmp_path: Path, engine: str) -> str:
 @pytest.mark.parametrize("engine", ["pdflatex", "xelatex", "lualatex"])
 def test_latex_compiles(main_table, fits, tmp_path, engine):
     if not shutil.which(engine):
-        pytest.skip(f"{engine} not installed (a TeX engine with booktabs is needed to "
-                    f"compile the LaTeX tables; CI installs pdflatex).")
+        pytest.skip(f"{engine} not found; install it (Debian: apt-get install "
+                    f"{TEX_PACKAGES[engine]}) to compile the LaTeX tables")
     nasty = regression_table(list(fits), labels=NASTY, title="50% & \\_x <script>")
     body = main_table.to_latex() + nasty.to_latex() + nasty.to_latex(float_env=False)
     log = _compile(body, tmp_path, engine)
@@ -252,7 +256,8 @@ def test_latex_math_symbols_in_notes_compile(tmp_path):
     mode they compile under pdflatex (they broke a comparison table before)."""
     assert latex_escape("τ̂ − τ̃") == r"\ensuremath{\hat{\tau}} \ensuremath{-} \ensuremath{\tilde{\tau}}"
     if not shutil.which("pdflatex"):
-        pytest.skip("pdflatex not installed (CI installs it).")
+        pytest.skip("pdflatex not found; install TeX (Debian: apt-get install "
+                    f"{TEX_PACKAGES['pdflatex']}) to compile the LaTeX tables")
     from did_zones.tables import Table
 
     frame = pd.DataFrame({"term": ["ρ ≥ 0.5"], "value": ["x̄ ± 1·σ"]})
@@ -263,7 +268,8 @@ def test_latex_math_symbols_in_notes_compile(tmp_path):
 
 # ------------------------------------------------------------------ other writers
 def test_docx_holds_numbers(main_table, tmp_path):
-    docx = pytest.importorskip("docx")
+    import docx
+
     path = tmp_path / "t.docx"
     main_table.to_docx(path)
     doc = docx.Document(str(path))
@@ -486,7 +492,8 @@ def test_writers_write_chinese_as_utf8(fits, tmp_path):
 
 
 def test_docx_returns_bytes_with_and_without_path(main_table, tmp_path):
-    docx = pytest.importorskip("docx")
+    import docx
+
     content = main_table.to_docx()
     assert isinstance(content, bytes) and content.startswith(b"PK")  # a zip archive
     assert list(tmp_path.iterdir()) == []
