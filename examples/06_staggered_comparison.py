@@ -21,7 +21,7 @@ pd.set_option("display.width", 120)
 def overall_estimates(panel) -> dict:
     """The overall ATT of each estimator: name -> (estimate, standard error)."""
     twfe = dz.twfe(panel, "isu")
-    cs = dz.aggregate(dz.callaway_santanna(panel, "isu", control="not_yet"), kind="simple")
+    cs = dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="simple")
     sa = dz.sun_abraham(panel, "isu")
     bjs = dz.imputation(panel, "isu")
     gardner = dz.did2s(panel, "isu")
@@ -46,7 +46,7 @@ print(overall.round(4).to_string(index=False), "\n")
 lo, hi = WINDOW
 dynamic = {
     "TWFE event study": dz.event_study(panel, "isu", window=WINDOW),
-    "CS": dz.aggregate(dz.callaway_santanna(panel, "isu", control="not_yet"), kind="event",
+    "CS": dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="event",
                        window=WINDOW),
     "SA": dz.sun_abraham(panel, "isu", window=WINDOW),
     "BJS": dz.imputation(panel, "isu", horizons=list(range(hi + 1)), pretrends=-lo),

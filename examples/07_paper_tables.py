@@ -39,7 +39,7 @@ print(table_zh.to_text(), "\n")
 # Descriptive statistics by pilot status, and the staggered-robust comparison table.
 stats = dz.summary_stats(panel, ["isu", "ts", "lngdp_pc", "lnpop"], by="treated", labels=labels)
 print(stats.to_text(), "\n")
-cs = dz.callaway_santanna(panel, "isu", control="not_yet")
+cs = dz.callaway_santanna(panel, "isu")
 robust = {"TWFE": specs[0], "Callaway-Sant'Anna": dz.aggregate(cs, kind="simple"),
           "Sun-Abraham": dz.sun_abraham(panel, "isu"), "BJS imputation": dz.imputation(panel, "isu"),
           "did2s": dz.did2s(panel, "isu")}

@@ -60,7 +60,7 @@ print("pre-trend test:", es.extra["pretrend_test"], "\n")
 # 3. Heterogeneity-robust estimators of the overall effect (rows with missing data dropped
 #    and counted by each estimator).
 lo, hi = WINDOW
-cs = dz.callaway_santanna(panel, OUTCOME, control="not_yet")
+cs = dz.callaway_santanna(panel, OUTCOME)
 robust = {
     "TWFE": (main, "treated"),
     "Callaway-Sant'Anna": (dz.aggregate(cs, kind="simple"), "overall"),

@@ -61,7 +61,7 @@ def test_comparison_holds_the_estimators_numbers(demo):
     np.testing.assert_allclose(table.loc[[str(e) for e in range(lo, hi + 1)], "truth"],
                                true.loc[lo:hi].to_numpy(), rtol=1e-12)
     assert table.loc["overall", "truth"] == pytest.approx(sim.truth.overall, rel=1e-12)
-    cs = dz.aggregate(dz.callaway_santanna(panel, "isu", control="not_yet"), kind="event")
+    cs = dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="event")  # study default: never
     assert table.loc["2", "Callaway-Sant'Anna"] == pytest.approx(cs.estimate["ATT(e=2)"],
                                                                  rel=1e-12)
     sa = dz.sun_abraham(panel, "isu", window=WINDOW)

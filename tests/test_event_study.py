@@ -69,11 +69,11 @@ CASES = [
     ("es_sim", "sim", {"controls": "x1"}),
     ("es_sim_bin", "sim", {"window": (-3, 3), "bin_endpoints": True}),
     ("es_sim_never_window", "sim", {"window": (-3, 3), "control": "never"}),
-    ("es_sim_notyet_window", "sim", {"window": (-3, 3)}),
+    ("es_sim_notyet_window", "sim", {"window": (-3, 3), "control": "not_yet"}),
     ("es_sim_bin_weights_province", "sim", {"window": (-3, 3), "bin_endpoints": True,
                                             "controls": "x1", "weights": "w",
                                             "cluster": "province"}),
-    ("es_sim_nonever", "nonever", {}),
+    ("es_sim_nonever", "nonever", {"control": "not_yet"}),
 ]
 
 
@@ -124,7 +124,7 @@ def test_no_never_treated_adds_the_earliest_lead_as_reference_and_drops_unidenti
     panel = sim_panel(df[df["cohort"] > 0])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = event_study(panel, "y")
+        res = event_study(panel, "y", control="not_yet")
     messages = [str(w.message) for w in caught]
     assert any("No never-treated units: event time (period − cohort) is collinear with the "
                "unit and period effects" in m and "earliest lead e-6 is normalised" in m
@@ -135,7 +135,7 @@ def test_no_never_treated_adds_the_earliest_lead_as_reference_and_drops_unidenti
     # an explicit second reference is respected and raises no reference warning
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        explicit = event_study(panel, "y", reference=(-1, -6))
+        explicit = event_study(panel, "y", reference=(-1, -6), control="not_yet")
     assert not any("second reference" in str(w.message) for w in caught)
     np.testing.assert_allclose(explicit.estimate, res.estimate, rtol=1e-12)
 
@@ -196,7 +196,7 @@ def test_noiseless_homogeneous_dynamic_effects_are_recovered_exactly():
     np.testing.assert_allclose(res["x"], 0.8, rtol=1e-10)
     # without never-treated units (earliest lead normalised too) the truth is still exact
     nonever = build_panel(df[df["g"] > 0], unit="unit", time="year", cohort="g")
-    res2 = quiet(nonever, "y", controls="x")
+    res2 = quiet(nonever, "y", controls="x", control="not_yet")
     e2 = res2.keys.loc[res2.keys["role"] != "control", "event_time"]
     np.testing.assert_allclose(res2.estimate[e2.index], np.where(e2 >= 0, 1 + 0.5 * e2, 0.0),
                                atol=1e-10)
@@ -235,7 +235,7 @@ def test_heterogeneous_effects_contaminate_the_pooled_coefficients():
 
     df = staggered(by_cohort, cohorts=(3, 5, 6), n_per=4)  # no never-treated units
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    res = quiet(panel, "y", controls="x", reference=(-1, -5))
+    res = quiet(panel, "y", controls="x", reference=(-1, -5), control="not_yet")
     lead_lag = res.keys.index[res.keys["role"] != "control"]
 
     e = panel.event_time
@@ -258,7 +258,7 @@ def test_window_trimming_counts_and_control_conventions():
     panel = build_panel(df, unit="unit", time="year", cohort="g")
     e = panel.event_time
     never = quiet(panel, "y", window=(-2, 1), control="never")
-    notyet = quiet(panel, "y", window=(-2, 1))
+    notyet = quiet(panel, "y", window=(-2, 1), control="not_yet")
     n_out = int(((e < -2) | (e > 1)).sum())
     n_after = int((e > 1).sum())
     assert never.extra["n_trimmed"] == n_out and never.n_obs == panel.n_obs - n_out
@@ -270,7 +270,7 @@ def test_window_trimming_counts_and_control_conventions():
                "comparisons" in n for n in notyet.notes)
     assert never.terms == notyet.terms == ["e-2", "e+0", "e+1"]
     # without a window, the two conventions coincide
-    a, b = quiet(panel, "y", control="never"), quiet(panel, "y")
+    a, b = quiet(panel, "y"), quiet(panel, "y", control="not_yet")
     np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-12)
 
 
@@ -355,6 +355,26 @@ def test_option_errors_on_their_messages():
         event_study(panel, "Y")
 
 
+def test_default_control_is_never_as_in_callaway_santanna():
+    import inspect
+
+    import did_zones as dz
+    from did_zones.report.config import StudySpec, load_config
+
+    for fn in (dz.event_study, dz.callaway_santanna, dz.sun_abraham):
+        assert inspect.signature(fn).parameters["control"].default == "never"
+    # the study file's default and the shipped example say the same
+    assert StudySpec.__dataclass_fields__["control"].default == "never"
+    example = Path(__file__).resolve().parents[1] / "examples" / "study.toml"
+    assert load_config(example).study.control == "never"
+    df = staggered(dynamic, noise=1.0, seed=2)
+    panel = build_panel(df, unit="unit", time="year", cohort="g")
+    default = quiet(panel, "y", window=(-2, 1))
+    never = quiet(panel, "y", window=(-2, 1), control="never")
+    np.testing.assert_array_equal(default.estimate, never.estimate)
+    assert default.spec["control"] == "never"
+
+
 def test_data_errors_on_their_messages():
     df = staggered(dynamic, noise=1.0)
     no_treated = build_panel(df.assign(g=0), unit="unit", time="year", cohort="g")
@@ -371,10 +391,11 @@ def test_data_errors_on_their_messages():
         quiet(gap, "y")
     single = build_panel(df[df["g"] == 5], unit="unit", time="year", cohort="g")
     with pytest.raises(EstimationError, match="No event-time effect is identified"):
-        quiet(single, "y")
+        quiet(single, "y", control="not_yet")
     late_start = df[(df["g"] > 0) & (df["year"] >= df["g"] - 1)]  # no lead but -1
     with pytest.raises(EstimationError, match="no lead other than the reference"):
-        quiet(build_panel(late_start, unit="unit", time="year", cohort="g"), "y")
+        quiet(build_panel(late_start, unit="unit", time="year", cohort="g"), "y",
+              control="not_yet")
 
 
 def test_warnings_on_their_messages():

@@ -80,8 +80,10 @@ def callaway_santanna(
     outcome : str
         Outcome column.
     control : {"never", "not_yet"}
-        Comparison group: never-treated units, or units not yet treated by
-        ``max(t, base) + anticipation`` (never-treated included, cohort ``g`` excluded).
+        Comparison group: never-treated units (default, as R ``did``'s
+        ``control_group="nevertreated"`` and every did_zones estimator), or units not yet
+        treated by ``max(t, base) + anticipation`` (never-treated included, cohort ``g``
+        excluded). A panel without never-treated units needs ``control="not_yet"``.
     method : {"dr", "ipw", "reg"}
         Doubly robust (DRDID ``drdid_panel``; ``drdid_rc`` for unbalanced panels), normalised
         inverse probability weighting (``std_ipw_did_*``) or outcome regression

@@ -84,6 +84,13 @@ def dcdh(
 ) -> Result:
     r"""de Chaisemartin & D'Haultfœuille's DID_M estimator, placebos and dynamic effects.
 
+    **Comparison group: not-yet-treated by construction; there is no ``control=`` option.**
+    Each switching cohort is compared with every unit not yet treated at
+    the periods compared, never-treated units included (DID_M's definition). So the package default ``control="never"`` of
+    :func:`~did_zones.callaway_santanna`, :func:`~did_zones.event_study` and
+    :func:`~did_zones.sun_abraham` cannot apply here; compare with those estimators run
+    with ``control="not_yet"``.
+
     Parameters
     ----------
     panel : Panel

@@ -47,6 +47,13 @@ def did2s(
     ``did2s(data, yname, first_stage = ~ X | unit + time, second_stage = ~ i(treat),
     treatment, cluster_var)`` and pyfixest's ``did2s``.
 
+    **Comparison group: not-yet-treated by construction; there is no ``control=`` option.**
+    The first stage uses every untreated observation: never-treated units
+    *and* the pre-treatment rows of units treated later (their unit effects need them). So the package default ``control="never"`` of
+    :func:`~did_zones.callaway_santanna`, :func:`~did_zones.event_study` and
+    :func:`~did_zones.sun_abraham` cannot apply here; compare with those estimators run
+    with ``control="not_yet"``.
+
     Parameters
     ----------
     panel : Panel

@@ -37,7 +37,7 @@ from ._design import (
 
 __all__ = ["event_study"]
 
-Control = Literal["not_yet", "never"]
+Control = Literal["never", "not_yet"]
 _SMALL_TERM = 5  # treated units; below this a coefficient rests on a handful of units
 
 
@@ -48,7 +48,7 @@ def event_study(
     window: tuple[int, int] | None = None,
     reference: int | Sequence[int] = -1,
     bin_endpoints: bool = False,
-    control: Control = "not_yet",
+    control: Control = "never",
     controls: str | Sequence[str] = (),
     fixed_effects: Sequence[FESpec] = ("unit", "time"),
     cluster: str | Sequence[str] | None = "unit",
@@ -81,15 +81,18 @@ def event_study(
         one into ``hi`` (binned endpoints, Schmidheiny & Siegloch 2023; Stata ``eventdd,
         accum``); no row is dropped and the ``binned`` key marks the pooled terms.
         False (default) trims, as set by ``control``.
-    control : {"not_yet", "never"}
+    control : {"never", "not_yet"}
         Who serves as comparison for the time effects when the window trims event times
-        (it changes nothing for ``window=None`` or ``bin_endpoints=True``). "not_yet"
-        (default): never-treated units and the treated units' rows *before* the window
-        (they are not yet treated, and are pooled with the reference period); rows after
-        the window are dropped (they are treated and would contaminate the comparison).
-        "never": every treated-unit row outside the window is dropped, so comparisons are
-        the never-treated units and the treated units' own in-window reference periods;
-        needs never-treated units. Dropped rows are counted in ``Result.notes``.
+        (the sample is the same for ``window=None`` or ``bin_endpoints=True``). "never"
+        (default, as in every did_zones estimator and R ``did``'s
+        ``control_group="nevertreated"``): every treated-unit row outside the window is
+        dropped, so comparisons are the never-treated units and the treated units' own
+        in-window reference periods; needs never-treated units (a panel without them raises
+        :class:`~did_zones.errors.PanelError`: pass ``control="not_yet"``). "not_yet":
+        never-treated units and the treated units' rows *before* the window (they are not
+        yet treated, and are pooled with the reference period); rows after the window are
+        dropped (they are treated and would contaminate the comparison). Dropped rows are
+        counted in ``Result.notes``.
     controls : str or sequence of str
         Time-varying numeric controls; collinear ones are dropped with a warning.
     fixed_effects : sequence of str or tuple

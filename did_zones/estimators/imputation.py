@@ -50,6 +50,14 @@ def imputation(
     adding leads to the untreated-only regression (BJS Test 1). Replicates Stata
     ``did_imputation Y i t Ei, horizons(...) pretrends(k)`` (Borusyak's ado, 2023).
 
+    **Comparison group: not-yet-treated by construction; there is no ``control=`` option.**
+    The untreated observations that identify ``Y_it(0)`` are those of
+    never-treated units *and* the pre-treatment rows of units treated later (their unit
+    effects need them). So the package default ``control="never"`` of
+    :func:`~did_zones.callaway_santanna`, :func:`~did_zones.event_study` and
+    :func:`~did_zones.sun_abraham` cannot apply here; compare with those estimators run
+    with ``control="not_yet"``.
+
     Parameters
     ----------
     panel : Panel

@@ -70,7 +70,8 @@ def sun_abraham(
     outcome : str
         Outcome column.
     control : {"never", "last"}
-        Comparison group. "never": never-treated units (Stata ``eventstudyinteract`` with
+        Comparison group. "never" (default, as in every did_zones estimator): never-treated
+        units (Stata ``eventstudyinteract`` with
         ``control_cohort`` = never-treated; R ``fixest::sunab``'s default). "last": the
         last-treated cohort, with every period from its treatment date on dropped, so that
         it is untreated throughout (never-treated units, if any, stay in the comparison

@@ -80,7 +80,7 @@ class StudySpec:
     cluster: str = "unit"
     estimators: tuple[str, ...] = ESTIMATORS
     aggregations: tuple[str, ...] = ("simple", "event")
-    control: str = "not_yet"
+    control: str = "never"
     event_window: tuple[int, int] = (-4, 5)
     language: str = "en"
     title: str = "Staggered difference-in-differences study"
@@ -295,7 +295,7 @@ def _study(t: Mapping) -> StudySpec:
         cluster=_str(t.get("cluster", "unit"), "study.cluster"),
         estimators=estimators,
         aggregations=aggregations,
-        control=_choice(t.get("control", "not_yet"), "study.control", ("never", "not_yet")),
+        control=_choice(t.get("control", "never"), "study.control", ("never", "not_yet")),
         event_window=window,
         language=_choice(t.get("language", "en"), "study.language", ("en", "zh")),
         title=_str(t.get("title", StudySpec.title), "study.title"),

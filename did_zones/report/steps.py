@@ -95,7 +95,8 @@ def _event_results(run, y: str) -> dict:
     static: dict = {"TWFE": run.results.get(f"twfe_controls:{y}", run.results[f"twfe:{y}"])}
     for name in s.estimators:
         if name == "event_study":
-            out["TWFE event study"] = dz.event_study(panel, y, window=(lo, hi), cluster=cl)
+            out["TWFE event study"] = dz.event_study(panel, y, window=(lo, hi), cluster=cl,
+                                                     control=s.control)
         elif name == "callaway_santanna":
             cs = dz.callaway_santanna(panel, y, control=s.control,
                                       cluster=None if cl == "unit" else cl)
