@@ -169,12 +169,12 @@ def test_language_zh(fits):
     t = regression_table(list(fits), labels=labels, language="zh")
     first = t.data.iloc[:, 0].tolist()
     assert first[0] == "试点政策"
-    for word in ("城市固定效应", "时间固定效应", "控制变量", "聚类", "观测值"):
+    for word in ("城市固定效应", "年份固定效应", "控制变量", "聚类", "观测值"):
         assert word in first
     cells = set(t.data.iloc[:, 1:].to_numpy().ravel())
     assert {"是", "否"} <= cells and "337 (城市)" in cells
     assert t.header_rows[0][1] == "产业结构层次系数"
-    assert "括号内为标准误；聚类于城市。" in t.notes
+    assert "括号内为聚类到城市层面的稳健标准误。" in t.notes
     text = t.to_text()
     # CJK characters count as two columns: the rules are as wide as the widest line
     widths = [sum(2 if ord(c) > 0x2E80 else 1 for c in line) for line in text.splitlines()

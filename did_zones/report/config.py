@@ -83,6 +83,7 @@ class StudySpec:
     control: str = "never"
     event_window: tuple[int, int] = (-4, 5)
     language: str = "en"
+    notes: str = "all"  # data-handling notes under tables: "all" | "short" | "none"
     title: str = "Staggered difference-in-differences study"
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     seed: int = 0
@@ -266,7 +267,7 @@ def _data(t: Mapping, base: Path) -> DataConfig:
 def _study(t: Mapping) -> StudySpec:
     _keys(t, "study", ("outcomes", "controls", "mediators", "cluster", "estimators",
                        "aggregations", "control", "event_window", "language", "title",
-                       "labels", "seed"))
+                       "labels", "seed", "notes"))
     if "outcomes" not in t:
         raise SpecificationError('study.outcomes is missing. Add e.g. outcomes = ["isu"].')
     outcomes = _str_list(t["outcomes"], "study.outcomes")
@@ -298,6 +299,7 @@ def _study(t: Mapping) -> StudySpec:
         control=_choice(t.get("control", "never"), "study.control", ("never", "not_yet")),
         event_window=window,
         language=_choice(t.get("language", "en"), "study.language", ("en", "zh")),
+        notes=_choice(t.get("notes", "all"), "study.notes", ("all", "short", "none")),
         title=_str(t.get("title", StudySpec.title), "study.title"),
         labels=MappingProxyType(clean),
         seed=_int(t.get("seed", 0), "study.seed"),

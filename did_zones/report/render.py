@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from ..errors import SpecificationError
-from .runner import StudyOutput, versions
+from .runner import StudyOutput, report_title, versions
 from .templates import CSS, PAGE
 
 __all__ = ["check_folder", "prepare_folder", "write_report", "slug"]
@@ -198,10 +198,13 @@ def _html(output: StudyOutput, tables: dict, figures: dict) -> str:
                              "</figcaption></figure>")
         parts.append("</section>")
         body.append("\n".join(parts))
-    meta = (f"did_zones {versions()['did_zones']} · study seed {cfg.study.seed}"
-            + (f" · config {cfg.source.name}" if cfg.source else " · built-in config"))
+    zh = cfg.study.language == "zh"
+    meta = (f"did_zones {versions()['did_zones']} · {'随机种子' if zh else 'study seed'} "
+            f"{cfg.study.seed}" + (f" · {'配置文件' if zh else 'config'} {cfg.source.name}"
+                                   if cfg.source else
+                                   (" · 内置配置" if zh else " · built-in config")))
     return PAGE.format(lang="zh-CN" if cfg.study.language == "zh" else "en",
-                       title=e(cfg.study.title), css=CSS, meta=e(meta),
+                       title=e(report_title(cfg)), css=CSS, meta=e(meta),
                        toc="\n".join(toc), body="\n".join(body))
 
 
@@ -210,7 +213,7 @@ def _html(output: StudyOutput, tables: dict, figures: dict) -> str:
 
 def _markdown(output: StudyOutput, tables: dict, figures: dict) -> str:
     cfg = output.config
-    lines = [f"# {cfg.study.title}", ""]
+    lines = [f"# {report_title(cfg)}", ""]
     for sec in output.sections:
         lines += [f"## {sec.title}", ""]
         for item in sec.items:

@@ -19,7 +19,7 @@ import pandas as pd
 from ..errors import SpecificationError
 from .config import StudyConfig
 
-__all__ = ["Item", "Section", "StudyOutput", "run_study", "load_panel"]
+__all__ = ["Item", "Section", "StudyOutput", "run_study", "load_panel", "text", "report_title"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,94 @@ TITLES = {
         "warnings": "警告与删除的数据", "versions": "版本与随机种子",
     },
 }
+
+
+# the report's own sentences in its two languages (numbers are formatted here, not upstream)
+TEXT = {
+    "en": {
+        "source_sim": "simulated calibrated panel (seed {seed})",
+        "source_file": "file {name}",
+        "cohort_registry": "the pilot-zone registry (timing {timing}, county-level zones: "
+                           "{county_level})",
+        "cohort_column": "column {column}",
+        "data": "Data: {source}; {units} units, {periods} periods, {obs} observations; "
+                "treatment timing from {cohort}.",
+        "main": "Two-way fixed effects (unit and period effects), standard errors clustered "
+                "by {cluster}.",
+        "event": "Event-time effects for e = {lo}..{hi}; the reference period is e = -1 "
+                 "where the method normalises one.",
+        "comparison": "Overall effects by estimator: TWFE (with controls if any) against the "
+                      "heterogeneity-robust estimators.",
+        "verdict": "{mediator}: {verdict} (conclusion: {conclusion}).",
+        "mechanism": "Method {method!r}; bootstrap draws {n_boot}, seed {seed}.",
+        "placebo": "Placebo ({kind}, {n} draws, seed {seed}): two-sided randomization "
+                   "p = {p:.4f}.",
+        "psm": "PSM-DiD estimate {est:.4f} (s.e. {se:.4f}); baseline {base:.4f}.",
+        "equal_effects": "Test of equal effects: statistic {statistic:.3f}, p = {p:.4f}.",
+        "effects_by": "Effects by {by}",
+        "warnings_head": "Warnings raised while running the study (each once):",
+        "notes_head": "Notes the results carry on dropped or adjusted data:",
+        "none": "none",
+        "versions_text": "Every random step draws from the seed shown; versions.json repeats "
+                         "these with the full configuration.",
+        "versions_title": "Versions and seeds",
+        "title": "Staggered difference-in-differences study",
+    },
+    "zh": {
+        "source_sim": "模拟的校准面板（随机种子 {seed}）",
+        "source_file": "文件 {name}",
+        "cohort_registry": "跨境电商综试区名录（时间规则 {timing}，县级综试区处理方式 "
+                           "{county_level}）",
+        "cohort_column": "变量 {column}",
+        "data": "数据：{source}；{units} 个城市，{periods} 期，{obs} 个观测值；"
+                "试点时间来自{cohort}。",
+        "main": "双向固定效应模型（控制城市固定效应和年份固定效应），括号内为聚类到{cluster}"
+                "层面的稳健标准误。",
+        "event": "事件研究：事件时间 e = {lo}..{hi} 的动态效应；需要标准化的方法以 e = -1 "
+                 "为基期。",
+        "comparison": "各估计量的总体效应：双向固定效应 (TWFE，如有控制变量则加入) 与异质性"
+                      "稳健估计量对比。",
+        "verdict": "{mediator}：{verdict}（结论：{conclusion}）。",
+        "mechanism": "中介效应检验方法 {method!r}；自助抽样 {n_boot} 次，随机种子 {seed}。",
+        "placebo": "安慰剂检验（{kind}，抽取 {n} 次，随机种子 {seed}）：双侧随机化检验 "
+                   "p = {p:.4f}。",
+        "psm": "PSM-DID 估计值 {est:.4f}（标准误 {se:.4f}）；基准回归 {base:.4f}。",
+        "equal_effects": "组间效应相等检验：统计量 {statistic:.3f}，p = {p:.4f}。",
+        "effects_by": "按{by}分组的异质性分析",
+        "warnings_head": "运行中出现的警告（每条一次）：",
+        "notes_head": "估计结果附带的数据处理说明（删除或调整的数据）：",
+        "none": "无",
+        "versions_text": "所有随机步骤均使用下列随机种子；versions.json 另附完整配置。",
+        "versions_title": "版本与随机种子",
+        "title": "多期双重差分研究报告",
+    },
+}
+_CONCLUSIONS_ZH = {"full mediation": "完全中介效应", "partial mediation": "部分中介效应",
+                   "suppression": "遮掩效应", "no mediation": "无中介效应",
+                   "inconclusive": "证据不足"}
+
+
+def text(run, key: str, **values) -> str:
+    """Sentence ``key`` of the report in the study's language, filled with ``values``; in
+    Chinese, notes-like English values (a mediation verdict) are translated."""
+    lang = run.config.study.language
+    if lang == "zh":
+        from ..tables._zh_notes import translate_note
+
+        if "verdict" in values:
+            values["verdict"] = translate_note(values["verdict"])
+        if "conclusion" in values:
+            values["conclusion"] = _CONCLUSIONS_ZH.get(values["conclusion"],
+                                                       values["conclusion"])
+    return TEXT[lang][key].format(**values)
+
+
+def report_title(config: StudyConfig) -> str:
+    """The study's title; the default one in the study's language."""
+    title = config.study.title
+    if title == TEXT["en"]["title"]:
+        return TEXT[config.study.language]["title"]
+    return title
 
 
 def load_panel(config: StudyConfig):
@@ -247,20 +335,26 @@ def versions() -> dict[str, str]:
 def _closing_sections(run: _Run, caught: tuple[str, ...]) -> None:
     from .steps import _frame
 
+    zh = run.config.study.language == "zh"
+    if zh:
+        from ..tables._zh_notes import translate_note
+    else:
+        def translate_note(note: str) -> str:
+            return note
     notes: dict[str, None] = {}
     for name, res in run.results.items():
         for note in getattr(res, "notes", ()) or ():
-            notes.setdefault(f"{name}: {note}", None)
-    items = [Item("text", "Warnings raised while running the study (each once):")]
-    items += [Item("text", w) for w in caught] or [Item("text", "none")]
-    items.append(Item("text", "Notes the results carry on dropped or adjusted data:"))
-    items += [Item("text", n) for n in notes] or [Item("text", "none")]
+            notes.setdefault(f"{name}{'：' if zh else ': '}{translate_note(note)}", None)
+    # every note and warning stays here whatever study.notes says: tables point to it
+    items = [Item("text", text(run, "warnings_head"))]
+    items += [Item("text", translate_note(w)) for w in caught] or [
+        Item("text", text(run, "none"))]
+    items.append(Item("text", text(run, "notes_head")))
+    items += [Item("text", n) for n in notes] or [Item("text", text(run, "none"))]
     run.section("warnings", *items)
     rows = [("package", k, v) for k, v in versions().items()]
     rows += [("seed", k, str(v)) for k, v in {"study": run.config.study.seed,
                                               **run.seeds}.items()]
     frame = pd.DataFrame(rows, columns=["kind", "name", "value"])
-    run.section("versions", Item("text", "Every random step draws from the seed shown; "
-                                         "versions.json repeats these with the full "
-                                         "configuration."),
-                run.table("versions", _frame(frame, "Versions and seeds")))
+    run.section("versions", Item("text", text(run, "versions_text")),
+                run.table("versions", _frame(frame, text(run, "versions_title"), run=run)))

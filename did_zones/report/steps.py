@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .runner import Item, load_panel
+from .runner import Item, load_panel, text
 
 # ---------------------------------------------------------------- helpers
 
@@ -18,15 +18,44 @@ def _label(run, name: str) -> str:
     return run.config.study.labels.get(name, name)
 
 
-def _frame(df: pd.DataFrame, title: str, notes=()):
-    """A DataFrame as a did_zones Table (for tables without a dedicated builder)."""
+def _frame(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
+    """A DataFrame as a did_zones Table (for tables without a dedicated builder); with
+    ``run``, its column names and category cells in the study's language and its
+    data-handling ``notes`` as ``study.notes`` asks (``legend`` lines always stay)."""
     from ..tables import Table
+    from ..tables._format import data_notes
+    from ..tables._names import column_name
 
-    return Table.from_frame(df, title=title, notes=[n for n in notes if n])
+    notes = [n for n in notes if n]
+    if run is not None:
+        lang = run.config.study.language
+        if lang == "zh":
+            df = df.rename(columns=lambda c: column_name(c, lang))
+            df = df.apply(lambda col: col.map(lambda v: column_name(v, lang)
+                                              if isinstance(v, str) else v))
+        notes = data_notes(notes, run.config.study.notes, lang)
+    return Table.from_frame(df, title=title, notes=[*notes, *(n for n in legend if n)])
+
+
+def _name(run, key: str) -> str:
+    from ..tables._names import estimator_name
+
+    return estimator_name(key, run.config.study.language)
 
 
 def _cluster(run):
     return run.config.study.cluster
+
+
+def _cluster_label(run) -> str:
+    from ..tables._format import words
+
+    cl = _cluster(run)
+    if run.config.study.language == "en":
+        return cl
+    if cl in run.config.study.labels:
+        return _label(run, cl)
+    return words(run.config.study.language).get(cl, cl) if cl in ("unit", "time") else cl
 
 
 def _primary(run) -> str:
@@ -45,19 +74,20 @@ def data(run) -> None:
     run.results["__panel__"] = panel
     run.sim = sim
     s = cfg.study
-    source = (f"simulated calibrated panel (seed {cfg.data.simulate['seed']})"
-              if sim is not None else f"file {cfg.data.file.name}")
+    source = (text(run, "source_sim", seed=cfg.data.simulate['seed'])
+              if sim is not None else text(run, "source_file", name=cfg.data.file.name))
     if sim is not None:
         run.seeds["simulate"] = int(cfg.data.simulate["seed"])
-    cohort = ("the pilot-zone registry (timing " + cfg.data.timing + ", county-level zones: "
-              + cfg.data.county_level + ")" if cfg.data.cohort == "registry"
-              else f"column {cfg.data.cohort}")
-    text = (f"Data: {source}; {panel.n_units} units, {panel.n_periods} periods, "
-            f"{panel.n_obs} observations; treatment timing from {cohort}.")
+    cohort = (text(run, "cohort_registry", timing=cfg.data.timing,
+                   county_level=cfg.data.county_level) if cfg.data.cohort == "registry"
+              else text(run, "cohort_column", column=cfg.data.cohort))
     lang = s.language
     run.section(
-        "adoption", Item("text", text),
-        run.table("adoption", adoption_table(panel, labels=dict(s.labels), language=lang)),
+        "adoption", Item("text", text(run, "data", source=source, units=panel.n_units,
+                                      periods=panel.n_periods, obs=panel.n_obs,
+                                      cohort=cohort)),
+        run.table("adoption", adoption_table(panel, labels=dict(s.labels), language=lang,
+                                             notes=s.notes)),
         run.figure("adoption", adoption_plot(panel, language=lang)))
     columns = [*s.outcomes, *s.controls, *s.mediators]
     stats = summary_stats(panel, columns, by="treated", labels=dict(s.labels), language=lang)
@@ -78,9 +108,8 @@ def main_results(run) -> None:
                                                    cluster=_cluster(run))
     run.results.update(models)
     table = regression_table(list(models.values()), labels=dict(s.labels),
-                             language=s.language)
-    run.section("main", Item("text", "Two-way fixed effects (unit and period effects), "
-                                     f"standard errors clustered by {_cluster(run)}."),
+                             language=s.language, notes=s.notes)
+    run.section("main", Item("text", text(run, "main", cluster=_cluster_label(run))),
                 run.table("main", table))
 
 
@@ -123,6 +152,21 @@ def _event_results(run, y: str) -> dict:
     return out, static
 
 
+# the English labels above are the display names of did_zones.tables._names; the registry
+# name of each gives its name in the study's language
+_REGISTRY = {"TWFE": "twfe", "TWFE event study": "event_study",
+             "Callaway-Sant'Anna": "callaway_santanna", "Sun-Abraham": "sun_abraham",
+             "BJS imputation": "imputation", "did2s": "did2s", "dCDH": "dcdh"}
+
+
+def _shown(run, results: dict) -> dict:
+    """Results keyed by the estimators' display names in the study's language."""
+    from ..tables._names import estimator_name
+
+    lang = run.config.study.language
+    return {estimator_name(_REGISTRY[k], lang): v for k, v in results.items()}
+
+
 _KEY = {"TWFE event study": "event_study", "Callaway-Sant'Anna": "callaway_santanna_event",
         "Sun-Abraham": "sun_abraham", "BJS imputation": "imputation", "did2s": "did2s",
         "dCDH": "dcdh"}
@@ -136,6 +180,8 @@ def estimators(run) -> None:
     event_items, comparison_items = [], []
     for y in s.outcomes:
         event, static = _event_results(run, y)
+        models = {**static, **{k: v for k, v in event.items() if k != "TWFE event study"}}
+        event, models = _shown(run, event), _shown(run, models)
         label = _label(run, y)
         if event:
             event_items.append(run.figure(f"event_study_{y}",
@@ -143,18 +189,13 @@ def estimators(run) -> None:
                 event, title=label, language=s.language)))
             event_items.append(run.table(f"event_study_{y}", comparison_table(
                 event, event_times="all", labels=dict(s.labels), language=s.language,
-                title=label)))
-        models = {**static, **{k: v for k, v in event.items() if k != "TWFE event study"}}
+                title=label, notes=s.notes)))
         comparison_items.append(run.table(f"comparison_{y}", comparison_table(
             models, event_times="none", labels=dict(s.labels), language=s.language,
-            title=label)))
+            title=label, notes=s.notes)))
     lo, hi = s.event_window
-    run.section("event", Item("text", f"Event-time effects for e = {lo}..{hi}; the "
-                                      "reference period is e = -1 where the method "
-                                      "normalises one."), *event_items)
-    run.section("comparison", Item("text", "Overall effects by estimator: TWFE (with "
-                                           "controls if any) against the heterogeneity-"
-                                           "robust estimators."), *comparison_items)
+    run.section("event", Item("text", text(run, "event", lo=lo, hi=hi)), *event_items)
+    run.section("comparison", Item("text", text(run, "comparison")), *comparison_items)
 
 
 def bacon(run) -> None:
@@ -170,7 +211,7 @@ def bacon(run) -> None:
         by_type = pd.DataFrame(res.extra["by_type"]).reset_index()
         items.append(run.figure(f"bacon_{y}", bacon_plot(res, language=s.language)))
         items.append(run.table(f"bacon_{y}", _frame(
-            by_type, f"Goodman-Bacon decomposition: {_label(run, y)}", res.notes)))
+            by_type, f"{_name(run, 'bacon')}: {_label(run, y)}", res.notes, run)))
     run.section("bacon", *items)
 
 
@@ -189,14 +230,14 @@ def mechanism(run) -> None:
         res = dz.mediation(panel, y, med, method=m.method, controls=s.controls,
                            cluster=_cluster(run), n_boot=m.n_boot or None, seed=s.seed)
         run.results[f"mediation:{med}"] = res
-        items.append(Item("text", f"{_label(run, med)}: {res.verdict} (conclusion: "
-                                  f"{res.conclusion})."))
+        items.append(Item("text", text(run, "verdict", mediator=_label(run, med),
+                                       verdict=res.verdict, conclusion=res.conclusion)))
         items.append(run.table(f"mediation_{med}", mediation_table(
-            res, labels=dict(s.labels), language=s.language)))
+            res, labels=dict(s.labels), language=s.language, notes=s.notes)))
         items.append(run.figure(f"mediation_{med}", mediation_diagram(
             res, labels=dict(s.labels), language=s.language)))
-    run.section("mechanism", Item("text", f"Method {m.method!r}; bootstrap draws "
-                                          f"{m.n_boot}, seed {s.seed}."), *items)
+    run.section("mechanism", Item("text", text(run, "mechanism", method=m.method,
+                                               n_boot=m.n_boot, seed=s.seed)), *items)
 
 
 def _main(run):
@@ -235,9 +276,8 @@ def robustness(run) -> None:
                           progress=False)
         run.results["placebo"] = test
         plot = in_time_plot if p["kind"] == "in_time" else placebo_plot
-        items.append(Item("text", f"Placebo ({p['kind']}, {p['n_draws']} draws, seed "
-                                  f"{s.seed}): two-sided randomization p = "
-                                  f"{test.p_value:.4f}."))
+        items.append(Item("text", text(run, "placebo", kind=p["kind"], n=p["n_draws"],
+                                       seed=s.seed, p=test.p_value)))
         items.append(run.figure("placebo", plot(test, language=lang)))
         if p["kind"] != "in_time":
             in_time = dz.placebo(main, panel, kind="in_time", shift=p["shift"])
@@ -251,28 +291,28 @@ def robustness(run) -> None:
         run.results["psm_match"] = matched
         psm = dz.psm_did(main, panel, covariates, seed=s.seed, **opts)
         run.results["psm_did"] = psm
-        items.append(Item("text", f"PSM-DiD estimate {psm.estimate[psm.primary]:.4f} "
-                                  f"(s.e. {psm.std_error[psm.primary]:.4f}); baseline "
-                                  f"{main.estimate[main.primary]:.4f}."))
+        items.append(Item("text", text(run, "psm", est=psm.estimate[psm.primary],
+                                       se=psm.std_error[psm.primary],
+                                       base=main.estimate[main.primary])))
         items.append(run.table("psm_balance", balance_table(matched, labels=dict(s.labels),
-                                                           language=lang)))
+                                                           language=lang, notes=s.notes)))
     if r.variations:
         var = dz.variations(main, panel)
         run.results["variations"] = var
         items.append(run.table("variations", robustness_table(
-            var, labels=dict(s.labels), language=lang)))
+            var, labels=dict(s.labels), language=lang, notes=s.notes)))
     if r.honest is not None:
         h = dz.honest_did(_event(run), restriction=r.honest["restriction"],
                           m_values=r.honest["m_values"])
         run.results["honest"] = h
         items.append(run.figure("honest", honest_plot(h, language=lang)))
-        items.append(run.table("honest", _frame(h.table, "HonestDiD robust intervals",
-                                                h.notes)))
+        items.append(run.table("honest", _frame(h.table, _name(run, "honest"), h.notes,
+                                                run)))
     if r.pretrend_power:
         pp = dz.pretrend_power(_event(run))
         run.results["pretrend_power"] = pp
         items.append(run.table("pretrend_power", _frame(
-            pp.table, "Power of the pre-trend test (Roth 2022)", pp.notes)))
+            pp.table, _name(run, "pretrend_power"), pp.notes, run)))
     run.section("robustness", *items)
 
 
@@ -286,12 +326,13 @@ def heterogeneity(run) -> None:
         het = dz.heterogeneity(main, panel, by)
         run.results[f"heterogeneity:{by}"] = het
         test = het.extra.get("equality_test")
-        note = (f"Test of equal effects: statistic {test.statistic:.3f}, p = "
-                f"{test.p_value:.4f}." if test is not None else "")
+        note = (text(run, "equal_effects", statistic=test.statistic, p=test.p_value)
+                if test is not None else "")
         cols = [c for c in ("term", "estimate", "std_error", "p_value", "n_units",
                             "n_treated_units") if c in het.tidy().columns]
         items.append(run.table(f"heterogeneity_{by}", _frame(
-            het.tidy()[cols], f"Effects by {_label(run, by)}", (*het.notes, note))))
+            het.tidy()[cols], text(run, "effects_by", by=_label(run, by)),
+            het.notes, run, legend=(note,))))
     run.section("heterogeneity", *items)
 
 

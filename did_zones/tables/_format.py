@@ -6,17 +6,21 @@ Shared by the table builders; formatting only, no statistic is computed here.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
 from .._checks import check_choice
 from ..errors import SpecificationError
 
-__all__ = ["LANGUAGES", "words", "fmt_num", "fmt_int", "stars_for", "star_legend",
-           "check_stars", "check_digits", "label"]
+__all__ = ["LANGUAGES", "NOTES", "words", "fmt_num", "fmt_int", "stars_for", "star_legend",
+           "check_stars", "check_digits", "check_notes", "data_notes", "label"]
 
 LANGUAGES = ("en", "zh")
+#: what a table does with the data-handling notes of its results (see :func:`data_notes`)
+NOTES = ("all", "short", "none")
+NotesMode = Literal["all", "short", "none"]
 
 _WORDS: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -44,14 +48,19 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "balance_title": "Covariate balance before and after matching",
         "comparison_title": "Estimator comparison",
         "dropped": "{cols}: {note}", "no_headline": "{name}: no headline term; give term_map.",
+        "short_notes": "{n} data-handling note(s) not shown (see Result.notes, or the "
+                       "report's warnings section).",
+        "se": "SE",
     },
     "zh": {
         "yes": "是", "no": "否", "n_obs": "观测值", "n_units": "个体数",
         "r2": "R²", "r2_within": "组内 R²", "controls": "控制变量", "cluster": "聚类",
-        "fe": "{}固定效应", "unit": "个体", "time": "时间", "cohort": "批次",
+        "fe": "{}固定效应", "unit": "城市", "time": "年份", "cohort": "批次",
         "se_std_error": "括号内为标准误", "se_statistic": "括号内为 t 统计量",
         "se_conf_int": "方括号内为 {level}% 置信区间",
-        "clustered": "聚类于{}", "robust": "异方差稳健",
+        "clustered": "标准误聚类到{}层面", "robust": "异方差稳健标准误",
+        "se_std_error_clustered": "括号内为聚类到{}层面的稳健标准误",
+        "se_std_error_robust": "括号内为异方差稳健标准误",
         "star": "{stars} p<{p}", "none": "无",
         "variable": "变量", "mean": "均值", "sd": "标准差", "min": "最小值", "p50": "中位数",
         "max": "最大值", "N": "样本量", "treated": "处理组", "control": "对照组",
@@ -66,6 +75,8 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "summary_title": "描述性统计", "adoption_title": "各批次试点城市",
         "balance_title": "匹配前后协变量平衡性", "comparison_title": "估计量比较",
         "dropped": "{cols}：{note}", "no_headline": "{name}：没有主要项，请给出 term_map。",
+        "short_notes": "另有 {n} 条数据处理说明未列出（见 Result.notes 或报告的“警告与删除的数据”一节）。",
+        "se": "标准误",
     },
 }
 
@@ -73,6 +84,30 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
 def words(language: str) -> Mapping[str, str]:
     """The vocabulary of ``language`` (``"en"`` or ``"zh"``), checked."""
     return _WORDS[check_choice("language", language, LANGUAGES)]
+
+
+def check_notes(notes: object) -> str:
+    """Check a ``notes=`` option: ``"all"``, ``"short"`` or ``"none"``."""
+    return check_choice("notes", notes, NOTES)
+
+
+def data_notes(notes: Iterable[str], mode: str, language: str) -> list[str]:
+    """The data-handling notes a table prints under ``notes=mode``.
+
+    ``"all"``: every note (translated to Chinese when ``language="zh"``); ``"short"``: one
+    line counting them (none when there are none); ``"none"``: nothing. Legends (stars, the
+    kind of standard error) are not data-handling notes and are not passed here.
+    """
+    notes = list(notes)
+    if mode == "none" or not notes:
+        return []
+    if mode == "short":
+        return [words(language)["short_notes"].format(n=len(notes))]
+    if language == "zh":
+        from ._zh_notes import translate_note
+
+        return [translate_note(n) for n in notes]
+    return notes
 
 
 def check_digits(digits: object) -> int:

@@ -14,9 +14,20 @@ import pandas as pd
 from .._checks import check_alpha, check_choice, examples
 from ..errors import SpecificationError
 from ..result import Result
-from ._format import check_digits, check_stars, fmt_int, label, star_legend, words
+from ._format import (
+    NotesMode,
+    check_digits,
+    check_notes,
+    check_stars,
+    data_notes,
+    fmt_int,
+    label,
+    star_legend,
+    words,
+)
+from ._names import estimator_name
 from ._table import Table
-from .regression import SE_KINDS, as_results, coef_cells, regression_table
+from .regression import SE_KINDS, as_results, coef_cells, regression_table, result_notes
 
 __all__ = ["comparison_table", "mediation_table", "robustness_table"]
 
@@ -47,6 +58,7 @@ def comparison_table(
     language: str = "en",
     title: str | None = None,
     alpha: float = 0.05,
+    notes: NotesMode = "all",
 ) -> Table:
     """Compare estimators: each one's headline effect and, optionally, event-time effects.
 
@@ -54,7 +66,8 @@ def comparison_table(
     ----------
     results : mapping str -> Result (or sequence of Result)
         Estimator display name -> result, one column each (a sequence is named by
-        ``Result.method``).
+        ``Result.method``; in Chinese by the estimator's Chinese name, e.g.
+        "Sun–Abraham 交互加权估计").
     term_map : None, "primary" or mapping str -> str
         The headline term of each column: ``Result.primary`` (None / ``"primary"``), or a
         mapping from column name to term that overrides it for the columns it names.
@@ -65,7 +78,7 @@ def comparison_table(
         those event times.
     labels : mapping str -> str, optional
         Display names (columns, outcome, title).
-    stars, se, digits, alpha
+    stars, se, digits, alpha, notes
         As in :func:`regression_table`.
     language : {"en", "zh"}
     title : str, optional
@@ -88,13 +101,15 @@ def comparison_table(
     if not isinstance(results, Mapping):
         named = {}
         for r in results:  # type: ignore[union-attr]
-            name, k = r.method, 2
+            base = estimator_name(r.method, "zh") if language == "zh" else r.method
+            name, k = base, 2
             while name in named:
-                name, k = f"{r.method} ({k})", k + 1
+                name, k = f"{base} ({k})", k + 1
             named[name] = r
     se = check_choice("se", se, SE_KINDS)
     digits, star_cuts, alpha = check_digits(digits), check_stars(stars), check_alpha(alpha)
     w = words(language)
+    mode = check_notes(notes)
     tidies = {k: r.tidy(alpha=alpha) for k, r in named.items()}
     heads = _headline_terms(named, tidies, term_map)
     events = {k: _event_rows(tidies[k], heads[k]) for k in named}
@@ -130,24 +145,20 @@ def comparison_table(
     n_coef = len(body)
     body.append([w["n_obs"]] + [fmt_int(r.n_obs) for r in named.values()])
 
-    notes = []
+    lines = []
     if star_cuts:
-        notes.append(star_legend(star_cuts) + ".")
-    notes.append(w["se_" + se].format(level=f"{100 * (1 - alpha):g}") +
+        lines.append(star_legend(star_cuts) + ".")
+    lines.append(w["se_" + se].format(level=f"{100 * (1 - alpha):g}") +
                  ("。" if language == "zh" else "."))
     if any(c == "" for row in body[:n_coef:2] for c in row[1:]):
-        notes.append(w["missing"])
-    notes += [w["no_headline"].format(name=k) for k in cols if heads[k] is None]
-    by_note: dict[str, list[str]] = {}
-    for k, r in named.items():
-        for n in r.notes:
-            by_note.setdefault(n, []).append(k)
-    notes += [w["dropped"].format(cols=", ".join(ks), note=n) for n, ks in by_note.items()]
+        lines.append(w["missing"])
+    lines += [w["no_headline"].format(name=k) for k in cols if heads[k] is None]
+    lines += result_notes(named, mode, language)
     outcomes = {label(r.outcome, labels) for r in named.values()}
     header = ("",) + tuple(label(r.outcome, labels) for r in named.values())
     data = pd.DataFrame(body, columns=[w["estimator"], *(label(k, labels) for k in cols)])
     return Table(data, title=w["comparison_title"] if title is None else title,
-                 notes=tuple(notes), header_rows=(header,) if len(outcomes) > 1 else (),
+                 notes=tuple(lines), header_rows=(header,) if len(outcomes) > 1 else (),
                  rules=(n_coef,))
 
 
@@ -218,7 +229,8 @@ def mediation_table(mediation_result: Any, *, labels: Mapping[str, str] | None =
     labels : mapping str -> str, optional
     **options
         Passed to :func:`regression_table` (``stars``, ``se``, ``digits``, ``language``,
-        ``title``, ...).
+        ``title``, ``notes``, ...). ``notes`` applies to the analysis' own notes too; its
+        conclusion is always printed.
 
     Returns
     -------
@@ -238,15 +250,37 @@ def mediation_table(mediation_result: Any, *, labels: Mapping[str, str] | None =
     if mediation_result.outcome_model is not None:
         models.append(mediation_result.outcome_model)
     table = regression_table(models, labels=labels, **options)
-    extra = [f"{mediation_result.method}: {mediation_result.conclusion}."]
-    extra += [n for n in mediation_result.notes if n not in table.notes]
+    language, mode = options.get("language", "en"), options.get("notes", "all")
+    model_notes = list(dict.fromkeys(n for m in models for n in m.notes))
+    own = [n for n in mediation_result.notes if n not in table.notes]
+    if language == "zh":
+        extra = [f"{_MEDIATION_ZH.get(mediation_result.method, mediation_result.method)}："
+                 f"{_MEDIATION_ZH.get(mediation_result.conclusion, mediation_result.conclusion)}。"]
+    else:
+        extra = [f"{mediation_result.method}: {mediation_result.conclusion}."]
+    if mode == "short":  # one count for the models' and the analysis' notes together
+        notes = [n for n in table.notes if n not in data_notes(model_notes, "short", language)]
+        extra += data_notes(dict.fromkeys([*model_notes, *own]), "short", language)
+        table = Table(table.data, title=table.title, notes=tuple(notes),
+                      header_rows=table.header_rows, rules=table.rules)
+    else:
+        extra += data_notes(own, mode, language)
     return Table(table.data, title=table.title, notes=table.notes + tuple(extra),
                  header_rows=table.header_rows, rules=table.rules)
 
 
+# words of a mediation analysis' method and conclusion in Chinese papers
+_MEDIATION_ZH = {
+    "channel": "渠道检验", "stepwise": "逐步回归法中介效应检验", "causal": "因果中介分析",
+    "full mediation": "完全中介效应", "partial mediation": "部分中介效应",
+    "suppression": "遮掩效应", "no mediation": "无中介效应", "inconclusive": "证据不足",
+}
+
+
 def robustness_table(variations_result: Result, *, labels: Mapping[str, str] | None = None,
                      stars: Sequence[float] | None = (0.1, 0.05, 0.01), digits: int = 3,
-                     language: str = "en", title: str | None = None) -> Table:
+                     language: str = "en", title: str | None = None,
+                     notes: NotesMode = "all") -> Table:
     """One row per variation of :func:`did_zones.variations`: estimate, uncertainty, sample.
 
     Parameters
@@ -256,7 +290,7 @@ def robustness_table(variations_result: Result, *, labels: Mapping[str, str] | N
         ``n_obs``, ``n_units`` and ``dropped_units`` where known).
     labels : mapping str -> str, optional
         Display names of the variations.
-    stars, digits, language, title
+    stars, digits, language, title, notes
         As in :func:`regression_table`.
 
     Returns
@@ -266,14 +300,14 @@ def robustness_table(variations_result: Result, *, labels: Mapping[str, str] | N
     Raises
     ------
     SpecificationError
-        Not a Result.
+        Not a Result, or a bad option.
     """
     if not isinstance(variations_result, Result):
         raise SpecificationError(
             f"robustness_table needs the Result of did_zones.variations; got "
             f"{type(variations_result).__name__}.")
     w = words(language)
-    digits, star_cuts = check_digits(digits), check_stars(stars)
+    digits, star_cuts, mode = check_digits(digits), check_stars(stars), check_notes(notes)
     tidy = variations_result.tidy()
     body = []
     for _, row in tidy.iterrows():
@@ -282,7 +316,7 @@ def robustness_table(variations_result: Result, *, labels: Mapping[str, str] | N
                      fmt_int(row["n_obs"]) if "n_obs" in row else "",
                      fmt_int(row["n_units"]) if "n_units" in row else ""])
     cols = ["", label(variations_result.outcome, labels), "", w["n_obs"], w["n_units"]]
-    cols[2] = "SE" if language == "en" else "标准误"
-    notes = ([star_legend(star_cuts) + "."] if star_cuts else []) + list(
-        variations_result.notes)
-    return Table(pd.DataFrame(body, columns=cols), title=title or "", notes=tuple(notes))
+    cols[2] = w["se"]
+    lines = ([star_legend(star_cuts) + "."] if star_cuts else []) + data_notes(
+        variations_result.notes, mode, language)
+    return Table(pd.DataFrame(body, columns=cols), title=title or "", notes=tuple(lines))

@@ -15,7 +15,16 @@ import pandas as pd
 from .._checks import check_columns, examples
 from ..errors import SpecificationError
 from ..panel import Panel
-from ._format import check_digits, fmt_int, fmt_num, label, words
+from ._format import (
+    NotesMode,
+    check_digits,
+    check_notes,
+    data_notes,
+    fmt_int,
+    fmt_num,
+    label,
+    words,
+)
 from ._table import Table
 
 __all__ = ["summary_stats", "balance_table", "adoption_table"]
@@ -123,6 +132,7 @@ def balance_table(
     digits: int = 3,
     language: str = "en",
     title: str | None = None,
+    notes: NotesMode = "all",
 ) -> Table:
     """Covariate balance before and after matching.
 
@@ -139,6 +149,9 @@ def balance_table(
         Decimals.
     language : {"en", "zh"}
     title : str, optional
+    notes : {"all", "short", "none"}
+        The matching's notes: all (translated in Chinese), one line counting them, or none
+        (as in :func:`regression_table`).
 
     Returns
     -------
@@ -155,7 +168,8 @@ def balance_table(
     w = words(language)
     digits = check_digits(digits)
     balance = getattr(match_result_or_frame, "balance", match_result_or_frame)
-    notes = tuple(getattr(match_result_or_frame, "notes", ()))
+    lines = tuple(data_notes(getattr(match_result_or_frame, "notes", ()), check_notes(notes),
+                             language))
     if not isinstance(balance, pd.DataFrame):
         raise SpecificationError(
             f"balance_table needs a MatchResult from did_zones.match or a balance DataFrame; "
@@ -182,7 +196,7 @@ def balance_table(
         top += ("",)
     data = pd.DataFrame(body, columns=cols)
     data.columns = [c.rstrip() for c in cols]
-    return Table(data, title=w["balance_title"] if title is None else title, notes=notes,
+    return Table(data, title=w["balance_title"] if title is None else title, notes=lines,
                  header_rows=(top,))
 
 
@@ -193,6 +207,7 @@ def adoption_table(
     labels: Mapping[str, str] | None = None,
     language: str = "en",
     title: str | None = None,
+    notes: NotesMode = "all",
 ) -> Table:
     """Adoption by cohort: first pilot period, units, share, observations, periods observed.
 
@@ -207,6 +222,9 @@ def adoption_table(
         Display names of ``batch`` values.
     language : {"en", "zh"}
     title : str, optional
+    notes : {"all", "short", "none"}
+        The panel's notes (``Panel.notes``: coding choices, drops, imbalance): all
+        (translated in Chinese), one line counting them, or none.
 
     Returns
     -------
@@ -219,6 +237,7 @@ def adoption_table(
         Not a Panel, or an unknown ``batch`` column.
     """
     w = words(language)
+    mode = check_notes(notes)
     if not isinstance(panel, Panel):
         raise SpecificationError(
             f"adoption_table needs a Panel from did_zones.build_panel; got "
@@ -249,4 +268,5 @@ def adoption_table(
         w["units"], w["share"], w["obs"], w["first_period"], w["last_period"]]
     return Table(pd.DataFrame(body, columns=cols),
                  title=w["adoption_title"] if title is None else title,
-                 notes=tuple(panel.notes), rules=(len(body) - 1,))
+                 notes=tuple(data_notes(panel.notes, mode, language)),
+                 rules=(len(body) - 1,))

@@ -15,8 +15,11 @@ from .._checks import check_alpha, check_choice, examples
 from ..errors import SpecificationError
 from ..result import Result
 from ._format import (
+    NotesMode,
     check_digits,
+    check_notes,
     check_stars,
+    data_notes,
     fmt_int,
     fmt_num,
     label,
@@ -107,6 +110,7 @@ def regression_table(
     language: str = "en",
     title: str | None = None,
     alpha: float = 0.05,
+    notes: NotesMode = "all",
 ) -> Table:
     """Models side by side: coefficients with stars, uncertainty below, model facts.
 
@@ -133,11 +137,17 @@ def regression_table(
         ``"n_obs"``, ``"n_units"``, ``"r2"``, ``"r2_within"``. A row is left out when no
         model reports it.
     language : {"en", "zh"}
-        Words of the table (Yes/No or 是/否, Observations or 观测值, ...).
+        Words of the table (Yes/No or 是/否, Observations or 观测值, ...). In Chinese the
+        data-handling notes of the models are translated as well.
     title : str, optional
         Caption.
     alpha : float
         Level of the intervals when ``se="conf_int"``.
+    notes : {"all", "short", "none"}
+        The models' data-handling notes (``Result.notes``: dropped rows, singletons, few
+        clusters, ...): ``"all"`` prints each distinct note once, prefixed with the columns
+        it concerns; ``"short"`` prints one line counting them; ``"none"`` leaves them out.
+        The legend (stars, kind of standard error) is always printed.
 
     Returns
     -------
@@ -149,7 +159,7 @@ def regression_table(
     ------
     SpecificationError
         Empty or non-Result input, a term in ``terms`` that no model has, an unknown row,
-        bad ``stars``, ``se``, ``digits`` or ``language``.
+        bad ``stars``, ``se``, ``digits``, ``language`` or ``notes``.
 
     Examples
     --------
@@ -165,6 +175,7 @@ def regression_table(
     star_cuts = check_stars(stars)
     alpha = check_alpha(alpha)
     w = words(language)
+    notes = check_notes(notes)
     rows = [rows] if isinstance(rows, str) else list(rows)
     unknown_rows = [r for r in rows if r not in ROWS]
     if unknown_rows:
@@ -196,9 +207,10 @@ def regression_table(
     n_coef = len(body)
     body += _fact_rows(named, glances, rows, labels, w, digits)
     header = ("",) + tuple(label(named[k].outcome, labels) for k in cols)
-    notes = _notes(named, se, star_cuts, alpha, labels, w)
+    lines = _notes(named, se, star_cuts, alpha, labels, w) + result_notes(named, notes,
+                                                                          language)
     data = pd.DataFrame(body, columns=["", *cols])
-    return Table(data, title=title or "", notes=tuple(notes), header_rows=(header,),
+    return Table(data, title=title or "", notes=tuple(lines), header_rows=(header,),
                  rules=(n_coef,) if 0 < n_coef < len(body) else ())
 
 
@@ -261,6 +273,7 @@ def _cluster_name(c: str, labels: Mapping[str, str] | None, w: Mapping[str, str]
 
 def _notes(named: Mapping[str, Result], se: str, star_cuts: tuple[float, ...], alpha: float,
            labels: Mapping[str, str] | None, w: Mapping[str, str]) -> list[str]:
+    """The legend: stars, what is in parentheses and how it is clustered."""
     notes = []
     if star_cuts:
         notes.append(star_legend(star_cuts) + ".")
@@ -272,19 +285,34 @@ def _notes(named: Mapping[str, Result], se: str, star_cuts: tuple[float, ...], a
             continue
         if cl:
             names = [cl] if isinstance(cl, str) else list(cl)
-            kinds.append(w["clustered"].format(
-                ", ".join(_cluster_name(c, labels, w) for c in names)))
+            kinds.append(("clustered", ", ".join(_cluster_name(c, labels, w) for c in names)))
         else:
-            kinds.append(w["robust"])
+            kinds.append(("robust", ""))
+    zh = "se_std_error_robust" in w
     if kinds and len(set(kinds)) == 1 and len(kinds) == len(named):
-        sep = "；" if w["yes"] == "是" else "; "
-        what += sep + kinds[0]
-    notes.append(what + ("。" if w["yes"] == "是" else "."))
-    # each distinct note once, with the columns it concerns
+        kind, where = kinds[0]
+        if zh and se == "std_error":
+            # as Chinese journals write it: 括号内为聚类到城市层面的稳健标准误
+            what = w["se_std_error_" + kind].format(where)
+        elif zh:
+            what += "（" + w[kind].format(where) + "）"
+        else:
+            what += "; " + w[kind].format(where)
+    notes.append(what + ("。" if zh else "."))
+    return notes
+
+
+def result_notes(named: Mapping[str, Result], mode: str, language: str) -> list[str]:
+    """Each distinct data-handling note of the results once, with the columns it concerns,
+    under ``notes=mode`` (see :func:`~did_zones.tables._format.data_notes`)."""
     by_note: dict[str, list[str]] = {}
     for k, r in named.items():
         for n in r.notes:
             by_note.setdefault(n, []).append(k)
-    for n, ks in by_note.items():
-        notes.append(w["dropped"].format(cols=", ".join(ks), note=n))
-    return notes
+    shown = data_notes(by_note, mode, language)
+    if mode != "all":
+        return shown
+    w = words(language)
+    sep = "、" if language == "zh" else ", "
+    return [w["dropped"].format(cols=sep.join(ks), note=n)
+            for ks, n in zip(by_note.values(), shown, strict=True)]

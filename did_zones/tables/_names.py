@@ -1,0 +1,65 @@
+"""Display names of estimators and analyses in the two table languages.
+
+One row per estimator, keyed by its name in :data:`did_zones.estimators.REGISTRY` (plus the
+diagnostics a report shows). English names are the short ones the tables always used;
+Chinese names follow Chinese journals: the method in Chinese, the authors' names in Latin
+script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .._checks import check_choice
+
+__all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name"]
+
+ESTIMATOR_NAMES: Mapping[str, Mapping[str, str]] = {
+    "twfe": {"en": "TWFE", "zh": "双向固定效应 (TWFE)"},
+    "event_study": {"en": "TWFE event study", "zh": "事件研究 (TWFE)"},
+    "callaway_santanna": {"en": "Callaway-Sant'Anna",
+                          "zh": "Callaway–Sant'Anna 异质性稳健估计"},
+    "sun_abraham": {"en": "Sun-Abraham", "zh": "Sun–Abraham 交互加权估计"},
+    "imputation": {"en": "BJS imputation", "zh": "Borusyak–Jaravel–Spiess 插补估计"},
+    "did2s": {"en": "did2s", "zh": "Gardner did2s 两阶段估计"},
+    "dcdh": {"en": "dCDH", "zh": "de Chaisemartin–D'Haultfœuille 估计量"},
+    # diagnostics and analyses shown next to the estimators
+    "bacon": {"en": "Goodman-Bacon decomposition", "zh": "Goodman-Bacon 分解"},
+    "honest": {"en": "HonestDiD robust intervals", "zh": "HonestDiD 敏感性分析稳健置信区间"},
+    "pretrend_power": {"en": "Power of the pre-trend test (Roth 2022)",
+                       "zh": "平行趋势检验的统计功效 (Roth 2022)"},
+    "placebo": {"en": "Placebo test", "zh": "安慰剂检验"},
+    "pretrend": {"en": "Parallel-trends test", "zh": "平行趋势检验"},
+    "mediation": {"en": "Mediation", "zh": "中介效应"},
+    "robustness": {"en": "Robustness", "zh": "稳健性检验"},
+}
+
+# column names of frames shown as they are (Bacon weights, HonestDiD, power, tidy())
+_COLUMNS_ZH: Mapping[str, str] = {
+    "term": "项", "estimate": "估计值", "std_error": "标准误", "statistic": "统计量",
+    "p_value": "p 值", "conf_low": "置信下限", "conf_high": "置信上限", "weight": "权重",
+    "type": "比较类型", "n_comparisons": "比较数", "n_obs": "观测值", "n_units": "城市数",
+    "n_treated_units": "处理组城市数", "restriction": "约束", "m": "M", "method": "方法",
+    "hypothesis": "假设", "target_power": "目标功效", "slope": "斜率", "power": "功效",
+    "bayes_factor": "贝叶斯因子", "likelihood_ratio": "似然比", "bias_post": "处理后偏差",
+    "bias_post_conditional": "预检验后的处理后偏差", "kind": "类别", "name": "名称",
+    "value": "取值", "index": "序号",
+    # cell values
+    "Earlier vs Later Treated": "早试点组 vs 晚试点组", "Later vs Earlier Treated":
+    "晚试点组 vs 早试点组", "Treated vs Never Treated": "试点组 vs 从未试点组",
+    "package": "软件包", "seed": "随机种子",
+}
+
+
+def estimator_name(name: str, language: str = "en") -> str:
+    """The display name of estimator ``name`` (a registry key) in ``language``; names that
+    are not in the table are returned unchanged."""
+    language = check_choice("language", language, ("en", "zh"))
+    row = ESTIMATOR_NAMES.get(name)
+    return row[language] if row else name
+
+
+def column_name(name: object, language: str = "en") -> str:
+    """A column name or a categorical cell of a plain frame, in ``language``."""
+    text = str(name)
+    return _COLUMNS_ZH.get(text, text) if language == "zh" else text
