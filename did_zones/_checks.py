@@ -44,6 +44,17 @@ def check_columns(data: pd.DataFrame, columns: Iterable[str | None], what: str =
             )
 
 
+def unknown_key_message(key: object, available: Sequence[str], what: str = "term",
+                        k: int = 10) -> str:
+    """Message for a name that is not among ``available``: up to ``k`` of them, their count
+    and a did-you-mean hint."""
+    available = [str(a) for a in available]
+    close = difflib.get_close_matches(str(key), available, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return (f"No {what} {key!r} in this result.{hint} It has {len(available)} {what}(s): "
+            f"{examples(available, k)}.")
+
+
 def check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
     """Return ``value`` if it is one of ``allowed``; otherwise raise a clear error."""
     if value not in allowed:

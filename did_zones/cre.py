@@ -11,7 +11,6 @@ units, handles the 莱芜 → 济南 merger of 2019 explicitly and merges the tw
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import Literal
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, examples
-from .errors import DataDroppedWarning, PanelError, SpecificationError
+from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
 
 __all__ = ["read_cre", "CREData", "LEGACY_CODES", "GDP_COLUMNS", "EMPLOYMENT_COLUMNS"]
 
@@ -276,7 +275,7 @@ def read_cre(
         lines = "; ".join(f"{d['n_rows']} row(s) of {d['n_units']} code(s), {d['reason']}, "
                           f"e.g. {d['examples']}" for d in drops)
         msg = f"read_cre dropped {int(dropped['n_rows'].sum())} city-year row(s): {lines}."
-        warnings.warn(msg, DataDroppedWarning, stacklevel=2)
+        warn(msg, DataDroppedWarning)
         notes.extend(
             f"Dropped {d['n_rows']} row(s) of {d['n_units']} code(s): {d['reason']} "
             f"(e.g. {d['examples']})." for d in drops

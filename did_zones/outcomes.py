@@ -29,7 +29,6 @@ Conventions on bad input, per case (the caller's data are never modified):
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable, Sequence
 from typing import Literal
 
@@ -37,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import as_tuple, check_choice, check_columns, examples
-from .errors import DataDroppedWarning, SpecificationError
+from .errors import DataDroppedWarning, SpecificationError, warn
 
 __all__ = [
     "advancement",
@@ -118,12 +117,10 @@ class _Inputs:
     def undefined(self, mask: np.ndarray, what: str, outcome: str) -> None:
         """Warn that ``outcome`` is NaN in the rows of ``mask`` (reason ``what``)."""
         if mask.any():
-            warnings.warn(
+            warn(
                 f"{self.caller}: {int(mask.sum())} of {self.size} row(s) have {what}; "
                 f"{outcome} is set to NaN there (rows {examples(self.labels(mask))}).",
-                DataDroppedWarning,
-                stacklevel=4,
-            )
+                DataDroppedWarning)
 
     def wrap(self, values: np.ndarray, name: str):
         if self.index is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import as_tuple, check_columns, examples
-from .errors import DataDroppedWarning, PanelError, SpecificationError
+from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
 
 __all__ = ["Panel", "build_panel", "usable_rows"]
 
@@ -429,7 +429,7 @@ def build_panel(
         )
         if always_treated == "error":
             raise PanelError(msg + " Drop them, or use always_treated='drop'.")
-        warnings.warn(msg + " They were dropped.", DataDroppedWarning, stacklevel=2)
+        warn(msg + " They were dropped.", DataDroppedWarning)
         notes.append(msg + " Dropped.")
         drops.append({"reason": "always treated", "n_rows": n_rows,
                       "n_units": int(always.sum()), "examples": examples(units[always])})
@@ -600,5 +600,5 @@ def usable_rows(panel: Panel, columns: Iterable[str]) -> tuple[np.ndarray, tuple
         f"{n_bad} row(s) of {panel.n_obs} dropped for missing values in "
         f"{list(columns)} ({len(bad_units)} unit(s) affected, e.g. {examples(bad_units)})."
     )
-    warnings.warn(note, DataDroppedWarning, stacklevel=3)
+    warn(note, DataDroppedWarning)
     return mask, (note,)

@@ -14,7 +14,6 @@ batching and execution engine is :mod:`did_zones._parallel`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -29,6 +28,7 @@ from .errors import (
     EstimationError,
     InferenceWarning,
     SpecificationError,
+    warn,
 )
 from .panel import Panel
 
@@ -294,13 +294,12 @@ def _original(panel: Panel, statistic: Callable) -> np.ndarray:
 def _warn_failed(failed: list[tuple[int, str]], total: int, what: str) -> None:
     if failed:
         shown = examples([i for i, _ in failed])
-        warnings.warn(
+        warn(
             f"{len(failed)} of {total} {what} raised EstimationError and were recorded as "
             f"NaN ({what} {shown}; first error: {failed[0][1]}). Intervals and standard "
             "errors use the others; many failures mean the statistic is fragile on "
             "resamples (e.g. few treated clusters).",
-            InferenceWarning, stacklevel=3,
-        )
+            InferenceWarning)
 
 
 # ------------------------------------------------------------------------ bootstrap
@@ -654,12 +653,12 @@ def bootstrap_interval(
             q = ndtr(z0 + (z0 + z) / den)
         low[j], high[j] = np.quantile(xj, q)
     if n_nan.any():
-        warnings.warn(
+        warn(
             f"NaN draws excluded from the {kind} interval: {n_nan.tolist()} of {x.shape[0]} "
-            "per column (failed resamples).", InferenceWarning, stacklevel=2)
+            "per column (failed resamples).", InferenceWarning)
     if undefined:
-        warnings.warn(
+        warn(
             f"The {kind} interval is undefined for column(s) {undefined} (no usable draws, "
             "all draws on one side of the estimate, or an acceleration too large); NaN "
-            "returned. Use kind='percentile' or more draws.", InferenceWarning, stacklevel=2)
+            "returned. Use kind='percentile' or more draws.", InferenceWarning)
     return low, high

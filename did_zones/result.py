@@ -15,10 +15,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import check_alpha
+from ._checks import check_alpha, unknown_key_message
 from .errors import SpecificationError
 
 __all__ = ["Result", "HypothesisTest"]
+
+
+# methods whose results hold cells that did_zones.aggregate turns into an "overall" term
+_AGGREGATES_TO_OVERALL = ("callaway_santanna",)
+
+
+class _UnknownTerm(KeyError):
+    """KeyError whose message prints as text (KeyError would show it quoted, as a key)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -277,6 +288,20 @@ class Result:
         return summary_text(self, alpha=alpha)
 
     def __getitem__(self, term: str) -> float:
+        """The point estimate of ``term``, e.g. ``result["overall"]``.
+
+        Raises
+        ------
+        KeyError
+            If the result has no such term; the message lists the terms it has (up to ten,
+            with their count) and the closest name.
+        """
+        if term not in self.estimate.index:
+            message = unknown_key_message(term, self.terms)
+            if term == "overall" and self.method in _AGGREGATES_TO_OVERALL:
+                message += (" Estimates per cell have no overall term: use "
+                            "did_zones.aggregate(result, kind='simple').")
+            raise _UnknownTerm(message)
         return float(self.estimate[term])
 
     def __repr__(self) -> str:

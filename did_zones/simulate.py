@@ -25,7 +25,6 @@ in (0, 1).
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from os import PathLike
@@ -35,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, examples
-from .errors import DataDroppedWarning, SpecificationError
+from .errors import DataDroppedWarning, SpecificationError, warn
 from .registry import COUNTY_LEVELS, TIMINGS, CountyLevel, Timing, load_cities, load_zones
 from .registry import zone_cohorts as _zone_cohorts
 
@@ -456,13 +455,11 @@ def simulate_pilot_panel(
         always = (cohort > 0) & (cohort <= first)
         if always.any():
             names = cities.loc[always, "name_en"]
-            warnings.warn(
+            warn(
                 f"Dropped {int(always.sum())} always-treated cit(ies) (cohort at or before "
                 f"the first year {first}): {examples(names)}. Start the panel earlier, or pass "
                 "always_treated='keep'.",
-                DataDroppedWarning,
-                stacklevel=2,
-            )
+                DataDroppedWarning)
             keep = ~always
 
     params = {

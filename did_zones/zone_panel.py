@@ -7,7 +7,6 @@ bundled registry (:func:`~did_zones.registry.zone_cohorts`) and builds the
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, check_columns, examples
-from .errors import DataDroppedWarning, PanelError, SpecificationError
+from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
 from .panel import Panel, build_panel
 
 __all__ = ["zone_panel"]
@@ -140,7 +139,7 @@ def zone_panel(
             f"zone or new area ({int(rows.sum())} rows) were dropped from the panel: "
             f"{'; '.join(labels)}."
         )
-        warnings.warn(msg, DataDroppedWarning, stacklevel=2)
+        warn(msg, DataDroppedWarning)
         head.append(msg)
         drops = pd.DataFrame(
             [{"reason": "county-level zone parent", "n_rows": int(rows.sum()),

@@ -79,3 +79,29 @@ def test_tidy_glance_and_immutability():
         r.method = "other"
     text = r.summary()
     assert "e=0" in text and "3 rows dropped" in text
+
+
+# ------------------------------------------------------------------ result["term"]
+def test_getitem_returns_the_estimate():
+    assert make()["e=0"] == 0.5
+
+
+def test_getitem_unknown_term_lists_terms_and_suggests():
+    with pytest.raises(KeyError, match=r"^No term 'e=2' in this result\. Did you mean "
+                                       r"'e=1'\? It has 3 term\(s\): \['e=-1', 'e=0', "
+                                       r"'e=1'\]\.$"):
+        make()["e=2"]
+    with pytest.raises(KeyError, match=r"No term 'overall' in this result\. It has 3"):
+        make()["overall"]
+
+
+def test_getitem_many_terms_shows_ten_and_the_count():
+    names = [f"ATT(2015,{t})" for t in range(2001, 2031)]
+    r = Result.create(np.zeros(30), np.eye(30), names, method="callaway_santanna",
+                      outcome="y", spec={}, n_obs=30, n_units=30)
+    with pytest.raises(KeyError) as info:
+        r["overall"]
+    text = str(info.value)
+    assert "It has 30 term(s): ['ATT(2015,2001)'," in text
+    assert "'ATT(2015,2010)', ... (20 more)]" in text and "'ATT(2015,2011)'" not in text
+    assert "use did_zones.aggregate(result, kind='simple')" in text

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..errors import InferenceWarning
+from ..errors import InferenceWarning, warn
 from ..inference import group_sums, multiplier_bootstrap
 
 _TINY = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this are NA
@@ -76,10 +76,10 @@ def sup_t_crit(draws: np.ndarray, cols: np.ndarray, alpha: float) -> tuple[float
         return z, (f"The bootstrap sup-t critical value ({crit:.3f}) is below the pointwise "
                    f"one ({z:.3f}); the uniform band uses the pointwise value (as R did).")
     if crit >= 7:
-        warnings.warn(
+        warn(
             f"The uniform critical value is {crit:.2f} (>= 7): too large to be reliable; "
             "cohorts are probably tiny or outcomes barely vary. Prefer pointwise intervals.",
-            InferenceWarning, stacklevel=3)
+            InferenceWarning)
     return crit, None
 
 

@@ -28,7 +28,6 @@ two names mean two-way clustering.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -38,7 +37,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .._checks import as_tuple, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, InferenceWarning, SpecificationError
+from ..errors import (
+    DataDroppedWarning,
+    EstimationError,
+    InferenceWarning,
+    SpecificationError,
+)
+from ..errors import warn as _warn  # fit_absorbed has a warn= flag
 from ..inference import sandwich_vcov
 from ..panel import Panel
 from ._fe import FixedEffects, dense_codes
@@ -282,7 +287,7 @@ def build_design(
                 "dropped, as reghdfe does: they are fitted perfectly and carry no "
                 "information about the coefficients."
             )
-            warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+            _warn(msg, DataDroppedWarning)
             notes.append(msg)
     if not keep.any():
         raise EstimationError(
@@ -332,7 +337,7 @@ def _drop(panel: Panel, keep: np.ndarray, checks, reason: str, notes: list[str])
             f"{int(lost.sum())} row(s) of {int(keep.sum())} dropped for {reason} "
             f"{bad_cols} ({len(units)} unit(s) affected, e.g. {examples(units)})."
         )
-        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+        _warn(msg, DataDroppedWarning)
         notes.append(msg)
     return new
 
@@ -558,11 +563,10 @@ def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True)
         else:
             kept.append(j)
     if dropped and warn:
-        warnings.warn(
+        _warn(
             f"{len(dropped)} regressor(s) dropped as collinear with the fixed effects or "
             f"earlier regressors: {dropped}. Remove them from controls.",
-            DataDroppedWarning, stacklevel=3,
-        )
+            DataDroppedWarning)
     Xk = Xt if len(kept) == Xt.shape[1] else Xt[:, kept]
     Mk = M[np.ix_(kept, kept)]
     bread = np.linalg.inv(Mk) if kept else np.zeros((0, 0))
@@ -607,7 +611,7 @@ def check_panel_outcome(panel: Panel, outcome: str) -> None:
     check_columns(panel.data, [outcome], what="Outcome column")
 
 
-def few_clusters_note(n_clusters: int | None, stacklevel: int = 3) -> tuple[str, ...]:
+def few_clusters_note(n_clusters: int | None) -> tuple[str, ...]:
     """Warn (InferenceWarning) and return a note when there are fewer than 30 clusters."""
     if n_clusters is None or n_clusters >= FEW_CLUSTERS:
         return ()
@@ -616,5 +620,5 @@ def few_clusters_note(n_clusters: int | None, stacklevel: int = 3) -> tuple[str,
         f"with fewer than {FEW_CLUSTERS}. Interpret with care, or use a randomization "
         "(placebo) test or a wild cluster bootstrap."
     )
-    warnings.warn(msg, InferenceWarning, stacklevel=stacklevel)
+    _warn(msg, InferenceWarning)
     return (msg,)

@@ -24,7 +24,6 @@ iterating to a tolerance; the direct solve is exact.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -35,7 +34,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import LinearOperator, cg
 
 from .._checks import as_tuple, examples
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..inference import indicator
 from ..panel import Panel
 from ._design import FESpec, build_design, fit_absorbed, resolve_codes
@@ -405,7 +404,7 @@ def first_stage(
                f"them ({'; '.join(why)}; {len(units)} unit(s), e.g. {examples(units)}). "
                "Typical causes: periods after the last cohort is treated when there are no "
                "never-treated units, or units treated from (first period + anticipation).")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
         keep = ~drop
         rows, treated, untreated = rows[keep], treated[keep], untreated[keep]

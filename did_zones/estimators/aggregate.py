@@ -8,7 +8,6 @@ whose influence functions can be aggregated or tested further.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_alpha, check_choice
-from ..errors import InferenceWarning, SpecificationError
+from ..errors import InferenceWarning, SpecificationError, warn
 from ..result import Result
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
 
@@ -159,8 +158,8 @@ def aggregate(
         if boot.note:
             notes.append(boot.note)
     if cluster is not None and result.n_clusters < _FEW_CLUSTERS:
-        warnings.warn(f"Only {result.n_clusters} clusters: inference may be unreliable.",
-                      InferenceWarning, stacklevel=2)
+        warn(f"Only {result.n_clusters} clusters: inference may be unreliable.",
+                      InferenceWarning)
     spec = dict(result.spec)
     spec.update({"aggregation": kind, "window": (min_e, max_e), "balance": balance,
                  "n_boot": n_boot or None, "seed": seed, "alpha": alpha,

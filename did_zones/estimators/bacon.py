@@ -11,14 +11,13 @@ period; the loops run over pairs of cohorts only.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError
+from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
 from .twfe_weights import _independent
@@ -213,7 +212,7 @@ def bacon_decomposition(
         if dropped:
             msg = (f"Control(s) {dropped} dropped: collinear with the unit and period "
                    "effects or the other controls.")
-            warnings.warn(msg, DataDroppedWarning, stacklevel=2)
+            warn(msg, DataDroppedWarning)
             notes.append(msg)
     else:
         dropped = []

@@ -10,7 +10,6 @@ logit / least squares, sharing fits between cells with the same design.
 
 from __future__ import annotations
 
-import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ..errors import (
     PanelError,
     SmallCohortWarning,
     SpecificationError,
+    warn,
 )
 from ..panel import Panel, usable_rows
 from ..result import HypothesisTest, Result
@@ -313,7 +313,7 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
         msg = (f"{bad.size} unit(s) of cohorts treated by the first period + anticipation "
                f"({first} + {o.anticipation}) have no pre-treatment period and are dropped, "
                f"e.g. {examples(panel.units[bad])}.")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
         rows = rows[~early_rows]
     if rows.size == 0:
@@ -356,7 +356,7 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
                f"periods dropped ({n_rows} rows), e.g. {examples(panel.units[drop])}, as R "
                "did balances panels; pass allow_unbalanced=True to keep them.")
         if o.allow_unbalanced is None:
-            warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+            warn(msg, DataDroppedWarning)
         notes.append(msg)
         rows = rows[complete[uid[rows]]]
         if rows.size == 0:
@@ -449,7 +449,7 @@ def _covariate_matrix(panel: Panel, covariates: tuple[str, ...], rows: np.ndarra
     if dropped:
         msg = (f"Collinear covariate(s) dropped: {dropped} (constant, or a linear combination "
                "of the intercept and the covariates listed before them).")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
     names = tuple(covariates[j] for j in keep)
     return names, (X[:, keep] if keep else None)
@@ -464,9 +464,9 @@ def _warn_small_cohorts(data: _Data, o: _Opts) -> None:
     shown = ", ".join(f"{'never' if not np.isfinite(v) else f'{v:g}'}: {c}" for v, c in small)
     hint = (" The never-treated group is tiny: consider control='not_yet'."
             if any(not np.isfinite(v) for v, _ in small) and o.control == "never" else "")
-    warnings.warn(
+    warn(
         f"Cohorts with fewer than {need} units (cohort: units) — {shown}. Their ATT(g,t) "
-        f"are fragile.{hint}", SmallCohortWarning, stacklevel=3)
+        f"are fragile.{hint}", SmallCohortWarning)
 
 
 # ------------------------------------------------------------------------------ cells
@@ -690,7 +690,7 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
     skipped = [k for k in range(len(plan)) if not est.ok[k]]
     if skipped:
         notes.append(_skip_note(plan, est, skipped, data.periods))
-        warnings.warn(notes[-1], SmallCohortWarning, stacklevel=3)
+        warn(notes[-1], SmallCohortWarning)
     if len(skipped) == len(plan):
         raise EstimationError("No ATT(g,t) cell could be estimated. " + notes[-1])
     n_trim = int(est.n_trimmed[est.ok].sum())
@@ -700,7 +700,7 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
                f"observation(s) in {cells_trim} ATT(g,t) cell(s) had a score >= {o.trim:g} and "
                "got zero weight (DRDID's convention).")
         notes.append(msg)
-        warnings.warn(msg, InferenceWarning, stacklevel=3)
+        warn(msg, InferenceWarning)
 
     keep = np.flatnonzero(est.ok)
     cells = [plan[k] for k in keep]
@@ -711,10 +711,10 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
     n = data.units.size
     vcov_a = influence_vcov(psi, data.cluster)
     if data.cluster is not None and data.n_clusters < _FEW_CLUSTERS:
-        warnings.warn(
+        warn(
             f"Only {data.n_clusters} clusters: cluster-robust standard errors and the "
             "bootstrap may be unreliable with fewer than 30 clusters.",
-            InferenceWarning, stacklevel=3)
+            InferenceWarning)
         notes.append(f"Few clusters ({data.n_clusters}): inference may be unreliable.")
 
     keys = pd.DataFrame({

@@ -11,7 +11,6 @@ the clustered variance and the unit (cluster) bootstrap are all exact and vector
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from ..errors import (
     InferenceWarning,
     SmallCohortWarning,
     SpecificationError,
+    warn,
 )
 from ..inference import group_sums, influence_vcov
 from ..panel import Panel, usable_rows
@@ -294,12 +294,10 @@ def dcdh(
 
     vcov, n_clusters = influence_vcov(psi, cluster_codes)
     if n_clusters < _FEW_CLUSTERS:
-        warnings.warn(
+        warn(
             f"Only {n_clusters} clusters: analytic and bootstrap standard errors may be "
             "unreliable. Interpret with care or use a randomization (placebo) test.",
-            InferenceWarning,
-            stacklevel=2,
-        )
+            InferenceWarning)
 
     extra: dict = {"cells": _cell_table(terms, cells, used, n1, n0, cell_did, weights)}
     if not controls and cluster_codes is None:
@@ -448,12 +446,10 @@ def _warn_small(terms, cells, used, n0) -> None:
     if small.any():
         desc = [f"{terms[cells.term[c]].name}/cohort {int(cells.cohort[c])}"
                 for c in np.flatnonzero(small)]
-        warnings.warn(
+        warn(
             f"{len(desc)} cell(s) rest on a single comparison unit, e.g. {examples(desc)}: "
             "their DID is fragile. Consider fewer dynamic effects or placebos.",
-            SmallCohortWarning,
-            stacklevel=3,
-        )
+            SmallCohortWarning)
 
 
 # ------------------------------------------------------------------------ design

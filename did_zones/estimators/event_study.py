@@ -8,7 +8,6 @@ small-sample conventions (see :mod:`._design`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -23,6 +22,7 @@ from ..errors import (
     PanelError,
     SmallCohortWarning,
     SpecificationError,
+    warn,
 )
 from ..panel import Panel
 from ..result import Result
@@ -209,7 +209,7 @@ def event_study(
     notes = list(panel.notes) + list(s.notes) + list(design.notes)
     notes += _report_dropped(fit, s, panel, o)
     V, n_clusters, df = fit.vcov()
-    notes += list(few_clusters_note(n_clusters, stacklevel=3))
+    notes += list(few_clusters_note(n_clusters))
     return _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
 
 
@@ -375,7 +375,7 @@ def _sample(panel: Panel, o: _Opts) -> _Sample:
                 f"e{o.reference[0]:+d}; pass reference=({o.reference[0]}, k) to choose "
                 "another."
             )
-            warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+            warn(msg, DataDroppedWarning)
             notes.append(msg)
     term_e = observed[~np.isin(observed, refs)]
     if term_e.size == 0:
@@ -426,14 +426,14 @@ def _report_dropped(fit, s: _Sample, panel: Panel, o: _Opts) -> list[str]:
                if not np.any(~np.isfinite(panel.cohort)) else "")
         msg = (f"{len(dropped_terms)} event-time term(s) not identified (collinear with the "
                f"fixed effects and the other terms) and dropped: {dropped_terms}.{why}")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
     dropped_controls = [c for c in fit.dropped if c in o.controls]
     if dropped_controls:
         msg = (f"{len(dropped_controls)} control(s) dropped as collinear with the fixed "
                f"effects or the event-time terms: {dropped_controls}. Remove them from "
                "controls.")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
     return notes
 
@@ -474,7 +474,7 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         msg = (f"{len(small)} event-time coefficient(s) rest on fewer than {_SMALL_TERM} "
                f"treated units (term: units) — {shown}. They are fragile; consider a "
                "narrower window or bin_endpoints=True.")
-        warnings.warn(msg, SmallCohortWarning, stacklevel=4)
+        warn(msg, SmallCohortWarning)
         notes.append(msg)
 
     controls_kept = [n for n in fit.names if n not in term_names]

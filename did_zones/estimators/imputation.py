@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,7 +9,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from .._checks import as_tuple, check_alpha, examples
-from ..errors import EstimationError, SmallCohortWarning, SpecificationError
+from ..errors import EstimationError, SmallCohortWarning, SpecificationError, warn
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ._design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
@@ -426,7 +425,7 @@ def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str
                f"observations (1/Σw²), e.g. {examples(small)}: their estimates are fragile and "
                "their standard errors may be biased downward. Stata did_imputation suppresses "
                "them by default (minn(30)); they are reported here.")
-        warnings.warn(msg, SmallCohortWarning, stacklevel=3)
+        warn(msg, SmallCohortWarning)
         notes.append(msg)
     t = ~fs.untreated
     cell = _pair_codes(fs.cohort[t], fs.period[t])
@@ -441,6 +440,6 @@ def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str
         msg = (f"{len(single)} cohort-period cell(s) of treated observations lie in a single "
                f"cluster, e.g. {examples(single)}: their residual τ̂ − τ̃ is zero by "
                "construction, so the standard errors ignore their noise and may be too small.")
-        warnings.warn(msg, SmallCohortWarning, stacklevel=3)
+        warn(msg, SmallCohortWarning)
         notes.append(msg)
     return notes

@@ -27,6 +27,7 @@ from ..errors import (
     PanelError,
     SmallCohortWarning,
     SpecificationError,
+    warn,
 )
 from ..inference import sandwich_vcov
 from ..panel import Panel, usable_rows
@@ -210,7 +211,7 @@ def sun_abraham(
     fit, dropped_cells, dropped_controls, fit_notes = _fit(design, cells, opts)
     notes += fit_notes
     V_delta, n_clusters, df = fit.vcov()
-    notes += list(few_clusters_note(n_clusters, stacklevel=3))
+    notes += list(few_clusters_note(n_clusters))
     return _assemble(panel, outcome, opts, sample, design, fit, cells, cell_row,
                      V_delta, n_clusters, df, dropped_cells, dropped_controls, notes)
 
@@ -369,7 +370,7 @@ def _drop_unreferenced(panel: Panel, keep: np.ndarray, row_g: np.ndarray, rel: n
     msg = (f"{missing.size} cohort(s) {examples(missing)} never observed at the reference "
            f"period(s) {list(refs)} dropped ({int(lost.sum())} rows, {len(units)} units, "
            f"e.g. {examples(units)}): their effects cannot be normalised.")
-    warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+    warn(msg, DataDroppedWarning)
     return keep & ~lost, [msg]
 
 
@@ -443,19 +444,18 @@ def _warn_small(panel: Panel, design, sample: _Sample, o: _Opts) -> None:
              if np.isfinite(v) and c < _SMALL_COHORT]
     if small:
         shown = ", ".join(f"{v:g}: {c}" for v, c in small)
-        warnings.warn(
+        warn(
             f"Treated cohort(s) with fewer than {_SMALL_COHORT} units (cohort: units) — "
             f"{shown}. Their cohort-specific effects rest on very few units; consider "
-            "pooling cohorts or reading those CATTs with care.", SmallCohortWarning,
-            stacklevel=4)
+            "pooling cohorts or reading those CATTs with care.", SmallCohortWarning)
     n_comp = int(counts[~np.isfinite(values)].sum())
     if n_comp < _SMALL_COHORT:
         hint = (" Consider control='last' (the last-treated cohort as comparison)."
                 if o.control == "never" else "")
-        warnings.warn(
+        warn(
             f"The comparison group ({sample.comparison}) has only {n_comp} unit(s) in the "
             f"estimation sample: every effect is measured against them.{hint}",
-            SmallCohortWarning, stacklevel=4)
+            SmallCohortWarning)
 
 
 # ------------------------------------------------------------------------------- fit
@@ -478,12 +478,12 @@ def _fit(design, cells: np.ndarray, o: _Opts):
         msg = (f"{len(dropped_cells)} cohort × relative-period effect(s) not identified "
                f"(collinear with the unit and period effects) and left out of the averages, "
                f"(cohort, relative period) {examples(dropped_cells)}.")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
     if dropped_controls:
         msg = (f"Control(s) {dropped_controls} dropped: collinear with the fixed effects or "
                "the other regressors. Remove them from controls.")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
     if not any(n in fit.names for n in names):
         raise EstimationError(

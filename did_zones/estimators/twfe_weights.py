@@ -10,14 +10,13 @@ projection of the treatment on the fixed effects (``_fe.FixedEffects``) plus bin
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel, usable_rows
 from ..result import Result
 from ._fe import FixedEffects
@@ -180,7 +179,7 @@ def twfe_weights(
     if dropped:
         msg = (f"Control(s) {dropped} dropped: collinear with the unit and period effects "
                "or the other controls.")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=2)
+        warn(msg, DataDroppedWarning)
         notes.append(msg)
     Xk = Xt[:, kept]
     eps = dt

@@ -18,7 +18,6 @@ Numerics only; presentation reads ``Result.tidy()`` and the DataFrames in ``extr
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..estimators._design import (
     FESpec,
     build_design,
@@ -437,7 +436,7 @@ def _panel_fit(panel: Panel, outcome, mediator, treatment, controls, fixed_effec
     if dropped:
         notes += (f"Control(s) {dropped} dropped: collinear with the fixed effects or the "
                   "other regressors.",)
-    notes += few_clusters_note(n_clusters, stacklevel=4)
+    notes += few_clusters_note(n_clusters)
     return LinearFits(
         a=float(med_fit.coef[0]), var_a=float(V_m[0, 0]),
         theta_y=np.asarray(out_fit.coef[:2], dtype=float), V_y=V_y[:2, :2],
@@ -502,7 +501,7 @@ def cross_section_fit(df: pd.DataFrame, outcome, mediator, treatment, controls, 
         lost = np.flatnonzero(~ok)
         msg = (f"{lost.size} row(s) of {ok.size} dropped for missing values in {bad} "
                f"(rows {examples(df.index[lost])}).")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=4)
+        warn(msg, DataDroppedWarning)
         notes = (msg,)
     y, m, d = y[ok], m[ok], d[ok]
     check_binary(d, treatment)
@@ -516,7 +515,7 @@ def cross_section_fit(df: pd.DataFrame, outcome, mediator, treatment, controls, 
     fit_y = _ols(X_y, y, groups, vcov, names_y)
     fit_m = _ols(X_m, m, groups, vcov, ["(intercept)", "treated", *controls])
     n_clusters = fit_y["n_clusters"]
-    notes += few_clusters_note(n_clusters, stacklevel=4)
+    notes += few_clusters_note(n_clusters)
     return LinearFits(
         a=float(fit_m["coef"][1]), var_a=float(fit_m["V"][1, 1]),
         theta_y=fit_y["coef"][1:3].copy(), V_y=fit_y["V"][1:3, 1:3].copy(),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import examples
-from ..errors import DataDroppedWarning, EstimationError
+from ..errors import DataDroppedWarning, EstimationError, warn
 from ..estimators._design import FESpec
 from ..estimators.twfe import twfe
 from ..panel import Panel
@@ -59,7 +59,7 @@ def common_sample(panel: Panel, outcome: str, mediators: Sequence[str],
     note = (f"{n_drop} row(s) of {panel.n_obs} dropped so that the three equations share one "
             f"sample (missing values: {by_col}; {len(units)} unit(s) affected, e.g. "
             f"{examples(units)}).")
-    warnings.warn(note, DataDroppedWarning, stacklevel=4)
+    warn(note, DataDroppedWarning)
     data = panel.data.copy()
     for c in (outcome, *mediators):
         data[c] = data[c].astype(float)

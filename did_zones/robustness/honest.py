@@ -10,7 +10,6 @@ fixed-length confidence intervals), and the breakdown value of M̄ or M.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import check_alpha, check_choice, examples
-from ..errors import InferenceWarning, SpecificationError
+from ..errors import InferenceWarning, SpecificationError, warn
 from ..result import Result
 from ._honest_rm import rm_accept
 from ._honest_sd import flci
@@ -231,7 +230,7 @@ def honest_did(
                 msg = (f"The robust set at Mbar={m:g} reaches the end of the theta grid "
                        f"[{lo_b:.4g}, {hi_b:.4g}]; its length is not reliable. Widen "
                        "grid_bounds.")
-                warnings.warn(msg, InferenceWarning, stacklevel=3)
+                warn(msg, InferenceWarning)
                 notes.append(msg)
             return float(grid[acc].min()), float(grid[acc].max())
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._checks import check_choice, check_columns, examples
 from .._parallel import check_n_jobs, quiet, run_batches, seed_sequence
-from ..errors import EstimationError, PanelError, SpecificationError
+from ..errors import EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ._fwl import fwl_draws, fwl_plan
@@ -485,13 +485,11 @@ def _in_time(job: _Job, shifts: tuple[int, ...], estimate: float, run: dict) -> 
 
 def _warn_failed(failed: list[tuple[int, str]], total: int) -> None:
     if failed:
-        import warnings
-
         from ..errors import InferenceWarning
 
-        warnings.warn(
+        warn(
             f"{len(failed)} of {total} placebo draw(s) could not be estimated and were left "
             f"out of the p-values (draws {examples([i for i, _ in failed])}; first error: "
             f"{failed[0][1]}). Many failures mean the estimator needs features the placebo "
             "assignments lack (e.g. never-treated units).",
-            InferenceWarning, stacklevel=3)
+            InferenceWarning)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_choice, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
 
@@ -431,7 +431,7 @@ def _cross_section(panel: Panel, covariates, period) -> tuple[pd.DataFrame, tupl
     if bad_c.any():
         msg = (f"{int(bad_c.sum())} never-treated control(s) with missing covariates left out "
                f"of the donor pool, e.g. {examples(cross.index[bad_c])}.")
-        warnings.warn(msg, DataDroppedWarning, stacklevel=3)
+        warn(msg, DataDroppedWarning)
         notes += (msg,)
     cross = cross[~missing]
     if not (cross["_d"] == 0).any():
