@@ -330,10 +330,10 @@ def test_chinese_labels_have_no_missing_glyphs(res, sim, tmp_path):
     figs.append(plots.mediation_diagram(res["mediation"], labels={"isu": "产业结构升级",
                                                                    "ecom": "电子商务"}))
     assert _glyph_warnings(figs, tmp_path) == []
-    # Chinese words were drawn, in the CJK font
+    # Chinese words were drawn, in the CJK font (after DejaVu Sans, which keeps Latin text)
     ax = figs[0].axes[0]
     assert ax.get_xlabel() == "相对试点年份"
-    assert ax.xaxis.label.get_fontfamily()[0] == _fonts.find_cjk_font()
+    assert ax.xaxis.label.get_fontfamily() == ["DejaVu Sans", _fonts.find_cjk_font()]
 
 
 def test_no_cjk_font_warns_with_install_advice(res, monkeypatch, tmp_path):
@@ -372,11 +372,10 @@ def test_has_cjk_and_rc():
     assert not plots.has_cjk(None) and plots.has_cjk("、")
     if _fonts.find_cjk_font() is not None:
         rc = plots.cjk_rc()
-        assert rc["axes.unicode_minus"] is False
-        assert rc["font.family"][0] == _fonts.find_cjk_font()
+        assert rc["font.family"] == ["DejaVu Sans", _fonts.find_cjk_font()]
         with plots.use_cjk_font() as family:
-            assert matplotlib.rcParams["font.family"][0] == family
-        assert matplotlib.rcParams["font.family"][0] != family
+            assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", family]
+        assert family not in matplotlib.rcParams["font.family"]
 
 
 # ---------------------------------------------------------------- errors

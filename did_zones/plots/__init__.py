@@ -2,8 +2,11 @@
 
 Every function reads only what results publish (``tidy()``, ``glance()``, ``keys``,
 ``details``), draws on ``ax`` (or a new figure) and returns the
-:class:`matplotlib.figure.Figure`. Labels may be Chinese: a CJK font is found and used
-automatically, and a :class:`FontWarning` says how to install one when none is present.
+:class:`matplotlib.figure.Figure`. Labels may be Chinese: they are drawn with an installed CJK
+font, or else with the subset of Noto Sans CJK SC bundled with the package (SIL Open Font
+License), while Latin text stays in DejaVu Sans. Every function takes ``font=`` (a family name
+or a font file) to choose another font; characters that no font of a figure has are named in
+one :class:`FontWarning`.
 
 ==========================  =====================================================
 :func:`event_study_plot`    event-study coefficients, several estimators overlaid

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -12,6 +14,8 @@ from ..errors import SpecificationError
 from . import _fonts
 
 LANGUAGES = ("en", "zh")
+# the figures drawn inside the current text_context (None outside one)
+_FIGURES: ContextVar[list | None] = ContextVar("did_zones_plot_figures", default=None)
 
 #: Fixed words of the figures, by language.
 WORDS: dict[str, dict[str, str]] = {
@@ -92,7 +96,7 @@ def axes(ax, figsize: tuple[float, float]):
     """(figure, axes): the caller's axes, or a new figure of ``figsize`` inches."""
     if ax is None:
         fig, ax = pyplot().subplots(figsize=figsize, layout="constrained")
-        return fig, ax
+        return _drawn(fig), ax
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -101,18 +105,52 @@ def axes(ax, figsize: tuple[float, float]):
     fig = ax.figure
     while not isinstance(fig, Figure):  # a SubFigure: climb to the figure that saves
         fig = fig.figure
-    return fig, ax
+    return _drawn(fig), ax
+
+
+def _drawn(fig):
+    """Note ``fig`` for the glyph check of the enclosing :func:`text_context`."""
+    figures = _FIGURES.get()
+    if figures is not None and all(f is not fig for f in figures):
+        figures.append(fig)
+    return fig
 
 
 @contextmanager
 def text_context(texts: Iterable[Any], font: str | None = None,
                  language: str = "en") -> Iterator[None]:
-    """Draw with a CJK font when ``font`` is given, the figure's words are Chinese or any of
-    ``texts`` holds CJK characters."""
+    """The shared drawing path of every plot function: fonts in, glyph warnings out.
+
+    Inside, new text uses the CJK fallback list of :func:`_fonts.cjk_rc` when ``font`` is
+    given, the figure's words are Chinese or any of ``texts`` holds CJK characters. The
+    figures set up inside (by :func:`axes`) are laid out once before leaving, so that every
+    character is looked up in the fonts now; matplotlib's "Glyph ... missing" warnings are
+    caught and become one :class:`~did_zones.plots.FontWarning` naming the characters
+    (:func:`_fonts.pass_on`). Other warnings pass through unchanged.
+
+    Parameters
+    ----------
+    texts : iterable
+        The caller's labels (checked for CJK characters).
+    font : str, optional
+        A font family or font file, tried first for every character.
+    language : str
+        ``"zh"`` always draws with the CJK font list.
+    """
     need = font is not None or language == "zh" or _fonts.has_cjk(list(texts))
-    ctx = _fonts.use_cjk_font(font) if need else nullcontext()
-    with ctx:
-        yield
+    figures: list = []
+    token = _FIGURES.set(figures)
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with _fonts.use_cjk_font(font) if need else nullcontext():
+                yield
+                for fig in figures:  # inside the fonts: tick labels made now keep them
+                    fig.draw_without_rendering()
+    finally:
+        _FIGURES.reset(token)
+        _fonts.pass_on(caught, font)
 
 
 def stars(p: float) -> str:

@@ -72,7 +72,12 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class StudySpec:
-    """``[study]``: outcomes, specification and presentation."""
+    """``[study]``: outcomes, specification and presentation.
+
+    ``font`` (``study.font``) is the font of every figure: an installed family name, or the
+    absolute path of a font file (a relative path in the file is resolved against the study
+    file's folder). ``None`` draws Chinese with an installed CJK font or the bundled one.
+    """
 
     outcomes: tuple[str, ...]
     controls: tuple[str, ...] = ()
@@ -87,6 +92,7 @@ class StudySpec:
     title: str = "Staggered difference-in-differences study"
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     seed: int = 0
+    font: str | None = None  # family name or absolute font-file path for every figure
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
     raw : mapping
         The parsed file (``tomllib.loads``) or an equivalent dictionary.
     base_dir : str or pathlib.Path
-        Folder against which a relative ``data.file`` is resolved.
+        Folder against which a relative ``data.file`` or ``study.font`` path is resolved.
     source : pathlib.Path, optional
         Recorded as :attr:`StudyConfig.source`.
 
@@ -211,7 +217,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
             raise SpecificationError(f"Section [{name}] is missing. Add it; see "
                                      "examples/study.toml.")
     data = _data(_table(raw["data"], "data"), Path(base_dir))
-    study = _study(_table(raw["study"], "study"))
+    study = _study(_table(raw["study"], "study"), Path(base_dir))
     robustness = _robustness(_table(raw.get("robustness", {}), "robustness"))
     mechanism = _mechanism(_table(raw.get("mechanism", {}), "mechanism"))
     return StudyConfig(data=data, study=study, robustness=robustness, mechanism=mechanism,
@@ -264,10 +270,10 @@ def _data(t: Mapping, base: Path) -> DataConfig:
     )
 
 
-def _study(t: Mapping) -> StudySpec:
+def _study(t: Mapping, base: Path) -> StudySpec:
     _keys(t, "study", ("outcomes", "controls", "mediators", "cluster", "estimators",
                        "aggregations", "control", "event_window", "language", "title",
-                       "labels", "seed", "notes"))
+                       "labels", "seed", "notes", "font"))
     if "outcomes" not in t:
         raise SpecificationError('study.outcomes is missing. Add e.g. outcomes = ["isu"].')
     outcomes = _str_list(t["outcomes"], "study.outcomes")
@@ -303,7 +309,29 @@ def _study(t: Mapping) -> StudySpec:
         title=_str(t.get("title", StudySpec.title), "study.title"),
         labels=MappingProxyType(clean),
         seed=_int(t.get("seed", 0), "study.seed"),
+        font=_font(t["font"], base) if "font" in t else None,
     )
+
+
+def _font(value: Any, base: Path) -> str:
+    """``study.font``: an installed family name, or a font file relative to the study file."""
+    from ..plots import _fonts
+
+    font = _str(value, "study.font")
+    if _fonts.is_font_path(font):
+        path = (base / Path(font).expanduser()).resolve()
+        if not path.is_file():
+            raise SpecificationError(
+                f"study.font: font file {str(path)!r} not found. Paths are relative to the "
+                "study file's folder; give an existing .ttf/.otf/.ttc file, or an installed "
+                "family name such as font = \"Noto Sans CJK SC\".")
+        font = str(path)
+    try:
+        _fonts.resolve_font(font)
+    except SpecificationError as exc:
+        raise SpecificationError(f"study.font: {exc} Or remove study.font: Chinese is then "
+                                 "drawn with an installed CJK font or the bundled one.") from None
+    return font
 
 
 def _robustness(t: Mapping) -> RobustnessConfig:

@@ -154,11 +154,14 @@ def _write_tables(output: StudyOutput, out: Path) -> dict[str, str]:
 def _write_figures(output: StudyOutput, out: Path) -> dict[str, str]:
     import matplotlib.pyplot as plt
 
+    from ..plots._fonts import missing_glyphs_reported
+
     stems = _unique(output.figures)
     for name, fig in output.figures.items():
         base = out / "figures" / stems[name]
-        fig.savefig(base.with_suffix(".png"), dpi=150, bbox_inches="tight")
-        fig.savefig(base.with_suffix(".pdf"), bbox_inches="tight")
+        with missing_glyphs_reported():  # said once, as a FontWarning, when it was drawn
+            fig.savefig(base.with_suffix(".png"), dpi=150, bbox_inches="tight")
+            fig.savefig(base.with_suffix(".pdf"), bbox_inches="tight")
         plt.close(fig)
     return stems
 

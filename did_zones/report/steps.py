@@ -88,7 +88,7 @@ def data(run) -> None:
                                       cohort=cohort)),
         run.table("adoption", adoption_table(panel, labels=dict(s.labels), language=lang,
                                              notes=s.notes)),
-        run.figure("adoption", adoption_plot(panel, language=lang)))
+        run.figure("adoption", adoption_plot(panel, language=lang, font=s.font)))
     columns = [*s.outcomes, *s.controls, *s.mediators]
     stats = summary_stats(panel, columns, by="treated", labels=dict(s.labels), language=lang)
     run.section("summary", run.table("summary", stats))
@@ -186,7 +186,7 @@ def estimators(run) -> None:
         if event:
             event_items.append(run.figure(f"event_study_{y}",
                                           event_study_plot(
-                event, title=label, language=s.language)))
+                event, title=label, language=s.language, font=s.font)))
             event_items.append(run.table(f"event_study_{y}", comparison_table(
                 event, event_times="all", labels=dict(s.labels), language=s.language,
                 title=label, notes=s.notes)))
@@ -209,7 +209,8 @@ def bacon(run) -> None:
         res = dz.bacon_decomposition(panel, y)
         run.results[f"bacon:{y}"] = res
         by_type = pd.DataFrame(res.extra["by_type"]).reset_index()
-        items.append(run.figure(f"bacon_{y}", bacon_plot(res, language=s.language)))
+        items.append(run.figure(f"bacon_{y}", bacon_plot(res, language=s.language,
+                                                           font=s.font)))
         items.append(run.table(f"bacon_{y}", _frame(
             by_type, f"{_name(run, 'bacon')}: {_label(run, y)}", res.notes, run)))
     run.section("bacon", *items)
@@ -235,7 +236,7 @@ def mechanism(run) -> None:
         items.append(run.table(f"mediation_{med}", mediation_table(
             res, labels=dict(s.labels), language=s.language, notes=s.notes)))
         items.append(run.figure(f"mediation_{med}", mediation_diagram(
-            res, labels=dict(s.labels), language=s.language)))
+            res, labels=dict(s.labels), language=s.language, font=s.font)))
     run.section("mechanism", Item("text", text(run, "mechanism", method=m.method,
                                                n_boot=m.n_boot, seed=s.seed)), *items)
 
@@ -278,11 +279,12 @@ def robustness(run) -> None:
         plot = in_time_plot if p["kind"] == "in_time" else placebo_plot
         items.append(Item("text", text(run, "placebo", kind=p["kind"], n=p["n_draws"],
                                        seed=s.seed, p=test.p_value)))
-        items.append(run.figure("placebo", plot(test, language=lang)))
+        items.append(run.figure("placebo", plot(test, language=lang, font=s.font)))
         if p["kind"] != "in_time":
             in_time = dz.placebo(main, panel, kind="in_time", shift=p["shift"])
             run.results["placebo_in_time"] = in_time
-            items.append(run.figure("placebo_in_time", in_time_plot(in_time, language=lang)))
+            items.append(run.figure("placebo_in_time", in_time_plot(in_time, language=lang,
+                                                                    font=s.font)))
     if r.psm is not None:
         opts = dict(r.psm)
         covariates = opts.pop("covariates")
@@ -305,7 +307,7 @@ def robustness(run) -> None:
         h = dz.honest_did(_event(run), restriction=r.honest["restriction"],
                           m_values=r.honest["m_values"])
         run.results["honest"] = h
-        items.append(run.figure("honest", honest_plot(h, language=lang)))
+        items.append(run.figure("honest", honest_plot(h, language=lang, font=s.font)))
         items.append(run.table("honest", _frame(h.table, _name(run, "honest"), h.notes,
                                                 run)))
     if r.pretrend_power:
