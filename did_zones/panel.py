@@ -26,6 +26,13 @@ _DROP_COLUMNS = ["reason", "n_rows", "n_units", "examples"]
 _STATE_NOTES = ("Unbalanced panel:", "No never-treated units:")
 
 
+def _cohort_label(g: float) -> int | float | str:
+    """A cohort for display: ``inf`` as ``"never"``, integer-valued floats as ints."""
+    if not np.isfinite(g):
+        return "never"
+    return int(g) if float(g).is_integer() else float(g)
+
+
 @dataclass(frozen=True, eq=False)
 class Panel:
     """A validated staggered-adoption panel (immutable).
@@ -147,11 +154,26 @@ class Panel:
     def describe(self) -> pd.DataFrame:
         """Adoption table: one row per cohort (never-treated last).
 
+        A table to read: the ``cohort`` column shows integer periods and ``"never"``. The
+        numbers themselves stay on the panel (:attr:`cohort`, :attr:`unit_cohort` and
+        :attr:`row_cohort` are floats with ``inf`` for never-treated units).
+
         Returns
         -------
         pandas.DataFrame
-            Columns ``cohort`` (first treated period, ``inf`` for never), ``n_units``,
-            ``n_obs``, ``first_period``, ``last_period`` (observed), ``share_units``.
+            Columns ``cohort`` (object: first treated period as an int, ``"never"`` for
+            never-treated units), ``n_units``, ``n_obs``, ``first_period``, ``last_period``
+            (observed), ``share_units``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from did_zones import build_panel
+        >>> df = pd.DataFrame({"city": [1, 1, 2, 2], "year": [2015, 2016] * 2, "y": 0.0})
+        >>> build_panel(df, unit="city", time="year", cohort={1: 2016}).describe()
+          cohort  n_units  n_obs  first_period  last_period  share_units
+        0   2016        1      2          2015         2016          0.5
+        1  never        1      2          2015         2016          0.5
         """
         t = self.time_values
         g = self.row_cohort
@@ -163,7 +185,9 @@ class Panel:
             last_period=("t", "max"),
         )
         out["share_units"] = out["n_units"] / self.n_units
-        return out.reset_index()
+        out = out.reset_index()
+        out["cohort"] = pd.Series([_cohort_label(g) for g in out["cohort"]], dtype=object)
+        return out
 
     # ------------------------------------------------------- new panels
     def window(self, start: int | None = None, end: int | None = None) -> Panel:
@@ -296,7 +320,7 @@ def build_panel(
     >>> df = pd.DataFrame({"city": [1, 1, 2, 2], "year": [2015, 2016] * 2, "y": [1., 2., 1., 1.]})
     >>> panel = build_panel(df, unit="city", time="year", cohort={1: 2016})
     >>> panel.describe()[["cohort", "n_units"]].to_dict("list")
-    {'cohort': [2016.0, inf], 'n_units': [1, 1]}
+    {'cohort': [2016, 'never'], 'n_units': [1, 1]}
     """
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError(f"data must be a pandas DataFrame; got {type(data).__name__}.")

@@ -374,7 +374,7 @@ def test_shared_real_zone_panel(shared):
     # batches 1-4 designate 1, 12, 22 and 24 distinct prefectures (approval years 2015, 2016,
     # 2018, 2019); later batches are after the sample and count as never-treated
     assert table["n_units"].to_dict() == {
-        2015.0: 1, 2016.0: 12, 2018.0: 22, 2019.0: 24, np.inf: panel.n_units - 59
+        2015: 1, 2016: 12, 2018: 22, 2019: 24, "never": panel.n_units - 59
     }
     expected = zone_cohorts()
     expected = expected[expected <= 2019]

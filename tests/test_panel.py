@@ -356,12 +356,25 @@ def test_describe_adoption_table(df):
     table = p.describe()
     assert list(table.columns) == ["cohort", "n_units", "n_obs", "first_period", "last_period",
                                    "share_units"]
-    assert table["cohort"].tolist() == [2016.0, 2017.0, np.inf]
+    assert table["cohort"].tolist() == [2016, 2017, "never"]
     assert table["n_units"].tolist() == [2, 1, 2]
     assert table["n_obs"].tolist() == [7, 4, 7]
     assert table["first_period"].tolist() == [2014, 2014, 2014]
     assert table["last_period"].tolist() == [2017, 2017, 2017]
     np.testing.assert_allclose(table["share_units"], [0.4, 0.2, 0.4], rtol=1e-15)
+
+
+def test_describe_shows_integer_cohorts_and_never(df):
+    p = build_panel(df, unit="city", time="year", cohort="first")
+    table = p.describe()
+    assert [type(g) for g in table["cohort"]] == [int, int, str]
+    text = table.to_string()
+    assert "2016.0" not in text and "inf" not in text
+    assert text.splitlines()[1].split()[:2] == ["0", "2016"]
+    assert text.splitlines()[-1].split()[:2] == ["2", "never"]
+    # display only: the panel's own cohorts stay numbers, never-treated as inf
+    assert p.cohorts.tolist() == [2016.0, 2017.0]
+    assert np.isinf(p.unit_cohort).sum() == 2 and p.unit_cohort.dtype == float
 
 
 # --------------------------------------------------------------------------- new panels

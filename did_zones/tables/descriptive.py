@@ -252,7 +252,7 @@ def adoption_table(
             batches[g] = ", ".join(vals)
     body = []
     for _, r in desc.iterrows():
-        g = r["cohort"]
+        g = np.inf if r["cohort"] == "never" else r["cohort"]  # describe() shows "never"
         cells = [w["never"] if not np.isfinite(g) else _fmt_period(g)]
         if batch is not None:
             cells.append(batches.get(g, ""))
