@@ -153,14 +153,28 @@ def test_chinese_figures_on_a_machine_without_cjk_fonts(res, bare, tmp_path):
     assert b"NotoSansCJKscDZSubset" in pdf and b"NotoSansCJKsc-Regular" not in pdf
 
 
-def test_system_font_is_preferred_and_never_shadowed():
-    system = _fonts._system_cjk_font(refresh=True)
-    if system is None:
-        pytest.skip("no CJK font installed")
+def test_system_font_is_preferred_and_never_shadowed(monkeypatch):
+    """An installed CJK family wins over the bundled subset. The "installed" font is simulated
+    (the subset's file listed under the full font's family name), so the test needs no system
+    font and runs on any machine."""
+    import dataclasses
+
+    from matplotlib import font_manager
+
     assert _fonts.bundled_font() == _fonts.BUNDLED_FAMILY  # registered ...
-    assert _fonts.find_cjk_font(refresh=True) == system  # ... but not chosen over it
-    assert "Source" not in _fonts.BUNDLED_FAMILY and _fonts.BUNDLED_FAMILY != system
-    assert _fonts.cjk_rc()["font.family"] == ["DejaVu Sans", system]
+    entry = next(f for f in font_manager.fontManager.ttflist if f.name == _fonts.BUNDLED_FAMILY)
+    fake = dataclasses.replace(entry, name="Noto Sans CJK SC")
+    monkeypatch.setattr(font_manager.fontManager, "ttflist",
+                        [f for f in font_manager.fontManager.ttflist
+                         if f.name != "Noto Sans CJK SC"] + [fake])
+    try:
+        assert _fonts._system_cjk_font(refresh=True) == "Noto Sans CJK SC"
+        assert _fonts.find_cjk_font() == "Noto Sans CJK SC"  # ... but not chosen over it
+        assert _fonts.cjk_rc()["font.family"] == ["DejaVu Sans", "Noto Sans CJK SC"]
+    finally:
+        monkeypatch.undo()
+        _fonts._system_cjk_font(refresh=True)  # forget the simulated font
+    assert "Source" not in _fonts.BUNDLED_FAMILY and _fonts.BUNDLED_FAMILY != "Noto Sans CJK SC"
 
 
 def test_a_chosen_font_comes_first(res, bare):

@@ -26,6 +26,10 @@ coh = dz.zone_cohorts()
 assert coh.loc[330100] == 2015
 sim = dz.simulate_pilot_panel(seed=1)
 panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+from did_zones._resources import bundled_file
+font = bundled_file("fonts/NotoSansCJKsc-DZSubset-Regular.otf")
+assert str(font.resolve()).startswith(sys.argv[1]) and font.stat().st_size > 10**6, font
+assert bundled_file("fonts/OFL.txt").is_file()
 print("OK", panel.n_units, panel.n_periods)
 """
 
