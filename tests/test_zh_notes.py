@@ -281,7 +281,6 @@ def test_study_notes_key_is_parsed_and_checked():
 
 @pytest.fixture(scope="module")
 def zh_report(tmp_path_factory):
-    pytest.importorskip("matplotlib")
     from did_zones.report import run_study, write_report
 
     out = run_study(_study(language="zh"), progress=False)
@@ -309,7 +308,6 @@ def test_zh_report_names_estimators_and_translates_notes(zh_report):
 
 
 def test_study_notes_short_in_report():
-    pytest.importorskip("matplotlib")
     from did_zones.report import run_study
 
     out = run_study(_study(notes="none", estimators=["twfe", "sun_abraham"]),
