@@ -27,7 +27,7 @@ _EXPORTS = {
     "SimulatedPanel": "simulate",
     "SimulationTruth": "simulate",
     "read_cre": "cre",
-    "zone_panel": "zone_panel",
+    "zone_panel": "zone_timing",
     # outcomes
     "advancement": "outcomes",
     "hierarchy_index": "outcomes",

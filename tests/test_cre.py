@@ -20,7 +20,7 @@ from did_zones.cre import CREData, read_cre
 from did_zones.errors import DataDroppedWarning, PanelError, SpecificationError
 from did_zones.outcomes import structure_outcomes
 from did_zones.registry import load_cities, load_zones, zone_cohorts
-from did_zones.zone_panel import zone_panel
+from did_zones.zone_timing import zone_panel
 
 EXACT = {"rel": 1e-12, "abs": 1e-12}
 

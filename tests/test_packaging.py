@@ -66,3 +66,20 @@ def test_wheel_installs_and_runs_in_fresh_venv(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True)
     assert cli.returncode == 0, cli.stderr
     assert "330100" in cli.stdout and "2016" in cli.stdout
+
+
+def test_public_names_stay_functions_after_every_submodule_is_imported():
+    """A public name that is also a submodule's name would be replaced by the module as soon
+    as anything imports that submodule (``dz.zone_panel`` once was)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import did_zones as dz
+
+    for info in pkgutil.walk_packages(dz.__path__, "did_zones."):
+        if not info.name.endswith("__main__"):  # that one runs the command line
+            importlib.import_module(info.name)
+    for name in dz.__all__:
+        if name != "__version__":
+            assert not inspect.ismodule(getattr(dz, name)), name

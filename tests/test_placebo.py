@@ -100,7 +100,7 @@ def test_twfe_fast_equals_slow_on_the_real_city_panel():
     df = dz.structure_outcomes(cre.data, primary="va1", secondary="va2", tertiary="va3",
                                emp_primary="emp_s1", emp_secondary="emp_s2",
                                emp_tertiary="emp_s3", prefix="is_")
-    from did_zones.zone_panel import zone_panel  # the function (other tests reload modules)
+    from did_zones.zone_timing import zone_panel  # the function (other tests reload modules)
 
     panel = quiet(zone_panel, df, unit="city_code", time="year", county_level="drop")
     res = quiet(dz.twfe, panel, "is_isu")

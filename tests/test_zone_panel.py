@@ -11,7 +11,7 @@ import pytest
 from did_zones.errors import DataDroppedWarning, PanelError, SpecificationError
 from did_zones.panel import build_panel
 from did_zones.registry import zone_cohorts
-from did_zones.zone_panel import zone_panel
+from did_zones.zone_timing import zone_panel
 
 # Hangzhou (batch 1, 2015), Ningbo (2, 2016), Jinhua (parent of Yiwu, 3, 2018; own batch 6,
 # 2022), Shijiazhuang (4, Dec 2019), Baoding (parent of Xiong'an, 5, 2020), Qinhuangdao and

@@ -193,7 +193,7 @@ def load_panel(config: StudyConfig):
     """
     from ..panel import build_panel
     from ..simulate import simulate_pilot_panel
-    from ..zone_panel import zone_panel
+    from ..zone_timing import zone_panel
 
     d = config.data
     sim = None

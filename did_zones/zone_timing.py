@@ -93,7 +93,7 @@ def zone_panel(
     Examples
     --------
     >>> import pandas as pd
-    >>> from did_zones.zone_panel import zone_panel
+    >>> from did_zones.zone_timing import zone_panel
     >>> df = pd.DataFrame({"city_code": [330100, 330200, 140100] * 3,
     ...                    "year": [2014] * 3 + [2015] * 3 + [2016] * 3,
     ...                    "y": [1.0, 2.0, 3.0, 2.0, 2.0, 3.0, 3.0, 4.0, 3.0]})
