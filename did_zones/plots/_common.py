@@ -84,11 +84,8 @@ def word(language: str, key: str, **fmt: Any) -> str:
 
 def pyplot():
     """matplotlib.pyplot, imported on first use (``import did_zones`` never imports it)."""
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - matplotlib is in the plot/test extras
-        raise ImportError("Figures need matplotlib: pip install 'did_zones[plot]' "
-                          "(or pip install matplotlib).") from exc
+    import matplotlib.pyplot as plt  # a runtime dependency, imported lazily for start-up speed
+
     return plt
 
 

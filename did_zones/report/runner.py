@@ -323,7 +323,7 @@ def versions() -> dict[str, str]:
     from .. import __version__
 
     out = {"python": platform.python_version(), "did_zones": __version__}
-    for name in ("numpy", "pandas", "scipy", "statsmodels", "linearmodels", "joblib",
+    for name in ("numpy", "pandas", "scipy", "statsmodels", "joblib",
                  "matplotlib", "python-docx"):
         try:
             out[name] = metadata.version(name)
