@@ -283,11 +283,16 @@ def build_panel(
         Long table, one row per unit and period. It is copied, never modified.
     unit, time : str
         Columns identifying units (e.g. city code) and integer periods (e.g. year).
+        Dates (datetime64, ``datetime.date``), pandas Periods and ISO date text
+        ("2015-03-07") in the time column are read as their calendar year, and numbers
+        written as text ("2015") as numbers; ``Panel.notes`` records the conversion.
     cohort : str, mapping or pandas.Series, optional
         First treated period per unit: either a column of ``data`` (constant within unit)
         or a mapping unit → period, as pilot lists arrive (e.g. :func:`zone_cohorts`).
         Units absent from a mapping are never-treated. Never-treated may be coded
-        0, NaN or ``inf``.
+        0, NaN or ``inf``. Cohorts given as dates, Periods or ISO date text are read as
+        their calendar year (a pilot from 1 July 2015 is cohort 2015), and a missing
+        date (NaT) means never-treated; the conversion is noted in ``Panel.notes``.
     treatment : str, optional
         A 0/1 column from which the first treated period is derived (give either
         ``cohort`` or ``treatment``). Treatment must not switch off.
@@ -307,7 +312,7 @@ def build_panel(
     SpecificationError
         Missing columns (with a did-you-mean hint) or contradictory roles.
     PanelError
-        Missing role values, non-integer time, duplicate unit-periods, a cohort not constant
+        No rows, a column name used twice, missing role values, non-integer time, duplicate unit-periods, a cohort not constant
         within a unit, treatment that switches off, non-integer cohorts.
 
     Notes
@@ -342,7 +347,13 @@ def build_panel(
     if unit == time:
         raise SpecificationError(f"unit and time must be different columns; both are {unit!r}.")
     cohort_col = cohort if isinstance(cohort, str) else None
+    _check_column_names(data)
     check_columns(data, [unit, time, cohort_col, treatment])
+    if len(data) == 0:
+        raise PanelError(
+            "data has no rows. Pass the long unit-period table (one row per unit and "
+            "period); check any filter applied before build_panel."
+        )
 
     notes: list[str] = []
     drops: list[dict] = []
@@ -359,16 +370,13 @@ def build_panel(
                 f"df.dropna(subset={roles!r})."
             )
 
-    # -- integer time
-    tcol = df[time]
-    if pd.api.types.is_datetime64_any_dtype(tcol):
-        raise PanelError(
-            f"Time column {time!r} holds dates; periods must be integers. Use the year, "
-            f"e.g. df[{time!r}].dt.year."
-        )
+    # -- integer time (dates, pandas Periods and date strings become their year, noted)
+    tcol, time_note = _as_years(df[time], f"Time column {time!r}")
+    if time_note:
+        notes.append(time_note + ".")
     # int64 periods are valid as they are (and replacing the column would make pandas
     # re-consolidate the whole frame); anything else is checked and converted
-    if tcol.dtype != np.int64:
+    if tcol.dtype != np.int64 or time_note:
         tnum = pd.to_numeric(tcol, errors="coerce")
         bad = tnum.isna().to_numpy() | ~np.isfinite(
             tnum.to_numpy(dtype=float, na_value=np.nan))
@@ -401,6 +409,8 @@ def build_panel(
             f"({len(df.loc[dup, [unit, time]].drop_duplicates())} duplicated {unit}-{time} "
             f"pairs, e.g. {examples([tuple(p) for p in pairs])}). Keep one row per unit and "
             f"period, e.g. df.drop_duplicates([{unit!r}, {time!r}]) or aggregate them."
+            + (" The time column holds dates, read as their year: aggregate sub-annual "
+               "rows to one row per year first." if time_note else "")
         )
     if key.size > 1 and not (np.diff(key) > 0).all():  # already sorted: no reordering
         order = np.argsort(key, kind="stable")
@@ -413,7 +423,7 @@ def build_panel(
     if treatment is not None:
         g_unit = _cohort_from_treatment(df, unit, treatment, unit_id, t, units.size)
     elif cohort_col is not None:
-        g_unit = _cohort_from_column(df, unit, cohort_col, unit_id, units.size)
+        g_unit = _cohort_from_column(df, unit, cohort_col, unit_id, units.size, notes)
     else:
         g_unit = _cohort_from_mapping(cohort, units, unit, notes)
     finite = np.isfinite(g_unit)
@@ -521,8 +531,92 @@ def _never_to_inf(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values) | (values == 0), NEVER, values)
 
 
-def _cohort_from_column(df, unit, col, unit_id, n_units) -> np.ndarray:
-    raw = pd.to_numeric(df[col], errors="coerce")
+def _check_column_names(data: pd.DataFrame) -> None:
+    dup = data.columns[data.columns.duplicated()].unique()
+    if len(dup):
+        raise PanelError(
+            f"data has {len(dup)} column name(s) used more than once, e.g. {examples(dup)}; "
+            "a column name must identify one column. Rename or drop the copies, e.g. "
+            "df.loc[:, ~df.columns.duplicated()]."
+        )
+
+
+def _as_years(values: pd.Series, what: str) -> tuple[pd.Series, str]:
+    """Dates, pandas Periods and date strings as their calendar year (float, NaN where
+    missing), with a note saying so; anything else is returned as it is with no note.
+
+    Numbers written as text ("2015") are returned as numbers, noted too. Text that is
+    neither numbers nor ISO dates is returned unchanged: the caller's numeric check
+    reports it.
+    """
+    kind = None
+    if isinstance(values.dtype, pd.PeriodDtype):
+        kind, years = f"pandas Periods (freq {values.dtype.freq.freqstr})", values.dt.year
+    elif pd.api.types.is_datetime64_any_dtype(values.dtype):
+        kind, years = "dates", values.dt.year
+    elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        present = values.dropna()
+        inferred = pd.api.types.infer_dtype(present, skipna=True)
+        if inferred == "period" or (len(present) and all(isinstance(v, pd.Period)
+                                                          for v in present)):
+            kind = "pandas Periods"
+            years = values.map(lambda p: p.year, na_action="ignore")
+        elif inferred in ("datetime", "datetime64", "date"):
+            kind, years = "dates", pd.to_datetime(values).dt.year
+        elif inferred in ("string", "mixed") and len(present):
+            num = pd.to_numeric(present, errors="coerce")
+            if num.notna().all():
+                return (pd.to_numeric(values, errors="coerce"),
+                        f"{what} holds text; read as numbers (e.g. {present.iloc[0]!r})")
+            dates = pd.to_datetime(present.astype(str), errors="coerce", format="ISO8601")
+            if dates.notna().all():
+                kind = "date text (ISO 8601)"
+                years = pd.Series(np.nan, index=values.index)
+                years[present.index] = dates.dt.year.to_numpy(dtype=float)
+    if kind is None:
+        return values, ""
+    years = pd.Series(pd.to_numeric(years).to_numpy(dtype=float, na_value=np.nan),
+                      index=values.index, name=values.name)
+    years[values.isna().to_numpy()] = np.nan  # pandas gives the year of NaT Periods as -1
+    return years, f"{what} holds {kind}; each is read as its calendar year"
+
+
+def _dated_cohort_note(note: str, years: pd.Series, raw: pd.Series, labels) -> str:
+    """Complete the note of a cohort given as dates: mid-year dates and missing ones."""
+    missing = years.isna().to_numpy()
+    when = pd.Series([_first_instant(v) for v in raw.astype(object)], dtype=object)
+    mid = np.array([w is not None and (w.month, w.day) != (1, 1) for w in when])
+    out = note
+    if mid.any():
+        out += (f" ({int(mid.sum())} unit(s) dated after 1 January, e.g. "
+                f"{examples(pd.Index(labels)[mid])}, count as treated from that whole year)")
+    if missing.any():
+        out += (f"; {int(missing.sum())} unit(s) with a missing date (NaT) are "
+                "never-treated")
+    return out + "."
+
+
+def _first_instant(value) -> pd.Timestamp | None:
+    """The first instant of a date, Period or ISO date text; None when missing or invalid."""
+    if isinstance(value, pd.Period):
+        return value.start_time
+    try:
+        when = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(when) else when
+
+
+def _cohort_from_column(df, unit, col, unit_id, n_units, notes) -> np.ndarray:
+    values, note = _as_years(df[col], f"Cohort column {col!r}")
+    if note:
+        starts = _unit_starts(unit_id)
+        if "text; read as numbers" in note:
+            notes.append(note + ".")
+        else:
+            notes.append(_dated_cohort_note(note, values.iloc[starts],
+                                            df[col].iloc[starts], _labels(df, unit)))
+    raw = pd.to_numeric(values, errors="coerce")
     nonnum = raw.isna() & df[col].notna()
     if nonnum.any():
         raise PanelError(
@@ -579,7 +673,11 @@ def _cohort_from_mapping(mapping, units: pd.Index, unit: str, notes: list[str]) 
             f"The cohort mapping lists {len(dups)} unit(s) more than once, e.g. "
             f"{examples(dups)}. Keep one first treated period per unit (the earliest)."
         )
-    values = pd.to_numeric(s, errors="coerce")
+    years, note = _as_years(s, "The cohort mapping")
+    if note:
+        notes.append(note + "." if "text; read as numbers" in note
+                     else _dated_cohort_note(note, years, s, s.index))
+    values = pd.to_numeric(years, errors="coerce")
     if values.isna().any() and s[values.isna()].notna().any():
         raise PanelError(
             f"The cohort mapping must give periods; e.g. {examples(s[values.isna()].unique())}."

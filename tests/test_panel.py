@@ -122,11 +122,118 @@ def test_integer_valued_float_and_string_time_accepted(df):
         np.testing.assert_array_equal(p.time_values, ref.time_values)
 
 
-def test_datetime_time(df):
-    dated = df.assign(year=pd.to_datetime(df["year"].astype(str) + "-01-01"))
-    with pytest.raises(PanelError, match=r"Time column 'year' holds dates; periods must be "
-                       r"integers\. Use the year, e\.g\. df\['year'\]\.dt\.year\."):
-        build_panel(dated, unit="city", time="year", cohort="first")
+def test_datetime_time_read_as_year_with_note(df):
+    ref = build_panel(df, unit="city", time="year", cohort="first")
+    for dated in (pd.to_datetime(df["year"].astype(str) + "-12-31"),
+                  pd.to_datetime(df["year"].astype(str) + "-01-01").dt.tz_localize("UTC")):
+        p = build_panel(df.assign(year=dated), unit="city", time="year", cohort="first")
+        np.testing.assert_array_equal(p.time_values, ref.time_values)
+        np.testing.assert_array_equal(p.cohort, ref.cohort)
+        assert p.data["year"].dtype == np.int64
+        assert "Time column 'year' holds dates; each is read as its calendar year." in p.notes
+
+
+def test_period_time_is_the_year_not_the_ordinal(df):
+    # issue #14: a Period[Y] column used to become periods 44..47 (years since 1970)
+    periods = pd.PeriodIndex(df["year"].astype(str), freq="Y")
+    p = build_panel(df.assign(year=periods), unit="city", time="year", cohort="first")
+    np.testing.assert_array_equal(p.periods, [2014, 2015, 2016, 2017])
+    np.testing.assert_array_equal(p.unit_cohort.loc[[1, 2, 3]], [2016, 2017, np.inf])
+    assert any(n.startswith("Time column 'year' holds pandas Periods") for n in p.notes)
+
+
+def test_iso_date_text_time(df):
+    p = build_panel(df.assign(year=df["year"].astype(str) + "-03-07"), unit="city",
+                    time="year", cohort="first")
+    np.testing.assert_array_equal(p.periods, [2014, 2015, 2016, 2017])
+    assert ("Time column 'year' holds date text (ISO 8601); each is read as its calendar "
+            "year.") in p.notes
+
+
+def test_sub_annual_dates_in_time_raise_with_hint(df):
+    monthly = df.assign(year=pd.to_datetime(df["year"].astype(str) + "-01-01"))
+    extra = monthly.assign(year=monthly["year"] + pd.DateOffset(months=6))
+    with pytest.raises(PanelError, match=r"rows share a unit-period .* The time column holds "
+                       r"dates, read as their year: aggregate sub-annual rows"):
+        build_panel(pd.concat([monthly, extra]), unit="city", time="year", cohort="first")
+
+
+def test_text_year_time_and_cohort_noted(df):
+    d = df.assign(year=df["year"].astype(str),
+                  first=df["first"].map(lambda g: None if np.isinf(g) else str(int(g))))
+    p = build_panel(d, unit="city", time="year", cohort="first")
+    ref = build_panel(df, unit="city", time="year", cohort="first")
+    np.testing.assert_array_equal(p.cohort, ref.cohort)
+    assert "Time column 'year' holds text; read as numbers (e.g. '2014')." in p.notes
+    assert "Cohort column 'first' holds text; read as numbers (e.g. '2016')." in p.notes
+
+
+def test_datetime_cohort_column_nat_is_never(df):
+    # issue #14: NaT units were dropped as always-treated and dated units coded never
+    dates = df["first"].map(lambda g: pd.NaT if np.isinf(g) else pd.Timestamp(f"{int(g)}-07-01"))
+    assert pd.api.types.is_datetime64_any_dtype(dates)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataDroppedWarning)
+        p = build_panel(df.assign(first=dates), unit="city", time="year", cohort="first")
+    ref = build_panel(df, unit="city", time="year", cohort="first")
+    np.testing.assert_array_equal(p.cohort, ref.cohort)
+    assert p.notes[0] == (
+        "Cohort column 'first' holds dates; each is read as its calendar year (3 unit(s) "
+        "dated after 1 January, e.g. [1, 2, 5], count as treated from that whole year); 2 "
+        "unit(s) with a missing date (NaT) are never-treated.")
+
+
+@pytest.mark.parametrize("make", [
+    lambda g: pd.Period(f"{int(g)}-05", freq="M"),
+    lambda g: pd.Period(str(int(g)), freq="Y"),
+    lambda g: f"{int(g)}-01-01",
+])
+def test_period_and_date_text_cohort_column(df, make):
+    first = df["first"].map(lambda g: None if np.isinf(g) else make(g))
+    p = build_panel(df.assign(first=first), unit="city", time="year", cohort="first")
+    ref = build_panel(df, unit="city", time="year", cohort="first")
+    np.testing.assert_array_equal(p.cohort, ref.cohort)
+    assert "calendar year" in p.notes[0] and "2 unit(s) with a missing date" in p.notes[0]
+
+
+def test_period_dtype_cohort_nat_is_never(df):
+    # pandas reports the year of a NaT Period as -1: it must not become an early cohort
+    first = pd.Series(pd.PeriodIndex(
+        [None if np.isinf(g) else str(int(g)) for g in df["first"]], freq="Y"))
+    p = build_panel(df.assign(first=first), unit="city", time="year", cohort="first")
+    ref = build_panel(df, unit="city", time="year", cohort="first")
+    np.testing.assert_array_equal(p.cohort, ref.cohort)
+
+
+@pytest.mark.parametrize("mapping", [
+    {1: pd.Timestamp("2016-03-01"), 2: pd.Timestamp("2017-01-01"), 3: pd.NaT,
+     5: pd.Timestamp("2016-12-31")},
+    pd.Series({1: pd.Timestamp("2016-03-01"), 2: pd.Timestamp("2017-01-01"),
+               5: pd.Timestamp("2016-12-31")}),
+    {1: pd.Timestamp("2016-03-01").date(), 2: pd.Timestamp("2017-01-01").to_pydatetime(),
+     5: pd.Timestamp("2016-12-31").date()},
+])
+def test_cohort_mapping_of_dates(df, mapping):
+    # issue #14: dates in a mapping became nanoseconds, i.e. cohorts after the sample
+    p = build_panel(df, unit="city", time="year", cohort=mapping)
+    ref = build_panel(df, unit="city", time="year", cohort="first")
+    np.testing.assert_array_equal(p.cohort, ref.cohort)
+    assert p.notes[0].startswith("The cohort mapping holds dates; each is read as its "
+                                 "calendar year (2 unit(s) dated after 1 January, e.g. [1, 5]")
+
+
+def test_empty_data():
+    empty = pd.DataFrame({"city": [], "year": [], "y": []})
+    with pytest.raises(PanelError, match=r"data has no rows\. Pass the long unit-period table"):
+        build_panel(empty, unit="city", time="year", cohort={1: 2016})
+
+
+@pytest.mark.parametrize("dup", ["city", "y"])
+def test_duplicate_column_names(df, dup):
+    d = pd.concat([df, df[[dup]]], axis=1)
+    with pytest.raises(PanelError, match=rf"data has 1 column name\(s\) used more than once, "
+                       rf"e\.g\. \['{dup}'\]; .* df\.loc\[:, ~df\.columns\.duplicated\(\)\]"):
+        build_panel(d, unit="city", time="year", cohort="first")
 
 
 # --------------------------------------------------------------------------- rows
