@@ -11,6 +11,11 @@ Conventions
   ``G_min − 1`` degrees of freedom; a non-PSD result is fixed by clipping eigenvalues.
 * The multiplier bootstrap draws one weight per cluster (Rademacher or Mammen), in fixed
   blocks from a ``numpy.random.SeedSequence``, so results depend only on the seed.
+* Cluster counts are judged in one place, :func:`check_clusters`: fewer than 2 clusters
+  raise :class:`~did_zones.errors.EstimationError` (no variance, so no p-value, can be
+  estimated); fewer than :data:`FEW_CLUSTERS` give one
+  :class:`~did_zones.errors.InferenceWarning` naming the remedies. Every estimator calls it
+  (the regression estimators through :func:`sandwich_vcov` and ``few_clusters_note``).
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from .errors import SpecificationError
+from .errors import EstimationError, InferenceWarning, SpecificationError, warn
 
 __all__ = [
+    "FEW_CLUSTERS",
+    "check_clusters",
     "group_sums",
     "cluster_meat",
     "sandwich_vcov",
@@ -33,8 +40,85 @@ __all__ = [
     "BootstrapResult",
 ]
 
+#: Below this many clusters (in the smallest dimension of two-way clustering), cluster-robust
+#: standard errors and p-values are flagged with an :class:`~did_zones.errors.InferenceWarning`.
+#: Thirty is the usual rule of thumb (Cameron & Miller 2015; Angrist & Pischke 2009 say 42):
+#: with fewer clusters, CRV1 t-tests over-reject, badly so when clusters differ in size.
+#: Set ``did_zones.inference.FEW_CLUSTERS`` to change it for the session.
+FEW_CLUSTERS = 30
+
 _BLOCK = 128  # bootstrap draws per block: fixed so results never depend on chunking
 _UNITS = 8192  # units per multiplier chunk (a multiple of 64): fixed for the same reason
+
+
+def check_clusters(n_clusters: int | Sequence[int] | None,
+                   name: str | Sequence[str] | None = None) -> tuple[str, ...]:
+    """Refuse a variance from fewer than 2 clusters; warn below :data:`FEW_CLUSTERS`.
+
+    The one judge of cluster counts in did_zones: every estimator calls it before it reports
+    standard errors, so no p-value is printed that the number of clusters cannot justify.
+
+    Parameters
+    ----------
+    n_clusters : int, sequence of int, or None
+        Number of clusters; one count per dimension for two-way clustering (the smallest
+        counts). None means no clustering (heteroskedasticity-robust errors): nothing to
+        check.
+    name : str or sequence of str, optional
+        The cluster variable(s), matching ``n_clusters``, for the messages.
+
+    Returns
+    -------
+    tuple of str
+        The warning text as a one-element tuple, to add to ``Result.notes``, or ``()``.
+
+    Raises
+    ------
+    EstimationError
+        Fewer than 2 clusters: a cluster-robust variance is identically zero (or undefined),
+        so a standard error or p-value would be meaningless.
+
+    Warns
+    -----
+    InferenceWarning
+        Fewer than :data:`FEW_CLUSTERS` clusters; the message names the count and the
+        remedies (wild cluster bootstrap, randomization inference with
+        :func:`did_zones.placebo`).
+
+    Examples
+    --------
+    >>> from did_zones.inference import check_clusters
+    >>> check_clusters(40, "province")
+    ()
+    >>> check_clusters(1, "country")
+    Traceback (most recent call last):
+    ...
+    did_zones.errors.EstimationError: Only 1 cluster of 'country': ...
+    """
+    if n_clusters is None:
+        return ()
+    counts = [int(n_clusters)] if np.ndim(n_clusters) == 0 else [int(g) for g in n_clusters]
+    names = [name] if name is None or isinstance(name, str) else list(name)
+    if len(names) != len(counts):
+        names = [None] * len(counts)
+    j = int(np.argmin(counts))
+    g, label = counts[j], names[j]
+    of = f" of {label!r}" if label is not None else ""
+    if g < 2:
+        raise EstimationError(
+            f"Only {g} cluster{'' if g == 1 else 's'}{of}: a cluster-robust variance needs at "
+            "least 2 clusters, so no standard error or p-value can be reported. Cluster at a "
+            "finer level, e.g. cluster='unit'."
+        )
+    if g >= FEW_CLUSTERS:
+        return ()
+    msg = (
+        f"Only {g} clusters{of}: cluster-robust standard errors and p-values may be "
+        f"unreliable with fewer than {FEW_CLUSTERS}. Use a wild cluster bootstrap (Stata "
+        "boottest / R fwildclusterboot) or randomization inference (did_zones.placebo)."
+    )
+    warn(msg, InferenceWarning)
+    return (msg,)
 
 
 def _codes(groups) -> tuple[np.ndarray, int]:
@@ -85,6 +169,7 @@ def sandwich_vcov(
     n_params: int,
     small_sample: bool = True,
     cluster_df: str = "min",
+    cluster_names: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, int | None]:
     """Cluster-robust (one- or two-way) or heteroskedasticity-robust sandwich variance.
 
@@ -104,12 +189,20 @@ def sandwich_vcov(
     cluster_df : {"min", "conventional"}
         Two-way clustering: use the smallest ``G`` in every term's factor (``"min"``: the
         default of fixest and reghdfe) or each term's own ``G`` (``"conventional"``).
+    cluster_names : sequence of str, optional
+        Names of the cluster dimensions, for the error message.
 
     Returns
     -------
     vcov : (k, k) array
     n_clusters : int or None
         Smallest cluster count across dimensions (the ``df`` + 1 Stata uses), None for HC1.
+
+    Raises
+    ------
+    EstimationError
+        A dimension has fewer than 2 clusters (see :func:`check_clusters`; this function
+        does not warn about few clusters, its callers do, once per estimate).
     """
     scores = np.asarray(scores, dtype=float)
     if clusters is None:
@@ -124,6 +217,8 @@ def sandwich_vcov(
         combos = [(dims[0], 1.0), (dims[1], 1.0), (inter, -1.0)]
     meats, counts = zip(*(cluster_meat(scores, labels) for labels, _ in combos), strict=True)
     g_min = min(counts[:len(dims)])
+    if g_min < 2:
+        check_clusters(counts[:len(dims)], cluster_names)
     V = np.zeros_like(bread)
     for (_, sign), meat, g in zip(combos, meats, counts, strict=True):
         g_adj = g_min if cluster_df == "min" else g
@@ -155,17 +250,25 @@ def _cluster_dims(clusters) -> list[np.ndarray]:
     return [arr]
 
 
-def influence_vcov(influence: np.ndarray, clusters=None) -> tuple[np.ndarray, int]:
+def influence_vcov(influence: np.ndarray, clusters=None,
+                   cluster_name: str | None = None) -> tuple[np.ndarray, int]:
     """Variance from influence functions: ``ψᵀψ/n²``, or from cluster sums of ``ψ``.
 
     Returns the ``k × k`` variance and the number of independent blocks (units or clusters).
     No small-sample factor is applied (R ``did``'s convention).
+
+    Raises
+    ------
+    EstimationError
+        Fewer than 2 clusters (see :func:`check_clusters`; the caller warns about few).
     """
     psi = np.asarray(influence, dtype=float)
     n = psi.shape[0]
     if clusters is None:
         return psi.T @ psi / n**2, n
     sums = group_sums(psi, clusters)
+    if sums.shape[0] < 2:
+        check_clusters(sums.shape[0], cluster_name)
     return sums.T @ sums / n**2, sums.shape[0]
 
 

@@ -53,11 +53,18 @@ def _quiet(fn, *args, **kw):
      "窗口 (-4, 5)：删除处理组个体中相对时期在 -4..5 之外的 510 行（bin_endpoints=False）。"),
     ("1 treated observation(s) at event times outside horizons left out of the second stage.",
      "1 个处理组观测的事件时间不在 horizons 之内，未纳入第二阶段。"),
-    ("Only 12 clusters: cluster-robust standard errors may be unreliable with fewer than 30. "
-     "Interpret with care, or use a randomization (placebo) test or a wild cluster "
-     "bootstrap.",
-     "仅有 12 个聚类：聚类数少于 30 时聚类稳健标准误可能不可靠。请谨慎解读，或改用随机化"
-     "（安慰剂）检验或野聚类自助法（wild cluster bootstrap）。"),
+    ("Only 12 clusters of 'province': cluster-robust standard errors and p-values may be "
+     "unreliable with fewer than 30. Use a wild cluster bootstrap (Stata boottest / R "
+     "fwildclusterboot) or randomization inference (did_zones.placebo).",
+     "仅有 12 个聚类（'province'）：聚类数少于 30 时聚类稳健标准误和 p 值可能不可靠。请改用野聚类"
+     "自助法（wild cluster bootstrap，Stata boottest / R fwildclusterboot）或随机化推断"
+     "（did_zones.placebo）。"),
+    ("Only 6 clusters: cluster-robust standard errors and p-values may be unreliable with "
+     "fewer than 30. Use a wild cluster bootstrap (Stata boottest / R fwildclusterboot) or "
+     "randomization inference (did_zones.placebo).",
+     "仅有 6 个聚类：聚类数少于 30 时聚类稳健标准误和 p 值可能不可靠。请改用野聚类"
+     "自助法（wild cluster bootstrap，Stata boottest / R fwildclusterboot）或随机化推断"
+     "（did_zones.placebo）。"),
     ("Control(s) ['gov'] dropped: collinear with the fixed effects or the other regressors. "
      "Remove them from controls.",
      "控制变量 ['gov'] 与固定效应或其他回归变量共线，已删除。请从控制变量中移除。"),

@@ -40,11 +40,10 @@ from .._checks import as_tuple, check_columns, examples
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
-    InferenceWarning,
     SpecificationError,
 )
 from ..errors import warn as _warn  # fit_absorbed has a warn= flag
-from ..inference import sandwich_vcov
+from ..inference import check_clusters, sandwich_vcov
 from ..panel import Panel
 from ._fe import FixedEffects, dense_codes
 
@@ -172,7 +171,12 @@ class Design:
         """Smallest number of clusters across dimensions (None for HC1)."""
         if not self.clusters:
             return None
-        return min(int(c.max()) + 1 for c in self.clusters)
+        return min(self.cluster_counts)
+
+    @property
+    def cluster_counts(self) -> tuple[int, ...]:
+        """Number of clusters in each dimension (empty for HC1), matching ``cluster_names``."""
+        return tuple(int(c.max()) + 1 if c.size else 0 for c in self.clusters)
 
 
 def build_design(
@@ -494,7 +498,8 @@ class AbsorbedFit:
         if d.clusters:
             clusters = np.column_stack(d.clusters) if len(d.clusters) == 2 else d.clusters[0]
         V, g = sandwich_vcov(self.scores(), self.bread, clusters, n_obs=d.n_obs,
-                             n_params=self.n_params, small_sample=small_sample)
+                             n_params=self.n_params, small_sample=small_sample,
+                             cluster_names=d.cluster_names)
         df = (g - 1) if g is not None else d.n_obs - self.n_params
         return V, g, int(df)
 
@@ -597,9 +602,6 @@ def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True)
 
 # ----------------------------------------------------------------------------- helpers
 
-FEW_CLUSTERS = 30
-
-
 def check_panel_outcome(panel: Panel, outcome: str) -> None:
     """Entry-point check shared by the regression estimators."""
     if not isinstance(panel, Panel):
@@ -611,14 +613,11 @@ def check_panel_outcome(panel: Panel, outcome: str) -> None:
     check_columns(panel.data, [outcome], what="Outcome column")
 
 
-def few_clusters_note(n_clusters: int | None) -> tuple[str, ...]:
-    """Warn (InferenceWarning) and return a note when there are fewer than 30 clusters."""
-    if n_clusters is None or n_clusters >= FEW_CLUSTERS:
-        return ()
-    msg = (
-        f"Only {n_clusters} clusters: cluster-robust standard errors may be unreliable "
-        f"with fewer than {FEW_CLUSTERS}. Interpret with care, or use a randomization "
-        "(placebo) test or a wild cluster bootstrap."
-    )
-    _warn(msg, InferenceWarning)
-    return (msg,)
+def few_clusters_note(n_clusters: int | Sequence[int] | None,
+                      name: str | Sequence[str] | None = None) -> tuple[str, ...]:
+    """Judge the cluster count with :func:`did_zones.inference.check_clusters`.
+
+    Raises :class:`EstimationError` below 2 clusters; warns (:class:`InferenceWarning`) and
+    returns the note below :data:`did_zones.inference.FEW_CLUSTERS`; else returns ``()``.
+    """
+    return check_clusters(n_clusters, name)

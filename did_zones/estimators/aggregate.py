@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_alpha, check_choice
-from ..errors import InferenceWarning, SpecificationError, warn
+from ..errors import SpecificationError
+from ..inference import check_clusters
 from ..result import Result
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
 
 __all__ = ["aggregate"]
 
 Kind = Literal["simple", "event", "cohort", "calendar"]
-_FEW_CLUSTERS = 30
 
 
 def aggregate(
@@ -157,9 +157,8 @@ def aggregate(
         extra["bootstrap_draws"] = boot.draws
         if boot.note:
             notes.append(boot.note)
-    if cluster is not None and result.n_clusters < _FEW_CLUSTERS:
-        warn(f"Only {result.n_clusters} clusters: inference may be unreliable.",
-                      InferenceWarning)
+    if cluster is not None:
+        check_clusters(result.n_clusters, result.spec.get("cluster"))
     spec = dict(result.spec)
     spec.update({"aggregation": kind, "window": (min_e, max_e), "balance": balance,
                  "n_boot": n_boot or None, "seed": seed, "alpha": alpha,

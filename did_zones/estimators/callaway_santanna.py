@@ -29,6 +29,7 @@ from ..errors import (
     SpecificationError,
     warn,
 )
+from ..inference import check_clusters
 from ..panel import Panel, usable_rows
 from ..result import HypothesisTest, Result
 from . import _cs_cells as cells_mod
@@ -41,7 +42,6 @@ Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
 BootWeights = Literal["rademacher", "mammen"]
 
-_FEW_CLUSTERS = 30
 _TINY = np.sqrt(np.finfo(float).eps) * 10
 _REASONS = {
     "no_control": "no comparison units",
@@ -710,12 +710,8 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
     psi = est.psi if keep.size == len(plan) else est.psi[:, keep]
     n = data.units.size
     vcov_a = influence_vcov(psi, data.cluster)
-    if data.cluster is not None and data.n_clusters < _FEW_CLUSTERS:
-        warn(
-            f"Only {data.n_clusters} clusters: cluster-robust standard errors and the "
-            "bootstrap may be unreliable with fewer than 30 clusters.",
-            InferenceWarning)
-        notes.append(f"Few clusters ({data.n_clusters}): inference may be unreliable.")
+    if data.cluster is not None:
+        notes += check_clusters(data.n_clusters, o.cluster)
 
     keys = pd.DataFrame({
         "cohort": [c.g for c in cells],

@@ -20,19 +20,17 @@ import pandas as pd
 from .._checks import as_tuple, check_alpha, check_columns, examples
 from ..errors import (
     EstimationError,
-    InferenceWarning,
     SmallCohortWarning,
     SpecificationError,
     warn,
 )
-from ..inference import group_sums, influence_vcov
+from ..inference import check_clusters, group_sums, influence_vcov
 from ..panel import Panel, usable_rows
 from ..result import Result
 
 __all__ = ["dcdh"]
 
 _BLOCK = 128  # bootstrap draws per block: results depend only on the seed, not on chunking
-_FEW_CLUSTERS = 30
 
 
 @dataclass(frozen=True)
@@ -292,12 +290,8 @@ def dcdh(
     if controls:
         psi = psi - ctrl_psi @ _control_gradient(cells, used, weights, n_terms).T
 
-    vcov, n_clusters = influence_vcov(psi, cluster_codes)
-    if n_clusters < _FEW_CLUSTERS:
-        warn(
-            f"Only {n_clusters} clusters: analytic and bootstrap standard errors may be "
-            "unreliable. Interpret with care or use a randomization (placebo) test.",
-            InferenceWarning)
+    vcov, n_clusters = influence_vcov(psi, cluster_codes, cluster)
+    notes += check_clusters(n_clusters, cluster)
 
     extra: dict = {"cells": _cell_table(terms, cells, used, n1, n0, cell_did, weights)}
     if not controls and cluster_codes is None:

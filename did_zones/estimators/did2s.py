@@ -173,7 +173,7 @@ def did2s(
     V = psi_c.T @ psi_c
     n_clusters = G
     if cluster is not None:
-        notes += list(few_clusters_note(n_clusters))
+        notes += list(few_clusters_note(n_clusters, cluster))
 
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan, "event_time": event_times,

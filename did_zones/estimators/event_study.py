@@ -209,7 +209,7 @@ def event_study(
     notes = list(panel.notes) + list(s.notes) + list(design.notes)
     notes += _report_dropped(fit, s, panel, o)
     V, n_clusters, df = fit.vcov()
-    notes += list(few_clusters_note(n_clusters))
+    notes += list(few_clusters_note(design.cluster_counts or None, design.cluster_names))
     return _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
 
 

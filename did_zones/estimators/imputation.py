@@ -243,7 +243,7 @@ def imputation(
         )
     notes += _small_warnings(fs, Q, names[:Q.shape[1]])
     if cluster is not None:
-        notes += list(few_clusters_note(n_clusters))
+        notes += list(few_clusters_note(n_clusters, cluster))
 
     rows_t = fs.rows[treated]
     effects = pd.DataFrame({

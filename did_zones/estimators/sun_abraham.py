@@ -211,7 +211,7 @@ def sun_abraham(
     fit, dropped_cells, dropped_controls, fit_notes = _fit(design, cells, opts)
     notes += fit_notes
     V_delta, n_clusters, df = fit.vcov()
-    notes += list(few_clusters_note(n_clusters))
+    notes += list(few_clusters_note(design.cluster_counts or None, design.cluster_names))
     return _assemble(panel, outcome, opts, sample, design, fit, cells, cell_row,
                      V_delta, n_clusters, df, dropped_cells, dropped_controls, notes)
 

@@ -147,7 +147,7 @@ def twfe(
     if fit.dropped:
         notes += (f"Control(s) {list(fit.dropped)} dropped: collinear with the fixed "
                   "effects or the other regressors.",)
-    notes += few_clusters_note(n_clusters)
+    notes += few_clusters_note(design.cluster_counts or None, design.cluster_names)
 
     n_units = count_distinct(panel.unit_id[design.rows], panel.n_units)
     sample = np.zeros(panel.n_obs, dtype=bool)

@@ -436,7 +436,7 @@ def _panel_fit(panel: Panel, outcome, mediator, treatment, controls, fixed_effec
     if dropped:
         notes += (f"Control(s) {dropped} dropped: collinear with the fixed effects or the "
                   "other regressors.",)
-    notes += few_clusters_note(n_clusters)
+    notes += few_clusters_note(out_design.cluster_counts or None, out_design.cluster_names)
     return LinearFits(
         a=float(med_fit.coef[0]), var_a=float(V_m[0, 0]),
         theta_y=np.asarray(out_fit.coef[:2], dtype=float), V_y=V_y[:2, :2],
@@ -512,10 +512,10 @@ def cross_section_fit(df: pd.DataFrame, outcome, mediator, treatment, controls, 
     X_m = np.column_stack([np.ones(n), d, X_c])
     groups = df[cluster].to_numpy()[ok] if cluster is not None else None
     names_y = ["(intercept)", "treated", mediator, *controls]
-    fit_y = _ols(X_y, y, groups, vcov, names_y)
-    fit_m = _ols(X_m, m, groups, vcov, ["(intercept)", "treated", *controls])
+    fit_y = _ols(X_y, y, groups, vcov, names_y, cluster)
+    fit_m = _ols(X_m, m, groups, vcov, ["(intercept)", "treated", *controls], cluster)
     n_clusters = fit_y["n_clusters"]
-    notes += few_clusters_note(n_clusters)
+    notes += few_clusters_note(n_clusters, cluster)
     return LinearFits(
         a=float(fit_m["coef"][1]), var_a=float(fit_m["V"][1, 1]),
         theta_y=fit_y["coef"][1:3].copy(), V_y=fit_y["V"][1:3, 1:3].copy(),
@@ -527,7 +527,8 @@ def cross_section_fit(df: pd.DataFrame, outcome, mediator, treatment, controls, 
     )
 
 
-def _ols(X: np.ndarray, y: np.ndarray, groups, vcov: str, names) -> dict:
+def _ols(X: np.ndarray, y: np.ndarray, groups, vcov: str, names,
+         cluster: str | None = None) -> dict:
     """Least squares with classical, HC1 or CRV1 variance; rank-deficiency is an error."""
     n, k = X.shape
     rank = np.linalg.matrix_rank(X)
@@ -545,7 +546,8 @@ def _ols(X: np.ndarray, y: np.ndarray, groups, vcov: str, names) -> dict:
         V = (resid @ resid / (n - k)) * bread
         g = None
     else:
-        V, g = sandwich_vcov(X * resid[:, None], bread, groups, n_obs=n, n_params=k)
+        V, g = sandwich_vcov(X * resid[:, None], bread, groups, n_obs=n, n_params=k,
+                             cluster_names=None if cluster is None else (cluster,))
     tss = float(((y - y.mean()) ** 2).sum())
     return {"coef": coef, "V": V, "resid": resid, "n_clusters": g, "names": names,
             "r2": 1 - float(resid @ resid) / tss if tss > 0 else np.nan}

@@ -36,6 +36,13 @@ _COLLINEAR_WITH = {"fixed effects": "固定效应", "unit and period effects": "
 _OTHER = {"controls": "控制变量", "regressors": "回归变量"}
 
 
+def _few_clusters(m: re.Match) -> str:
+    of = f"（{m.group(3)}）" if m.group(3) else ""
+    return (f"仅有 {m.group(1)} 个聚类{of}：聚类数少于 {m.group(4)} 时聚类稳健标准误和 p 值可能不"
+            "可靠。请改用野聚类自助法（wild cluster bootstrap，Stata boottest / R "
+            "fwildclusterboot）或随机化推断（did_zones.placebo）。")
+
+
 def _control_dropped(m: re.Match) -> str:
     among = "在未处理观测中" if m.group(5) else ""
     return (f"控制变量 {m.group(1)} {among}与{_COLLINEAR_WITH[m.group(2)]}或其他"
@@ -107,19 +114,10 @@ _RAW: list[tuple[str, Template]] = [
     (rf"{_N} control\(s\) dropped as collinear with the fixed effects or the event-time terms: "
      rf"{_LIST}\.", "{1} 个控制变量与固定效应或事件时间项共线，已删除：{2}。"),
     (r" ?Remove them from controls\.", "请从控制变量中移除。"),
-    (rf"Only {_N} clusters: cluster-robust standard errors may be unreliable with fewer than "
-     rf"{_N}\. Interpret with care, or use a randomization \(placebo\) test or a wild cluster "
-     r"bootstrap\.",
-     "仅有 {1} 个聚类：聚类数少于 {2} 时聚类稳健标准误可能不可靠。请谨慎解读，或改用随机化"
-     "（安慰剂）检验或野聚类自助法（wild cluster bootstrap）。"),
-    (rf"Only {_N} clusters: cluster-robust standard errors and the bootstrap may be unreliable "
-     r"with fewer than 30 clusters\.",
-     "仅有 {1} 个聚类：聚类数少于 30 时聚类稳健标准误和自助法可能不可靠。"),
-    (rf"Only {_N} clusters: analytic and bootstrap standard errors may be unreliable\. "
-     r"Interpret with care or use a randomization \(placebo\) test\.",
-     "仅有 {1} 个聚类：解析标准误和自助法标准误可能不可靠。请谨慎解读，或改用随机化（安慰剂）检验。"),
-    (rf"Only {_N} clusters: inference may be unreliable\.", "仅有 {1} 个聚类：推断可能不可靠。"),
-    (rf"Few clusters \({_N}\): inference may be unreliable\.", "聚类数较少（{1}）：推断可能不可靠。"),
+    (rf"Only {_N} clusters( of {_Q})?: cluster-robust standard errors and p-values may be "
+     rf"unreliable with fewer than {_N}\. Use a wild cluster bootstrap \(Stata boottest / R "
+     r"fwildclusterboot\) or randomization inference \(did_zones\.placebo\)\.",
+     _few_clusters),
     # -------------------------------------------------------------- event study (TWFE)
     (rf"{_N} row\(s\) of treated units with event time outside the window (-?\d+)\.\.(-?\d+) "
      rf"dropped \({_N} unit\(s\), e\.g\. {_LIST}; control={_Q}\)\.",
