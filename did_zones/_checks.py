@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from .errors import SpecificationError
+from .errors import EstimationError, SpecificationError
 
 
 def examples(values: Iterable, k: int = 5) -> str:
@@ -77,3 +78,21 @@ def check_alpha(alpha: float) -> float:
     if not 0.0 < float(alpha) < 1.0:
         raise SpecificationError(f"alpha must lie strictly between 0 and 1; got {alpha!r}.")
     return float(alpha)
+
+
+def check_outcome_varies(values: np.ndarray, outcome: str) -> None:
+    """Raise ``EstimationError`` when the outcome takes a single value on its finite rows.
+
+    Every estimator refuses a constant outcome the same way: the effects would all be 0
+    with standard errors of 0, which reads as a precise null (or, divided, as significant).
+    "Constant" is relative to the size of the values (a spread within a few ulps).
+    """
+    y = np.asarray(values, dtype=float)
+    y = y[np.isfinite(y)]
+    if y.size and np.ptp(y) <= 4 * np.finfo(float).eps * np.abs(y).max():
+        raise EstimationError(
+            f"Outcome {outcome!r} is constant: all {y.size} row(s) with a value equal "
+            f"{y[0]:g}, so there is no variation to estimate an effect from (every "
+            "estimate would be 0 with a standard error of 0). Check the column (e.g. a merge "
+            "that filled a default) or choose another outcome."
+        )

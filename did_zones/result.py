@@ -179,9 +179,11 @@ class Result:
 
     @property
     def statistic(self) -> pd.Series:
-        """t (or z) statistics against zero."""
+        """t (or z) statistics against zero; NaN where the standard error is 0 (a term
+        without sampling variance is not infinitely significant)."""
+        se = self.std_error
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (self.estimate / self.std_error).rename("statistic")
+            return (self.estimate / se.where(se > 0)).rename("statistic")
 
     @property
     def p_value(self) -> pd.Series:
@@ -248,6 +250,9 @@ class Result:
         rank = int(np.linalg.matrix_rank(middle))
         w = float(diff @ np.linalg.pinv(middle) @ diff)
         label = name or f"Wald: {R.shape[0]} restriction(s)"
+        if rank == 0:  # the restricted terms have no variance: nothing to test
+            return HypothesisTest(label, float("nan"), float("nan"),
+                                  (0, self.df) if self.df else 0, "F" if self.df else "chi2")
         if self.df:
             f = w / rank
             return HypothesisTest(label, f, float(stats.f.sf(f, rank, self.df)),

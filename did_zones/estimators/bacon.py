@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_columns, examples
+from .._checks import as_tuple, check_columns, check_outcome_varies, examples
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
@@ -275,6 +275,7 @@ def _check_inputs(panel, outcome, weights, controls) -> tuple[str, ...]:
     if not isinstance(outcome, str):
         raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
     check_columns(panel.data, [outcome], what="Outcome column")
+    check_outcome_varies(panel.column(outcome), outcome)
     if weights is not None:
         check_columns(panel.data, [weights], what="Weights column")
     controls = as_tuple(controls)

@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
+from .._checks import (
+    as_tuple,
+    check_alpha,
+    check_choice,
+    check_columns,
+    check_outcome_varies,
+    examples,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -245,6 +252,7 @@ def _validate(panel, outcome, control, method, covariates, anticipation, base_pe
         if col is not None and not isinstance(col, str):
             raise SpecificationError(f"{name} must be a column name or None; got {col!r}.")
     check_columns(panel.data, (outcome,) + covariates + (cluster, weights))
+    check_outcome_varies(panel.column(outcome), outcome)
     return _Opts(control, method, covariates, int(anticipation), base_period, cluster, weights,
                  None if n_boot is None else int(n_boot), boot_weights, seed, alpha,
                  float(trim), allow_unbalanced)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_columns, examples
+from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies, examples
 from ..errors import (
     EstimationError,
     SmallCohortWarning,
@@ -250,6 +250,7 @@ def dcdh(
     if outcome in controls:
         raise SpecificationError(f"The outcome {outcome!r} cannot also be a control.")
     check_columns(panel.data, (outcome,) + controls)
+    check_outcome_varies(panel.column(outcome), outcome)
     if n_boot is not None:
         if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
             raise SpecificationError(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .._checks import as_tuple, check_alpha, examples
+from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from ..errors import EstimationError, SpecificationError
 from ..panel import Panel
 from ..result import Result
@@ -138,6 +138,7 @@ def did2s(
     True
     """
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     anticipation = check_count("anticipation", anticipation)
     cluster = check_single_cluster(cluster)

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_choice, examples
+from .._checks import as_tuple, check_alpha, check_choice, check_outcome_varies, examples
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -238,6 +238,7 @@ def _is_int(v) -> bool:
 def _validate(panel, outcome, window, reference, bin_endpoints, control, controls,
               fixed_effects, cluster, weights, overall, alpha) -> _Opts:
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     check_choice("control", control, ("never", "not_yet"))
     if not isinstance(bin_endpoints, bool | np.bool_):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from .._checks import as_tuple, check_alpha, examples
+from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from ..errors import EstimationError, SmallCohortWarning, SpecificationError, warn
 from ..panel import Panel
 from ..result import HypothesisTest, Result
@@ -174,6 +174,7 @@ def imputation(
     (2, 336)
     """
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     anticipation = check_count("anticipation", anticipation)
     pretrends = check_count("pretrends", pretrends)

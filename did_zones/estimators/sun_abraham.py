@@ -20,7 +20,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
+from .._checks import (
+    as_tuple,
+    check_alpha,
+    check_choice,
+    check_columns,
+    check_outcome_varies,
+    examples,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -239,6 +246,7 @@ def _is_int(v) -> bool:
 def _validate(panel, outcome, control, reference, window, bin_endpoints, controls, cluster,
               weights, share_variance, alpha) -> _Opts:
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_choice("control", control, ("never", "last"))
     check_choice("share_variance", share_variance, ("estimated", "fixed"))
     alpha = check_alpha(alpha)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha
+from .._checks import as_tuple, check_alpha, check_outcome_varies
 from ..errors import EstimationError
 from ..panel import Panel
 from ..result import Result
@@ -127,6 +127,7 @@ def twfe(
     True
     """
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     if treatment is None:
         d = panel.treated.astype(float)

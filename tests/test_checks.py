@@ -1,0 +1,71 @@
+"""did_zones._checks and the rules it makes common to every estimator (issue #14)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import did_zones as dz
+from did_zones._checks import check_outcome_varies
+from did_zones.errors import EstimationError
+from did_zones.result import Result
+
+ESTIMATORS = {
+    "twfe": dz.twfe,
+    "event_study": dz.event_study,
+    "sun_abraham": dz.sun_abraham,
+    "callaway_santanna": dz.callaway_santanna,
+    "imputation": dz.imputation,
+    "did2s": dz.did2s,
+    "dcdh": dz.dcdh,
+    "bacon_decomposition": dz.bacon_decomposition,
+}
+
+
+def _frame(n_units: int = 8, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    cohorts = [2012, 2012, 2014, 2014] + [0] * (n_units - 4)
+    df = pd.DataFrame({"city": np.repeat(np.arange(n_units), 6),
+                       "year": np.tile(np.arange(2010, 2016), n_units),
+                       "g": np.repeat(cohorts, 6)})
+    df["y"] = rng.normal(size=len(df)) + (df["year"] >= df["g"]) * (df["g"] > 0)
+    return df
+
+
+def _panel(df: pd.DataFrame) -> dz.Panel:
+    return dz.build_panel(df, unit="city", time="year", cohort="g")
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+@pytest.mark.parametrize("value", [1.0, 0.0, 3e9])
+def test_constant_outcome_is_an_error_in_every_estimator(name, value):
+    # issue #14: event_study / sun_abraham raised ZeroDivisionError, the others returned 0
+    # with a standard error of 0
+    panel = _panel(_frame().assign(y=value))
+    with pytest.raises(EstimationError, match=r"Outcome 'y' is constant: all 48 row\(s\) "
+                       r"with a value equal .*no variation to estimate an effect from"):
+        ESTIMATORS[name](panel, "y")
+
+
+def test_constant_outcome_ignores_missing_rows():
+    df = _frame()
+    df["y"] = np.where(df.index % 7 == 0, np.nan, 2.5)
+    with pytest.raises(EstimationError, match=r"all 41 row\(s\) with a value equal 2\.5"):
+        check_outcome_varies(df["y"].to_numpy(), "y")
+
+
+def test_small_but_real_variation_is_not_constant():
+    check_outcome_varies(np.array([1e9, 1e9 + 1e-3]), "y")  # relative 1e-12: real
+    check_outcome_varies(np.array([1e-30, 2e-30]), "y")
+
+
+def test_zero_standard_error_is_not_significant():
+    res = Result(estimate=pd.Series({"a": 1.0, "b": 2.0}),
+                 vcov=pd.DataFrame(np.diag([0.0, 4.0]), index=["a", "b"], columns=["a", "b"]),
+                 keys=pd.DataFrame(index=["a", "b"]), method="test", outcome="y", spec={},
+                 n_obs=10, n_units=5)
+    assert np.isnan(res.statistic["a"]) and np.isnan(res.p_value["a"])
+    assert res.statistic["b"] == pytest.approx(1.0)
+    test = res.wald_test(["a"])
+    assert np.isnan(test.statistic) and np.isnan(test.p_value)
