@@ -521,3 +521,35 @@ def test_bad_data(mpdta):
         callaway_santanna(panel, "lemp", cluster="clmiss")
     with pytest.raises(SpecificationError, match=r"Column 'lemmp' not found"):
         callaway_santanna(panel, "lemmp")
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+@pytest.mark.parametrize("balanced", [True, False])
+def test_covariate_scale_does_not_matter(mpdta, method, balanced):
+    # issue #14: lpop x 1e9 (GDP in yuan) failed every cell as "singular design" and
+    # lpop x 1e-15 was dropped as constant; covariates are standardized internally
+    df = mpdta if balanced else mpdta[~((mpdta["countyreal"] % 7 == 0)
+                                        & (mpdta["year"] == 2005))]
+    fits = {}
+    for scale in (1.0, 1e9, 1e-15):
+        panel = build_panel(df.assign(lpop=df["lpop"] * scale), "countyreal", "year",
+                            cohort="first.treat")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", DataDroppedWarning)
+            fits[scale] = callaway_santanna(panel, "lemp", covariates="lpop", method=method,
+                                            weights="w", allow_unbalanced=not balanced)
+    ref = fits[1.0]
+    assert ref.estimate.notna().all()
+    for scale in (1e9, 1e-15):
+        np.testing.assert_allclose(fits[scale].estimate, ref.estimate, rtol=1e-6)
+        np.testing.assert_allclose(fits[scale].std_error, ref.std_error, rtol=1e-6)
+
+
+def test_constant_covariate_is_judged_relative_to_its_level(mpdta):
+    df = mpdta.assign(big=1e9 + mpdta["lpop"], flat=1e9 * (1 + 1e-13 * mpdta["lpop"]))
+    panel = build_panel(df, "countyreal", "year", cohort="first.treat")
+    with pytest.warns(DataDroppedWarning, match=r"Collinear covariate\(s\) dropped: "
+                      r"\['flat'\]"):
+        res = callaway_santanna(panel, "lemp", covariates=["big", "flat"])
+    assert res.extra["covariates"] == ("big",)

@@ -98,7 +98,10 @@ def callaway_santanna(
     covariates : str or sequence of str
         Pre-treatment covariates for the propensity score and the outcome regression,
         taken in the earlier of the two periods of each cell (R ``did``'s convention);
-        unbalanced panels use each row's own values. Collinear ones are dropped.
+        unbalanced panels use each row's own values. Collinear ones are dropped. They
+        are centred and scaled internally, so the results do not depend on their units
+        (GDP in yuan or in 100 million yuan give the same estimates); a covariate counts
+        as constant when its standard deviation is below 1e-10 of its mean.
     anticipation : int
         Periods of anticipation ``δ``: post cells use the base period ``g − 1 − δ``.
     base_period : {"varying", "universal"}
@@ -443,14 +446,22 @@ def _covariate_matrix(panel: Panel, covariates: tuple[str, ...], rows: np.ndarra
     if not covariates:
         return (), None
     X = np.column_stack([panel.column(c)[rows] for c in covariates])
+    # Covariates are centred and scaled once here. ATT(g,t) and its influence function are
+    # invariant to an affine map of each covariate (the logit's scores and the OLS fitted
+    # values do not change), but the Newton steps, R did's rcond(X'X) check and the
+    # collinearity test below are not, in floating point: GDP in yuan (~1e9) made every
+    # cell "singular" and a share times 1e-15 looked constant. No covariate coefficient is
+    # reported, so nothing needs mapping back.
+    X, constant = _standardize(X)
     keep: list[int] = []
     basis = np.ones((X.shape[0], 1))
     for j in range(X.shape[1]):
+        if constant[j]:
+            continue
         cand = np.column_stack([basis, X[:, j]])
         coef, *_ = np.linalg.lstsq(basis, X[:, j], rcond=None)
         resid = X[:, j] - basis @ coef
-        scale = max(np.linalg.norm(X[:, j]), 1.0)
-        if np.linalg.norm(resid) > 1e-9 * scale:
+        if np.linalg.norm(resid) > 1e-9 * np.linalg.norm(X[:, j]):
             keep.append(j)
             basis = cand
     dropped = [covariates[j] for j in range(len(covariates)) if j not in keep]
@@ -461,6 +472,15 @@ def _covariate_matrix(panel: Panel, covariates: tuple[str, ...], rows: np.ndarra
         notes.append(msg)
     names = tuple(covariates[j] for j in keep)
     return names, (X[:, keep] if keep else None)
+
+
+def _standardize(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and scale each column; flag columns constant relative to their level
+    (standard deviation at most 1e-10 times the absolute mean, or zero)."""
+    mean = X.mean(axis=0)
+    sd = X.std(axis=0)
+    constant = ~(sd > 1e-10 * np.abs(mean))
+    return (X - mean) / np.where(constant, 1.0, sd), constant
 
 
 def _warn_small_cohorts(data: _Data, o: _Opts) -> None:
