@@ -8,9 +8,11 @@ Every estimator takes the frozen :class:`Panel` it returns, so no estimator asks
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import FrozenInstanceError, dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -33,16 +35,70 @@ def _cohort_label(g: float) -> int | float | str:
     return int(g) if float(g).is_integer() else float(g)
 
 
+# pandas 3 always copies on write: a shallow copy of a frame can be changed at will without
+# touching the original. Earlier pandas shares the arrays, so they are made read-only instead.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or bool(
+    getattr(pd.options.mode, "copy_on_write", False) is True)
+
+
+class _ReadOnlyFrame:
+    """The ``data`` field of :class:`Panel`: set once, then handed out as shallow copies.
+
+    A shallow copy costs microseconds (no data is copied), and under copy-on-write any change
+    made to it, a new column, ``.loc`` assignment or in-place arithmetic, stays in the copy, so
+    the panel's own rows never change after :func:`build_panel`. Before pandas 3 (without
+    copy-on-write) the copy shares the column arrays, which are therefore made read-only:
+    writing into them raises instead of changing the panel.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+        self._slot = f"_{name}"
+
+    def __get__(self, obj, objtype=None) -> pd.DataFrame:
+        if obj is None:  # class access: tells dataclass the field has no default
+            raise AttributeError(self._name)
+        return obj.__dict__[self._slot].copy(deep=False)
+
+    def __set__(self, obj, value: pd.DataFrame) -> None:
+        if self._slot in obj.__dict__:
+            raise FrozenInstanceError(f"cannot assign to field {self._name!r}")
+        if not isinstance(value, pd.DataFrame):
+            raise TypeError(f"Panel.{self._name} must be a DataFrame; got "
+                            f"{type(value).__name__}.")
+        if not _COPY_ON_WRITE:
+            for arr in getattr(value._mgr, "arrays", ()):
+                if isinstance(arr, np.ndarray):
+                    arr.flags.writeable = False
+        obj.__dict__[self._slot] = value
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """``values`` itself when already read-only, else a read-only view of it (no copy)."""
+    if not values.flags.writeable:
+        return values
+    view = values.view()
+    view.flags.writeable = False
+    return view
+
+
 @dataclass(frozen=True, eq=False)
 class Panel:
     """A validated staggered-adoption panel (immutable).
 
     Build one with :func:`build_panel`; do not call the constructor directly.
 
+    Immutable in fact, not only by convention: fields cannot be reassigned, the arrays are
+    read-only, and :attr:`data` returns a shallow copy of the panel's own frame, so changing
+    what it returns (``panel.data["y"] = 0``, ``panel.data.loc[0, "y"] = 1``) never changes
+    the panel or the estimates made from it. To change the data, build a new panel.
+
     Attributes
     ----------
     data : pandas.DataFrame
-        Private copy of the user's rows, sorted by unit then time, with a fresh RangeIndex.
+        The user's rows, sorted by unit then time, with a fresh RangeIndex. Each access
+        returns a new shallow copy (cheap: no rows are copied); changes made to it stay in
+        that copy.
     unit, time : str
         Names of the unit and time columns in ``data``.
     units : pandas.Index
@@ -60,7 +116,7 @@ class Panel:
         What happened to the data (drops, recodings, imbalance), for printing under tables.
     """
 
-    data: pd.DataFrame
+    data: pd.DataFrame = _ReadOnlyFrame()  # type: ignore[assignment]
     unit: str
     time: str
     units: pd.Index
@@ -70,6 +126,49 @@ class Panel:
     cohort: np.ndarray
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_DROP_COLUMNS))
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("periods", "unit_id", "period_id", "cohort"):
+            object.__setattr__(self, name, _read_only(np.asarray(getattr(self, name))))
+
+    # ------------------------------------------------------------ identity
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short hash identifying this panel's units, periods, rows and cohorts.
+
+        Every estimator stores it in :attr:`Result.panel_fingerprint`; the robustness checks
+        that take ``(result, panel)`` compare the two, so a result is never tested against
+        draws from another panel. It covers the shape, the unit labels, the periods, each
+        row's unit and period codes and each unit's cohort, not the values of other
+        columns: a panel rebuilt from the same rows with more columns has the same
+        fingerprint. Computed once (a few milliseconds per million rows) and cached.
+
+        Returns
+        -------
+        str
+            32 hexadecimal digits (BLAKE2b, 16 bytes).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from did_zones import build_panel
+        >>> df = pd.DataFrame({"city": [1, 1, 2, 2], "year": [2015, 2016] * 2, "y": 0.0})
+        >>> a = build_panel(df, unit="city", time="year", cohort={1: 2016})
+        >>> b = build_panel(df.assign(x=1.0), unit="city", time="year", cohort={1: 2016})
+        >>> a.fingerprint == b.fingerprint
+        True
+        >>> a.fingerprint == build_panel(df, unit="city", time="year", cohort={2: 2016}).fingerprint
+        False
+        """
+        h = hashlib.blake2b(digest_size=16)
+        h.update(np.array([self.n_obs, self.n_units, self.n_periods], dtype="<i8").tobytes())
+        h.update(pd.util.hash_array(self.units.to_numpy()).tobytes())
+        h.update(np.asarray(self.periods, dtype="<i8").tobytes())
+        # the codes in the narrowest type that holds them: fewer bytes to hash
+        h.update(self.unit_id.astype(np.min_scalar_type(max(self.n_units - 1, 0))).tobytes())
+        h.update(self.period_id.astype(np.min_scalar_type(max(self.n_periods - 1, 0))).tobytes())
+        h.update(np.asarray(self.cohort, dtype="<f8").tobytes())
+        return h.hexdigest()
 
     # ------------------------------------------------------------------ sizes
     @property
