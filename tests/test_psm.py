@@ -82,6 +82,33 @@ def test_pscore_equals_statsmodels_logit(tiny):
     np.testing.assert_allclose(m.pscore.to_numpy(), hand_pscore(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e9, 1e-15])
+def test_covariate_scale_does_not_matter(tiny, scale):
+    # issue #14: covariates in yuan (~1e9) or x 1e-15 broke the logit or its rank check;
+    # the logit runs on standardized covariates and reports coefficients on their scale
+    df, panel = tiny
+    ref = match(panel, ["x", "z"], common_support=False)
+    scaled = dz.build_panel(df.assign(x=df["x"] * scale), unit="unit", time="year",
+                            cohort="cohort")
+    m = match(scaled, ["x", "z"], common_support=False)
+    np.testing.assert_allclose(m.pscore.to_numpy(), ref.pscore.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(m.logit.params * np.r_[1, scale, 1], ref.logit.params,
+                               rtol=1e-6)
+    np.testing.assert_allclose(m.logit.bse * np.r_[1, scale, 1], ref.logit.bse, rtol=1e-6)
+    assert m.logit.mle_retvals["converged"]
+    hand = sm.Logit(TREATED.astype(float), sm.add_constant(np.column_stack([X, Z]))).fit(disp=0)
+    np.testing.assert_allclose(ref.logit.params, hand.params, rtol=1e-8)
+    np.testing.assert_allclose(ref.logit.bse, hand.bse, rtol=1e-6)
+
+
+def test_constant_covariate_relative_to_its_level(tiny):
+    df, _ = tiny
+    flat = dz.build_panel(df.assign(z=1e9 * (1 + 1e-13 * df["z"])), unit="unit", time="year",
+                          cohort="cohort")
+    with pytest.raises(dz.SpecificationError, match=r"Covariate\(s\) \['z'\] are constant"):
+        match(flat, ["x", "z"])
+
+
 def test_pscore_on_pre_period_means(sim_panel):
     m = match(sim_panel, COVS)
     data = sim_panel.data

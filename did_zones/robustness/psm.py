@@ -460,14 +460,18 @@ def _logit(d: np.ndarray, X: np.ndarray, covariates, where: str = ""):
         PerfectSeparationWarning,
     )
 
-    sd = X.std(axis=0)
-    const = [c for c, s in zip(covariates, sd, strict=True) if not s > 0]
+    # The logit is fitted on centred and scaled covariates: the scores do not depend on
+    # units, but Newton and the rank check do in floating point (GDP in yuan ~1e9, or
+    # shares x 1e-15, failed). "Constant" is judged relative to the covariate's level.
+    mean, sd = X.mean(axis=0), X.std(axis=0)
+    flat = ~(sd > 1e-10 * np.abs(mean))
+    const = [c for c, f in zip(covariates, flat, strict=True) if f]
     if const:
         raise SpecificationError(
             f"Covariate(s) {const} are constant in the matching sample{where}; they cannot "
             "enter the logit. Remove them from covariates=.")
-    Z = np.column_stack([np.ones(d.size), X])
-    if np.linalg.matrix_rank(Z) < Z.shape[1]:
+    Zs = np.column_stack([np.ones(d.size), (X - mean) / sd])
+    if np.linalg.matrix_rank(Zs) < Zs.shape[1]:
         raise SpecificationError(
             f"The covariates {list(covariates)} are collinear in the matching sample{where}. "
             "Remove redundant ones.")
@@ -475,13 +479,22 @@ def _logit(d: np.ndarray, X: np.ndarray, covariates, where: str = ""):
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
-            fit = sm.Logit(d, Z).fit(disp=0, method="newton", maxiter=100)
+            fit_s = sm.Logit(d, Zs).fit(disp=0, method="newton", maxiter=100)
         except (PerfectSeparationWarning, PerfectSeparationError) as exc:
             raise EstimationError(
                 f"The covariates separate treated and control units perfectly{where}, so "
                 "the propensity score is 0 or 1 and there is no overlap. Use fewer or "
                 "coarser covariates.") from exc
-    return fit, fit.predict(Z)
+        # the reported logit is on the covariates' own scale: the same fit, coefficients
+        # mapped back exactly (b_j / sd_j, intercept b_0 - sum b_j mean_j / sd_j), its
+        # standard errors from the information matrix at those coefficients (no iteration)
+        b = np.asarray(fit_s.params)
+        start = np.r_[b[0] - np.sum(b[1:] * mean / sd), b[1:] / sd]
+        warnings.simplefilter("ignore")
+        fit = sm.Logit(d, np.column_stack([np.ones(d.size), X])).fit(
+            disp=0, method="newton", maxiter=0, start_params=start)
+    fit.mle_retvals["converged"] = fit_s.mle_retvals["converged"]
+    return fit, fit_s.predict(Zs)
 
 
 def _match_sample(cross: pd.DataFrame, covariates, opts: _Options, where: str = "") -> _Fit:
