@@ -7,6 +7,9 @@ use, ``CRE_Gdpct`` (GDP and industry structure) and ``CRE_Eplwagct`` (population
 and wages), renames the columns, converts percentages to fractions, keeps prefecture-level
 units, handles the 莱芜 → 济南 merger of 2019 explicitly and merges the two tables on
 ``(city_code, year)``. CSMAR data are licensed: nothing of them ships with did_zones.
+
+The files are read through :mod:`did_zones._textfile` (encoding detected, cut files refused);
+the descriptive rows and footers CSMAR may add are skipped here, and noted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import check_choice, examples
+from ._textfile import TextRecords, read_records
 from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
 
 __all__ = ["read_cre", "CREData", "LEGACY_CODES", "GDP_COLUMNS", "EMPLOYMENT_COLUMNS"]
@@ -183,7 +187,12 @@ def read_cre(
         No path given; a file that is not a CRE export of the expected table (the message
         lists the missing columns); bad ``years`` or ``merge_laiwu``.
     PanelError
-        A file with duplicate ``(Ctnm_id, Sgnyea)`` rows or unreadable codes or years.
+        A file with duplicate ``(Ctnm_id, Sgnyea)`` rows or unreadable codes or years (the
+        message gives the lines); a file that is empty, has no data rows, cannot be decoded
+        (re-save it as UTF-8) or is cut: a quoted field never closed, a row with fewer
+        fields than the header, a last line without a line break whose last field is empty
+        or breaks its column's pattern (re-export it). A cut file is never read with
+        missing values in place of the lost ones.
 
     Warns
     -----
@@ -207,6 +216,15 @@ def read_cre(
       cannot be recovered from the published rates);
     * a result is NaN when a part it needs is missing for either city; the count of such cells
       is noted. 莱芜 rows in years without a 济南 row are dropped (noted).
+
+    Files as they arrive: the encoding is detected (UTF-8 with or without BOM, GB18030/GBK,
+    UTF-16 with BOM; see :func:`did_zones._textfile.decode_bytes`) and noted when it is not
+    UTF-8. Up to three descriptive rows that CSMAR may write under (or above) the row of
+    column codes, with field names in English or Chinese or units (``统计年度``,
+    ``没有单位``, ``万元``), are skipped: rows whose year, code and values are not numbers.
+    Footer rows (``数据来源：CSMAR``, notes, rows of empty fields) at the end, rows without a
+    ``Ctnm_id`` and without a year, are skipped too. Both are counted in ``notes`` with their
+    lines; a row with a year but no code is an error, not a footer.
 
     Units were read from the CSMAR description files where given (GDP, value added, per
     capita) and otherwise inferred from the magnitudes (e.g. 杭州 2019 population 795.37 =
@@ -301,19 +319,11 @@ def _check_years(years) -> tuple[int, int] | None:
 
 
 def _read_table(path, columns: dict, table: str, arg: str, span, notes: list[str]) -> pd.DataFrame:
-    raw = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]  # BOM in a buffer
-    missing = [c for c in ("Sgnyea", "Ctnm_id") if c not in raw.columns]
-    values = [c for c in columns if c in raw.columns]
-    if missing or not values:
-        need = missing + ([] if values else [f"any of {list(columns)}"])
-        raise SpecificationError(
-            f"{arg}: {str(path)!r} is not a CSMAR {table} export: missing column(s) "
-            f"{need}. Found {examples(list(raw.columns), 10)}."
-        )
+    raw, line = _raw_table(path, columns, table, arg, notes)
     unknown = [c for c in raw.columns if c not in columns and c not in _KEYS and c not in _IGNORED]
     if unknown:
         notes.append(f"{table}: column(s) {examples(unknown)} are not known and were ignored.")
+    values = [c for c in columns if c in raw.columns]
 
     out = pd.DataFrame(index=raw.index)
     for src, name in _KEYS.items():
@@ -330,7 +340,9 @@ def _read_table(path, columns: dict, table: str, arg: str, span, notes: list[str
         if bad.any():
             raise PanelError(
                 f"{arg}: column {label!r} must hold integer codes; {int(bad.sum())} row(s) do "
-                f"not, e.g. {examples(out.loc[bad, key].unique())}."
+                f"not, e.g. {examples(out.loc[bad, key].unique())} (line(s) "
+                f"{examples(line[bad.to_numpy()])} of {str(path)!r}). Each row of a CRE export "
+                "is one city-year: correct or delete these rows, or re-export the file."
             )
         out[key] = num.astype("Int64" if key == "province_code" else np.int64)
     if span is not None:
@@ -356,6 +368,110 @@ def _read_table(path, columns: dict, table: str, arg: str, span, notes: list[str
             "has one row per city and year; check the file."
         )
     return out.reset_index(drop=True)
+
+
+def _raw_table(path, columns: dict, table: str, arg: str,
+               notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The export's data rows as strings, with the line each came from; descriptive rows,
+    footer rows and blank lines skipped and noted."""
+    try:
+        rec = read_records(path)
+    except PanelError as exc:
+        raise PanelError(f"{arg}: {exc}") from None
+    name = f"{str(path)!r}"
+    if rec.detected:
+        notes.append(f"{table}: the file is encoded in {rec.encoding_label()} (not UTF-8) and "
+                     "was decoded as such.")
+    header, rows, lines = _find_header(rec)
+    above = [rec.header_line, *rec.lines][: len(rec.rows) - len(rows)]
+    header = [str(c).strip().lstrip("\ufeff") for c in header]
+    missing = [c for c in ("Sgnyea", "Ctnm_id") if c not in header]
+    values = [c for c in columns if c in header]
+    if missing or not values:
+        need = missing + ([] if values else [f"any of {list(columns)}"])
+        raise SpecificationError(
+            f"{arg}: {name} is not a CSMAR {table} export: missing column(s) "
+            f"{need}. Found {examples(header, 10)}."
+        )
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise SpecificationError(f"{arg}: {name} names column(s) {examples(twice)} more than "
+                                 "once. Keep one of each, or re-export the file.")
+    year, code = header.index("Sgnyea"), header.index("Ctnm_id")
+    value_at = [header.index(c) for c in values]
+
+    def number(row: list[str], i: int) -> bool:
+        return i < len(row) and _is_number(row[i])
+
+    def label_row(row: list[str]) -> bool:  # names or units, not data
+        return not (number(row, year) or number(row, code)
+                    or any(number(row, i) for i in value_at))
+
+    first = 0
+    while first < min(3, len(rows)) and label_row(rows[first]):
+        first += 1
+    last = len(rows)
+    while last > first and not number(rows[last - 1], year) and not (
+            code < len(rows[last - 1]) and rows[last - 1][code].strip()):
+        last -= 1
+    if above:
+        notes.append(f"{table}: skipped {len(above)} row(s) above the column codes (line(s) "
+                     f"{examples(above)}).")
+    for what, at, skipped in (
+        ("descriptive row(s) (field names or units) under the column codes",
+         lines[:first], rows[:first]),
+        ("footer row(s) at the end of the file (a source line, a note)",
+         lines[last:], rows[last:]),
+    ):
+        if at:
+            shown = [next((f.strip() for f in r if f.strip()), "") for r in skipped]
+            notes.append(f"{table}: skipped {len(at)} {what}: line(s) {examples(at)}, "
+                         f"e.g. {examples(shown)}.")
+    if rec.blank_lines:
+        notes.append(f"{table}: skipped {len(rec.blank_lines)} blank line(s) (separators "
+                     f"only): {examples(rec.blank_lines)}.")
+    rows, lines = rows[first:last], lines[first:last]
+    if not rows:
+        raise PanelError(
+            f"{arg}: {name} has the column codes but no data rows"
+            + (f" (only {first} descriptive row(s))" if first else "")
+            + ". Re-export the table from CSMAR with its rows (check the years and cities "
+            "selected)."
+        )
+    width = len(header)
+    for row, ln in zip(rows, lines, strict=True):
+        if len(row) > width:
+            if any(f.strip() for f in row[width:]):
+                raise PanelError(
+                    f"{arg}: {name} line {ln} has {len(row)} fields where the header has "
+                    f"{width} (extra {examples(row[width:])}). A field holds an unquoted "
+                    "separator, or the header lost a column: re-export the file."
+                )
+            del row[width:]
+        row.extend([""] * (width - len(row)))
+    raw = pd.DataFrame(rows, columns=header, dtype=str)
+    return raw, np.asarray(lines)
+
+
+def _find_header(rec: TextRecords) -> tuple[list[str], list[list[str]], list[int]]:
+    """The row of CSMAR column codes: the first, or one of the next three when the export
+    puts descriptive rows (Chinese names, units) above it."""
+    def codes(row: list[str]) -> bool:
+        cells = {c.strip().lstrip("\ufeff") for c in row}
+        return {"Sgnyea", "Ctnm_id"} <= cells
+
+    if not codes(rec.header):
+        for i, row in enumerate(rec.rows[:3]):
+            if codes(row):
+                return row, rec.rows[i + 1:], rec.lines[i + 1:]
+    return rec.header, rec.rows, rec.lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return np.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 # --------------------------------------------------------------------------- codes

@@ -270,7 +270,8 @@ def test_errors(files, tmp_path):
     bad[1][2] = "37120X"
     badpath = _write(tmp_path / "bad.csv", GDP_HEADER, bad)
     with pytest.raises(PanelError, match=r"gdp_path: column 'Ctnm_id' must hold integer codes; "
-                       r"1 row\(s\) do not, e\.g\. \['37120X'\]"):
+                       r"1 row\(s\) do not, e\.g\. \['37120X'\] \(line\(s\) \[3\] of "
+                       r"'.*bad\.csv'\)\. Each row of a CRE export is one city-year"):
         read_cre(badpath)
 
 
