@@ -96,3 +96,33 @@ def check_outcome_varies(values: np.ndarray, outcome: str) -> None:
             "estimate would be 0 with a standard error of 0). Check the column (e.g. a merge "
             "that filled a default) or choose another outcome."
         )
+
+
+def check_weights(panel, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Return weights column ``name`` of ``panel`` after checking it is positive and finite.
+
+    One rule for every estimator: zero, negative, missing (NaN) and infinite weights are
+    rejected, never dropped or used silently. ``rows`` (a boolean mask) limits the check to
+    the rows an estimator uses.
+
+    Raises
+    ------
+    SpecificationError
+        Counting each kind of bad value, with up to five example units.
+    """
+    w = panel.column(name)
+    use = np.ones(w.size, dtype=bool) if rows is None else rows
+    kinds = {"zero": w == 0, "negative": w < 0, "missing": np.isnan(w),
+             "infinite": np.isinf(w)}
+    bad = use & ~(np.isfinite(w) & (w > 0))
+    if bad.any():
+        counts = ", ".join(f"{int((m & use).sum())} {k}" for k, m in kinds.items()
+                           if (m & use).any())
+        units = panel.units[np.unique(panel.unit_id[bad])]
+        raise SpecificationError(
+            f"Weights {name!r} must be positive and finite; {int(bad.sum())} row(s) are not "
+            f"({counts}), e.g. units {examples(units)}. Every estimator rejects zero, "
+            "negative, missing and infinite weights: drop those rows before build_panel, "
+            f"e.g. df[df[{name!r}] > 0]."
+        )
+    return w

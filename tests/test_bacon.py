@@ -336,7 +336,7 @@ def test_weight_errors():
         bacon_decomposition(panel, "y", weights="w")
     df = frame(cohorts, 6, Y, weights=rng.uniform(size=9) - 2)
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    with pytest.raises(SpecificationError, match=r"must be positive; 9 unit\(s\)"):
+    with pytest.raises(SpecificationError, match=r"must be positive and finite; 54 row\(s\) are not \(54 negative\)"):
         bacon_decomposition(panel, "y", weights="w")
     with pytest.raises(SpecificationError, match=r"Weights column 'ww' not found.*'w'"):
         bacon_decomposition(panel, "y", weights="ww")

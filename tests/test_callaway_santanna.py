@@ -513,7 +513,8 @@ def test_bad_data(mpdta):
     with pytest.raises(SpecificationError, match=r"weights 'wv' varies within 500 unit\(s\), "
                        r"e\.g\. \[8001, .*constant within each unit"):
         callaway_santanna(panel, "lemp", weights="wv")
-    with pytest.raises(SpecificationError, match=r"weights 'neg' has 2500 negative value\(s\)"):
+    with pytest.raises(SpecificationError, match=r"Weights 'neg' must be positive and finite; 2500 row\(s\) are not "
+                       r"\(2500 negative\)"):
         callaway_santanna(panel, "lemp", weights="neg")
     with pytest.raises(SpecificationError, match=r"cluster 'cl' varies within 500 unit\(s\)"):
         callaway_santanna(panel, "lemp", cluster="cl")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,3 +71,36 @@ def test_zero_standard_error_is_not_significant():
     assert res.statistic["b"] == pytest.approx(1.0)
     test = res.wald_test(["a"])
     assert np.isnan(test.statistic) and np.isnan(test.p_value)
+
+
+WEIGHTED = {name: fn for name, fn in ESTIMATORS.items() if name != "dcdh"}
+WEIGHTED["twfe_weights"] = dz.twfe_weights
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+@pytest.mark.parametrize("bad, kind", [(0.0, "zero"), (-1.0, "negative"),
+                                       (np.nan, "missing"), (np.inf, "infinite")])
+def test_one_weights_rule_for_every_estimator(name, bad, kind):
+    # issue #14: twfe rejected zero weights while callaway_santanna accepted them
+    df = _frame().assign(w=1.0)
+    df.loc[df["city"] == 5, "w"] = bad
+    with pytest.raises(dz.SpecificationError,
+                       match=rf"Weights 'w' must be positive and finite; 6 row\(s\) are not "
+                       rf"\(6 {kind}\), e.g. units \[5\]\. Every estimator rejects zero"):
+        WEIGHTED[name](_panel(df), "y", weights="w")
+
+
+def test_all_zero_weights_in_callaway_santanna():
+    # issue #14: NaN estimates with raw numpy RuntimeWarnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(dz.SpecificationError, match=r"48 row\(s\) are not \(48 zero\)"):
+            dz.callaway_santanna(_panel(_frame().assign(w=0.0)), "y", weights="w")
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_positive_weights_accepted_by_every_estimator(name):
+    df = _frame(n_units=10).assign(w=lambda d: 1 + d["city"] % 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        WEIGHTED[name](_panel(df), "y", weights="w")

@@ -305,7 +305,8 @@ def test_errors_and_warnings_on_their_messages():
         twfe(panel, "y", controls="y")
     bad_w = build_panel(df.assign(w=np.where(df["unit"] == "g3_0", 0.0, 1.0)), unit="unit",
                         time="year", cohort="g")
-    with pytest.raises(SpecificationError, match=r"Weights 'w' must be positive; 7 row\(s\)"):
+    with pytest.raises(SpecificationError, match=r"Weights 'w' must be positive and finite; "
+                       r"7 row\(s\) are not \(7 zero\)"):
         twfe(bad_w, "y", weights="w")
 
     with pytest.warns(InferenceWarning, match="Only 9 clusters"):

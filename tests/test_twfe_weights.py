@@ -334,7 +334,7 @@ def test_errors():
     with pytest.raises(SpecificationError, match="outcome must be a column name or None"):
         twfe_weights(panel, 3)
     bad = df.assign(w=np.where(df["unit"] == 503, 0.0, 1.0))
-    with pytest.raises(SpecificationError, match=r"must be positive; 7 row\(s\).*\[503\]"):
+    with pytest.raises(SpecificationError, match=r"must be positive and finite; 7 row\(s\).*\[503\]"):
         twfe_weights(panel_of(bad), "y", weights="w")
 
 

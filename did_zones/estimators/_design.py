@@ -36,7 +36,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .._checks import as_tuple, check_columns, examples
+from .._checks import as_tuple, check_columns, check_weights, examples
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -251,14 +251,7 @@ def build_design(
     del XT
     w = None
     if weights is not None:
-        w = panel.column(weights)
-        bad = np.isfinite(w) & (w <= 0) & base
-        if bad.any():
-            raise SpecificationError(
-                f"Weights {weights!r} must be positive; {int(bad.sum())} row(s) are not, "
-                f"e.g. units {examples(panel.units[np.unique(panel.unit_id[bad])])}. Drop "
-                "those rows (zero weight) before building the panel."
-            )
+        w = check_weights(panel, weights, base)
     keep = base.copy()
     checks = [(outcome, np.isfinite(y))]
     checks += [(n, np.isfinite(X[:, j])) for j, n in enumerate(names)]

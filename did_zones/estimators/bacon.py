@@ -16,7 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_columns, check_outcome_varies, examples
+from .._checks import (
+    as_tuple,
+    check_columns,
+    check_outcome_varies,
+    check_weights,
+    examples,
+)
+from .._provenance import records_panel
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
@@ -297,8 +304,7 @@ def _balanced_values(panel: Panel, outcome: str, weights: str | None,
         ok &= np.isfinite(panel.column(c))
     w = None
     if weights is not None:
-        w = panel.column(weights)
-        ok &= np.isfinite(w)
+        w = check_weights(panel, weights)
     per_unit = np.bincount(panel.unit_id[ok], minlength=panel.n_units)
     short = per_unit < panel.n_periods
     if short.any():

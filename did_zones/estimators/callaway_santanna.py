@@ -25,6 +25,7 @@ from .._checks import (
     check_choice,
     check_columns,
     check_outcome_varies,
+    check_weights,
     examples,
 )
 from ..errors import (
@@ -289,6 +290,8 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
     numeric = (outcome,) + o.covariates + ((o.weights,) if o.weights else ())
     mask, drop_notes = usable_rows(panel, numeric)
     notes += drop_notes
+    if o.weights:
+        check_weights(panel, o.weights)
     uid = panel.unit_id
     w_row = panel.column(o.weights) if o.weights else np.ones(panel.n_obs)
     if o.weights:

@@ -26,6 +26,7 @@ from .._checks import (
     check_choice,
     check_columns,
     check_outcome_varies,
+    check_weights,
     examples,
 )
 from ..errors import (
@@ -304,6 +305,8 @@ def _sample(panel: Panel, outcome: str, o: _Opts) -> _Sample:
     numeric = (outcome,) + o.controls + ((o.weights,) if o.weights else ())
     keep, drop_notes = usable_rows(panel, numeric)
     notes = list(drop_notes)
+    if o.weights:
+        check_weights(panel, o.weights)
     g_unit = panel.cohort.copy()
     t = panel.time_values
     present = np.bincount(panel.unit_id[keep], minlength=panel.n_units) > 0

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_columns, examples
+from .._checks import as_tuple, check_columns, check_weights, examples
+from .._provenance import records_panel
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel, usable_rows
 from ..result import Result
@@ -147,6 +148,8 @@ def twfe_weights(
     cols = ([outcome] if outcome is not None else []) + list(controls)
     cols += [weights] if weights is not None else []
     if cols:
+    if weights is not None:
+        check_weights(panel, weights)
         keep, drop_notes = usable_rows(panel, cols)
     else:
         keep, drop_notes = np.ones(panel.n_obs, dtype=bool), ()
