@@ -2,19 +2,26 @@
 
 Each subcommand is one small function registered in ``COMMANDS``; later features plug in
 by adding a line there. Subcommands print or write files; they compute nothing themselves.
+
+Errors: a user error (a :class:`~did_zones.errors.DidZonesError`, a missing, unreadable or
+undecodable file, invalid TOML) prints one line, ``did-zones: error: <message>``, and exits
+with status 2; anything else is a bug in did_zones: a short message saying where to report it,
+status 1. ``--debug`` (before or after the subcommand) adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import DidZonesError
+from .errors import DidZonesError, SpecificationError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["main", "COMMANDS", "build_parser", "user_error"]
 
 
 def _add_timing(p: argparse.ArgumentParser) -> None:
@@ -27,6 +34,11 @@ def _add_timing(p: argparse.ArgumentParser) -> None:
 
 def _out(frame, out: str | None) -> None:
     if out:
+        folder = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(folder):
+            what = "is a file" if os.path.lexists(folder) else "does not exist"
+            raise SpecificationError(f"--out {out}: {folder!r} {what}. Create the folder "
+                                     "first, or choose another path.")
         frame.to_csv(out, index=False)
         print(f"wrote {len(frame)} rows to {out}", file=sys.stderr)
     else:
@@ -158,25 +170,120 @@ COMMANDS: list[Callable] = [
 ]
 
 
+_DEBUG_HELP = "on an error, also print the traceback (add it to a bug report)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered subcommand."""
+    """The argument parser with every registered subcommand.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        With the global ``--version`` and ``--debug``; ``--debug`` is also accepted after
+        the subcommand.
+    """
     parser = argparse.ArgumentParser(
         prog="did-zones",
         description="Staggered difference-in-differences for China's cross-border "
                     "e-commerce pilot zones.",
     )
     parser.add_argument("--version", action="version", version=f"did_zones {__version__}")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in COMMANDS:
         register(sub)
+    for command in sub.choices.values():  # "did-zones run x --debug" works too
+        # SUPPRESS: a subcommand without the flag keeps the global value
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help=_DEBUG_HELP)
     return parser
 
 
+def user_error(exc: BaseException) -> str | None:
+    """The one-line message of an error the user can fix, or None for a bug.
+
+    Parameters
+    ----------
+    exc : BaseException
+
+    Returns
+    -------
+    str or None
+        The message for a :class:`~did_zones.errors.DidZonesError`, a file that is missing,
+        unreadable, unwritable or not text, invalid TOML, or a table pandas cannot parse;
+        ``None`` for anything else.
+    """
+    # a module that raised the error is loaded; nothing is imported while reporting it
+    toml_errors = tuple(sys.modules[m].TOMLDecodeError for m in ("tomllib", "tomli")
+                        if m in sys.modules)
+    pandas_errors: tuple[type[BaseException], ...] = ()
+    if "pandas" in sys.modules:
+        errors = sys.modules["pandas"].errors
+        pandas_errors = (errors.EmptyDataError, errors.ParserError)
+    if isinstance(exc, DidZonesError):
+        message = str(exc)
+    elif isinstance(exc, OSError):
+        message = _os_message(exc)
+    elif isinstance(exc, UnicodeDecodeError):
+        message = (f"a file is not {exc.encoding} text ({exc.reason} at byte {exc.start}). "
+                   "Save it as UTF-8.")
+    elif isinstance(exc, toml_errors):
+        message = f"the study file is not valid TOML: {exc}. Fix the syntax."
+    elif isinstance(exc, pandas_errors):
+        message = f"a data file cannot be read: {exc}. Check the file and its separator."
+    else:
+        return None
+    return " ".join(message.split()) or type(exc).__name__
+
+
+def _os_message(exc: OSError) -> str:
+    name = exc.filename if exc.filename is not None else ""
+    shown = repr(os.fsdecode(name)) if name != "" else "a file"
+    if isinstance(exc, FileNotFoundError):
+        return f"{shown} not found. Check the path."
+    if isinstance(exc, PermissionError):
+        return f"permission denied for {shown}. Choose a path you can read and write."
+    if isinstance(exc, IsADirectoryError):
+        return f"{shown} is a folder, not a file. Give a file name."
+    if isinstance(exc, NotADirectoryError):
+        return f"{shown}: part of the path is a file, not a folder. Fix the path."
+    if exc.strerror and name != "":
+        return f"{exc.strerror}: {shown}."
+    return str(exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``did-zones`` command; returns the exit code."""
+    """Entry point of the ``did-zones`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; 2 on a user error (one line on stderr, see :func:`user_error`) and
+        on a usage error; 1 on an unexpected error (a bug: a short message saying how to
+        report it); 130 when interrupted. ``--debug`` adds the traceback.
+    """
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except DidZonesError as exc:
-        print(f"did-zones: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("did-zones: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place every error is reported
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        message = user_error(exc)
+        if message is not None:
+            print(f"did-zones: error: {message}", file=sys.stderr)
+            return 2
+        detail = " ".join(str(exc).split())
+        print(f"did-zones: error: unexpected {type(exc).__name__}"
+              + (f": {detail}" if detail else ""), file=sys.stderr)
+        print(f"did-zones: this is a bug in did_zones {__version__}; please report it with "
+              "the command you ran and the output of the same command with --debug"
+              + ("" if args.debug else " (did-zones --debug ...)") + ".", file=sys.stderr)
+        return 1

@@ -164,12 +164,12 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
     Parameters
     ----------
     out : pathlib.Path
-        Output folder. It must not exist unless ``overwrite`` is True (and then it must be
-        a folder an earlier run wrote).
+        Output folder: absent, empty, or with ``overwrite`` a folder an earlier report
+        wrote (see :func:`did_zones.report.write_report` for the manifest).
     seed : int
         Seed of the simulated panel and of every random step.
     overwrite : bool
-        Replace an earlier report folder.
+        Replace an earlier report: only the files its manifest lists are removed.
     progress : bool
         Progress lines on stderr.
 
@@ -181,7 +181,9 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
     Raises
     ------
     SpecificationError
-        If ``out`` exists and ``overwrite`` is False.
+        If ``out`` may not be written (see :func:`did_zones.report.check_folder`): an
+        earlier report without ``overwrite``, a non-empty folder no report wrote, the
+        current, home or root folder. Checked before the study runs.
     """
     from .report import Item, Section, check_folder, run_study, write_report
     from .report.steps import _frame
@@ -204,6 +206,6 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
     output = replace(output, sections=tuple(sections),
                      tables=MappingProxyType({**output.tables, "estimates_vs_truth": table}),
                      results=MappingProxyType({**output.results, "truth": sim.truth}))
-    html = write_report(output, out, overwrite=overwrite, progress=progress)
-    comparison.to_csv(out / "tables" / "estimates_vs_truth_values.csv")
-    return html
+    values = {"tables/estimates_vs_truth_values.csv": comparison.to_csv()}
+    return write_report(output, out, overwrite=overwrite, progress=progress,
+                        extra_files=values)

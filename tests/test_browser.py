@@ -206,8 +206,11 @@ def demo_dir(tmp_path_factory):
 
 
 def _plain(heading: str) -> str:
-    """A heading without Markdown emphasis/code marks, whitespace collapsed."""
-    return " ".join(re.sub(r"[`*]", "", heading).split())
+    """A heading without Markdown emphasis/code marks and backslash escapes, whitespace
+    collapsed."""
+    # one pass: an escaped character stays (as itself), a bare * or ` is a mark and goes
+    plain = re.sub(r"\\([!-/:-@\[-`{-~])|[`*]", lambda m: m.group(1) or "", heading)
+    return " ".join(plain.split())
 
 
 def _markdown_headings(text: str) -> list[str]:

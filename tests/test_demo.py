@@ -47,6 +47,12 @@ def test_writes_report_tables_and_versions(demo):
     versions = json.loads((out / "versions.json").read_text())
     assert versions["seeds"]["simulate"] == 3 and versions["did_zones"] == dz.__version__
     assert versions["config"]["robustness"]["placebo"]["n_draws"] == 500
+    from did_zones.report.folder import MANIFEST, read_manifest
+
+    listed = {e["path"] for e in read_manifest(out)["files"]}
+    assert "tables/estimates_vs_truth_values.csv" in listed  # written through the writer
+    assert listed == {p.relative_to(out).as_posix() for p in out.rglob("*")
+                      if p.is_file()} - {MANIFEST}
 
 
 def test_comparison_holds_the_estimators_numbers(demo):
@@ -81,7 +87,7 @@ def test_existing_folder_is_not_overwritten(demo, tmp_path):
     target = tmp_path / "again"
     target.mkdir()
     (target / "old.txt").write_text("x")
-    with pytest.raises(dz.SpecificationError, match="no versions.json"):
+    with pytest.raises(dz.SpecificationError, match=r"no did_zones manifest"):
         run_demo(target, seed=1, overwrite=True)  # not a report folder: left alone
     assert (target / "old.txt").exists()
 

@@ -206,6 +206,25 @@ def test_user_strings_escaped_in_html(small_report):
     assert "50% &amp; \\_x" in page
 
 
+def test_user_strings_escaped_in_markdown(small_report):
+    from did_zones.report.render import markdown_text
+
+    out, _ = small_report
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert md.startswith(f"# {markdown_text(SCRIPT + ' study')}\n")
+    assert "\\<script\\>alert(1)\\</script\\>" in md
+    assert "<script" not in md.replace("\\<script", "")  # every one escaped
+
+
+def test_manifest_lists_exactly_what_was_written(small_report):
+    from did_zones.report.folder import MANIFEST, read_manifest
+
+    out, _ = small_report
+    manifest = read_manifest(out)
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*")} - {MANIFEST}
+    assert {e["path"] for e in manifest["files"]} | set(manifest["folders"]) == written
+
+
 def test_user_strings_escaped_in_latex(small_report):
     from did_zones.tables import latex_escape
 
@@ -228,8 +247,8 @@ def test_existing_folder_is_not_overwritten(small_report, tmp_path):
     other = tmp_path / "thesis"
     other.mkdir()
     (other / "chapter1.tex").write_text("precious")
-    with pytest.raises(SpecificationError, match=r"holds 1 entries \(chapter1\.tex\) and no "
-                                                 r"versions\.json.*Choose another --out"):
+    with pytest.raises(SpecificationError, match=r"holds 1 entry \(chapter1\.tex\) and no "
+                                                 r"did_zones manifest .*Choose a new folder"):
         run(config, other, overwrite=True, progress=False)
     assert (other / "chapter1.tex").read_text() == "precious"
 

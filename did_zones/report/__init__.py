@@ -3,7 +3,12 @@
 :func:`load_config` reads a TOML study description into a frozen :class:`StudyConfig`;
 :func:`run_study` runs it into a frozen :class:`StudyOutput` (named results, tables and
 figures in report sections); :func:`write_report` writes ``report.html``, ``report.md``,
-``tables/``, ``figures/`` and ``versions.json``. :func:`run` does all three.
+``tables/``, ``figures/``, ``versions.json`` and the manifest ``.did_zones_manifest.json``
+that lists them. :func:`run` does all three.
+
+The output folder is the writer's own: it must be absent, empty, or an earlier report
+(replaced with ``overwrite=True``, which removes only the files that report's manifest
+lists). See :mod:`did_zones.report.folder` for the rules.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import StudyConfig, load_config, parse_config
-from .render import check_folder, prepare_folder, write_report
+from .folder import check_folder, prepare_folder, protected_paths
+from .render import write_report
 from .runner import Item, Section, StudyOutput, load_panel, run_study
 
 __all__ = ["StudyConfig", "StudyOutput", "Section", "Item", "load_config", "parse_config",
@@ -27,9 +33,11 @@ def run(study: str | Path | StudyConfig, out: str | Path, *, overwrite: bool = F
     study : str, pathlib.Path or StudyConfig
         A TOML study file or a parsed configuration.
     out : str or pathlib.Path
-        Output folder; it must not exist unless ``overwrite`` is True.
+        Output folder: absent, empty, or with ``overwrite`` an earlier report folder. It may
+        not be the current, home or root folder, nor hold the study file or its data.
     overwrite : bool
-        Replace a folder an earlier run wrote.
+        Replace a report an earlier run wrote to ``out``: only the files listed in its
+        manifest (``.did_zones_manifest.json``) are removed; other files stay.
     progress : bool
         Progress lines on stderr.
 
@@ -41,7 +49,10 @@ def run(study: str | Path | StudyConfig, out: str | Path, *, overwrite: bool = F
     Raises
     ------
     SpecificationError
-        On a bad configuration or an existing output folder.
+        On a bad configuration, or an output folder that may not be written (see
+        :func:`~did_zones.report.check_folder`); checked before the study runs.
+    PanelError
+        If the data file is empty, has no data rows or cannot be read as a table.
 
     Examples
     --------
@@ -50,6 +61,6 @@ def run(study: str | Path | StudyConfig, out: str | Path, *, overwrite: bool = F
     """
     config = study if isinstance(study, StudyConfig) else load_config(study)
     out = Path(out)
-    check_folder(out, overwrite)  # fail before the long run, not after
+    check_folder(out, overwrite, protect=protected_paths(config))  # before the long run
     output = run_study(config, progress=progress)
     return write_report(output, out, overwrite=overwrite, progress=progress)

@@ -1,9 +1,11 @@
 """Write a :class:`~did_zones.report.runner.StudyOutput` to a folder.
 
 ``DIR/report.html`` (self-contained page, figures as relative ``figures/*.png``),
-``DIR/report.md``, ``DIR/tables/<name>.tex|.docx|.csv|.md``, ``DIR/figures/<name>.png|.pdf``
-and ``DIR/versions.json``. Every user-supplied string is escaped with :func:`html.escape`
-here; tables escape their own cells (HTML and LaTeX) in :mod:`did_zones.tables`.
+``DIR/report.md``, ``DIR/tables/<name>.tex|.docx|.csv|.md``, ``DIR/figures/<name>.png|.pdf``,
+``DIR/versions.json`` and the manifest ``DIR/.did_zones_manifest.json`` listing all of them
+(see :mod:`did_zones.report.folder`). Every user-supplied string is escaped here: with
+:func:`html.escape` in the page and with backslashes in the Markdown; tables escape their own
+cells (HTML, LaTeX, Markdown) in :mod:`did_zones.tables`.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import SpecificationError
+from .folder import check_folder, prepare_folder, protected_paths, write_manifest
 from .runner import StudyOutput, report_title, versions
 from .templates import CSS, PAGE
 
-__all__ = ["check_folder", "prepare_folder", "write_report", "slug"]
+__all__ = ["check_folder", "prepare_folder", "write_report", "slug", "markdown_text"]
 
-MARKER = "versions.json"  # a folder holding this was written by did-zones
+VERSIONS = "versions.json"  # documented; no longer what marks a report folder
+FOLDERS = ("tables", "figures")
+TABLE_FORMATS = ("tex", "md", "csv", "docx")
+FIGURE_FORMATS = ("png", "pdf")
 
 
 def slug(name: str) -> str:
@@ -30,98 +35,77 @@ def slug(name: str) -> str:
     return out or "item"
 
 
-def check_folder(out: str | Path, overwrite: bool = False) -> None:
-    """Raise unless ``out`` may be written: absent, or an earlier report with ``overwrite``.
-
-    Raises
-    ------
-    SpecificationError
-        If the folder exists and ``overwrite`` is False, if it exists and does not look like
-        a report folder (so replacing it could destroy other files), or if it is a file.
-    """
-    out = Path(out)
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise SpecificationError(f"Output path {str(out)!r} is a file. Choose a folder "
-                                 "name for --out.")
-    if not overwrite:
-        raise SpecificationError(f"Output folder {str(out)!r} already exists. Choose "
-                                 "another --out, or pass --overwrite to replace it.")
-    contents = list(out.iterdir())
-    if contents and not (out / MARKER).exists():
-        examples = ", ".join(sorted(p.name for p in contents)[:5])
-        raise SpecificationError(
-            f"Output folder {str(out)!r} holds {len(contents)} entries ({examples}) and "
-            f"no {MARKER}, so it was not written by did-zones; --overwrite only replaces "
-            "report folders. Choose another --out, or empty the folder yourself.")
-
-
-def prepare_folder(out: str | Path, overwrite: bool = False) -> Path:
-    """Create the output folder, refusing to replace an existing one silently.
-
-    Parameters
-    ----------
-    out : str or pathlib.Path
-        The folder to create.
-    overwrite : bool
-        Replace an existing folder that an earlier run wrote (it holds ``versions.json``)
-        or an empty one.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    SpecificationError
-        If the folder exists and ``overwrite`` is False, if it exists and does not look like
-        a report folder (so replacing it could destroy other files), or if it is a file.
-    """
-    out = Path(out)
-    check_folder(out, overwrite)
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "tables").mkdir(parents=True)
-    (out / "figures").mkdir()
-    return out
-
-
 def write_report(output: StudyOutput, out: str | Path, *, overwrite: bool = False,
-                 progress: bool = True) -> Path:
-    """Write the report, tables, figures and versions of a study.
+                 progress: bool = True, extra_files: Mapping[str, str] | None = None) -> Path:
+    """Write the report, tables, figures and versions of a study, and their manifest.
 
     Parameters
     ----------
     output : StudyOutput
         From :func:`~did_zones.report.run_study`.
     out : str or pathlib.Path
-        Output folder (see :func:`prepare_folder`).
+        Output folder: absent, empty, or (with ``overwrite``) an earlier report folder.
     overwrite : bool
-        Replace an earlier report folder.
+        Replace an earlier report written to ``out``: only the files its manifest lists
+        are removed; files the user added to the folder stay.
     progress : bool
         Print what was written on stderr.
+    extra_files : mapping of str to str, optional
+        More text files to write and record, relative path (``/``-separated, e.g.
+        ``"tables/values.csv"``) -> content.
 
     Returns
     -------
     pathlib.Path
         The path of ``report.html``.
+
+    Raises
+    ------
+    SpecificationError
+        If ``out`` may not be written (see :func:`~did_zones.report.check_folder`): it is
+        the current, home or root folder, holds the study's own files, is a non-empty
+        folder that no earlier report wrote, or an earlier report without ``overwrite``.
+
+    Notes
+    -----
+    **The manifest.** Everything written is recorded in ``out/.did_zones_manifest.json``: the
+    did_zones version, the UTC time, the folders (``tables``, ``figures``) and every file as
+    ``{"path", "size", "sha256"}`` (paths relative to ``out``), plus a ``signature``: the
+    SHA-256 of a fixed did_zones tag followed by the canonical JSON of the other fields. A
+    hand-made or edited manifest does not validate. With ``overwrite``, the writer first
+    removes exactly the files a valid manifest lists (refusing if one of them was changed
+    since), the manifest, then the listed folders left empty; nothing else is touched. A
+    folder holding a file named ``versions.json`` is no longer taken for a report folder.
+    If writing fails half-way, the manifest still lists what was written, so that a later
+    ``overwrite`` can replace it.
     """
-    out = prepare_folder(out, overwrite)
-    table_files = _write_tables(output, out)
-    figure_files = _write_figures(output, out)
-    (out / "report.html").write_text(_html(output, table_files, figure_files),
-                                     encoding="utf-8")
-    (out / "report.md").write_text(_markdown(output, table_files, figure_files),
-                                   encoding="utf-8")
-    payload = {"did_zones": versions()["did_zones"], "versions": versions(),
-               "seeds": {"study": output.config.study.seed, **output.seeds},
-               "config": output.config.to_dict()}
-    (out / MARKER).write_text(json.dumps(payload, indent=2, ensure_ascii=False),
-                              encoding="utf-8")
+    out = Path(out)
+    tables = _unique(output.tables)
+    figures = _unique(output.figures)
+    extra = dict(extra_files or {})
+    planned = (["report.html", "report.md", VERSIONS]
+               + [f"tables/{stem}.{ext}" for stem in tables.values() for ext in TABLE_FORMATS]
+               + [f"figures/{stem}.{ext}" for stem in figures.values()
+                  for ext in FIGURE_FORMATS] + list(extra))
+    prepare_folder(out, overwrite, protect=protected_paths(output.config), planned=planned,
+                   folders=FOLDERS)
+    written: list[str] = []
+    try:
+        _write_tables(output, out, tables, written)
+        _write_figures(output, out, figures, written)
+        _write_text(out, "report.html", _html(output, tables, figures), written)
+        _write_text(out, "report.md", _markdown(output, tables, figures), written)
+        payload = {"did_zones": versions()["did_zones"], "versions": versions(),
+                   "seeds": {"study": output.config.study.seed, **output.seeds},
+                   "config": output.config.to_dict()}
+        _write_text(out, VERSIONS, json.dumps(payload, indent=2, ensure_ascii=False), written)
+        for rel, content in extra.items():
+            _write_text(out, rel, content, written)
+    finally:  # a half-written report stays replaceable with overwrite
+        write_manifest(out, written, FOLDERS)
     if progress:
-        print(f"wrote {out / 'report.html'}, report.md, {len(table_files)} tables and "
-              f"{len(figure_files)} figures", file=sys.stderr)
+        print(f"wrote {out / 'report.html'}, report.md, {len(tables)} tables and "
+              f"{len(figures)} figures", file=sys.stderr)
     return out / "report.html"
 
 
@@ -140,30 +124,35 @@ def _unique(names) -> dict[str, str]:
     return stems
 
 
-def _write_tables(output: StudyOutput, out: Path) -> dict[str, str]:
-    stems = _unique(output.tables)
+def _write_text(out: Path, rel: str, content: str, written: list[str]) -> None:
+    written.append(rel)  # recorded first: a half-written file is still the writer's
+    (out / rel).write_text(content, encoding="utf-8")
+
+
+def _write_tables(output: StudyOutput, out: Path, stems: dict[str, str],
+                  written: list[str]) -> None:
     for name, table in output.tables.items():
-        base = out / "tables" / stems[name]
-        base.with_suffix(".tex").write_text(table.to_latex(), encoding="utf-8")
-        base.with_suffix(".md").write_text(table.to_markdown(), encoding="utf-8")
-        base.with_suffix(".csv").write_text(table.to_csv(), encoding="utf-8")
-        table.to_docx(base.with_suffix(".docx"))
-    return stems
+        rel = f"tables/{stems[name]}"
+        _write_text(out, f"{rel}.tex", table.to_latex(), written)
+        _write_text(out, f"{rel}.md", table.to_markdown(), written)
+        _write_text(out, f"{rel}.csv", table.to_csv(), written)
+        written.append(f"{rel}.docx")
+        table.to_docx(out / f"{rel}.docx")
 
 
-def _write_figures(output: StudyOutput, out: Path) -> dict[str, str]:
+def _write_figures(output: StudyOutput, out: Path, stems: dict[str, str],
+                   written: list[str]) -> None:
     import matplotlib.pyplot as plt
 
     from ..plots._fonts import missing_glyphs_reported
 
-    stems = _unique(output.figures)
     for name, fig in output.figures.items():
-        base = out / "figures" / stems[name]
+        rel = f"figures/{stems[name]}"
+        written += [f"{rel}.png", f"{rel}.pdf"]
         with missing_glyphs_reported():  # said once, as a FontWarning, when it was drawn
-            fig.savefig(base.with_suffix(".png"), dpi=150, bbox_inches="tight")
-            fig.savefig(base.with_suffix(".pdf"), bbox_inches="tight")
+            fig.savefig(out / f"{rel}.png", dpi=150, bbox_inches="tight")
+            fig.savefig(out / f"{rel}.pdf", bbox_inches="tight")
         plt.close(fig)
-    return stems
 
 
 def _caption(fig, name: str) -> str:
@@ -214,18 +203,57 @@ def _html(output: StudyOutput, tables: dict, figures: dict) -> str:
 # ---------------------------------------------------------------- Markdown
 
 
+# characters with a meaning inline in CommonMark, GitHub Markdown or pandoc: emphasis, code,
+# links and images, raw HTML and entities, pipe tables, strikethrough, math, attributes
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|#~&$!{}^])")
+# at the start of a line: list items, ordered lists, setext underlines
+_MD_LINE_START = re.compile(r"^([-+=]|\d+[.)])")
+
+
+def markdown_text(text: object) -> str:
+    r"""``text`` as literal Markdown: a title, heading, paragraph or image alt text.
+
+    Line breaks and runs of white space become one space; every character that could start
+    emphasis, code, a link or image, raw HTML, an entity, a table cell, strikethrough or math
+    is backslash-escaped, and so is a list or heading marker at the start. Any CommonMark
+    renderer then shows the string as it was typed.
+
+    Parameters
+    ----------
+    text : object
+        A user string (a title, label or warning).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(markdown_text("*Big* <b>[zones]</b> | #1"))
+    \*Big\* \<b\>\[zones\]\</b\> \| \#1
+    >>> print(markdown_text("2015. A year"))
+    2015\. A year
+    """
+    s = _MD_INLINE.sub(r"\\\1", " ".join(str(text).split()))
+    m = _MD_LINE_START.match(s)
+    if m:  # escape the marker's last character: "-" -> "\-", "2015." -> "2015\."
+        s = s[:m.end() - 1] + "\\" + s[m.end() - 1:]
+    return s
+
+
 def _markdown(output: StudyOutput, tables: dict, figures: dict) -> str:
+    e = markdown_text
     cfg = output.config
-    lines = [f"# {report_title(cfg)}", ""]
+    lines = [f"# {e(report_title(cfg))}", ""]
     for sec in output.sections:
-        lines += [f"## {sec.title}", ""]
+        lines += [f"## {e(sec.title)}", ""]
         for item in sec.items:
             if item.kind == "text":
-                lines += [item.value, ""]
+                lines += [e(item.value), ""]
             elif item.kind == "table":
                 lines += [output.tables[item.value].to_markdown().rstrip(), ""]
             else:
                 stem = figures[item.value]
-                cap = _caption(output.figures[item.value], item.value)
+                cap = e(_caption(output.figures[item.value], item.value))
                 lines += [f"![{cap}](figures/{stem}.png)", ""]
     return "\n".join(lines)

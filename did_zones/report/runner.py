@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import SpecificationError
+from ..errors import PanelError, SpecificationError
 from .config import StudyConfig
 
 __all__ = ["Item", "Section", "StudyOutput", "run_study", "load_panel", "text", "report_title"]
@@ -190,6 +190,14 @@ def load_panel(config: StudyConfig):
     (Panel, DataFrame or None)
         The panel, and the simulator's output object when the data were simulated
         (``None`` otherwise) so that callers can reach the truth.
+
+    Raises
+    ------
+    PanelError
+        If the data file is empty (0 bytes), has a header but no data rows, is not UTF-8
+        text or cannot be parsed (the message names the file).
+    SpecificationError
+        If a configured column is absent from the data.
     """
     from ..panel import build_panel
     from ..simulate import simulate_pilot_panel
@@ -201,13 +209,7 @@ def load_panel(config: StudyConfig):
         sim = simulate_pilot_panel(**dict(d.simulate))
         frame = sim.data
     else:
-        suffix = d.file.suffix.lower()
-        if suffix == ".csv":
-            frame = pd.read_csv(d.file)
-        elif suffix == ".dta":
-            frame = pd.read_stata(d.file)
-        else:
-            frame = pd.read_parquet(d.file)
+        frame = _read_data(d.file)
     _check_columns(frame, config)
     if d.cohort == "registry":
         panel = zone_panel(frame, unit=d.unit, time=d.time, timing=d.timing,
@@ -215,6 +217,39 @@ def load_panel(config: StudyConfig):
     else:
         panel = build_panel(frame, unit=d.unit, time=d.time, cohort=d.cohort)
     return panel, sim
+
+
+def _read_data(path) -> pd.DataFrame:
+    """Read ``data.file``; an empty or unreadable file is a PanelError naming the file."""
+    name = path.name
+    fix = ("Point data.file at the panel itself: a header line with the column names, then "
+           "one row per unit and period.")
+    if path.stat().st_size == 0:
+        raise PanelError(f"data.file {name!r} is empty (0 bytes, 0 rows). {fix}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path)
+        elif suffix == ".dta":
+            frame = pd.read_stata(path)
+        else:
+            frame = pd.read_parquet(path)
+    except pd.errors.EmptyDataError:  # only blank lines: no header either
+        raise PanelError(f"data.file {name!r} has no header line and 0 rows. {fix}") from None
+    except UnicodeDecodeError as exc:
+        raise PanelError(
+            f"data.file {name!r} is not UTF-8 text ({exc.reason} at byte {exc.start}). "
+            "Save it as UTF-8 (in Excel: CSV UTF-8), or convert it, e.g. "
+            f"iconv -f GBK -t UTF-8 {name} > utf8.csv.") from None
+    except pd.errors.ParserError as exc:
+        detail = " ".join(str(exc).split())
+        raise PanelError(f"data.file {name!r} cannot be read as CSV: {detail}. Check the "
+                         "separator (a comma) and the quoting of that line.") from None
+    if len(frame) == 0:
+        cols = ", ".join(map(str, frame.columns[:5])) + (", ..." if frame.shape[1] > 5 else "")
+        raise PanelError(f"data.file {name!r} has a header line ({frame.shape[1]} columns: "
+                         f"{cols}) but 0 data rows. {fix}")
+    return frame
 
 
 def _check_columns(frame: pd.DataFrame, config: StudyConfig) -> None:
