@@ -23,7 +23,6 @@ from .._checks import (
     check_weights,
     examples,
 )
-from .._provenance import records_panel
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result

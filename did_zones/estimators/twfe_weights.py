@@ -147,9 +147,9 @@ def twfe_weights(
     controls = _check_inputs(panel, outcome, controls, weights)
     cols = ([outcome] if outcome is not None else []) + list(controls)
     cols += [weights] if weights is not None else []
-    if cols:
     if weights is not None:
         check_weights(panel, weights)
+    if cols:
         keep, drop_notes = usable_rows(panel, cols)
     else:
         keep, drop_notes = np.ones(panel.n_obs, dtype=bool), ()
