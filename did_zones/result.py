@@ -117,6 +117,13 @@ class Result:
         Scalar fit statistics for :meth:`glance` (e.g. ``r2_within``).
     extra : mapping
         Method-specific payload (e.g. cell sizes for aggregation, tests, weights).
+    panel_fingerprint : str or None
+        :attr:`Panel.fingerprint <did_zones.Panel.fingerprint>` of the panel the result was
+        estimated on (aggregations keep their input's). The robustness checks taking
+        ``(result, panel)`` compare it with the panel they are given. None for results
+        built by hand.
+    panel_shape : (int, int) or None
+        Units and periods of that panel, for messages.
     """
 
     estimate: pd.Series
@@ -136,6 +143,8 @@ class Result:
     notes: tuple[str, ...] = ()
     stats: Mapping[str, Any] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    panel_fingerprint: str | None = None
+    panel_shape: tuple[int, int] | None = None
 
     # ------------------------------------------------------------ construction
     @classmethod

@@ -168,6 +168,7 @@ def aggregate(
         spec=spec, n_obs=result.n_obs, n_units=result.n_units, n_clusters=result.n_clusters,
         df=None, primary="overall", influence=psi, influence_index=result.influence_index,
         crit_value=crit, notes=tuple(dict.fromkeys(notes)), extra=extra,
+        panel_fingerprint=result.panel_fingerprint, panel_shape=result.panel_shape,
     )
 
 

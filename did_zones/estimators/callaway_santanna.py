@@ -28,6 +28,7 @@ from .._checks import (
     check_weights,
     examples,
 )
+from .._provenance import records_panel
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -60,6 +61,7 @@ _REASONS = {
 }
 
 
+@records_panel
 def callaway_santanna(
     panel: Panel,
     outcome: str,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies, examples
+from .._provenance import records_panel
 from ..errors import (
     EstimationError,
     SmallCohortWarning,
@@ -68,6 +69,7 @@ class _Cells:
     X: np.ndarray | None  # (n, C, p) change of the controls (0 where not observed)
 
 
+@records_panel
 def dcdh(
     panel: Panel,
     outcome: str,

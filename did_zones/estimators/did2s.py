@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import sparse
 
 from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
+from .._provenance import records_panel
 from ..errors import EstimationError, SpecificationError
 from ..panel import Panel
 from ..result import Result
@@ -24,6 +25,7 @@ from ._imputation_core import (
 __all__ = ["did2s"]
 
 
+@records_panel
 def did2s(
     panel: Panel,
     outcome: str,

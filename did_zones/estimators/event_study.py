@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_choice, check_outcome_varies, examples
+from .._provenance import records_panel
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -41,6 +42,7 @@ Control = Literal["never", "not_yet"]
 _SMALL_TERM = 5  # treated units; below this a coefficient rests on a handful of units
 
 
+@records_panel
 def event_study(
     panel: Panel,
     outcome: str,

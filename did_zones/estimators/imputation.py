@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
+from .._provenance import records_panel
 from ..errors import EstimationError, SmallCohortWarning, SpecificationError, warn
 from ..panel import Panel
 from ..result import HypothesisTest, Result
@@ -27,6 +28,7 @@ __all__ = ["imputation"]
 MIN_EFFECTIVE_N = 30  # Stata did_imputation's minn(30)
 
 
+@records_panel
 def imputation(
     panel: Panel,
     outcome: str,

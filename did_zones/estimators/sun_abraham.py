@@ -29,6 +29,7 @@ from .._checks import (
     check_weights,
     examples,
 )
+from .._provenance import records_panel
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -56,6 +57,7 @@ ShareVariance = Literal["estimated", "fixed"]
 _SMALL_COHORT = 5  # units; below this a cohort's CATTs rest on a handful of units
 
 
+@records_panel
 def sun_abraham(
     panel: Panel,
     outcome: str,

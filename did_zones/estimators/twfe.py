@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_outcome_varies
+from .._provenance import records_panel
 from ..errors import EstimationError
 from ..panel import Panel
 from ..result import Result
@@ -23,6 +24,7 @@ from ._design import (
 __all__ = ["twfe"]
 
 
+@records_panel
 def twfe(
     panel: Panel,
     outcome: str,

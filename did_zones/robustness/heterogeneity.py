@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, examples
+from .._provenance import check_result_panel
 from ..errors import SpecificationError
 from ..panel import Panel
 from ..result import Result
@@ -76,7 +77,8 @@ def heterogeneity(
     SpecificationError
         Unknown ``by`` or ``approach``, a column not constant within units, units that are
         not prefecture codes for a registry grouping, ``approach="interaction"`` with a
-        non-TWFE result, an unknown ``term``, or fewer than one estimable group.
+        non-TWFE result, an unknown ``term``, fewer than one estimable group, or a result
+        estimated on another panel than ``panel`` (see :attr:`Panel.fingerprint`).
 
     Notes
     -----
@@ -105,6 +107,7 @@ def heterogeneity(
         raise SpecificationError(f"result must be a did_zones Result; got {type(result).__name__}.")
     if not isinstance(panel, Panel):
         raise SpecificationError(f"panel must be a did_zones Panel; got {type(panel).__name__}.")
+    check_result_panel(result, panel)
     check_choice("approach", approach, APPROACHES)
     if approach == "interaction" and result.method != "twfe":
         raise SpecificationError(
@@ -136,6 +139,7 @@ def heterogeneity(
         n_units=int(sum(plan["members"][g].size for g in plan["keep"]) + plan["n_shared"]),
         n_clusters=extra.pop("n_clusters"), df=df, notes=tuple(notes),
         extra={**extra, "groups": groups},
+        panel_fingerprint=panel.fingerprint, panel_shape=(panel.n_units, panel.n_periods),
     )
     eq = None
     if test and len(plan["keep"]) >= 2:

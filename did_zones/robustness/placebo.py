@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._checks import check_choice, check_columns, examples
 from .._parallel import check_n_jobs, quiet, run_batches, seed_sequence
+from .._provenance import check_result_panel
 from ..errors import EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import HypothesisTest, Result
@@ -237,6 +238,7 @@ def _validate(result, panel, kind, n_draws, restricted, fast, term, progress) ->
     if not isinstance(panel, Panel):
         raise SpecificationError(
             f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}.")
+    check_result_panel(result, panel)
     if result.method not in REGISTRY:
         raise SpecificationError(
             f"A placebo test re-estimates the result, so it needs an estimator of the library "
@@ -347,7 +349,8 @@ def placebo(
     SpecificationError
         Unknown ``kind`` or ``term``, ``n_draws < 1``, bad ``shift`` (not positive, or so
         large that no cohort keeps a pre-period), ``fast=True`` where the fast path does
-        not apply, an in-space permutation that cannot change anything.
+        not apply, an in-space permutation that cannot change anything, or ``result``
+        estimated on another panel than ``panel`` (see :attr:`Panel.fingerprint`).
     PanelError
         No treated unit.
 

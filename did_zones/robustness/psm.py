@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_choice, check_columns, examples
+from .._provenance import check_result_panel
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
@@ -257,7 +258,8 @@ def psm_did(result: Result, panel: Panel, covariates: str | Sequence[str],
         A result of an estimator that accepts ``weights=`` (every one but ``dcdh``),
         including ``aggregate`` results of Callaway-Sant'Anna.
     panel : Panel
-        The panel to match on (normally the one ``result`` was estimated on).
+        The panel ``result`` was estimated on (checked with :attr:`Panel.fingerprint`); it
+        is matched, and the result re-estimated on the matched sample.
     covariates : str or sequence of str
         Matching covariates, as in :func:`match`.
     **match_options
@@ -273,8 +275,9 @@ def psm_did(result: Result, panel: Panel, covariates: str | Sequence[str],
     ------
     SpecificationError
         The estimator does not accept weights, ``result`` already uses weights, or
-        Callaway-Sant'Anna with ``period="each"`` (it needs weights constant within units);
-        and every error of :func:`match`.
+        Callaway-Sant'Anna with ``period="each"`` (it needs weights constant within units),
+        ``result`` estimated on another panel than ``panel``; and every error of
+        :func:`match`.
 
     Notes
     -----
@@ -294,6 +297,10 @@ def psm_did(result: Result, panel: Panel, covariates: str | Sequence[str],
 
     from .rerun import rerun
 
+    if not isinstance(result, Result):
+        raise SpecificationError(f"result must be a did_zones Result; got {type(result).__name__}.")
+    if isinstance(panel, Panel):
+        check_result_panel(result, panel)
     estimator = getattr(did_zones, result.method, None)
     if estimator is None or "weights" not in inspect.signature(estimator).parameters:
         raise SpecificationError(

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_columns, examples
+from .._provenance import check_result_panel
 from ..errors import DidZonesError, SpecificationError
 from ..panel import Panel
 from ..result import Result
@@ -100,7 +101,8 @@ def variations(
     SpecificationError
         Unknown ``drop`` or ``timing`` values, bad ``windows``, a missing ``unit_codes``
         column or one not constant within units, unit codes that are not integers, a policy
-        in an unusable form, an unknown ``term``, or a result without a primary term.
+        in an unusable form, an unknown ``term``, a result without a primary term, or a
+        result estimated on another panel than ``panel`` (see :attr:`Panel.fingerprint`).
 
     Notes
     -----
@@ -192,7 +194,8 @@ def variations(
               "other_policies": tuple(other_policies or ()), "unit_codes": unit_codes,
               "result_spec": dict(result.spec)},
         n_obs=base.n_obs, n_units=base.n_units, n_clusters=base.n_clusters, df=base.df,
-        primary="baseline", notes=tuple(notes), extra={"results": results})
+        primary="baseline", notes=tuple(notes), extra={"results": results},
+        panel_fingerprint=panel.fingerprint, panel_shape=(panel.n_units, panel.n_periods))
 
 
 # ============================================================================= checks
@@ -210,6 +213,7 @@ def _check(result, panel, drop, windows, timing, county_level, term):
         raise SpecificationError(
             f"panel must be a did_zones Panel; got {type(panel).__name__}. Build one with "
             "did_zones.build_panel(...).")
+    check_result_panel(result, panel)
     drop = (drop,) if isinstance(drop, str) else tuple(drop or ())
     for d in drop:
         check_choice("drop", d, DROPS)
