@@ -23,6 +23,7 @@ from .._checks import (
     check_weights,
     examples,
 )
+from .._provenance import records_panel
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
@@ -41,6 +42,7 @@ _STAT_KEYS = {EARLY_LATE: "earlier_vs_later", LATE_EARLY: "later_vs_earlier",
               BOTH: "both_treated", TREATED_NEVER: "treated_vs_never", WITHIN: "within"}
 
 
+@records_panel
 def bacon_decomposition(
     panel: Panel,
     outcome: str,

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_columns, check_weights, examples
+from .._provenance import records_panel
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel, usable_rows
 from ..result import Result
@@ -27,6 +28,7 @@ ZERO = 1e-10  # |weight| below this counts as zero (Stata/R twowayfeweights' thr
 _COLLINEAR = 1e-10  # relative residual sum of squares below which a control is dropped
 
 
+@records_panel
 def twfe_weights(
     panel: Panel,
     outcome: str | None = None,
