@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import did_zones
@@ -318,7 +319,8 @@ def test_forged_manifest_is_refused_by_the_command(tmp_path, monkeypatch, capsys
 def _user_error_cases(tmp: Path) -> dict[str, tuple[list[str], str]]:
     (tmp / "empty.csv").write_bytes(b"")
     (tmp / "header.csv").write_text("city_code,year,cohort,isu\n")
-    (tmp / "latin.csv").write_bytes("city_code,年份\n1,2\n".encode("gb18030"))
+    # a UTF-8 byte-order mark in front of bytes that are not UTF-8: no encoding can be right
+    (tmp / "latin.csv").write_bytes(b"\xef\xbb\xbfcity_code,year\n1,\xff\xfe\n")
     for name in ("empty", "header", "latin"):
         (tmp / f"{name}.toml").write_text(STUDY.replace("panel", name))
     (tmp / "bad.toml").write_text("[study\noutcomes = 1\n")
@@ -331,7 +333,7 @@ def _user_error_cases(tmp: Path) -> dict[str, tuple[list[str], str]]:
                             r"data\.file 'header\.csv' has a header line \(4 columns: "
                             r"city_code, year, cohort, isu\) but 0 data rows\."),
         "not_utf8_csv": (["run", "latin.toml", "--out", "o"],
-                         r"data\.file 'latin\.csv' is not UTF-8 text .*Save it as UTF-8"),
+                         r"'.*latin\.csv'.* is not UTF-8\. .*Re-save it as UTF-8"),
         "out_below_a_file": (["run", "sim.toml", "--out", "afile/sub"],
                              r"--out afile/sub: '.*afile' is a file, so no folder can be "
                              r"made below it"),
@@ -463,3 +465,16 @@ def test_report_markdown_escapes_title_headings_and_alt_text(tmp_path):
     manifest = read_manifest(tmp_path / "out")
     assert {e["path"] for e in manifest["files"]} == {
         "report.html", "report.md", "versions.json", "figures/event.png", "figures/event.pdf"}
+
+
+def test_study_data_in_gbk_reads_like_utf8(tmp_path):
+    """data.file goes through the package's one CSV reader: a GBK copy (as Excel saves it on
+    a Chinese Windows) reads exactly like the UTF-8 file."""
+    from did_zones.report.runner import _read_data
+
+    text = "city_code,year,城市,isu\n330100,2019,杭州市,2.41\n110000,2019,北京市,2.73\n"
+    (tmp_path / "u.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "g.csv").write_bytes(text.encode("gbk"))
+    utf8, gbk = _read_data(tmp_path / "u.csv"), _read_data(tmp_path / "g.csv")
+    pd.testing.assert_frame_equal(gbk, utf8)
+    assert list(utf8["城市"]) == ["杭州市", "北京市"] and utf8["isu"].tolist() == [2.41, 2.73]

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._textfile import read_table_file
 from ..errors import PanelError, SpecificationError
 from .config import StudyConfig
 
@@ -228,8 +229,8 @@ def _read_data(path) -> pd.DataFrame:
         raise PanelError(f"data.file {name!r} is empty (0 bytes, 0 rows). {fix}")
     suffix = path.suffix.lower()
     try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path)
+        if suffix == ".csv":  # any encoding; a cut file is refused (did_zones._textfile)
+            frame = read_table_file(path)
         elif suffix == ".dta":
             frame = pd.read_stata(path)
         else:
