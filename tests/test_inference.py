@@ -1,11 +1,18 @@
 """Shared inference code against statsmodels and hand computations."""
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from did_zones.errors import SpecificationError
+import did_zones as dz
+from did_zones import inference
+from did_zones.errors import EstimationError, InferenceWarning, SpecificationError
 from did_zones.inference import (
+    FEW_CLUSTERS,
+    check_clusters,
     group_sums,
     influence_vcov,
     multiplier_bootstrap,
@@ -150,3 +157,118 @@ def test_bootstrap_bad_options():
         multiplier_bootstrap(psi, 1)
     with pytest.raises(SpecificationError, match="missing value"):
         multiplier_bootstrap(psi, 10, clusters=np.array([np.nan] + [1.0] * 9))
+
+
+# ---------------------------------------------------------------- cluster counts (issue #14)
+# Every estimator refuses a variance from one cluster (no p-value of 0 from an SE of 1e-16,
+# no ZeroDivisionError) and warns once, naming the remedies, below FEW_CLUSTERS.
+
+_ESTIMATORS = ["twfe", "event_study", "sun_abraham", "callaway_santanna", "imputation",
+               "did2s", "dcdh"]
+_TWO_WAY = ["twfe", "event_study", "sun_abraham"]  # the estimators taking two cluster names
+_REMEDIES = r"wild cluster bootstrap \(Stata boottest / R fwildclusterboot\).*did_zones\.placebo"
+
+
+@pytest.fixture(scope="module")
+def cluster_panel():
+    sim = dz.simulate_pilot_panel(seed=1)
+    rank = sim.data["city_code"].rank(method="dense").astype(int)
+    df = sim.data.assign(country=1, g5=rank % 5, g40=rank % 40)
+    return dz.build_panel(df, unit="city_code", time="year", cohort="cohort")
+
+
+def _inference_warnings(func, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = func(*args, **kwargs)
+    return out, [str(w.message) for w in caught if issubclass(w.category, InferenceWarning)]
+
+
+@pytest.mark.filterwarnings("ignore::did_zones.errors.SmallCohortWarning")
+@pytest.mark.parametrize("name", _ESTIMATORS)
+def test_one_cluster_is_an_error_naming_the_variable_and_the_fix(cluster_panel, name):
+    with pytest.raises(EstimationError,
+                       match=r"Only 1 cluster of 'country': .*no standard error or p-value.*"
+                             r"cluster='unit'"):
+        getattr(dz, name)(cluster_panel, "isu", cluster="country")
+
+
+@pytest.mark.filterwarnings("ignore::did_zones.errors.SmallCohortWarning")
+@pytest.mark.parametrize("name", _TWO_WAY)
+def test_two_way_clustering_is_judged_by_its_smaller_dimension(cluster_panel, name):
+    with pytest.raises(EstimationError, match="Only 1 cluster of 'country'"):
+        getattr(dz, name)(cluster_panel, "isu", cluster=("unit", "country"))
+    res, ws = _inference_warnings(getattr(dz, name), cluster_panel, "isu",
+                                  cluster=("unit", "g5"))
+    assert len(ws) == 1 and ws[0].startswith("Only 5 clusters of 'g5':")
+    assert res.n_clusters == 5
+
+
+@pytest.mark.parametrize("name", _ESTIMATORS)
+def test_few_clusters_warn_once_naming_the_count_and_the_remedies(cluster_panel, name):
+    res, ws = _inference_warnings(getattr(dz, name), cluster_panel, "isu", cluster="g5")
+    assert len(ws) == 1, ws
+    assert ws[0].startswith(f"Only 5 clusters of 'g5': cluster-robust standard errors and "
+                            f"p-values may be unreliable with fewer than {FEW_CLUSTERS}.")
+    assert re.search(_REMEDIES, ws[0])
+    assert ws[0] in res.notes
+    assert res.n_clusters == 5
+
+
+@pytest.mark.parametrize("name", _ESTIMATORS)
+def test_enough_clusters_give_no_inference_warning(cluster_panel, name):
+    _, ws = _inference_warnings(getattr(dz, name), cluster_panel, "isu", cluster="g40")
+    assert ws == []
+
+
+def test_aggregate_warns_about_few_clusters(cluster_panel):
+    res, _ = _inference_warnings(dz.callaway_santanna, cluster_panel, "isu", cluster="g5")
+    _, ws = _inference_warnings(dz.aggregate, res, kind="simple")
+    assert len(ws) == 1 and ws[0].startswith("Only 5 clusters of 'g5'")
+
+
+@pytest.mark.parametrize("kind", ["mediation", "causal_mediation", "moderation"])
+def test_mechanism_equations_judge_their_clusters(cluster_panel, kind):
+    calls = {
+        "mediation": lambda cl: dz.mediation(cluster_panel, "isu", "ecom", cluster=cl),
+        "causal_mediation": lambda cl: dz.causal_mediation(cluster_panel, "isu", "ecom",
+                                                           cluster=cl, n_sims=50, seed=1),
+        "moderation": lambda cl: dz.moderation(cluster_panel, "isu", "lnpop", cluster=cl),
+    }
+    with pytest.raises(EstimationError, match="Only 1 cluster of 'country'"):
+        calls[kind]("country")
+    _, ws = _inference_warnings(calls[kind], "g5")
+    assert ws and all(w.startswith("Only 5 clusters of 'g5'") for w in ws)
+
+
+def test_causal_mediation_on_a_data_frame_judges_its_clusters(cluster_panel):
+    df = cluster_panel.data.assign(treated=cluster_panel.treated.astype(float))
+    with pytest.raises(EstimationError, match="Only 1 cluster of 'country'"):
+        dz.causal_mediation(df, "isu", "ecom", cluster="country", fixed_effects=(),
+                            n_sims=50, seed=1)
+
+
+def test_the_shared_routines_refuse_one_cluster():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(20, 2))
+    with pytest.raises(EstimationError, match="Only 1 cluster of 'c'"):
+        sandwich_vcov(scores, np.eye(2), np.zeros(20), n_obs=20, n_params=2,
+                      cluster_names=("c",))
+    with pytest.raises(EstimationError, match="Only 1 cluster:"):
+        sandwich_vcov(scores, np.eye(2), np.column_stack([np.arange(20), np.zeros(20)]),
+                      n_obs=20, n_params=2)
+    with pytest.raises(EstimationError, match="Only 1 cluster of 'c'"):
+        influence_vcov(scores, np.zeros(20), "c")
+
+
+def test_check_clusters_threshold_is_a_module_constant(monkeypatch):
+    assert check_clusters(None) == ()
+    assert check_clusters(FEW_CLUSTERS, "g") == ()
+    with pytest.raises(EstimationError, match="Only 0 clusters"):
+        check_clusters(0)
+    with pytest.warns(InferenceWarning, match="Only 12 clusters of 'province'"):
+        assert len(check_clusters([40, 12], ["unit", "province"])) == 1
+    monkeypatch.setattr(inference, "FEW_CLUSTERS", 10)
+    assert check_clusters(12, "province") == ()
+    with pytest.warns(InferenceWarning, match="with fewer than 10"):
+        check_clusters(9, "province")
