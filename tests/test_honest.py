@@ -193,7 +193,7 @@ def test_callaway_santanna(sim_panel):
     h = honest_did(agg, m_values=[0.5])
     assert any("reference event time -1" in n for n in h.notes)
     assert any("'overall'" in n for n in h.notes)
-    with pytest.raises(SpecificationError, match="aggregate\\(result, 'event'\\)"):
+    with pytest.raises(SpecificationError, match=r'dz\.aggregate\(res, kind="event"\)'):
         honest_did(cs)
     varying = quiet(callaway_santanna, sim_panel, "isu")
     with pytest.raises(SpecificationError, match="base_period='universal'"):

@@ -21,6 +21,7 @@ from scipy import stats
 from .._checks import check_alpha, check_choice, examples
 from ..errors import InferenceWarning, SpecificationError, warn
 from ..result import Result
+from ._event_terms import require_event_terms
 from ._honest_rm import rm_accept
 from ._honest_sd import flci
 
@@ -279,12 +280,8 @@ def _extract(result: Result, reference: int):
             "each lag, not leads of one event-study regression; HonestDiD does not apply. "
             "Use event_study, sun_abraham or aggregate(callaway_santanna(..., "
             "base_period='universal'), 'event').")
+    require_event_terms(result, "honest_did")
     if method == "callaway_santanna":
-        if result.spec.get("aggregation") != "event":
-            raise SpecificationError(
-                "honest_did needs event-time coefficients; this Callaway-Sant'Anna result is "
-                f"aggregated as {result.spec.get('aggregation')!r}. Use "
-                "aggregate(result, 'event') first.")
         if result.spec.get("base_period") != "universal":
             raise SpecificationError(
                 "Callaway-Sant'Anna pre-period estimates with base_period='varying' are "

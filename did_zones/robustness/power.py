@@ -26,6 +26,7 @@ from scipy import optimize, stats
 from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import Result
+from ._event_terms import require_event_terms
 
 __all__ = ["PretrendPower", "pretrend_power"]
 
@@ -335,6 +336,7 @@ def _split_terms(result: Result, reference) -> tuple[np.ndarray, np.ndarray, lis
     if reference >= 0:
         raise SpecificationError(f"reference must be a pre-period (negative) event time; "
                                  f"got {reference}.")
+    require_event_terms(result, "pretrend_power")
     if "event_time" not in result.keys.columns:
         raise SpecificationError(
             f"The {result.method!r} result has no event_time in its keys, so it has no leads "
