@@ -31,6 +31,10 @@ def check_columns(data: pd.DataFrame, columns: Iterable[str | None], what: str =
         if col is None:
             continue
         if col not in data.columns:
+            if col in [n for n in data.index.names if n is not None]:
+                raise SpecificationError(
+                    f"{what} {col!r} not found in the data: it is a level of the index, not a "
+                    f"column. Move the index into columns first, e.g. df.reset_index().")
             old = [o for o, new in (renamed or {}).items() if new == col and o in data.columns]
             if old:
                 raise SpecificationError(

@@ -104,3 +104,14 @@ def test_positive_weights_accepted_by_every_estimator(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         WEIGHTED[name](_panel(df), "y", weights="w")
+
+
+@pytest.mark.parametrize("index", [["city", "year"], ["city"], ["year"]])
+def test_role_column_in_the_index_gets_reset_index_hint(index):
+    # issue #14: "Column 'city' not found" with no hint when (city, year) was the index
+    df = _frame().set_index(index)
+    with pytest.raises(dz.SpecificationError, match=(
+            rf"Column '{index[0]}' not found in the data: it is a level of the index, not a "
+            r"column\. Move the index into columns first, e\.g\. df\.reset_index\(\)\.")):
+        dz.build_panel(df, unit="city", time="year", cohort="g")
+    dz.build_panel(df.reset_index(), unit="city", time="year", cohort="g")
