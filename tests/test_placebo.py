@@ -18,6 +18,7 @@ from conftest import csmar_files
 from scipy import stats
 
 import did_zones as dz
+from did_zones import _parallel
 from did_zones.errors import InferenceWarning, PanelError, SpecificationError
 from did_zones.robustness.placebo import (
     placebo,
@@ -289,7 +290,8 @@ def test_slow_path_for_callaway_santanna_and_imputation(panel):
     assert tt.details["overrides"]["allow_unbalanced"] is True
 
 
-def test_identical_whatever_the_workers(panel):
+def test_identical_whatever_the_workers(panel, monkeypatch):
+    monkeypatch.setattr(_parallel, "PARALLEL_AFTER", 0.0)  # quick draws: workers anyway
     res = dz.twfe(panel, "isu", controls=["lnpop"])
     one = placebo(res, panel, n_draws=24, seed=4, fast=False)
     two = placebo(res, panel, n_draws=24, seed=4, fast=False, n_jobs=2)

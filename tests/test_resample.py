@@ -17,6 +17,7 @@ import pytest
 from scipy import stats
 
 import did_zones as dz
+from did_zones import _parallel
 from did_zones.errors import EstimationError, InferenceWarning, SpecificationError
 from did_zones.resample import (
     BootstrapDraws,
@@ -186,7 +187,8 @@ def test_same_seed_same_draws_other_seed_other_draws(sim_panel):
 
 
 @pytest.mark.slow
-def test_identical_for_any_workers_and_backend(sim_panel):
+def test_identical_for_any_workers_and_backend(sim_panel, monkeypatch):
+    monkeypatch.setattr(_parallel, "PARALLEL_AFTER", 0.0)  # quick draws: workers anyway
     ref = cluster_bootstrap(sim_panel, twfe_coef, n_boot=41, seed=9)
     for kwargs in ({"n_jobs": 2}, {"n_jobs": 2, "backend": "threading"},
                    {"n_jobs": 3, "backend": "loky"}, {"n_jobs": -1}):
@@ -267,7 +269,8 @@ def test_other_exceptions_propagate(tiny):
         cluster_bootstrap(tiny, statistic, n_boot=5, seed=1)
 
 
-def test_did_zones_warnings_inside_draws_are_silenced(tiny):
+def test_did_zones_warnings_inside_draws_are_silenced(tiny, monkeypatch):
+    monkeypatch.setattr(_parallel, "PARALLEL_AFTER", 0.0)  # threads, not in process
     def statistic(panel):  # 6 clusters: twfe warns about few clusters on every panel
         return dz.twfe(panel, "y")["treated"] if panel.treated.any() else 0.0
 
