@@ -392,5 +392,7 @@ def test_render_saves_without_raw_glyph_warnings(tmp_path, bare):
     (tmp_path / "figures").mkdir()
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        _write_figures(SimpleNamespace(figures={"f": fig}), tmp_path)
+        written: list[str] = []
+        _write_figures(SimpleNamespace(figures={"f": fig}), tmp_path, {"f": "f"}, written)
     assert rec == [] and (tmp_path / "figures" / "f.png").exists()
+    assert written == ["figures/f.png", "figures/f.pdf"]
