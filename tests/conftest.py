@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
@@ -101,3 +102,18 @@ def csmar_files(*names: str) -> tuple[Path, ...]:
             strict=strict_skips() and bool(os.environ.get(CSMAR_ENV, "").strip()),
         )
     return paths
+
+
+# Hypothesis profiles for the property tests (tests/test_properties.py). "ci" is the default:
+# a fixed seed and no example database, so every run tries the same examples, and few enough
+# of them that the file stays under a minute on 2 CPUs. "deep" is for local bug hunting:
+# HYPOTHESIS_PROFILE=deep pytest tests/test_properties.py (several minutes; it keeps found
+# examples in .hypothesis/ and replays them first). No deadline in either: the first call of
+# an estimator pays for imports. The data-too-large and too-slow health checks are off
+# because the panels are drawn as a whole (up to 400 rows from one seed), by design.
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=40, derandomize=True, database=None,
+                          deadline=None, suppress_health_check=_HEALTH, print_blob=True)
+settings.register_profile("deep", max_examples=400, deadline=None,
+                          suppress_health_check=_HEALTH, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
