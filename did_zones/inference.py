@@ -16,6 +16,13 @@ Conventions
   estimated); fewer than :data:`FEW_CLUSTERS` give one
   :class:`~did_zones.errors.InferenceWarning` naming the remedies. Every estimator calls it
   (the regression estimators through :func:`sandwich_vcov` and ``few_clusters_note``).
+* Variances that are numerically zero are judged in one place, :func:`flag_unidentified`
+  (called by :meth:`Result.create <did_zones.Result.create>` with the estimator's floor):
+  a variance at or below the floor that rounding noise alone could produce is not
+  identified, so its term's standard error, statistic, p-value and interval are NaN and
+  one :class:`~did_zones.errors.InferenceWarning` names the terms. The floors come from
+  :func:`rounding_vcov` (sandwich) and :func:`influence_floor` (influence functions), both
+  relative to :data:`NOISE_TOL` times the outcome's scale (:func:`outcome_scale`).
 """
 
 from __future__ import annotations
@@ -36,6 +43,11 @@ __all__ = [
     "cluster_meat",
     "sandwich_vcov",
     "influence_vcov",
+    "NOISE_TOL",
+    "outcome_scale",
+    "rounding_vcov",
+    "influence_floor",
+    "flag_unidentified",
     "multiplier_bootstrap",
     "BootstrapResult",
 ]
@@ -46,6 +58,14 @@ __all__ = [
 #: with fewer clusters, CRV1 t-tests over-reject, badly so when clusters differ in size.
 #: Set ``did_zones.inference.FEW_CLUSTERS`` to change it for the session.
 FEW_CLUSTERS = 30
+
+#: Relative size of the residuals (or influence functions) that counts as rounding noise:
+#: a variance that residuals of ``NOISE_TOL × scale`` of the outcome could produce, with no
+#: cancellation at all, is not identified (see :func:`flag_unidentified`). Rounding in the
+#: fits is of order 1e-16 to 1e-13 of the outcome's scale (the fixed-effect absorption
+#: converges to 1e-13), so the margin is at least 1e4; real residuals would have to vary by
+#: less than a billionth of the outcome's largest value to be flagged.
+NOISE_TOL = 1e-9
 
 _BLOCK = 128  # bootstrap draws per block: fixed so results never depend on chunking
 _UNITS = 8192  # units per multiplier chunk (a multiple of 64): fixed for the same reason
@@ -122,7 +142,14 @@ def check_clusters(n_clusters: int | Sequence[int] | None,
 
 
 def _codes(groups) -> tuple[np.ndarray, int]:
-    codes, uniques = pd.factorize(np.asarray(groups), sort=True)
+    arr = np.asarray(groups)
+    if arr.dtype.kind in "iu" and arr.size and arr.min() >= 0:
+        # already dense codes 0..G-1 (the design's clusters): factorize(sort=True) would
+        # return them unchanged, at ten times the cost of checking
+        counts = np.bincount(arr)
+        if counts.all():
+            return arr, counts.size
+    codes, uniques = pd.factorize(arr, sort=True)
     if (codes < 0).any():
         raise SpecificationError(
             f"The cluster variable has {int((codes < 0).sum())} missing value(s); fill or "
@@ -205,28 +232,147 @@ def sandwich_vcov(
         does not warn about few clusters, its callers do, once per estimate).
     """
     scores = np.asarray(scores, dtype=float)
+    bread = np.asarray(bread, dtype=float)
+    # V = c (S B)ᵀ(S B) with S the cluster sums: the same as c B (SᵀS) B, but each variance
+    # is a sum of squares, so a variance that is zero in exact arithmetic comes out as
+    # rounding of order 1e-32, not 1e-16 of the other variances (whose square root, 1e-8,
+    # would pass for a standard error)
     if clusters is None:
-        meat = scores.T @ scores
+        u = scores @ bread
         factor = n_obs / (n_obs - n_params) if small_sample else 1.0
-        return factor * bread @ meat @ bread, None
+        return factor * (u.T @ u), None
     dims = _cluster_dims(clusters)
     if len(dims) == 1:
         combos = [(dims[0], 1.0)]
     else:
         inter = pd.Series(list(zip(dims[0], dims[1], strict=True))).factorize()[0]
         combos = [(dims[0], 1.0), (dims[1], 1.0), (inter, -1.0)]
-    meats, counts = zip(*(cluster_meat(scores, labels) for labels, _ in combos), strict=True)
+    sums = [group_sums(scores, labels) for labels, _ in combos]
+    counts = [s.shape[0] for s in sums]
     g_min = min(counts[:len(dims)])
     if g_min < 2:
         check_clusters(counts[:len(dims)], cluster_names)
     V = np.zeros_like(bread)
-    for (_, sign), meat, g in zip(combos, meats, counts, strict=True):
+    for (_, sign), s, g in zip(combos, sums, counts, strict=True):
         g_adj = g_min if cluster_df == "min" else g
         factor = (g_adj / (g_adj - 1)) * ((n_obs - 1) / (n_obs - n_params)) if small_sample else 1.0
-        V += sign * factor * (bread @ meat @ bread)
+        u = s @ bread
+        V += sign * factor * (u.T @ u)
     if len(dims) == 2:
         V = _psd_fix(V)
     return V, int(g_min)
+
+
+def outcome_scale(y: np.ndarray) -> float:
+    """The scale that rounding noise is relative to: the largest absolute finite outcome.
+
+    The raw outcome (nothing absorbed): fixed effects and least squares round relative to
+    the values they fit, the level included. 0 for an empty or all-zero outcome.
+    """
+    a = np.abs(np.asarray(y, dtype=float))
+    a = a[np.isfinite(a)]
+    return float(a.max()) if a.size else 0.0
+
+
+def rounding_vcov(
+    regressors: np.ndarray,
+    bread: np.ndarray,
+    clusters,
+    tol: float,
+    *,
+    n_obs: int,
+    n_params: int,
+    small_sample: bool = True,
+    cluster_df: str = "min",
+) -> np.ndarray:
+    """The variance floor of a sandwich: what residuals of rounding size alone could give.
+
+    The sandwich of :func:`sandwich_vcov` with every residual replaced by ``tol`` in
+    absolute value and no cancellation: the scores are ``|B x_i| · tol``, so the floor of
+    coefficient ``j`` is ``c · Σ_g (Σ_{i∈g} |(B x_i)_j| · tol)²`` (one-way; two-way combines
+    the dimensions as :func:`sandwich_vcov` does), with the same factor ``c``. A variance at
+    or below it is not identified (:func:`flag_unidentified`). The off-diagonal entries are
+    non-negative, so the floor of a linear combination ``a`` of the coefficients is at most
+    ``|a|ᵀ F |a|``: aggregations propagate it with absolute weights.
+
+    Parameters
+    ----------
+    regressors : (n, k) array
+        The rows ``x_i`` whose products with the residuals are the scores (``w_i x̃_i``
+        with weights).
+    bread : (k, k) array
+    clusters, n_obs, n_params, small_sample, cluster_df
+        As in :func:`sandwich_vcov`.
+    tol : float
+        The size of a residual that is rounding noise: :data:`NOISE_TOL` times
+        :func:`outcome_scale` of the outcome.
+
+    Returns
+    -------
+    (k, k) array
+    """
+    loads = np.abs(np.asarray(regressors, dtype=float) @ bread) * tol
+    F, _ = sandwich_vcov(loads, np.eye(loads.shape[1]), clusters, n_obs=n_obs,
+                         n_params=n_params, small_sample=small_sample, cluster_df=cluster_df)
+    return F
+
+
+def influence_floor(n_terms: int, scale: float) -> np.ndarray:
+    """The variance floor of influence-function variances: ``(NOISE_TOL · scale)²`` per term.
+
+    A standard error at or below ``NOISE_TOL · scale`` (``scale`` from
+    :func:`outcome_scale`), in particular exactly 0, is not identified: influence functions
+    that are zero up to rounding (e.g. one switcher against one comparison unit).
+    """
+    return np.full(int(n_terms), (NOISE_TOL * float(scale)) ** 2)
+
+
+def flag_unidentified(vcov: np.ndarray, floor, terms: Sequence[str]
+                      ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """NaN the variances that are not identified: at or below their rounding floor.
+
+    The one judge of numerically zero variances in did_zones ("never a p-value the design
+    cannot justify"): a term whose variance is at most its floor (from
+    :func:`rounding_vcov` or :func:`influence_floor`) gets NaN in its row and column of the
+    variance, hence a NaN standard error, statistic, p-value and confidence interval, and
+    one :class:`~did_zones.errors.InferenceWarning` names the terms (up to five).
+
+    Parameters
+    ----------
+    vcov : (k, k) array
+    floor : (k, k) or (k,) array
+        Variance floors (the diagonal of a matrix is used). Terms never to flag (e.g. a
+        reference cell that is 0 by construction) get a negative floor.
+    terms : sequence of str
+
+    Returns
+    -------
+    vcov : (k, k) array
+        A copy with the rows and columns of the flagged terms NaN.
+    notes : tuple of str
+        The warning text as a one-element tuple, or ``()``.
+    """
+    V = np.array(vcov, dtype=float, copy=True)
+    fl = np.asarray(floor, dtype=float)
+    fl = np.diag(fl) if fl.ndim == 2 else np.broadcast_to(fl, (V.shape[0],))
+    var = np.diag(V).copy()
+    bad = np.isfinite(var) & (var <= fl)
+    if not bad.any():
+        return V, ()
+    V[bad, :] = np.nan
+    V[:, bad] = np.nan
+    names = [str(terms[j]) for j in np.flatnonzero(bad)]
+    shown = ", ".join(repr(t) for t in names[:5]) + (", ..." if len(names) > 5 else "")
+    msg = (
+        f"The standard error of {len(names)} term(s) is numerically zero and is reported as "
+        f"NaN, with its statistic, p-value and confidence interval: {shown}. Its variance is "
+        "not identified: the observations that identify the term are fitted exactly (e.g. "
+        "a cell resting on one unit, or one treated unit against one comparison unit), or "
+        "too few clusters leave the variance unidentified. Add units or clusters to that "
+        "cell, use a coarser window, or use randomization inference (did_zones.placebo)."
+    )
+    warn(msg, InferenceWarning)
+    return V, (msg,)
 
 
 def _psd_fix(V: np.ndarray) -> np.ndarray:

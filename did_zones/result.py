@@ -155,13 +155,27 @@ class Result:
         terms: Sequence[str],
         *,
         keys: pd.DataFrame | None = None,
+        variance_floor: np.ndarray | None = None,
         **kwargs: Any,
     ) -> Result:
-        """Build a Result from arrays, labelling them with ``terms``."""
+        """Build a Result from arrays, labelling them with ``terms``.
+
+        ``variance_floor`` (k × k or k, from :func:`did_zones.inference.rounding_vcov` or
+        :func:`~did_zones.inference.influence_floor`) is the variance rounding noise alone
+        could produce; terms at or below it get a NaN variance and one
+        :class:`~did_zones.errors.InferenceWarning`, also added to ``notes``
+        (:func:`did_zones.inference.flag_unidentified`).
+        """
         terms = [str(t) for t in terms]
         index = pd.Index(terms, name="term")
         est = np.asarray(estimate, dtype=float).reshape(-1)
         cov = np.asarray(vcov, dtype=float).reshape(est.size, est.size)
+        if variance_floor is not None:
+            from .inference import flag_unidentified
+
+            cov, flagged = flag_unidentified(cov, variance_floor, terms)
+            if flagged:
+                kwargs["notes"] = tuple(kwargs.get("notes", ())) + flagged
         if keys is None:
             keys = pd.DataFrame(index=index)
         else:
@@ -182,17 +196,23 @@ class Result:
 
     @property
     def std_error(self) -> pd.Series:
-        """Standard errors (square roots of the vcov diagonal)."""
+        """Standard errors (square roots of the vcov diagonal); NaN where the variance is
+        not identified (see :func:`did_zones.inference.flag_unidentified`)."""
         return pd.Series(np.sqrt(np.clip(np.diag(self.vcov.to_numpy()), 0, None)),
                          index=self.estimate.index, name="std_error")
 
+    def _usable_se(self) -> pd.Series:
+        """The standard errors that support inference: NaN where 0 or NaN. One rule for
+        the statistic, the p-value and the interval: a term without sampling variance is
+        neither infinitely significant nor known exactly."""
+        se = self.std_error
+        return se.where(se > 0)
+
     @property
     def statistic(self) -> pd.Series:
-        """t (or z) statistics against zero; NaN where the standard error is 0 (a term
-        without sampling variance is not infinitely significant)."""
-        se = self.std_error
+        """t (or z) statistics against zero; NaN where the standard error is 0 or NaN."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (self.estimate / se.where(se > 0)).rename("statistic")
+            return (self.estimate / self._usable_se()).rename("statistic")
 
     @property
     def p_value(self) -> pd.Series:
@@ -220,9 +240,10 @@ class Result:
         return float(stats.t.ppf(q, self.df) if self.df else stats.norm.ppf(q))
 
     def conf_int(self, alpha: float = 0.05, uniform: bool = False) -> pd.DataFrame:
-        """Confidence intervals (``conf_low``, ``conf_high``), pointwise or uniform."""
+        """Confidence intervals (``conf_low``, ``conf_high``), pointwise or uniform; NaN
+        where the standard error is 0 or NaN (as the statistic and p-value)."""
         c = self.critical_value(alpha, uniform)
-        se = self.std_error
+        se = self._usable_se()
         return pd.DataFrame({"conf_low": self.estimate - c * se,
                              "conf_high": self.estimate + c * se})
 
@@ -254,11 +275,21 @@ class Result:
         if R.shape[1] != b.size:
             raise SpecificationError(f"R must have {b.size} columns; got {R.shape[1]}.")
         q = np.zeros(R.shape[0]) if q is None else np.asarray(q, dtype=float).reshape(-1)
+        label = name or f"Wald: {R.shape[0]} restriction(s)"
+        # restrictions on terms whose variance is not identified (NaN) cannot be tested:
+        # they are left out, as directions without variance are (pinv), and named
+        unknown = ~np.isfinite(np.diag(V))
+        touch = (R[:, unknown] != 0).any(axis=1) if unknown.any() else np.zeros(len(R), bool)
+        if touch.any():
+            label += f" ({int(touch.sum())} restriction(s) on terms without variance left out)"
+            R, q = R[~touch], q[~touch]
+        if unknown.any():  # no restriction left touches them: 0 instead of NaN × 0
+            V = np.where(unknown[:, None] | unknown[None, :], 0.0, V)
+            b = np.where(unknown, 0.0, b)
         diff = R @ b - q
         middle = R @ V @ R.T
-        rank = int(np.linalg.matrix_rank(middle))
-        w = float(diff @ np.linalg.pinv(middle) @ diff)
-        label = name or f"Wald: {R.shape[0]} restriction(s)"
+        rank = int(np.linalg.matrix_rank(middle)) if R.size else 0
+        w = float(diff @ np.linalg.pinv(middle) @ diff) if R.size else float("nan")
         if rank == 0:  # the restricted terms have no variance: nothing to test
             return HypothesisTest(label, float("nan"), float("nan"),
                                   (0, self.df) if self.df else 0, "F" if self.df else "chi2")

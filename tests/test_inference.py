@@ -272,3 +272,43 @@ def test_check_clusters_threshold_is_a_module_constant(monkeypatch):
     assert check_clusters(12, "province") == ()
     with pytest.warns(InferenceWarning, match="with fewer than 10"):
         check_clusters(9, "province")
+
+
+# ------------------------------------------------- variances that are rounding noise (issue #14)
+
+
+def test_rounding_floor_is_the_clustered_se_of_residuals_all_equal_to_tol():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    B = np.linalg.inv(X.T @ X)
+    cl = np.repeat(np.arange(8), 5)
+    F = inference.rounding_vcov(X, B, cl, 1e-9, n_obs=40, n_params=2)
+    loads = np.abs(X @ B) * 1e-9
+    sums = np.array([loads[cl == g].sum(axis=0) for g in range(8)])
+    c = 8 / 7 * 39 / 38
+    np.testing.assert_allclose(np.diag(F), c * (sums**2).sum(axis=0), rtol=1e-12)
+    # a real clustered variance is far above its floor
+    V, _ = inference.sandwich_vcov(X * rng.normal(size=(40, 1)), B, cl, n_obs=40, n_params=2)
+    assert (np.diag(V) > 1e6 * np.diag(F)).all()
+
+
+def test_flag_unidentified_nans_row_and_column_and_warns_once_naming_terms():
+    V = np.array([[4.0, 1e-20, 0.5], [1e-20, 1e-30, 0.0], [0.5, 0.0, 0.0]])
+    with pytest.warns(InferenceWarning, match=r"2 term\(s\) is numerically zero.*'b', 'c'.*"
+                      r"placebo") as rec:
+        out, notes = inference.flag_unidentified(V, np.full(3, 1e-20), ["a", "b", "c"])
+    assert len(rec) == 1 and notes and "placebo" in notes[0]
+    assert out[0, 0] == 4.0 and np.isnan(out[1]).all() and np.isnan(out[:, 2]).all()
+    # a negative floor never flags (a reference cell that is 0 by construction)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same, none = inference.flag_unidentified(V, -1.0, ["a", "b", "c"])
+    assert none == () and np.array_equal(same, V)
+
+
+def test_influence_floor_flags_exact_zero_and_rounding_only():
+    fl = inference.influence_floor(2, 5.0)
+    with pytest.warns(InferenceWarning, match="'x'"):
+        out, _ = inference.flag_unidentified(np.diag([0.0, 1e-6]), fl, ["x", "y"])
+    assert np.isnan(out[0, 0]) and out[1, 1] == 1e-6
+    assert inference.outcome_scale(np.array([np.nan, -3.0, 2.0])) == 3.0

@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from strategies import Case, cases
 
 import did_zones as dz
-from did_zones.errors import DidZonesError, DidZonesWarning
+from did_zones.errors import DidZonesError, DidZonesWarning, InferenceWarning
 
 # ------------------------------------------------------------------ estimators
 # each entry: (function(panel, case) -> Result, source of the call for the reproducer)
@@ -282,70 +282,80 @@ def test_estimator_deterministic(name, data):
     _same_outcome(name, first, second, "a second identical call", rtol=0.0)
 
 
-# ---------------------------------------------------- open defects found by the properties
-# Minimal reproducers of what the properties found (issue #14). Each is a strict xfail while
-# the defect is open: when it is fixed the test passes, the run fails, and the marker goes.
+# ------------------------------------------- defects found by the properties (issue #14)
+# Minimal reproducers of what the properties found, kept as regression tests: standard
+# errors that are rounding noise are NaN with an InferenceWarning, whatever the unit labels
+# and row order (did_zones.inference.flag_unidentified).
+
+_UNIDENTIFIED = "numerically zero"
 
 
-def _std_errors_by_labelling(fn, df: pd.DataFrame, perms) -> np.ndarray:
-    rows = []
+def _fits_by_labelling(fn, df: pd.DataFrame, perms) -> list[Outcome]:
+    outs = []
     for k, perm in enumerate(perms):
         d = df.assign(city=df["city"].map(perm)).sample(frac=1.0, random_state=k)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DidZonesWarning)
-            rows.append(fn(dz.build_panel(d, unit="city", time="year", cohort="g"))
-                        .std_error.to_numpy())
-    return np.array(rows)
+        panel = dz.build_panel(d, unit="city", time="year", cohort="g")
+        outs.append(_call(lambda p=panel: fn(p)))
+    return outs
 
 
-def _assert_same_rows(se: np.ndarray, scale: float) -> None:
+def _assert_unidentified(outs: list[Outcome], term: str, scale: float) -> None:
+    """``term`` has NaN std_error, statistic, p-value and interval, with the warning naming
+    it, in every labelling; all standard errors agree across labellings."""
+    for out in outs:
+        assert out.error is None, out.error
+        row = out.value.tidy().set_index("term").loc[term]
+        assert row[["std_error", "statistic", "p_value", "conf_low", "conf_high"]].isna().all()
+        assert np.isfinite(row["estimate"])
+        flagged = [w for w in out.warned if isinstance(w, InferenceWarning)
+                   and _UNIDENTIFIED in str(w)]
+        assert len(flagged) == 1 and repr(term) in str(flagged[0]), out.warned
+        assert any(_UNIDENTIFIED in n for n in out.value.notes)
+    se = np.array([o.value.std_error.to_numpy() for o in outs])
     for row in se[1:]:
         assert _close(se[0], row, 1e-9, 1e-12 * scale), se
 
 
-@pytest.mark.xfail(strict=True, reason="issue #14: sun_abraham reports a standard error of "
-                   "rounding noise (0 or 2.5e-08, p=3e-25) for a lead resting on one unit; "
-                   "the noise changes with the unit labels")
 def test_sun_abraham_lead_of_one_unit_has_no_noise_std_error():
     df = pd.DataFrame({
         "city": np.repeat([1, 2, 3, 4], 3), "year": np.tile([1990, 1991, 1992], 4),
         "g": np.repeat([1991, 1991, 1992, 0], 3),
         "y": [2.04, -2.56, 0.42, -0.57, -0.45, -0.22, -2.02, -0.23, -0.87, 3.32, 0.23, -0.35]})
     perms = [{1: 1, 2: 2, 3: 3, 4: 4}, {1: 4, 2: 3, 3: 2, 4: 1}, {1: 2, 2: 1, 3: 4, 4: 3}]
-    se = _std_errors_by_labelling(lambda p: dz.sun_abraham(p, "y"), df, perms)
-    _assert_same_rows(se, 4.0)
+    outs = _fits_by_labelling(lambda p: dz.sun_abraham(p, "y"), df, perms)
+    _assert_unidentified(outs, "e-2", 4.0)
+    res = outs[0].value
+    assert np.isfinite(res.std_error.drop("e-2")).all()  # the other terms keep theirs
+    assert np.isnan(res.extra["catt"].set_index("event_time").loc[-2, "std_error"])
+    assert np.isnan(res.extra["pretrend_test"].p_value)  # its only lead has no variance
 
 
-@pytest.mark.xfail(strict=True, reason="issue #14: event_study clustered by a grouping with "
-                   "2 clusters reports a standard error of rounding noise (2.4e-09 or 3.6e-09 "
-                   "by row order) for the lead")
 def test_event_study_two_clusters_has_no_noise_std_error():
     df = pd.DataFrame({
         "city": np.repeat([1, 2, 3], 4), "year": np.tile([2001, 2002, 2003, 2004], 3),
         "g": np.repeat([0, 2003, 0], 4), "prov": np.repeat([1, 1, 0], 4),
         "y": [0.2, 0.4, -1.2, -0.4, 0.3, 0.8, -0.8, -0.8, 0.5, 0.7, -1.1, 0.3]})
     perms = [{1: 1, 2: 2, 3: 3}, {1: 3, 2: 1, 3: 2}, {1: 2, 2: 3, 3: 1}]
-    se = _std_errors_by_labelling(lambda p: dz.event_study(p, "y", cluster="prov"), df, perms)
-    _assert_same_rows(se, 1.2)
+    outs = _fits_by_labelling(lambda p: dz.event_study(p, "y", cluster="prov"), df, perms)
+    _assert_unidentified(outs, "e-2", 1.2)
+    assert np.isfinite(outs[0].value.std_error.drop("e-2")).all()
 
 
-def _dcdh_one_switcher_one_control() -> Outcome:
+def _dcdh_one_switcher_one_control(perm=None) -> Outcome:
     df = pd.DataFrame({"city": [1, 1, 1, 3, 3, 3], "year": [2001, 2002, 2003] * 2,
                        "g": [2002] * 3 + [2003] * 3, "y": [-3.5, 0.8, 0.1, -0.6, 1.7, 0.3]})
+    if perm is not None:
+        df = df.assign(city=df["city"].map(perm)).iloc[::-1]
     panel = dz.build_panel(df, unit="city", time="year", cohort="g")
     return _call(lambda: dz.dcdh(panel, "y"))
 
 
-@pytest.mark.xfail(strict=True, reason="issue #14: dcdh leaks numpy RuntimeWarnings (0 * NaN "
-                   "in _dyn_std_error) when a cell has no comparison unit")
 def test_dcdh_cell_without_controls_issues_no_numpy_warning():
     out = _dcdh_one_switcher_one_control()
     assert not [w for w in out.warned if isinstance(w, RuntimeWarning)], out.warned
 
 
-@pytest.mark.xfail(strict=True, reason="issue #14: dcdh reports std_error 0.0 and the "
-                   "confidence interval [2, 2] for a DID of one switcher against one unit")
-def test_dcdh_one_switcher_one_control_std_error_is_not_zero():
-    out = _dcdh_one_switcher_one_control()
-    se = out.value.std_error.to_numpy()
-    assert ((se > 0) | np.isnan(se)).all(), out.value.tidy()
+def test_dcdh_one_switcher_one_control_std_error_is_nan_not_zero():
+    outs = [_dcdh_one_switcher_one_control(), _dcdh_one_switcher_one_control({1: 3, 3: 1})]
+    _assert_unidentified(outs, "DID_M", 3.5)
+    assert outs[0].value["DID_M"] == pytest.approx(2.0)

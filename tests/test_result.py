@@ -105,3 +105,27 @@ def test_getitem_many_terms_shows_ten_and_the_count():
     assert "It has 30 term(s): ['ATT(2015,2001)'," in text
     assert "'ATT(2015,2010)', ... (20 more)]" in text and "'ATT(2015,2011)'" not in text
     assert "use did_zones.aggregate(result, kind='simple')" in text
+
+
+def test_zero_or_unidentified_std_error_gives_nan_statistic_p_value_and_interval():
+    V = np.diag([0.25, 0.0, np.nan])
+    V[2, 0] = V[0, 2] = np.nan
+    res = Result.create([1.0, 2.0, 3.0], V, ["a", "b", "c"], method="m", outcome="y",
+                        spec={}, n_obs=10, n_units=5)
+    t = res.tidy().set_index("term")
+    assert np.isfinite(t.loc["a"]).all()
+    for term in ("b", "c"):
+        assert t.loc[term, ["statistic", "p_value", "conf_low", "conf_high"]].isna().all()
+    # a joint test leaves out restrictions on terms without variance, and says so
+    test = res.wald_test(["a", "c"])
+    assert "1 restriction(s) on terms without variance left out" in test.name
+    assert test.df == 1 and test.statistic == pytest.approx(4.0)
+
+
+def test_create_with_a_variance_floor_flags_terms_at_or_below_it():
+    with pytest.warns(UserWarning, match="numerically zero.*'b'"):
+        res = Result.create([1.0, 2.0], np.diag([1.0, 1e-20]), ["a", "b"], method="m",
+                            outcome="y", spec={}, n_obs=10, n_units=5,
+                            variance_floor=np.array([1e-18, 1e-18]), notes=("kept",))
+    assert np.isnan(res.std_error["b"]) and res.std_error["a"] == 1.0
+    assert res.notes[0] == "kept" and "numerically zero" in res.notes[1]

@@ -43,7 +43,7 @@ from ..errors import (
     SpecificationError,
 )
 from ..errors import warn as _warn  # fit_absorbed has a warn= flag
-from ..inference import check_clusters, sandwich_vcov
+from ..inference import NOISE_TOL, check_clusters, outcome_scale, rounding_vcov, sandwich_vcov
 from ..panel import Panel
 from ._fe import FixedEffects, dense_codes
 
@@ -487,14 +487,29 @@ class AbsorbedFit:
             ``N − K`` for HC1 (Stata, fixest).
         """
         d = self.design
-        clusters = None
-        if d.clusters:
-            clusters = np.column_stack(d.clusters) if len(d.clusters) == 2 else d.clusters[0]
-        V, g = sandwich_vcov(self.scores(), self.bread, clusters, n_obs=d.n_obs,
+        V, g = sandwich_vcov(self.scores(), self.bread, self._clusters(), n_obs=d.n_obs,
                              n_params=self.n_params, small_sample=small_sample,
                              cluster_names=d.cluster_names)
         df = (g - 1) if g is not None else d.n_obs - self.n_params
         return V, g, int(df)
+
+    def variance_floor(self, small_sample: bool = True) -> np.ndarray:
+        """The floor of :meth:`vcov` below which a variance is rounding noise (k × k).
+
+        :func:`did_zones.inference.rounding_vcov` with residuals of ``NOISE_TOL`` times the
+        largest absolute outcome in the sample; pass it to ``Result.create(...,
+        variance_floor=...)`` (aggregations: ``|A| F |A|ᵀ``).
+        """
+        d = self.design
+        X = self.X_within if d.weights is None else self.X_within * d.weights[:, None]
+        return rounding_vcov(X, self.bread, self._clusters(), NOISE_TOL * outcome_scale(d.y),
+                             n_obs=d.n_obs, n_params=self.n_params, small_sample=small_sample)
+
+    def _clusters(self):
+        d = self.design
+        if not d.clusters:
+            return None
+        return np.column_stack(d.clusters) if len(d.clusters) == 2 else d.clusters[0]
 
 
 def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True) -> AbsorbedFit:

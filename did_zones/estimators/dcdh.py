@@ -25,7 +25,14 @@ from ..errors import (
     SpecificationError,
     warn,
 )
-from ..inference import check_clusters, group_sums, influence_vcov
+from ..inference import (
+    NOISE_TOL,
+    check_clusters,
+    group_sums,
+    influence_floor,
+    influence_vcov,
+    outcome_scale,
+)
 from ..panel import Panel, usable_rows
 from ..result import Result
 
@@ -296,10 +303,13 @@ def dcdh(
     vcov, n_clusters = influence_vcov(psi, cluster_codes, cluster)
     notes += check_clusters(n_clusters, cluster)
 
+    scale = outcome_scale(Y)
     extra: dict = {"cells": _cell_table(terms, cells, used, n1, n0, cell_did, weights)}
     if not controls and cluster_codes is None:
+        se_dyn = _dyn_std_error(cells, used, n_terms)
+        se_dyn[se_dyn <= NOISE_TOL * scale] = np.nan  # not identified (flag_unidentified)
         extra["std_error_dyn"] = pd.Series(
-            _dyn_std_error(cells, used, n_terms),
+            se_dyn,
             index=pd.Index([t.name for t in terms], name="term"), name="std_error_dyn")
     if theta_ctrl is not None:
         extra["control_coefficients"] = pd.Series(theta_ctrl, index=list(controls))
@@ -331,7 +341,7 @@ def dcdh(
             "se": "bootstrap" if n_boot is not None else "influence"}
     return Result.create(
         est, vcov_used, [t.name for t in terms], keys=keys,
-        method="dcdh", outcome=outcome, spec=spec,
+        variance_floor=influence_floor(n_terms, scale), method="dcdh", outcome=outcome, spec=spec,
         n_obs=int(rows_used), n_units=int(used_units.sum()),
         n_clusters=int(n_clusters), df=None, primary="DID_M",
         influence=psi, influence_index=panel.units.copy(),
@@ -555,6 +565,9 @@ def _dyn_std_error(cells: _Cells, used, n_terms) -> np.ndarray:
         e0 = np.where(n0 > 1, m0, mu)
         f1 = np.where(n1 > 1, np.sqrt(n1 / (n1 - 1)), fu)
         f0 = np.where(n0 > 1, np.sqrt(n0 / (n0 - 1)), fu)
+    # cells without switchers or comparison units have infinite or NaN factors: zero them
+    # before multiplying (inf × 0 would warn), the cells are unused
+    f1, f0, e1, e0 = (np.where(used, v, 0.0) for v in (f1, f0, e1, e0))
     total = np.bincount(cells.term, weights=np.where(used, n1, 0.0), minlength=n_terms)
     ratio = np.where(used, n1 / np.where(n0 > 0, n0, 1.0), 0.0)
     contrib = J * f1 * (cells.D - e1) - ratio * S * f0 * (cells.D - e0)

@@ -494,6 +494,7 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         "role": ["lead" if e < 0 else "lag" for e in e_kept] + ["control"] * len(controls_kept),
     })
 
+    F = fit.variance_floor()
     overall_weights = None
     primary = None
     if o.overall:
@@ -509,6 +510,8 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         est = np.append(est, a @ est)
         Va = V @ a
         V = np.block([[V, Va[:, None]], [Va[None, :], np.array([[a @ Va]])]])
+        Fa = F @ np.abs(a)  # the floor of a combination: absolute weights
+        F = np.block([[F, Fa[:, None]], [Fa[None, :], np.array([[np.abs(a) @ Fa]])]])
         names = names + ["overall"]
         keys = pd.concat([keys, pd.DataFrame({
             "cohort": [np.nan], "time": [np.nan], "event_time": [np.nan],
@@ -530,7 +533,8 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
         "window": (lo, hi),
     }
     res = Result.create(
-        est, V, names, keys=keys, method="event_study", outcome=outcome, spec=o.spec,
+        est, V, names, keys=keys, variance_floor=F, method="event_study", outcome=outcome,
+        spec=o.spec,
         n_obs=design.n_obs, n_units=count_distinct(units, panel.n_units), n_clusters=n_clusters,
         df=df, primary=primary, notes=tuple(dict.fromkeys(notes)), stats=stats, extra=extra,
     )

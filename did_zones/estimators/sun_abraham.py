@@ -547,6 +547,8 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     A = member * mass / tot[:, None]
     theta = A @ delta
     V_fixed = A @ Vd @ A.T
+    Fd = fit.variance_floor()[np.ix_(coef_idx, coef_idx)]
+    F = A @ Fd @ A.T  # A >= 0: the floor of each average (shares add variance, not noise)
 
     # estimated shares: a row of cell k moves its relative period's term by
     # w (δ_k − θ_e) / W_e and, after treatment, the overall ATT by w (δ_k − θ) / W_post
@@ -585,6 +587,7 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     })
 
     se_d = np.sqrt(np.clip(np.diag(Vd), 0, None))
+    se_d[np.diag(Vd) <= np.diag(Fd)] = np.nan  # not identified, as in the Result below
     share = np.zeros(kept.size)
     for j in range(has_overall, A.shape[0]):
         share[member[j]] = A[j, member[j]]
@@ -618,7 +621,8 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
             "weights": o.weights, "share_variance": o.share_variance, "alpha": o.alpha}
     all_notes = tuple(dict.fromkeys(tuple(panel.notes) + tuple(notes)))
     res = Result.create(
-        theta, V, terms, keys=keys, method="sun_abraham", outcome=outcome, spec=spec,
+        theta, V, terms, keys=keys, variance_floor=F, method="sun_abraham", outcome=outcome,
+        spec=spec,
         n_obs=design.n_obs, n_units=n_units, n_clusters=n_clusters, df=df,
         primary="overall" if has_overall else terms[0], notes=all_notes,
         stats={"r2": fit.stats["r2"], "r2_within": fit.stats["r2_within"],

@@ -164,7 +164,8 @@ def twfe(
         "weights": weights, "treatment": treatment, "alpha": alpha,
     }
     return Result.create(
-        fit.coef, V, fit.names, keys=keys, method="twfe", outcome=outcome, spec=spec,
+        fit.coef, V, fit.names, keys=keys, variance_floor=fit.variance_floor(),
+        method="twfe", outcome=outcome, spec=spec,
         n_obs=design.n_obs, n_units=n_units, n_clusters=n_clusters, df=df,
         primary="treated", notes=notes,
         stats={"r2": fit.stats["r2"], "r2_within": fit.stats["r2_within"],
