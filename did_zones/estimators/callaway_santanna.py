@@ -290,10 +290,10 @@ class _Data:
 def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
     notes: list[str] = []
     numeric = (outcome,) + o.covariates + ((o.weights,) if o.weights else ())
-    mask, drop_notes = usable_rows(panel, numeric)
-    notes += drop_notes
     if o.weights:
         check_weights(panel, o.weights)
+    mask, drop_notes = usable_rows(panel, numeric)
+    notes += drop_notes
     uid = panel.unit_id
     w_row = panel.column(o.weights) if o.weights else np.ones(panel.n_obs)
     if o.weights:

@@ -305,10 +305,10 @@ class _Sample:
 
 def _sample(panel: Panel, outcome: str, o: _Opts) -> _Sample:
     numeric = (outcome,) + o.controls + ((o.weights,) if o.weights else ())
-    keep, drop_notes = usable_rows(panel, numeric)
-    notes = list(drop_notes)
     if o.weights:
         check_weights(panel, o.weights)
+    keep, drop_notes = usable_rows(panel, numeric)
+    notes = list(drop_notes)
     g_unit = panel.cohort.copy()
     t = panel.time_values
     present = np.bincount(panel.unit_id[keep], minlength=panel.n_units) > 0
