@@ -535,25 +535,30 @@ def build_panel(
             f"have a fractional one, e.g. {examples(bad_units)}."
         )
 
-    first, last = int(t.min()), int(t.max())
-    # -- cohorts after the sample: never treated within it
-    late = np.isfinite(g_unit) & (g_unit > last)
-    if late.any():
-        if late_cohorts == "error":
-            raise PanelError(
-                f"{int(late.sum())} unit(s) are first treated after the last period {last}, "
-                f"e.g. {examples(units[late])}. Use late_cohorts='never' to code them as "
-                "never-treated within the sample."
+    # Dropping always-treated units can shorten the sample (when they alone were observed in
+    # its first or last periods), so the two codings are repeated until nothing changes.
+    while True:
+        first, last = int(t.min()), int(t.max())
+        # -- cohorts after the sample: never treated within it
+        late = np.isfinite(g_unit) & (g_unit > last)
+        if late.any():
+            if late_cohorts == "error":
+                raise PanelError(
+                    f"{int(late.sum())} unit(s) are first treated after the last period "
+                    f"{last}, e.g. {examples(units[late])}. Use late_cohorts='never' to code "
+                    "them as never-treated within the sample."
+                )
+            notes.append(
+                f"{int(late.sum())} unit(s) first treated after {last} (cohorts "
+                f"{examples(np.unique(g_unit[late]).astype(int))}) are never-treated within "
+                "the sample."
             )
-        notes.append(
-            f"{int(late.sum())} unit(s) first treated after {last} (cohorts "
-            f"{examples(np.unique(g_unit[late]).astype(int))}) are never-treated within the sample."
-        )
-        g_unit = np.where(late, NEVER, g_unit)
+            g_unit = np.where(late, NEVER, g_unit)
 
-    # -- always-treated units
-    always = g_unit <= first
-    if always.any():
+        # -- always-treated units
+        always = g_unit <= first
+        if not always.any():
+            break
         n_rows = int(always[unit_id].sum())
         msg = (
             f"{int(always.sum())} unit(s) ({n_rows} rows) are treated from the first period "

@@ -585,3 +585,18 @@ def test_period_codes_for_compact_and_sparse_integer_periods(years):
         np.testing.assert_array_equal(panel.unit_id, [0, 0, 0, 1, 1, 1])
         np.testing.assert_array_equal(panel.data["y"], [3.0, 4.0, 5.0, 2.0, 1.0, 0.0])
         np.testing.assert_array_equal(panel.cohort, [np.inf, years[1]])
+
+
+def test_late_cohort_judged_on_the_sample_left_after_always_treated_units_go():
+    """Found by the property suite: the always-treated units alone were observed in 2002, so
+    after they are dropped the sample ends in 2001 and a 2002 cohort is never treated within
+    it (it was kept as 2002, a cohort with no observed period)."""
+    df = pd.DataFrame({"unit": [101, 134, 111, 153, 153, 143, 143],
+                       "year": [2001, 2001, 2001, 2001, 2002, 2001, 2002],
+                       "g": [0, 2002, 2002, 2001, 2001, 2001, 2001],
+                       "y": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]})
+    with pytest.warns(DataDroppedWarning, match=r"2 unit\(s\) \(4 rows\) are treated from"):
+        panel = build_panel(df, unit="unit", time="year", cohort="g")
+    assert list(panel.periods) == [2001]
+    assert panel.unit_cohort.to_dict() == {101: np.inf, 111: np.inf, 134: np.inf}
+    assert any("2 unit(s) first treated after 2001 (cohorts [2002])" in n for n in panel.notes)
