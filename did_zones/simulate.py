@@ -192,6 +192,25 @@ class SimulationTruth:
     direct: float
     params: dict = field(default_factory=dict)
 
+    @property
+    def share_mediated(self) -> float:
+        """True share of ``overall`` that runs through the mediator: ``indirect / overall``."""
+        return self.indirect / self.overall if self.overall else float("nan")
+
+    def event_effects(self, outcome: str) -> pd.Series | None:
+        """True effects by event time of ``outcome`` (``"isu"`` or ``"ecom"``), else None.
+
+        The other outcomes have no simple truth (their effects are nonlinear in the share
+        shift, city by city), so None says "not known".
+        """
+        column = {"isu": "att", "ecom": "att_ecom"}.get(outcome)
+        if column is None:
+            return None
+        et = self.event_time
+        return pd.Series(et[column].to_numpy(float),
+                         index=pd.Index(et["event_time"].to_numpy(), name="event_time"),
+                         name=outcome)
+
     def __repr__(self) -> str:
         return (
             f"SimulationTruth(overall={self.overall:.6g}, a={self.a:.6g}, b={self.b:.6g}, "

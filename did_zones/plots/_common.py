@@ -40,7 +40,7 @@ WORDS: dict[str, dict[str, str]] = {
         "missing": "Not observed", "pilot": "Pilot {value}", "showing": "{k} of {n} units shown",
         "treatment": "Pilot (D)", "stars": "* p<0.1, ** p<0.05, *** p<0.01",
         "indirect": "Indirect", "share": "share mediated {value}",
-        "mediation_title": "Mediation paths",
+        "mediation_title": "Mediation paths", "truth": "True effect",
     },
     "zh": {
         "event_time": "相对试点年份", "estimate": "估计值", "reference": "基期",
@@ -60,6 +60,7 @@ WORDS: dict[str, dict[str, str]] = {
         "missing": "无观测", "pilot": "{value} 年试点", "showing": "显示 {k}/{n} 个单位",
         "treatment": "试点（D）", "stars": "* p<0.1, ** p<0.05, *** p<0.01",
         "indirect": "间接效应", "share": "中介占比 {value}", "mediation_title": "中介效应路径",
+        "truth": "真实效应",
     },
 }
 

@@ -24,6 +24,7 @@ def event_study_plot(
     alpha: float = 0.05,
     uniform: bool = False,
     labels: Mapping[str, str] | None = None,
+    truth=None,
     title: str | None = None,
     language: str = "en",
     font: str | None = None,
@@ -52,6 +53,11 @@ def event_study_plot(
         multiplier bootstrap (``n_boot``) run at this ``alpha``.
     labels : mapping, optional
         Legend names by result name (the mapping keys, or ``result.method`` for one result).
+    truth : pandas.Series or pandas.DataFrame, optional
+        Known true effects by event time (simulated data), drawn as a black line with
+        crosses labelled "True effect" (真实效应): a Series indexed by event time, or a
+        DataFrame with columns ``event_time`` and ``att`` (e.g. ``sim.truth.event_time``).
+        Only event times inside the range of the drawn estimates are shown.
     title : str, optional
         Axes title; default "Event study" (事件研究).
     language : {"en", "zh"}
@@ -69,7 +75,7 @@ def event_study_plot(
     ------
     SpecificationError
         Not a Result (or a mapping of them), an empty mapping, a result without
-        event-time terms, ``uniform=True`` for a result without a uniform band, bad
+        event-time terms, a ``truth`` that is not event time -> effect, ``uniform=True`` for a result without a uniform band, bad
         ``alpha`` or ``language``.
 
     Notes
@@ -109,16 +115,41 @@ def event_study_plot(
                 "event study: event_study, sun_abraham, imputation(..., horizons=...) or "
                 "aggregate(callaway_santanna(...), 'event').")
         tables[name] = t.loc[t["event_time"].notna()].sort_values("event_time")
+    true = None if truth is None else _truth_series(truth)
     names = [labels_of(labels, n) for n in tables]
     ttl = heading(title, language, "event_title")
     with text_context([*names, ttl], font, language):
         fig, ax = axes(ax, (7.0, 4.2))
-        _draw(ax, tables, names, reference, alpha, uniform, language)
+        _draw(ax, tables, names, reference, alpha, uniform, language, true)
         ax.set_title(ttl)
     return fig
 
 
-def _draw(ax, tables, names, reference, alpha, uniform, language) -> None:
+def _truth_series(truth):
+    """The true effects as a float Series indexed by integer event time."""
+    import pandas as pd
+
+    if isinstance(truth, pd.DataFrame):
+        if not {"event_time", "att"} <= set(truth.columns):
+            raise SpecificationError(
+                "truth as a DataFrame needs columns 'event_time' and 'att' (e.g. "
+                f"sim.truth.event_time); got columns {list(truth.columns)[:5]}.")
+        truth = pd.Series(truth["att"].to_numpy(), index=truth["event_time"].to_numpy())
+    if not isinstance(truth, pd.Series):
+        raise SpecificationError("truth must be a pandas Series (event time -> true effect) "
+                                 f"or a DataFrame with event_time and att; got "
+                                 f"{type(truth).__name__}.")
+    try:
+        index = pd.Index(truth.index).astype(float)
+        values = truth.to_numpy(dtype=float)
+    except (TypeError, ValueError) as err:
+        raise SpecificationError(f"truth must map numeric event times to numbers ({err}).") \
+            from None
+    out = pd.Series(values, index=index).sort_index()
+    return out[np.isfinite(out.to_numpy()) & np.isfinite(out.index.to_numpy())]
+
+
+def _draw(ax, tables, names, reference, alpha, uniform, language, true=None) -> None:
     from matplotlib.ticker import MaxNLocator
 
     k = len(tables)
@@ -133,6 +164,13 @@ def _draw(ax, tables, names, reference, alpha, uniform, language) -> None:
                     ms=5, capsize=2.5, lw=1.2, label=name)
         if reference is not None and not (t["event_time"] == reference).any():
             missing_ref.append(reference + offsets[i])
+    if true is not None:
+        lo = min(float(t["event_time"].min()) for t in tables.values())
+        hi = max(float(t["event_time"].max()) for t in tables.values())
+        shown = true[(true.index >= lo) & (true.index <= hi)]
+        ax.plot(shown.index.to_numpy(), shown.to_numpy(), color="black", lw=1.3, ls="-",
+                marker="x", ms=6, mew=1.4, zorder=4, label=word(language, "truth"),
+                gid="true_effect")
     ax.axhline(0, color="0.3", lw=0.8)
     ax.axvline(-0.5, color="0.4", lw=0.9, ls="--")
     if missing_ref:
@@ -143,7 +181,7 @@ def _draw(ax, tables, names, reference, alpha, uniform, language) -> None:
     level = 100 * (1 - alpha)
     ci = word(language, "uniform" if uniform else "ci", level=level)
     ax.set_ylabel(f"{word(language, 'estimate')} ({ci})")
-    if k > 1 or missing_ref:
+    if k > 1 or missing_ref or true is not None:
         handles, names = ax.get_legend_handles_labels()
         ref = word(language, "reference")
         last = [i for i, n in enumerate(names) if n == ref]  # the reference marker goes last

@@ -184,9 +184,10 @@ def estimators(run) -> None:
         event, models = _shown(run, event), _shown(run, models)
         label = _label(run, y)
         if event:
+            truth = run.sim.truth.event_effects(y) if run.sim is not None else None
             event_items.append(run.figure(f"event_study_{y}",
                                           event_study_plot(
-                event, title=label, language=s.language, font=s.font)))
+                event, title=label, language=s.language, font=s.font, truth=truth)))
             event_items.append(run.table(f"event_study_{y}", comparison_table(
                 event, event_times="all", labels=dict(s.labels), language=s.language,
                 title=label, notes=s.notes)))
