@@ -18,6 +18,17 @@ from ._common import (
     word,
 )
 
+try:  # the tables' p-value formatter; this fallback keeps its rule until it is there
+    from ..tables._format import fmt_p_value
+except ImportError:  # pragma: no cover - removed once tables/_format.py has it
+    def fmt_p_value(p, n_draws=None, digits=3):
+        """``p < 1/(B+1)`` when no draw of B was as extreme, else ``digits`` digits."""
+        if p is None or not np.isfinite(p):
+            return "–"
+        if n_draws is not None and p <= 0:
+            return f"p < {1 / (n_draws + 1):.{digits}g}"
+        return f"{p:.{digits}g}"
+
 __all__ = ["placebo_plot", "in_time_plot"]
 
 
@@ -82,7 +93,10 @@ def placebo_plot(
     -----
     Failed draws (NaN) are not drawn; their number is printed beside the p-values, which
     :func:`did_zones.placebo` computed without them. The kernel density is smoothing for the
-    eye only; the p-values are the test's own.
+    eye only; the p-values are the test's own. A p-value of 0 (no draw as extreme as the
+    estimate) is printed as ``p < 1/(B+1)`` for ``B`` valid draws (``fmt_p_value``). The
+    legend and the p-values are placed right of the axes, so they never cover the bars or
+    the line of the actual estimate.
 
     Examples
     --------
@@ -107,7 +121,7 @@ def placebo_plot(
     kind = KINDS[language].get(d.get("kind"), str(d.get("kind")))
     ttl = heading(title, language, "placebo_title", kind=kind)
     with text_context([ttl], font, language):
-        fig, ax = axes(ax, (6.4, 4.2))
+        fig, ax = axes(ax, (7.6, 4.2))
         ax.hist(valid, bins=int(bins), density=True, color="C0", alpha=0.45,
                 edgecolor="white", lw=0.4, label=word(language, "draws"))
         if kde and np.ptp(valid) > 0 and valid.size > 1:
@@ -118,23 +132,37 @@ def placebo_plot(
             grid = np.linspace(lo - pad, hi + pad, 400)
             ax.plot(grid, gaussian_kde(valid)(grid), color="C0", lw=1.4,
                     label=word(language, "kde"))
-        ax.axvline(estimate, color="C3", lw=1.8, label=f"{word(language, 'actual')} = "
-                   f"{fmt(estimate, 4)}")
+        ax.axvline(estimate, color="C3", lw=1.8, gid="actual_estimate",
+                   label=f"{word(language, 'actual')} = {fmt(estimate, 4)}")
         ax.axvline(0, color="0.4", lw=0.8, ls=":")
-        lines = [f"{word(language, 'p_two')} = {fmt(d.get('p_two_sided', np.nan))}",
-                 f"{word(language, 'p_left')} = {fmt(d.get('p_left', np.nan))}",
-                 f"{word(language, 'p_right')} = {fmt(d.get('p_right', np.nan))}",
-                 word(language, "n_draws", n=valid.size)]
+        n = valid.size
+        lines = [_p_line(language, "p_two", d.get("p_two_sided", np.nan), n),
+                 _p_line(language, "p_left", d.get("p_left", np.nan), n),
+                 _p_line(language, "p_right", d.get("p_right", np.nan), n),
+                 word(language, "n_draws", n=n)]
         failed = draws.size - valid.size
         if failed:
             lines[-1] += f" ({word(language, 'n_failed', n=failed)})"
-        ax.text(0.02, 0.97, "\n".join(lines), transform=ax.transAxes, va="top", ha="left",
-                fontsize="small", bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+        # legend and p-values sit right of the axes, clear of the bars and the red line
+        ax.legend(frameon=False, fontsize="small", loc="upper left",
+                  bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        ax.text(1.03, 0.0, "\n".join(lines), transform=ax.transAxes, va="bottom",
+                ha="left", fontsize="small", gid="p_values",
+                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
         ax.set_xlabel(word(language, "placebo_estimates"))
         ax.set_ylabel(word(language, "density"))
         ax.set_title(ttl)
-        ax.legend(frameon=False, fontsize="small", loc="upper right")
     return fig
+
+
+def _p_line(language: str, key: str, p: float, n_draws: int) -> str:
+    """``p (two-sided) = 0.04`` / ``p (two-sided) < 0.002``: never 0 after ``n_draws`` draws."""
+    text = fmt_p_value(p, n_draws=n_draws).strip()
+    if text[:1] in ("p", "P"):  # the formatter may or may not lead with "p"
+        text = text[1:].strip()
+    if text[:1] in ("<", ">", "=", "≤", "≥"):
+        return f"{word(language, key)} {text}"
+    return f"{word(language, key)} = {text}"
 
 
 def in_time_plot(
