@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._checks import check_alpha, check_choice
 from ..errors import SpecificationError
+from ..estimands import tag
 from ..inference import check_clusters
 from ..result import Result
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
@@ -135,6 +136,7 @@ def aggregate(
         head = pd.DataFrame({"cohort": [np.nan], "time": [np.nan], "event_time": [np.nan],
                              "n_cells": [int((W[0] != 0).sum())]})
         keys = pd.concat([head, keys], ignore_index=True)
+    keys = _tag_overall(keys, kind, min_e, max_e) if names[0] == "overall" else keys
 
     notes = list(result.notes)
     skipped = result.extra.get("skipped_cells")
@@ -173,6 +175,18 @@ def aggregate(
 
 
 # --------------------------------------------------------------------------- options
+
+
+def _tag_overall(keys: pd.DataFrame, kind: str, min_e: float, max_e: float) -> pd.DataFrame:
+    """Name the estimand of the "overall" term (row 0)."""
+    if kind == "event":  # equal-weighted mean of ATT(e) over the post event times shown
+        et = keys["event_time"].to_numpy(dtype=float)[1:]
+        post = et[et >= 0]
+        return tag(keys, 0, "event_average", post.min(), post.max())
+    if kind == "simple":
+        return tag(keys, 0, "simple_att", 0 if np.isfinite(max_e) else np.nan,
+                   max_e if np.isfinite(max_e) else np.nan)
+    return tag(keys, 0, "cohort_average" if kind == "cohort" else "calendar_average")
 
 
 def _window(window) -> tuple[float, float]:

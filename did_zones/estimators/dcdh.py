@@ -25,6 +25,7 @@ from ..errors import (
     SpecificationError,
     warn,
 )
+from ..estimands import tag
 from ..inference import (
     NOISE_TOL,
     check_clusters,
@@ -334,6 +335,7 @@ def dcdh(
         "n_switchers": [int(n1[(cells.term == k) & used].sum()) for k in range(len(terms))],
         "n_cells": [int(((cells.term == k) & used).sum()) for k in range(len(terms))],
     })
+    keys = tag(keys, [k for k, t in enumerate(terms) if t.name == "DID_M"], "instantaneous")
     rows_used = _rows_used(cells, used, Y.shape[1], p0)
     used_units = (cells.J | cells.S)[:, used].any(axis=1)
     spec = {"placebo": placebo, "dynamic": dynamic, "controls": controls, "cluster": cluster,

@@ -11,6 +11,7 @@ from scipy import sparse
 from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from .._provenance import records_panel
 from ..errors import EstimationError, SpecificationError
+from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
 from ._design import FESpec, check_panel_outcome, few_clusters_note
@@ -182,6 +183,8 @@ def did2s(
         "cohort": np.nan, "time": np.nan, "event_time": event_times,
         "n_obs": np.bincount(code[on], minlength=k).tolist(),
     })
+    if horizons is None:  # static: one effect over every treated observation
+        keys = tag(keys, 0, "simple_att")
     spec = {"horizons": horizons, "controls": controls, "fixed_effects": tuple(fixed_effects),
             "cluster": cluster, "weights": weights, "anticipation": anticipation,
             "alpha": alpha}

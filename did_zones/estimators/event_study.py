@@ -25,6 +25,7 @@ from ..errors import (
     SpecificationError,
     warn,
 )
+from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
 from ._design import (
@@ -518,6 +519,9 @@ def _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
             "n_units": [count_distinct(units[np.isin(col, j_kept[post])], panel.n_units)],
             "n_obs": [int(n_obs[j_kept][post].sum())], "n_cohorts": pd.array([pd.NA], dtype="Int64"), "post": [True],
             "binned": [False], "role": ["average"]})], ignore_index=True)
+        # observation-weighted mean of the post coefficients: the simple ATT of the window
+        e_top = np.inf if binned[j_kept][post].any() else float(e_kept[post].max())
+        keys = tag(keys, len(keys) - 1, "simple_att", 0, e_top)
         primary = "overall"
     elif "e+0" in kept:
         primary = "e+0"

@@ -11,6 +11,7 @@ from scipy import sparse, stats
 from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from .._provenance import records_panel
 from ..errors import EstimationError, SmallCohortWarning, SpecificationError, warn
+from ..estimands import tag
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ._design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
@@ -212,6 +213,7 @@ def imputation(
         "kind": ["overall"] + ["horizon"] * len(horizons),
         "n_obs": n_t,
     })
+    keys = tag(keys, 0, "simple_att")  # the mean over every treated observation
     test = None
     pre = None
     if pretrends:

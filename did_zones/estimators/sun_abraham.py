@@ -38,6 +38,7 @@ from ..errors import (
     SpecificationError,
     warn,
 )
+from ..estimands import tag
 from ..inference import sandwich_vcov
 from ..panel import Panel, usable_rows
 from ..result import Result
@@ -585,6 +586,10 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
         "post": ([True] if has_overall else []) + [bool(e >= 0) for e in term_e],
         "binned": ([False] if has_overall else []) + [int(e) in sample.binned for e in term_e],
     })
+    if has_overall:  # cohort-share weighted mean of the post cells: the window's simple ATT
+        e_post = [int(e) for e in term_e if e >= 0]
+        keys = tag(keys, 0, "simple_att", 0,
+                   np.inf if max(e_post) in sample.binned else max(e_post))
 
     se_d = np.sqrt(np.clip(np.diag(Vd), 0, None))
     se_d[np.diag(Vd) <= np.diag(Fd)] = np.nan  # not identified, as in the Result below

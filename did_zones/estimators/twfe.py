@@ -10,6 +10,7 @@ import pandas as pd
 from .._checks import as_tuple, check_alpha, check_outcome_varies
 from .._provenance import records_panel
 from ..errors import EstimationError
+from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
 from ._design import (
@@ -159,6 +160,7 @@ def twfe(
         "cohort": np.nan, "time": np.nan, "event_time": np.nan,
         "role": ["treatment"] + ["control"] * (len(fit.names) - 1),
     })
+    keys = tag(keys, 0, "twfe_coefficient")
     spec = {
         "controls": controls, "fixed_effects": tuple(fixed_effects), "cluster": cluster,
         "weights": weights, "treatment": treatment, "alpha": alpha,
