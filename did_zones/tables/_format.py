@@ -15,7 +15,7 @@ from .._checks import check_choice
 from ..errors import SpecificationError
 
 __all__ = ["LANGUAGES", "NOTES", "words", "fmt_num", "fmt_int", "stars_for", "star_legend",
-           "check_stars", "check_digits", "check_notes", "data_notes", "label"]
+           "check_stars", "check_digits", "check_notes", "data_notes", "label", "fmt_p_value"]
 
 LANGUAGES = ("en", "zh")
 #: what a table does with the data-handling notes of its results (see :func:`data_notes`)
@@ -177,3 +177,55 @@ def label(name: object, labels: Mapping[str, str] | None) -> str:
     """The display label of ``name`` (itself when not in ``labels``)."""
     key = str(name)
     return str(labels[key]) if labels and key in labels else key
+
+
+def fmt_p_value(p: object, n_draws: int | None = None, digits: int = 3, *,
+                prefix: bool = True) -> str:
+    """A p-value as a careful author prints it: never ``p = 0``.
+
+    Parameters
+    ----------
+    p : float
+        The p-value (NaN or None: ``""``).
+    n_draws : int, optional
+        Number of draws behind a randomization (placebo, permutation, bootstrap) p-value.
+        When no draw was as extreme as the estimate (``p * n_draws < 0.5``), the p-value is
+        only known to be below ``1/(n_draws + 1)``, printed rounded up: ``"p < 0.002"`` for
+        500 draws.
+    digits : int
+        Decimals. An analytic p-value that rounds to zero prints as ``"p < 0.001"``
+        (``digits=3``).
+    prefix : bool
+        Start with ``"p "`` (for a sentence or a figure label); ``False`` gives a table cell
+        such as ``"0.026"`` or ``"< 0.002"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> fmt_p_value(0.0, n_draws=500)
+    'p < 0.002'
+    >>> fmt_p_value(0.02632)
+    'p = 0.026'
+    >>> fmt_p_value(1e-9, prefix=False)
+    '< 0.001'
+    """
+    digits = check_digits(digits)
+    if p is None or not isinstance(p, (int, float, np.integer, np.floating)) or not (
+            math.isfinite(float(p))):
+        return ""
+    p = float(p)
+    step = 10.0 ** -digits
+    bound = None
+    if n_draws is not None and int(n_draws) > 0 and p * int(n_draws) < 0.5:
+        # rounded up to the printed precision, so the bound stays a true upper bound
+        bound = max(math.ceil(round(1.0 / (int(n_draws) + 1) / step, 9)) * step, step)
+    elif round(p, digits) <= 0:
+        bound = step
+    if bound is not None:
+        text = f"< {bound:.{digits}f}"
+        return f"p {text}" if prefix else text
+    text = f"{min(p, 1.0):.{digits}f}"
+    return f"p = {text}" if prefix else text

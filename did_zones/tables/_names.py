@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from .._checks import check_choice
 
-__all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name"]
+__all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name", "internal_names"]
 
 ESTIMATOR_NAMES: Mapping[str, Mapping[str, str]] = {
     "twfe": {"en": "TWFE", "zh": "双向固定效应 (TWFE)"},
@@ -34,7 +34,24 @@ ESTIMATOR_NAMES: Mapping[str, Mapping[str, str]] = {
     "robustness": {"en": "Robustness", "zh": "稳健性检验"},
 }
 
-# column names of frames shown as they are (Bacon weights, HonestDiD, power, tidy())
+# column names of frames shown as they are (Bacon weights, HonestDiD, power, tidy()): the
+# human header of each internal name, so that no report table shows ``std_error``
+_COLUMNS_EN: Mapping[str, str] = {
+    "term": "Term", "estimate": "Estimate", "std_error": "SE", "statistic": "Statistic",
+    "p_value": "p-value", "conf_low": "CI lower", "conf_high": "CI upper",
+    "weight": "Weight", "type": "Comparison", "n_comparisons": "Comparisons",
+    "n_obs": "Observations", "n_units": "Units", "n_treated_units": "Treated units",
+    "restriction": "Restriction", "m": "M", "method": "Method", "hypothesis": "Hypothesis",
+    "target_power": "Target power", "slope": "Slope of the trend", "power": "Power",
+    "bayes_factor": "Bayes factor", "likelihood_ratio": "Likelihood ratio",
+    "bias_post": "Bias after treatment",
+    "bias_post_conditional": "Bias after treatment, given a passed pre-test",
+    "kind": "Kind", "name": "Name", "value": "Value", "index": "No.", "group": "Group",
+    # cell values
+    "relative_magnitude": "Relative magnitudes", "smoothness": "Smoothness",
+    "package": "Package", "seed": "Seed",
+}
+
 _COLUMNS_ZH: Mapping[str, str] = {
     "term": "项", "estimate": "估计值", "std_error": "标准误", "statistic": "统计量",
     "p_value": "p 值", "conf_low": "置信下限", "conf_high": "置信上限", "weight": "权重",
@@ -47,7 +64,8 @@ _COLUMNS_ZH: Mapping[str, str] = {
     # cell values
     "Earlier vs Later Treated": "早试点组 vs 晚试点组", "Later vs Earlier Treated":
     "晚试点组 vs 早试点组", "Treated vs Never Treated": "试点组 vs 从未试点组",
-    "package": "软件包", "seed": "随机种子",
+    "package": "软件包", "seed": "随机种子", "group": "分组",
+    "relative_magnitude": "相对幅度约束", "smoothness": "平滑约束",
 }
 
 
@@ -60,6 +78,12 @@ def estimator_name(name: str, language: str = "en") -> str:
 
 
 def column_name(name: object, language: str = "en") -> str:
-    """A column name or a categorical cell of a plain frame, in ``language``."""
+    """The human label of an internal column name (or categorical cell) in ``language``;
+    names without a label are returned unchanged."""
     text = str(name)
-    return _COLUMNS_ZH.get(text, text) if language == "zh" else text
+    return (_COLUMNS_ZH if language == "zh" else _COLUMNS_EN).get(text, text)
+
+
+def internal_names() -> frozenset[str]:
+    """Internal column names that a report table must never show (tests use it)."""
+    return frozenset(k for k in _COLUMNS_EN if "_" in k) | {"index", "kind"}
