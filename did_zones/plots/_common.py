@@ -41,6 +41,8 @@ WORDS: dict[str, dict[str, str]] = {
         "treatment": "Pilot (D)", "stars": "* p<0.1, ** p<0.05, *** p<0.01",
         "indirect": "Indirect", "share": "share mediated {value}",
         "mediation_title": "Mediation paths", "truth": "True effect",
+        "target_e": "θ = effect at e = {e}", "target_average": "θ = average of e = {lo}..{hi}",
+        "target_weights": "θ = weighted post-period effects l'τ", "off_axis": "beyond the axis",
     },
     "zh": {
         "event_time": "相对试点年份", "estimate": "估计值", "reference": "基期",
@@ -61,6 +63,8 @@ WORDS: dict[str, dict[str, str]] = {
         "treatment": "试点（D）", "stars": "* p<0.1, ** p<0.05, *** p<0.01",
         "indirect": "间接效应", "share": "中介占比 {value}", "mediation_title": "中介效应路径",
         "truth": "真实效应",
+        "target_e": "θ = e = {e} 期效应", "target_average": "θ = e = {lo}..{hi} 期效应均值",
+        "target_weights": "θ = 事后各期效应加权 l'τ", "off_axis": "超出坐标轴",
     },
 }
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import SpecificationError
 from ._common import axes, check_language, fmt, heading, text_context, word
 
-__all__ = ["honest_plot"]
+__all__ = ["honest_plot", "target_label"]
 
 
 def honest_plot(
@@ -27,7 +27,7 @@ def honest_plot(
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; default a new figure.
     title : str, optional
-        Axes title; default "HonestDiD sensitivity".
+        Axes title; default "HonestDiD sensitivity: θ = effect at e = 0" (the target).
     language : {"en", "zh"}
         Language of the labels; ``"zh"`` draws with a CJK font.
     font : str, optional
@@ -47,7 +47,9 @@ def honest_plot(
     As in R ``HonestDiD::createSensitivityPlot``: the original interval (parallel trends
     exact; ``glance()`` columns ``original_low`` / ``original_high``) is drawn left of the
     robust intervals (``tidy()``: ``m``, ``conf_low``, ``conf_high``); a dotted line marks the
-    breakdown value, the largest M̄ (M) whose robust set still excludes zero.
+    breakdown value, the largest M̄ (M) whose robust set still excludes zero, or, when it lies
+    far beyond the grid, an arrow at the right edge gives it (the axis spans the grid only).
+    The default title names the target parameter θ (``glance()`` ``target``).
 
     References
     ----------
@@ -75,12 +77,14 @@ def honest_plot(
     rm = g["restriction"] == "relative_magnitude"
     name = "M̄" if rm else "M"
     m = t["m"].to_numpy(float)
-    step = float(np.min(np.diff(np.unique(m)))) if np.unique(m).size > 1 else \
-        (abs(m[0]) or 1.0) * 0.5
-    x0 = float(m.min()) - step
+    span = float(np.ptp(m)) if m.size > 1 else (abs(float(m[0])) or 1.0)
+    step = float(np.min(np.diff(np.unique(m)))) if np.unique(m).size > 1 else 0.5 * span
+    x0 = float(m.min()) - max(step, 0.15 * span)
     lo, hi = t["conf_low"].to_numpy(float), t["conf_high"].to_numpy(float)
     level = 100 * (1 - float(g["alpha"]))
-    ttl = heading(title, language, "honest_title")
+    target = target_label(g, language)
+    default = f"{word(language, 'honest_title')}: {target}"
+    ttl = default if title is None else heading(title, language, "honest_title")
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.2))
         ax.vlines(m, lo, hi, color="C0", lw=2.2, label=f"{word(language, 'robust_ci', level=level)}"
@@ -91,16 +95,56 @@ def honest_plot(
         if estimate is not None and np.isfinite(estimate):
             ax.plot([x0], [estimate], marker="o", color="C3", ms=5)
         ax.axhline(0, color="0.3", lw=0.8)
+        pad = 0.5 * max(step, 0.15 * span)
         b = float(g["breakdown"])
-        if np.isfinite(b):
-            ax.axvline(b, color="0.4", ls=":", lw=1.1,
-                       label=word(language, "breakdown", name=name, value=fmt(b)))
-        ticks = np.concatenate([[x0], m])
-        if ticks.size <= 12:
-            ax.set_xticks(ticks, [word(language, "original")] + [fmt(v, 2) for v in m],
-                          rotation=45 if ticks.size > 6 else 0)
+        right = float(m.max()) + pad
+        if np.isfinite(b) and right < b <= float(m.max()) + 0.5 * span:
+            right = b + pad  # near the grid: widen a little to show the line
+        _breakdown(ax, b, name, right, language)
+        _ticks(ax, x0, m, right, language)
         ax.set_xlabel(word(language, "m_rm" if rm else "m_sd"))
         ax.set_ylabel(word(language, "estimate"))
         ax.set_title(ttl)
-        ax.legend(frameon=False, fontsize="small")
+        ax.legend(frameon=False, fontsize="small", loc="best")
     return fig
+
+
+def target_label(glance_row, language: str) -> str:
+    """Words for the target parameter θ from ``HonestResult.glance()`` (e.g. θ = effect at
+    e = 0)."""
+    term, first, last = glance_row["target"], glance_row["target_first"], \
+        glance_row["target_last"]
+    if isinstance(term, str) and term.startswith("e") and term[1:].lstrip("+-").isdigit():
+        return word(language, "target_e", e=int(term[1:]))
+    if term == "average" and first is not None and last is not None:
+        return word(language, "target_average", lo=int(first), hi=int(last))
+    return word(language, "target_weights")
+
+
+def _breakdown(ax, b: float, name: str, right: float, language: str) -> None:
+    """The breakdown value: a labelled line inside the grid, an arrow at the edge beyond it."""
+    if np.isnan(b):
+        return
+    text = word(language, "breakdown", name=name, value="∞" if np.isinf(b) else fmt(b))
+    if b <= right:
+        ax.axvline(b, color="0.35", ls=":", lw=1.2, label=text, gid="breakdown")
+        return
+    # far beyond the grid: an arrow along the bottom spine and a legend entry, instead of
+    # stretching the axis
+    ax.annotate("", xy=(1.0, 0.0), xytext=(0.86, 0.0), xycoords="axes fraction",
+                arrowprops={"arrowstyle": "-|>", "color": "0.3", "lw": 1.4}, gid="breakdown",
+                annotation_clip=False)
+    ax.plot([], [], ls="none", marker=r"$\rightarrow$", ms=10, color="0.3",
+            label=f"{text} ({word(language, 'off_axis')})")
+
+
+def _ticks(ax, x0: float, m: np.ndarray, right: float, language: str) -> None:
+    """"Original" under the red interval, then evenly spaced ticks across the M grid."""
+    from matplotlib.ticker import MaxNLocator
+
+    values = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(float(m.min()),
+                                                                        float(m.max()))
+    values = values[(values >= m.min() - 1e-12) & (values <= right)]
+    ax.set_xticks(np.concatenate([[x0], values]),
+                  [word(language, "original")] + [fmt(v, 3) for v in values])
+    ax.set_xlim(x0 - 0.5 * (float(m.min()) - x0), right)

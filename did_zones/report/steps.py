@@ -145,11 +145,38 @@ def _event_results(run, y: str) -> dict:
         elif name == "did2s":
             out["did2s"] = dz.did2s(panel, y, horizons=[*range(lo, -1), *range(hi + 1)],
                                     cluster=cl)
+            static["did2s"] = dz.did2s(panel, y, cluster=cl)  # its simple ATT
+            run.results[f"did2s_static:{y}"] = static["did2s"]
         elif name == "dcdh":
             out["dCDH"] = dz.dcdh(panel, y, dynamic=hi, placebo=-lo - 1, cluster=cl)
     for label, res in out.items():
         run.results[f"{_KEY[label]}:{y}"] = res
     return out, static
+
+
+def _estimands(run, y: str, event: dict, static: dict) -> dict:
+    """Display name -> the results whose named estimands the comparison shows: each
+    estimator's own headline terms plus the average of its effects over e = 0..hi."""
+    from ..errors import SpecificationError
+    from ..estimands import event_average
+
+    hi = run.config.study.event_window[1]
+    columns: dict = {"TWFE": [static["TWFE"]]}
+    for label, res in event.items():
+        if label == "TWFE event study":
+            continue
+        parts = [res] + ([static[label]] if label in static else [])
+        if not any("estimand" in r.keys.columns and r.keys["estimand"].eq(
+                "event_average").any() for r in parts):
+            try:
+                avg = event_average(res, (0, hi))
+            except SpecificationError:  # no effect at some e in 0..hi: shown as "—"
+                avg = None
+            if avg is not None:
+                run.results[f"{_KEY[label]}_event_average:{y}"] = avg
+                parts.append(avg)
+        columns[label] = parts
+    return columns
 
 
 # the English labels above are the display names of did_zones.tables._names; the registry
@@ -180,7 +207,7 @@ def estimators(run) -> None:
     event_items, comparison_items = [], []
     for y in s.outcomes:
         event, static = _event_results(run, y)
-        models = {**static, **{k: v for k, v in event.items() if k != "TWFE event study"}}
+        models = _estimands(run, y, event, static)
         event, models = _shown(run, event), _shown(run, models)
         label = _label(run, y)
         if event:
@@ -309,14 +336,32 @@ def robustness(run) -> None:
                           m_values=r.honest["m_values"])
         run.results["honest"] = h
         items.append(run.figure("honest", honest_plot(h, language=lang, font=s.font)))
-        items.append(run.table("honest", _frame(h.table, _name(run, "honest"), h.notes,
-                                                run)))
+        items.append(run.table("honest", _honest_table(run, h)))
     if r.pretrend_power:
         pp = dz.pretrend_power(_event(run))
         run.results["pretrend_power"] = pp
         items.append(run.table("pretrend_power", _frame(
             pp.table, _name(run, "pretrend_power"), pp.notes, run)))
     run.section("robustness", *items)
+
+
+def _honest_table(run, h):
+    """Robust intervals by M̄ (M), then a breakdown row; the title names the target θ."""
+    from ..plots.sensitivity import target_label
+
+    g = h.glance().iloc[0]
+    lang = run.config.study.language
+    target = target_label(g, lang)
+    t = h.tidy().drop(columns="term")
+    name = "M̄" if g["restriction"] == "relative_magnitude" else "M"
+    row = {"restriction": ("breakdown " if lang == "en" else "临界值 ") + name,
+           "m": g["breakdown"], "conf_low": float("nan"), "conf_high": float("nan"),
+           "method": g["method"]}
+    t = pd.concat([t, pd.DataFrame([row])], ignore_index=True)
+    t.insert(0, "target", target)
+    legend = ("Breakdown: the largest value at which the robust interval still excludes 0."
+              if lang == "en" else "临界值：稳健置信区间仍不包含 0 的最大取值。")
+    return _frame(t, f"{_name(run, 'honest')}: {target}", h.notes, run, legend=(legend,))
 
 
 def heterogeneity(run) -> None:

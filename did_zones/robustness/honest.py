@@ -67,9 +67,19 @@ class HonestResult:
         return out.reset_index(drop=True)
 
     def glance(self) -> pd.DataFrame:
-        """One row: restriction, method, breakdown, original interval, sizes, alpha."""
+        """One row: restriction, method, target, breakdown, original interval, sizes, alpha.
+
+        ``target`` is the term of the target parameter θ = l'τ (``"e+0"``: the effect at
+        one event time; ``"average"``: the mean over the post periods; ``"l'tau"``: the
+        caller's weights); ``target_first`` / ``target_last`` are the first and last event
+        times with a nonzero weight.
+        """
+        weighted = self.target.index[self.target.to_numpy() != 0]
         return pd.DataFrame([{
             "restriction": self.spec["restriction"], "method": self.spec["method"],
+            "target": self.spec.get("term", "target"),
+            "target_first": int(weighted.min()) if len(weighted) else None,
+            "target_last": int(weighted.max()) if len(weighted) else None,
             "breakdown": self.breakdown, "original_low": self.original["conf_low"],
             "original_high": self.original["conf_high"], "n_pre": self.spec["n_pre"],
             "n_post": self.spec["n_post"], "alpha": self.spec["alpha"],
