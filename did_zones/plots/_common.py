@@ -43,6 +43,7 @@ WORDS: dict[str, dict[str, str]] = {
         "mediation_title": "Mediation paths", "truth": "True effect",
         "target_e": "θ = effect at e = {e}", "target_average": "θ = average of e = {lo}..{hi}",
         "target_weights": "θ = weighted post-period effects l'τ", "off_axis": "beyond the axis",
+        "n_units": "n = {n}",
     },
     "zh": {
         "event_time": "相对试点年份", "estimate": "估计值", "reference": "基期",
@@ -65,6 +66,7 @@ WORDS: dict[str, dict[str, str]] = {
         "truth": "真实效应",
         "target_e": "θ = e = {e} 期效应", "target_average": "θ = e = {lo}..{hi} 期效应均值",
         "target_weights": "θ = 事后各期效应加权 l'τ", "off_axis": "超出坐标轴",
+        "n_units": "{n} 个",
     },
 }
 

@@ -39,8 +39,9 @@ def adoption_plot(
         Row order: by first pilot period (earliest batch on top, never-treated last; units
         in panel order within a batch), or the panel's unit order.
     max_units : int, optional
-        Draw at most this many rows, evenly spaced through the sorted units (so every batch
-        keeps its share); the figure says how many of how many units are shown.
+        Draw about this many rows, evenly spaced through the sorted units (so every batch
+        keeps its share), plus one unit of any batch the spacing missed; the figure says how
+        many of how many units are shown.
     unit_labels : mapping, optional
         Row labels by unit (e.g. city code → city name); default the unit labels. Rows are
         labelled when at most 60 are drawn.
@@ -64,7 +65,10 @@ def adoption_plot(
     -----
     A cell is treated when the panel's own indicator (period ≥ first pilot period) is on;
     treated cells take the colour of the unit's batch (first pilot period), untreated cells
-    of later pilots are light, never-treated units grey, unobserved unit-periods white.
+    of later pilots are light, never-treated units grey, unobserved unit-periods white. The
+    legend gives each batch's number of units. Every batch keeps at least 2% of the
+    height (rows of large batches are a little thinner), and a ``max_units`` subset always
+    holds at least one unit of every batch, so a one-city batch stays visible.
 
     References
     ----------
@@ -99,8 +103,9 @@ def adoption_plot(
     grid[panel.unit_id, panel.period_id] = code
     order = np.lexsort((np.arange(n_units), cohort)) if sort == "cohort" else np.arange(n_units)
     if max_units is not None and max_units < n_units:
-        order = order[np.unique(np.linspace(0, n_units - 1, int(max_units)).round().astype(int))]
+        order = order[_subset(cohort[order], int(max_units))]
     grid = grid[order]
+    sizes = {float(b): int(np.count_nonzero(cohort == b)) for b in batches}
     shown = panel.units[order]
     names = [plain(unit_labels.get(u, u)) if unit_labels else plain(u) for u in shown]
     label_rows = len(order) <= _MAX_TICK_LABELS
@@ -108,7 +113,8 @@ def adoption_plot(
     with text_context([ttl, *(names if label_rows else [])], font, language):
         height = 1.6 + 0.14 * len(order) if label_rows else 5.5
         fig, ax = axes(ax, (7.5, float(np.clip(height, 3.5, 11.0))))
-        _draw(ax, grid, batches, panel.periods, names, label_rows, language)
+        edges = _row_edges(cohort[order])
+        _draw(ax, grid, batches, panel.periods, names, label_rows, language, edges, sizes)
         ax.set_title(ttl)
         if len(order) < n_units:
             ax.text(1.0, 1.0, word(language, "showing", k=len(order), n=n_units),
@@ -116,7 +122,34 @@ def adoption_plot(
     return fig
 
 
-def _draw(ax, grid, batches, periods, names, label_rows, language) -> None:
+def _subset(sorted_cohort: np.ndarray, k: int) -> np.ndarray:
+    """About ``k`` evenly spaced positions that keep at least one unit of every cohort."""
+    n = sorted_cohort.size
+    picked = set(np.linspace(0, n - 1, k).round().astype(int).tolist())
+    key = np.where(np.isfinite(sorted_cohort), sorted_cohort, np.inf)
+    for value in np.unique(key):
+        rows = np.flatnonzero(key == value)
+        if not picked.intersection(rows.tolist()):
+            picked.add(int(rows[rows.size // 2]))
+    return np.array(sorted(picked))
+
+
+def _row_edges(row_cohort: np.ndarray, min_share: float = 0.02) -> np.ndarray:
+    """Row boundaries (top to bottom): every run of rows of one cohort at least
+    ``min_share`` of the height, so a one-city cohort stays visible among hundreds."""
+    key = np.where(np.isfinite(row_cohort), row_cohort, np.inf)
+    n = key.size
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    floor = min_share * n
+    heights = np.empty(n)
+    for start, length in zip(starts, lengths, strict=True):
+        heights[start:start + length] = max(length, floor) / length
+    heights *= n / heights.sum()  # keep the total: ticks and labels stay in row units
+    return np.r_[0.0, np.cumsum(heights)]
+
+
+def _draw(ax, grid, batches, periods, names, label_rows, language, edges, sizes) -> None:
     from matplotlib import colormaps
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
@@ -126,17 +159,22 @@ def _draw(ax, grid, batches, periods, names, label_rows, language) -> None:
     colors = ["white", "0.72", "#dfe9f5", *batch_colors]
     cmap = ListedColormap(colors)
     norm = BoundaryNorm(np.arange(len(colors) + 1) - 0.5, len(colors))
-    ax.imshow(grid, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
+    x_edges = np.arange(len(periods) + 1) - 0.5
+    ax.pcolormesh(x_edges, edges, grid, cmap=cmap, norm=norm, shading="flat",
+                  gid="adoption_grid", rasterized=grid.size > 20000)
+    ax.set_ylim(edges[-1], edges[0])
+    ax.set_xlim(x_edges[0], x_edges[-1])
     ax.set_xticks(np.arange(len(periods)), [str(int(p)) for p in periods],
                   rotation=90 if len(periods) > 12 else 0)
     if label_rows:
-        ax.set_yticks(np.arange(len(names)), names, fontsize="x-small")
+        ax.set_yticks(0.5 * (edges[1:] + edges[:-1]), names, fontsize="x-small")
     else:
         ax.set_yticks([])
     ax.set_xlabel(word(language, "period"))
     ax.set_ylabel(word(language, "units", n=len(names)))
     present = set(np.unique(grid).tolist())
-    handles = [Patch(color=batch_colors[k], label=word(language, "pilot", value=int(b)))
+    handles = [Patch(color=batch_colors[k], label=f"{word(language, 'pilot', value=int(b))} "
+                     f"({word(language, 'n_units', n=sizes[float(b)])})")
                for k, b in enumerate(batches) if 3 + k in present]
     handles += [Patch(facecolor=colors[2], edgecolor="0.6", lw=0.5,
                       label=word(language, "not_yet"))] if 2 in present else []
