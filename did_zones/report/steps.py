@@ -28,11 +28,10 @@ def _frame(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
 
     notes = [n for n in notes if n]
     if run is not None:
-        lang = run.config.study.language
-        if lang == "zh":
-            df = df.rename(columns=lambda c: column_name(c, lang))
-            df = df.apply(lambda col: col.map(lambda v: column_name(v, lang)
-                                              if isinstance(v, str) else v))
+        lang = run.config.study.language  # human labels, never internal column names
+        df = df.rename(columns=lambda c: column_name(c, lang))
+        df = df.apply(lambda col: col.map(lambda v: column_name(v, lang)
+                                          if isinstance(v, str) else v))
         notes = data_notes(notes, run.config.study.notes, lang)
     return Table.from_frame(df, title=title, notes=[*notes, *(n for n in legend if n)])
 
@@ -62,6 +61,62 @@ def _primary(run) -> str:
     return run.config.study.outcomes[0]
 
 
+# ------------------------------------------------------------------- flags
+# numbers and thresholds from did_zones.diagnostics; report/flags.py words them; each flag
+# sits next to its number as Item("flag", sentence) and the writer lists them on top
+
+
+def _flag(run, flag, **kw) -> list:
+    from .flags import flag_sentence
+
+    if flag is None:
+        return []
+    return [Item("flag", flag_sentence(flag, run.config.study.language, **kw))]
+
+
+def _unit_names(panel, units, language: str) -> dict:
+    """Unit id -> a display name from the data's name columns (the demo's city names)."""
+    cols = [c for c in (("city", "name_en", "name") if language == "zh" else
+                        ("name_en", "city", "name")) if c in panel.data.columns]
+    if not cols:
+        return {}
+    data = panel.data[panel.data[panel.unit].isin(list(units))]
+    first = data.drop_duplicates(panel.unit).set_index(panel.unit)
+    return {u: " ".join(dict.fromkeys(str(first.at[u, c]) for c in cols[:2]))
+            for u in first.index}
+
+
+def _small_cohort_items(run, panel) -> list:
+    from ..diagnostics import small_cohort_flag
+
+    flag = small_cohort_flag(panel)
+    if flag is None:
+        return []
+    units = [u for us in flag.details["cohorts"]["units"] for u in us]
+    return _flag(run, flag, names=_unit_names(panel, units, run.config.study.language))
+
+
+def _pretrend_items(run, y: str, label: str) -> list:
+    from ..diagnostics import pretrend_flag
+
+    tested = {_name(run, _REGISTRY[shown]): run.results[f"{key}:{y}"]
+              for shown, key in _KEY.items() if f"{key}:{y}" in run.results}
+    return _flag(run, pretrend_flag(tested), subject=label)
+
+
+def _bacon_items(run, y: str, res) -> list:
+    import did_zones as dz
+
+    from ..diagnostics import bacon_flag, negative_weight_flag
+
+    s = run.config.study
+    weights = dz.twfe_weights(run.results["__panel__"], y, controls=s.controls or None)
+    run.results[f"twfe_weights:{y}"] = weights
+    label = _label(run, y)
+    return (_flag(run, bacon_flag(res), subject=label)
+            + _flag(run, negative_weight_flag(weights), subject=label))
+
+
 # ------------------------------------------------------------------- steps
 
 
@@ -88,6 +143,7 @@ def data(run) -> None:
                                       cohort=cohort)),
         run.table("adoption", adoption_table(panel, labels=dict(s.labels), language=lang,
                                              notes=s.notes)),
+        *_small_cohort_items(run, panel),
         run.figure("adoption", adoption_plot(panel, language=lang, font=s.font)))
     columns = [*s.outcomes, *s.controls, *s.mediators]
     stats = summary_stats(panel, columns, by="treated", labels=dict(s.labels), language=lang)
@@ -163,8 +219,6 @@ def _estimands(run, y: str, event: dict, static: dict) -> dict:
     hi = run.config.study.event_window[1]
     columns: dict = {"TWFE": [static["TWFE"]]}
     for label, res in event.items():
-        if label == "TWFE event study":
-            continue
         parts = [res] + ([static[label]] if label in static else [])
         if not any("estimand" in r.keys.columns and r.keys["estimand"].eq(
                 "event_average").any() for r in parts):
@@ -207,17 +261,20 @@ def estimators(run) -> None:
     event_items, comparison_items = [], []
     for y in s.outcomes:
         event, static = _event_results(run, y)
-        models = _estimands(run, y, event, static)
-        event, models = _shown(run, event), _shown(run, models)
+        columns = _estimands(run, y, event, static)
+        models = {k: v for k, v in columns.items() if k != "TWFE event study"}
+        event, models, columns = _shown(run, event), _shown(run, models), _shown(run, columns)
         label = _label(run, y)
         if event:
             truth = run.sim.truth.event_effects(y) if run.sim is not None else None
             event_items.append(run.figure(f"event_study_{y}",
                                           event_study_plot(
                 event, title=label, language=s.language, font=s.font, truth=truth)))
+            pooled = {k: [v, *columns.get(k, [])[1:]] for k, v in event.items()}
             event_items.append(run.table(f"event_study_{y}", comparison_table(
-                event, event_times="all", labels=dict(s.labels), language=s.language,
+                pooled, event_times="all", labels=dict(s.labels), language=s.language,
                 title=label, notes=s.notes)))
+        event_items += _pretrend_items(run, y, label)
         comparison_items.append(run.table(f"comparison_{y}", comparison_table(
             models, event_times="none", labels=dict(s.labels), language=s.language,
             title=label, notes=s.notes)))
@@ -236,11 +293,12 @@ def bacon(run) -> None:
     for y in s.outcomes:
         res = dz.bacon_decomposition(panel, y)
         run.results[f"bacon:{y}"] = res
-        by_type = pd.DataFrame(res.extra["by_type"]).reset_index()
+        by_type = pd.DataFrame(res.extra["by_type"]).reset_index(drop=True)
         items.append(run.figure(f"bacon_{y}", bacon_plot(res, language=s.language,
                                                            font=s.font)))
         items.append(run.table(f"bacon_{y}", _frame(
             by_type, f"{_name(run, 'bacon')}: {_label(run, y)}", res.notes, run)))
+        items += _bacon_items(run, y, res)
     run.section("bacon", *items)
 
 
@@ -289,8 +347,10 @@ def _event(run):
 def robustness(run) -> None:
     import did_zones as dz
 
+    from ..diagnostics import placebo_flag
     from ..plots import honest_plot, in_time_plot, placebo_plot
     from ..tables import balance_table, robustness_table
+    from ..tables._format import fmt_p_value
 
     cfg = run.config
     r, s, panel = cfg.robustness, cfg.study, run.results["__panel__"]
@@ -304,9 +364,11 @@ def robustness(run) -> None:
                           shift=p["shift"] if p["kind"] == "in_time" else None,
                           progress=False)
         run.results["placebo"] = test
+        n_draws = test.details.get("n_draws")
         plot = in_time_plot if p["kind"] == "in_time" else placebo_plot
         items.append(Item("text", text(run, "placebo", kind=p["kind"], n=p["n_draws"],
-                                       seed=s.seed, p=test.p_value)))
+                                       seed=s.seed, p=fmt_p_value(test.p_value, n_draws))))
+        items += _flag(run, placebo_flag(test), n_draws=n_draws)
         items.append(run.figure("placebo", plot(test, language=lang, font=s.font)))
         if p["kind"] != "in_time":
             in_time = dz.placebo(main, panel, kind="in_time", shift=p["shift"])
@@ -367,6 +429,9 @@ def _honest_table(run, h):
 def heterogeneity(run) -> None:
     import did_zones as dz
 
+    from ..tables._format import data_notes, fmt_p_value
+    from ..tables.groups import group_effects_table
+
     cfg = run.config
     main, panel = _main(run), run.results["__panel__"]
     items = []
@@ -374,13 +439,12 @@ def heterogeneity(run) -> None:
         het = dz.heterogeneity(main, panel, by)
         run.results[f"heterogeneity:{by}"] = het
         test = het.extra.get("equality_test")
-        note = (text(run, "equal_effects", statistic=test.statistic, p=test.p_value)
-                if test is not None else "")
-        cols = [c for c in ("term", "estimate", "std_error", "p_value", "n_units",
-                            "n_treated_units") if c in het.tidy().columns]
-        items.append(run.table(f"heterogeneity_{by}", _frame(
-            het.tidy()[cols], text(run, "effects_by", by=_label(run, by)),
-            het.notes, run, legend=(note,))))
+        note = (text(run, "equal_effects", statistic=test.statistic,
+                     p=fmt_p_value(test.p_value)) if test is not None else "")
+        lang = cfg.study.language
+        items.append(run.table(f"heterogeneity_{by}", group_effects_table(
+            het, title=text(run, "effects_by", by=_label(run, by)), language=lang,
+            notes=[*data_notes(het.notes, cfg.study.notes, lang), note])))
     run.section("heterogeneity", *items)
 
 

@@ -13,7 +13,9 @@ import pandas as pd
 
 from .._checks import check_alpha, check_choice, examples
 from ..errors import SpecificationError
+from ..estimands import ESTIMANDS
 from ..result import Result
+from ._estimands import estimand_label, unavailable_reason
 from ._format import (
     NotesMode,
     check_digits,
@@ -39,7 +41,9 @@ def _event_rows(tidy: pd.DataFrame, primary: str | None) -> dict[float, pd.Serie
         return {}
     out: dict[float, pd.Series] = {}
     et = pd.to_numeric(tidy["event_time"], errors="coerce")
-    for k in np.flatnonzero(np.isfinite(et.to_numpy(dtype=float))):
+    named = (tidy["estimand"].notna().to_numpy() if "estimand" in tidy.columns
+             else np.zeros(len(tidy), bool))
+    for k in np.flatnonzero(np.isfinite(et.to_numpy(dtype=float)) & ~named):
         e, row = float(et.iloc[k]), tidy.iloc[k]
         if e not in out or (out[e]["term"] == primary and row["term"] != primary):
             out[e] = row
@@ -47,7 +51,7 @@ def _event_rows(tidy: pd.DataFrame, primary: str | None) -> dict[float, pd.Serie
 
 
 def comparison_table(
-    results: Sequence[Result] | Mapping[str, Result],
+    results: Sequence[Result] | Mapping[str, Result | Sequence[Result]],
     *,
     term_map: str | Mapping[str, str] | None = None,
     event_times: str | Sequence[float] | None = None,
@@ -64,13 +68,17 @@ def comparison_table(
 
     Parameters
     ----------
-    results : mapping str -> Result (or sequence of Result)
-        Estimator display name -> result, one column each (a sequence is named by
+    results : mapping str -> Result or sequence of Result (or sequence of Result)
+        Estimator display name -> result(s), one column each (a sequence is named by
         ``Result.method``; in Chinese by the estimator's Chinese name, e.g.
-        "Sun–Abraham 交互加权估计").
+        "Sun–Abraham 交互加权估计"). Several results in one column (e.g. an estimator's
+        simple and event-time aggregations) pool their named estimands; the first gives
+        the event-time terms, observations and notes.
     term_map : None, "primary" or mapping str -> str
-        The headline term of each column: ``Result.primary`` (None / ``"primary"``), or a
-        mapping from column name to term that overrides it for the columns it names.
+        None / ``"primary"`` (default): one row per named estimand
+        (:mod:`did_zones.estimands`, read from ``keys["estimand"]``), like with like,
+        "—" where an estimator does not give it, with a footnote saying why. A mapping
+        from column name to term instead shows those terms in one row "Selected term".
     event_times : None, "all", "none" or sequence of numbers
         Event-time rows, matched on ``keys["event_time"]``. None (default): every event time
         of any result, shown when every result has event-time terms, else none. ``"all"``:
@@ -87,9 +95,10 @@ def comparison_table(
     Returns
     -------
     Table
-        Rows: the headline effect (when it is not itself an event-time term), the event-time
-        effects ``e = ...`` with uncertainty below, then observations. Notes: star legend,
-        uncertainty, columns without a headline term, each result's notes.
+        Rows: one per named estimand (simple ATT, event-average ATT over e = a..b,
+        instantaneous effect, ..., TWFE coefficient), the event-time effects ``e = ...``,
+        each with its uncertainty below, then observations. Notes: star legend,
+        uncertainty, why a cell is "—", each result's notes.
 
     Raises
     ------
@@ -97,6 +106,13 @@ def comparison_table(
         Empty input, a term_map naming unknown columns or terms, an event time that no
         result has, bad options.
     """
+    pooled: dict[str, list[Result]] = {}
+    if isinstance(results, Mapping):
+        pooled = {str(k): list(v) if isinstance(v, Sequence) and not isinstance(v, str)
+                  else [v] for k, v in results.items()}
+        as_results({f"{k} ({i + 1})": r for k, rs in pooled.items()
+                    for i, r in enumerate(rs)}, "results")
+        results = {k: rs[0] for k, rs in pooled.items() if rs}
     named = as_results(results, "results")
     if not isinstance(results, Mapping):
         named = {}
@@ -111,28 +127,47 @@ def comparison_table(
     w = words(language)
     mode = check_notes(notes)
     tidies = {k: r.tidy(alpha=alpha) for k, r in named.items()}
-    heads = _headline_terms(named, tidies, term_map)
+    by_term = term_map is not None and term_map != "primary"
+    heads = _headline_terms(named, tidies, term_map) if by_term else {k: None for k in named}
     events = {k: _event_rows(tidies[k], heads[k]) for k in named}
     times = _select_times(events, event_times)
 
     cols = list(named)
     body: list[list[str]] = []
-    head_rows = {k: (tidies[k].loc[tidies[k]["term"] == heads[k]].iloc[0]
-                     if heads[k] is not None else None) for k in cols}
-    # a headline that is itself one of the event-time rows shown (an event study's e+0) is
-    # shown there only; the headline row is dropped when no column has another headline
-    own_head = {k: r is not None and not (_is_finite(r.get("event_time"))
-                                          and float(r["event_time"]) in times)
-                for k, r in head_rows.items()}
-    if any(own_head.values()) or not times:
-        top, bottom = [w["overall"]], [""]
+    dash_notes: list[str] = []
+    if by_term:
+        top, bottom = [_SELECTED[language]], [""]
         for k in cols:
-            a, b = (coef_cells(head_rows[k], se=se, digits=digits, stars=star_cuts)
-                    if head_rows[k] is not None and (own_head[k] or not times)
-                    else ("", ""))
+            row = (tidies[k].loc[tidies[k]["term"] == heads[k]].iloc[0]
+                   if heads[k] is not None else None)
+            a, b = (coef_cells(row, se=se, digits=digits, stars=star_cuts)
+                    if row is not None else ("", ""))
             top.append(a)
             bottom.append(b)
         body += [top, bottom]
+    else:
+        more = {k: [r.tidy(alpha=alpha) for r in pooled.get(k, [])[1:]] for k in cols}
+        found = {k: _estimand_rows([tidies[k], *more[k]]) for k in cols}
+        for key in _estimand_order(found):
+            name = estimand_label(key[0], *(math.nan if v is None else v for v in key[1:]),
+                                  language=language)
+            top, bottom, missing = [name], [""], {}
+            for k in cols:
+                row = found[k].get(key)
+                if row is None:
+                    reason = unavailable_reason(named[k].method, key[0], language)
+                    missing.setdefault(reason, []).append(label(k, labels))
+                    top.append("—")
+                    bottom.append("")
+                else:
+                    a, b = coef_cells(row, se=se, digits=digits, stars=star_cuts)
+                    top.append(a)
+                    bottom.append(b)
+            body += [top, bottom]
+            sep = "、" if language == "zh" else ", "
+            dash_notes += [(f"—（{name}）{sep.join(ks)}：{why}。" if language == "zh"
+                            else f"— ({name}) {sep.join(ks)}: {why}.")
+                           for why, ks in missing.items()]
     for e in times:
         top, bottom = [w["event"].format(fmt_int(e) if float(e).is_integer() else e)], [""]
         for k in cols:
@@ -152,7 +187,7 @@ def comparison_table(
                  ("。" if language == "zh" else "."))
     if any(c == "" for row in body[:n_coef:2] for c in row[1:]):
         lines.append(w["missing"])
-    lines += [w["no_headline"].format(name=k) for k in cols if heads[k] is None]
+    lines += dash_notes
     lines += result_notes(named, mode, language)
     outcomes = {label(r.outcome, labels) for r in named.values()}
     header = ("",) + tuple(label(r.outcome, labels) for r in named.values())
@@ -160,6 +195,36 @@ def comparison_table(
     return Table(data, title=w["comparison_title"] if title is None else title,
                  notes=tuple(lines), header_rows=(header,) if len(outcomes) > 1 else (),
                  rules=(n_coef,))
+
+
+_SELECTED = {"en": "Selected term", "zh": "所选项"}
+
+
+def _estimand_rows(tidies: Sequence[pd.DataFrame]) -> dict[tuple, pd.Series]:
+    """(estimand, e_min, e_max) -> tidy row, over a column's results (first wins)."""
+    out: dict[tuple, pd.Series] = {}
+    for tidy in tidies:
+        if "estimand" not in tidy.columns:
+            continue
+        for _, row in tidy.loc[tidy["estimand"].notna()].iterrows():
+            key = (str(row["estimand"]), _window_end(row.get("e_min")),
+                   _window_end(row.get("e_max")))
+            out.setdefault(key, row)
+    return out
+
+
+def _estimand_order(found: Mapping[str, Mapping[tuple, pd.Series]]) -> list[tuple]:
+    """The estimand rows in vocabulary order, then by window (no window first)."""
+    keys = {key for rows in found.values() for key in rows}
+    rank = {e: i for i, e in enumerate(ESTIMANDS)}
+    return sorted(keys, key=lambda t: (rank.get(t[0], len(rank)), t[1] is not None,
+                                       t[1] or 0, t[2] or 0))
+
+
+def _window_end(v: Any) -> float | None:
+    """An end of an estimand's event window; None where it has none (NaN would not be
+    equal to itself as part of a row key)."""
+    return float(v) if _is_finite(v) or (v is not None and v == math.inf) else None
 
 
 def _is_finite(x: Any) -> bool:
