@@ -165,9 +165,31 @@ def _caption(fig, name: str) -> str:
 # -------------------------------------------------------------------- HTML
 
 
+def _flags(output: StudyOutput) -> list[tuple[str, str, str]]:
+    """Every flag of the report in order: (anchor, section key, sentence)."""
+    out = []
+    for sec in output.sections:
+        for item in sec.items:
+            if item.kind == "flag":
+                out.append((f"flag-{len(out) + 1}", sec.key, item.value))
+    return out
+
+
+def _html_flags(output: StudyOutput, flags) -> str:
+    from .flags import FLAG_HEAD, NO_FLAGS
+
+    e = html.escape
+    lang = output.config.study.language
+    rows = [f'<li><a href="#{a}">{e(t)}</a></li>' for a, _, t in flags]
+    body = (f'<ul>{"".join(rows)}</ul>' if rows else f"<p>{e(NO_FLAGS[lang])}</p>")
+    return (f'<section id="flags" class="flags"><h2>{e(FLAG_HEAD[lang])}</h2>'
+            f"{body}</section>")
+
+
 def _html(output: StudyOutput, tables: dict, figures: dict) -> str:
     e = html.escape
     cfg = output.config
+    flags = iter(_flags(output))
     toc, body = [], []
     for sec in output.sections:
         toc.append(f'<li><a href="#{slug(sec.key)}">{e(sec.title)}</a></li>')
@@ -175,6 +197,8 @@ def _html(output: StudyOutput, tables: dict, figures: dict) -> str:
         for item in sec.items:
             if item.kind == "text":
                 parts.append(f"<p>{e(item.value)}</p>")
+            elif item.kind == "flag":
+                parts.append(f'<p class="flag" id="{next(flags)[0]}">{e(item.value)}</p>')
             elif item.kind == "table":
                 stem = tables[item.value]
                 parts.append('<div class="table-wrap">'
@@ -197,7 +221,8 @@ def _html(output: StudyOutput, tables: dict, figures: dict) -> str:
                                    (" · 内置配置" if zh else " · built-in config")))
     return PAGE.format(lang="zh-CN" if cfg.study.language == "zh" else "en",
                        title=e(report_title(cfg)), css=CSS, meta=e(meta),
-                       toc="\n".join(toc), body="\n".join(body))
+                       toc="\n".join(toc), flags=_html_flags(output, _flags(output)),
+                       body="\n".join(body))
 
 
 # ---------------------------------------------------------------- Markdown
@@ -245,11 +270,21 @@ def _markdown(output: StudyOutput, tables: dict, figures: dict) -> str:
     e = markdown_text
     cfg = output.config
     lines = [f"# {e(report_title(cfg))}", ""]
+    from .flags import FLAG_HEAD, NO_FLAGS
+
+    lang = cfg.study.language
+    flags = _flags(output)
+    lines += [f"## {e(FLAG_HEAD[lang])}", ""]
+    lines += [f"- [{e(t)}](#{a})" for a, _, t in flags] or [e(NO_FLAGS[lang])]
+    lines.append("")
+    anchors = iter(flags)
     for sec in output.sections:
         lines += [f"## {e(sec.title)}", ""]
         for item in sec.items:
             if item.kind == "text":
                 lines += [e(item.value), ""]
+            elif item.kind == "flag":  # an HTML anchor: the summary links to it
+                lines += [f'<a id="{next(anchors)[0]}"></a>**{e(item.value)}**', ""]
             elif item.kind == "table":
                 lines += [output.tables[item.value].to_markdown().rstrip(), ""]
             else:

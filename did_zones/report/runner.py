@@ -27,7 +27,7 @@ __all__ = ["Item", "Section", "StudyOutput", "run_study", "load_panel", "text", 
 class Item:
     """One element of a report section: a named table or figure, or a paragraph of text."""
 
-    kind: str  # "table" | "figure" | "text"
+    kind: str  # "table" | "figure" | "text" | "flag" (a sentence listed under Flags)
     value: str  # table/figure name, or the (unescaped) text
 
 
@@ -114,9 +114,9 @@ TEXT = {
         "verdict": "{mediator}: {verdict} (conclusion: {conclusion}).",
         "mechanism": "Method {method!r}; bootstrap draws {n_boot}, seed {seed}.",
         "placebo": "Placebo ({kind}, {n} draws, seed {seed}): two-sided randomization "
-                   "p = {p:.4f}.",
-        "psm": "PSM-DiD estimate {est:.4f} (s.e. {se:.4f}); baseline {base:.4f}.",
-        "equal_effects": "Test of equal effects: statistic {statistic:.3f}, p = {p:.4f}.",
+                   "{p}.",
+        "psm": "PSM-DiD estimate {est:.3f} (s.e. {se:.3f}); baseline {base:.3f}.",
+        "equal_effects": "Test of equal effects: statistic {statistic:.3f}, {p}.",
         "effects_by": "Effects by {by}",
         "warnings_head": "Warnings raised while running the study (each once):",
         "notes_head": "Notes the results carry on dropped or adjusted data:",
@@ -143,9 +143,9 @@ TEXT = {
         "verdict": "{mediator}：{verdict}（结论：{conclusion}）。",
         "mechanism": "中介效应检验方法 {method!r}；自助抽样 {n_boot} 次，随机种子 {seed}。",
         "placebo": "安慰剂检验（{kind}，抽取 {n} 次，随机种子 {seed}）：双侧随机化检验 "
-                   "p = {p:.4f}。",
-        "psm": "PSM-DID 估计值 {est:.4f}（标准误 {se:.4f}）；基准回归 {base:.4f}。",
-        "equal_effects": "组间效应相等检验：统计量 {statistic:.3f}，p = {p:.4f}。",
+                   "{p}。",
+        "psm": "PSM-DID 估计值 {est:.3f}（标准误 {se:.3f}）；基准回归 {base:.3f}。",
+        "equal_effects": "组间效应相等检验：统计量 {statistic:.3f}，{p}。",
         "effects_by": "按{by}分组的异质性分析",
         "warnings_head": "运行中出现的警告（每条一次）：",
         "notes_head": "估计结果附带的数据处理说明（删除或调整的数据）：",

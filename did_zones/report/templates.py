@@ -32,6 +32,10 @@ figcaption { font-size: .9rem; color: #57606a; }
 .files { font-size: .85rem; color: #57606a; }
 p.meta { color: #57606a; }
 ul.notes li { font-size: .9rem; }
+section.flags { border-left: 4px solid #bf8700; background: #fff8c5; padding: .2rem 1rem;
+                margin: 1rem 0; }
+section.flags h2 { margin-top: .5rem; border: none; }
+p.flag { border-left: 4px solid #bf8700; background: #fff8c5; padding: .3rem .7rem; }
 """
 
 PAGE = """<!DOCTYPE html>
@@ -46,6 +50,7 @@ PAGE = """<!DOCTYPE html>
 <body>
 <h1>{title}</h1>
 <p class="meta">{meta}</p>
+{flags}
 <nav><ol>
 {toc}
 </ol></nav>

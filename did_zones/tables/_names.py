@@ -47,6 +47,7 @@ _COLUMNS_EN: Mapping[str, str] = {
     "bias_post": "Bias after treatment",
     "bias_post_conditional": "Bias after treatment, given a passed pre-test",
     "kind": "Kind", "name": "Name", "value": "Value", "index": "No.", "group": "Group",
+    "target": "Target",
     # cell values
     "relative_magnitude": "Relative magnitudes", "smoothness": "Smoothness",
     "package": "Package", "seed": "Seed",
@@ -64,7 +65,7 @@ _COLUMNS_ZH: Mapping[str, str] = {
     # cell values
     "Earlier vs Later Treated": "早试点组 vs 晚试点组", "Later vs Earlier Treated":
     "晚试点组 vs 早试点组", "Treated vs Never Treated": "试点组 vs 从未试点组",
-    "package": "软件包", "seed": "随机种子", "group": "分组",
+    "package": "软件包", "seed": "随机种子", "group": "分组", "target": "目标参数",
     "relative_magnitude": "相对幅度约束", "smoothness": "平滑约束",
 }
 
