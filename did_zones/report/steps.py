@@ -219,8 +219,6 @@ def _estimands(run, y: str, event: dict, static: dict) -> dict:
     hi = run.config.study.event_window[1]
     columns: dict = {"TWFE": [static["TWFE"]]}
     for label, res in event.items():
-        if label == "TWFE event study":
-            continue
         parts = [res] + ([static[label]] if label in static else [])
         if not any("estimand" in r.keys.columns and r.keys["estimand"].eq(
                 "event_average").any() for r in parts):
@@ -263,16 +261,18 @@ def estimators(run) -> None:
     event_items, comparison_items = [], []
     for y in s.outcomes:
         event, static = _event_results(run, y)
-        models = _estimands(run, y, event, static)
-        event, models = _shown(run, event), _shown(run, models)
+        columns = _estimands(run, y, event, static)
+        models = {k: v for k, v in columns.items() if k != "TWFE event study"}
+        event, models, columns = _shown(run, event), _shown(run, models), _shown(run, columns)
         label = _label(run, y)
         if event:
             truth = run.sim.truth.event_effects(y) if run.sim is not None else None
             event_items.append(run.figure(f"event_study_{y}",
                                           event_study_plot(
                 event, title=label, language=s.language, font=s.font, truth=truth)))
+            pooled = {k: [v, *columns.get(k, [])[1:]] for k, v in event.items()}
             event_items.append(run.table(f"event_study_{y}", comparison_table(
-                event, event_times="all", labels=dict(s.labels), language=s.language,
+                pooled, event_times="all", labels=dict(s.labels), language=s.language,
                 title=label, notes=s.notes)))
         event_items += _pretrend_items(run, y, label)
         comparison_items.append(run.table(f"comparison_{y}", comparison_table(
