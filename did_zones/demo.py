@@ -154,7 +154,7 @@ def event_time_comparison(results: dict, truth) -> pd.DataFrame:
         (r for r in rows if not r.lstrip("-").isdigit()),
         key=lambda r: (["simple_att", "event_average", "instantaneous"].index(
             r.split(" ")[0]), r))
-    table = pd.DataFrame(index=pd.Index(order, name="row"))
+    table = pd.DataFrame(index=pd.Index(order, name="event_time"))
     table["truth"] = [rows[r] for r in order]
     for label, col in cells.items():
         table[label] = [col.get(r, (float("nan"),) * 2)[0] for r in order]

@@ -66,16 +66,28 @@ def test_comparison_holds_the_estimators_numbers(demo):
     lo, hi = WINDOW
     np.testing.assert_allclose(table.loc[[str(e) for e in range(lo, hi + 1)], "truth"],
                                true.loc[lo:hi].to_numpy(), rtol=1e-12)
-    assert table.loc["overall", "truth"] == pytest.approx(sim.truth.overall, rel=1e-12)
+    # each estimand against the same estimand of the truth
+    assert table.loc["simple_att", "truth"] == pytest.approx(sim.truth.overall, rel=1e-12)
+    assert table.loc["event_average e=0..5", "truth"] == pytest.approx(
+        true.loc[0:hi].mean(), rel=1e-12)
+    assert table.loc["instantaneous", "truth"] == pytest.approx(true.loc[0], rel=1e-12)
     cs = dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="event")  # study default: never
     assert table.loc["2", "Callaway-Sant'Anna"] == pytest.approx(cs.estimate["ATT(e=2)"],
                                                                  rel=1e-12)
+    cs_simple = dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="simple")
+    assert table.loc["simple_att", "Callaway-Sant'Anna"] == pytest.approx(
+        cs_simple.estimate["overall"], rel=1e-12)
     sa = dz.sun_abraham(panel, "isu", window=WINDOW)
-    assert table.loc["overall", "Sun-Abraham se"] == pytest.approx(sa.std_error["overall"],
-                                                                   rel=1e-12)
-    twfe = dz.twfe(panel, "isu", controls=("lngdp_pc", "lnpop"))
-    assert table.loc["overall", "TWFE event study"] == pytest.approx(
-        twfe.estimate["treated"], rel=1e-12)
+    assert table.loc["simple_att e=0..5", "Sun-Abraham se"] == pytest.approx(
+        sa.std_error["overall"], rel=1e-12)
+    dcdh = dz.dcdh(panel, "isu", dynamic=hi, placebo=-lo - 1)
+    assert table.loc["instantaneous", "dCDH"] == pytest.approx(dcdh.estimate["DID_M"],
+                                                               rel=1e-12)
+    assert table.loc["event_average e=0..5", "dCDH"] == pytest.approx(
+        dcdh.estimate[[f"effect_{e}" for e in range(hi + 1)]].mean(), rel=1e-12)
+    # the TWFE coefficient has no truth and is left out; no estimand mixes with another
+    assert "twfe_coefficient" not in table.index
+    assert np.isnan(table.loc["simple_att", "dCDH"])
     # the reference period has no coefficient where the method normalises it
     assert np.isnan(table.loc["-1", "Sun-Abraham"]) and np.isnan(table.loc["-1", "did2s"])
 

@@ -26,6 +26,7 @@ import pytest
 
 import did_zones as dz
 from did_zones.errors import SpecificationError
+from did_zones.estimands import event_average
 from did_zones.result import Result
 from did_zones.tables import (
     Table,
@@ -382,25 +383,31 @@ def test_comparison_table(panel, fits):
         cs = dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="event", window=(-2, 2))
         es = dz.event_study(panel, "isu", window=(-2, 2))
         d2 = dz.did2s(panel, "isu", horizons=[-2, 0, 1, 2])
-    # headline only: TWFE's "treated" and CS's "overall"; did2s has none -> a note
+    # one row per named estimand, like with like; "—" with a footnote saying why
     t = comparison_table({"TWFE": fits[0], "CS": cs, "did2s": d2})
-    assert t.data.iloc[:, 0].tolist() == ["Overall effect", "", "Observations"]
+    assert t.data.iloc[:, 0].tolist() == ["Event-average ATT, e = 0..2", "",
+                                          "TWFE coefficient", "", "Observations"]
     ov = cs.tidy().set_index("term").loc["overall"]
     assert t.data.iloc[0, 2] == f"{ov['estimate']:.3f}***"
     assert t.data.iloc[1, 2] == f"({ov['std_error']:.3f})"
-    assert t.data.iloc[0, 3] == "" and "did2s: no headline term; give term_map." in t.notes
+    assert t.data.iloc[0, 1] == "—" and t.data.iloc[2, 2] == "—"
+    assert ("— (Event-average ATT, e = 0..2) TWFE: TWFE has no event-time average: it "
+            "estimates one coefficient.") in t.notes
+    assert not any("term_map" in n for n in t.notes)
+    # several results in one column pool their estimands (did2s' event average)
+    pooled = comparison_table({"CS": cs, "did2s": [d2, event_average(d2, (0, 2))]})
+    assert pooled.data.iloc[0, 2] == (
+        f"{event_average(d2, (0, 2))['event_average']:.3f}***")
     # event-time rows: all event-study results -> automatic
     ev = comparison_table({"ES": es, "CS": cs, "did2s": d2})
     labels = ev.data.iloc[:, 0].tolist()
-    assert labels[::2][:-1] == ["Overall effect", "e = -2", "e = -1", "e = 0", "e = 1",
-                                "e = 2"]
+    assert labels[::2][:-1] == ["Event-average ATT, e = 0..2", "e = -2", "e = -1", "e = 0",
+                                "e = 1", "e = 2"]
     e1 = cs.tidy().query("event_time == 1").iloc[0]
     assert ev.data.iloc[labels.index("e = 1"), 2].startswith(f"{e1['estimate']:.3f}")
-    # the event study's headline is e+0, shown in its row only
-    assert ev.data.iloc[0, 1] == ""
     assert ev.data.iloc[labels.index("e = -1"), 1] == ""  # reference period
     chosen = comparison_table({"ES": es, "CS": cs}, event_times=[0, 2], term_map={"ES": "e+0"})
-    assert chosen.data.iloc[:, 0].tolist()[::2] == ["Overall effect", "e = 0", "e = 2",
+    assert chosen.data.iloc[:, 0].tolist()[::2] == ["Selected term", "e = 0", "e = 2",
                                                     "Observations"]
     with pytest.raises(SpecificationError, match="event time.*in none of the results"):
         comparison_table({"ES": es}, event_times=[9])
