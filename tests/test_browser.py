@@ -241,3 +241,35 @@ def test_demo_report_in_browser(driver, demo_dir):
         missing = [h for h in _markdown_headings(md.read_text(encoding="utf-8"))
                    if h not in shown_headings]
         assert missing == [], f"headings of report.md absent from report.html: {missing}"
+
+
+_JS_FLAGS = """
+var box = document.getElementById('flags');
+if (!box) { return null; }
+return {
+  visible: box.offsetHeight > 0,
+  links: Array.from(box.querySelectorAll('a')).map(function (a) {
+    var id = a.getAttribute('href').slice(1), target = document.getElementById(id);
+    return {id: id, text: a.textContent.trim(),
+            target: target ? target.textContent.trim() : null,
+            shown: target ? target.offsetHeight > 0 : false};
+  }),
+  before_first_section: box.compareDocumentPosition(document.querySelector('section:not(#flags)'))
+                        === Node.DOCUMENT_POSITION_FOLLOWING
+};
+"""
+
+
+@pytest.mark.slow
+def test_demo_flags_summary_renders(driver, demo_dir):
+    with Server(demo_dir) as base:
+        page = check_page(driver, f"{base}/report.html")
+        flags = driver.execute_script(_JS_FLAGS)
+    assert page.broken_images == [] and all(i["naturalWidth"] > 0 for i in page.images)
+    assert flags is not None, "report.html has no Flags summary (section#flags)"
+    assert flags["visible"] and flags["before_first_section"]
+    texts = [f["text"] for f in flags["links"]]
+    assert any("pre-period" in t and "Advancement (TS)" in t for t in texts), texts
+    assert any("cohort 2015" in t and "杭州" in t for t in texts), texts
+    for link in flags["links"]:  # every entry leads to the same sentence in its section
+        assert link["shown"] and link["target"] == link["text"], link
