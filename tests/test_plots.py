@@ -16,7 +16,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.image import AxesImage  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import did_zones as dz  # noqa: E402
@@ -158,7 +157,12 @@ def test_placebo_marks_estimate_and_p_values(res):
     actual = [ln for ln in ax.lines if ln.get_label().startswith("Actual estimate")]
     assert actual[0].get_xdata()[0] == test.details["estimate"]
     text = "\n".join(t.get_text() for t in ax.texts)
-    assert f"p (two-sided) = {test.details['p_two_sided']:.3g}" in text
+    from did_zones.tables._format import fmt_p_value
+
+    n = int(np.isfinite(test.details["draws"]).sum())
+    p_text = fmt_p_value(test.details["p_two_sided"], n_draws=n)
+    assert f"p (two-sided) {p_text[1:].strip()}" in text  # "= 0.04" or "< 0.02"
+    assert "= 0\n" not in text + "\n"
     assert f"{np.isfinite(test.details['draws']).sum()} draws" in text
     heights = [p.get_height() for p in ax.patches]
     assert len(heights) == 10
@@ -222,7 +226,7 @@ def test_honest_intervals(res):
 def test_adoption_grid(sim):
     s, panel = sim
     ax = plots.adoption_plot(panel).axes[0]
-    grid = [c for c in ax.get_children() if isinstance(c, AxesImage)][0].get_array()
+    grid = _adoption_grid(ax, panel.n_periods)
     assert grid.shape == (panel.n_units, panel.n_periods)
     cohorts = np.sort(panel.cohort)  # rows sorted by cohort, never-treated last
     batches = panel.cohorts
@@ -232,7 +236,14 @@ def test_adoption_grid(sim):
                           np.where(panel.periods >= g, 3 + np.searchsorted(batches, g), 2))
         np.testing.assert_array_equal(grid[row], expect)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == [f"Pilot {int(b)}" for b in batches] + ["Not yet treated", "Never treated"]
+    sizes = [int((panel.cohort == b).sum()) for b in batches]
+    assert legend == [f"Pilot {int(b)} (n = {n})" for b, n in zip(batches, sizes, strict=True)] \
+        + ["Not yet treated", "Never treated"]
+
+
+def _adoption_grid(ax, n_periods):
+    mesh = next(c for c in ax.collections if c.get_gid() == "adoption_grid")
+    return np.asarray(mesh.get_array()).reshape(-1, n_periods)
 
 
 def test_adoption_subsample_labels_and_missing(sim):
@@ -242,10 +253,11 @@ def test_adoption_subsample_labels_and_missing(sim):
     p2 = quiet(dz.build_panel, data, unit="city_code", time="year", cohort="cohort")
     names = dict(zip(s.data["city_code"], s.data["name_en"], strict=True))
     ax = plots.adoption_plot(p2, max_units=30, sort="unit", unit_labels=names).axes[0]
-    grid = [c for c in ax.get_children() if isinstance(c, AxesImage)][0].get_array()
-    assert grid.shape[0] == 30 and (grid[0, :3] == 0).all()
+    grid = _adoption_grid(ax, p2.n_periods)
+    k = grid.shape[0]  # 30 evenly spaced, plus one unit of any batch they missed
+    assert 30 <= k <= 30 + len(p2.cohorts) and (grid[0, :3] == 0).all()
     assert ax.get_yticklabels()[0].get_text() == names[p2.units[0]]
-    assert any(t.get_text() == "30 of 337 units shown" for t in ax.texts)
+    assert any(t.get_text() == f"{k} of 337 units shown" for t in ax.texts)
     assert "Not observed" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert data.equals(before)
 

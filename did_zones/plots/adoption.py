@@ -66,8 +66,8 @@ def adoption_plot(
     A cell is treated when the panel's own indicator (period ≥ first pilot period) is on;
     treated cells take the colour of the unit's batch (first pilot period), untreated cells
     of later pilots are light, never-treated units grey, unobserved unit-periods white. The
-    legend gives each batch's number of units. Every batch keeps at least 2% of the
-    height (rows of large batches are a little thinner), and a ``max_units`` subset always
+    legend gives each batch's number of units. Sorted by cohort, every batch keeps at
+    least 2% of the height (rows of large batches are a little thinner), and a ``max_units`` subset always
     holds at least one unit of every batch, so a one-city batch stays visible.
 
     References
@@ -113,7 +113,8 @@ def adoption_plot(
     with text_context([ttl, *(names if label_rows else [])], font, language):
         height = 1.6 + 0.14 * len(order) if label_rows else 5.5
         fig, ax = axes(ax, (7.5, float(np.clip(height, 3.5, 11.0))))
-        edges = _row_edges(cohort[order])
+        edges = (_row_edges(cohort[order]) if sort == "cohort"
+                 else np.arange(len(order) + 1, dtype=float))
         _draw(ax, grid, batches, panel.periods, names, label_rows, language, edges, sizes)
         ax.set_title(ttl)
         if len(order) < n_units:

@@ -157,7 +157,7 @@ def placebo_plot(
 
 def _p_line(language: str, key: str, p: float, n_draws: int) -> str:
     """``p (two-sided) = 0.04`` / ``p (two-sided) < 0.002``: never 0 after ``n_draws`` draws."""
-    text = fmt_p_value(p, n_draws=n_draws).strip()
+    text = fmt_p_value(p, n_draws=n_draws).strip() or "–"
     if text[:1] in ("p", "P"):  # the formatter may or may not lead with "p"
         text = text[1:].strip()
     if text[:1] in ("<", ">", "=", "≤", "≥"):
