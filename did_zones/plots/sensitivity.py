@@ -86,7 +86,7 @@ def honest_plot(
     default = f"{word(language, 'honest_title')}: {target}"
     ttl = default if title is None else heading(title, language, "honest_title")
     with text_context([ttl], font, language):
-        fig, ax = axes(ax, (6.4, 4.2))
+        fig, ax = axes(ax, (8.4, 4.2))
         ax.vlines(m, lo, hi, color="C0", lw=2.2, label=f"{word(language, 'robust_ci', level=level)}"
                   f" ({g['method']})")
         ax.vlines([x0], [g["original_low"]], [g["original_high"]], color="C3", lw=2.6,
@@ -105,7 +105,9 @@ def honest_plot(
         ax.set_xlabel(word(language, "m_rm" if rm else "m_sd"))
         ax.set_ylabel(word(language, "estimate"))
         ax.set_title(ttl)
-        ax.legend(frameon=False, fontsize="small", loc="best")
+        # right of the axes: the intervals fill the plot, "best" would cover some of them
+        ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0.0)
     return fig
 
 
