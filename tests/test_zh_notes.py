@@ -169,7 +169,7 @@ def test_comparison_table_in_chinese(panel):
                _quiet(dz.sun_abraham, panel, "isu", window=(-3, 3)),
                _quiet(dz.did2s, panel, "isu")]
     t = comparison_table(results, event_times="none", language="zh")
-    assert list(t.data.columns) == ["估计量", "双向固定效应 (TWFE)", "Sun–Abraham 交互加权估计",
+    assert list(t.data.columns) == ["估计对象", "双向固定效应 (TWFE)", "Sun–Abraham 交互加权估计",
                                     "Gardner did2s 两阶段估计"]
     assert t.data.iloc[0, 0] == "总体效应" and t.data.iloc[-1, 0] == "观测值"
     assert t.title == "估计量比较"

@@ -191,7 +191,7 @@ def comparison_table(
     lines += result_notes(named, mode, language)
     outcomes = {label(r.outcome, labels) for r in named.values()}
     header = ("",) + tuple(label(r.outcome, labels) for r in named.values())
-    data = pd.DataFrame(body, columns=[w["estimator"], *(label(k, labels) for k in cols)])
+    data = pd.DataFrame(body, columns=[w["estimand"], *(label(k, labels) for k in cols)])
     return Table(data, title=w["comparison_title"] if title is None else title,
                  notes=tuple(lines), header_rows=(header,) if len(outcomes) > 1 else (),
                  rules=(n_coef,))
