@@ -171,7 +171,19 @@ def test_comparison_table_in_chinese(panel):
     t = comparison_table(results, event_times="none", language="zh")
     assert list(t.data.columns) == ["估计对象", "双向固定效应 (TWFE)", "Sun–Abraham 交互加权估计",
                                     "Gardner did2s 两阶段估计"]
-    assert t.data.iloc[0, 0] == "总体效应" and t.data.iloc[-1, 0] == "观测值"
+    # one row per named estimand (first column, every other row holds the standard errors)
+    assert t.data.iloc[::2, 0].tolist() == ["简单平均处理效应 (ATT)",
+                                            "简单平均处理效应 (ATT，e = 0..3 的处理单元-时期)",
+                                            "双向固定效应系数", "观测值"]
+    assert t.data.iloc[0, 1] == "—" and t.data.iloc[0, 2] == "—" and t.data.iloc[2, 1] == "—"
+    # each "—" has a footnote in Chinese saying why
+    assert ("—（简单平均处理效应 (ATT)）双向固定效应 (TWFE)：双向固定效应只估计一个系数"
+            "（各效应的方差加权组合），不是处理单元-时期的平均。") in t.notes
+    assert ("—（简单平均处理效应 (ATT)）Sun–Abraham 交互加权估计：Sun–Abraham 只平均事件窗口内"
+            "的单元-时期（见该窗口一行）。") in t.notes
+    assert ("—（双向固定效应系数）Sun–Abraham 交互加权估计、Gardner did2s 两阶段估计："
+            "不是双向固定效应回归。") in t.notes
+    assert sum(n.startswith("—（") for n in t.notes) == 5
     assert t.title == "估计量比较"
     assert "括号内为标准误。" in t.notes
     assert any(re.fullmatch(r"Sun–Abraham 交互加权估计：窗口 \(-3, 3\)：删除处理组个体中相对时期"
@@ -182,6 +194,27 @@ def test_comparison_table_in_chinese(panel):
         assert untranslated(n) == [], n
     en = comparison_table(results, event_times="none")
     assert list(en.data.columns)[1:] == ["twfe", "sun_abraham", "did2s"]
+
+
+def test_comparison_table_zh_footnotes_of_missing_estimands(panel):
+    """Every "—" of the Chinese comparison table is explained in Chinese, one footnote per
+    (estimand, reason), naming the estimators it applies to."""
+    cs = dz.aggregate(_quiet(dz.callaway_santanna, panel, "isu"), kind="event",
+                      window=(-2, 2))
+    t = comparison_table({"twfe": _quiet(dz.twfe, panel, "isu"), "callaway_santanna": cs,
+                          "dcdh": _quiet(dz.dcdh, panel, "isu")},
+                         event_times="none", language="zh")
+    assert t.data.iloc[::2, 0].tolist() == ["事件期平均处理效应 (e = 0..2)", "即期效应 (DID_M)",
+                                            "双向固定效应系数", "观测值"]
+    dashes = [n for n in t.notes if n.startswith("—")]
+    assert dashes == [
+        "—（事件期平均处理效应 (e = 0..2)）twfe：双向固定效应只估计一个系数，没有事件期平均。",
+        "—（事件期平均处理效应 (e = 0..2)）dcdh：dCDH 的 DID_M 是即期效应；未估计其动态效应。",
+        "—（即期效应 (DID_M)）twfe：双向固定效应只估计一个系数，不是 e = 0 的效应。",
+        "—（即期效应 (DID_M)）callaway_santanna：即期效应即其 e = 0 项（见事件研究表）。",
+        "—（双向固定效应系数）callaway_santanna、dcdh：不是双向固定效应回归。"]
+    for n in dashes:
+        assert untranslated(n) == [], n
 
 
 def test_regression_table_zh_legend_and_notes(panel, sim):
