@@ -47,7 +47,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "summary_title": "Summary statistics", "adoption_title": "Adoption by cohort",
         "balance_title": "Covariate balance before and after matching",
         "comparison_title": "Estimator comparison",
-        "dropped": "{cols}: {note}", "no_headline": "{name}: no headline term; give term_map.",
+        "dropped": "{cols}: {note}",
         "short_notes": "{n} data-handling note(s) not shown (see Result.notes, or the "
                        "report's warnings section).",
         "se": "SE",
@@ -74,7 +74,7 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "missing": "空白单元格：该估计量不报告此项。",
         "summary_title": "描述性统计", "adoption_title": "各批次试点城市",
         "balance_title": "匹配前后协变量平衡性", "comparison_title": "估计量比较",
-        "dropped": "{cols}：{note}", "no_headline": "{name}：没有主要项，请给出 term_map。",
+        "dropped": "{cols}：{note}",
         "short_notes": "另有 {n} 条数据处理说明未列出（见 Result.notes 或报告的“警告与删除的数据”一节）。",
         "se": "标准误",
     },
