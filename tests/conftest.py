@@ -117,3 +117,22 @@ settings.register_profile("ci", max_examples=40, derandomize=True, database=None
 settings.register_profile("deep", max_examples=400, deadline=None,
                           suppress_health_check=_HEALTH, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# ---------------------------------------------------------------------- shared fixtures
+# Module-scoped, as each test module had them: a module that defines its own ``sim`` (another
+# seed or options) gets ``panel`` built from that one.
+@pytest.fixture(scope="module")
+def sim():
+    """The calibrated simulated panel with seed 1 (337 prefectures, 2010-2021)."""
+    import did_zones as dz
+
+    return dz.simulate_pilot_panel(seed=1)
+
+
+@pytest.fixture(scope="module")
+def panel(sim):
+    """``sim`` as a Panel with its own cohort column."""
+    import did_zones as dz
+
+    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")

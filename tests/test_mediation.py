@@ -20,11 +20,6 @@ def sim():
 
 
 @pytest.fixture(scope="module")
-def panel(sim):
-    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
-@pytest.fixture(scope="module")
 def holey(sim):
     """The panel with missing mediator and control values in a few rows."""
     df = sim.data.copy()

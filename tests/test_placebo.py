@@ -30,16 +30,6 @@ TOL = 1e-10
 
 
 @pytest.fixture(scope="module")
-def sim():
-    return dz.simulate_pilot_panel(seed=1)
-
-
-@pytest.fixture(scope="module")
-def panel(sim):
-    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
-@pytest.fixture(scope="module")
 def unbalanced(sim):
     """Drop 8 % of the city-years at random (never a unit's every row)."""
     df = sim.data.copy()

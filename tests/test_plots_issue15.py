@@ -27,11 +27,6 @@ def sim():
 
 
 @pytest.fixture(scope="module")
-def panel(sim):
-    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
-@pytest.fixture(scope="module")
 def es(panel):
     return dz.event_study(panel, "isu", window=(-4, 5))
 

@@ -26,16 +26,6 @@ def _quiet():
 
 
 @pytest.fixture(scope="module")
-def sim():
-    return dz.simulate_pilot_panel(seed=1)
-
-
-@pytest.fixture(scope="module")
-def panel(sim):
-    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
-@pytest.fixture(scope="module")
 def other(panel):
     return panel.window(2012, 2021)
 

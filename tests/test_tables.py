@@ -53,16 +53,6 @@ TEX_PACKAGES = {"pdflatex": "texlive-latex-base texlive-latex-recommended",
 
 
 @pytest.fixture(scope="module")
-def sim():
-    return dz.simulate_pilot_panel(seed=1)
-
-
-@pytest.fixture(scope="module")
-def panel(sim):
-    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
-@pytest.fixture(scope="module")
 def fits(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

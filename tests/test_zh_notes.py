@@ -31,11 +31,6 @@ def sim():
     return dz.simulate_pilot_panel(seed=3)
 
 
-@pytest.fixture(scope="module")
-def panel(sim):
-    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
 def _quiet(fn, *args, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
