@@ -93,6 +93,8 @@ class StudySpec:
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     seed: int = 0
     font: str | None = None  # family name or absolute font-file path for every figure
+    # thresholds of the report's flags (did_zones.diagnostics.THRESHOLDS keys); empty: defaults
+    flags: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ def _data(t: Mapping, base: Path) -> DataConfig:
 def _study(t: Mapping, base: Path) -> StudySpec:
     _keys(t, "study", ("outcomes", "controls", "mediators", "cluster", "estimators",
                        "aggregations", "control", "event_window", "language", "title",
-                       "labels", "seed", "notes", "font"))
+                       "labels", "seed", "notes", "font", "flags"))
     if "outcomes" not in t:
         raise SpecificationError('study.outcomes is missing. Add e.g. outcomes = ["isu"].')
     outcomes = _str_list(t["outcomes"], "study.outcomes")
@@ -310,7 +312,33 @@ def _study(t: Mapping, base: Path) -> StudySpec:
         labels=MappingProxyType(clean),
         seed=_int(t.get("seed", 0), "study.seed"),
         font=_font(t["font"], base) if "font" in t else None,
+        flags=_flags(t.get("flags", {})),
     )
+
+
+def _flags(value: Any) -> Mapping[str, float]:
+    """``study.flags``: thresholds of the report's flags, each checked for its range."""
+    from ..diagnostics import THRESHOLDS
+
+    table = _table(value, "study.flags")
+    _keys(table, "study.flags", tuple(THRESHOLDS))
+    out: dict[str, float] = {}
+    for key, raw in table.items():
+        where = f"study.flags.{key}"
+        if key == "min_cohort_units":
+            number = float(_int(raw, where))
+            ok, want = number >= 1, "an integer >= 1"
+        elif key == "negative_weight":
+            number = _float(raw, where)
+            ok, want = number >= 0, "a number >= 0 (0 flags any negative weight)"
+        else:
+            number = _float(raw, where)
+            ok, want = 0 < number < 1, "a share strictly between 0 and 1"
+        if not ok:
+            raise SpecificationError(f"{where} must be {want}; got {raw!r}. Use e.g. "
+                                     f"{key} = {THRESHOLDS[key]:g}.")
+        out[key] = number
+    return MappingProxyType(out)
 
 
 def _font(value: Any, base: Path) -> str:

@@ -89,7 +89,7 @@ def _unit_names(panel, units, language: str) -> dict:
 def _small_cohort_items(run, panel) -> list:
     from ..diagnostics import small_cohort_flag
 
-    flag = small_cohort_flag(panel)
+    flag = small_cohort_flag(panel, run.config.study.flags)
     if flag is None:
         return []
     units = [u for us in flag.details["cohorts"]["units"] for u in us]
@@ -101,7 +101,7 @@ def _pretrend_items(run, y: str, label: str) -> list:
 
     tested = {_name(run, _REGISTRY[shown]): run.results[f"{key}:{y}"]
               for shown, key in _KEY.items() if f"{key}:{y}" in run.results}
-    return _flag(run, pretrend_flag(tested), subject=label)
+    return _flag(run, pretrend_flag(tested, thresholds=run.config.study.flags), subject=label)
 
 
 def _bacon_items(run, y: str, res) -> list:
@@ -113,8 +113,9 @@ def _bacon_items(run, y: str, res) -> list:
     weights = dz.twfe_weights(run.results["__panel__"], y, controls=s.controls or None)
     run.results[f"twfe_weights:{y}"] = weights
     label = _label(run, y)
-    return (_flag(run, bacon_flag(res), subject=label)
-            + _flag(run, negative_weight_flag(weights), subject=label))
+    return (_flag(run, bacon_flag(res, run.config.study.flags), subject=label)
+            + _flag(run, negative_weight_flag(weights, run.config.study.flags),
+                            subject=label))
 
 
 # ------------------------------------------------------------------- steps
@@ -368,7 +369,7 @@ def robustness(run) -> None:
         plot = in_time_plot if p["kind"] == "in_time" else placebo_plot
         items.append(Item("text", text(run, "placebo", kind=p["kind"], n=p["n_draws"],
                                        seed=s.seed, p=fmt_p_value(test.p_value, n_draws))))
-        items += _flag(run, placebo_flag(test), n_draws=n_draws)
+        items += _flag(run, placebo_flag(test, run.config.study.flags), n_draws=n_draws)
         items.append(run.figure("placebo", plot(test, language=lang, font=s.font)))
         if p["kind"] != "in_time":
             in_time = dz.placebo(main, panel, kind="in_time", shift=p["shift"])
