@@ -351,3 +351,19 @@ def test_study_notes_short_in_report():
     assert not any(n.startswith("Sun-Abraham:") for n in comparison.notes)
     warnings_section = next(s for s in out.sections if s.key == "warnings")
     assert any("sun_abraham:isu: window" in i.value for i in warnings_section.items)
+
+
+def test_robustness_table_rows_in_chinese():
+    """The rows of the variations table are named in Chinese in zh mode (the terms stay the
+    English keys in tidy() and in English tables); unknown labels pass through unchanged."""
+    from did_zones.tables._names import variation_label
+
+    zh = {"baseline": "基准回归", "drop: municipalities": "剔除直辖市",
+          "drop: provincial_capitals": "剔除省会城市", "drop: sub_provincial": "剔除副省级城市",
+          "drop: county_level_zones": "剔除县级试点所在城市", "drop: coastal": "剔除沿海城市",
+          "window: 2012-2021": "样本期 2012–2021", "timing: next_year": "试点时间：批复次年",
+          "timing: half_year": "试点时间：半年规则", "leave out cohort 2016": "剔除 2016 年批次",
+          "control: 低碳城市": "控制其他政策：低碳城市", "drop: 低碳城市 cities": "剔除低碳城市试点城市",
+          "something new": "something new"}
+    assert {k: variation_label(k, "zh") for k in zh} == zh
+    assert all(variation_label(k, "en") == k for k in zh)

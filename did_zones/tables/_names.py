@@ -8,11 +8,13 @@ script.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from .._checks import check_choice
 
-__all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name", "internal_names"]
+__all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name", "internal_names",
+           "variation_label"]
 
 ESTIMATOR_NAMES: Mapping[str, Mapping[str, str]] = {
     "twfe": {"en": "TWFE", "zh": "双向固定效应 (TWFE)"},
@@ -88,3 +90,40 @@ def column_name(name: object, language: str = "en") -> str:
 def internal_names() -> frozenset[str]:
     """Internal column names that a report table must never show (tests use it)."""
     return frozenset(k for k in _COLUMNS_EN if "_" in k) | {"index", "kind"}
+
+
+# Row labels of did_zones.variations (its terms), in Chinese. The sample trims are the names of
+# robustness.variations.DROPS; other labels carry a period, rule, cohort or policy name.
+_DROP_ZH = {"municipalities": "直辖市", "provincial_capitals": "省会城市",
+            "sub_provincial": "副省级城市", "county_level_zones": "县级试点所在城市",
+            "coastal": "沿海城市"}
+_TIMING_ZH = {"approval_year": "批复当年", "next_year": "批复次年", "half_year": "半年规则"}
+_VARIATION_ZH = (
+    (re.compile(r"^baseline$"), lambda m: "基准回归"),
+    (re.compile(r"^drop: (\w+)$"),
+     lambda m: f"剔除{_DROP_ZH[m[1]]}" if m[1] in _DROP_ZH else None),
+    (re.compile(r"^window: (\S+)-(\S+)$"), lambda m: f"样本期 {m[1]}–{m[2]}"),
+    (re.compile(r"^timing: (\w+)$"),
+     lambda m: f"试点时间：{_TIMING_ZH[m[1]]}" if m[1] in _TIMING_ZH else None),
+    (re.compile(r"^leave out cohort (\d+)$"), lambda m: f"剔除 {m[1]} 年批次"),
+    (re.compile(r"^control: (.+)$"), lambda m: f"控制其他政策：{m[1]}"),
+    (re.compile(r"^drop: (.+) cities$"), lambda m: f"剔除{m[1]}试点城市"),
+)
+
+
+def variation_label(term: str, language: str = "en") -> str:
+    """Display label of a :func:`did_zones.variations` term (``"leave out cohort 2016"`` →
+    ``"剔除 2016 年批次"`` in Chinese; English labels are the terms themselves).
+
+    Examples
+    --------
+    >>> variation_label("drop: municipalities", "zh"), variation_label("window: 2012-2021", "zh")
+    ('剔除直辖市', '样本期 2012–2021')
+    """
+    if check_choice("language", language, ("en", "zh")) == "en":
+        return term
+    for pattern, make in _VARIATION_ZH:
+        m = pattern.match(term)
+        if m is not None and (text := make(m)) is not None:
+            return text
+    return term

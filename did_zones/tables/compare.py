@@ -27,7 +27,7 @@ from ._format import (
     star_legend,
     words,
 )
-from ._names import estimator_name
+from ._names import estimator_name, variation_label
 from ._table import Table
 from .regression import SE_KINDS, as_results, coef_cells, regression_table, result_notes
 
@@ -377,7 +377,9 @@ def robustness_table(variations_result: Result, *, labels: Mapping[str, str] | N
     body = []
     for _, row in tidy.iterrows():
         a, b = coef_cells(row, se="std_error", digits=digits, stars=star_cuts)
-        body.append([label(row["term"], labels), a, b,
+        name = (labels[row["term"]] if labels and row["term"] in labels
+                else variation_label(row["term"], language))
+        body.append([name, a, b,
                      fmt_int(row["n_obs"]) if "n_obs" in row else "",
                      fmt_int(row["n_units"]) if "n_units" in row else ""])
     cols = ["", label(variations_result.outcome, labels), "", w["n_obs"], w["n_units"]]
