@@ -14,12 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..errors import DidZonesWarning, SpecificationError
+from ..errors import DidZonesWarning, SpecificationError, warn
 
 __all__ = ["FontWarning", "CJK_FAMILIES", "BUNDLED_FAMILY", "has_cjk", "find_cjk_font",
            "bundled_font", "font_families", "resolve_font", "is_font_path", "cjk_rc",
@@ -302,10 +301,9 @@ def cjk_rc(font: str | None = None) -> dict[str, Any]:
     """
     families = font_families(font)
     if font is None and len(families) == 1:
-        warnings.warn("The figure has Chinese (CJK) labels, but no font with Chinese glyphs "
-                      "is installed and the font bundled with did_zones is missing (reinstall "
-                      "did_zones), so they would show as empty boxes. " + INSTALL_ADVICE,
-                      FontWarning, stacklevel=_external_stacklevel())
+        warn("The figure has Chinese (CJK) labels, but no font with Chinese glyphs is "
+             "installed and the font bundled with did_zones is missing (reinstall did_zones), "
+             "so they would show as empty boxes. " + INSTALL_ADVICE, FontWarning)
         return {}
     return {"font.family": families}
 
@@ -371,8 +369,7 @@ def pass_on(records: Iterable[warnings.WarningMessage], font: str | None = None)
         warnings.warn_explicit(rec.message, rec.category, rec.filename, rec.lineno,
                                source=rec.source)
     if missing and not told:  # "no CJK font at all" already said it
-        warnings.warn(missing_glyph_message(list(missing), fonts, font), FontWarning,
-                      stacklevel=_external_stacklevel())
+        warn(missing_glyph_message(list(missing), fonts, font), FontWarning)
 
 
 def missing_glyph_message(codes: list[int], fonts: str, font: str | None = None) -> str:
@@ -388,16 +385,6 @@ def missing_glyph_message(codes: list[int], fonts: str, font: str | None = None)
             f"{shown}{more}. {chosen}Pass font= a family name or the path of a font file that "
             f"has {'it' if one else 'them'} (e.g. font='/path/to/font.otf'; in a study file, "
             "study.font).")
-
-
-def _external_stacklevel() -> int:
-    """stacklevel that points a warning at the first caller outside did_zones and contextlib."""
-    skip = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
-            os.path.abspath(contextlib.__file__))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(skip):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 @contextlib.contextmanager
