@@ -322,12 +322,6 @@ def _balanced_values(panel: Panel, outcome: str, weights: str | None,
         )
     if w is None:
         return y, np.ones(panel.n_units)
-    if (w <= 0).any():
-        bad = panel.units[np.unique(panel.unit_id[w <= 0])]
-        raise SpecificationError(
-            f"Weights {weights!r} must be positive; {len(bad)} unit(s) have a zero or "
-            f"negative weight, e.g. {examples(bad)}. Drop those units first."
-        )
     w_unit = np.empty(panel.n_units)
     w_unit[panel.unit_id] = w
     varies = np.zeros(panel.n_units, dtype=bool)

@@ -290,18 +290,12 @@ class _Data:
 def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
     notes: list[str] = []
     numeric = (outcome,) + o.covariates + ((o.weights,) if o.weights else ())
-    if o.weights:
-        check_weights(panel, o.weights)
+    # positive and finite on every row (one rule for every estimator), before any row drop
+    w_row = check_weights(panel, o.weights) if o.weights else np.ones(panel.n_obs)
     mask, drop_notes = usable_rows(panel, numeric)
     notes += drop_notes
     uid = panel.unit_id
-    w_row = panel.column(o.weights) if o.weights else np.ones(panel.n_obs)
     if o.weights:
-        neg = mask & (w_row < 0)
-        if neg.any():
-            raise SpecificationError(
-                f"weights {o.weights!r} has {int(neg.sum())} negative value(s), e.g. units "
-                f"{examples(panel.units[np.unique(uid[neg])])}. Sampling weights must be >= 0.")
         _constant_within_unit(panel, w_row, mask, "weights", o.weights)
     clus_codes = None
     if o.cluster:
