@@ -336,8 +336,9 @@ def _column_pattern(values: list[str]) -> tuple[str, int] | None:
 
 
 def _check_complete(records: list[list[str]], starts: list[int], text: str, name: str) -> None:
-    """Refuse rows shorter than the header (except note lines at the end) and a last line
-    without a line break whose last field is empty or breaks its column's pattern."""
+    """Refuse rows shorter than the header (except note lines at the end), rows with values
+    beyond the header's columns (empty trailing fields pass), and a last line without a line
+    break whose last field is empty or breaks its column's pattern."""
     width = len(records[0])
     end = len(records)
     while end > 1 and is_note_line(records[end - 1]) and len(records[end - 1]) <= width:
@@ -346,6 +347,13 @@ def _check_complete(records: list[list[str]], starts: list[int], text: str, name
     cut_last = broken and end == len(records) and end > 1
     for i in range(1, end):
         k = len(records[i])
+        if any(v.strip() for v in records[i][width:]):
+            # pandas would shift such a row (its first value becoming the row's index)
+            raise PanelError(
+                f"{name!r} is malformed: line {starts[i]} has {k} fields where the header has "
+                f"{width} (extra {examples(records[i][width:])}). A field holds an unquoted "
+                "separator, or the header lost a column: re-export the file."
+            )
         if k < width:
             where = (f"the last line ({starts[i]}, without a line break at its end)"
                      if cut_last and i == end - 1 else f"line {starts[i]}")
@@ -398,7 +406,7 @@ def read_records(source: Source) -> TextRecords:
     PanelError
         The file is empty or holds only blank lines; it cannot be decoded (see
         :func:`decode_bytes`); it is cut: a quoted field never closed, a row shorter than
-        the header, a last line without a line break whose last field is empty or breaks
+        the header, a row with values beyond the header's columns, a last line without a line break whose last field is empty or breaks
         the pattern of its column (same number of decimals, or same width, in every other
         row). Note lines at the end (see :func:`is_note_line`) may be short.
     FileNotFoundError
@@ -480,6 +488,9 @@ def read_table_file(source: Source, **read_csv_options: Any) -> pd.DataFrame:
         warn(f"{records.name!r}: dropped {len(notes)} note line(s) at the end of the file "
              f"(from line {records.lines[n]}), e.g. {examples([r[0] for r in notes])}.",
              DataDroppedWarning)
+    # rows may end in empty extra fields (a separator after the last value): never take the
+    # first column as the index for them
+    read_csv_options.setdefault("index_col", False)
     try:
         return pd.read_csv(io.StringIO(text), **read_csv_options)
     except pd.errors.ParserError as exc:

@@ -439,15 +439,8 @@ def _raw_table(path, columns: dict, table: str, arg: str,
             "selected)."
         )
     width = len(header)
-    for row, ln in zip(rows, lines, strict=True):
-        if len(row) > width:
-            if any(f.strip() for f in row[width:]):
-                raise PanelError(
-                    f"{arg}: {name} line {ln} has {len(row)} fields where the header has "
-                    f"{width} (extra {examples(row[width:])}). A field holds an unquoted "
-                    "separator, or the header lost a column: re-export the file."
-                )
-            del row[width:]
+    for row in rows:  # read_records refused values beyond the header; drop empty extras
+        del row[width:]
         row.extend([""] * (width - len(row)))
     raw = pd.DataFrame(rows, columns=header, dtype=str)
     return raw, np.asarray(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -56,8 +57,9 @@ def test_read_table_file_refusals(tmp_path):
     with pytest.raises(SpecificationError, match=r"read_table_file detects the encoding; do not "
                        r"pass encoding="):
         read_table_file(io.BytesIO(TEXT.encode()), encoding="gbk")
-    with pytest.raises(PanelError, match=r"'<buffer>' could not be parsed as CSV: .*Expected 4 "
-                       r"fields in line 4, saw 5\. Check the line named"):
+    with pytest.raises(PanelError, match=r"'<buffer>' is malformed: line 4 has 5 fields where "
+                       r"the header has 4 \(extra \['5'\]\)\. A field holds an unquoted "
+                       r"separator, or the header lost a column: re-export the file\."):
         read_table_file(io.StringIO(TEXT + "1,2,3,4,5\n"))
     cut = TEXT[: TEXT.rindex("济") + 1]  # the last row loses its gdp
     with pytest.raises(PanelError, match=r"'<buffer>' is cut or malformed: the last line \(3, "
@@ -106,3 +108,23 @@ def test_decode_bytes_refusals():
         decode_bytes(codecs.BOM_UTF8 + b"ab\xff,cd\n", "x")
     with pytest.raises(PanelError, match=r"ends in the middle of a UTF-16 character \(line 2\)"):
         decode_bytes("a,b\n1,2".encode("utf-16")[:-1])
+
+
+@pytest.mark.parametrize("raw, line, extra", [
+    (b"a,b\n1,2,3\n4,5,6\n", 2, "['3']"),   # every row long: pandas would index by column a
+    (b"a,b\n1,2,3\n4,5\n", 2, "['3']"),     # read as {a: 2, b: 3}, {a: 5, b: NaN} before
+    (b"a,b\n1,2\n3,4,5\n", 3, "['5']"),
+])
+def test_rows_with_values_beyond_the_header_are_refused(raw, line, extra):
+    with pytest.raises(PanelError, match=rf"'<buffer>' is malformed: line {line} has 3 "
+                                         rf"fields where the header has 2 \(extra "
+                                         rf"{re.escape(extra)}\)"):
+        read_table_file(io.BytesIO(raw))
+
+
+def test_empty_trailing_fields_read_in_their_columns():
+    """A separator after the last value of every row (as some exports write) is not data:
+    the values stay in their columns and the index is the row number."""
+    frame = read_table_file(io.BytesIO(b"a,b\n1,2,\n4,5,\n"))
+    assert frame.to_dict("records") == [{"a": 1, "b": 2}, {"a": 4, "b": 5}]
+    assert list(frame.index) == [0, 1]
