@@ -49,6 +49,8 @@ _EXPORTS = {
     "dcdh": "estimators.dcdh",
     "bacon_decomposition": "estimators.bacon",
     "twfe_weights": "estimators.twfe_weights",
+    "BaconDecomposition": "decomposition",
+    "TwfeWeights": "decomposition",
     # mechanism tests
     "mediation": "mechanism",
     "moderation": "mechanism",

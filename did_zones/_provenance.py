@@ -37,7 +37,8 @@ def records_panel(estimator: F) -> F:
     def wrapper(*args, **kwargs):
         result = estimator(*args, **kwargs)
         panel = args[0] if args else kwargs.get("panel")
-        if isinstance(result, Result) and isinstance(panel, Panel):
+        # Result, and the diagnostic types (BaconDecomposition, TwfeWeights)
+        if hasattr(result, "panel_fingerprint") and isinstance(panel, Panel):
             result = replace(result, panel_fingerprint=panel.fingerprint,
                              panel_shape=(panel.n_units, panel.n_periods))
         return result

@@ -132,7 +132,7 @@ def pretrend_flag(results: Mapping[str, Any],
 
 def forbidden_share(bacon_result) -> float:
     """Share of the TWFE weight on "Later vs Earlier Treated" comparisons (0 when none)."""
-    by_type = bacon_result.extra["by_type"]
+    by_type = bacon_result.by_type
     rows = by_type[by_type["type"] == FORBIDDEN]
     return float(rows["weight"].sum()) if len(rows) else 0.0
 

@@ -52,6 +52,9 @@ NAMES = sorted(REGISTRY) + sorted(EXTRA)
 def _same(a: dz.Result, b: dz.Result):
     assert list(a.estimate.index) == list(b.estimate.index)
     np.testing.assert_allclose(a.estimate.to_numpy(), b.estimate.to_numpy(), rtol=1e-10, atol=1e-12)
+    if not hasattr(a, "std_error"):  # the diagnostics (BaconDecomposition, TwfeWeights)
+        assert a.n_obs == b.n_obs and a.n_units == b.n_units
+        return
     sa, sb = a.std_error.to_numpy(), b.std_error.to_numpy()
     assert np.array_equal(np.isnan(sa), np.isnan(sb))
     ok = ~np.isnan(sa)

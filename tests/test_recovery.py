@@ -92,7 +92,7 @@ def test_twfe_is_the_weighted_sum_of_true_cell_effects():
     """Noiseless: TWFE = sum of de Chaisemartin-D'Haultfoeuille weights x true ATT(g,t), exactly;
     some weights are negative, and the sum differs from the true overall ATT."""
     panel, truth = _treated_only_panel(seed=3, noise=0)
-    weights = dz.twfe_weights(panel, "isu").extra["weights"]
+    weights = dz.twfe_weights(panel, "isu").weights
     cells = weights.merge(truth.att_gt, on=["cohort", "time"], how="left", validate="1:1")
     assert cells["att"].notna().all()
     implied = float((cells["weight"] * cells["att"]).sum())

@@ -36,7 +36,8 @@ def test_rerun_on_same_panel_is_identical(panel, name):
     again = rerun(res, panel)
     assert again.terms == res.terms
     np.testing.assert_allclose(again.estimate, res.estimate, rtol=1e-12, atol=0)
-    np.testing.assert_allclose(again.vcov, res.vcov, rtol=1e-10, atol=1e-300)
+    if hasattr(res, "vcov"):  # the Bacon decomposition has no variance
+        np.testing.assert_allclose(again.vcov, res.vcov, rtol=1e-10, atol=1e-300)
     assert dict(again.spec) == dict(res.spec) or name in {"cs_event"}
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import data_file, reference_file
 
-from did_zones import build_panel, simulate_pilot_panel, twfe, twfe_weights
+from did_zones import TwfeWeights, build_panel, simulate_pilot_panel, twfe, twfe_weights
 from did_zones.errors import DataDroppedWarning, EstimationError, SpecificationError
 
 
@@ -58,7 +58,7 @@ def test_noiseless_cell_effects_weighted_sum_equals_twfe(unbalanced, controls, w
     if controls:  # the control enters the untreated outcome; it must then be controlled for
         df["y"] += 0.7 * df["x"]
     res = twfe_weights(panel_of(df), "y", controls=controls, weights=weights)
-    table = res.extra["weights"].merge(cells.rename(columns={"g": "cohort", "year": "time"}),
+    table = res.weights.merge(cells.rename(columns={"g": "cohort", "year": "time"}),
                                        on=["cohort", "time"], validate="one_to_one")
     assert abs(table["weight"].sum() - 1) < 1e-12
     assert abs((table["weight"] * table["delta"]).sum() - res["twfe"]) < 1e-10
@@ -71,7 +71,7 @@ def test_noiseless_unit_level_effects_use_unit_weights():
     df["delta"] = df["D"] * rng.normal(size=len(df))  # effects differ by unit and period
     df["y"] = df["alpha"] + df["lam"] + df["delta"]
     res = twfe_weights(panel_of(df), "y", weights="w")
-    uw = res.extra["unit_weights"].merge(df[["unit", "year", "delta"]],
+    uw = res.unit_weights.merge(df[["unit", "year", "delta"]],
                                          left_on=["unit", "time"], right_on=["unit", "year"])
     assert len(uw) == int(df["D"].sum())
     assert abs((uw["weight"] * uw["delta"]).sum() - res["twfe"]) < 1e-10
@@ -126,7 +126,7 @@ def test_sensitivity_measures_are_attained_and_optimal():
     rng = np.random.default_rng(6)
     df["y"] = df["alpha"] + df["lam"] + df["D"] * rng.normal(1, 1, size=len(df))
     res = twfe_weights(panel_of(df), "y", weights="w")
-    uw = res.extra["unit_weights"]
+    uw = res.unit_weights
     W, wp = uw["weight"].to_numpy(), uw["w"].to_numpy()
     p = W / wp
     beta = res["twfe"]
@@ -214,7 +214,7 @@ def test_mpdta_matches_twowayfeweights(scenario):
     assert s["sigma_fe_opposite"] == pytest.approx(ref["sensibility2"], rel=1e-9)
     cells = reference("twfe_weights_twowayfeweights_cells.csv")
     cells = cells[cells["scenario"] == scenario].rename(columns={"group": "unit"})
-    mine = res.extra["unit_weights"].merge(cells, on=["unit", "time"], how="outer",
+    mine = res.unit_weights.merge(cells, on=["unit", "time"], how="outer",
                                            suffixes=("", "_ref"), indicator=True)
     assert (mine["_merge"] == "both").all()
     np.testing.assert_allclose(mine["weight"], mine["weight_ref"], rtol=1e-9, atol=1e-15)
@@ -226,7 +226,7 @@ def test_mpdta_cohort_cells_match_twowayfeweights_with_cohort_groups():
     res = twfe_weights(mpdta_variants()["mpdta"], "lemp")
     cells = reference("twfe_weights_twowayfeweights_cells.csv")
     cells = cells[cells["scenario"] == "cohort_groups"]
-    mine = res.extra["weights"].merge(cells, left_on=["cohort", "time"],
+    mine = res.weights.merge(cells, left_on=["cohort", "time"],
                                       right_on=["group", "time"], validate="one_to_one")
     assert len(mine) == len(cells) == res.stats["n_cells"] == 7
     np.testing.assert_allclose(mine["weight_x"], mine["weight_y"], rtol=1e-9, atol=1e-15)
@@ -253,7 +253,7 @@ def test_mpdta_matches_diff_diff(scenario):
                                                            rel=1e-12)
     cells = reference("twfe_weights_diff_diff_cells.csv")
     cells = cells[cells["scenario"] == scenario].rename(columns={"group": "unit"})
-    mine = res.extra["unit_weights"].merge(cells, on=["unit", "time"], validate="one_to_one")
+    mine = res.unit_weights.merge(cells, on=["unit", "time"], validate="one_to_one")
     assert len(mine) == len(cells) == s["n_unit_cells"]
     np.testing.assert_allclose(mine["weight_x"], mine["weight_y"], rtol=1e-9, atol=1e-15)
 
@@ -279,7 +279,7 @@ def test_result_layout():
     df["y"] = df["alpha"] + df["lam"] + df["D"]
     res = twfe_weights(panel_of(df), "y")
     assert res.method == "twfe_weights" and res.primary == "twfe"
-    assert np.isnan(res.vcov.to_numpy()).all()
+    assert isinstance(res, TwfeWeights) and not hasattr(res, "vcov")
     tidy = res.tidy()
     assert {"kind", "cohort", "time", "event_time", "n_units", "share", "w"} <= set(tidy)
     cells = tidy[tidy["kind"] == "weight"]
@@ -307,7 +307,7 @@ def test_collinear_control_dropped_with_warning():
     df["size"] = df["alpha"] * 3  # time-invariant: absorbed by the unit effects
     with pytest.warns(DataDroppedWarning, match=r"Control\(s\) \['size'\] dropped: collinear"):
         res = twfe_weights(panel_of(df), "y", controls=["x", "size"])
-    assert res.extra["dropped_controls"] == ("size",)
+    assert res.dropped_controls == ("size",)
     plain = twfe_weights(panel_of(df), "y", controls=["x"])
     pd.testing.assert_series_equal(res.estimate, plain.estimate, rtol=0, atol=1e-13)
 

@@ -25,8 +25,8 @@ from .._checks import (
 )
 from .._provenance import records_panel
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
+from ..decomposition import BaconDecomposition
 from ..panel import Panel
-from ..result import Result
 from .twfe_weights import _independent
 
 __all__ = ["bacon_decomposition", "TYPES"]
@@ -49,7 +49,7 @@ def bacon_decomposition(
     *,
     weights: str | None = None,
     controls: str | Sequence[str] = (),
-) -> Result:
+) -> BaconDecomposition:
     r"""Goodman-Bacon decomposition of the two-way fixed-effects DiD coefficient.
 
     Parameters
@@ -76,24 +76,23 @@ def bacon_decomposition(
 
     Returns
     -------
-    Result
+    BaconDecomposition
         Terms ``"twfe"`` (the TWFE coefficient, ``primary``), then one ``"2x2:<g>v<k>"`` per
         comparison (``k`` = ``never`` for the never-treated) and, with controls,
         ``"within"``. ``estimate`` holds the 2×2
         estimates; ``keys`` has ``cohort`` (the treated group), ``control_cohort`` (``inf``
         = never treated), ``type``, ``weight``, ``window_start``/``window_end`` (periods of
-        the 2×2 subsample), ``n_treated``/``n_control`` (units). ``extra["comparisons"]`` is
+        the 2×2 subsample), ``n_treated``/``n_control`` (units). ``comparisons`` is
         the same tidy table (``term, type, cohort, control_cohort, estimate, weight, ...``),
-        ``extra["by_type"]`` the total weight, weighted-average estimate and number of
+        ``by_type`` the total weight, weighted-average estimate and number of
         comparisons of each type; ``stats`` has ``twfe``, ``weight_sum``,
         ``decomposition_error`` (``|β − Σ s·β̂_2x2|``), ``var_d`` (the residualised
         treatment variance ``V̂^D``) and, per type ``x`` in ``earlier_vs_later``,
         ``later_vs_earlier``, ``treated_vs_never`` (with controls ``both_treated``,
         ``treated_vs_never``, ``within``), ``weight_x`` and ``estimate_x``; with controls
         also ``omega``, the weight of the between terms.
-        The decomposition has no sampling variance of its own: ``vcov`` is all NaN, so
-        standard errors, p-values and intervals are NaN. Use :func:`did_zones.twfe` for
-        inference on β.
+        The decomposition has no sampling variance of its own, so the result carries no
+        standard errors. Use :func:`did_zones.twfe` for inference on β.
 
     Raises
     ------
@@ -252,17 +251,17 @@ def bacon_decomposition(
         stats[f"estimate_{_STAT_KEYS[r['type']]}"] = float(r["estimate"])
     if controls:
         stats["omega"] = 1.0 - stats.get("weight_within", 0.0)
-    notes.append("The Bacon decomposition is descriptive: it has no standard errors (vcov is "
-                 "NaN). Use twfe() for inference on the TWFE coefficient.")
-    terms = ["twfe", *table["term"]]
-    est = np.r_[beta, table["estimate"].to_numpy()]
-    return Result.create(
-        est, np.full((len(terms), len(terms)), np.nan), terms, keys=keys,
-        method="bacon_decomposition", outcome=outcome,
+    notes.append("The Bacon decomposition is descriptive: it has no standard errors. Use "
+                 "twfe() for inference on the TWFE coefficient.")
+    terms = pd.Index(["twfe", *table["term"]], name="term")
+    keys.index = terms
+    return BaconDecomposition(
+        estimate=pd.Series(np.r_[beta, table["estimate"].to_numpy()], index=terms,
+                           name="estimate"),
+        keys=keys, comparisons=table, by_type=by_type, outcome=outcome,
         spec={"weights": weights, "controls": controls},
-        n_obs=panel.n_obs, n_units=panel.n_units, primary="twfe", notes=tuple(notes),
-        stats=stats, extra={"comparisons": table, "by_type": by_type,
-                            "dropped_controls": tuple(dropped)},
+        n_obs=panel.n_obs, n_units=panel.n_units, stats=stats,
+        dropped_controls=tuple(dropped), notes=tuple(notes),
     )
 
 

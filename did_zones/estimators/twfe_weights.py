@@ -18,8 +18,8 @@ import pandas as pd
 from .._checks import as_tuple, check_columns, check_weights, examples
 from .._provenance import records_panel
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
+from ..decomposition import TwfeWeights
 from ..panel import Panel, usable_rows
-from ..result import Result
 from ._fe import FixedEffects
 
 __all__ = ["twfe_weights"]
@@ -35,7 +35,7 @@ def twfe_weights(
     *,
     controls: str | Sequence[str] = (),
     weights: str | None = None,
-) -> Result:
+) -> TwfeWeights:
     r"""Weights of the TWFE coefficient on cohort-period treatment effects (dCDH 2020).
 
     The diagnostic of Stata/R ``twowayfeweights`` with ``type(feTR)``: the weight each
@@ -63,22 +63,22 @@ def twfe_weights(
 
     Returns
     -------
-    Result
+    TwfeWeights
         Terms ``"twfe"`` (β, ``primary``; only with an outcome), then one
         ``"w:<cohort>:<period>"`` per treated cohort × period cell, whose estimate is the
         cell's weight ``W_gt`` (the weights sum to one and ``β = Σ W_gt Δ_gt``). ``keys``:
         ``kind`` (``"twfe"`` or ``"weight"``), ``cohort``, ``time``, ``event_time``,
         ``n_units``, ``share`` (``N_gt/N_1``), ``w`` (the paper's ``w_gt = W_gt/share``)
-        and ``n_negative_units``. ``vcov`` is NaN (weights are design quantities).
+        and ``n_negative_units``; no standard errors (weights are design quantities).
         ``stats``: ``beta``, ``n_cells``, ``n_positive``, ``n_negative``,
         ``share_positive``/``share_negative`` (shares of cells with a positive/negative
         weight), ``sum_positive``, ``sum_negative``, the same over unit-period cells
         (``n_unit_cells``, ``n_positive_unit_cells``, ``n_negative_unit_cells``,
         ``share_negative_unit_cells``, ``sum_negative_unit_cells``,
         the numbers ``twowayfeweights`` prints with the unit as group), ``sigma_w``,
-        ``sigma_fe``, ``sigma_fe_stata`` and ``sigma_fe_opposite``. ``extra``:
-        ``weights`` (the cell table), ``unit_weights`` (one row per treated unit-period:
-        unit, time, cohort, weight, w), ``dropped_controls``.
+        ``sigma_fe``, ``sigma_fe_stata`` and ``sigma_fe_opposite``. ``weights``: the cell
+        table; ``unit_weights``: one row per treated unit-period (unit, time, cohort,
+        weight, w); ``dropped_controls``.
 
     Raises
     ------
@@ -270,16 +270,17 @@ def twfe_weights(
                          ignore_index=True)
         terms = ["twfe", *terms]
         est = np.r_[beta, W_c]
-    notes.append("TWFE weights are design quantities without standard errors (vcov is NaN); "
-                 "use twfe() for inference on the coefficient.")
-    return Result.create(
-        est, np.full((len(terms), len(terms)), np.nan), terms, keys=keys,
-        method="twfe_weights", outcome=outcome or "",
+    notes.append("TWFE weights are design quantities without standard errors; use twfe() "
+                 "for inference on the coefficient.")
+    index = pd.Index(terms, name="term")
+    keys.index = index
+    return TwfeWeights(
+        estimate=pd.Series(np.asarray(est, dtype=float), index=index, name="estimate"),
+        keys=keys, weights=table, unit_weights=unit_weights, outcome=outcome or "",
         spec={"controls": controls, "weights": weights},
-        n_obs=int(rows.size), n_units=n_units,
-        primary="twfe" if outcome is not None else None, notes=tuple(notes), stats=stats,
-        extra={"weights": table, "unit_weights": unit_weights,
-               "dropped_controls": tuple(dropped)},
+        n_obs=int(rows.size), n_units=n_units, stats=stats,
+        primary="twfe" if outcome is not None else None,
+        dropped_controls=tuple(dropped), notes=tuple(notes),
     )
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import SpecificationError
 from ..estimators.bacon import BOTH, EARLY_LATE, LATE_EARLY, TREATED_NEVER, TYPES, WITHIN
-from ..result import Result
+from ..decomposition import BaconDecomposition, TwfeWeights
 from ._common import BACON_TYPES_ZH, axes, check_language, fmt, heading, text_context, word
 
 __all__ = ["bacon_plot", "twfe_weights_plot"]
@@ -17,14 +17,15 @@ _GLANCE = {EARLY_LATE: "earlier_vs_later", LATE_EARLY: "later_vs_earlier",
            BOTH: "both_treated", TREATED_NEVER: "treated_vs_never", WITHIN: "within"}
 
 
-def _check(result, method: str, fn: str) -> None:
-    if not isinstance(result, Result) or result.method != method:
-        got = result.method if isinstance(result, Result) else type(result).__name__
-        raise SpecificationError(f"{fn} needs the Result of did_zones.{method}; got {got!r}.")
+def _check(result, kind: type, fn: str) -> None:
+    if not isinstance(result, kind):
+        got = getattr(result, "method", type(result).__name__)
+        raise SpecificationError(f"{fn} needs the {kind.__name__} of did_zones.{kind.method}; "
+                                 f"got {got!r}.")
 
 
 def bacon_plot(
-    result: Result,
+    result: BaconDecomposition,
     *,
     ax=None,
     title: str | None = None,
@@ -35,7 +36,7 @@ def bacon_plot(
 
     Parameters
     ----------
-    result : Result
+    result : BaconDecomposition
         From :func:`did_zones.bacon_decomposition`.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; default a new figure.
@@ -78,7 +79,7 @@ def bacon_plot(
     >>> fig = bacon_plot(dz.bacon_decomposition(panel, "isu"))
     """
     check_language(language)
-    _check(result, "bacon_decomposition", "bacon_plot")
+    _check(result, BaconDecomposition, "bacon_plot")
     t = result.tidy()
     g = result.glance().iloc[0]
     twfe = float(t.loc[t["term"] == "twfe", "estimate"].iloc[0])
@@ -109,7 +110,7 @@ def bacon_plot(
 
 
 def twfe_weights_plot(
-    result: Result,
+    result: TwfeWeights,
     *,
     ax=None,
     title: str | None = None,
@@ -120,7 +121,7 @@ def twfe_weights_plot(
 
     Parameters
     ----------
-    result : Result
+    result : TwfeWeights
         From :func:`did_zones.twfe_weights`.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; default a new figure.
@@ -162,7 +163,7 @@ def twfe_weights_plot(
     >>> fig = twfe_weights_plot(dz.twfe_weights(panel, "isu"))
     """
     check_language(language)
-    _check(result, "twfe_weights", "twfe_weights_plot")
+    _check(result, TwfeWeights, "twfe_weights_plot")
     t = result.tidy()
     g = result.glance().iloc[0]
     cells = t.loc[t["kind"] == "weight"]

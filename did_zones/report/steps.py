@@ -294,7 +294,7 @@ def bacon(run) -> None:
     for y in s.outcomes:
         res = dz.bacon_decomposition(panel, y)
         run.results[f"bacon:{y}"] = res
-        by_type = pd.DataFrame(res.extra["by_type"]).reset_index(drop=True)
+        by_type = pd.DataFrame(res.by_type).reset_index(drop=True)
         items.append(run.figure(f"bacon_{y}", bacon_plot(res, language=s.language,
                                                            font=s.font)))
         items.append(run.table(f"bacon_{y}", _frame(

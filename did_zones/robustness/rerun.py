@@ -66,7 +66,7 @@ def rerun(result: Result, panel: Panel, outcome: str | None = None, **overrides:
             f"Cannot rerun a {result.method!r} result: it is not an estimator of the library "
             f"({', '.join(known)}). Call the function that made it directly."
         )
-    estimator = getattr(did_zones, result.method)
+    estimator = getattr(did_zones, result.method)  # diagnostics: their type's ``method``
     accepted = set(inspect.signature(estimator).parameters) - {"panel", "outcome"}
     # the spec may also record derived facts (e.g. which standard errors were used)
     spec = {k: v for k, v in result.spec.items() if k in accepted or k in _AGGREGATION_KEYS}

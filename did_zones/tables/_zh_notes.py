@@ -267,15 +267,15 @@ _RAW: list[tuple[str, Template]] = [
      r"fragile\. Consider fewer dynamic effects or placebos\.",
      "{1} 个单元只依赖一个对照个体，例如 {2}：其 DID 不稳健。可考虑减少动态效应或安慰剂项。"),
     # ---------------------------------------------------------- Bacon, TWFE weights
-    (r"The Bacon decomposition is descriptive: it has no standard errors \(vcov is NaN\)\. "
+    (r"The Bacon decomposition is descriptive: it has no standard errors\. "
      r"Use twfe\(\) for inference on the TWFE coefficient\.",
-     "Goodman-Bacon 分解是描述性的，没有标准误（vcov 为 NaN）。对 TWFE 系数的推断请使用 twfe()。"),
+     "Goodman-Bacon 分解是描述性的，没有标准误。对 TWFE 系数的推断请使用 twfe()。"),
     (rf"{_N} unit\(s\) have a cohort that is not an observed period \(e\.g\. {_LIST}\); they "
      r"are treated from the next observed period on, as in the regression\.",
      "{1} 个个体的批次不是观测到的时期（例如 {2}）；与回归一致，自下一个观测时期起视为已试点。"),
-    (r"TWFE weights are design quantities without standard errors \(vcov is NaN\); use "
+    (r"TWFE weights are design quantities without standard errors; use "
      r"twfe\(\) for inference on the coefficient\.",
-     "TWFE 权重是设计量，没有标准误（vcov 为 NaN）；对系数的推断请使用 twfe()。"),
+     "TWFE 权重是设计量，没有标准误；对系数的推断请使用 twfe()。"),
     # -------------------------------------------------------------------- robustness
     (r"Covariances across variations are not estimated \(vcov is diagonal\)\.",
      "不估计各稳健性检验之间的协方差（vcov 为对角矩阵）。"),
