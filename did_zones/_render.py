@@ -18,26 +18,35 @@ from typing import Any, Literal, TypeVar
 
 __all__ = ["register", "render", "Kind"]
 
-Kind = Literal["summary", "table"]
-KINDS: tuple[str, ...] = ("summary", "table")
+Kind = Literal["summary", "table", "verdict"]
+KINDS: tuple[str, ...] = ("summary", "table", "verdict")
 
 #: Module that registers the renderers when imported (the presentation layer).
 PRESENTATION = "did_zones.tables"
 
-_RENDERERS: dict[tuple[type, str], Callable[..., Any]] = {}
+# (dotted class name, kind) -> renderer. Keyed by name, not by class, so that registering
+# does not import the numerical module that defines the class.
+_RENDERERS: dict[tuple[str, str], Callable[..., Any]] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def register(cls: type, kind: Kind) -> Callable[[F], F]:
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register(cls: type | str, kind: Kind) -> Callable[[F], F]:
     """Decorator: ``fn(obj, **options)`` renders instances of ``cls`` as ``kind``.
 
     Parameters
     ----------
-    cls : type
-        The result type (subclasses inherit the renderer unless they register their own).
-    kind : {"summary", "table"}
-        ``"summary"`` returns printable text; ``"table"`` a :class:`~did_zones.tables.Table`.
+    cls : type or str
+        The result type, or its dotted name (``"did_zones.result.Result"``), so that the
+        presentation layer can register without importing the numerical module.
+        Subclasses inherit the renderer unless they register their own.
+    kind : {"summary", "table", "verdict"}
+        ``"summary"`` returns printable text; ``"table"`` a :class:`~did_zones.tables.Table`;
+        ``"verdict"`` one sentence.
 
     Returns
     -------
@@ -48,7 +57,7 @@ def register(cls: type, kind: Kind) -> Callable[[F], F]:
         raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}; got {kind!r}.")
 
     def decorate(fn: F) -> F:
-        _RENDERERS[(cls, kind)] = fn
+        _RENDERERS[(cls if isinstance(cls, str) else _name(cls), kind)] = fn
         return fn
 
     return decorate
@@ -56,7 +65,7 @@ def register(cls: type, kind: Kind) -> Callable[[F], F]:
 
 def _lookup(cls: type, kind: str) -> Callable[..., Any] | None:
     for base in cls.__mro__:
-        fn = _RENDERERS.get((base, kind))
+        fn = _RENDERERS.get((_name(base), kind))
         if fn is not None:
             return fn
     return None
@@ -69,7 +78,7 @@ def render(obj: Any, kind: Kind, **options: Any) -> Any:
     ----------
     obj : object
         A result.
-    kind : {"summary", "table"}
+    kind : {"summary", "table", "verdict"}
         What to produce.
     **options
         Passed to the renderer (e.g. ``alpha``).

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from scipy.special import ndtr, ndtri
 
 from ._checks import check_alpha, check_choice, check_columns, examples
 from ._parallel import check_n_jobs, quiet, run_batches, seed_sequence
+from ._render import render
 from .errors import (
     EstimationError,
     InferenceWarning,
@@ -386,6 +387,36 @@ class BootstrapDraws:
                 point = null
             out[j] = min(1.0, 2.0 * min(np.mean(x <= point), np.mean(x >= point)))
         return out
+
+    # ---------------------------------------------------------------- protocol
+    def tidy(self, alpha: float = 0.05, kind: IntervalKind = "percentile") -> pd.DataFrame:
+        """One row per statistic (``term`` = its position): estimate, std_error, statistic
+        (estimate / std_error), p_value (centred bootstrap p-value of 0), conf_low and
+        conf_high (bootstrap interval of ``kind``; BCa needs :meth:`interval` with the
+        jackknife), n_valid (draws that did not fail)."""
+        se = self.std_error()
+        lo, hi = self.interval(kind, alpha)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = np.where(se > 0, self.estimate / se, np.nan)
+        return pd.DataFrame({
+            "term": np.arange(self.draws.shape[1]), "estimate": self.estimate,
+            "std_error": se, "statistic": stat, "p_value": self.p_value(),
+            "conf_low": lo, "conf_high": hi,
+            "n_valid": np.isfinite(self.draws).sum(axis=0)})
+
+    def glance(self) -> pd.DataFrame:
+        """One row: n_boot, n_failed, cluster, n_clusters, seed, n_statistics."""
+        return pd.DataFrame([{"n_boot": self.n_boot, "n_failed": self.n_failed,
+                              "cluster": self.cluster, "n_clusters": self.n_clusters,
+                              "seed": self.seed, "n_statistics": self.draws.shape[1]}])
+
+    def summary(self) -> str:
+        """Plain-text summary (rendered by :mod:`did_zones.tables`)."""
+        return render(self, "summary")
+
+    def to_table(self, **options: Any):
+        """The bootstrap summary as a :class:`did_zones.tables.Table`."""
+        return render(self, "table", **options)
 
     def __repr__(self) -> str:
         return (f"BootstrapDraws({self.n_boot} draws x {self.draws.shape[1]} statistic(s), "

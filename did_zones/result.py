@@ -1,8 +1,11 @@
 """The one result type of did_zones, and the one test type.
 
 Every estimator and every aggregation returns a frozen :class:`Result`; every test returns a
-frozen :class:`HypothesisTest`. Presentation (``summary``) is delegated to
-:mod:`did_zones.tables`, which reads only ``tidy()`` and ``glance()``.
+frozen :class:`HypothesisTest`. Both follow the result protocol of the package: ``tidy()``
+(one row per term), ``glance()`` (one row of model-level facts), ``summary()`` (text) and
+``to_table()`` (a :class:`~did_zones.tables.Table`). The last two are rendered by
+:mod:`did_zones.tables`, which reads only ``tidy()`` and ``glance()``, through the neutral
+registry :mod:`did_zones._render`: this module never imports the presentation layer.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ._checks import check_alpha, unknown_key_message
+from ._render import render
 from .errors import SpecificationError
 
 __all__ = ["Result", "HypothesisTest"]
@@ -65,6 +69,26 @@ class HypothesisTest:
             "test": self.name, "statistic": self.statistic, "df": self.df,
             "p_value": self.p_value, "distribution": self.distribution,
         }])
+
+    def glance(self) -> pd.DataFrame:
+        """One row: test, statistic, p_value, distribution, ``df1``/``df2`` (numerator and
+        denominator degrees of freedom; ``df2`` only for F tests), and the scalar
+        ``details`` (numbers and strings; arrays and tables stay in ``details``)."""
+        df1, df2 = (self.df if isinstance(self.df, tuple) else (self.df, None))
+        row: dict[str, Any] = {"test": self.name, "statistic": self.statistic,
+                               "p_value": self.p_value, "distribution": self.distribution,
+                               "df1": df1, "df2": df2}
+        row.update({k: v for k, v in self.details.items()
+                    if isinstance(v, (int, float, str, np.number)) and k not in row})
+        return pd.DataFrame([row])
+
+    def summary(self) -> str:
+        """One line of text: the test, its statistic, degrees of freedom and p-value."""
+        return render(self, "summary")
+
+    def to_table(self, **options: Any):
+        """The test as a one-row :class:`did_zones.tables.Table`."""
+        return render(self, "table", **options)
 
     def __repr__(self) -> str:
         df = f", df={self.df}" if self.df is not None else ""
@@ -327,10 +351,14 @@ class Result:
         return pd.DataFrame([row])
 
     def summary(self, alpha: float = 0.05) -> str:
-        """Plain-text summary table (delegates to :mod:`did_zones.tables`)."""
-        from .tables import summary_text
+        """Plain-text summary table (rendered by :mod:`did_zones.tables`)."""
+        return render(self, "summary", alpha=alpha)
 
-        return summary_text(self, alpha=alpha)
+    def to_table(self, **options: Any):
+        """The result as a :class:`did_zones.tables.Table`:
+        :func:`~did_zones.tables.regression_table` of this one result (``options`` are
+        its options: ``stars``, ``se``, ``digits``, ``language``, ...)."""
+        return render(self, "table", **options)
 
     def __getitem__(self, term: str) -> float:
         """The point estimate of ``term``, e.g. ``result["overall"]``.

@@ -24,8 +24,8 @@ from .._checks import (
     examples,
 )
 from .._provenance import records_panel
-from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..decomposition import BaconDecomposition
+from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from .twfe_weights import _independent
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from .._checks import as_tuple, check_columns, check_weights, examples
 from .._provenance import records_panel
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..decomposition import TwfeWeights
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel, usable_rows
 from ._fe import FixedEffects
 

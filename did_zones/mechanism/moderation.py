@@ -13,9 +13,14 @@ from ..estimators._design import FESpec, check_panel_outcome
 from ..estimators.twfe import twfe
 from ..panel import Panel
 from ..result import Result
-from .text import MODERATION_LABEL
 
-__all__ = ["moderation"]
+__all__ = ["moderation", "MODERATION_LABEL"]
+
+#: The note every moderation result carries: heterogeneity, not a mechanism.
+MODERATION_LABEL = (
+    "Moderation (D x Z) describes heterogeneity of the effect across Z, not a mechanism: "
+    "it does not show that the effect runs through Z (调节效应是异质性, 不是机制; 江艇 2022)."
+)
 
 
 def moderation(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._render import render
 from ..result import HypothesisTest, Result
 
 __all__ = ["MediationResult", "TIDY_COLUMNS"]
@@ -129,18 +130,31 @@ class MediationResult:
                          "quantity": "share mediated", "mediator": None})
         return pd.DataFrame(rows, columns=TIDY_COLUMNS)
 
+    def glance(self) -> pd.DataFrame:
+        """One row of analysis-level facts: method, outcome, mediators, conclusion,
+        share_mediated, n_obs, n_units, n_clusters, alpha, n_tests, notes (their count)."""
+        total = self.total
+        return pd.DataFrame([{
+            "method": self.method, "outcome": total.outcome,
+            "mediators": ", ".join(self.mediators), "conclusion": self.conclusion,
+            "share_mediated": self.share_mediated, "n_obs": total.n_obs,
+            "n_units": total.n_units, "n_clusters": total.n_clusters, "alpha": self.alpha,
+            "n_tests": len(self.tests), "notes": len(self.notes)}])
+
     @property
     def verdict(self) -> str:
-        """One plain-language sentence: what the analysis shows, and what it does not."""
-        from .text import verdict
-
-        return verdict(self)
+        """One plain-language sentence: what the analysis shows, and what it does not
+        (rendered by :mod:`did_zones.tables`)."""
+        return render(self, "verdict")
 
     def summary(self) -> str:
-        """Plain-text report: the quantities, the decision steps, the verdict and caveat."""
-        from .text import summary
+        """Plain-text report: the quantities, the decision steps, the verdict and caveat
+        (rendered by :mod:`did_zones.tables`)."""
+        return render(self, "summary")
 
-        return summary(self)
+    def to_table(self, **options: Any):
+        """The stepwise regressions side by side: :func:`did_zones.tables.mediation_table`."""
+        return render(self, "table", **options)
 
     def __repr__(self) -> str:
         return (f"MediationResult({self.method}, outcome={self.total.outcome!r}, "

@@ -3,7 +3,7 @@
 ``fit_equations`` runs :func:`did_zones.twfe` three times (Y on D; each M on D; Y on D
 and all M) on the same rows. ``decide`` walks the Baron–Kenny (1986), 温忠麟等 (2004) or
 温忠麟–叶宝娟 (2014) sequence and returns the steps and the conclusion. Decisions are
-numbers and labels only; sentences live in :mod:`did_zones.mechanism.text`.
+numbers and labels only; sentences live in :mod:`did_zones.tables`.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..decomposition import BaconDecomposition, TwfeWeights
 from ..errors import SpecificationError
 from ..estimators.bacon import BOTH, EARLY_LATE, LATE_EARLY, TREATED_NEVER, TYPES, WITHIN
-from ..decomposition import BaconDecomposition, TwfeWeights
 from ._common import BACON_TYPES_ZH, axes, check_language, fmt, heading, text_context, word
 
 __all__ = ["bacon_plot", "twfe_weights_plot"]

@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import check_alpha, check_choice, examples
+from .._render import render
 from ..errors import InferenceWarning, SpecificationError, warn
 from ..result import Result
 from ._event_terms import require_event_terms
@@ -86,18 +87,12 @@ class HonestResult:
             "notes": len(self.notes)}])
 
     def summary(self) -> str:
-        """Plain-text table of the robust sets (reads only tidy and glance)."""
-        g = self.glance().iloc[0]
-        name = "Mbar" if g["restriction"] == "relative_magnitude" else "M"
-        lines = [f"HonestDiD sensitivity: {g['restriction']} ({g['method']}), "
-                 f"target {self.spec.get('term')}, alpha={g['alpha']}",
-                 f"original CI: [{g['original_low']:.6g}, {g['original_high']:.6g}]",
-                 f"{name:>10} {'conf_low':>12} {'conf_high':>12}"]
-        for _, row in self.tidy().iterrows():
-            lines.append(f"{row['m']:>10.4g} {row['conf_low']:>12.6g} {row['conf_high']:>12.6g}")
-        lines.append(f"breakdown {name}: {g['breakdown']:.6g}")
-        lines += [f"note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        """Plain-text table of the robust sets (rendered by :mod:`did_zones.tables`)."""
+        return render(self, "summary")
+
+    def to_table(self, **options: Any):
+        """The robust sets as a :class:`did_zones.tables.Table`."""
+        return render(self, "table", **options)
 
     def __repr__(self) -> str:
         return (f"HonestResult({self.spec['restriction']}, {len(self.table)} value(s), "

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .._checks import check_alpha
+from .._render import render
 from ..errors import SpecificationError
 from ..result import Result
 from ._event_terms import require_event_terms
@@ -73,8 +74,27 @@ class PretrendPower:
     spec: dict[str, Any] = field(default_factory=dict)
 
     def tidy(self) -> pd.DataFrame:
-        """The summary table (a copy of :attr:`table`)."""
+        """The summary table (a copy of :attr:`table`): one row per hypothesised trend."""
         return self.table.copy()
+
+    def glance(self) -> pd.DataFrame:
+        """One row: method (of the event study), size, critical_value, reference, n_pre,
+        n_post, alpha, n_hypotheses, notes (their count)."""
+        periods = self.trends.drop_duplicates("term")["period"]
+        return pd.DataFrame([{
+            "method": self.spec.get("method"), "size": self.size,
+            "critical_value": self.critical_value, "reference": self.reference,
+            "n_pre": int((periods == "pre").sum()), "n_post": int((periods == "post").sum()),
+            "alpha": self.spec.get("alpha"), "n_hypotheses": len(self.table),
+            "notes": len(self.notes)}])
+
+    def summary(self) -> str:
+        """Plain-text table of the hypothesised trends (rendered by :mod:`did_zones.tables`)."""
+        return render(self, "summary")
+
+    def to_table(self, **options: Any):
+        """The hypothesised trends as a :class:`did_zones.tables.Table`."""
+        return render(self, "table", **options)
 
     def __repr__(self) -> str:
         rows = "; ".join(f"{h}: slope={s:.4g}" for h, s in

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._checks import as_tuple, check_choice, check_columns, examples
 from .._provenance import check_result_panel
+from .._render import render
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
@@ -96,9 +97,29 @@ class MatchResult:
             parts.append(part.rename_axis("covariate").reset_index())
         return pd.concat(parts, ignore_index=True)
 
+    def glance(self) -> pd.DataFrame:
+        """One row: method, period, k, caliper, n_treated_matched, n_unmatched,
+        n_controls_used, the largest absolute standardized difference (%) before and after
+        matching, notes (their count)."""
+        n_t = int(self.matches["treated"].nunique()) if len(self.matches) else 0
+        n_c = int(self.matches["control"].nunique()) if len(self.matches) else 0
+        return pd.DataFrame([{
+            "method": self.spec["method"], "period": str(self.spec["period"]),
+            "k": self.spec["k"], "caliper": self.spec["caliper"],
+            "n_treated_matched": n_t, "n_unmatched": self.n_unmatched,
+            "n_controls_used": n_c,
+            "max_abs_std_diff_before": float(self.balance["std_diff_before"].abs().max()),
+            "max_abs_std_diff_after": float(self.balance["std_diff_after"].abs().max()),
+            "notes": len(self.notes)}])
+
     def summary(self) -> str:
-        """Plain-text summary: matching counts, the balance table and the notes."""
-        return _summary_text(self)
+        """Plain-text summary: matching counts, the balance table and the notes (rendered by
+        :mod:`did_zones.tables`)."""
+        return render(self, "summary")
+
+    def to_table(self, **options: Any):
+        """The balance table: :func:`did_zones.tables.balance_table` of this result."""
+        return render(self, "table", **options)
 
     def __repr__(self) -> str:
         n_t = int((self.matches["treated"].nunique()) if len(self.matches) else 0)
@@ -674,18 +695,3 @@ def _balance_from(cross: pd.DataFrame, covariates, w: np.ndarray) -> pd.DataFram
             "reduction": 100 * (1 - abs(after) / abs(before)) if before != 0 else np.nan,
         }
     return pd.DataFrame.from_dict(out, orient="index").rename_axis("covariate")
-
-
-# ============================================================================= text
-def _summary_text(m: MatchResult) -> str:
-    s = m.spec
-    how = (f"nearest neighbour 1:{s['k']}, caliper {s['caliper']}, "
-           f"{'with' if s['replacement'] else 'without'} replacement"
-           if s["method"] == "nearest" else f"{s['kernel']} kernel, bandwidth {s['bandwidth']}")
-    n_t = m.matches["treated"].nunique() if len(m.matches) else 0
-    lines = [f"Propensity-score matching ({how}; period={s['period']!r})",
-             f"treated matched: {n_t}, unmatched: {m.n_unmatched}, controls used: "
-             f"{m.matches['control'].nunique() if len(m.matches) else 0}", "",
-             m.balance.round(3).to_string(), ""]
-    lines += [f"Note: {n}" for n in m.notes]
-    return "\n".join(lines)

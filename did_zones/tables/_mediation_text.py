@@ -1,7 +1,8 @@
 """Words for mediation results: the summary report and the one-sentence verdict.
 
 Presentation only: reads ``MediationResult.tidy()``, ``steps``, ``tests`` and
-``conclusion``; computes no statistic.
+``conclusion``; computes no statistic. Registered as the ``summary`` and ``verdict``
+renderers of :class:`~did_zones.mechanism.MediationResult` (see :mod:`did_zones._render`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .result import MediationResult
+    from ..mechanism.result import MediationResult
 
-__all__ = ["summary", "verdict", "CHANNEL_CAVEAT", "STEPWISE_CAVEAT", "MODERATION_LABEL"]
+__all__ = ["summary", "verdict", "CHANNEL_CAVEAT", "STEPWISE_CAVEAT"]
 
 CHANNEL_CAVEAT = (
     "Why the channel test is the default: the mediator is itself an outcome of the pilot "
@@ -26,10 +27,6 @@ STEPWISE_CAVEAT = (
     "Caveat: b and c' come from regressing Y on D and the post-treatment mediator M; they "
     "are causal only if nothing unobserved drives both M and Y (sequential ignorability; "
     "Imai, Keele & Tingley 2010). 逐步回归法的 b 与 c' 需要序贯可忽略性假设 (江艇 2022)."
-)
-MODERATION_LABEL = (
-    "Moderation (D x Z) describes heterogeneity of the effect across Z, not a mechanism: "
-    "it does not show that the effect runs through Z (调节效应是异质性, 不是机制; 江艇 2022)."
 )
 _RULES = {"wen2014": "温忠麟 & 叶宝娟 (2014) revised procedure",
           "wen2004": "温忠麟 et al. (2004) procedure",
