@@ -220,7 +220,7 @@ def _display(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _row_label(row: str) -> str:
-    from .tables._estimands import estimand_label
+    from .tables.estimand_labels import estimand_label
 
     if row.lstrip("-").isdigit():
         return f"e = {row}"
@@ -283,7 +283,7 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
         current, home or root folder. Checked before the study runs.
     """
     from .report import Item, Section, check_folder, run_study, write_report
-    from .report.steps import _frame
+    from .tables import Table
 
     out = Path(out)
     check_folder(out, overwrite)
@@ -292,7 +292,8 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
                if key.endswith(f":{OUTCOME}")}
     sim = output.simulation
     comparison = event_time_comparison(results, sim.truth)
-    table = _frame(_display(comparison), "Estimates against the truth: hierarchy index (ISU)")
+    table = Table.from_frame(_display(comparison),
+                             title="Estimates against the truth: hierarchy index (ISU)")
     note = (f"Demo sizes: {N_DRAWS} placebo draws and {N_BOOT} bootstrap draws of a*b "
             "(moderate, so that the demo runs in under a minute; use more in a paper).")
     truth = Section("truth", "Estimates against the truth",
@@ -301,7 +302,8 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
     at = next((i + 1 for i, s in enumerate(sections) if s.key == "event"), len(sections))
     sections.insert(at, truth)
     mech = mechanism_vs_truth(output.results["mediation:ecom"], sim.truth)
-    mech_table = _frame(mech.round(4), "Mechanism against the truth: e-commerce activity")
+    mech_table = Table.from_frame(mech.round(4),
+                                  title="Mechanism against the truth: e-commerce activity")
     mech_item = (Item("text", MECHANISM_TEXT), Item("table", "mechanism_vs_truth"))
     sections = [replace(s, items=(*s.items, *mech_item)) if s.key == "mechanism" else s
                 for s in sections]

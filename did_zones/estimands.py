@@ -4,7 +4,7 @@ Every headline term of a :class:`~did_zones.result.Result` says which of these i
 ``keys`` columns ``estimand`` and, for averages over event times, ``e_min`` / ``e_max``
 (the window; NaN where the estimand has none). Display names (English, Chinese) and the
 reasons an estimator cannot produce an estimand are presentation and live in
-:mod:`did_zones.tables._estimands`.
+:mod:`did_zones.tables.estimand_labels`.
 
 Crosswalk: ``simple_att`` is R did's ``aggte(type = "simple")`` and Stata
 ``did_imputation``'s default ``tau``; ``event_average`` is the ``overall.att`` of R did's

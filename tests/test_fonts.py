@@ -1,4 +1,4 @@
-"""did_zones.plots._fonts and the bundled CJK font: Chinese figures render on a machine with no
+"""did_zones.plots.fonts and the bundled CJK font: Chinese figures render on a machine with no
 CJK font installed (every character of every text resolves to a font that has it, Latin in
 DejaVu Sans and Chinese in the bundled subset), the subset covers the package's words and the
 registry's names, ``study.font`` is validated and reaches every figure of a report, and
@@ -26,7 +26,8 @@ import did_zones as dz  # noqa: E402
 from did_zones import plots  # noqa: E402
 from did_zones._resources import bundled_file  # noqa: E402
 from did_zones.errors import DataDroppedWarning, SpecificationError  # noqa: E402
-from did_zones.plots import _common, _fonts  # noqa: E402
+from did_zones.plots import _common  # noqa: E402
+from did_zones.plots import fonts as _fonts  # noqa: E402
 from did_zones.report import load_config, parse_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,7 +242,7 @@ def _zh_strings(value):
 
 def test_bundled_font_covers_the_words_and_the_registry():
     cmap = _bundled_cmap()
-    fmt = importlib.import_module("did_zones.tables._format")
+    fmt = importlib.import_module("did_zones.tables.formatting")
     texts = [*_zh_strings(_common.WORDS["zh"]), *_zh_strings(_common.BACON_TYPES_ZH),
              *_zh_strings(_common.KINDS["zh"])]
     for value in vars(fmt).values():  # every vocabulary of the tables with a "zh" entry

@@ -21,7 +21,7 @@ from scipy import stats  # noqa: E402
 import did_zones as dz  # noqa: E402
 from did_zones import plots  # noqa: E402
 from did_zones.errors import DidZonesWarning, SpecificationError  # noqa: E402
-from did_zones.plots import _fonts  # noqa: E402
+from did_zones.plots import fonts as _fonts  # noqa: E402
 
 
 def quiet(fn, *args, **kwargs):
@@ -157,7 +157,7 @@ def test_placebo_marks_estimate_and_p_values(res):
     actual = [ln for ln in ax.lines if ln.get_label().startswith("Actual estimate")]
     assert actual[0].get_xdata()[0] == test.details["estimate"]
     text = "\n".join(t.get_text() for t in ax.texts)
-    from did_zones.tables._format import fmt_p_value
+    from did_zones.tables.formatting import fmt_p_value
 
     n = int(np.isfinite(test.details["draws"]).sum())
     p_text = fmt_p_value(test.details["p_two_sided"], n_draws=n)

@@ -10,8 +10,8 @@ import pytest
 
 from did_zones.demo import run_demo
 from did_zones.diagnostics import THRESHOLDS
-from did_zones.tables._format import fmt_p_value
-from did_zones.tables._names import internal_names
+from did_zones.tables.formatting import fmt_p_value
+from did_zones.tables.names import internal_names
 
 pytestmark = pytest.mark.filterwarnings("ignore::did_zones.errors.DidZonesWarning")
 

@@ -40,7 +40,7 @@ from did_zones.tables import (
     summary_stats,
     summary_text,
 )
-from did_zones.tables._format import stars_for
+from did_zones.tables.formatting import stars_for
 
 GOLDEN = Path(__file__).parent / "golden" / "tables"
 UPDATE = os.environ.get("DID_ZONES_UPDATE_GOLDEN") == "1"

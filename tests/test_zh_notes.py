@@ -20,8 +20,8 @@ from did_zones.tables import (
     regression_table,
     robustness_table,
 )
-from did_zones.tables._names import ESTIMATOR_NAMES, estimator_name
-from did_zones.tables._zh_notes import translate_note, untranslated
+from did_zones.tables.names import ESTIMATOR_NAMES, estimator_name
+from did_zones.tables.zh_notes import translate_note, untranslated
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -356,7 +356,7 @@ def test_study_notes_short_in_report():
 def test_robustness_table_rows_in_chinese():
     """The rows of the variations table are named in Chinese in zh mode (the terms stay the
     English keys in tidy() and in English tables); unknown labels pass through unchanged."""
-    from did_zones.tables._names import variation_label
+    from did_zones.tables.names import variation_label
 
     zh = {"baseline": "基准回归", "drop: municipalities": "剔除直辖市",
           "drop: provincial_capitals": "剔除省会城市", "drop: sub_provincial": "剔除副省级城市",

@@ -32,10 +32,10 @@ Examples
 
 from __future__ import annotations
 
-from ._fonts import FontWarning, cjk_rc, find_cjk_font, has_cjk, use_cjk_font
 from .adoption import adoption_plot
 from .diagnostics import bacon_plot, twfe_weights_plot
 from .event import event_study_plot
+from .fonts import FontWarning, cjk_rc, find_cjk_font, has_cjk, use_cjk_font
 from .mediation import mediation_diagram
 from .placebo import in_time_plot, placebo_plot
 from .sensitivity import honest_plot

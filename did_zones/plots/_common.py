@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecificationError
-from . import _fonts
+from . import fonts as _fonts
 
 LANGUAGES = ("en", "zh")
 # the figures drawn inside the current text_context (None outside one)

@@ -19,8 +19,8 @@ from ._common import (
 )
 
 try:  # the tables' p-value formatter; this fallback keeps its rule until it is there
-    from ..tables._format import fmt_p_value
-except ImportError:  # pragma: no cover - removed once tables/_format.py has it
+    from ..tables.formatting import fmt_p_value
+except ImportError:  # pragma: no cover - removed once tables/formatting.py has it
     def fmt_p_value(p, n_draws=None, digits=3):
         """``p < 1/(B+1)`` when no draw of B was as extreme, else ``digits`` digits."""
         if p is None or not np.isfinite(p):

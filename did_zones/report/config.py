@@ -343,7 +343,7 @@ def _flags(value: Any) -> Mapping[str, float]:
 
 def _font(value: Any, base: Path) -> str:
     """``study.font``: an installed family name, or a font file relative to the study file."""
-    from ..plots import _fonts
+    from ..plots import fonts as _fonts
 
     font = _str(value, "study.font")
     if _fonts.is_font_path(font):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..diagnostics import Flag
-from ..tables._format import fmt_p_value
+from ..tables.formatting import fmt_p_value
 
 __all__ = ["FLAG_HEAD", "NO_FLAGS", "flag_sentence"]
 

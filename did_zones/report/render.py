@@ -144,7 +144,7 @@ def _write_figures(output: StudyOutput, out: Path, stems: dict[str, str],
                    written: list[str]) -> None:
     import matplotlib.pyplot as plt
 
-    from ..plots._fonts import missing_glyphs_reported
+    from ..plots.fonts import missing_glyphs_reported
 
     for name, fig in output.figures.items():
         rel = f"figures/{stems[name]}"

@@ -165,7 +165,7 @@ def text(run, key: str, **values) -> str:
     Chinese, notes-like English values (a mediation verdict) are translated."""
     lang = run.config.study.language
     if lang == "zh":
-        from ..tables._zh_notes import translate_note
+        from ..tables.zh_notes import translate_note
 
         if "verdict" in values:
             values["verdict"] = translate_note(values["verdict"])
@@ -373,7 +373,7 @@ def _closing_sections(run: _Run, caught: tuple[str, ...]) -> None:
 
     zh = run.config.study.language == "zh"
     if zh:
-        from ..tables._zh_notes import translate_note
+        from ..tables.zh_notes import translate_note
     else:
         def translate_note(note: str) -> str:
             return note

@@ -23,8 +23,8 @@ def _frame(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
     ``run``, its column names and category cells in the study's language and its
     data-handling ``notes`` as ``study.notes`` asks (``legend`` lines always stay)."""
     from ..tables import Table
-    from ..tables._format import data_notes
-    from ..tables._names import column_name
+    from ..tables.formatting import data_notes
+    from ..tables.names import column_name
 
     notes = [n for n in notes if n]
     if run is not None:
@@ -37,7 +37,7 @@ def _frame(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
 
 
 def _name(run, key: str) -> str:
-    from ..tables._names import estimator_name
+    from ..tables.names import estimator_name
 
     return estimator_name(key, run.config.study.language)
 
@@ -47,7 +47,7 @@ def _cluster(run):
 
 
 def _cluster_label(run) -> str:
-    from ..tables._format import words
+    from ..tables.formatting import words
 
     cl = _cluster(run)
     if run.config.study.language == "en":
@@ -234,7 +234,7 @@ def _estimands(run, y: str, event: dict, static: dict) -> dict:
     return columns
 
 
-# the English labels above are the display names of did_zones.tables._names; the registry
+# the English labels above are the display names of did_zones.tables.names; the registry
 # name of each gives its name in the study's language
 _REGISTRY = {"TWFE": "twfe", "TWFE event study": "event_study",
              "Callaway-Sant'Anna": "callaway_santanna", "Sun-Abraham": "sun_abraham",
@@ -243,7 +243,7 @@ _REGISTRY = {"TWFE": "twfe", "TWFE event study": "event_study",
 
 def _shown(run, results: dict) -> dict:
     """Results keyed by the estimators' display names in the study's language."""
-    from ..tables._names import estimator_name
+    from ..tables.names import estimator_name
 
     lang = run.config.study.language
     return {estimator_name(_REGISTRY[k], lang): v for k, v in results.items()}
@@ -351,7 +351,7 @@ def robustness(run) -> None:
     from ..diagnostics import placebo_flag
     from ..plots import honest_plot, in_time_plot, placebo_plot
     from ..tables import balance_table, robustness_table
-    from ..tables._format import fmt_p_value
+    from ..tables.formatting import fmt_p_value
 
     cfg = run.config
     r, s, panel = cfg.robustness, cfg.study, run.results["__panel__"]
@@ -430,7 +430,7 @@ def _honest_table(run, h):
 def heterogeneity(run) -> None:
     import did_zones as dz
 
-    from ..tables._format import data_notes, fmt_p_value
+    from ..tables.formatting import data_notes, fmt_p_value
     from ..tables.groups import group_effects_table
 
     cfg = run.config

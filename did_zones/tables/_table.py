@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import SpecificationError
 from ._escape import html_escape, latex_escape, markdown_escape
-from ._format import check_digits, fmt_num
+from .formatting import check_digits, fmt_num
 
 __all__ = ["Table"]
 

@@ -15,8 +15,9 @@ from .._checks import check_alpha, check_choice, examples
 from ..errors import SpecificationError
 from ..estimands import ESTIMANDS
 from ..result import Result
-from ._estimands import estimand_label, unavailable_reason
-from ._format import (
+from ._table import Table
+from .estimand_labels import estimand_label, unavailable_reason
+from .formatting import (
     NotesMode,
     check_digits,
     check_notes,
@@ -27,8 +28,7 @@ from ._format import (
     star_legend,
     words,
 )
-from ._names import estimator_name, variation_label
-from ._table import Table
+from .names import estimator_name, variation_label
 from .regression import SE_KINDS, as_results, coef_cells, regression_table, result_notes
 
 __all__ = ["comparison_table", "mediation_table", "robustness_table"]

@@ -15,7 +15,8 @@ import pandas as pd
 from .._checks import check_columns, examples
 from ..errors import SpecificationError
 from ..panel import Panel
-from ._format import (
+from ._table import Table
+from .formatting import (
     NotesMode,
     check_digits,
     check_notes,
@@ -25,7 +26,6 @@ from ._format import (
     label,
     words,
 )
-from ._table import Table
 
 __all__ = ["summary_stats", "balance_table", "adoption_table"]
 

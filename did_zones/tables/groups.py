@@ -1,7 +1,7 @@
 """Effects by group (heterogeneity): one row per group, laid out like the other tables.
 
 Estimate with significance stars, its standard error in parentheses, the p-value (never
-printed as 0, see :func:`~did_zones.tables._format.fmt_p_value`) and the group's sizes.
+printed as 0, see :func:`~did_zones.tables.formatting.fmt_p_value`) and the group's sizes.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from ._format import check_stars, fmt_int, fmt_num, fmt_p_value, star_legend, stars_for, words
-from ._names import column_name
 from ._table import Table
+from .formatting import check_stars, fmt_int, fmt_num, fmt_p_value, star_legend, stars_for, words
+from .names import column_name
 
 __all__ = ["group_effects_table"]
 

@@ -14,7 +14,8 @@ import pandas as pd
 from .._checks import check_alpha, check_choice, examples
 from ..errors import SpecificationError
 from ..result import Result
-from ._format import (
+from ._table import Table
+from .formatting import (
     NotesMode,
     check_digits,
     check_notes,
@@ -27,7 +28,6 @@ from ._format import (
     stars_for,
     words,
 )
-from ._table import Table
 
 __all__ = ["regression_table", "coef_cells", "ROWS", "SE_KINDS"]
 
@@ -304,7 +304,7 @@ def _notes(named: Mapping[str, Result], se: str, star_cuts: tuple[float, ...], a
 
 def result_notes(named: Mapping[str, Result], mode: str, language: str) -> list[str]:
     """Each distinct data-handling note of the results once, with the columns it concerns,
-    under ``notes=mode`` (see :func:`~did_zones.tables._format.data_notes`)."""
+    under ``notes=mode`` (see :func:`~did_zones.tables.formatting.data_notes`)."""
     by_note: dict[str, list[str]] = {}
     for k, r in named.items():
         for n in r.notes:

@@ -104,7 +104,7 @@ def data_notes(notes: Iterable[str], mode: str, language: str) -> list[str]:
     if mode == "short":
         return [words(language)["short_notes"].format(n=len(notes))]
     if language == "zh":
-        from ._zh_notes import translate_note
+        from .zh_notes import translate_note
 
         return [translate_note(n) for n in notes]
     return notes
