@@ -140,7 +140,13 @@ class Result:
     stats : mapping
         Scalar fit statistics for :meth:`glance` (e.g. ``r2_within``).
     extra : mapping
-        Method-specific payload (e.g. cell sizes for aggregation, tests, weights).
+        Method-specific payload (e.g. cell sizes for aggregation, tests, weights). Its keys
+        are declared once per estimator, as a ``TypedDict`` in the estimator's module
+        (:class:`~did_zones.estimators.twfe.TwfeExtra`,
+        :class:`~did_zones.estimators.event_study.EventStudyExtra`,
+        :class:`~did_zones.estimators.callaway_santanna.CallawaySantAnnaExtra`, ...) and
+        documented in its Returns; a test checks that each estimator puts exactly those
+        keys in its results.
     panel_fingerprint : str or None
         :attr:`Panel.fingerprint <did_zones.Panel.fingerprint>` of the panel the result was
         estimated on (aggregations keep their input's). The robustness checks taking

@@ -9,7 +9,7 @@ whose influence functions can be aggregated or tested further.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,21 @@ from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
 __all__ = ["aggregate"]
 
 Kind = Literal["simple", "event", "cohort", "calendar"]
+
+
+class _AggregateKeys(TypedDict):
+    weights: Any
+    kind: str
+    cohort_share: Any
+
+
+class AggregateExtra(_AggregateKeys, total=False):
+    """The ``extra`` mapping of an :func:`aggregate` result: ``weights`` (documented in its
+    Returns), ``kind`` (the aggregation), ``cohort_share`` (of the input result), and
+    ``vcov_analytic`` / ``bootstrap_draws`` only with the bootstrap."""
+
+    vcov_analytic: Any
+    bootstrap_draws: Any
 
 
 def aggregate(
@@ -73,7 +88,8 @@ def aggregate(
         Primary term ``"overall"`` first, then ``"ATT(e=k)"``, ``"ATT(g=k)"`` or
         ``"ATT(t=k)"`` terms with keys ``event_time``, ``cohort`` or ``time`` and
         ``n_cells``. ``influence`` holds the aggregated unit influence functions;
-        ``extra["weights"]`` the weight of each ATT(g,t) cell in each term (without the
+        ``extra["weights"]`` (:class:`AggregateExtra`) the weight of each ATT(g,t) cell in
+        each term (without the
         estimated-weight correction, which only enters the influence function).
 
     Raises

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,27 @@ _REASONS = {
     "trimmed": "every comparison unit trimmed (propensity score >= trim)",
     "empty": "a treated or comparison group unobserved in one of the two periods",
 }
+
+
+class _CallawaySantAnnaKeys(TypedDict):
+    pretrend_test: Any
+    cohort_share: Any
+    unit_cohort: Any
+    unit_weights: Any
+    cluster: Any
+    periods: Any
+    reference_cell: Any
+    covariates: tuple[str, ...]
+    estimator: str
+    skipped_cells: Any
+
+
+class CallawaySantAnnaExtra(_CallawaySantAnnaKeys, total=False):
+    """The ``extra`` mapping of a :func:`callaway_santanna` result (documented in its
+    Returns); ``vcov_analytic`` and ``bootstrap_draws`` only with the bootstrap."""
+
+    vcov_analytic: Any
+    bootstrap_draws: Any
 
 
 @records_panel
@@ -139,7 +160,8 @@ def callaway_santanna(
         Terms ``"ATT(g,t)"`` with keys ``cohort``, ``time``, ``event_time``,
         ``base_period``, ``post``, ``n_treated``, ``n_control``. ``influence`` holds the
         unit influence functions (``vcov = ψᵀψ/n²``, cluster sums when clustered);
-        ``extra`` holds the pre-test (``"pretrend_test"``), cohort shares
+        ``extra`` (:class:`CallawaySantAnnaExtra`) holds the pre-test (``"pretrend_test"``),
+        cohort shares
         (``"cohort_share"``), per-unit cohorts / weights / clusters for
         :func:`~did_zones.aggregate`, skipped cells and, with ``n_boot``, the analytic
         variance and the bootstrap draws.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,21 @@ class _Cells:
     X: np.ndarray | None  # (n, C, p) change of the controls (0 where not observed)
 
 
+class _DcdhKeys(TypedDict):
+    cells: Any
+
+
+class DcdhExtra(_DcdhKeys, total=False):
+    """The ``extra`` mapping of a :func:`dcdh` result (documented in its Returns):
+    ``std_error_dyn`` without controls and clusters, ``control_coefficients`` with
+    controls, ``vcov_analytic`` and ``bootstrap_draws`` with the bootstrap."""
+
+    std_error_dyn: Any
+    control_coefficients: Any
+    vcov_analytic: Any
+    bootstrap_draws: Any
+
+
 @records_panel
 def dcdh(
     panel: Panel,
@@ -138,8 +154,8 @@ def dcdh(
         ``keys`` has ``event_time`` (0 for DID_M, ℓ for ``effect_ℓ``, −1−k for
         ``placebo_k``), ``base_event_time`` (−1 for every term: all are changes
         relative to the last period before treatment), ``n_switchers``, ``n_cells``.
-        ``extra["cells"]`` lists every (term, cohort) cell with its sizes, its DID, its
-        weight and whether it was used. ``influence`` holds the per-unit influence
+        ``extra`` is typed by :class:`DcdhExtra`; ``extra["cells"]`` lists every (term,
+        cohort) cell with its sizes, its DID, its weight and whether it was used. ``influence`` holds the per-unit influence
         functions. ``primary = "DID_M"``.
 
     Raises

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,13 @@ from ._imputation_core import (
 )
 
 __all__ = ["did2s"]
+
+
+class Did2sExtra(TypedDict):
+    """The ``extra`` mapping of a :func:`did2s` result (documented in its Returns)."""
+
+    first_stage_coef: dict[str, float]
+    n_unidentified: int
 
 
 @records_panel
@@ -91,7 +99,7 @@ def did2s(
         Static: term ``"overall"`` (primary). Event time: terms ``"ATT(e=h)"`` (leads
         included) with keys ``event_time`` and ``n_obs``. ``df`` is None (normal
         inference). ``influence`` holds per-cluster scores (``vcov = ψ'ψ / G²``).
-        ``extra``: ``first_stage_coef``, ``n_unidentified``.
+        ``extra`` (:class:`Did2sExtra`): ``first_stage_coef``, ``n_unidentified``.
 
     Raises
     ------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,23 @@ __all__ = ["event_study"]
 
 Control = Literal["never", "not_yet"]
 _SMALL_TERM = 5  # treated units; below this a coefficient rests on a handful of units
+
+
+class EventStudyExtra(TypedDict):
+    """The ``extra`` mapping of an :func:`event_study` result (documented in its Returns),
+    with ``extra_reference`` (the earliest lead normalised to 0 as well when there are no
+    never-treated units, else None) and ``window`` (the event-time window estimated)."""
+
+    reference: Any
+    extra_reference: int | None
+    dropped_terms: tuple[str, ...]
+    dropped_controls: tuple[str, ...]
+    n_trimmed: int
+    n_singletons: int
+    sample: Any
+    overall_weights: Any
+    pretrend_test: Any
+    window: tuple[Any, Any]
 
 
 @records_panel
@@ -122,7 +139,7 @@ def event_study(
         ``n_cohorts``, ``post``, ``binned``, ``role`` (``"lead"``, ``"lag"``,
         ``"control"``, ``"average"``). ``df`` is ``G − 1`` with clustering (``N − K`` for
         HC1): t and F inference as Stata. ``stats``: ``r2``, ``r2_within``,
-        ``pretrend_F``, ``pretrend_p``, ``n_fe_params``. ``extra``: ``"pretrend_test"``
+        ``pretrend_F``, ``pretrend_p``, ``n_fe_params``. ``extra`` (:class:`EventStudyExtra`): ``"pretrend_test"``
         (:class:`~did_zones.HypothesisTest`, joint F test that all leads are zero, as
         reghdfe's ``test``; None without leads), ``"reference"``, ``"dropped_terms"``,
         ``"dropped_controls"``, ``"n_trimmed"``, ``"n_singletons"``, ``"sample"``

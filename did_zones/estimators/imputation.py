@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,15 @@ from ._imputation_core import (
 __all__ = ["imputation"]
 
 MIN_EFFECTIVE_N = 30  # Stata did_imputation's minn(30)
+
+
+class ImputationExtra(TypedDict):
+    """The ``extra`` mapping of an :func:`imputation` result (documented in its Returns)."""
+
+    pretrend_test: Any
+    effects: Any
+    first_stage_coef: dict[str, float]
+    n_unidentified: int
 
 
 @records_panel
@@ -99,7 +109,8 @@ def imputation(
         ``n_obs`` (treated observations behind a term, Stata's ``e(Nt)``; lead
         observations for pre-trend terms). ``df`` is None (normal inference, as Stata).
         ``influence`` holds per-cluster scores (``vcov = ψ'ψ / G²``).
-        ``extra``: ``pretrend_test`` (:class:`HypothesisTest` or None), ``effects`` (one
+        ``extra`` (:class:`ImputationExtra`): ``pretrend_test`` (:class:`HypothesisTest` or
+        None), ``effects`` (one
         row per treated observation: unit, time, cohort, event_time, y0_hat, effect),
         ``first_stage_coef`` (controls), ``n_unidentified``.
 

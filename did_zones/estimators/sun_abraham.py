@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,22 @@ Control = Literal["never", "last"]
 ShareVariance = Literal["estimated", "fixed"]
 
 _SMALL_COHORT = 5  # units; below this a cohort's CATTs rest on a handful of units
+
+
+class SunAbrahamExtra(TypedDict):
+    """The ``extra`` mapping of a :func:`sun_abraham` result (documented in its Returns)."""
+
+    catt: Any
+    catt_vcov: Any
+    shares: Any
+    vcov_fixed_shares: Any
+    reference: Any
+    comparison: Any
+    dropped_cells: tuple[Any, ...]
+    dropped_controls: tuple[str, ...]
+    controls: Any
+    n_singletons: int
+    pretrend_test: Any
 
 
 @records_panel
@@ -126,7 +142,8 @@ def sun_abraham(
         period, ``"e-3"``, ``"e-2"``, ``"e+0"``, ``"e+1"``, ... (references excluded: they
         are 0 by construction), with keys ``event_time``, ``n_units`` (units behind the
         term), ``n_cohorts``, ``post`` and ``binned``. ``df`` is ``G − 1`` when clustered
-        (``N − K`` for HC1): t inference, as Stata. ``extra`` holds ``"catt"`` (cohort,
+        (``N − K`` for HC1): t inference, as Stata. ``extra`` (:class:`SunAbrahamExtra`)
+        holds ``"catt"`` (cohort,
         event_time, estimate, std_error, n_units, n_obs, share in its relative period,
         overall_weight), ``"catt_vcov"``, ``"shares"`` (relative period × cohort),
         ``"pretrend_test"`` (joint Wald test that every pre-treatment IW estimate is zero;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,16 @@ from ._design import (
 )
 
 __all__ = ["twfe"]
+
+
+class TwfeExtra(TypedDict):
+    """The ``extra`` mapping of a :func:`twfe` result (documented in its Returns)."""
+
+    dropped_controls: tuple[str, ...]
+    n_singletons: int
+    fixed_effects: tuple[str, ...]
+    cluster: Any
+    sample: Any
 
 
 @records_panel
@@ -75,7 +86,8 @@ def twfe(
         clustering (``N − K`` for HC1) so p-values and intervals use the t distribution,
         as Stata. ``stats``: ``r2`` (with the fixed effects), ``r2_within``, ``n_obs``,
         ``n_fe_params`` (the fixed-effect parameters counted in ``K``).
-        ``extra``: ``dropped_controls``, ``n_singletons``, ``fixed_effects``,
+        ``extra`` (typed by :class:`TwfeExtra`): ``dropped_controls``, ``n_singletons``,
+        ``fixed_effects``,
         ``cluster``, ``sample`` (boolean mask of the panel rows used, Stata's
         ``e(sample)``).
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -82,6 +83,24 @@ class LinearFits:
     models: dict
 
 
+class CausalMediationExtra(TypedDict):
+    """The ``extra`` mapping of a :func:`causal_mediation` result (documented in its
+    Returns)."""
+
+    intervals: Any
+    sensitivity: Any
+    rho_at_zero: float
+    r2star_prod_at_zero: float
+    r2tilde_prod_at_zero: float
+    draws: Any
+    analytic: dict[str, float]
+    mediator: str
+    treatment: str
+    assumption: str
+    mediator_model: dict[str, Any]
+    outcome_model: dict[str, Any]
+
+
 def causal_mediation(
     data: Panel | pd.DataFrame,
     outcome: str,
@@ -141,7 +160,7 @@ def causal_mediation(
         a·b / (a·b + c') from the least-squares fits. ``vcov``: covariance of the
         simulated draws (so ``std_error`` = their sd). ``df=None``. ``keys``: columns
         ``quantity`` and ``sim_center`` (mean of the draws; median for prop_mediated, as R
-        ``mediation`` and statsmodels report). ``extra``:
+        ``mediation`` and statsmodels report). ``extra`` (:class:`CausalMediationExtra`):
 
         * ``intervals`` — DataFrame (term, estimate, sim_center, std_error, conf_low,
           conf_high, p_value): percentile intervals of the draws (numpy's linear quantile =

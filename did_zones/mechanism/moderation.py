@@ -10,7 +10,7 @@ import numpy as np
 from .._checks import as_tuple, check_alpha, check_columns
 from ..errors import SpecificationError
 from ..estimators._design import FESpec, check_panel_outcome
-from ..estimators.twfe import twfe
+from ..estimators.twfe import TwfeExtra, twfe
 from ..panel import Panel
 from ..result import Result
 
@@ -21,6 +21,15 @@ MODERATION_LABEL = (
     "Moderation (D x Z) describes heterogeneity of the effect across Z, not a mechanism: "
     "it does not show that the effect runs through Z (调节效应是异质性, 不是机制; 江艇 2022)."
 )
+
+
+class ModerationExtra(TwfeExtra):
+    """The ``extra`` mapping of a :func:`moderation` result: the :class:`TwfeExtra` keys of
+    its regression, plus ``center`` (the value the moderator was centred at, 0 when not
+    centred) and ``time_invariant`` (whether the moderator is constant within units)."""
+
+    center: float
+    time_invariant: bool
 
 
 def moderation(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -12,10 +12,35 @@ import pandas as pd
 from .._render import render
 from ..result import HypothesisTest, Result
 
-__all__ = ["MediationResult", "TIDY_COLUMNS"]
+__all__ = ["MediationResult", "MediationExtra", "TIDY_COLUMNS"]
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
                 "conf_high", "quantity", "mediator"]
+
+
+class MediationExtra(TypedDict, total=False):
+    """The ``extra`` mapping of a :class:`MediationResult`, by method.
+
+    ``method="stepwise"``: ``labels`` (names of the bootstrap statistics' columns),
+    ``cov_a`` (joint covariance of the first-stage coefficients ``a_j``), ``cov_b``
+    (covariance of the outcome model's ``b_j``), ``n_dropped`` (rows left out of the
+    common sample). ``method="causal"``: ``conclusions`` (per mediator). The channel test
+    has none.
+    """
+
+    labels: list[str]
+    cov_a: Any
+    cov_b: Any
+    n_dropped: int
+    conclusions: dict[str, str]
+
+
+#: The keys each mediation method puts in ``MediationResult.extra``.
+MEDIATION_EXTRA_KEYS: dict[str, frozenset[str]] = {
+    "channel": frozenset(),
+    "stepwise": frozenset({"labels", "cov_a", "cov_b", "n_dropped"}),
+    "causal": frozenset({"conclusions"}),
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +84,8 @@ class MediationResult:
     causal : mapping str -> Result
         Per mediator, the :func:`causal_mediation` Result (``method="causal"`` only).
     extra : mapping
-        Anything else (e.g. ``labels`` of the bootstrap columns, ``cov_a``).
+        Typed by :class:`MediationExtra` (keys per method in ``MEDIATION_EXTRA_KEYS``):
+        e.g. ``labels`` of the bootstrap columns, ``cov_a``.
     """
 
     total: Result

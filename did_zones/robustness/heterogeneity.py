@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,14 @@ Approach = Literal["split", "interaction"]
 APPROACHES: tuple[str, ...] = ("split", "interaction")
 #: groupings looked up from the bundled registry (``cohort`` from the panel itself)
 BUILTIN_GROUPS: tuple[str, ...] = ("region", "coastal", "batch", "city_tier", "cohort")
+
+
+class HeterogeneityExtra(TypedDict):
+    """The ``extra`` mapping of a :func:`heterogeneity` result (documented in its Returns)."""
+
+    results: Any
+    groups: Any
+    equality_test: Any
 
 
 def heterogeneity(
@@ -67,7 +75,7 @@ def heterogeneity(
     -------
     Result
         Method ``"heterogeneity"``, terms ``"group: <name>"``; keys ``group``, ``n_units``,
-        ``n_treated_units``. ``extra``: ``equality_test`` (:class:`HypothesisTest` or None),
+        ``n_treated_units``. ``extra`` (:class:`HeterogeneityExtra`): ``equality_test`` (:class:`HypothesisTest` or None),
         ``groups`` (unit → group Series used), ``results`` (split: the per-group Results;
         interaction: the TWFE Result). ``df`` is None for split (normal inference) and the
         TWFE ``df`` for interaction.

@@ -17,7 +17,7 @@ import inspect
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -126,6 +126,14 @@ class MatchResult:
         return (f"MatchResult({self.spec['method']}, {n_t} treated matched, "
                 f"{self.n_unmatched} unmatched; max |std diff| after = "
                 f"{self.balance['std_diff_after'].abs().max():.3g}%)")
+
+
+class PsmDidExtra(TypedDict):
+    """What :func:`psm_did` adds to the ``extra`` mapping of the estimator it re-runs (whose
+    own keys, e.g. :class:`~did_zones.estimators.twfe.TwfeExtra`, stay): ``match``, the
+    :class:`MatchResult`."""
+
+    match: MatchResult
 
 
 # ============================================================================= public

@@ -14,7 +14,7 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,13 @@ _FLAG = {"municipalities": "municipality", "provincial_capitals": "provincial_ca
          "sub_provincial": "sub_provincial", "coastal": "coastal"}
 _DEFAULT_DROPS = ("municipalities", "provincial_capitals", "sub_provincial",
                   "county_level_zones")
+
+
+class VariationsExtra(TypedDict):
+    """The ``extra`` mapping of a :func:`variations` result: ``results`` maps each term to
+    its full Result."""
+
+    results: dict[str, Any]
 
 
 def variations(

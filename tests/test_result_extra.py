@@ -1,0 +1,109 @@
+"""``Result.extra`` is typed: each estimator declares its keys once (a ``TypedDict`` in its
+module) and puts exactly those keys in its results: every required key, optional keys only
+in the branches that make them (bootstrap, controls), nothing undeclared."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import did_zones as dz
+from did_zones.estimators.aggregate import AggregateExtra
+from did_zones.estimators.callaway_santanna import CallawaySantAnnaExtra
+from did_zones.estimators.dcdh import DcdhExtra
+from did_zones.estimators.did2s import Did2sExtra
+from did_zones.estimators.event_study import EventStudyExtra
+from did_zones.estimators.imputation import ImputationExtra
+from did_zones.estimators.sun_abraham import SunAbrahamExtra
+from did_zones.estimators.twfe import TwfeExtra
+from did_zones.mechanism.causal import CausalMediationExtra
+from did_zones.mechanism.moderation import ModerationExtra
+from did_zones.robustness.heterogeneity import HeterogeneityExtra
+from did_zones.robustness.psm import PsmDidExtra
+from did_zones.robustness.variations import VariationsExtra
+
+
+@pytest.fixture(scope="module")
+def small(sim):
+    data = sim.data
+    keep = data["city_code"].drop_duplicates().iloc[::4]
+    return dz.build_panel(data[data["city_code"].isin(keep)], unit="city_code", time="year",
+                          cohort="cohort")
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def _cs(p, **kw):
+    return _quiet(dz.callaway_santanna, p, "isu", **kw)
+
+
+# name -> (typed mapping, callable, the optional keys this call must produce)
+CASES = {
+    "twfe": (TwfeExtra, lambda p: _quiet(dz.twfe, p, "isu"), set()),
+    "event_study": (EventStudyExtra,
+                    lambda p: _quiet(dz.event_study, p, "isu", window=(-3, 2)), set()),
+    "sun_abraham": (SunAbrahamExtra, lambda p: _quiet(dz.sun_abraham, p, "isu"), set()),
+    "callaway_santanna": (CallawaySantAnnaExtra, lambda p: _cs(p), set()),
+    "callaway_santanna_boot": (CallawaySantAnnaExtra, lambda p: _cs(p, n_boot=19, seed=1),
+                               {"vcov_analytic", "bootstrap_draws"}),
+    "aggregate": (AggregateExtra, lambda p: _quiet(dz.aggregate, _cs(p), "simple"), set()),
+    "aggregate_boot": (AggregateExtra,
+                       lambda p: _quiet(dz.aggregate, _cs(p), "event", n_boot=19, seed=1),
+                       {"vcov_analytic", "bootstrap_draws"}),
+    "imputation": (ImputationExtra, lambda p: _quiet(dz.imputation, p, "isu"), set()),
+    "did2s": (Did2sExtra, lambda p: _quiet(dz.did2s, p, "isu"), set()),
+    "dcdh": (DcdhExtra, lambda p: _quiet(dz.dcdh, p, "isu"), {"std_error_dyn"}),
+    "dcdh_controls_boot": (DcdhExtra,
+                           lambda p: _quiet(dz.dcdh, p, "isu", controls=["lnpop"], n_boot=9,
+                                            seed=1),
+                           {"control_coefficients", "vcov_analytic", "bootstrap_draws"}),
+    "causal_mediation": (CausalMediationExtra,
+                         lambda p: _quiet(dz.causal_mediation, p, "isu", "ecom", n_sims=50,
+                                          seed=1), set()),
+    "moderation": (ModerationExtra,
+                   lambda p: _quiet(dz.moderation, p, "isu", "lngdp_pc"), set()),
+    "heterogeneity": (HeterogeneityExtra,
+                      lambda p: _quiet(dz.heterogeneity, _quiet(dz.twfe, p, "isu"), p,
+                                       "region"), set()),
+    "variations": (VariationsExtra,
+                   lambda p: _quiet(dz.variations, _quiet(dz.twfe, p, "isu"), p), set()),
+}
+
+
+def _declared(typed) -> tuple[frozenset, frozenset]:
+    return typed.__required_keys__, typed.__optional_keys__
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_extra_keys_are_the_declared_ones(small, name):
+    typed, make, optional = CASES[name]
+    required, allowed = _declared(typed)
+    keys = set(make(small).extra)
+    assert keys == set(required) | optional, (
+        f"{name}: undeclared {sorted(keys - required - allowed)}, missing "
+        f"{sorted(set(required) - keys)}, optional {sorted(keys & allowed)}")
+    assert optional <= allowed
+
+
+@pytest.mark.parametrize("method", ["channel", "stepwise", "causal"])
+def test_mediation_extra_keys(small, method):
+    from did_zones.mechanism.result import MEDIATION_EXTRA_KEYS, MediationExtra
+
+    kw = {"n_boot": 9, "seed": 1} if method == "stepwise" else {}
+    kw = {"n_boot": 50, "seed": 1} if method == "causal" else kw
+    res = _quiet(dz.mediation, small, "isu", "ecom", method=method, **kw)
+    assert set(res.extra) == MEDIATION_EXTRA_KEYS[method]
+    assert MEDIATION_EXTRA_KEYS[method] <= MediationExtra.__optional_keys__
+
+
+def test_psm_did_adds_only_match(small):
+    main = _quiet(dz.twfe, small, "isu")
+    res = _quiet(dz.psm_did, main, small, ["lngdp_pc"], seed=1)
+    assert set(res.extra) == set(TwfeExtra.__required_keys__) | set(
+        PsmDidExtra.__required_keys__)
+    assert isinstance(res.extra["match"], dz.MatchResult)
