@@ -66,7 +66,7 @@ print(table.round(4).to_string(), "\n")
 # 3. Why TWFE goes wrong: the Goodman-Bacon decomposition and the TWFE weights.
 bacon = dz.bacon_decomposition(panel, "isu")
 print("Goodman-Bacon: TWFE =", round(bacon["twfe"], 4))
-print(bacon.extra["by_type"].round(4).to_string(), "\n")
+print(bacon.by_type.round(4).to_string(), "\n")
 weights = dz.twfe_weights(panel, "isu")
 print(f"TWFE weights on ATT(g,t): {weights.stats['n_negative']} of {weights.stats['n_cells']} "
       f"negative (sum {weights.stats['sum_negative']:.3f}); sigma_fe = "

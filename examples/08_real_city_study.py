@@ -80,7 +80,7 @@ complete = panel.data.groupby(panel.unit)[OUTCOME].count() == panel.n_periods
 balanced = panel.drop_units(complete.index[~complete])
 print(f"Bacon decomposition on the {balanced.n_units} cities observed in every year:")
 bacon = dz.bacon_decomposition(balanced, OUTCOME)
-print(bacon.extra["by_type"].round(4).to_string(index=False), "\n")
+print(bacon.by_type.round(4).to_string(index=False), "\n")
 
 # 5. Placebos: 500 random reassignments of the pilot cities, and a fake date two years early
 #    (a significant in-time placebo says the estimate may carry a pre-existing trend).
