@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -180,3 +181,23 @@ def test_bootstrap_draws_tidy_matches_its_methods(built):
     lo, hi = b.interval()
     np.testing.assert_array_equal(t["conf_low"], lo)
     np.testing.assert_array_equal(t["conf_high"], hi)
+
+
+def test_rendering_loads_the_presentation_layer_on_first_use():
+    """In a fresh process, estimating imports no presentation module; the first summary()
+    loads :mod:`did_zones.tables` by name (through the registry) and renders."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, did_zones as dz\n"
+        "r = dz.Result.create([1.0], np.eye(1), ['x'], method='m', outcome='y', spec={},"
+        " n_obs=1, n_units=1)\n"
+        "assert not any(m.startswith(('did_zones.tables', 'did_zones.plots', "
+        "'did_zones.report')) for m in sys.modules)\n"
+        "text = r.summary()\n"
+        "assert 'did_zones.tables' in sys.modules and text.startswith('m  outcome: y')\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=str(Path(__file__).parents[1]), check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

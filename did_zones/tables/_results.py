@@ -10,6 +10,7 @@ tables a result carries); none computes a statistic.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -47,6 +48,17 @@ def _g(v: Any) -> str:
 
 def _frame_text(df: pd.DataFrame, digits: int = 6) -> str:
     return df.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}", na_rep="")
+
+
+def _integral(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Periods and cohorts held as floats (NaN/inf allowed) shown as integers."""
+    out = df.copy()
+    for c in columns:
+        v = out[c]
+        finite = v.map(lambda x: isinstance(x, float) and math.isfinite(x))
+        if finite.any() and (v[finite] % 1 == 0).all():
+            out[c] = [int(x) if f else x for x, f in zip(v, finite, strict=True)]
+    return out
 
 
 def _notes(notes: tuple[str, ...], bullet: str = "  - ") -> list[str]:
@@ -199,7 +211,8 @@ def _weights_summary(w: Any) -> str:
 def _weights_table(w: Any, digits: int = 3, title: str | None = None) -> Table:
     cols = ["cohort", "time", "event_time", "weight", "share", "w", "n_units"]
     return Table.from_frame(
-        w.weights[cols], digits=digits, notes=w.notes,
+        _integral(w.weights[cols], ["cohort", "time", "event_time"]), digits=digits,
+        notes=w.notes,
         title=title if title is not None else f"Weights of the TWFE coefficient: "
         f"{w.outcome or '(no outcome)'}")
 
