@@ -29,6 +29,21 @@ KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"did_zones.report.steps", "did_zones.report.runner"}),
 }
 
+# private imports still open, each being removed by another change: (importer, imported).
+# The rule is not relaxed for anything else, and an entry that no longer offends fails
+# test_pending_private_imports_still_exist: delete it then.
+PENDING_PRIVATE: set[tuple[str, str]] = {
+    # the design layer moves estimators/_design.py and _fe.py into did_zones/design/
+    ("did_zones.mechanism.causal", "did_zones.estimators._design"),
+    ("did_zones.mechanism.core", "did_zones.estimators._design"),
+    ("did_zones.mechanism.indirect", "did_zones.estimators._design"),
+    ("did_zones.mechanism.indirect", "did_zones.estimators._fe"),
+    ("did_zones.mechanism.moderation", "did_zones.estimators._design"),
+    ("did_zones.mechanism.stepwise", "did_zones.estimators._design"),
+    ("did_zones.robustness._fwl", "did_zones.estimators._design"),
+    ("did_zones.robustness._fwl", "did_zones.estimators._fe"),
+}
+
 
 @dataclass(frozen=True)
 class Import:
@@ -186,7 +201,8 @@ def test_no_import_cycles():
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
-def _private_offences() -> list[str]:
+def _private_offences() -> list[tuple[str, str, str]]:
+    """(importer, imported module, description) of each private import across subpackages."""
     bad = []
     for i in ALL:
         sub = _subpackage(i.target)
@@ -199,14 +215,21 @@ def _private_offences() -> list[str]:
         private_names = [n for n in i.names if n.startswith("_") and not n.startswith("__")]
         if private_module or private_names:
             what = i.target + (f" ({', '.join(private_names)})" if private_names else "")
-            bad.append(f"{i.source} -> {what} (line {i.line})")
+            bad.append((i.source, i.target, f"{i.source} -> {what} (line {i.line})"))
     return bad
 
 
 def test_no_private_imports_across_subpackages():
-    bad = _private_offences()
+    bad = [text for source, target, text in _private_offences()
+           if (source, target) not in PENDING_PRIVATE]
     assert not bad, ("private modules or names of another subpackage imported:\n"
                      + "\n".join(bad))
+
+
+def test_pending_private_imports_still_exist():
+    found = {(source, target) for source, target, _ in _private_offences()}
+    fixed = sorted(PENDING_PRIVATE - found)
+    assert not fixed, f"fixed: delete these entries from PENDING_PRIVATE: {fixed}"
 
 
 @pytest.mark.parametrize("module", ["did_zones.result", "did_zones.decomposition",
