@@ -131,7 +131,8 @@ def pretrend_flag(results: Mapping[str, Any],
 
 
 def forbidden_share(bacon_result) -> float:
-    """Share of the TWFE weight on "Later vs Earlier Treated" comparisons (0 when none)."""
+    """Share of the TWFE weight on "Later vs Earlier Treated" comparisons (0 when none), from
+    the ``by_type`` table of a :class:`~did_zones.BaconDecomposition`."""
     by_type = bacon_result.by_type
     rows = by_type[by_type["type"] == FORBIDDEN]
     return float(rows["weight"].sum()) if len(rows) else 0.0
@@ -146,7 +147,8 @@ def bacon_flag(bacon_result, thresholds: Mapping[str, float] | None = None) -> F
 
 def negative_weight_flag(weights_result,
                          thresholds: Mapping[str, float] | None = None) -> Flag | None:
-    """Flag negative TWFE weights (:func:`did_zones.twfe_weights`).
+    """Flag negative TWFE weights (the :class:`~did_zones.TwfeWeights` of
+    :func:`did_zones.twfe_weights`).
 
     ``value`` is the sum of the negative cohort-period weights; ``details`` has
     ``n_negative`` and ``n_cells``.

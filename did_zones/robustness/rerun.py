@@ -25,7 +25,9 @@ def rerun(result: Result, panel: Panel, outcome: str | None = None, **overrides:
     result : Result
         A result of any estimator of the library (``result.method`` names it and
         ``result.spec`` holds its options), including ``aggregate`` results of
-        Callaway-Sant'Anna, which are re-aggregated the same way.
+        Callaway-Sant'Anna, which are re-aggregated the same way, and the diagnostics'
+        :class:`~did_zones.BaconDecomposition` / :class:`~did_zones.TwfeWeights` (rerun
+        returns the same type).
     panel : Panel
         The panel to estimate on: e.g. a placebo assignment, a sub-sample, a matched sample.
     outcome : str, optional
