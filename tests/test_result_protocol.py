@@ -201,3 +201,17 @@ def test_rendering_loads_the_presentation_layer_on_first_use():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(Path(__file__).parents[1]), check=False)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_every_registered_renderer_names_a_class():
+    """Renderers are registered by dotted name: each must name an existing class, so that a
+    moved or renamed result type cannot silently lose its summary."""
+    import importlib
+
+    import did_zones.tables  # noqa: F401  (registers the renderers)
+
+    names = {name for name, _ in _render._RENDERERS}
+    assert len(names) >= 9
+    for name in names:
+        module, _, cls = name.rpartition(".")
+        assert inspect.isclass(getattr(importlib.import_module(module), cls, None)), name
