@@ -30,6 +30,13 @@ from .._checks import (
     examples,
 )
 from .._provenance import records_panel
+from ..design import (
+    build_design,
+    check_panel_outcome,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -42,13 +49,6 @@ from ..estimands import tag
 from ..inference import sandwich_vcov
 from ..panel import Panel, usable_rows
 from ..result import Result
-from ._design import (
-    build_design,
-    check_panel_outcome,
-    count_distinct,
-    few_clusters_note,
-    fit_absorbed,
-)
 
 __all__ = ["sun_abraham"]
 

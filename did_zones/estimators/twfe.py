@@ -9,11 +9,7 @@ import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_outcome_varies
 from .._provenance import records_panel
-from ..errors import EstimationError
-from ..estimands import tag
-from ..panel import Panel
-from ..result import Result
-from ._design import (
+from ..design import (
     FESpec,
     build_design,
     check_panel_outcome,
@@ -21,6 +17,10 @@ from ._design import (
     few_clusters_note,
     fit_absorbed,
 )
+from ..errors import EstimationError
+from ..estimands import tag
+from ..panel import Panel
+from ..result import Result
 
 __all__ = ["twfe"]
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from .._checks import as_tuple, check_alpha, check_columns
+from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
-from ..estimators._design import FESpec, check_panel_outcome
 from ..estimators.twfe import twfe
 from ..panel import Panel
 from ..result import Result
