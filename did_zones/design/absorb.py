@@ -18,9 +18,10 @@ estimators need them to predict ``Y(0)``). Three strategies give the same projec
     ``reghdfe``/``fixest``; Guimarães & Portugal 2010, Correia 2016), converged to 1e-13
     relative. Any number of dimensions and levels.
 
-``strategy="auto"`` picks the closed form when it applies, the exact solve when the
-levels outside the largest dimension are few (:data:`EXACT_AUTO_LEVELS`), alternating
-projections otherwise. Written here rather than taken from pyhdfe because the values of
+``strategy="auto"`` picks the closed form when it applies, the exact solve for two
+dimensions when the smaller has few levels (:data:`EXACT_AUTO_LEVELS`; e.g. an unbalanced
+city × year panel), alternating projections otherwise (more dimensions, where setting up
+the Schur complement costs more than the sweeps). Written here rather than taken from pyhdfe because the values of
 the effects and solves with arbitrary right-hand sides are needed, not only residuals.
 """
 
@@ -41,7 +42,7 @@ __all__ = ["Absorber", "Strategy", "dense_codes", "EXACT_AUTO_LEVELS"]
 Strategy = Literal["auto", "balanced", "exact", "alternating"]
 STRATEGIES = ("auto", "balanced", "exact", "alternating")
 
-EXACT_AUTO_LEVELS = 400  # auto picks the exact solve up to this many non-largest levels
+EXACT_AUTO_LEVELS = 400  # auto picks the exact solve when the smaller of two dimensions is this small
 _DENSE_MAX = 2000  # Schur complements up to this size are pseudo-inverted densely
 _PINV_RTOL = 1e-10  # eigenvalues below this fraction of the largest count as zero
 
@@ -116,8 +117,8 @@ class Absorber:
             return "balanced"
         if len(self.codes) == 1:
             return "alternating"  # one sweep of group means is the exact projection
-        if sum(self.sizes) - max(self.sizes) <= EXACT_AUTO_LEVELS:
-            return "exact"
+        if len(self.codes) == 2 and min(self.sizes) <= EXACT_AUTO_LEVELS:
+            return "exact"  # one small dimension: the Schur complement is cheap to set up
         return "alternating"
 
     def is_balanced(self) -> bool:
