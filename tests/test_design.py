@@ -246,3 +246,25 @@ def test_usable_sample():
     with pytest.raises(SpecificationError, match="weights 'w' varies within 1 unit"):
         usable_sample(build_panel(df3, unit="unit", time="year", cohort="cohort"), "y",
                       weights="w")
+
+
+def test_arrays_for_controls_and_clusters_match_columns():
+    """Design builders pass derived terms as arrays: same design as through columns."""
+    df = _frame()
+    df.loc[[4], "x"] = np.nan
+    panel = build_panel(df, unit="unit", time="year", cohort="cohort")
+    d = {"treated": panel.treated.astype(float)}
+    with warnings.catch_warnings(record=True) as by_name:
+        warnings.simplefilter("always")
+        a = build_design(panel, "y", d, controls=["x"], cluster="province")
+    with warnings.catch_warnings(record=True) as by_array:
+        warnings.simplefilter("always")
+        b = build_design(panel, "y", d, controls={"x": panel.column("x").copy()},
+                         cluster={"province": panel.data["province"].to_numpy()})
+    assert [str(w.message) for w in by_name] == [str(w.message) for w in by_array]
+    assert a.names == b.names and a.cluster_names == b.cluster_names
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.clusters[0], b.clusters[0])
+    fa, fb = fit_absorbed(a), fit_absorbed(b)
+    np.testing.assert_array_equal(fa.coef, fb.coef)
+    np.testing.assert_array_equal(fa.vcov()[0], fb.vcov()[0])

@@ -174,9 +174,9 @@ def build_design(
     outcome: str,
     regressors: Mapping[str, np.ndarray],
     *,
-    controls: str | Sequence[str] = (),
+    controls: str | Sequence[str] | Mapping[str, np.ndarray] = (),
     fixed_effects: Sequence[FESpec] = ("unit", "time"),
-    cluster: str | Sequence[str] | None = "unit",
+    cluster: str | Sequence[str] | Mapping[str, np.ndarray] | None = "unit",
     weights: str | None = None,
     rows: np.ndarray | None = None,
     drop_singletons: bool = True,
@@ -189,12 +189,15 @@ def build_design(
     outcome : str
     regressors : mapping str -> array
         Regressors aligned with the panel rows (e.g. ``{"treated": panel.treated}``).
-    controls : str or sequence of str
-        Numeric columns appended after ``regressors``.
+    controls : str, sequence of str, or mapping str -> array
+        Numeric columns appended after ``regressors``; a mapping gives them as arrays
+        aligned with the panel rows (terms a design builder derives, e.g. a DiD indicator
+        of another zone type), so nothing is added to the panel.
     fixed_effects : sequence of str or tuple
         Absorbed dimensions; ``()`` gives an intercept only.
-    cluster : str, sequence of one or two str, or None
-        Cluster variables (roles or columns); None gives HC1.
+    cluster : str, sequence of one or two str, mapping str -> array, or None
+        Cluster variables (roles or columns, or a mapping of names to per-row labels,
+        NaN = missing); None gives HC1.
     weights : str, optional
         Column of positive analytic weights (Stata ``aweight``).
     rows : boolean array, optional
@@ -210,7 +213,11 @@ def build_design(
     EstimationError
         No observation left.
     """
-    controls = as_tuple(controls)
+    control_arrays: Mapping[str, np.ndarray] = {}
+    if isinstance(controls, Mapping):
+        control_arrays, controls = controls, tuple(controls)
+    else:
+        controls = as_tuple(controls)
     names = tuple(regressors) + controls
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -221,7 +228,8 @@ def build_design(
         raise SpecificationError(f"The outcome {outcome!r} cannot also be a control.")
     fixed_effects = tuple(fixed_effects)
     cluster_specs = _cluster_specs(cluster)
-    check_columns(panel.data, [outcome, *controls, weights])
+    check_columns(panel.data, [outcome, *(c for c in controls if c not in control_arrays),
+                               weights])
 
     base = np.ones(panel.n_obs, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
     if base.shape != (panel.n_obs,):
@@ -236,7 +244,7 @@ def build_design(
     for j, name in enumerate(regressors):
         XT[j] = regressors[name]
     for j, c in enumerate(controls, start=len(regressors)):
-        XT[j] = panel.column(c)
+        XT[j] = control_arrays[c] if c in control_arrays else panel.column(c)
     X = np.ascontiguousarray(XT.T)
     del XT
     w = None
@@ -251,7 +259,8 @@ def build_design(
 
     # -- fixed-effect and cluster codes: missing values dropped too
     fe_raw = [resolve_codes(panel, s) for s in fixed_effects]
-    cl_raw = [resolve_codes(panel, s, what="Cluster") for s in cluster_specs]
+    cl_raw = [_label_codes(cluster[s]) if isinstance(cluster, Mapping)
+              else resolve_codes(panel, s, what="Cluster") for s in cluster_specs]
     keep = _drop(panel, keep,
                  [(_spec_name(s), c >= 0) for s, c in zip(fixed_effects, fe_raw, strict=True)]
                  + [(s, c >= 0) for s, c in zip(cluster_specs, cl_raw, strict=True)],
@@ -299,8 +308,14 @@ def build_design(
     )
 
 
+def _label_codes(labels) -> np.ndarray:
+    """Integer codes (``-1`` = missing) of per-row labels given as an array."""
+    codes, _ = pd.factorize(np.asarray(labels), sort=True)
+    return codes.astype(np.int64)
+
+
 def _cluster_specs(cluster) -> tuple[str, ...]:
-    specs = as_tuple(cluster)
+    specs = tuple(cluster) if isinstance(cluster, Mapping) else as_tuple(cluster)
     if not 0 <= len(specs) <= 2 or not all(isinstance(s, str) for s in specs):
         raise SpecificationError(
             f"cluster takes one or two column names (two for two-way clustering), or None "
