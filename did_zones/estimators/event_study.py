@@ -3,7 +3,7 @@
 The regression of Stata ``reghdfe y lead* lag*, absorb(unit year) vce(cluster unit)`` (or
 ``eventdd``) and R ``fixest::feols(y ~ i(event_time, ref = -1) | unit + year)``: event-time
 indicators pooled across cohorts, unit and period effects absorbed, reghdfe's
-small-sample conventions (see :mod:`._design`).
+small-sample conventions (see :mod:`did_zones.design`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ so each coefficient is a cohort-specific effect CATT(g, e) measured against a cl
 comparison group (never-treated units, or the last-treated cohort before it is treated).
 Step 2 averages the CATTs of each relative period with the cohorts' shares among the
 units observed there. The regression reuses the shared absorbed-fixed-effect least squares
-of :mod:`._design` (reghdfe conventions); the aggregation and its delta-method variance
+of :mod:`did_zones.design` (reghdfe conventions); the aggregation and its delta-method variance
 are here.
 """
 

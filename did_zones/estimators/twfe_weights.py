@@ -5,7 +5,7 @@ Under common trends the coefficient of ``y_it = α_i + λ_t + β·D_it (+ X_it'�
 unit-periods, with ``W_it ∝ ε_it``, the residual of the treatment on the unit and period
 effects (and controls). Those weights sum to one but can be negative (late periods of early
 cohorts), so β can even take the opposite sign of every effect. Everything is one
-projection of the treatment on the fixed effects (``_fe.FixedEffects``) plus bincounts.
+projection of the treatment on the fixed effects (``did_zones.design.Absorber``) plus bincounts.
 """
 
 from __future__ import annotations
