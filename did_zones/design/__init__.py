@@ -25,6 +25,7 @@ from .sample import (
     few_clusters_note,
     refactorize,
     resolve_codes,
+    usable_rows,
     usable_sample,
 )
 
@@ -46,5 +47,6 @@ __all__ = [
     "fit_absorbed",
     "refactorize",
     "resolve_codes",
+    "usable_rows",
     "usable_sample",
 ]

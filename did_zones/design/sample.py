@@ -23,7 +23,7 @@ mean two-way clustering.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +33,7 @@ from .._checks import as_tuple, check_columns, check_weights, examples
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError
 from ..errors import warn as _warn
 from ..inference import check_clusters
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from .absorb import dense_codes
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "few_clusters_note",
     "refactorize",
     "resolve_codes",
+    "usable_rows",
     "usable_sample",
 ]
 
@@ -384,6 +385,32 @@ def few_clusters_note(n_clusters: int | Sequence[int] | None,
 
 
 # ------------------------------------------------------------ unit-level sample
+
+
+def usable_rows(panel: Panel, columns: Iterable[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Rows where every column in ``columns`` is finite.
+
+    Returns the boolean mask and a note (empty tuple when nothing is dropped). Estimators
+    call this so that rows lost to missing outcomes or covariates are counted, warned
+    about (:class:`DataDroppedWarning`) and reported in ``Result.notes``.
+    """
+    columns = as_tuple(columns)
+    check_columns(panel.data, columns)
+    mask = np.ones(panel.n_obs, dtype=bool)
+    for c in columns:
+        mask &= np.isfinite(panel.column(c))
+    n_bad = int((~mask).sum())
+    if n_bad == 0:
+        return mask, ()
+    bad_units = panel.units[np.unique(panel.unit_id[~mask])]
+    note = (
+        f"{n_bad} row(s) of {panel.n_obs} dropped for missing values in "
+        f"{list(columns)} ({len(bad_units)} unit(s) affected, e.g. {examples(bad_units)})."
+    )
+    _warn(note, DataDroppedWarning)
+    return mask, (note,)
+
+
 
 
 @dataclass(frozen=True, eq=False)

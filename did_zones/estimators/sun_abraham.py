@@ -36,6 +36,7 @@ from ..design import (
     count_distinct,
     few_clusters_note,
     fit_absorbed,
+    usable_rows,
 )
 from ..errors import (
     DataDroppedWarning,
@@ -47,7 +48,7 @@ from ..errors import (
 )
 from ..estimands import tag
 from ..inference import sandwich_vcov
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
 
 __all__ = ["sun_abraham"]

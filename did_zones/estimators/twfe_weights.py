@@ -17,9 +17,9 @@ import pandas as pd
 
 from .._checks import as_tuple, check_columns, check_weights, examples
 from .._provenance import records_panel
-from ..design import Absorber
+from ..design import Absorber, usable_rows
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
 
 __all__ = ["twfe_weights"]
