@@ -26,7 +26,6 @@ from .._checks import (
     check_choice,
     check_columns,
     check_outcome_varies,
-    check_weights,
     examples,
 )
 from .._provenance import records_panel
@@ -36,7 +35,7 @@ from ..design import (
     count_distinct,
     few_clusters_note,
     fit_absorbed,
-    usable_rows,
+    usable_sample,
 )
 from ..errors import (
     DataDroppedWarning,
@@ -306,11 +305,9 @@ class _Sample:
 
 
 def _sample(panel: Panel, outcome: str, o: _Opts) -> _Sample:
-    numeric = (outcome,) + o.controls + ((o.weights,) if o.weights else ())
-    if o.weights:
-        check_weights(panel, o.weights)
-    keep, drop_notes = usable_rows(panel, numeric)
-    notes = list(drop_notes)
+    sample = usable_sample(panel, outcome, o.controls, weights=o.weights, unit_constant=False)
+    keep = sample.mask
+    notes = list(sample.notes)
     g_unit = panel.cohort.copy()
     t = panel.time_values
     present = np.bincount(panel.unit_id[keep], minlength=panel.n_units) > 0
