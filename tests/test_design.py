@@ -182,7 +182,16 @@ def test_fit_absorbed_matches_dense_dummies(fes, weights, unbalanced):
         design = build_design(panel, "y", {"treated": panel.treated.astype(float)},
                               controls=["x"], fixed_effects=fes, weights=weights)
     fit = fit_absorbed(design)
-    np.testing.assert_allclose(fit.coef, _dense_coef(design), rtol=TOL, atol=TOL)
+    dense = _dense_coef(design)
+    np.testing.assert_allclose(fit.coef, dense, rtol=TOL, atol=TOL)
+    V = fit.vcov()[0]
+    balanced = Absorber(design.fe_codes, weights=design.weights).is_balanced()
+    assert balanced == (not unbalanced and len(fes) == 2)
+    strategies = ["exact", "alternating"] + (["balanced"] if balanced else [])
+    for strategy in strategies:
+        other = fit_absorbed(design, strategy=strategy)
+        np.testing.assert_allclose(other.coef, dense, rtol=TOL, atol=TOL)
+        np.testing.assert_allclose(other.vcov()[0], V, rtol=1e-9, atol=1e-14)
 
 
 # ------------------------------------------------------------------ the sample

@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from ..errors import DataDroppedWarning, EstimationError
 from ..errors import warn as _warn  # fit_absorbed has a warn= flag
 from ..inference import NOISE_TOL, outcome_scale, rounding_vcov, sandwich_vcov
-from .absorb import Absorber
+from .absorb import Absorber, Strategy
 from .sample import Design
 
 __all__ = ["AbsorbedFit", "fit_absorbed", "fe_dof"]
@@ -186,7 +186,8 @@ class AbsorbedFit:
         return np.column_stack(d.clusters) if len(d.clusters) == 2 else d.clusters[0]
 
 
-def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True) -> AbsorbedFit:
+def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True,
+                 strategy: Strategy = "auto") -> AbsorbedFit:
     """Absorb the fixed effects, drop collinear regressors, solve least squares.
 
     Parameters
@@ -199,6 +200,18 @@ def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True)
         Warn (DataDroppedWarning) about dropped regressors. Callers that name the dropped
         terms in their own words (event-time terms, cells) pass False and read
         ``fit.dropped``.
+    strategy : {"auto", "balanced", "exact", "alternating"}
+        How the fixed effects are absorbed (:class:`~did_zones.design.Absorber`); every
+        strategy gives the same fit, ``"auto"`` the fastest that applies.
+
+    Returns
+    -------
+    AbsorbedFit
+
+    Raises
+    ------
+    EstimationError
+        A protected regressor is collinear with the fixed effects or earlier regressors.
 
     Notes
     -----
@@ -214,7 +227,7 @@ def fit_absorbed(design: Design, protect: Sequence[str] = (), warn: bool = True)
     """
     d = design
     w = np.ones(d.n_obs) if d.weights is None else d.weights
-    fe = Absorber(d.fe_codes, weights=d.weights)
+    fe = Absorber(d.fe_codes, weights=d.weights, strategy=strategy)
     both = np.empty((d.n_obs, 1 + d.X.shape[1]))
     both[:, 0], both[:, 1:] = d.y, d.X
     both = fe.residualize(both, overwrite=True)
