@@ -308,3 +308,19 @@ def test_nothing_imports_the_old_private_design_modules():
                         "design" in mod:
                     private = [a.name for a in node.names if a.name.startswith("_")]
                     assert not private, (path, private)
+
+
+def test_auto_exact_falls_back_when_the_normal_equations_fail(monkeypatch):
+    """If the exact solve misses (here: a pseudo-inverse told to drop real eigenvalues),
+    the automatic choice notices and uses alternating projections."""
+    from did_zones.design import absorb
+
+    name, codes, w, _ = next(p for p in PANELS if p[0] == "unbalanced weighted")
+    V = np.random.default_rng(2).normal(size=(codes[0].size, 2))
+    ref = _dense_residual(codes, V, w)
+    monkeypatch.setattr(absorb, "_PINV_RTOL", 0.9)
+    forced = Absorber(codes, weights=w, strategy="exact").residualize(V)
+    assert np.abs(forced - ref).max() > 1e-3  # the broken solve is visibly wrong
+    auto = Absorber(codes, weights=w)
+    assert auto.strategy == "exact"
+    np.testing.assert_allclose(auto.residualize(V), ref, atol=TOL)
