@@ -15,10 +15,11 @@ One place decides which panel rows a regression uses and says what was dropped:
     (Callaway–Sant'Anna): finite numeric columns, checked weights, cluster codes.
 
 Fixed-effect and cluster specifications name panel roles (``"unit"``, ``"time"``,
-``"cohort"``) or columns of ``panel.data``, or are integer code arrays aligned with the
-panel rows (``-1`` = missing); in ``fixed_effects`` a tuple of names is an interaction
-(``("province", "time")`` = province × period effects), while in ``cluster`` two names
-mean two-way clustering.
+``"cohort"``) or columns of ``panel.data``; in ``fixed_effects`` a tuple of names is an
+interaction (``("province", "time")`` = province × period effects), while in ``cluster``
+two names mean two-way clustering. Design builders that derive terms or cluster labels
+themselves pass them as arrays (``controls`` and ``cluster`` as mappings name → array), so
+nothing is added to the panel.
 """
 
 from __future__ import annotations
