@@ -149,8 +149,22 @@ def twfe_fit(panel: Panel, outcome: str, regressors: Mapping[str, np.ndarray], *
 
     :func:`twfe` after its checks; design builders that add terms of their own (the
     moderation's ``D × Z``) pass them here as arrays aligned with the panel rows instead of
-    adding columns to the panel. Options as :func:`twfe`; the result is not stamped with
-    the panel's fingerprint (the public entry does that).
+    adding columns to the panel.
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str
+    regressors : mapping str -> array
+        Terms aligned with the panel rows; the first is the protected treatment term
+        (an error, not a drop, if collinear) and the result's primary term.
+    controls, fixed_effects, cluster, weights, treatment, alpha
+        As :func:`twfe` (already checked by the caller).
+
+    Returns
+    -------
+    Result
+        As :func:`twfe`, without the panel's fingerprint (the public entry stamps it).
     """
     first = next(iter(regressors))
     design = build_design(panel, outcome, regressors, controls=controls,
