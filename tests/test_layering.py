@@ -5,7 +5,7 @@ level and inside functions).
     ``report``): ``summary()`` / ``to_table()`` reach it through :mod:`did_zones._render`.
 (b) No import cycle between modules.
 (c) No module imports a private (``_x``) module or name of another subpackage; a subpackage's
-    private parts are its own (``design/`` is the shared layer and may be used by all).
+    private parts are its own.
 """
 
 from __future__ import annotations
@@ -27,21 +27,6 @@ APPLICATION = ("did_zones.cli", "did_zones.__main__", "did_zones.demo")
 KNOWN_CYCLES: set[frozenset[str]] = {
     # report/steps <-> report/runner: the steps are being moved off the runner's helpers
     frozenset({"did_zones.report.steps", "did_zones.report.runner"}),
-}
-
-# private imports still open, each being removed by another change: (importer, imported).
-# The rule is not relaxed for anything else, and an entry that no longer offends fails
-# test_pending_private_imports_still_exist: delete it then.
-PENDING_PRIVATE: set[tuple[str, str]] = {
-    # the design layer moves estimators/_design.py and _fe.py into did_zones/design/
-    ("did_zones.mechanism.causal", "did_zones.estimators._design"),
-    ("did_zones.mechanism.core", "did_zones.estimators._design"),
-    ("did_zones.mechanism.indirect", "did_zones.estimators._design"),
-    ("did_zones.mechanism.indirect", "did_zones.estimators._fe"),
-    ("did_zones.mechanism.moderation", "did_zones.estimators._design"),
-    ("did_zones.mechanism.stepwise", "did_zones.estimators._design"),
-    ("did_zones.robustness._fwl", "did_zones.estimators._design"),
-    ("did_zones.robustness._fwl", "did_zones.estimators._fe"),
 }
 
 
@@ -206,10 +191,8 @@ def _private_offences() -> list[tuple[str, str, str]]:
     bad = []
     for i in ALL:
         sub = _subpackage(i.target)
-        if sub is None or _subpackage(i.source) == sub or _within(i.source, ("did_zones.design",)):
+        if sub is None or _subpackage(i.source) == sub:
             continue
-        if sub == "did_zones.design":
-            continue  # the shared design layer is public within the package
         private_module = any(p.startswith("_") and not p.startswith("__")
                              for p in i.target.split(".")[2:])
         private_names = [n for n in i.names if n.startswith("_") and not n.startswith("__")]
@@ -220,16 +203,9 @@ def _private_offences() -> list[tuple[str, str, str]]:
 
 
 def test_no_private_imports_across_subpackages():
-    bad = [text for source, target, text in _private_offences()
-           if (source, target) not in PENDING_PRIVATE]
+    bad = [text for _, _, text in _private_offences()]
     assert not bad, ("private modules or names of another subpackage imported:\n"
                      + "\n".join(bad))
-
-
-def test_pending_private_imports_still_exist():
-    found = {(source, target) for source, target, _ in _private_offences()}
-    fixed = sorted(PENDING_PRIVATE - found)
-    assert not fixed, f"fixed: delete these entries from PENDING_PRIVATE: {fixed}"
 
 
 @pytest.mark.parametrize("module", ["did_zones.result", "did_zones.decomposition",
