@@ -107,3 +107,20 @@ def test_psm_did_adds_only_match(small):
     assert set(res.extra) == set(TwfeExtra.__required_keys__) | set(
         PsmDidExtra.__required_keys__)
     assert isinstance(res.extra["match"], dz.MatchResult)
+
+
+def test_every_registered_estimator_declares_its_extra():
+    """A new estimator declares the keys of its ``extra`` too: its module defines a
+    ``TypedDict`` named ``<Something>Extra``, and this file checks its keys."""
+    import inspect
+
+    from did_zones.estimators import REGISTRY, get_estimator
+
+    checked = {typed for typed, _, _ in CASES.values()}
+    for name in REGISTRY:
+        module = inspect.getmodule(inspect.unwrap(get_estimator(name)))
+        declared = [obj for attr, obj in vars(module).items()
+                    if attr.endswith("Extra") and isinstance(obj, type)
+                    and hasattr(obj, "__required_keys__") and obj.__module__ == module.__name__]
+        assert declared, f"{module.__name__} declares no TypedDict for its results' extra"
+        assert set(declared) & checked, f"{name}: add its extra keys to CASES"
