@@ -142,7 +142,8 @@ def mediation(
     mediators = _check_inputs(panel, outcome, mediator, controls, fixed_effects)
     check_choice("method", method, METHODS)
     check_choice("stepwise_rule", stepwise_rule, RULES)
-    check_choice("estimator", estimator, sorted(REGISTRY))
+    check_choice("estimator", estimator,
+                 sorted(n for n, s in REGISTRY.items() if s.family != "diagnostic"))
     check_choice("interval", interval, INTERVALS)
     check_alpha(alpha)
     controls = as_tuple(controls)

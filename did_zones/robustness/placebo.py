@@ -230,7 +230,7 @@ def _check_shifts(shift, panel: Panel) -> tuple[int, ...]:
 
 
 def _validate(result, panel, kind, n_draws, restricted, fast, term, progress) -> str:
-    from ..estimators import REGISTRY
+    from ..estimators.registry import REGISTRY
 
     if not isinstance(result, Result):
         raise SpecificationError(
@@ -239,10 +239,11 @@ def _validate(result, panel, kind, n_draws, restricted, fast, term, progress) ->
         raise SpecificationError(
             f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}.")
     check_result_panel(result, panel)
-    if result.method not in REGISTRY:
+    if result.method not in REGISTRY or not REGISTRY[result.method].supports("placebo"):
+        known = sorted(n for n, s in REGISTRY.items() if s.supports("placebo"))
         raise SpecificationError(
             f"A placebo test re-estimates the result, so it needs an estimator of the library "
-            f"({', '.join(sorted(REGISTRY))}); got a {result.method!r} result.")
+            f"({', '.join(known)}); got a {result.method!r} result.")
     check_choice("kind", kind, KINDS)
     _check_count("n_draws", n_draws)
     for name, value, allowed in (("restricted", restricted, (True, False)),

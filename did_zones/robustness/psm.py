@@ -13,7 +13,6 @@ most published PSM-DiD studies of Chinese pilot policies.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -293,20 +292,21 @@ def psm_did(result: Result, panel: Panel, covariates: str | Sequence[str],
     >>> res.spec["weights"]
     'psm_weight'
     """
-    import did_zones
-
+    from ..estimators.registry import REGISTRY
     from .rerun import rerun
 
     if not isinstance(result, Result):
         raise SpecificationError(f"result must be a did_zones Result; got {type(result).__name__}.")
     if isinstance(panel, Panel):
         check_result_panel(result, panel)
-    estimator = getattr(did_zones, result.method, None)
-    if estimator is None or "weights" not in inspect.signature(estimator).parameters:
+    entry = REGISTRY.get(result.method)
+    if entry is None or not entry.accepts("weights"):
+        weighted = ", ".join(n for n, s in REGISTRY.items()
+                             if s.family != "diagnostic" and s.accepts("weights"))
         raise SpecificationError(
             f"{result.method!r} does not accept weights=, so it cannot use the matching "
-            "weights. Use an estimator that does (twfe, event_study, callaway_santanna, "
-            "sun_abraham, imputation, did2s), or estimate on match(...).panel unweighted."
+            f"weights. Use an estimator that does ({weighted}), or estimate on "
+            "match(...).panel unweighted."
         )
     if result.spec.get("weights") is not None:
         raise SpecificationError(

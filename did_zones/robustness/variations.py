@@ -9,7 +9,6 @@ every variation in one :class:`~did_zones.result.Result` (one term per variation
 
 from __future__ import annotations
 
-import inspect
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -336,10 +335,10 @@ def _timing_job(panel: Panel, codes: pd.Series, rule: str, county_level: str):
 def _control_job(panel: Panel, codes: pd.Series, name: str, first: pd.Series,
                  result: Result):
     def job():
-        import did_zones
+        from ..estimators.registry import REGISTRY
 
-        estimator = getattr(did_zones, result.method, None)
-        if estimator is None or "controls" not in inspect.signature(estimator).parameters:
+        entry = REGISTRY.get(result.method)
+        if entry is None or not entry.accepts("controls"):
             raise _Skip(f"{result.method} takes no time-varying controls=.")
         column = "did_" + re.sub(r"\W+", "_", name).strip("_")
         if column in panel.data.columns:
