@@ -71,7 +71,7 @@ def callaway_santanna(
     covariates: str | Sequence[str] = (),
     anticipation: int = 0,
     base_period: BasePeriod = "varying",
-    cluster: str | None = None,
+    cluster: str | None = "unit",
     weights: str | None = None,
     n_boot: int | None = None,
     boot_weights: BootWeights = "rademacher",
@@ -110,9 +110,12 @@ def callaway_santanna(
     base_period : {"varying", "universal"}
         "varying": pre-treatment cells compare ``t`` with ``t − 1``; "universal": every
         cell uses ``g − 1 − δ``, whose own cell is reported as 0.
-    cluster : str, optional
-        Column constant within units; influence functions are summed within clusters for
-        the variance and the bootstrap draws one multiplier per cluster.
+    cluster : str or None
+        ``"unit"`` (default, as every did_zones estimator; ``None`` is the same here): the
+        unit influence functions give the variance, i.e. standard errors clustered by unit
+        (R ``did``'s default). A column constant within units (e.g. province): influence
+        functions are summed within clusters for the variance and the bootstrap draws one
+        multiplier per cluster.
     weights : str, optional
         Sampling weights, constant within units.
     n_boot : int, optional
@@ -254,6 +257,8 @@ def _validate(panel, outcome, control, method, covariates, anticipation, base_pe
     if allow_unbalanced not in (None, True, False):
         raise SpecificationError(
             f"allow_unbalanced must be None, True or False; got {allow_unbalanced!r}.")
+    if cluster == "unit":  # the unit influence functions are already clustered by unit
+        cluster = None
     for name, col in (("cluster", cluster), ("weights", weights)):
         if col is not None and not isinstance(col, str):
             raise SpecificationError(f"{name} must be a column name or None; got {col!r}.")
@@ -786,7 +791,8 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
             notes.append(boot.note)
     spec = {
         "control": o.control, "method": o.method, "covariates": o.covariates,
-        "anticipation": o.anticipation, "base_period": o.base_period, "cluster": o.cluster,
+        "anticipation": o.anticipation, "base_period": o.base_period,
+        "cluster": "unit" if o.cluster is None else o.cluster,
         "weights": o.weights, "n_boot": o.n_boot, "boot_weights": o.boot_weights,
         "seed": seed_used, "alpha": o.alpha, "trim": o.trim,
         "allow_unbalanced": o.allow_unbalanced,
