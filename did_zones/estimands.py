@@ -87,7 +87,7 @@ def event_average(result, window: tuple[int, int] | None = None):
     if "event_time" not in keys.columns:
         raise SpecificationError(
             f"{result.method} has no event-time effects to average. Estimate it with "
-            "event-time terms (horizons=, dynamic= or window=).")
+            "event-time terms (window=(lo, hi)).")
     et = pd.to_numeric(keys["event_time"], errors="coerce").to_numpy(dtype=float)
     usable = np.isfinite(et)
     if "estimand" in keys.columns:

@@ -436,9 +436,10 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
     if empty:
         have = np.unique(e_u[np.isfinite(e_u)]).astype(int)
         raise SpecificationError(
-            f"pretrends={k} asks for event times {times}, but no untreated observation has "
-            f"event time {empty} (untreated event times: {examples(have, 12)}). Use a "
-            "smaller pretrends."
+            f"The window's pre-periods (Stata pretrends({k})) are event times {times}, but no "
+            f"untreated observation has event time {empty} (untreated event times: "
+            f"{examples(have, 12)}). Start the window later, e.g. "
+            f"window=({max(empty) + 1}, ...)."
         )
     names = [f"pre(e={h})" for h in times]
     leads = {n: (e_panel == h).astype(float) for n, h in zip(names, times, strict=True)}
@@ -455,7 +456,8 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
             "observations, so it cannot be tested. Without never-treated units the unit and "
             "period effects already span a linear trend in event time, so leads reaching "
             "back to the earliest pre-periods are not identified (with a single cohort each "
-            "lead is a period dummy). Use fewer pretrends, or add never-treated units."
+            "lead is a period dummy). Start the window later (fewer pre-periods), or add "
+            "never-treated units."
         ) from None
     V, g, df = fit.vcov()
     n, K = design.n_obs, fit.n_params
