@@ -114,5 +114,5 @@ def deprecated(old: str, new: str, removal: str = "the next release") -> None:
     removal : str
         When the old name stops working.
     """
-    warn(f"{old} is deprecated and will be removed in {removal}; use {new} instead (same "
-         "numbers).", DidZonesDeprecationWarning)
+    warn(f"{old} is deprecated and will be removed in {removal}. Use {new}; the numbers are "
+         "the same.", DidZonesDeprecationWarning)

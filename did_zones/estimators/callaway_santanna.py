@@ -41,12 +41,12 @@ from ..errors import (
 from ..inference import check_clusters
 from ..panel import Panel, usable_rows
 from ..result import HypothesisTest, Result
+from ..vocabulary import Control
 from . import _cs_cells as cells_mod
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
 
 __all__ = ["callaway_santanna"]
 
-Control = Literal["never", "not_yet"]
 Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
 BootWeights = Literal["rademacher", "mammen"]
@@ -232,7 +232,9 @@ def _validate(panel, outcome, control, method, covariates, anticipation, base_pe
         )
     if not isinstance(outcome, str):
         raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
-    check_choice("control", control, ("never", "not_yet"))
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    check_choice("control", control, REGISTRY["callaway_santanna"].controls)
     check_choice("method", method, ("dr", "ipw", "reg"))
     check_choice("base_period", base_period, ("varying", "universal"))
     check_choice("boot_weights", boot_weights, ("rademacher", "mammen"))

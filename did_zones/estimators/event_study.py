@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ from ..errors import (
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
+from ..vocabulary import Control
 from ._design import (
     FESpec,
     build_design,
@@ -39,7 +39,6 @@ from ._design import (
 
 __all__ = ["event_study"]
 
-Control = Literal["never", "not_yet"]
 _SMALL_TERM = 5  # treated units; below this a coefficient rests on a handful of units
 
 
@@ -243,7 +242,9 @@ def _validate(panel, outcome, window, reference, bin_endpoints, control, control
     check_panel_outcome(panel, outcome)
     check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
-    check_choice("control", control, ("never", "not_yet"))
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    check_choice("control", control, REGISTRY["event_study"].controls)
     if not isinstance(bin_endpoints, bool | np.bool_):
         raise SpecificationError(f"bin_endpoints must be True or False; got {bin_endpoints!r}.")
     if window is not None:

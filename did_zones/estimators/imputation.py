@@ -325,8 +325,8 @@ def _window(window, horizons, pretrends, anticipation: int):
     same = horizons is None or horizons == tuple(range(-anticipation if k else horizons[0],
                                                        hi + 1))
     new = f"window=({lo if k or horizons is None else horizons[0]}, {hi})" if same else (
-        f"window=({lo}, {hi}) and select the terms you need (each ATT(e=h) does not depend "
-        "on the others)")
+        f"window=({lo}, {hi}), then select the terms you need (each ATT(e=h) does not "
+        "depend on the others)")
     deprecated(", ".join(f"{k_}={v!r}" for k_, v in old.items()), new)
     if same:
         spec_lo = lo if k or horizons is None else horizons[0]

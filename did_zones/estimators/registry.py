@@ -339,13 +339,12 @@ def register(spec: EstimatorSpec, *, replace: bool = False) -> EstimatorSpec:
     if spec.name in REGISTRY and not replace:
         raise SpecificationError(f"An estimator {spec.name!r} is already registered. Pass "
                                  "replace=True to replace it, or choose another name.")
-    import did_zones
-
-    if spec.name in did_zones._EXPORTS and spec.name not in REGISTRY:
+    package = _package()
+    if spec.name in package._EXPORTS and spec.name not in REGISTRY:
         raise SpecificationError(f"{spec.name!r} is a public name of did_zones that is not "
                                  "an estimator; choose another name.")
     REGISTRY[spec.name] = spec
-    did_zones.__dict__.pop(spec.name, None)  # a cached dz.<name> of a replaced entry
+    package.__dict__.pop(spec.name, None)  # a cached dz.<name> of a replaced entry
     return spec
 
 
@@ -353,10 +352,13 @@ def unregister(name: str) -> EstimatorSpec:
     """Remove the entry ``name`` (e.g. a toy estimator registered by a test) and return it."""
     spec = get_spec(name)
     del REGISTRY[name]
-    import did_zones
-
-    did_zones.__dict__.pop(name, None)
+    _package().__dict__.pop(name, None)
     return spec
+
+
+def _package():
+    """The ``did_zones`` package module (its lazy top-level names cache estimators)."""
+    return import_module("..", __package__)
 
 
 def get_spec(name: str) -> EstimatorSpec:

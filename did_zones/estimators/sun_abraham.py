@@ -42,6 +42,7 @@ from ..estimands import tag
 from ..inference import sandwich_vcov
 from ..panel import Panel, usable_rows
 from ..result import Result
+from ..vocabulary import Control
 from ._design import (
     build_design,
     check_panel_outcome,
@@ -52,7 +53,6 @@ from ._design import (
 
 __all__ = ["sun_abraham"]
 
-Control = Literal["never", "last"]
 ShareVariance = Literal["estimated", "fixed"]
 
 _SMALL_COHORT = 5  # units; below this a cohort's CATTs rest on a handful of units
@@ -251,7 +251,9 @@ def _validate(panel, outcome, control, reference, window, bin_endpoints, control
               weights, share_variance, alpha) -> _Opts:
     check_panel_outcome(panel, outcome)
     check_outcome_varies(panel.column(outcome), outcome)
-    check_choice("control", control, ("never", "last"))
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    check_choice("control", control, REGISTRY["sun_abraham"].controls)
     check_choice("share_variance", share_variance, ("estimated", "fixed"))
     alpha = check_alpha(alpha)
     refs = (reference,) if _is_int(reference) else reference
