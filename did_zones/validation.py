@@ -246,11 +246,13 @@ class Integer(Constraint):
         Inclusive bounds.
     allow_none : bool
         Also accept ``None`` (e.g. ``n_boot=None`` for no bootstrap).
+    hint : str
+        Advice appended to the message (e.g. ``"Use 1000 or more for intervals."``).
     """
 
     def __init__(self, min: int | None = None, max: int | None = None,
-                 allow_none: bool = False):
-        self.min, self.max, self.allow_none = min, max, allow_none
+                 allow_none: bool = False, hint: str = ""):
+        self.min, self.max, self.allow_none, self.hint = min, max, allow_none, hint
 
     def describe(self) -> str:
         """What the argument must be, as the error message words it."""
@@ -273,7 +275,7 @@ class Integer(Constraint):
             return None
         if not _is_int(value) or (self.min is not None and value < self.min) or (
                 self.max is not None and value > self.max):
-            raise self._fail(name, self.describe(), value)
+            raise self._fail(name, self.describe(), value, f" {self.hint}" if self.hint else "")
         return int(value)
 
 
@@ -288,12 +290,15 @@ class Real(Constraint):
         Which bounds are attained (``"neither"``: ``min < value < max``).
     allow_none : bool
         Also accept ``None``.
+    hint : str
+        Advice appended to the message.
     """
 
     def __init__(self, min: float | None = None, max: float | None = None,
-                 closed: str = "both", allow_none: bool = False):
+                 closed: str = "both", allow_none: bool = False, hint: str = ""):
         Choice(("both", "left", "right", "neither"))("closed", closed)
         self.min, self.max, self.closed, self.allow_none = min, max, closed, allow_none
+        self.hint = hint
 
     def describe(self) -> str:
         """What the argument must do, as the error message words it ("lie in (0, 1]")."""
@@ -306,9 +311,9 @@ class Real(Constraint):
                 what = (f"lie in {'[' if lo_in else '('}{self.min:g}, {self.max:g}"
                         f"{']' if hi_in else ')'}")
         elif self.min is not None:
-            what = f"be a number {'>=' if lo_in else '>'} {self.min:g}"
+            what = f"be a finite number {'>=' if lo_in else '>'} {self.min:g}"
         elif self.max is not None:
-            what = f"be a number {'<=' if hi_in else '<'} {self.max:g}"
+            what = f"be a finite number {'<=' if hi_in else '<'} {self.max:g}"
         else:
             what = "be a finite number"
         return ("be None or " + what.removeprefix("be ")) if self.allow_none else what
@@ -316,13 +321,17 @@ class Real(Constraint):
     def __call__(self, name: str, value: Any) -> Any:
         if value is None and self.allow_none:
             return None
-        ok = _is_real(value) and math.isfinite(value)
+        hint = f" {self.hint}" if self.hint else ""
+        if not _is_real(value):
+            none = "None or " if self.allow_none else ""
+            raise SpecificationError(f"{name} must be {none}a real number; got {value!r}.{hint}")
+        ok = math.isfinite(value)
         if ok and self.min is not None:
             ok = value >= self.min if self.closed in ("both", "left") else value > self.min
         if ok and self.max is not None:
             ok = value <= self.max if self.closed in ("both", "right") else value < self.max
         if not ok:
-            raise SpecificationError(f"{name} must {self.describe()}; got {value!r}.")
+            raise SpecificationError(f"{name} must {self.describe()}; got {value!r}.{hint}")
         return float(value)
 
 
@@ -369,8 +378,8 @@ class Columns(Constraint):
             raise self._fail(name, "a column name or a list of column names", value)
         twice = sorted({c for c in cols if cols.count(c) > 1})
         if twice:
-            raise SpecificationError(f"{name} lists column(s) {twice} more than once: "
-                                     f"{list(cols)}.")
+            raise SpecificationError(f"{name} lists a column twice: {list(cols)} ({twice[0]!r}). "
+                                     "List each column once.")
         return cols
 
 
@@ -431,27 +440,33 @@ class Window(Constraint):
     lo_max, hi_min : int, optional
         Require ``lo <= lo_max`` and ``hi >= hi_min`` (e.g. ``dcdh``: ``lo <= -1``,
         ``hi >= 0``).
+    example : tuple
+        The example the message shows.
+    hint : str
+        Text after the example (e.g. ``", or None for every event time"``).
     """
 
     def __init__(self, allow_none: bool = True, open_ends: bool = False,
-                 lo_max: int | None = None, hi_min: int | None = None):
+                 lo_max: int | None = None, hi_min: int | None = None,
+                 example: tuple = (-4, 5), hint: str = ""):
         self.allow_none, self.open_ends = allow_none, open_ends
         self.lo_max, self.hi_min = lo_max, hi_min
+        self.example, self.hint = example, hint
 
     def __call__(self, name: str, value: Any) -> Any:
         if value is None and self.allow_none:
             return None
         ends = "integers or None" if self.open_ends else "integers"
-        expected = f"a pair of {ends} (lo, hi) with lo <= hi, e.g. (-4, 5)"
+        expected = f"a pair of {ends} (lo, hi) with lo <= hi, e.g. {self.example}"
         if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray) \
                 or len(value) != 2:
-            raise self._fail(name, expected, value)
+            raise self._fail(name, expected + self.hint, value)
         lo, hi = value
         for v in (lo, hi):
             if not (_is_int(v) or (v is None and self.open_ends)):
-                raise self._fail(name, expected, value)
+                raise self._fail(name, expected + self.hint, value)
         if lo is not None and hi is not None and lo > hi:
-            raise self._fail(name, expected, value)
+            raise self._fail(name, expected + self.hint, value)
         if self.lo_max is not None and (lo is None or lo > self.lo_max):
             raise self._fail(name, f"{expected}, and lo <= {self.lo_max}", value)
         if self.hi_min is not None and (hi is None or hi < self.hi_min):

@@ -20,15 +20,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_tuple,
-    check_alpha,
-    check_choice,
-    check_columns,
-    check_outcome_varies,
-    check_weights,
-    examples,
-)
 from .._provenance import records_panel
 from ..errors import (
     DataDroppedWarning,
@@ -42,6 +33,18 @@ from ..estimands import tag
 from ..inference import sandwich_vcov
 from ..panel import Panel, usable_rows
 from ..result import Result
+from ..validation import (
+    FLAG,
+    OPTIONAL_COLUMN,
+    Window,
+    as_tuple,
+    check_alpha,
+    check_choice,
+    check_columns,
+    check_outcome_varies,
+    check_weights,
+    examples,
+)
 from ..vocabulary import Control
 from ._design import (
     build_design,
@@ -267,27 +270,20 @@ def _validate(panel, outcome, control, reference, window, bin_endpoints, control
         raise SpecificationError(
             f"reference periods must be negative (pre-treatment) relative periods; got "
             f"{list(refs)}. With anticipation of k periods use reference=-(k + 1).")
+    window = Window(example=(-4, 4))("window", window)
     if window is not None:
-        if isinstance(window, str) or not isinstance(window, Sequence) or len(window) != 2 \
-                or not all(_is_int(v) for v in window) or window[0] > window[1]:
-            raise SpecificationError(
-                f"window must be a pair of integers (lo, hi) with lo <= hi, e.g. (-4, 4); "
-                f"got {window!r}.")
-        window = (int(window[0]), int(window[1]))
         outside = [r for r in refs if not window[0] <= r <= window[1]]
         if outside:
             raise SpecificationError(
                 f"reference period(s) {outside} lie outside window {window}; widen the "
                 "window or change reference.")
-    if not isinstance(bin_endpoints, bool | np.bool_):
-        raise SpecificationError(f"bin_endpoints must be True or False; got {bin_endpoints!r}.")
+    bin_endpoints = FLAG("bin_endpoints", bin_endpoints)
     if bin_endpoints and window is None:
         raise SpecificationError(
             "bin_endpoints=True needs a window, e.g. window=(-4, 4), whose end periods "
             "collect the relative periods beyond it.")
     controls = as_tuple(controls)
-    if weights is not None and not isinstance(weights, str):
-        raise SpecificationError(f"weights must be a column name or None; got {weights!r}.")
+    weights = OPTIONAL_COLUMN("weights", weights)
     check_columns(panel.data, (outcome,) + controls + ((weights,) if weights else ()))
     return _Opts(control, refs, window, bool(bin_endpoints), controls, cluster, weights,
                  share_variance, alpha)
