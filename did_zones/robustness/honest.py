@@ -277,19 +277,12 @@ def _extract(result: Result, reference: int):
             f"honest_did needs a did_zones Result; got {type(result).__name__}.")
     if isinstance(reference, bool) or not isinstance(reference, (int, np.integer)):
         raise SpecificationError(f"reference must be an integer event time; got {reference!r}.")
+    from ..estimators.registry import REGISTRY
+
     method = result.method
-    if method == "imputation":
-        raise SpecificationError(
-            "imputation (Borusyak-Jaravel-Spiess) pre-trend terms come from a separate "
-            "regression on untreated observations and are not leads comparable with its "
-            "horizons, so HonestDiD does not apply. Use event_study, sun_abraham or "
-            "aggregate(callaway_santanna(..., base_period='universal'), 'event').")
-    if method == "dcdh":
-        raise SpecificationError(
-            "dcdh placebos are long differences with their own switcher/control sets at "
-            "each lag, not leads of one event-study regression; HonestDiD does not apply. "
-            "Use event_study, sun_abraham or aggregate(callaway_santanna(..., "
-            "base_period='universal'), 'event').")
+    entry = REGISTRY.get(method)
+    if entry is not None and "honest_did" in entry.refuses:  # why, in its registry entry
+        raise SpecificationError(entry.refuses["honest_did"])
     require_event_terms(result, "honest_did")
     if method == "callaway_santanna":
         if result.spec.get("base_period") != "universal":

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_columns, examples
 from .._provenance import check_result_panel
 from ..errors import DidZonesError, SpecificationError
 from ..panel import Panel
 from ..result import Result
+from ..validation import PANEL, Choice, ResultArg, check, check_columns, examples
 
 __all__ = ["variations", "DROPS"]
 
@@ -205,21 +205,15 @@ class _Skip(Exception):
 def _check(result, panel, drop, windows, timing, county_level, term):
     from ..registry import COUNTY_LEVELS, TIMINGS
 
-    if not isinstance(result, Result):
-        raise SpecificationError(f"result must be a did_zones Result; got "
-                                 f"{type(result).__name__}.")
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel; got {type(panel).__name__}. Build one with "
-            "did_zones.build_panel(...).")
+    check({"result": ResultArg(), "panel": PANEL}, result=result, panel=panel)
     check_result_panel(result, panel)
     drop = (drop,) if isinstance(drop, str) else tuple(drop or ())
     for d in drop:
-        check_choice("drop", d, DROPS)
+        Choice(DROPS)("drop", d)
     timing = (timing,) if isinstance(timing, str) else tuple(timing or ())
     for t in timing:
-        check_choice("timing", t, TIMINGS)
-    check_choice("county_level", county_level, COUNTY_LEVELS)
+        Choice(TIMINGS)("timing", t)
+    Choice(COUNTY_LEVELS)("county_level", county_level)
     out = []
     for w in windows or ():
         ok = isinstance(w, (tuple, list)) and len(w) == 2 and all(
