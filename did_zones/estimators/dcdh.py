@@ -37,9 +37,14 @@ from ..inference import (
 from ..panel import Panel, usable_rows
 from ..result import Result
 from ..validation import (
+    ALPHA,
+    COUNT,
+    N_BOOT,
+    PANEL,
+    Seed,
     Window,
     as_tuple,
-    check_alpha,
+    check,
     check_columns,
     check_outcome_varies,
     examples,
@@ -262,23 +267,15 @@ def dcdh(
     >>> res.estimate.round(6).to_dict()
     {'DID_M': 3.0, 'placebo_1': 0.0}
     """
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
+    v = check({"panel": PANEL, "n_boot": N_BOOT, "seed": Seed(sequence=True), "alpha": ALPHA},
+              panel=panel, n_boot=n_boot, seed=seed, alpha=alpha)
+    n_boot, alpha = v["n_boot"], v["alpha"]
     placebo, dynamic = _window(window, placebo, dynamic)
-    alpha = check_alpha(alpha)
     controls = as_tuple(controls)
     if outcome in controls:
         raise SpecificationError(f"The outcome {outcome!r} cannot also be a control.")
     check_columns(panel.data, (outcome,) + controls)
     check_outcome_varies(panel.column(outcome), outcome)
-    if n_boot is not None:
-        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-            raise SpecificationError(
-                f"n_boot must be None or an integer of at least 2; got {n_boot!r}."
-            )
-        n_boot = int(n_boot)
     cluster_codes, cluster_labels = _cluster_codes(panel, cluster)
 
     mask, drop_notes = usable_rows(panel, (outcome,) + controls)
@@ -385,9 +382,7 @@ def _window(window, placebo, dynamic) -> tuple[int, int]:
 
 
 def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise SpecificationError(f"{name} must be a non-negative integer; got {value!r}.")
-    return int(value)
+    return COUNT(name, value)
 
 
 def _cluster_codes(panel: Panel, cluster) -> tuple[np.ndarray | None, pd.Index | None]:
