@@ -231,7 +231,7 @@ class Choice(Constraint):
         if not ok or isinstance(value, bool | np.bool_) and not any(
                 isinstance(v, bool) for v in self.values):
             opts = ", ".join(repr(a) for a in self.values)
-            hint = did_you_mean(value, self.values) if isinstance(value, str) else ""
+            hint = did_you_mean(value, self.values, 0.5) if isinstance(value, str) else ""
             none = " or None" if self.allow_none else ""
             raise SpecificationError(f"{name} must be one of {opts}{none}; got {value!r}.{hint}")
         return value
