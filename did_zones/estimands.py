@@ -58,8 +58,7 @@ def event_average(result, window: tuple[int, int] | None = None):
     ----------
     result : Result
         With one effect per event time in ``keys["event_time"]`` (event study,
-        Sun-Abraham, BJS imputation with ``horizons``, did2s with ``horizons``, dCDH with
-        ``dynamic``). Terms that are already a named estimand (dCDH's DID_M) and pre-period
+        Sun-Abraham, BJS imputation, did2s and dCDH with ``window=(lo, hi)``). Terms that are already a named estimand (dCDH's DID_M) and pre-period
         terms are left out.
     window : (int, int), optional
         ``(a, b)``; default every event time ``e >= 0`` of the result. Every integer
