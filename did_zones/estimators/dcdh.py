@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._provenance import records_panel
+from ..design import usable_rows
 from ..errors import (
     EstimationError,
     SmallCohortWarning,
@@ -34,7 +35,7 @@ from ..inference import (
     influence_vcov,
     outcome_scale,
 )
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
 from ..validation import (
     ALPHA,

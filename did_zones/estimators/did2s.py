@@ -9,12 +9,12 @@ import pandas as pd
 from scipy import sparse
 
 from .._provenance import records_panel
+from ..design import FESpec, check_panel_outcome, few_clusters_note
 from ..errors import EstimationError, SpecificationError
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
 from ..validation import Window, as_tuple, check_alpha, check_outcome_varies, examples
-from ._design import FESpec, check_panel_outcome, few_clusters_note
 from ._imputation_core import (
     FirstStage,
     check_count,

@@ -3,7 +3,7 @@
 The regression of Stata ``reghdfe y lead* lag*, absorb(unit year) vce(cluster unit)`` (or
 ``eventdd``) and R ``fixest::feols(y ~ i(event_time, ref = -1) | unit + year)``: event-time
 indicators pooled across cohorts, unit and period effects absorbed, reghdfe's
-small-sample conventions (see :mod:`._design`).
+small-sample conventions (see :mod:`did_zones.design`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,14 @@ import numpy as np
 import pandas as pd
 
 from .._provenance import records_panel
+from ..design import (
+    FESpec,
+    build_design,
+    check_panel_outcome,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -36,14 +44,6 @@ from ..validation import (
     examples,
 )
 from ..vocabulary import Control
-from ._design import (
-    FESpec,
-    build_design,
-    check_panel_outcome,
-    count_distinct,
-    few_clusters_note,
-    fit_absorbed,
-)
 
 __all__ = ["event_study"]
 

@@ -9,12 +9,12 @@ import pandas as pd
 from scipy import sparse, stats
 
 from .._provenance import records_panel
+from ..design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
 from ..errors import EstimationError, SmallCohortWarning, SpecificationError, deprecated, warn
 from ..estimands import tag
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ..validation import Window, as_tuple, check_alpha, check_outcome_varies, examples
-from ._design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
 from ._imputation_core import (
     FirstStage,
     _sums,

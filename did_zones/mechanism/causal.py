@@ -24,13 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
-from ..estimators._design import (
+from ..design import (
     FESpec,
     build_design,
     few_clusters_note,
     fit_absorbed,
 )
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..inference import sandwich_vcov
 from ..panel import Panel
 from ..result import Result

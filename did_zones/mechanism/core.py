@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
 from ..estimators import REGISTRY, get_estimator
-from ..estimators._design import FESpec, check_panel_outcome
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ..validation import ALPHA, Choice, as_tuple, check, check_columns, examples
