@@ -22,8 +22,8 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice
 from .errors import SpecificationError
+from .validation import check_choice
 
 __all__ = ["ESTIMANDS", "Estimand", "event_average", "tag"]
 

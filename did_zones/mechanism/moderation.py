@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies
 from .._provenance import records_panel
 from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
 from ..estimators.twfe import twfe_fit
 from ..panel import Panel
 from ..result import Result
+from ..validation import as_tuple, check_alpha, check_columns, check_outcome_varies
 from .text import MODERATION_LABEL
 
 __all__ = ["moderation"]

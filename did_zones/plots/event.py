@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import Result
+from ..validation import check_alpha
 from ._common import axes, check_language, heading, labels_of, text_context, word
 
 __all__ = ["event_study_plot"]

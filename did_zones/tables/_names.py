@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from .._checks import check_choice
+from ..validation import check_choice
 
 __all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name", "internal_names",
            "variation_label"]
