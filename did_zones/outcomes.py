@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataDroppedWarning, SpecificationError, warn
-from .validation import Real, as_tuple, check_choice, check_columns, examples
+from .validation import Choice, Real, as_tuple, check_choice, check_columns, examples
 
 __all__ = [
     "advancement",
@@ -419,8 +419,7 @@ def theil_index(
     >>> round(theil_index((10.0, 40.0, 50.0), (30.0, 40.0, 30.0)), 6)
     0.145552
     """
-    if isinstance(sectors, bool) or sectors not in (2, 3):
-        raise SpecificationError(f"sectors must be one of 2, 3; got {sectors!r}.")
+    Choice((2, 3))("sectors", sectors)
     output, employment = _sector_tuple(output, "output"), _sector_tuple(employment, "employment")
     if len(output) != len(employment):
         raise SpecificationError(
