@@ -40,7 +40,8 @@ from ..vocabulary import AGGREGATIONS, CONTROLS, SHARED_OPTIONS
 
 __all__ = [
     "EstimatorSpec", "REGISTRY", "register", "unregister", "get_spec", "get_estimator",
-    "estimator_names", "study_estimators", "window_arg", "Family", "TESTS",
+    "estimator_names", "study_estimators", "aliases", "specs", "window_arg", "Family",
+    "TESTS",
 ]
 
 Family = Literal["regression", "staggered", "diagnostic"]
