@@ -73,6 +73,11 @@ import did_zones as dz
 pd.set_option("display.width", 100)
 pd.set_option("display.max_columns", 20)
 warnings.simplefilter("ignore", dz.DidZonesWarning)
+# docstring examples are written for their module's namespace (doctest-modules style)
+from did_zones import *
+from did_zones.plots import *
+from did_zones.plots._fonts import *
+from did_zones.robustness import *
 """
 doctest_global_cleanup = """
 import matplotlib.pyplot as plt
