@@ -39,6 +39,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "myst_parser",
+    "matplotlib.sphinxext.plot_directive",  # the tutorial's figures (matplotlib is a dependency)
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -89,6 +90,12 @@ import doctest  # noqa: E402
 doctest_default_flags = (doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
                          | doctest.IGNORE_EXCEPTION_DETAIL | doctest.DONT_ACCEPT_TRUE_FOR_1)
 doctest_test_doctest_blocks = "default"
+
+# --- figures (plot directive): PNG only, no source links ---
+plot_formats = [("png", 110)]
+plot_html_show_formats = False
+plot_html_show_source_link = False
+plot_include_source = False
 
 # --- HTML ---
 html_theme = "pydata_sphinx_theme"
