@@ -26,7 +26,7 @@ GROUPS = [
                                    "did_zones.zone_timing")),
     ("Industrial-structure outcomes", ("did_zones.outcomes",)),
     ("Estimators", ("did_zones.estimators", "did_zones.design")),
-    ("Results", ("did_zones.result",)),
+    ("Results", ("did_zones.result", "did_zones.decomposition")),
     ("Mechanism", ("did_zones.mechanism",)),
     ("Robustness", ("did_zones.robustness",)),
     ("Tables", ("did_zones.tables",)),

@@ -77,8 +77,15 @@ warnings.simplefilter("ignore", dz.DidZonesWarning)
 # docstring examples are written for their module's namespace (doctest-modules style)
 from did_zones import *
 from did_zones.plots import *
-from did_zones.plots._fonts import *
 from did_zones.robustness import *
+import importlib
+for _name in ("did_zones.plots.fonts", "did_zones.plots._fonts"):  # public name, older name
+    try:
+        _fonts = importlib.import_module(_name)
+    except ImportError:
+        continue
+    globals().update({_n: getattr(_fonts, _n) for _n in _fonts.__all__})
+    break
 """
 doctest_global_cleanup = """
 import matplotlib.pyplot as plt
