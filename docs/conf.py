@@ -2,7 +2,8 @@
 
 Build:  sphinx-build -W --keep-going -b html docs docs/_build/html
 Run the examples in the pages:  sphinx-build -W -b doctest docs docs/_build/doctest
-No network is used: no intersphinx, no remote images or fonts.
+No network is used at build time (no intersphinx). Formulas are typeset by MathJax in the
+reader's browser.
 """
 
 from __future__ import annotations
@@ -44,12 +45,13 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "Thumbs.db", ".DS_Store"]
+# api_lists.rst is included by api.rst, not a page of its own
+exclude_patterns = ["_build", "api_lists.rst", "Thumbs.db", ".DS_Store"]
 language = "en"
 nitpicky = False
 
 # --- autodoc / autosummary / numpydoc ---
-autosummary_generate = True
+autosummary_generate = ["api_lists.rst"]  # the generated lists (excluded as a page)
 autosummary_imported_members = True
 autodoc_default_options = {"members": False}
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
