@@ -48,21 +48,17 @@ root_doc = "index"
 # api_lists.rst is included by api.rst, not a page of its own
 exclude_patterns = ["_build", "api_lists.rst", "Thumbs.db", ".DS_Store"]
 language = "en"
-nitpicky = False
 
 # --- autodoc / autosummary / numpydoc ---
 autosummary_generate = ["api_lists.rst"]  # the generated lists (excluded as a page)
-autosummary_imported_members = True
-autodoc_default_options = {"members": False}
+templates_path = ["_templates"]  # class pages document their public methods
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 autodoc_member_order = "bysource"
 numpydoc_show_class_members = False  # autosummary lists members
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
-numpydoc_validation_checks: set[str] = set()
 
 # --- MyST ---
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
 
 # --- doctest: every example in the pages runs ---
