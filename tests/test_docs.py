@@ -122,3 +122,18 @@ def test_every_page_is_in_a_toctree():
     for entry in ("getting_started", "tutorial", "estimators/index", "crosswalk",
                   "examples/index", "zh/workflow", "api", "developer/index"):
         assert re.search(rf"^{re.escape(entry)}$", index, re.M), entry
+
+
+def test_tutorial_is_executed_and_checked_against_the_truth():
+    text = (DOCS / "tutorial.rst").read_text(encoding="utf-8")
+    assert text.count(".. doctest::") >= 10
+    assert text.count("sim.truth") >= 4  # estimates compared with the simulator's truth
+    for call in ("simulate_pilot_panel", "build_panel", "dz.twfe", "event_study",
+                 "callaway_santanna", "aggregate", "sun_abraham", "imputation",
+                 "bacon_decomposition", "placebo", "honest_did", "mediation",
+                 "regression_table", "report import run"):
+        assert call in text, call
+    # the CSMAR section is shown, not run: the licensed files are not available to the build
+    csmar = text[text.index("own CSMAR files"):]
+    assert "dz.read_cre(" in csmar and ".. code-block:: python" in csmar
+    assert ">>> " not in csmar
