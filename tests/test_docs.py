@@ -134,6 +134,6 @@ def test_tutorial_is_executed_and_checked_against_the_truth():
                  "regression_table", "report import run"):
         assert call in text, call
     # the CSMAR section is shown, not run: the licensed files are not available to the build
-    csmar = text[text.index("own CSMAR files"):]
+    csmar = text[text.index("11. The same study on your own CSMAR files"):]
     assert "dz.read_cre(" in csmar and ".. code-block:: python" in csmar
     assert ">>> " not in csmar
