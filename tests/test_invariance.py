@@ -18,7 +18,7 @@ from did_zones.estimators import REGISTRY, get_estimator
 pytestmark = pytest.mark.filterwarnings("ignore::did_zones.errors.DidZonesWarning")
 
 OPTIONS = {  # options that make each estimator report event-time terms where it has them
-    "dcdh": {"dynamic": 2, "placebo": 2},
+    "dcdh": {"window": (-3, 2)},
 }
 EXTRA: dict = {}  # the registry holds every estimator, the diagnostics included
 
