@@ -12,9 +12,9 @@ import numpy as np
 
 from ..errors import SpecificationError
 from ..validation import Choice, Integer
+from ..vocabulary import LANGUAGES
 from . import _fonts
 
-LANGUAGES = ("en", "zh")
 # the figures drawn inside the current text_context (None outside one)
 _FIGURES: ContextVar[list | None] = ContextVar("did_zones_plot_figures", default=None)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import SpecificationError
 from ..estimators.registry import aliases, study_estimators
-from ..vocabulary import AGGREGATIONS
+from ..vocabulary import AGGREGATIONS, LANGUAGES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -299,7 +299,7 @@ def _study(t: Mapping, base: Path) -> StudySpec:
         aggregations=aggregations,
         control=_choice(t.get("control", "never"), "study.control", ("never", "not_yet")),
         event_window=window,
-        language=_choice(t.get("language", "en"), "study.language", ("en", "zh")),
+        language=_choice(t.get("language", "en"), "study.language", LANGUAGES),
         notes=_choice(t.get("notes", "all"), "study.notes", ("all", "short", "none")),
         title=_str(t.get("title", StudySpec.title), "study.title"),
         labels=MappingProxyType(clean),

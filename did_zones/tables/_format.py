@@ -13,11 +13,11 @@ import numpy as np
 
 from ..errors import SpecificationError
 from ..validation import Integer, check_choice
+from ..vocabulary import LANGUAGES
 
 __all__ = ["LANGUAGES", "NOTES", "words", "fmt_num", "fmt_int", "stars_for", "star_legend",
            "check_stars", "check_digits", "check_notes", "data_notes", "label", "fmt_p_value"]
 
-LANGUAGES = ("en", "zh")
 #: what a table does with the data-handling notes of its results (see :func:`data_notes`)
 NOTES = ("all", "short", "none")
 NotesMode = Literal["all", "short", "none"]

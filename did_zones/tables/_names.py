@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 
 from ..validation import check_choice
+from ..vocabulary import LANGUAGES
 
 __all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name", "internal_names",
            "variation_label"]
@@ -92,7 +93,7 @@ def estimator_name(name: str, language: str = "en") -> str:
     """The display name of estimator ``name`` (a registry key) in ``language``; names that
     are not in the table are returned unchanged (an estimator without a label in
     ``language`` gets its English one)."""
-    language = check_choice("language", language, ("en", "zh"))
+    language = check_choice("language", language, LANGUAGES)
     row = ESTIMATOR_NAMES.get(name)
     return (row.get(language) or row.get("en") or name) if row else name
 
@@ -137,7 +138,7 @@ def variation_label(term: str, language: str = "en") -> str:
     >>> variation_label("drop: municipalities", "zh"), variation_label("window: 2012-2021", "zh")
     ('剔除直辖市', '样本期 2012–2021')
     """
-    if check_choice("language", language, ("en", "zh")) == "en":
+    if check_choice("language", language, LANGUAGES) == "en":
         return term
     for pattern, make in _VARIATION_ZH:
         m = pattern.match(term)
