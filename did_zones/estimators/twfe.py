@@ -8,7 +8,6 @@ from typing import Any, TypedDict
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_outcome_varies
 from .._provenance import records_panel
 from ..design import (
     FESpec,
@@ -22,6 +21,7 @@ from ..errors import EstimationError
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
+from ..validation import as_tuple, check_alpha, check_outcome_varies
 
 __all__ = ["twfe", "twfe_fit"]
 
