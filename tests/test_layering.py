@@ -25,8 +25,11 @@ PRESENTATION = ("did_zones.tables", "did_zones.plots", "did_zones.report")
 APPLICATION = ("did_zones.cli", "did_zones.__main__", "did_zones.demo")
 # cycles being removed by another change; each entry names the pair (keep this list short)
 KNOWN_CYCLES: set[frozenset[str]] = {
-    # report/steps <-> report/runner: the steps are being moved off the runner's helpers
-    frozenset({"did_zones.report.steps", "did_zones.report.runner"}),
+    # did_zones.validation's PanelArg / ResultArg import panel and result inside their
+    # checks, and panel / result import validation (through its former name _checks, kept
+    # as a re-export for them): the validation module's change is still moving them over
+    frozenset({"did_zones.validation", "did_zones.panel"}),
+    frozenset({"did_zones.validation", "did_zones.result"}),
 }
 
 
@@ -173,6 +176,14 @@ def _is_package_edge(source: str, target: str) -> bool:
     package, are how packages are assembled; they are not a cycle between modules."""
     return (_is_package(source) and target.startswith(source + ".")) or (
         _is_package(target) and source.startswith(target + "."))
+
+
+def test_known_cycles_still_exist():
+    """An entry of KNOWN_CYCLES whose modules no longer import each other is deleted."""
+    graph = _graph()
+    stale = [sorted(p) for p in KNOWN_CYCLES
+             if not any(b in graph[a] for a in p for b in p if a != b)]
+    assert not stale, f"delete from KNOWN_CYCLES: {stale}"
 
 
 def test_no_import_cycles():
