@@ -383,3 +383,24 @@ def test_twfe_reconciles_with_panelols_default_convention(sim, ipanel):
     ratio = (n - k - (U + T - 1)) / (n - k - T)
     np.testing.assert_allclose(res.std_error.to_numpy(),
                                lm.std_errors.to_numpy() * np.sqrt(ratio), rtol=EXACT, atol=0)
+
+
+# ------------------------------------------------------------- spec and roles
+
+def test_default_instrument_is_the_panels_indicator_even_with_a_treated_column(sim, ipanel):
+    df = sim.drop(columns="treated_ind").assign(treated=np.random.default_rng(1).normal(
+        size=len(sim)))
+    res = run(make_panel(df), "y", "x", controls=["w"])
+    base = run(ipanel, "y", "x", controls=["w"])
+    np.testing.assert_allclose(res.estimate.to_numpy(), base.estimate.to_numpy(), rtol=EXACT)
+    explicit = run(make_panel(df), "y", "x", controls=["w"], instruments="treated")
+    assert abs(explicit["x"] - base["x"]) > 1e-3  # a named column is the column
+
+
+def test_spec_reruns_to_the_same_result(ipanel):
+    res = run(ipanel, "y", "x", controls=["w"], weights="pop", cluster="prov")
+    again = run(ipanel, "y", **res.spec)
+    pd.testing.assert_series_equal(res.estimate, again.estimate)
+    pd.testing.assert_frame_equal(res.vcov, again.vcov)
+    assert res.method == "iv_did" and list(res.keys["role"]) == ["endogenous", "control"]
+    assert res.spec["instruments"] is None

@@ -235,23 +235,8 @@ def iv_did(
     notes = list(panel.notes) + list(design.notes)
     notes += few_clusters_note(design.cluster_counts or None, design.cluster_names)
 
-    # reduced form first: it decides which controls are kept (collinear ones dropped)
-    reduced = fit_absorbed(_sub(design, design.y, instr + controls), warn=False)
-    _check_instruments_kept(reduced, instr, design)
-    kept = tuple(n for n in reduced.names if n not in instr)
-    dropped = tuple(n for n in controls if n not in kept)
-    if dropped:
-        msg = (f"Control(s) {list(dropped)} dropped: collinear with the fixed effects, the "
-               "instruments or the other controls. Remove them from controls.")
-        warn(msg, DataDroppedWarning)
-        notes.append(msg)
-    first = {}
-    for name in endog:
-        fs = fit_absorbed(_sub(design, _col(design, name), instr + kept), warn=False)
-        _check_endogenous_varies(fs, name, design)
-        first[name] = fs
-    ols = fit_absorbed(_sub(design, design.y, endog + kept), protect=endog)
-
+    reduced, first, ols, kept, more_notes = _fit_equations(design, endog, instr, controls)
+    notes += more_notes
     coef, V, lm_res, fe_k, g, df, floor = _two_sls(design, outcome, reduced, first, endog,
                                                    instr, kept)
     tests = {name: _wald_f(fs, instr, f"first stage of {name!r}: excluded instruments = 0")
@@ -260,21 +245,19 @@ def iv_did(
     weakest = min(tests, key=lambda n: tests[n].statistic)
     notes += _weak_notes(tests, ar)
 
-    n_units = count_distinct(panel.unit_id[design.rows], panel.n_units)
     sample = np.zeros(panel.n_obs, dtype=bool)
     sample[design.rows] = True
-    spec = {"endogenous": endog, "instruments": instr, "controls": controls,
-            "fixed_effects": tuple(fixed_effects), "cluster": cluster, "weights": weights,
-            "alpha": alpha}
-    common = {"n_obs": design.n_obs, "n_units": n_units, "spec": spec,
+    spec = {"endogenous": endog, "instruments": None if instruments is None else instr,
+            "controls": controls, "fixed_effects": tuple(fixed_effects), "cluster": cluster,
+            "weights": weights, "alpha": alpha}
+    common = {"n_obs": design.n_obs, "spec": spec,
+              "n_units": count_distinct(panel.unit_id[design.rows], panel.n_units),
               "panel_fingerprint": panel.fingerprint,
               "panel_shape": (panel.n_units, panel.n_periods)}
-    names = endog + kept
     return Result.create(
-        coef, V, names, keys=_keys(len(endog), len(kept), "endogenous"),
-        variance_floor=floor,
-        method="iv_did", outcome=outcome, n_clusters=g, df=df, primary=endog[0],
-        notes=tuple(notes), **common,
+        coef, V, endog + kept, keys=_keys(len(endog), len(kept), "endogenous"),
+        variance_floor=floor, method="iv_did", outcome=outcome, n_clusters=g, df=df,
+        primary=endog[0], notes=tuple(notes), **common,
         stats={"first_stage_f": tests[weakest].statistic,
                "first_stage_p_value": tests[weakest].p_value,
                "ar_f": ar.statistic, "ar_p_value": ar.p_value,
@@ -289,9 +272,9 @@ def iv_did(
                "ols": _ols_result(ols, "iv_did_ols", outcome, len(endog), "endogenous",
                                   common),
                "anderson_rubin": ar, "linearmodels": lm_res, "instruments": instr,
-               "dropped_controls": dropped, "n_singletons": design.n_singletons,
-               "fixed_effects": design.fe_names, "cluster": design.cluster_names,
-               "sample": sample},
+               "dropped_controls": tuple(c for c in controls if c not in kept),
+               "n_singletons": design.n_singletons, "fixed_effects": design.fe_names,
+               "cluster": design.cluster_names, "sample": sample},
     )
 
 
@@ -394,6 +377,32 @@ def _check_endogenous_varies(fs: AbsorbedFit, name: str, design: Design) -> None
 
 
 # ------------------------------------------------------------------------- fits
+
+def _fit_equations(design: Design, endog, instr, controls):
+    """Reduced form, first stage(s) and OLS on the common sample.
+
+    The reduced form goes first: it decides which controls are kept (collinear ones
+    dropped, with a warning) and refuses absorbed instruments; the other equations use the
+    kept controls.
+    """
+    notes = []
+    reduced = fit_absorbed(_sub(design, design.y, instr + controls), warn=False)
+    _check_instruments_kept(reduced, instr, design)
+    kept = tuple(n for n in reduced.names if n not in instr)
+    dropped = [n for n in controls if n not in kept]
+    if dropped:
+        msg = (f"Control(s) {dropped} dropped: collinear with the fixed effects, the "
+               "instruments or the other controls. Remove them from controls.")
+        warn(msg, DataDroppedWarning)
+        notes.append(msg)
+    first = {}
+    for name in endog:
+        fs = fit_absorbed(_sub(design, _col(design, name), instr + kept), warn=False)
+        _check_endogenous_varies(fs, name, design)
+        first[name] = fs
+    ols = fit_absorbed(_sub(design, design.y, endog + kept), protect=endog)
+    return reduced, first, ols, kept, notes
+
 
 def _col(design: Design, name: str) -> np.ndarray:
     return design.X[:, design.names.index(name)]
