@@ -178,10 +178,11 @@ def iv_did(
 
     First-stage F: the Wald statistic of the excluded instruments in the first stage,
     with the same clustered variance and factor (``K`` = instruments + controls +
-    ``K_fe``), divided by their number ``L``. With a single endogenous regressor this is
-    the Kleibergen–Paap rk Wald F that ivreghdfe reports as the weak-identification
-    statistic (for one endogenous regressor the rk statistic reduces to the robust Wald
-    statistic of the first-stage coefficients; Kleibergen & Paap 2006). With several
+    ``K_fe``), divided by their number ``L``. With a single endogenous regressor the
+    Kleibergen–Paap rk Wald statistic reduces to this robust Wald statistic of the
+    first-stage coefficients (Kleibergen & Paap 2006), and ivreghdfe scales its reported
+    KP F with this same factor (``K`` = all instruments + ``df_a``, read from
+    ``ivreghdfe.ado``; not checked against a Stata run, since the tests need no Stata). With several
     endogenous regressors each gets its own equation's F; the smallest is in
     ``stats["first_stage_f"]``. That is *not* the Kleibergen–Paap statistic (which tests
     the rank of the whole first-stage matrix and is not computed here): separate Fs can all
