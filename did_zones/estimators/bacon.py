@@ -24,6 +24,7 @@ from .._checks import (
     examples,
 )
 from .._provenance import records_panel
+from ..design import Absorber
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
@@ -436,17 +437,8 @@ def _controlled(panel, y, controls, w_unit, group_unit, label, n_units_g):
 
 def _demeaner(uid, tid, w_unit, T):
     """Exact weighted two-way demeaning ``x − x̄_i − x̄_t^w + x̄^w`` of a balanced panel
-    with unit-constant weights (the projections on unit and period effects commute)."""
-    n = w_unit.size
-    w = w_unit[uid]
-    W = w_unit.sum()
-
-    def demean(x):
-        unit_mean = np.bincount(uid, weights=x, minlength=n) / T
-        time_mean = np.bincount(tid, weights=w * x, minlength=T) / W
-        return x - unit_mean[uid] - time_mean[tid] + time_mean.mean()
-
-    return demean
+    with unit-constant weights: the design layer's balanced closed form."""
+    return Absorber((uid, tid), weights=w_unit[uid], strategy="balanced").residualize
 
 
 def _twfe_balanced(y, d, uid, tid, w_unit, T) -> tuple[float, float]:

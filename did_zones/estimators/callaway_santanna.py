@@ -25,10 +25,10 @@ from .._checks import (
     check_choice,
     check_columns,
     check_outcome_varies,
-    check_weights,
     examples,
 )
 from .._provenance import records_panel
+from ..design import usable_sample
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -39,7 +39,7 @@ from ..errors import (
     warn,
 )
 from ..inference import check_clusters
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import HypothesisTest, Result
 from . import _cs_cells as cells_mod
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
@@ -288,27 +288,10 @@ class _Data:
 
 
 def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
-    notes: list[str] = []
-    numeric = (outcome,) + o.covariates + ((o.weights,) if o.weights else ())
-    # positive and finite on every row (one rule for every estimator), before any row drop
-    w_row = check_weights(panel, o.weights) if o.weights else np.ones(panel.n_obs)
-    mask, drop_notes = usable_rows(panel, numeric)
-    notes += drop_notes
+    sample = usable_sample(panel, outcome, o.covariates, weights=o.weights, cluster=o.cluster)
+    notes: list[str] = list(sample.notes)
+    mask, w_row, clus_codes = sample.mask, sample.weights, sample.cluster
     uid = panel.unit_id
-    if o.weights:
-        _constant_within_unit(panel, w_row, mask, "weights", o.weights)
-    clus_codes = None
-    if o.cluster:
-        raw = panel.data[o.cluster]
-        miss = raw.isna().to_numpy() & mask
-        if miss.any():
-            raise SpecificationError(
-                f"cluster {o.cluster!r} is missing in {int(miss.sum())} row(s), e.g. units "
-                f"{examples(panel.units[np.unique(uid[miss])])}. Fill it or drop those rows.")
-        clus_codes = pd.factorize(raw, sort=True)[0].astype(float)
-        _constant_within_unit(panel, clus_codes, mask, "cluster", o.cluster)
-    if not mask.any():
-        raise EstimationError(f"No row has finite values of {list(numeric)}.")
 
     # units and periods left; cohorts without a pre-period (g <= first period + δ)
     cohort = panel.cohort
@@ -422,22 +405,6 @@ def _present(codes: np.ndarray, size: int) -> np.ndarray:
 
 def _present_periods(panel: Panel, rows: np.ndarray) -> np.ndarray:
     return panel.periods[_present(panel.period_id[rows], panel.n_periods)]
-
-
-def _constant_within_unit(panel: Panel, values: np.ndarray, mask: np.ndarray, what: str,
-                          col: str) -> None:
-    uid = panel.unit_id[mask]
-    v = values[mask]
-    lo = np.full(panel.n_units, np.inf)
-    hi = np.full(panel.n_units, -np.inf)
-    np.minimum.at(lo, uid, v)
-    np.maximum.at(hi, uid, v)
-    bad = np.flatnonzero(np.isfinite(lo) & (hi > lo))
-    if bad.size:
-        raise SpecificationError(
-            f"{what} {col!r} varies within {bad.size} unit(s), e.g. "
-            f"{examples(panel.units[bad])}; it must be constant within each unit "
-            "(use the base-year value).")
 
 
 def _covariate_matrix(panel: Panel, covariates: tuple[str, ...], rows: np.ndarray,

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies, examples
 from .._provenance import records_panel
+from ..design import usable_rows
 from ..errors import (
     EstimationError,
     SmallCohortWarning,
@@ -34,7 +35,7 @@ from ..inference import (
     influence_vcov,
     outcome_scale,
 )
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
 
 __all__ = ["dcdh"]

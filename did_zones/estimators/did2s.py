@@ -10,11 +10,11 @@ from scipy import sparse
 
 from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from .._provenance import records_panel
+from ..design import FESpec, check_panel_outcome, few_clusters_note
 from ..errors import EstimationError, SpecificationError
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
-from ._design import FESpec, check_panel_outcome, few_clusters_note
 from ._imputation_core import (
     FirstStage,
     check_count,

@@ -3,7 +3,7 @@
 The regression of Stata ``reghdfe y lead* lag*, absorb(unit year) vce(cluster unit)`` (or
 ``eventdd``) and R ``fixest::feols(y ~ i(event_time, ref = -1) | unit + year)``: event-time
 indicators pooled across cohorts, unit and period effects absorbed, reghdfe's
-small-sample conventions (see :mod:`._design`).
+small-sample conventions (see :mod:`did_zones.design`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,14 @@ import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_choice, check_outcome_varies, examples
 from .._provenance import records_panel
+from ..design import (
+    FESpec,
+    build_design,
+    check_panel_outcome,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -28,14 +36,6 @@ from ..errors import (
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
-from ._design import (
-    FESpec,
-    build_design,
-    check_panel_outcome,
-    count_distinct,
-    few_clusters_note,
-    fit_absorbed,
-)
 
 __all__ = ["event_study"]
 

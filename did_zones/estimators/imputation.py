@@ -10,11 +10,11 @@ from scipy import sparse, stats
 
 from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from .._provenance import records_panel
+from ..design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
 from ..errors import EstimationError, SmallCohortWarning, SpecificationError, warn
 from ..estimands import tag
 from ..panel import Panel
 from ..result import HypothesisTest, Result
-from ._design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
 from ._imputation_core import (
     FirstStage,
     _sums,

@@ -6,7 +6,7 @@ so each coefficient is a cohort-specific effect CATT(g, e) measured against a cl
 comparison group (never-treated units, or the last-treated cohort before it is treated).
 Step 2 averages the CATTs of each relative period with the cohorts' shares among the
 units observed there. The regression reuses the shared absorbed-fixed-effect least squares
-of :mod:`._design` (reghdfe conventions); the aggregation and its delta-method variance
+of :mod:`did_zones.design` (reghdfe conventions); the aggregation and its delta-method variance
 are here.
 """
 
@@ -26,10 +26,17 @@ from .._checks import (
     check_choice,
     check_columns,
     check_outcome_varies,
-    check_weights,
     examples,
 )
 from .._provenance import records_panel
+from ..design import (
+    build_design,
+    check_panel_outcome,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+    usable_sample,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -40,15 +47,8 @@ from ..errors import (
 )
 from ..estimands import tag
 from ..inference import sandwich_vcov
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
-from ._design import (
-    build_design,
-    check_panel_outcome,
-    count_distinct,
-    few_clusters_note,
-    fit_absorbed,
-)
 
 __all__ = ["sun_abraham"]
 
@@ -305,11 +305,9 @@ class _Sample:
 
 
 def _sample(panel: Panel, outcome: str, o: _Opts) -> _Sample:
-    numeric = (outcome,) + o.controls + ((o.weights,) if o.weights else ())
-    if o.weights:
-        check_weights(panel, o.weights)
-    keep, drop_notes = usable_rows(panel, numeric)
-    notes = list(drop_notes)
+    sample = usable_sample(panel, outcome, o.controls, weights=o.weights, unit_constant=False)
+    keep = sample.mask
+    notes = list(sample.notes)
     g_unit = panel.cohort.copy()
     t = panel.time_values
     present = np.bincount(panel.unit_id[keep], minlength=panel.n_units) > 0

@@ -5,7 +5,7 @@ Under common trends the coefficient of ``y_it = α_i + λ_t + β·D_it (+ X_it'�
 unit-periods, with ``W_it ∝ ε_it``, the residual of the treatment on the unit and period
 effects (and controls). Those weights sum to one but can be negative (late periods of early
 cohorts), so β can even take the opposite sign of every effect. Everything is one
-projection of the treatment on the fixed effects (``_fe.FixedEffects``) plus bincounts.
+projection of the treatment on the fixed effects (``did_zones.design.Absorber``) plus bincounts.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pandas as pd
 
 from .._checks import as_tuple, check_columns, check_weights, examples
 from .._provenance import records_panel
+from ..design import Absorber, usable_rows
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
-from ._fe import FixedEffects
 
 __all__ = ["twfe_weights"]
 
@@ -171,7 +171,7 @@ def twfe_weights(
     cols_in = [d] + [panel.column(c)[rows] for c in controls]
     if outcome is not None:
         cols_in.append(panel.column(outcome)[rows])
-    fe = FixedEffects.from_codes([uid, tid], weights=w)
+    fe = Absorber.from_codes([uid, tid], weights=w)
     R = fe.residualize(np.column_stack(cols_in), tol=1e-14)
     dt = R[:, 0]
     Xt = R[:, 1:1 + len(controls)]

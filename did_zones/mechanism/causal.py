@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
-from ..estimators._design import (
+from ..design import (
     FESpec,
     build_design,
     few_clusters_note,
     fit_absorbed,
 )
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..inference import sandwich_vcov
 from ..panel import Panel
 from ..result import Result

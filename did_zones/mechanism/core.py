@@ -11,9 +11,9 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
+from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
 from ..estimators import REGISTRY, get_estimator
-from ..estimators._design import FESpec, check_panel_outcome
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from . import indirect as ind

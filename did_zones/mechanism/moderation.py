@@ -7,10 +7,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from .._checks import as_tuple, check_alpha, check_columns
+from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies
+from .._provenance import records_panel
+from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
-from ..estimators._design import FESpec, check_panel_outcome
-from ..estimators.twfe import twfe
+from ..estimators.twfe import twfe_fit
 from ..panel import Panel
 from ..result import Result
 from .text import MODERATION_LABEL
@@ -18,6 +19,7 @@ from .text import MODERATION_LABEL
 __all__ = ["moderation"]
 
 
+@records_panel
 def moderation(
     panel: Panel,
     outcome: str,
@@ -76,6 +78,7 @@ def moderation(
     ['treated', 'treated:lnpop', 'lnpop']
     """
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     controls = as_tuple(controls)
     if not isinstance(moderator, str):
@@ -108,12 +111,11 @@ def moderation(
     zbar = float(z[usable].mean()) if center and usable.any() else 0.0
     inter = f"treated:{moderator}"
     d = panel.treated.astype(float)
-    data = panel.data.copy()
-    data[inter] = d * (z - zbar)
-    data[moderator] = z - zbar
-    extra_terms = (inter,) if absorbed else (inter, moderator)
-    res = twfe(replace(panel, data=data), outcome, controls=(*extra_terms, *controls),
-               fixed_effects=fes, cluster=cluster, alpha=alpha)
+    terms = {"treated": d, inter: d * (z - zbar)}  # arrays for the design, no new columns
+    if not absorbed:
+        terms[moderator] = z - zbar
+    res = twfe_fit(panel, outcome, terms, controls=controls, fixed_effects=fes,
+                   cluster=cluster, alpha=alpha)
     keys = res.keys.copy()
     keys.loc[inter, "role"] = "interaction"
     if moderator in keys.index:
