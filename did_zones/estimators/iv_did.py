@@ -4,7 +4,7 @@ The fixed effects are absorbed from every variable with the library's absorber (
 Frisch–Waugh–Lovell theorem makes 2SLS on the absorbed data exact), the 2SLS itself is
 ``linearmodels.iv.IV2SLS`` on the absorbed arrays, and its covariance is converted to
 ``ivreghdfe``'s small-sample convention (see :func:`iv_did`, Notes). First stage, reduced
-form and the OLS comparison are absorbed least-squares fits of :mod:`._design`.
+form and the OLS comparison are absorbed least-squares fits of :mod:`did_zones.design`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,7 @@ from scipy import stats
 
 from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies
 from .._provenance import records_panel
-from ..errors import DataDroppedWarning, InferenceWarning, SpecificationError, warn
-from ..inference import NOISE_TOL, outcome_scale, rounding_vcov, sandwich_vcov
-from ..panel import Panel
-from ..result import HypothesisTest, Result
-from ._design import (
+from ..design import (
     AbsorbedFit,
     Design,
     FESpec,
@@ -32,6 +28,10 @@ from ._design import (
     few_clusters_note,
     fit_absorbed,
 )
+from ..errors import DataDroppedWarning, InferenceWarning, SpecificationError, warn
+from ..inference import NOISE_TOL, outcome_scale, rounding_vcov, sandwich_vcov
+from ..panel import Panel
+from ..result import HypothesisTest, Result
 
 __all__ = ["iv_did", "WEAK_F", "ivreghdfe_factor"]
 
@@ -39,7 +39,7 @@ __all__ = ["iv_did", "WEAK_F", "ivreghdfe_factor"]
 WEAK_F = 10.0
 #: The default instrument: the panel's policy indicator ``time >= cohort``.
 POLICY = "treated"
-_ABSORBED_TOL = 1e-10  # as _design: within sum of squares below this share of the raw one
+_ABSORBED_TOL = 1e-10  # as design.ols: within sum of squares below this share of the raw
 
 
 @records_panel
@@ -167,7 +167,7 @@ def iv_did(
     ``c = G/(G−1)·(N−1)/(N−K)``, ``K = k + K_fe``: ``k`` the endogenous regressors and
     kept controls, ``K_fe`` the fixed-effect parameters not nested within the cluster
     variable, counted by the same rule as :func:`did_zones.twfe` (reghdfe's ``df_a``,
-    ``_design.fe_dof``): ``T`` for unit and year effects with unit clusters. linearmodels'
+    ``did_zones.design.fe_dof``): ``T`` for unit and year effects with unit clusters. linearmodels'
     ``debiased=True`` on the absorbed arrays uses ``c_lm = G/(G−1)·(N−1)/(N−k)`` (it
     sees only the ``k`` columns), so ``V = V_lm · (N−k)/(N−k−K_fe)``
     (:func:`ivreghdfe_factor`); HC1 (``cluster=None``): ``N/(N−k)`` becomes
