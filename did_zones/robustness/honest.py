@@ -127,10 +127,10 @@ def honest_did(
         ``aggregate(callaway_santanna(..., base_period="universal"), "event")``.
     restriction : {"relative_magnitude", "smoothness"}
         Δ^RM(M̄): each post-period change of the violation δ is at most M̄ times the largest
-        pre-period change. Δ^SD(M): |δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M.
+        pre-period change. Δ^SD(M): ``|δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M``.
     m_values : sequence of float, optional
         Grid of M̄ (default 0, 2/9, ..., 2: ten values as HonestDiD) or M (default ten values
-        from 0 to the largest pre-period |second difference| plus its 1 − α one-sided
+        from 0 to the largest absolute pre-period second difference plus its 1 − α one-sided
         margin, ``max_j |Δ²β_j| + z_{1−α} se_j``).
     target : "first", "average", int or sequence of float
         Parameter ``θ = l'τ``: the first post period (event time 0, default), the average
