@@ -30,11 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_columns, check_weights, examples
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError
 from ..errors import warn as _warn
 from ..inference import check_clusters
 from ..panel import Panel
+from ..validation import as_tuple, check_columns, check_weights, examples
 from .absorb import dense_codes
 
 __all__ = [

@@ -34,11 +34,11 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from .._checks import as_tuple, examples
 from ..design import Absorber, FESpec, build_design, fit_absorbed, resolve_codes
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..inference import indicator
 from ..panel import Panel
+from ..validation import COUNT, as_tuple, examples
 
 __all__ = ["FirstStage", "ImputationMap", "first_stage", "cluster_labels", "check_count"]
 
@@ -50,9 +50,7 @@ _CONSISTENCY_TOL = 1e-7  # relative residual of the normal equations that means 
 
 def check_count(name: str, value: object) -> int:
     """A non-negative integer option (``anticipation``, ``pretrends``)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise SpecificationError(f"{name} must be a non-negative integer; got {value!r}.")
-    return int(value)
+    return COUNT(name, value)
 
 
 def check_single_cluster(cluster: object) -> str | None:

@@ -16,18 +16,20 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import (
+from .._provenance import records_panel
+from ..design import Absorber
+from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
+from ..panel import Panel
+from ..result import Result
+from ..validation import (
+    PANEL,
+    ColumnName,
     as_tuple,
     check_columns,
     check_outcome_varies,
     check_weights,
     examples,
 )
-from .._provenance import records_panel
-from ..design import Absorber
-from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
-from ..panel import Panel
-from ..result import Result
 from .twfe_weights import _independent
 
 __all__ = ["bacon_decomposition", "TYPES"]
@@ -277,12 +279,8 @@ def _fmt(g: float) -> str:
 
 
 def _check_inputs(panel, outcome, weights, controls) -> tuple[str, ...]:
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
-    if not isinstance(outcome, str):
-        raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
+    PANEL("panel", panel)
+    ColumnName(allow_none=False)("outcome", outcome)
     check_columns(panel.data, [outcome], what="Outcome column")
     check_outcome_varies(panel.column(outcome), outcome)
     if weights is not None:

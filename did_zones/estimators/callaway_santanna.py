@@ -19,14 +19,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import (
-    as_tuple,
-    check_alpha,
-    check_choice,
-    check_columns,
-    check_outcome_varies,
-    examples,
-)
 from .._provenance import records_panel
 from ..design import usable_sample
 from ..errors import (
@@ -41,12 +33,29 @@ from ..errors import (
 from ..inference import check_clusters
 from ..panel import Panel
 from ..result import HypothesisTest, Result
+from ..validation import (
+    ALPHA,
+    COUNT,
+    N_BOOT,
+    OPTIONAL_COLUMN,
+    PANEL,
+    Boolean,
+    Choice,
+    ColumnName,
+    Columns,
+    Real,
+    Seed,
+    check,
+    check_columns,
+    check_outcome_varies,
+    examples,
+)
+from ..vocabulary import Control
 from . import _cs_cells as cells_mod
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
 
 __all__ = ["callaway_santanna"]
 
-Control = Literal["never", "not_yet"]
 Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
 BootWeights = Literal["rademacher", "mammen"]
@@ -71,7 +80,7 @@ def callaway_santanna(
     covariates: str | Sequence[str] = (),
     anticipation: int = 0,
     base_period: BasePeriod = "varying",
-    cluster: str | None = None,
+    cluster: str | None = "unit",
     weights: str | None = None,
     n_boot: int | None = None,
     boot_weights: BootWeights = "rademacher",
@@ -110,9 +119,12 @@ def callaway_santanna(
     base_period : {"varying", "universal"}
         "varying": pre-treatment cells compare ``t`` with ``t − 1``; "universal": every
         cell uses ``g − 1 − δ``, whose own cell is reported as 0.
-    cluster : str, optional
-        Column constant within units; influence functions are summed within clusters for
-        the variance and the bootstrap draws one multiplier per cluster.
+    cluster : str or None
+        ``"unit"`` (default, as every did_zones estimator; ``None`` is the same here): the
+        unit influence functions give the variance, i.e. standard errors clustered by unit
+        (R ``did``'s default). A column constant within units (e.g. province): influence
+        functions are summed within clusters for the variance and the bootstrap draws one
+        multiplier per cluster.
     weights : str, optional
         Sampling weights, constant within units.
     n_boot : int, optional
@@ -223,45 +235,30 @@ class _Opts:
 
 def _validate(panel, outcome, control, method, covariates, anticipation, base_period, cluster,
               weights, n_boot, boot_weights, seed, alpha, trim, allow_unbalanced) -> _Opts:
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
-    if not isinstance(outcome, str):
-        raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
-    check_choice("control", control, ("never", "not_yet"))
-    check_choice("method", method, ("dr", "ipw", "reg"))
-    check_choice("base_period", base_period, ("varying", "universal"))
-    check_choice("boot_weights", boot_weights, ("rademacher", "mammen"))
-    covariates = as_tuple(covariates)
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    v = check({"panel": PANEL, "outcome": ColumnName(allow_none=False),
+               "control": Choice(REGISTRY["callaway_santanna"].controls),
+               "method": Choice(("dr", "ipw", "reg")),
+               "base_period": Choice(("varying", "universal")),
+               "boot_weights": Choice(("rademacher", "mammen")), "covariates": Columns(),
+               "anticipation": COUNT, "n_boot": N_BOOT, "seed": Seed(), "alpha": ALPHA,
+               "trim": Real(0.0, 1.0, closed="right"),
+               "allow_unbalanced": Boolean(allow_none=True),
+               "cluster": OPTIONAL_COLUMN, "weights": OPTIONAL_COLUMN},
+              panel=panel, outcome=outcome, control=control, method=method,
+              base_period=base_period, boot_weights=boot_weights, covariates=covariates,
+              anticipation=anticipation, n_boot=n_boot, seed=seed, alpha=alpha, trim=trim,
+              allow_unbalanced=allow_unbalanced, cluster=cluster, weights=weights)
+    covariates, alpha = v["covariates"], v["alpha"]
     if outcome in covariates:
         raise SpecificationError(f"The outcome {outcome!r} cannot also be a covariate.")
-    if len(set(covariates)) < len(covariates):
-        raise SpecificationError(f"covariates lists a column twice: {list(covariates)}.")
-    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) \
-            or anticipation < 0:
-        raise SpecificationError(
-            f"anticipation must be a non-negative integer (periods); got {anticipation!r}.")
-    if n_boot is not None and (isinstance(n_boot, bool)
-                               or not isinstance(n_boot, (int, np.integer)) or n_boot < 2):
-        raise SpecificationError(
-            f"n_boot must be None or an integer of at least 2; got {n_boot!r}.")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise SpecificationError(f"seed must be None or an integer; got {seed!r}.")
-    alpha = check_alpha(alpha)
-    if isinstance(trim, bool) or not isinstance(trim, (int, float)) or not 0 < trim <= 1:
-        raise SpecificationError(f"trim must lie in (0, 1]; got {trim!r}.")
-    if allow_unbalanced not in (None, True, False):
-        raise SpecificationError(
-            f"allow_unbalanced must be None, True or False; got {allow_unbalanced!r}.")
-    for name, col in (("cluster", cluster), ("weights", weights)):
-        if col is not None and not isinstance(col, str):
-            raise SpecificationError(f"{name} must be a column name or None; got {col!r}.")
+    if cluster == "unit":  # the unit influence functions are already clustered by unit
+        cluster = None
     check_columns(panel.data, (outcome,) + covariates + (cluster, weights))
     check_outcome_varies(panel.column(outcome), outcome)
-    return _Opts(control, method, covariates, int(anticipation), base_period, cluster, weights,
-                 None if n_boot is None else int(n_boot), boot_weights, seed, alpha,
-                 float(trim), allow_unbalanced)
+    return _Opts(control, method, covariates, v["anticipation"], base_period, cluster, weights,
+                 v["n_boot"], boot_weights, seed, alpha, v["trim"], allow_unbalanced)
 
 
 # ------------------------------------------------------------------------------ data
@@ -753,7 +750,8 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
             notes.append(boot.note)
     spec = {
         "control": o.control, "method": o.method, "covariates": o.covariates,
-        "anticipation": o.anticipation, "base_period": o.base_period, "cluster": o.cluster,
+        "anticipation": o.anticipation, "base_period": o.base_period,
+        "cluster": "unit" if o.cluster is None else o.cluster,
         "weights": o.weights, "n_boot": o.n_boot, "boot_weights": o.boot_weights,
         "seed": seed_used, "alpha": o.alpha, "trim": o.trim,
         "allow_unbalanced": o.allow_unbalanced,

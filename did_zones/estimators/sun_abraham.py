@@ -20,14 +20,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_tuple,
-    check_alpha,
-    check_choice,
-    check_columns,
-    check_outcome_varies,
-    examples,
-)
 from .._provenance import records_panel
 from ..design import (
     build_design,
@@ -49,10 +41,21 @@ from ..estimands import tag
 from ..inference import sandwich_vcov
 from ..panel import Panel
 from ..result import Result
+from ..validation import (
+    FLAG,
+    OPTIONAL_COLUMN,
+    Window,
+    as_tuple,
+    check_alpha,
+    check_choice,
+    check_columns,
+    check_outcome_varies,
+    examples,
+)
+from ..vocabulary import Control
 
 __all__ = ["sun_abraham"]
 
-Control = Literal["never", "last"]
 ShareVariance = Literal["estimated", "fixed"]
 
 _SMALL_COHORT = 5  # units; below this a cohort's CATTs rest on a handful of units
@@ -251,7 +254,9 @@ def _validate(panel, outcome, control, reference, window, bin_endpoints, control
               weights, share_variance, alpha) -> _Opts:
     check_panel_outcome(panel, outcome)
     check_outcome_varies(panel.column(outcome), outcome)
-    check_choice("control", control, ("never", "last"))
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    check_choice("control", control, REGISTRY["sun_abraham"].controls)
     check_choice("share_variance", share_variance, ("estimated", "fixed"))
     alpha = check_alpha(alpha)
     refs = (reference,) if _is_int(reference) else reference
@@ -265,27 +270,20 @@ def _validate(panel, outcome, control, reference, window, bin_endpoints, control
         raise SpecificationError(
             f"reference periods must be negative (pre-treatment) relative periods; got "
             f"{list(refs)}. With anticipation of k periods use reference=-(k + 1).")
+    window = Window(example=(-4, 4))("window", window)
     if window is not None:
-        if isinstance(window, str) or not isinstance(window, Sequence) or len(window) != 2 \
-                or not all(_is_int(v) for v in window) or window[0] > window[1]:
-            raise SpecificationError(
-                f"window must be a pair of integers (lo, hi) with lo <= hi, e.g. (-4, 4); "
-                f"got {window!r}.")
-        window = (int(window[0]), int(window[1]))
         outside = [r for r in refs if not window[0] <= r <= window[1]]
         if outside:
             raise SpecificationError(
                 f"reference period(s) {outside} lie outside window {window}; widen the "
                 "window or change reference.")
-    if not isinstance(bin_endpoints, bool | np.bool_):
-        raise SpecificationError(f"bin_endpoints must be True or False; got {bin_endpoints!r}.")
+    bin_endpoints = FLAG("bin_endpoints", bin_endpoints)
     if bin_endpoints and window is None:
         raise SpecificationError(
             "bin_endpoints=True needs a window, e.g. window=(-4, 4), whose end periods "
             "collect the relative periods beyond it.")
     controls = as_tuple(controls)
-    if weights is not None and not isinstance(weights, str):
-        raise SpecificationError(f"weights must be a column name or None; got {weights!r}.")
+    weights = OPTIONAL_COLUMN("weights", weights)
     check_columns(panel.data, (outcome,) + controls + ((weights,) if weights else ()))
     return _Opts(control, refs, window, bool(bin_endpoints), controls, cluster, weights,
                  share_variance, alpha)

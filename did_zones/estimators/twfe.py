@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_outcome_varies
 from .._provenance import records_panel
 from ..design import (
     FESpec,
@@ -21,6 +20,7 @@ from ..errors import EstimationError
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
+from ..validation import as_tuple, check_alpha, check_outcome_varies
 
 __all__ = ["twfe", "twfe_fit"]
 

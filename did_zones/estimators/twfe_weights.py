@@ -15,12 +15,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_columns, check_weights, examples
 from .._provenance import records_panel
 from ..design import Absorber, usable_rows
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
+from ..validation import (
+    PANEL,
+    ColumnName,
+    as_tuple,
+    check_columns,
+    check_weights,
+    examples,
+)
 
 __all__ = ["twfe_weights"]
 
@@ -291,12 +298,8 @@ def _fmt(v: float) -> str:
 
 
 def _check_inputs(panel, outcome, controls, weights) -> tuple[str, ...]:
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
-    if outcome is not None and not isinstance(outcome, str):
-        raise SpecificationError(f"outcome must be a column name or None; got {outcome!r}.")
+    PANEL("panel", panel)
+    ColumnName()("outcome", outcome)
     controls = as_tuple(controls)
     if outcome is not None:
         check_columns(panel.data, [outcome], what="Outcome column")

@@ -7,13 +7,19 @@ from dataclasses import replace
 
 import numpy as np
 
-from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies
 from .._provenance import records_panel
 from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
 from ..estimators.twfe import twfe_fit
 from ..panel import Panel
 from ..result import Result
+from ..validation import (
+    ColumnName,
+    as_tuple,
+    check_alpha,
+    check_columns,
+    check_outcome_varies,
+)
 from .text import MODERATION_LABEL
 
 __all__ = ["moderation"]
@@ -81,8 +87,7 @@ def moderation(
     check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     controls = as_tuple(controls)
-    if not isinstance(moderator, str):
-        raise SpecificationError(f"moderator must be a column name; got {moderator!r}.")
+    ColumnName(allow_none=False)("moderator", moderator)
     check_columns(panel.data, [moderator, *controls], what="Column")
     if moderator == outcome or moderator in controls or moderator == "treated":
         raise SpecificationError(
