@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies
 from .._provenance import records_panel
 from ..design import (
     AbsorbedFit,
@@ -32,6 +31,15 @@ from ..errors import DataDroppedWarning, InferenceWarning, SpecificationError, w
 from ..inference import NOISE_TOL, outcome_scale, rounding_vcov, sandwich_vcov
 from ..panel import Panel
 from ..result import HypothesisTest, Result
+from ..validation import (
+    ALPHA,
+    OPTIONAL_COLUMN,
+    PANEL,
+    Columns,
+    check_columns,
+    check_outcome_varies,
+    validated,
+)
 
 __all__ = ["iv_did", "WEAK_F", "ivreghdfe_factor"]
 
@@ -43,6 +51,8 @@ _ABSORBED_TOL = 1e-10  # as design.ols: within sum of squares below this share o
 
 
 @records_panel
+@validated(panel=PANEL, endogenous=Columns(), controls=Columns(),
+           weights=OPTIONAL_COLUMN, alpha=ALPHA)
 def iv_did(
     panel: Panel,
     outcome: str,
@@ -230,8 +240,8 @@ def iv_did(
     >>> bool(abs(rf["treated"] / fs["treated"] - res["ecom"]) < 1e-10)
     True
     """
-    endog, instr, z_values, controls = _check_arguments(
-        panel, outcome, endogenous, instruments, controls, alpha)
+    endog, instr, z_values = _check_arguments(panel, outcome, endogenous, instruments,
+                                              controls)
     regressors = {name: panel.column(name) for name in endog}
     regressors.update(zip(instr, z_values, strict=True))
     design = build_design(panel, outcome, regressors, controls=controls,
@@ -295,32 +305,28 @@ def ivreghdfe_factor(n_obs: int, n_regressors: int, n_fe_params: int) -> float:
 # ------------------------------------------------------------------------- checks
 
 def _names(value, what: str) -> tuple[str, ...]:
-    names = as_tuple(value)
-    if not names or not all(isinstance(n, str) for n in names):
+    """Column names (checked by :class:`~did_zones.validation.Columns`), at least one."""
+    names = Columns()(what, value)
+    if not names:
         raise SpecificationError(
             f"{what} must be a column name or a non-empty sequence of column names; "
             f"got {value!r}.")
     return names
 
 
-def _check_arguments(panel, outcome, endogenous, instruments, controls, alpha):
+def _check_arguments(panel, outcome, endogenous, instruments, controls):
     """Validate at the door; return the names and the instruments' values."""
     check_panel_outcome(panel, outcome)
-    check_alpha(alpha)
     endog = _names(endogenous, "endogenous")
     check_columns(panel.data, endog, what="Endogenous column")
     instr = (POLICY,) if instruments is None else _names(instruments, "instruments")
     check_columns(panel.data, [n for n in instr if n != POLICY], what="Instrument column")
-    controls = as_tuple(controls)
     check_columns(panel.data, controls, what="Control column")
     roles = [("outcome", (outcome,)), ("endogenous", endog), ("instruments", instr),
              ("controls", controls)]
     seen: dict[str, str] = {}
     for role, cols in roles:
         for c in cols:
-            if c in seen and seen[c] == role:
-                raise SpecificationError(f"Column {c!r} is listed twice in {role}; list "
-                                         "each column once.")
             if c in seen:
                 raise SpecificationError(
                     f"Column {c!r} is given both as {seen[c]} and as {role}; each column "
@@ -344,7 +350,7 @@ def _check_arguments(panel, outcome, endogenous, instruments, controls, alpha):
                 else f"Instrument {name!r}")
         _check_not_constant(z, what, "it cannot move the endogenous regressor")
         z_values.append(z)
-    return endog, instr, z_values, controls
+    return endog, instr, z_values
 
 
 def _check_not_constant(values: np.ndarray, what: str, why: str) -> None:
