@@ -161,7 +161,10 @@ def iv_did(
     usually doubtful: a cross-border e-commerce pilot zone also brings customs and tax
     facilitation, logistics investment, financing and publicity, any of which can move
     the outcome directly. If it fails, ``β`` mixes the mechanism with every other channel
-    and is not the effect of ``x``; a mediation analysis that does not assume it
+    and is not the effect of ``x`` (in :func:`did_zones.simulate_pilot_panel`, with a
+    direct pilot effect ``direct`` and first-stage effect ``a``, 2SLS centres on
+    ``b + direct/a``, not ``b``: 0.03 instead of 0.02 at the defaults, see the tests);
+    a mediation analysis that does not assume it
     (:mod:`did_zones.mechanism`) or a bound on the direct effect is then the honest
     report. The restriction cannot be tested with a single instrument; with more
     instruments than endogenous regressors an over-identification test only checks that
