@@ -18,7 +18,7 @@ from did_zones.errors import (
     InferenceWarning,
     SpecificationError,
 )
-from did_zones.estimators.iv_did import iv_did, ivreghdfe_factor
+from did_zones.estimators.iv_did import IvDidExtra, iv_did, ivreghdfe_factor
 
 EXACT = 1e-10  # agreement of two computations of the same number
 
@@ -479,3 +479,9 @@ def test_first_stage_and_reduced_form_match_pyfixest(peer, part):
     rows = ref[ref["case"] == part]
     np.testing.assert_allclose(fit.estimate.to_numpy(), rows["estimate"], rtol=EXACT)
     np.testing.assert_allclose(fit.std_error.to_numpy(), rows["std_error"], rtol=EXACT)
+
+
+def test_extra_has_exactly_the_declared_keys(ipanel):
+    res = run(ipanel, "y", "x", controls=["w"])
+    assert set(res.extra) == set(IvDidExtra.__required_keys__)
+    assert not IvDidExtra.__optional_keys__

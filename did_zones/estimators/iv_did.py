@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -41,13 +42,30 @@ from ..validation import (
     validated,
 )
 
-__all__ = ["iv_did", "WEAK_F", "ivreghdfe_factor"]
+__all__ = ["iv_did", "IvDidExtra", "WEAK_F", "ivreghdfe_factor"]
 
 #: First-stage F below which the instrument is called weak (Staiger & Stock 1997).
 WEAK_F = 10.0
 #: The default instrument: the panel's policy indicator ``time >= cohort``.
 POLICY = "treated"
 _ABSORBED_TOL = 1e-10  # as design.ols: within sum of squares below this share of the raw
+
+
+class IvDidExtra(TypedDict):
+    """The ``extra`` mapping of an :func:`iv_did` result (documented in its Returns)."""
+
+    first_stage: dict[str, Result]
+    first_stage_f: dict[str, HypothesisTest]
+    reduced_form: Result
+    ols: Result
+    anderson_rubin: HypothesisTest
+    linearmodels: Any
+    instruments: tuple[str, ...]
+    dropped_controls: tuple[str, ...]
+    n_singletons: int
+    fixed_effects: tuple[str, ...]
+    cluster: tuple[str, ...]
+    sample: Any
 
 
 @records_panel
@@ -111,7 +129,7 @@ def iv_did(
         ``first_stage_p_value``, ``ar_f`` and ``ar_p_value`` (Anderson–Rubin test of
         ``β = 0``), ``n_instruments``, ``n_endogenous``, ``n_obs``, ``n_fe_params``
         (the fixed-effect parameters counted in ``K``).
-        ``extra`` (a mapping with these keys):
+        ``extra`` (typed by :class:`IvDidExtra`):
 
         - ``first_stage``: dict endogenous name → :class:`Result` of its first stage
           (instruments, then controls; clustered as the 2SLS);
