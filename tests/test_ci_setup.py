@@ -91,9 +91,9 @@ def test_main_job_dependencies_are_runtime_dependencies():
     """README command 1 installs no extra, so what the demo imports must be required."""
     names = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in _requires()}
     assert {"numpy", "pandas", "scipy", "statsmodels", "matplotlib", "joblib",
-            "python-docx"} <= names
+            "python-docx", "linearmodels"} <= names
 
 
 def test_test_extra_has_what_the_tests_import():
     names = {re.match(r"[A-Za-z0-9_.-]+", r).group(0).lower() for r in _extra("test")}
-    assert {"pytest", "selenium", "hypothesis", "linearmodels"} <= names
+    assert {"pytest", "selenium", "hypothesis", "dask"} <= names

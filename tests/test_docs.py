@@ -22,6 +22,7 @@ ESTIMATOR_PAGES = {
     "imputation": ["imputation"],
     "did2s": ["did2s"],
     "dcdh": ["dcdh"],
+    "iv_did": ["iv_did"],
     "bacon_decomposition": ["bacon_decomposition"],
     "twfe_weights": ["twfe_weights"],
     "honest_did": ["honest_did"],

@@ -202,7 +202,7 @@ def test_tests_and_refusals_are_declared():
 
 def test_spec_and_register_errors():
     with pytest.raises(SpecificationError, match=r"EstimatorSpec 'x': family \['model'\] not "
-                       "among 'regression', 'staggered', 'diagnostic'"):
+                       "among 'regression', 'staggered', 'mechanism', 'diagnostic'"):
         EstimatorSpec("x", "m", "model")
     with pytest.raises(SpecificationError, match=r"controls \['not-yet'\] not among"):
         EstimatorSpec("x", "m", "staggered", controls=("not-yet",))

@@ -13,8 +13,10 @@ Each entry declares:
 * ``name``, ``module`` and the function, imported on first use (``import did_zones`` stays
   fast);
 * ``family``: ``"regression"`` (TWFE-type regressions), ``"staggered"``
-  (heterogeneity-robust estimators) or ``"diagnostic"`` (decompositions that are not
-  estimates of an effect: not in studies or comparisons);
+  (heterogeneity-robust estimators), ``"mechanism"`` (estimators of a channel that need
+  more than an outcome, e.g. the endogenous variable of an IV-DiD: not run by a study's
+  estimator loop) or ``"diagnostic"`` (decompositions that are not estimates of an effect:
+  not in studies or comparisons);
 * its option vocabulary: the values of the shared ``control`` argument it accepts
   (:data:`did_zones.vocabulary.CONTROLS`; ``()`` when it has no ``control=``); the other
   options are read from the function's signature, so they are never declared twice;
@@ -44,8 +46,8 @@ __all__ = [
     "TESTS",
 ]
 
-Family = Literal["regression", "staggered", "diagnostic"]
-FAMILIES: tuple[str, ...] = ("regression", "staggered", "diagnostic")
+Family = Literal["regression", "staggered", "mechanism", "diagnostic"]
+FAMILIES: tuple[str, ...] = ("regression", "staggered", "mechanism", "diagnostic")
 
 # the checks that take a result of an estimator; a spec lists those that apply to it
 TESTS: tuple[str, ...] = (
@@ -75,8 +77,8 @@ class EstimatorSpec:
     module : str
         The module defining the function, absolute (``"did_zones.estimators.twfe"``) or
         relative to ``did_zones`` (``".estimators.twfe"``).
-    family : {"regression", "staggered", "diagnostic"}
-        Diagnostics are not run as estimators of a study.
+    family : {"regression", "staggered", "mechanism", "diagnostic"}
+        Mechanism estimators and diagnostics are not run as estimators of a study.
     function_name : str, optional
         The function's name in ``module`` when it differs from ``name``.
     controls : tuple of str
@@ -300,6 +302,11 @@ _BUILTIN = (
         labels={"en": "dCDH", "zh": "de Chaisemartin–D'Haultfœuille 估计量"},
         aliases=("did_multiplegt", "did_multiplegt_dyn", "didmultiplegtdyn")),
     EstimatorSpec(
+        "iv_did", ".estimators.iv_did", "mechanism",
+        window=None, tests=("variations",), in_comparison=False,
+        labels={"en": "IV-DiD (2SLS)", "zh": "工具变量双重差分 (2SLS)"},
+        aliases=("ivreghdfe",)),
+    EstimatorSpec(
         "bacon_decomposition", ".estimators.bacon", "diagnostic",
         labels={"en": "Goodman-Bacon decomposition", "zh": "Goodman-Bacon 分解"},
         aliases=("bacondecomp",)),
@@ -382,7 +389,7 @@ def estimator_names(family: str | tuple[str, ...] | None = None) -> tuple[str, .
 
 
 def study_estimators() -> tuple[str, ...]:
-    """The estimators a study can run (every family but the diagnostics)."""
+    """The estimators a study can run (the regression and staggered families)."""
     return estimator_names(("regression", "staggered"))
 
 
