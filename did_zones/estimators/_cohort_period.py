@@ -112,13 +112,17 @@ class CollapsedFit:
         k = self.coef.size
         V = np.zeros((k, k))
         if d.clusters:
-            # unit score sums s_i B = e_iᵀ Z_c: one T-vector product per unit, by cohort;
-            # V = Σ_i (s_i B)(s_i B)ᵀ keeps each variance a sum of squares
+            # unit score sums s_i B = Z_cᵀ e_i, so Σ_{i∈c} (s_i B)(s_i B)ᵀ = Z_cᵀ R_c Z_c with
+            # R_c = Σ_{i∈c} e_i e_iᵀ (T × T: T² products a unit instead of k²). R_c is
+            # factored as (Λ^½ Qᵀ)ᵀ(Λ^½ Qᵀ), so each variance stays a sum of squares, as in
+            # sandwich_vcov (an exactly zero variance comes out ~1e-32, not ~1e-16)
             for c_ in range(d.cell.shape[0]):
                 members = d.unit_cohort == c_
                 if members.any():
-                    U = self.resid[members] @ self.Z[c_]
-                    V += U.T @ U
+                    E = self.resid[members]
+                    lam, Q = np.linalg.eigh(E.T @ E)
+                    W = (Q * np.sqrt(np.clip(lam, 0, None))).T @ self.Z[c_]
+                    V += W.T @ W
         else:
             e2 = _cohort_sums(self.resid**2, d.unit_cohort, d.cell.shape[0])  # C × T
             Zf = self.Z.reshape(-1, k)
