@@ -8,7 +8,8 @@ Every tool, did_zones included, runs in its own fresh process (``benchmarks/peer
 did_zones with this interpreter) on the same panel (an ``.npz`` of columns). In that process
 the first call is timed on its own (the "cold" column: caches, lazy imports, JIT) and
 discarded, then ``--repeat`` calls are timed: the table gives their best and median (one
-warm call for panels of 5 million rows or more). Peak memory is each process's VmHWM (its
+warm call for panels of 5 million rows or more). ``--threads`` (default 1) caps the BLAS /
+OpenMP threads of every timed process alike. Peak memory is each process's VmHWM (its
 interpreter, imports and the panel included). Peers whose venv is missing are skipped and
 listed; create them with ``python benchmarks/run_all.py --setup``. A peer is not run at a
 size where its memory measured at the previous size, scaled by the rows, would exceed
@@ -77,16 +78,24 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     return df
 
 
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def time_child(python: Path, script: Path, path: str, task: str, repeat: int,
-               timeout: float) -> dict | None:
+               timeout: float, threads: int = 0) -> dict | None:
     """Run one tool's task in a fresh process (see ``peers/_common.py``); None: no such task.
 
     Returns ``best`` and ``median`` of the warm calls, ``cold`` (the first call), ``mem_mb``
     (the process's VmHWM), ``att``, ``se`` and ``version``; or ``{"error": ...}``.
+    ``threads`` > 0 caps the BLAS / OpenMP threads of the child (0: the library defaults).
     """
+    env = dict(os.environ)
+    if threads > 0:
+        env.update(dict.fromkeys(BLAS_THREADS, str(threads)))
     try:
         out = subprocess.run([str(python), str(script), path, task, str(repeat)],
-                             capture_output=True, text=True, check=False, timeout=timeout)
+                             capture_output=True, text=True, check=False, timeout=timeout,
+                             env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"not run to the end: over the {timeout:.0f} s time limit"}
     if out.returncode == 3:
@@ -150,7 +159,7 @@ def _too_big(rows: list, tool: str, task: str, size: tuple, budget_mb: float) ->
 
 
 def run(sizes, repeat, peers_dir: Path, log, *, mem_budget_gb: float = 8.0,
-        timeout: float = 1800.0) -> tuple[list, dict, list]:
+        timeout: float = 1800.0, threads: int = 1) -> tuple[list, dict, list]:
     """Time every task on every size: did_zones first, then each peer, each in a fresh
     process. Returns rows ``(size, task, {tool: result}, repeat)``, the peers' versions and
     the agreement notes."""
@@ -187,7 +196,7 @@ def run(sizes, repeat, peers_dir: Path, log, *, mem_budget_gb: float = 8.0,
                     if why:
                         res[name] = {"error": why}
                         continue
-                    r = time_child(python, script, path, task, reps, timeout)
+                    r = time_child(python, script, path, task, reps, timeout, threads)
                     if r is None:
                         continue
                     res[name] = r
@@ -308,6 +317,8 @@ def main() -> None:
                         help="skip a peer whose expected peak memory exceeds this")
     parser.add_argument("--timeout", type=float, default=1800.0,
                         help="seconds one tool may take for one task (cold + warm calls)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS/OpenMP threads of every timed process (0: their defaults)")
     parser.add_argument("--pretouch", type=float, default=8.0,
                         help="GiB of memory to write once before timing (0: skip); see pretouch")
     parser.add_argument("--setup", action="store_true",
@@ -323,11 +334,17 @@ def main() -> None:
     load_before, t0 = _load(), time.perf_counter()
     rows, versions, notes = run(sizes, args.repeat, Path(args.peers_dir),
                                 lambda s: print(s, flush=True),
-                                mem_budget_gb=args.mem_budget_gb, timeout=args.timeout)
-    context = (f"Load average (other work on the {os.cpu_count()} CPUs): {load_before} at the "
-               f"start, {_load()} at the end of the {(time.perf_counter() - t0) / 60:.0f}-minute "
-               "run; timings under load vary by up to 2× between runs, so compare rows of "
-               "one run.")
+                                mem_budget_gb=args.mem_budget_gb, timeout=args.timeout,
+                                threads=args.threads)
+    threads = (f"Every timed process ran with {args.threads} BLAS/OpenMP thread(s) "
+               f"({', '.join(BLAS_THREADS)}={args.threads}): on CPUs shared with other work, "
+               "multi-threaded BLAS made single calls vary up to 10×. " if args.threads > 0
+               else "BLAS/OpenMP threads: each library's default. ")
+    minutes = (time.perf_counter() - t0) / 60
+    context = threads + (
+        f"Load average (other work on the {os.cpu_count()} CPUs): {load_before} at the start, "
+        f"{_load()} at the end of the {minutes:.0f}-minute run; timings under load vary by up "
+        "to 2× between runs, so compare rows of one run.")
     for m in notes:
         print("CHECK:", m)
     Path(args.out).write_text(markdown(rows, versions, notes, args.repeat, args.sizes,
