@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file
+from conftest import mpdta_panel
 from scipy import stats
 
 from did_zones import build_panel, event_study, twfe
@@ -54,11 +54,6 @@ def sim_frame():
 def sim_panel(df=None):
     return build_panel(sim_frame() if df is None else df, unit="unit", time="year",
                        cohort="cohort")
-
-
-def mpdta_panel():
-    return build_panel(pd.read_csv(data_file("mpdta.csv")), unit="countyreal", time="year",
-                       cohort="first.treat")
 
 
 # ------------------------------------------------------------------ peer references

@@ -1,11 +1,11 @@
 """Mediation: hand computations, identities, the bootstrap, decisions, messages."""
 
 import sys
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import quiet as _quiet
 from scipy import stats
 
 import did_zones as dz
@@ -27,12 +27,6 @@ def holey(sim):
     df.loc[rng.choice(len(df), 40, replace=False), "ecom"] = np.nan
     df.loc[rng.choice(len(df), 25, replace=False), "lnpop"] = np.nan
     return df
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 # ------------------------------------------------------------------ hand computation

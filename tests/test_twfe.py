@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file
+from conftest import mpdta_panel
 
 from did_zones import build_panel, twfe
 from did_zones.errors import (
@@ -36,11 +36,6 @@ def reference(case: str) -> pd.DataFrame:
     out = ref[ref["case"] == case].set_index("term")
     assert len(out), case
     return out
-
-
-def mpdta_panel():
-    return build_panel(pd.read_csv(data_file("mpdta.csv")), unit="countyreal", time="year",
-                       cohort="first.treat")
 
 
 def sim_panel():
