@@ -10,8 +10,8 @@ peak resident memory. The former test thresholds are shown as targets, not asser
   large panel); "a few seconds".
 - ``event_study``: the same panel, ``overall=True`` (13 event-time terms;
   tests/test_event_study.py).
-- ``dcdh``: 5,000 units × 20 periods, cohorts 5..18 and never, ``placebo=3, dynamic=5,
-  n_boot=199`` (tests/test_dcdh.py); target < 10 s.
+- ``dcdh``: 5,000 units × 20 periods, cohorts 5..18 and never, ``window=(-4, 5),
+  n_boot=199`` (3 placebos, 5 dynamic effects; tests/test_dcdh.py); target < 10 s.
 - ``read_cre``: ``read_cre`` of the two CSMAR CRE extracts (tests/test_cre.py); target
   < 5 s. Needs the licensed files (``DID_ZONES_CSMAR_DIR`` or ``../shared/data``);
   skipped without them.
@@ -79,8 +79,7 @@ def scenario(name: str):
     if name == "event_study":
         return _large_panel, lambda p: dz.event_study(p, "y", overall=True)
     if name == "dcdh":
-        return _dcdh_panel, lambda p: dz.dcdh(p, "y", placebo=3, dynamic=5, n_boot=199,
-                                              seed=0)
+        return _dcdh_panel, lambda p: dz.dcdh(p, "y", window=(-4, 5), n_boot=199, seed=0)
     if name == "read_cre":
         files = _csmar_files()
         if files is None:

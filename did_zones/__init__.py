@@ -38,17 +38,8 @@ _EXPORTS = {
     # results
     "Result": "result",
     "HypothesisTest": "result",
-    # estimators
-    "twfe": "estimators.twfe",
-    "event_study": "estimators.event_study",
-    "callaway_santanna": "estimators.callaway_santanna",
+    # estimators: every entry of did_zones.estimators.registry.REGISTRY (see __getattr__)
     "aggregate": "estimators.aggregate",
-    "sun_abraham": "estimators.sun_abraham",
-    "imputation": "estimators.imputation",
-    "did2s": "estimators.did2s",
-    "dcdh": "estimators.dcdh",
-    "bacon_decomposition": "estimators.bacon",
-    "twfe_weights": "estimators.twfe_weights",
     # mechanism tests
     "mediation": "mechanism",
     "moderation": "mechanism",
@@ -86,24 +77,37 @@ _EXPORTS = {
     "DataDroppedWarning": "errors",
     "SmallCohortWarning": "errors",
     "InferenceWarning": "errors",
+    "DidZonesDeprecationWarning": "errors",
 }
 
 # subpackages reachable as attributes (``dz.robustness.rerun``) without an explicit import
 _SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness")
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def _estimators() -> dict:
+    from .estimators.registry import REGISTRY
+
+    return REGISTRY
+
+
+__all__ = sorted([*_EXPORTS, *_estimators()]) + ["__version__"]
 
 
 def __getattr__(name: str):
     if name in _SUBPACKAGES:
         return import_module(f".{name}", __name__)
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'did_zones' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
+    spec = _estimators().get(name)
+    if spec is not None:  # an estimator: the registry says where it lives
+        value = spec.function
+    else:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'did_zones' has no attribute {name!r}")
+        value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return sorted({*__all__, *_estimators()})

@@ -26,8 +26,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from ._checks import examples
 from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
+from .validation import examples
 
 __all__ = ["TextRecords", "decode_bytes", "is_note_line", "read_records", "read_table_file"]
 

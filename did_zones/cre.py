@@ -21,9 +21,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, examples
 from ._textfile import TextRecords, read_records
 from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
+from .validation import check_choice, examples
 
 __all__ = ["read_cre", "CREData", "LEGACY_CODES", "GDP_COLUMNS", "EMPLOYMENT_COLUMNS"]
 

@@ -63,16 +63,21 @@ def demo_config(seed: int = 0):
     })
 
 
-# estimator name in the truth table -> the study results of OUTCOME it reads: the first
-# gives the event-time effects, all give their named estimands (keys["estimand"])
-_COMPARED = {
-    "TWFE event study": ("event_study",),
-    "Callaway-Sant'Anna": ("callaway_santanna_event", "callaway_santanna_simple"),
-    "Sun-Abraham": ("sun_abraham", "sun_abraham_event_average"),
-    "BJS imputation": ("imputation", "imputation_event_average"),
-    "did2s": ("did2s", "did2s_static", "did2s_event_average"),
-    "dCDH": ("dcdh", "dcdh_event_average"),
-}
+def _compared() -> dict[str, tuple[str, ...]]:
+    """Estimator name in the truth table -> the study results of OUTCOME it reads (the keys
+    the report stores them under, from the estimator registry): the first gives the
+    event-time effects, all give their named estimands (keys["estimand"])."""
+    from .estimators.registry import REGISTRY
+
+    out = {}
+    for name, spec in REGISTRY.items():
+        if spec.window is None and not spec.through_aggregations:
+            continue  # no event-time results in a study
+        out[spec.label("en")] = (
+            spec.event_key, *((f"{name}_static",) if spec.report_static else ()),
+            *((f"{name}_simple",) if spec.through_aggregations else ()),
+            f"{spec.event_key}_event_average")
+    return out
 
 
 def _true_estimand(truth, estimand: str, e_min: float, e_max: float) -> float:
@@ -120,9 +125,7 @@ def event_time_comparison(results: dict, truth) -> pd.DataFrame:
     rows: dict[str, float] = {str(e): float(true.get(e, float("nan")))
                               for e in range(lo, hi + 1)}
     cells: dict[str, dict[str, tuple[float, float]]] = {}
-    for label, names in _COMPARED.items():
-        names = names + (("event_study_event_average",) if label == "TWFE event study"
-                         else ())
+    for label, names in _compared().items():
         got = [results[n] for n in names if n in results]
         if not got:
             continue

@@ -19,7 +19,9 @@ __all__ = [
     "DataDroppedWarning",
     "SmallCohortWarning",
     "InferenceWarning",
+    "DidZonesDeprecationWarning",
     "warn",
+    "deprecated",
 ]
 
 # every module of the package lives under this folder; frames from it are "inside"
@@ -58,6 +60,15 @@ class InferenceWarning(DidZonesWarning):
     """Inference may be unreliable (few clusters, extreme propensity scores, ...)."""
 
 
+class DidZonesDeprecationWarning(DidZonesWarning, FutureWarning):
+    """An argument name or value is deprecated; the message names its replacement.
+
+    Old names keep working, with the same numbers, for one release. A
+    :class:`FutureWarning` (shown by default, unlike :class:`DeprecationWarning`) so that
+    users of scripts and notebooks see it.
+    """
+
+
 def _user_stacklevel() -> int:
     """The ``stacklevel`` for ``warnings.warn`` called in :func:`warn` that names the first
     frame outside the did_zones package: the user's line, however deep the warning is raised.
@@ -89,3 +100,19 @@ def warn(message: str, category: type[Warning] = DidZonesWarning) -> None:
         A :class:`DidZonesWarning` subclass.
     """
     warnings.warn(message, category, stacklevel=_user_stacklevel())
+
+
+def deprecated(old: str, new: str, removal: str = "the next release") -> None:
+    """Warn that argument ``old`` is deprecated in favour of ``new`` (both as the user would
+    write them, e.g. ``"placebo=2, dynamic=3"`` and ``"window=(-3, 3)"``).
+
+    Parameters
+    ----------
+    old, new : str
+        The deprecated spelling and its replacement; the message says they give identical
+        numbers.
+    removal : str
+        When the old name stops working.
+    """
+    warn(f"{old} is deprecated and will be removed in {removal}. Use {new}; the numbers are "
+         "the same.", DidZonesDeprecationWarning)

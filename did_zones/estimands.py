@@ -22,8 +22,8 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice
 from .errors import SpecificationError
+from .validation import check_choice
 
 __all__ = ["ESTIMANDS", "Estimand", "event_average", "tag"]
 
@@ -58,8 +58,7 @@ def event_average(result, window: tuple[int, int] | None = None):
     ----------
     result : Result
         With one effect per event time in ``keys["event_time"]`` (event study,
-        Sun-Abraham, BJS imputation with ``horizons``, did2s with ``horizons``, dCDH with
-        ``dynamic``). Terms that are already a named estimand (dCDH's DID_M) and pre-period
+        Sun-Abraham, BJS imputation, did2s and dCDH with ``window=(lo, hi)``). Terms that are already a named estimand (dCDH's DID_M) and pre-period
         terms are left out.
     window : (int, int), optional
         ``(a, b)``; default every event time ``e >= 0`` of the result. Every integer
@@ -87,7 +86,7 @@ def event_average(result, window: tuple[int, int] | None = None):
     if "event_time" not in keys.columns:
         raise SpecificationError(
             f"{result.method} has no event-time effects to average. Estimate it with "
-            "event-time terms (horizons=, dynamic= or window=).")
+            "event-time terms (window=(lo, hi)).")
     et = pd.to_numeric(keys["event_time"], errors="coerce").to_numpy(dtype=float)
     usable = np.isfinite(et)
     if "estimand" in keys.columns:

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from .errors import EstimationError, InferenceWarning, SpecificationError, warn
+from .validation import Choice, Integer
 
 __all__ = [
     "FEW_CLUSTERS",
@@ -463,12 +464,8 @@ def multiplier_bootstrap(
     weights : {"rademacher", "mammen"}
     alpha : float
     """
-    if weights not in ("rademacher", "mammen"):
-        raise SpecificationError(
-            f"weights must be one of 'rademacher', 'mammen'; got {weights!r}."
-        )
-    if int(n_boot) < 2:
-        raise SpecificationError(f"n_boot must be at least 2; got {n_boot!r}.")
+    Choice(("rademacher", "mammen"))("weights", weights)
+    n_boot = Integer(min=2)("n_boot", n_boot)
     psi = np.asarray(influence, dtype=float)
     if psi.ndim == 1:
         psi = psi[:, None]

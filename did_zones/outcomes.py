@@ -35,8 +35,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._checks import as_tuple, check_choice, check_columns, examples
 from .errors import DataDroppedWarning, SpecificationError, warn
+from .validation import Choice, Real, as_tuple, check_choice, check_columns, examples
 
 __all__ = [
     "advancement",
@@ -151,13 +151,10 @@ def _to_float(v: object, name: str, caller: str) -> np.ndarray:
 
 
 def _check_tol(tol: float) -> float:
-    try:
-        tol = float(tol)
-    except (TypeError, ValueError):
-        raise SpecificationError(f"tol must be a number in (0, 1); got {tol!r}.") from None
-    if not 0.0 < tol < 1.0:
-        raise SpecificationError(f"tol must be a number in (0, 1); got {tol!r}.")
-    return tol
+    return _TOL("tol", tol)
+
+
+_TOL = Real(0.0, 1.0, closed="neither")
 
 
 def _shares(inp: _Inputs, names: tuple[str, str, str], scale: str, tol: float):
@@ -422,8 +419,7 @@ def theil_index(
     >>> round(theil_index((10.0, 40.0, 50.0), (30.0, 40.0, 30.0)), 6)
     0.145552
     """
-    if isinstance(sectors, bool) or sectors not in (2, 3):
-        raise SpecificationError(f"sectors must be one of 2, 3; got {sectors!r}.")
+    Choice((2, 3))("sectors", sectors)
     output, employment = _sector_tuple(output, "output"), _sector_tuple(employment, "employment")
     if len(output) != len(employment):
         raise SpecificationError(

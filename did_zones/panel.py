@@ -17,10 +17,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ._checks import as_tuple, check_columns, examples
+from ._checks import check_columns, examples
 from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
 
-__all__ = ["Panel", "build_panel", "usable_rows"]
+__all__ = ["Panel", "build_panel"]
 
 NEVER = np.inf  # cohort code of never-treated units
 
@@ -847,27 +847,3 @@ def _cohort_from_mapping(mapping, units: pd.Index, unit: str, notes: list[str]) 
     if n_absent:
         notes.append(f"{n_absent} unit(s) not in the cohort mapping are never-treated.")
     return s.reindex(units).fillna(NEVER).to_numpy(dtype=float)
-
-
-def usable_rows(panel: Panel, columns: Iterable[str]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Rows where every column in ``columns`` is finite.
-
-    Returns the boolean mask and a note (empty tuple when nothing is dropped). Estimators
-    call this so that rows lost to missing outcomes or covariates are counted, warned
-    about (:class:`DataDroppedWarning`) and reported in ``Result.notes``.
-    """
-    columns = as_tuple(columns)
-    check_columns(panel.data, columns)
-    mask = np.ones(panel.n_obs, dtype=bool)
-    for c in columns:
-        mask &= np.isfinite(panel.column(c))
-    n_bad = int((~mask).sum())
-    if n_bad == 0:
-        return mask, ()
-    bad_units = panel.units[np.unique(panel.unit_id[~mask])]
-    note = (
-        f"{n_bad} row(s) of {panel.n_obs} dropped for missing values in "
-        f"{list(columns)} ({len(bad_units)} unit(s) affected, e.g. {examples(bad_units)})."
-    )
-    warn(note, DataDroppedWarning)
-    return mask, (note,)

@@ -24,9 +24,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, check_columns, examples
 from ._resources import bundled_file
 from .errors import SpecificationError
+from .validation import check_choice, check_columns, examples
 
 __all__ = [
     "Timing",

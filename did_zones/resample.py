@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from ._checks import check_alpha, check_choice, check_columns, examples
 from ._parallel import check_n_jobs, quiet, run_batches, seed_sequence
 from .errors import (
     EstimationError,
@@ -31,6 +30,7 @@ from .errors import (
     warn,
 )
 from .panel import Panel
+from .validation import Integer, check_alpha, check_choice, check_columns, examples
 
 __all__ = [
     "BootstrapDraws",
@@ -476,8 +476,7 @@ def cluster_bootstrap(
     >>> boot.draws.shape
     (50, 1)
     """
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise SpecificationError(f"n_boot must be an integer >= 1; got {n_boot!r}.")
+    Integer(min=1)("n_boot", n_boot)
     _check_run_options(statistic, n_jobs, client)
     ss = _seed_sequence(seed)
     lay = _layout(panel, cluster)

@@ -33,10 +33,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, examples
 from .errors import DataDroppedWarning, SpecificationError, warn
 from .registry import COUNTY_LEVELS, TIMINGS, CountyLevel, Timing, load_cities, load_zones
 from .registry import zone_cohorts as _zone_cohorts
+from .validation import Choice, Real, check, examples
 
 __all__ = ["simulate_pilot_panel", "SimulatedPanel", "SimulationTruth", "EFFECTS"]
 
@@ -422,16 +422,14 @@ def simulate_pilot_panel(
     >>> simulate_pilot_panel(effect="none").truth.overall
     0.0
     """
-    check_choice("effect", effect, EFFECTS)
-    check_choice("timing", timing, TIMINGS)
-    check_choice("county_level", county_level, COUNTY_LEVELS)
-    check_choice("always_treated", always_treated, ("drop", "keep"))
+    check({"effect": Choice(EFFECTS), "timing": Choice(TIMINGS),
+           "county_level": Choice(COUNTY_LEVELS), "always_treated": Choice(("drop", "keep")),
+           "a": _REAL, "b": _REAL, "direct": _REAL, "growth": _REAL, "level_trend": _REAL,
+           "noise": _NONNEGATIVE, "effect_sd": _NONNEGATIVE},
+          effect=effect, timing=timing, county_level=county_level,
+          always_treated=always_treated, a=a, b=b, direct=direct, growth=growth,
+          level_trend=level_trend, noise=noise, effect_sd=effect_sd)
     first, last = _check_years(years)
-    for name, value in (("a", a), ("b", b), ("direct", direct), ("growth", growth),
-                        ("level_trend", level_trend)):
-        _check_real(name, value)
-    _check_real("noise", noise, nonnegative=True)
-    _check_real("effect_sd", effect_sd, nonnegative=True)
     batch_effects = _check_batch_effects(batch_effects)
 
     rng = np.random.default_rng(seed)
@@ -516,12 +514,12 @@ def _check_years(years: object) -> tuple[int, int]:
     return int(first), int(last)
 
 
+_REAL = Real()
+_NONNEGATIVE = Real(min=0.0)
+
+
 def _check_real(name: str, value: object, nonnegative: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise SpecificationError(f"{name} must be a real number; got {value!r}.")
-    if not math.isfinite(float(value)) or (nonnegative and value < 0):
-        kind = "a finite number >= 0" if nonnegative else "a finite number"
-        raise SpecificationError(f"{name} must be {kind}; got {value!r}.")
+    (_NONNEGATIVE if nonnegative else _REAL)(name, value)
 
 
 def _check_batch_effects(batch_effects: Mapping[int, float] | None) -> dict[int, float]:

@@ -13,9 +13,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ._checks import check_choice, check_columns, examples
 from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
 from .panel import Panel, build_panel
+from .validation import check_choice, check_columns, examples
 
 __all__ = ["zone_panel"]
 

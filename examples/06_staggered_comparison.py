@@ -49,9 +49,9 @@ dynamic = {
     "CS": dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="event",
                        window=WINDOW),
     "SA": dz.sun_abraham(panel, "isu", window=WINDOW),
-    "BJS": dz.imputation(panel, "isu", horizons=list(range(hi + 1)), pretrends=-lo),
-    "did2s": dz.did2s(panel, "isu", horizons=[*range(lo, -1), *range(hi + 1)]),
-    "dCDH": dz.dcdh(panel, "isu", dynamic=hi, placebo=-lo - 1),
+    "BJS": dz.imputation(panel, "isu", window=WINDOW),
+    "did2s": dz.did2s(panel, "isu", window=WINDOW),
+    "dCDH": dz.dcdh(panel, "isu", window=WINDOW),
 }
 truth = sim.truth.event_time.set_index("event_time")["att"]
 table = pd.DataFrame({"truth": [float(truth.get(e, 0.0)) for e in range(lo, hi + 1)]},

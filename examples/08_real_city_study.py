@@ -59,14 +59,12 @@ print("pre-trend test:", es.extra["pretrend_test"], "\n")
 
 # 3. Heterogeneity-robust estimators of the overall effect (rows with missing data dropped
 #    and counted by each estimator).
-lo, hi = WINDOW
 cs = dz.callaway_santanna(panel, OUTCOME)
 robust = {
     "TWFE": (main, "treated"),
     "Callaway-Sant'Anna": (dz.aggregate(cs, kind="simple"), "overall"),
     "Sun-Abraham": (dz.sun_abraham(panel, OUTCOME, window=WINDOW), "overall"),
-    "BJS imputation": (dz.imputation(panel, OUTCOME, horizons=list(range(hi + 1)),
-                                     pretrends=-lo), "overall"),
+    "BJS imputation": (dz.imputation(panel, OUTCOME, window=WINDOW), "overall"),
     "did2s (Gardner)": (dz.did2s(panel, OUTCOME), "overall"),
 }
 rows = [(name, res.estimate[t], res.std_error[t], res.p_value[t], res.n_obs)

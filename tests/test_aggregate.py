@@ -268,7 +268,7 @@ def test_bad_input(att, mpdta):
         aggregate(att, "dynamic")
     with pytest.raises(SpecificationError, match="balance applies to kind='event' only"):
         aggregate(att, "cohort", balance=1)
-    with pytest.raises(SpecificationError, match="balance must be a non-negative integer"):
+    with pytest.raises(SpecificationError, match="balance must be None or a non-negative integer; got -1"):
         aggregate(att, "event", balance=-1)
     with pytest.raises(SpecificationError, match=r"window must be a pair \(min_e, max_e\)"):
         aggregate(att, "event", window=3)

@@ -1,4 +1,4 @@
-"""did_zones._checks and the rules it makes common to every estimator (issue #14)."""
+"""did_zones.validation (formerly _checks) and the rules it makes common to every estimator (issue #14)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import did_zones as dz
-from did_zones._checks import check_outcome_varies
 from did_zones.errors import EstimationError
 from did_zones.result import Result
+from did_zones.validation import check_outcome_varies
 
 ESTIMATORS = {
     "twfe": dz.twfe,

@@ -102,7 +102,7 @@ def tiny():
 def test_tiny_panel_did_m_by_hand(tiny):
     df, Y = tiny
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    res = quiet(panel, "y", placebo=1, dynamic=1)
+    res = quiet(panel, "y", window=(-2, 1))
     # t=2: joiners {0,1}, stable untreated {2,3,4,5}
     did2 = ((4 - 1) + (3 - 2)) / 2 - ((2 - 0) + (4 - 5) + (5 - 3) + (1 - 1)) / 4
     # t=3: joiner {2}, stable untreated {3,4,5}
@@ -155,7 +155,7 @@ def test_tiny_panel_influence_function_by_hand(tiny):
 def test_homogeneous_noiseless_effect_is_exact():
     df, _ = simulated(n_units=60, noise=0.0, effect=lambda g, e: 2.5)
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    res = dcdh(panel, "y", placebo=2, dynamic=2)
+    res = dcdh(panel, "y", window=(-3, 2))
     for term in ("DID_M", "effect_0", "effect_1", "effect_2"):
         assert abs(res[term] - 2.5) < 1e-10
     for term in ("placebo_1", "placebo_2"):
@@ -168,7 +168,7 @@ def test_heterogeneous_effects_recover_switcher_weighted_truth():
 
     df, cohorts = simulated(n_units=80, noise=0.0, effect=effect)
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    res = dcdh(panel, "y", placebo=1, dynamic=2)
+    res = dcdh(panel, "y", window=(-2, 2))
     last = 8
     finite = cohorts[np.isfinite(cohorts)]
     never = np.isinf(cohorts).any()
@@ -193,7 +193,7 @@ def mpdta():
 def test_mpdta_matches_did_multiplegt_and_aggte(mpdta):
     _, panel = mpdta
     ref = pd.read_csv(REFERENCE)
-    res = dcdh(panel, "lemp", dynamic=3, placebo=2)
+    res = dcdh(panel, "lemp", window=(-3, 3))
     dyn = ref[ref.source == "did_multiplegt"].set_index("term")
     cs = ref[ref.source == "aggte_notyet"].set_index("term")
     for term, row in dyn.iterrows():
@@ -212,7 +212,7 @@ def test_simulated_panel_matches_did_multiplegt_dyn():
     ref = pd.read_csv(ROOT / "tests" / "reference" / "dcdh_sim_dyn.csv")
     panel = build_panel(data, unit="unit", time="year", cohort="g")
     for label, controls in (("none", ()), ("x", ("x",))):
-        res = dcdh(panel, "y", dynamic=2, placebo=2, controls=controls)
+        res = dcdh(panel, "y", window=(-3, 2), controls=controls)
         for _, row in ref[ref.controls == label].iterrows():
             assert res[row.term] == pytest.approx(row.estimate, rel=1e-6)
             assert res.keys.loc[row.term, "n_switchers"] == row.n_switchers
@@ -228,25 +228,25 @@ def test_invariances_and_caller_frame_untouched():
     df, _ = simulated(n_units=120, seed=3)
     before = df.copy()
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    base = dcdh(panel, "y", placebo=2, dynamic=2)
+    base = dcdh(panel, "y", window=(-3, 2))
     pd.testing.assert_frame_equal(df, before)
 
     shuffled = df.sample(frac=1.0, random_state=5)
     shuffled["unit"] = "c" + (shuffled["unit"] * 7 % 1009).astype(str)  # relabel units
     shuffled["y"] = shuffled["y"] + 100.0 + shuffled["year"] * 0.3  # constant + period shock
     res = dcdh(build_panel(shuffled, unit="unit", time="year", cohort="g"), "y",
-               placebo=2, dynamic=2)
+               window=(-3, 2))
     np.testing.assert_allclose(res.estimate, base.estimate, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(res.std_error, base.std_error, rtol=1e-9)
 
     unit_fe = df.assign(y=df["y"] + df["unit"] ** 2)  # unit fixed effects difference out
     res = dcdh(build_panel(unit_fe, unit="unit", time="year", cohort="g"), "y",
-               placebo=2, dynamic=2)
+               window=(-3, 2))
     np.testing.assert_allclose(res.estimate, base.estimate, rtol=1e-9, atol=1e-12)
 
     scaled = df.assign(y=df["y"] * -3.0)
     res = dcdh(build_panel(scaled, unit="unit", time="year", cohort="g"), "y",
-               placebo=2, dynamic=2)
+               window=(-3, 2))
     np.testing.assert_allclose(res.estimate, -3.0 * base.estimate, rtol=1e-9)
     np.testing.assert_allclose(res.std_error, 3.0 * base.std_error, rtol=1e-9)
 
@@ -254,11 +254,11 @@ def test_invariances_and_caller_frame_untouched():
 def test_unbalanced_rows_are_left_out_of_their_cells_only():
     df, _ = simulated(n_units=150, seed=4)
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    full = dcdh(panel, "y", dynamic=1)
+    full = dcdh(panel, "y", window=(-1, 1))
     # dropping a never-treated unit's year 5 row removes it from the cells using year 5
     unit = int(df.loc[df["g"] == 0, "unit"].iloc[0])
     holed = df[~((df["unit"] == unit) & (df["year"] == 5))]
-    res = dcdh(build_panel(holed, unit="unit", time="year", cohort="g"), "y", dynamic=1)
+    res = dcdh(build_panel(holed, unit="unit", time="year", cohort="g"), "y", window=(-1, 1))
     cells = res.extra["cells"].set_index(["term", "cohort"])
     ref_cells = full.extra["cells"].set_index(["term", "cohort"])
     uses_5 = (cells["time"] == 5) | (cells["base_time"] == 5)
@@ -269,7 +269,7 @@ def test_unbalanced_rows_are_left_out_of_their_cells_only():
     nan_frame.loc[(df["unit"] == unit) & (df["year"] == 5), "y"] = np.nan
     with pytest.warns(Warning, match="1 row"):
         res_nan = dcdh(build_panel(nan_frame, unit="unit", time="year", cohort="g"), "y",
-                       dynamic=1)
+                       window=(-1, 1))
     np.testing.assert_allclose(res_nan.estimate, res.estimate, rtol=1e-12)
     assert any("dropped for missing values" in n for n in res_nan.notes)
 
@@ -281,8 +281,8 @@ def test_cluster_sums_of_the_influence_function():
     df, _ = simulated(n_units=300, seed=6)
     df["province"] = df["unit"] % 37
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    by_unit = dcdh(panel, "y", placebo=1, dynamic=1)
-    by_prov = dcdh(panel, "y", placebo=1, dynamic=1, cluster="province")
+    by_unit = dcdh(panel, "y", window=(-2, 1))
+    by_prov = dcdh(panel, "y", window=(-2, 1), cluster="province")
     np.testing.assert_allclose(by_prov.estimate, by_unit.estimate, rtol=1e-12)
     prov = df.groupby("unit")["province"].first().reindex(by_prov.influence_index)
     V, G = influence_vcov(by_prov.influence, prov.to_numpy())
@@ -291,7 +291,7 @@ def test_cluster_sums_of_the_influence_function():
     # clustering on a unit-level identifier is the unit default
     df["same"] = df["unit"] + 1000
     same = dcdh(build_panel(df, unit="unit", time="year", cohort="g"), "y",
-                placebo=1, dynamic=1, cluster="same")
+                window=(-2, 1), cluster="same")
     np.testing.assert_allclose(same.vcov.to_numpy(), by_unit.vcov.to_numpy(), rtol=1e-12)
 
 
@@ -315,7 +315,7 @@ def test_bootstrap_draw_is_the_estimator_on_the_resample(with_controls, clustere
     df["x"] = rng.normal(size=len(df)) + 0.2 * df["year"]
     df["prov"] = df["unit"] % 12
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    opts = {"placebo": 1, "dynamic": 1, "controls": ("x",) if with_controls else (),
+    opts = {"window": (-2, 1), "controls": ("x",) if with_controls else (),
             "cluster": "prov" if clustered else "unit"}
     res = quiet(panel, "y", n_boot=5, seed=2024, **opts)
     again = quiet(panel, "y", n_boot=5, seed=2024, **opts)
@@ -329,7 +329,7 @@ def test_bootstrap_draw_is_the_estimator_on_the_resample(with_controls, clustere
     for b in range(2):
         resampled = _expand(df, counts[b], block_of_unit)
         direct = quiet(build_panel(resampled, unit="unit", time="year", cohort="g"), "y",
-                       placebo=1, dynamic=1, controls=opts["controls"])
+                       window=(-2, 1), controls=opts["controls"])
         np.testing.assert_allclose(res.extra["bootstrap_draws"][b], direct.estimate.to_numpy(),
                                    rtol=1e-9, atol=1e-12)
 
@@ -337,7 +337,7 @@ def test_bootstrap_draw_is_the_estimator_on_the_resample(with_controls, clustere
 def test_bootstrap_se_agrees_with_analytic_within_monte_carlo_error():
     df, _ = simulated(n_units=800, seed=11)
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    res = dcdh(panel, "y", dynamic=1, n_boot=2000, seed=1)
+    res = dcdh(panel, "y", window=(-1, 1), n_boot=2000, seed=1)
     analytic = np.sqrt(np.diag(res.extra["vcov_analytic"].to_numpy()))
     # the bootstrap SD of 2000 draws has a relative Monte Carlo error of about 1.6%;
     # 8% is five of those
@@ -357,9 +357,9 @@ def test_controls_remove_a_confounding_covariate_exactly():
     df["x"] = rng.normal(size=len(df)) + np.where(df["year"] >= g, df["year"] - g + 1.0, 0.0)
     df["y"] = df["y"] + 0.8 * df["x"]
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    naive = dcdh(panel, "y", dynamic=1)
+    naive = dcdh(panel, "y", window=(-1, 1))
     assert abs(naive["DID_M"] - 1.5) > 0.1
-    res = dcdh(panel, "y", dynamic=1, placebo=1, controls="x")
+    res = dcdh(panel, "y", window=(-2, 1), controls="x")
     assert abs(res.extra["control_coefficients"]["x"] - 0.8) < 1e-10
     for term in ("DID_M", "effect_0", "effect_1"):
         assert abs(res[term] - 1.5) < 1e-10
@@ -373,7 +373,7 @@ def test_controls_influence_function_matches_the_bootstrap():
     df["x"] = rng.normal(size=len(df)) + 0.5 * rng.normal(size=df["unit"].max() + 1)[df["unit"]]
     df["y"] = df["y"] + 0.7 * df["x"]
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    res = dcdh(panel, "y", dynamic=1, controls=["x"], n_boot=2000, seed=3)
+    res = dcdh(panel, "y", window=(-1, 1), controls=["x"], n_boot=2000, seed=3)
     analytic = np.sqrt(np.diag(res.extra["vcov_analytic"].to_numpy()))
     # same Monte Carlo bound as above; ignoring the first stage would change the SE
     # only slightly here, so this checks the assembly, the exact pieces are tested above
@@ -469,24 +469,32 @@ def test_no_usable_switching_period_raises():
 def test_infeasible_placebo_and_dynamic_give_the_largest_feasible_value(tiny):
     df, _ = tiny
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    with pytest.raises(EstimationError, match=r"placebo=3 requested but placebo_2 cannot be "
-                                              r"estimated.*largest feasible value is placebo=1"):
-        quiet(panel, "y", placebo=3)
-    with pytest.raises(EstimationError, match=r"dynamic=3 requested but effect_3 cannot be "
-                                              r"estimated.*largest feasible value is dynamic=2"):
-        quiet(panel, "y", dynamic=3)
+    with pytest.raises(EstimationError, match=r"window lo=-4 \(placebo_1..placebo_3\) requested "
+                       r"but placebo_2 cannot be estimated.*widest feasible window has lo=-2: "
+                       r"window=\(-2, 0\)"):
+        quiet(panel, "y", window=(-4, 0))
+    with pytest.raises(EstimationError, match=r"window hi=3 \(effect_0..effect_3\) requested "
+                       r"but effect_3 cannot be estimated.*widest feasible window has hi=2: "
+                       r"window=\(-1, 2\)"):
+        quiet(panel, "y", window=(-1, 3))
 
 
 def test_placebo_without_two_pre_periods_raises():
     # adoption in the second period: no cohort has a period two before adoption
     df = make_frame([2, 2, np.inf, np.inf], 3, lambda u, t, g: float(u + t))
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    with pytest.raises(EstimationError, match=r"placebo=1 requested but placebo_1 cannot be "
+    with pytest.raises(EstimationError, match=r"window lo=-2 \(placebo_1..placebo_1\) requested but placebo_1 cannot be "
                                               r"estimated: no cohort has its outcome observed 2 period\(s\) before"):
-        quiet(panel, "y", placebo=1)
+        quiet(panel, "y", window=(-2, 0))
 
 
 @pytest.mark.parametrize("kwargs, message", [
+    ({"window": (0, 2)}, r"window must be a pair of integers \(lo, hi\) with lo <= hi, "
+                         r"e.g. \(-4, 5\), and lo <= -1; got \(0, 2\)"),
+    ({"window": (-2, -1)}, r"and hi >= 0; got \(-2, -1\)"),
+    ({"window": (-2, 1.5)}, r"window must be a pair of integers"),
+    ({"window": (-2, 1), "dynamic": 1}, r"Give window=\(lo, hi\) only; dynamic \(deprecated\)"),
+    # the deprecated names keep their checks for one release
     ({"placebo": -1}, "placebo must be a non-negative integer; got -1"),
     ({"dynamic": 1.5}, "dynamic must be a non-negative integer; got 1.5"),
     ({"n_boot": 1}, "n_boot must be None or an integer of at least 2; got 1"),
@@ -535,6 +543,6 @@ def test_large_panel_terms():
                        "g": np.repeat(np.where(np.isinf(cohorts), 0, cohorts), T)})
     df["y"] = rng.normal(size=len(df))
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    res = dcdh(panel, "y", placebo=3, dynamic=5, n_boot=199, seed=0)
+    res = dcdh(panel, "y", window=(-4, 5), n_boot=199, seed=0)
     assert len(res.terms) == 10
     assert np.isfinite(res.estimate).all() and (res.std_error > 0).all()

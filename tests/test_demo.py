@@ -81,7 +81,7 @@ def test_comparison_holds_the_estimators_numbers(demo):
     sa = dz.sun_abraham(panel, "isu", window=WINDOW)
     assert table.loc["simple_att e=0..5", "Sun-Abraham se"] == pytest.approx(
         sa.std_error["overall"], rel=1e-12)
-    dcdh = dz.dcdh(panel, "isu", dynamic=hi, placebo=-lo - 1)
+    dcdh = dz.dcdh(panel, "isu", window=(lo, hi))
     assert table.loc["instantaneous", "dCDH"] == pytest.approx(dcdh.estimate["DID_M"],
                                                                rel=1e-12)
     assert table.loc["event_average e=0..5", "dCDH"] == pytest.approx(

@@ -50,10 +50,10 @@ def test_vocabulary():
     (lambda p: dz.sun_abraham(p, "isu", window=(-4, 5)), {"overall": ("simple_att", 0.0, 5.0)}),
     (lambda p: dz.sun_abraham(p, "isu", window=(-3, 3)), {"overall": ("simple_att", 0.0, 3.0)}),
     (lambda p: dz.imputation(p, "isu"), {"overall": ("simple_att", np.nan, np.nan)}),
-    (lambda p: dz.imputation(p, "isu", horizons=[0, 1, 2]),
+    (lambda p: dz.imputation(p, "isu", window=(0, 2)),
      {"overall": ("simple_att", np.nan, np.nan)}),
     (lambda p: dz.did2s(p, "isu"), {"overall": ("simple_att", np.nan, np.nan)}),
-    (lambda p: dz.dcdh(p, "isu", dynamic=2, placebo=1),
+    (lambda p: dz.dcdh(p, "isu", window=(-2, 2)),
      {"DID_M": ("instantaneous", np.nan, np.nan)}),
 ], ids=["twfe", "event_study", "event_study_short", "sun_abraham", "sun_abraham_short",
         "imputation", "imputation_horizons", "did2s_static", "dcdh"])
@@ -103,7 +103,7 @@ def test_event_average_window_without_event_time_terms(panel):
             r"e = 0\.\.5 needs one per event time\. Use a window within the estimated "
             r"event times\.$")):
         event_average(es, (0, 5))
-    bjs = _quiet(dz.imputation, panel, "isu", horizons=[1, 2])
+    bjs = _quiet(dz.imputation, panel, "isu", window=(1, 2))
     with pytest.raises(SpecificationError, match=(
             r"^imputation has no effect at event time\(s\) \[0\]; the average over "
             r"e = 0\.\.2 needs one per event time\.")):
@@ -118,7 +118,7 @@ def test_event_average_of_a_result_without_event_time_terms(panel):
     with pytest.raises(SpecificationError,
                        match=r"^twfe has no event-time effect at e >= 0 to average\.$"):
         event_average(twfe)
-    # dCDH without dynamic=: its DID_M is already a named estimand, not an effect at e
+    # dCDH without a window: its DID_M is already a named estimand, not an effect at e
     dcdh = _quiet(dz.dcdh, panel, "isu")
     with pytest.raises(SpecificationError,
                        match=r"^dcdh has no event-time effect at e >= 0 to average\.$"):
@@ -126,12 +126,12 @@ def test_event_average_of_a_result_without_event_time_terms(panel):
     no_column = dataclasses.replace(twfe, keys=twfe.keys.drop(columns="event_time"))
     with pytest.raises(SpecificationError, match=(
             r"^twfe has no event-time effects to average\. Estimate it with event-time "
-            r"terms \(horizons=, dynamic= or window=\)\.$")):
+            r"terms \(window=\(lo, hi\)\)\.$")):
         event_average(no_column)
 
 
 def test_pretrend_terms_are_not_averaged(panel):
-    bjs = _quiet(dz.imputation, panel, "isu", horizons=[0, 1], pretrends=2)
+    bjs = _quiet(dz.imputation, panel, "isu", window=(-2, 1))
     avg = event_average(bjs, (0, 1))
     post = bjs.keys.index[(bjs.keys["event_time"].isin([0, 1]))
                           & (bjs.keys.get("kind", pd.Series(index=bjs.keys.index)) != "pretrend")

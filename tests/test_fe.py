@@ -1,9 +1,9 @@
-"""Fixed-effect absorption (``estimators._fe.FixedEffects``) against dense least squares."""
+"""Fixed-effect absorption (``design.Absorber``) against dense least squares."""
 
 import numpy as np
 import pytest
 
-from did_zones.estimators._fe import FixedEffects, dense_codes
+from did_zones.design import Absorber, dense_codes
 
 
 def _dummies(codes, weights=None):
@@ -29,8 +29,8 @@ def test_balanced_two_way_is_one_exact_sweep():
     order = rng.permutation(unit.size)  # row order must not matter
     unit, period = unit[order], period[order]
     V = rng.normal(size=(unit.size, 3))
-    fe = FixedEffects.from_codes([unit, period])
-    assert fe.is_orthogonal()
+    fe = Absorber.from_codes([unit, period])
+    assert fe.is_balanced()
     resid, (a, b) = fe.components(V)
     closed = np.empty_like(V)
     for j in range(3):  # y - unit mean - period mean + grand mean
@@ -52,8 +52,8 @@ def test_unbalanced_and_three_way_match_dense_least_squares(weighted):
     w = rng.uniform(0.5, 2.0, n) if weighted else None
     V = rng.normal(size=(n, 2))
     for dims in (codes[:2], codes):
-        fe = FixedEffects.from_codes(dims, weights=w)
-        assert not fe.is_orthogonal()
+        fe = Absorber.from_codes(dims, weights=w)
+        assert not fe.is_balanced()
         np.testing.assert_allclose(fe.residualize(V), _projection_residual(dims, V, w),
                                    atol=1e-9)
 
@@ -61,8 +61,8 @@ def test_unbalanced_and_three_way_match_dense_least_squares(weighted):
 def test_duplicated_pairs_are_not_taken_for_a_balanced_design():
     # 2 x 2 levels over 4 rows but (0, 0) twice and (1, 1) missing: not orthogonal
     a, b = np.array([0, 0, 1, 0]), np.array([0, 1, 0, 0])
-    fe = FixedEffects.from_codes([a, b])
-    assert not fe.is_orthogonal()
+    fe = Absorber.from_codes([a, b])
+    assert not fe.is_balanced()
     V = np.array([1.0, 2.0, 4.0, 3.0])
     np.testing.assert_allclose(fe.residualize(V), _projection_residual([a, b], V[:, None])[:, 0],
                                atol=1e-12)

@@ -206,7 +206,7 @@ def test_rejections(ehec, sim_panel):
     tw = quiet(twfe, sim_panel, "isu")
     with pytest.raises(SpecificationError, match="needs an event-study result"):
         honest_did(tw)
-    imp = quiet(imputation, sim_panel, "isu", horizons=[0, 1], pretrends=2)
+    imp = quiet(imputation, sim_panel, "isu", window=(-2, 1))
     with pytest.raises(SpecificationError, match="not leads comparable"):
         honest_did(imp)
     post_only = quiet(event_study, sim_panel, "isu", window=(-1, 3))
@@ -226,6 +226,6 @@ def test_rejections(ehec, sim_panel):
 def test_dcdh_rejected(sim_panel):
     from did_zones import dcdh
 
-    res = quiet(dcdh, sim_panel, "isu", placebo=2, dynamic=2)
+    res = quiet(dcdh, sim_panel, "isu", window=(-3, 2))
     with pytest.raises(SpecificationError, match="dcdh placebos"):
         honest_did(res)

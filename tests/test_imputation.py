@@ -168,11 +168,11 @@ def test_matches_diffdiff(mpdta, sim):
 def test_pretrend_matches_pyfixest(mpdta, sim):
     ref = pd.read_csv(REF / "bjs_pretrend_pyfixest.csv")
     calls = {
-        ("mpdta", "k3"): (mpdta, "lemp", {"pretrends": 3}),
-        ("sim", "k4_x1_w_province"): (sim, "y", {"pretrends": 4, "controls": ["x1"],
+        ("mpdta", "k3"): (mpdta, "lemp", {"window": (-3, None)}),
+        ("sim", "k4_x1_w_province"): (sim, "y", {"window": (-4, None), "controls": ["x1"],
                                                  "weights": "w", "cluster": "province"}),
-        ("sim", "k2_anticipation1"): (sim, "y", {"pretrends": 2, "anticipation": 1}),
-        ("sim", "k3_hc1"): (sim, "y", {"pretrends": 3, "cluster": None}),
+        ("sim", "k2_anticipation1"): (sim, "y", {"window": (-3, None), "anticipation": 1}),
+        ("sim", "k3_hc1"): (sim, "y", {"window": (-3, None), "cluster": None}),
     }
     for key, grp in ref.groupby(["data", "case"]):
         panel, y, kw = calls[key]
@@ -197,13 +197,16 @@ def test_pretrend_matches_pyfixest(mpdta, sim):
 @pytest.mark.parametrize("kw", [
     {"controls": ["x1"], "weights": "w", "cluster": "province"},
     {"weights": "w", "cluster": None},
-    {"controls": ["x1"], "horizons": [0, 2, 5]},
+    # a non-contiguous set of horizons is a selection of the window's terms
+    {"controls": ["x1"], "window": (0, 5), "dense_horizons": [0, 2, 5]},
 ])
 def test_matches_dense_stata_formulas(sim, sim_df, kw):
+    kw = dict(kw)
+    horizons = kw.pop("dense_horizons", None)
     res = quiet(dz.imputation, sim, "y", **kw)
     est, V = dense_bjs(sim_df, "y", "cohort", controls=kw.get("controls", ()),
                        weights=kw.get("weights"), cluster=kw.get("cluster", "unit"),
-                       horizons=kw.get("horizons"))
+                       horizons=horizons)
     np.testing.assert_allclose(res.estimate[est.index], est, rtol=1e-9)
     np.testing.assert_allclose(res.vcov.loc[est.index, est.index], V, rtol=1e-8)
 
@@ -212,7 +215,7 @@ def test_extra_fixed_effects_match_dense(sim, sim_df):
     with pytest.warns(DataDroppedWarning, match=r"25 treated observation\(s\) dropped .*25 "
                       "whose unit, period or other fixed effect has no untreated"):
         res = dz.imputation(sim, "y", fixed_effects=("unit", "time", ("province", "time")),
-                            horizons=[0, 1, 2])
+                            window=(0, 2))
     # province × year cells without untreated rows cannot impute Y(0): drop them by hand
     treated = (sim_df["cohort"] > 0) & (sim_df["year"] >= sim_df["cohort"])
     has0 = sim_df[~treated].groupby(["province", "year"]).size()
@@ -245,7 +248,7 @@ def test_two_by_two_is_difference_of_four_means():
 def test_noiseless_heterogeneous_dynamic_effects_recovered_exactly():
     df = noiseless()
     panel = dz.build_panel(df, unit="unit", time="year", cohort="cohort")
-    res = quiet(dz.imputation, panel, "y", pretrends=2)
+    res = quiet(dz.imputation, panel, "y", window=(-2, None))
     tr = df[df["cohort"].gt(0) & (df["year"] >= df["cohort"])]
     e = tr["year"] - tr["cohort"]
     truth = tr.groupby(e)["tau"].mean()
@@ -268,7 +271,7 @@ def test_recovers_simulated_truth_within_sampling_error():
     """
     sim = dz.simulate_pilot_panel(seed=7, noise=0.5)
     panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-    res = quiet(dz.imputation, panel, "isu", horizons=[0, 1, 2, 3, 4])
+    res = quiet(dz.imputation, panel, "isu", window=(0, 4))
     cells = sim.truth.att_gt
     for h in range(5):
         c = cells[cells["event_time"] == h]
@@ -280,7 +283,7 @@ def test_recovers_simulated_truth_within_sampling_error():
 
 
 def test_invariances(sim_df):
-    kw = {"controls": ["x1"], "weights": "w", "pretrends": 2}
+    kw = {"controls": ["x1"], "weights": "w", "window": (-2, None)}
     base = quiet(dz.imputation, dz.build_panel(sim_df, unit="unit", time="year",
                                                 cohort="cohort"), "y", **kw)
     shuffled = sim_df.sample(frac=1.0, random_state=4)
@@ -297,7 +300,7 @@ def test_invariances(sim_df):
 def test_caller_frame_unchanged(sim_df):
     before = sim_df.copy(deep=True)
     panel = dz.build_panel(sim_df, unit="unit", time="year", cohort="cohort")
-    quiet(dz.imputation, panel, "y", controls="x1", pretrends=1)
+    quiet(dz.imputation, panel, "y", controls="x1", window=(-1, None))
     pd.testing.assert_frame_equal(sim_df, before)
 
 
@@ -305,7 +308,7 @@ def test_caller_frame_unchanged(sim_df):
 
 
 def test_result_structure(sim):
-    res = quiet(dz.imputation, sim, "y", horizons=[0, 1], pretrends=2, cluster="province")
+    res = quiet(dz.imputation, sim, "y", window=(-2, 1), cluster="province")
     assert res.method == "imputation" and res.primary == "overall" and res.df is None
     assert res.terms == ["overall", "ATT(e=0)", "ATT(e=1)", "pre(e=-1)", "pre(e=-2)"]
     assert res.keys["kind"].tolist() == ["overall", "horizon", "horizon", "pretrend", "pretrend"]
@@ -315,7 +318,7 @@ def test_result_structure(sim):
     assert res.n_clusters == 12 and res.influence.shape == (12, 5)
     psi = res.influence
     np.testing.assert_allclose(psi.T @ psi / psi.shape[0] ** 2, res.vcov.to_numpy(), rtol=1e-12)
-    assert res.spec["cluster"] == "province" and res.spec["pretrends"] == 2
+    assert res.spec["cluster"] == "province" and res.spec["window"] == (-2, 1)
     tidy = res.tidy()
     assert {"estimate", "std_error", "conf_low", "event_time", "n_obs"} <= set(tidy.columns)
     # the overall effect is the mean of the unit-level effects
@@ -323,7 +326,7 @@ def test_result_structure(sim):
 
 
 def test_weighted_average_of_unit_effects(sim, sim_df):
-    res = quiet(dz.imputation, sim, "y", weights="w", horizons=[3])
+    res = quiet(dz.imputation, sim, "y", weights="w", window=(3, 3))
     ev = res.extra["effects"]
     w = sim_df.set_index(["unit", "year"])["w"]
     wi = w.loc[list(zip(ev["unit"], ev["year"], strict=True))].to_numpy()
@@ -380,7 +383,7 @@ def test_small_cohort_and_single_cluster_warnings(mpdta):
 
 def test_few_clusters_warning(sim):
     with pytest.warns(InferenceWarning, match="Only 12 clusters"):
-        dz.imputation(sim, "y", cluster="province", horizons=[0])
+        dz.imputation(sim, "y", cluster="province", window=(0, 0))
 
 
 def test_time_invariant_control_dropped_and_irrelevant(mpdta):
@@ -399,12 +402,21 @@ def test_time_invariant_control_dropped_and_irrelevant(mpdta):
 
 def test_errors(sim, sim_df):
     cases = [
+        ({"window": (0, 40)}, SpecificationError,
+         r"horizons \[.*40\] have no treated observation.*Narrow the window"),
+        ({"window": (-3, -2)}, SpecificationError, r"window \(-3, -2\) holds no treated event"),
+        ({"window": "all"}, SpecificationError, r"window must be a pair of integers or None"),
+        ({"window": (2, -1)}, SpecificationError, r"lo <= hi"),
+        ({"window": (-12, 2)}, SpecificationError,
+         r"The window's pre-periods \(Stata pretrends\(12\)\) are event times"),
+        # the deprecated names keep their checks for one release
         ({"horizons": [0, 40]}, SpecificationError,
          r"horizons \[40\] have no treated observation"),
         ({"horizons": [-2]}, SpecificationError, r"horizons \[-2\] are before treatment"),
         ({"horizons": "all"}, SpecificationError, "non-empty sequence of integer event times"),
         ({"pretrends": -1}, SpecificationError, "pretrends must be a non-negative integer"),
-        ({"pretrends": 12}, SpecificationError, r"pretrends=12 asks for event times"),
+        ({"horizons": [0], "window": (0, 1)}, SpecificationError,
+         r"Give window=\(lo, hi\) only; horizons \(deprecated\) cannot be combined"),
         ({"anticipation": 1.5}, SpecificationError, "anticipation must be a non-negative"),
         ({"cluster": ("unit", "province")}, SpecificationError,
          "Two-way clustering is not available"),
@@ -439,8 +451,8 @@ def test_no_untreated_or_collinear_leads():
     # lead adds nothing
     for k in (4, 6):
         with pytest.raises(EstimationError, match="pre-trend lead is collinear with the fixed"):
-            quiet(dz.imputation, panel, "y", pretrends=k)
-    res = quiet(dz.imputation, panel, "y", pretrends=3)
+            quiet(dz.imputation, panel, "y", window=(-k, None))
+    res = quiet(dz.imputation, panel, "y", window=(-3, None))
     assert len(res.extra["pretrend_test"].details["leads"]) == 3
     single = dz.build_panel(df.assign(cohort=2012), unit="unit", time="year", cohort="cohort")
     with pytest.raises(EstimationError, match="No treated observation has an identified Y"):
@@ -469,12 +481,12 @@ def test_non_estimable_target_is_an_error():
 
 def test_iterative_solver_path_agrees(sim, monkeypatch):
     """Large secondary fixed effects switch to conjugate gradients: same numbers."""
-    from did_zones.estimators import _imputation_core
+    from did_zones.design import absorb
 
     kw = {"controls": ["x1"], "fixed_effects": ("unit", "time", ("province", "time")),
-          "horizons": [0, 1, 2]}
+          "window": (0, 2)}
     dense = quiet(dz.imputation, sim, "y", **kw)
-    monkeypatch.setattr(_imputation_core, "_DENSE_MAX", 0)
+    monkeypatch.setattr(absorb, "_DENSE_MAX", 0)
     iterative = quiet(dz.imputation, sim, "y", **kw)
     np.testing.assert_allclose(iterative.estimate, dense.estimate, rtol=1e-9)
     np.testing.assert_allclose(iterative.vcov, dense.vcov, rtol=1e-7, atol=1e-14)

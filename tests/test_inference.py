@@ -153,7 +153,7 @@ def test_bootstrap_bad_options():
     psi = np.ones((10, 1))
     with pytest.raises(SpecificationError, match="weights must be one of 'rademacher', 'mammen'"):
         multiplier_bootstrap(psi, 10, weights="normal")
-    with pytest.raises(SpecificationError, match="n_boot must be at least 2"):
+    with pytest.raises(SpecificationError, match="n_boot must be an integer of at least 2"):
         multiplier_bootstrap(psi, 1)
     with pytest.raises(SpecificationError, match="missing value"):
         multiplier_bootstrap(psi, 10, clusters=np.array([np.nan] + [1.0] * 9))

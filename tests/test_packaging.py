@@ -83,3 +83,15 @@ def test_public_names_stay_functions_after_every_submodule_is_imported():
     for name in dz.__all__:
         if name != "__version__":
             assert not inspect.ismodule(getattr(dz, name)), name
+
+
+def test_setup_cfg_lists_every_subpackage():
+    """setup.cfg names packages by hand; a new subpackage missing there leaves the wheel."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg", encoding="utf-8")
+    listed = set(cfg["options"]["packages"].split())
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "did_zones").rglob("__init__.py")}
+    assert found <= listed, f"add to setup.cfg packages: {sorted(found - listed)}"

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from did_zones.design import usable_rows
 from did_zones.errors import DataDroppedWarning, PanelError, SpecificationError
-from did_zones.panel import Panel, build_panel, usable_rows
+from did_zones.panel import Panel, build_panel
 
 
 def _frame(cohorts: dict, years=range(2014, 2018), seed: int = 0) -> pd.DataFrame:

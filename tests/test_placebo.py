@@ -323,7 +323,7 @@ def quiet_warn_placebo(res, panel):
 # ------------------------------------------------------------------------ errors
 def test_bad_inputs(panel):
     res = dz.twfe(panel, "isu")
-    with pytest.raises(SpecificationError, match="n_draws must be an integer >= 1; got 0"):
+    with pytest.raises(SpecificationError, match="n_draws must be a positive integer; got 0"):
         placebo(res, panel, n_draws=0)
     with pytest.raises(SpecificationError, match="kind must be one of"):
         placebo(res, panel, kind="in_place")
@@ -335,7 +335,7 @@ def test_bad_inputs(panel):
         placebo(res, panel, kind="in_time", shift=0)
     with pytest.raises(SpecificationError, match="shift is for kind='in_time' only"):
         placebo(res, panel, shift=1)
-    with pytest.raises(SpecificationError, match="restricted must be one of"):
+    with pytest.raises(SpecificationError, match="restricted must be True or False"):
         placebo(res, panel, kind="mixed", restricted="yes")
     with pytest.raises(SpecificationError, match="n_jobs must be a non-zero int"):
         placebo(res, panel, n_jobs=0)

@@ -170,7 +170,7 @@ def test_bad_inputs():
         pretrend_power(res, slope=np.inf)
     with pytest.raises(SpecificationError, match="must be a did_zones Result"):
         pretrend_power("x")
-    with pytest.raises(SpecificationError, match="critical_value must be a positive"):
+    with pytest.raises(SpecificationError, match="critical_value must be None or a finite number > 0"):
         pretrend_power(res, critical_value=-1)
     bad = make_result([0.1, 0.2, 0.3], np.diag([0.0, 0.01, 0.01]), [-3, -2, 0])
     with pytest.raises(SpecificationError, match="not positive definite"):

@@ -75,7 +75,7 @@ ESTIMATORS: dict[str, Callable] = {
     "sun_abraham": lambda p, c, **k: dz.sun_abraham(p, c.y, **_opts(c, control="last")),
     "imputation": lambda p, c, **k: dz.imputation(p, c.y, **_opts(c)),
     "did2s": lambda p, c, **k: dz.did2s(p, c.y, **_opts(c)),
-    "dcdh": lambda p, c, **k: dz.dcdh(p, c.y, dynamic=1, placebo=1,
+    "dcdh": lambda p, c, **k: dz.dcdh(p, c.y, window=(-2, 1),
                                       **_opts(c, weights=False), **k),
     "bacon_decomposition": lambda p, c, **k: dz.bacon_decomposition(
         p, c.y, **_opts(c, cluster=False)),

@@ -354,7 +354,7 @@ def test_bad_inputs(tiny, sim_panel):
         match(panel, ["x"], method="radius")
     with pytest.raises(dz.SpecificationError, match="k must be a positive integer"):
         match(panel, ["x"], k=0)
-    with pytest.raises(dz.SpecificationError, match="caliper must be a positive"):
+    with pytest.raises(dz.SpecificationError, match="caliper must be None or a finite number > 0"):
         match(panel, ["x"], caliper=-1)
     with pytest.raises(dz.SpecificationError, match="caliper applies to nearest"):
         match(panel, ["x"], method="kernel", caliper=0.1)

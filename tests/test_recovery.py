@@ -35,9 +35,9 @@ ESTIMATORS = {
                                               kind="event")),
     "cs_not_yet": lambda p: _event(dz.aggregate(dz.callaway_santanna(p, "isu", control="not_yet"),
                                                 kind="event")),
-    "dcdh": lambda p: _event(dz.dcdh(p, "isu", dynamic=4), lambda t: t.startswith("effect_")),
+    "dcdh": lambda p: _event(dz.dcdh(p, "isu", window=(-1, 4)), lambda t: t.startswith("effect_")),
     "sun_abraham": lambda p: _event(dz.sun_abraham(p, "isu")),
-    "imputation": lambda p: _event(dz.imputation(p, "isu", horizons=list(HORIZONS))),
+    "imputation": lambda p: _event(dz.imputation(p, "isu", window=(min(HORIZONS), max(HORIZONS)))),
     "did2s": lambda p: _event(dz.did2s(p, "isu", horizons=list(HORIZONS))),
 }
 

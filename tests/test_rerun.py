@@ -23,9 +23,9 @@ FITS = {
                                        window=(-3, 3)),
     "cs_simple": lambda p: dz.aggregate(dz.callaway_santanna(p, "isu"), kind="simple"),
     "sun_abraham": lambda p: dz.sun_abraham(p, "isu"),
-    "imputation": lambda p: dz.imputation(p, "isu", horizons=[0, 1, 2], pretrends=2),
+    "imputation": lambda p: dz.imputation(p, "isu", window=(-2, 2)),
     "did2s": lambda p: dz.did2s(p, "isu"),
-    "dcdh": lambda p: dz.dcdh(p, "isu", dynamic=2, placebo=1),
+    "dcdh": lambda p: dz.dcdh(p, "isu", window=(-2, 2)),
     "bacon": lambda p: dz.bacon_decomposition(p, "isu"),
 }
 

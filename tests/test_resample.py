@@ -279,8 +279,8 @@ def test_did_zones_warnings_inside_draws_are_silenced(tiny, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"n_boot": 0}, "n_boot must be an integer >= 1; got 0"),
-    ({"n_boot": 2.5}, "n_boot must be an integer >= 1"),
+    ({"n_boot": 0}, "n_boot must be a positive integer; got 0"),
+    ({"n_boot": 2.5}, "n_boot must be a positive integer"),
     ({"seed": -3}, "seed must be a non-negative int"),
     ({"n_jobs": 0}, "n_jobs must be a non-zero int"),
     ({"client": object()}, "client must be a dask.distributed.Client; got object"),

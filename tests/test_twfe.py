@@ -11,13 +11,13 @@ import pytest
 from conftest import mpdta_panel
 
 from did_zones import build_panel, twfe
+from did_zones.design import fe_dof, resolve_codes
 from did_zones.errors import (
     DataDroppedWarning,
     EstimationError,
     InferenceWarning,
     SpecificationError,
 )
-from did_zones.estimators._design import fe_dof, resolve_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "tests" / "reference"

@@ -111,8 +111,7 @@ def _notes_from_many_paths(sim, panel) -> dict[str, tuple[str, ...]]:
                 pass
     notes["event_window"] = _quiet(dz.event_study, panel, "isu", window=(-3, 3)).notes
     notes["sun_abraham_window"] = _quiet(dz.sun_abraham, panel, "isu", window=(-3, 3)).notes
-    notes["imputation_h"] = _quiet(dz.imputation, panel, "isu", horizons=[0, 1, 2],
-                                   pretrends=3).notes
+    notes["imputation_h"] = _quiet(dz.imputation, panel, "isu", window=(-3, 2)).notes
     notes["did2s_h"] = _quiet(dz.did2s, panel, "isu", horizons=[0, 1]).notes
     notes["twfe_controls"] = _quiet(dz.twfe, holey, "isu", controls=["lngdp_pc"]).notes
     cs = _quiet(dz.callaway_santanna, panel, "isu")

@@ -10,15 +10,17 @@ imputation weights ``v_it = −ω_it·f_it`` of the untreated observations; with
 ``Q = ω·X₂`` (second-stage regressors) it gives Gardner's first-stage correction
 ``X₂'ΩZ (Z₀'ΩZ₀)⁻``.
 
-The fit uses the shared absorbed-FE code (:func:`~._design.build_design` for the sample
-and its drops, :func:`~._design.fit_absorbed` for the controls, their collinearity and
-their within transformation). The map above is a solve with a right-hand side that is not
-of the form ``Z₀'y``, so alternating projections do not give it; it is computed here
-directly: the largest fixed-effect dimension is eliminated (its block of ``Z₀'ΩZ₀`` is
-diagonal), the Schur complement on the remaining levels is pseudo-inverted once (dense,
-eigen-decomposition) or solved by conjugate gradients when it is large, and controls are
-added by partitioned regression. The same solver gives the fixed-effect values used to
-impute ``Y(0)`` (exact, where alternating projections converge geometrically). Stata's ``did_imputation`` reaches the same weights by
+The fit uses the design layer (:func:`~did_zones.design.build_design` for the sample
+and its drops, :func:`~did_zones.design.fit_absorbed` for the controls, their
+collinearity and their within transformation). The map above is a solve with a
+right-hand side that is not of the form ``Z₀'y``, so alternating projections do not give
+it; the absorber's exact two-block solve (:class:`~did_zones.design.Absorber`,
+``strategy="exact"``) does: the largest fixed-effect dimension is eliminated (its block of
+``Z₀'ΩZ₀`` is diagonal), the Schur complement on the remaining levels is pseudo-inverted
+once (dense, eigen-decomposition) or solved by conjugate gradients when it is large, and
+controls are added by partitioned regression. The same solve gives the fixed-effect
+values used to impute ``Y(0)`` (exact, where alternating projections converge
+geometrically). Stata's ``did_imputation`` reaches the same weights by
 iterating to a tolerance; the direct solve is exact.
 """
 
@@ -31,19 +33,15 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import LinearOperator, cg
 
-from .._checks import as_tuple, examples
+from ..design import Absorber, FESpec, build_design, fit_absorbed, resolve_codes
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..inference import indicator
 from ..panel import Panel
-from ._design import FESpec, build_design, fit_absorbed, resolve_codes
-from ._fe import FixedEffects
+from ..validation import COUNT, as_tuple, examples
 
 __all__ = ["FirstStage", "ImputationMap", "first_stage", "cluster_labels", "check_count"]
 
-_DENSE_MAX = 2000  # Schur complements up to this size are pseudo-inverted densely
-_PINV_RTOL = 1e-10  # eigenvalues below this fraction of the largest count as zero
 _CONSISTENCY_TOL = 1e-7  # relative residual of the normal equations that means "not identified"
 
 
@@ -52,9 +50,7 @@ _CONSISTENCY_TOL = 1e-7  # relative residual of the normal equations that means 
 
 def check_count(name: str, value: object) -> int:
     """A non-negative integer option (``anticipation``, ``pretrends``)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise SpecificationError(f"{name} must be a non-negative integer; got {value!r}.")
-    return int(value)
+    return COUNT(name, value)
 
 
 def check_single_cluster(cluster: object) -> str | None:
@@ -83,115 +79,6 @@ def cluster_labels(panel: Panel, cluster: str | None) -> tuple[np.ndarray, pd.In
     else:
         labels = pd.Index(pd.factorize(panel.data[cluster], sort=True)[1], name=cluster)
     return codes, labels
-
-
-# ------------------------------------------------------------------- the solver
-
-
-class _FESolver:
-    """Solves ``D₀'ΩD₀ γ = c`` for fixed-effect dummies ``D₀`` on the untreated rows.
-
-    ``codes`` are dense level codes per dimension (every level has a row). The returned
-    fitted values ``D₀γ`` are unique even though ``γ`` is not (one normalisation per
-    extra dimension and connected component).
-    """
-
-    def __init__(self, codes: Sequence[np.ndarray], w: np.ndarray):
-        n = w.size
-        self.codes = [np.asarray(c, dtype=np.intp) for c in codes]
-        self.w = w
-        self._cross = None
-        self.sizes = [int(c.max()) + 1 for c in self.codes]
-        self.big = int(np.argmax(self.sizes))
-        cl = self.codes[self.big]
-        self.n_big = np.bincount(cl, weights=w, minlength=self.sizes[self.big])
-        rest = [k for k in range(len(self.codes)) if k != self.big]
-        self.rest = rest
-        self.offsets = np.cumsum([0] + [self.sizes[k] for k in rest])
-        self.p = int(self.offsets[-1])
-        if not rest:
-            return
-        rows = np.repeat(np.arange(n), len(rest))
-        cols = np.column_stack([self.codes[k] + self.offsets[j]
-                                for j, k in enumerate(rest)]).ravel()
-        B = sparse.csr_matrix((np.repeat(w, len(rest)), (rows, cols)), shape=(n, self.p))
-        DL = indicator(cl, self.sizes[self.big])
-        Bones = B.copy()
-        Bones.data = np.ones_like(Bones.data)
-        self.BtWB = (Bones.T @ B).tocsr()           # B'ΩB
-        self.BtWL = (B.T @ DL).tocsr()               # B'ΩD_L
-        inv_n = sparse.diags(1.0 / self.n_big)
-        if self.p <= _DENSE_MAX:
-            S = self.BtWB.toarray() - (self.BtWL @ inv_n @ self.BtWL.T).toarray()
-            S = (S + S.T) / 2
-            lam, Q = np.linalg.eigh(S)
-            keep = lam > _PINV_RTOL * max(float(lam.max()), 1e-300)
-            self._pinv = (Q[:, keep] / lam[keep]) @ Q[:, keep].T
-            self._op = None
-        else:  # large secondary dimensions: conjugate gradients on the Schur complement
-            self._pinv = None
-            BtWB, BtWL = self.BtWB, self.BtWL
-            self._diag = BtWB.diagonal() - np.asarray(
-                BtWL.multiply(BtWL) @ (1.0 / self.n_big)).ravel()
-            self._op = LinearOperator(
-                (self.p, self.p), dtype=float,
-                matvec=lambda x: BtWB @ x - BtWL @ ((BtWL.T @ x) / self.n_big))
-
-    def solve(self, c: list[np.ndarray]) -> list[np.ndarray]:
-        """``γ`` per dimension for right-hand sides ``c`` (one ``G_k × m`` block each)."""
-        cl = c[self.big]
-        gam = [None] * len(self.codes)
-        if not self.rest:
-            gam[self.big] = cl / self.n_big[:, None]
-            return gam
-        cB = np.vstack([c[k] for k in self.rest])
-        rhs = cB - self.BtWL @ (cl / self.n_big[:, None])
-        if self._pinv is not None:
-            gB = self._pinv @ rhs
-        else:
-            gB = np.column_stack([self._cg(rhs[:, j]) for j in range(rhs.shape[1])])
-        gam[self.big] = (cl - self.BtWL.T @ gB) / self.n_big[:, None]
-        for j, k in enumerate(self.rest):
-            gam[k] = gB[self.offsets[j]:self.offsets[j + 1]]
-        return gam
-
-    def _cg(self, b: np.ndarray) -> np.ndarray:
-        scale = float(np.abs(b).max())
-        if scale == 0:
-            return np.zeros_like(b)
-        pre = LinearOperator(self._op.shape, matvec=lambda x: x / np.maximum(self._diag, 1e-300))
-        x, info = cg(self._op, b, rtol=1e-13, atol=0.0, maxiter=20 * self.p, M=pre)
-        if info != 0:
-            raise EstimationError(
-                "The imputation weights did not converge (conjugate gradients on the "
-                f"{self.p} secondary fixed-effect levels). Absorb fewer or coarser effects."
-            )
-        return x
-
-    def fitted(self, gam: list[np.ndarray]) -> np.ndarray:
-        """``D₀γ`` on the untreated rows (``n₀ × m``)."""
-        out = gam[0][self.codes[0]]
-        for k in range(1, len(self.codes)):
-            out = out + gam[k][self.codes[k]]
-        return out
-
-    def gram(self, gam: list[np.ndarray]) -> list[np.ndarray]:
-        """``D₀'ΩD₀γ`` per dimension, from weighted cross-tabulations of the levels."""
-        if self._cross is None:
-            self._cross = {
-                (k, j): sparse.csr_matrix((self.w, (self.codes[k], self.codes[j])),
-                                          shape=(self.sizes[k], self.sizes[j]))
-                for k in range(len(self.codes)) for j in range(len(self.codes)) if k != j
-            }
-        out = []
-        for k in range(len(self.codes)):
-            nk = np.bincount(self.codes[k], weights=self.w, minlength=self.sizes[k])
-            acc = nk[:, None] * gam[k]
-            for j in range(len(self.codes)):
-                if j != k:
-                    acc = acc + self._cross[(k, j)] @ gam[j]
-            out.append(acc)
-        return out
 
 
 def _sums(codes: np.ndarray, values, n_groups: int) -> np.ndarray:
@@ -250,7 +137,7 @@ class FirstStage:
     _X: np.ndarray                   # kept controls on the used rows
     _X_within0: np.ndarray           # kept controls net of the FE, untreated rows
     _bread: np.ndarray               # (X̃₀'ΩX̃₀)⁻¹
-    _solver: _FESolver
+    _solver: Absorber                # exact two-block solve on the untreated rows
 
     @property
     def n_obs(self) -> int:
@@ -345,7 +232,7 @@ def first_stage(
     """Fit the untreated-only model and impute ``Y(0)`` for the treated rows.
 
     Rows with missing outcome, controls, weights, fixed-effect or cluster values are
-    dropped by :func:`~._design.build_design` (warned and noted); singletons are kept
+    dropped by :func:`~did_zones.design.build_design` (warned and noted); singletons are kept
     (Stata ``did_imputation`` runs ``reghdfe, keepsing``: a unit treated in its second
     period has one untreated row, which pins its unit effect). Treated rows whose unit,
     period or other fixed effect has no untreated row, or whose effects lie in different
@@ -436,10 +323,8 @@ def first_stage(
         X = X[:, [controls.index(n) for n in kept]]
     # fixed-effect values: the normal equations D₀'ΩD₀γ = D₀'Ω(y − Xβ) solved directly
     # (exact; alternating projections would need many sweeps to reach the same digits)
-    solver = _FESolver(fe_u, w[untreated])
-    wb = w[untreated] * (y[untreated] - X[untreated] @ coef)
-    effects = solver.solve([np.bincount(c, weights=wb, minlength=g)[:, None]
-                            for c, g in zip(fe_u, solver.sizes, strict=True)])
+    solver = Absorber(fe_u, weights=w[untreated], strategy="exact")
+    effects = solver.solve(solver.group_sums(y[untreated] - X[untreated] @ coef))
     y0 = X @ coef
     for eff, c in zip(effects, sub_codes, strict=True):
         y0 = y0 + eff[c, 0]
@@ -487,7 +372,7 @@ def _check_dropped_controls(design, dropped, kept) -> None:
     idx = [design.names.index(n) for n in dropped]
     keep_idx = [design.names.index(n) for n in kept]
     w = design.weights
-    fe = FixedEffects.from_codes(design.fe_codes, weights=w)
+    fe = Absorber(design.fe_codes, weights=w)
     both = fe.residualize(design.X[:, idx + keep_idx])
     r, K = both[:, :len(idx)], both[:, len(idx):]
     ww = np.ones(design.n_obs) if w is None else w

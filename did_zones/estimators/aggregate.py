@@ -9,23 +9,25 @@ whose influence functions can be aggregated or tested further.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .._checks import check_alpha, check_choice
 from ..errors import SpecificationError
 from ..estimands import tag
 from ..inference import check_clusters
 from ..result import Result
+from ..validation import ALPHA, Choice, Integer, Seed, validated
+from ..vocabulary import AGGREGATIONS, Aggregation
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
 
 __all__ = ["aggregate"]
 
-Kind = Literal["simple", "event", "cohort", "calendar"]
+Kind = Aggregation  # the kinds of aggregation (did_zones.vocabulary.AGGREGATIONS)
 
 
+@validated(kind=Choice(AGGREGATIONS), balance=Integer(min=0, allow_none=True), seed=Seed(),
+           alpha=ALPHA)
 def aggregate(
     result: Result,
     kind: Kind = "simple",
@@ -113,15 +115,9 @@ def aggregate(
         raise SpecificationError(
             "aggregate needs a Result from callaway_santanna; got "
             f"{getattr(result, 'method', type(result).__name__)!r}.")
-    check_choice("kind", kind, ("simple", "event", "cohort", "calendar"))
-    alpha = check_alpha(alpha)
     min_e, max_e = _window(window)
-    if balance is not None:
-        if kind != "event":
-            raise SpecificationError(f"balance applies to kind='event' only; got kind={kind!r}.")
-        if isinstance(balance, bool) or not isinstance(balance, (int, np.integer)) or balance < 0:
-            raise SpecificationError(
-                f"balance must be a non-negative integer (event time); got {balance!r}.")
+    if balance is not None and kind != "event":
+        raise SpecificationError(f"balance applies to kind='event' only; got kind={kind!r}.")
     n_boot, seed, boot_kind = _boot_options(result, n_boot, seed)
 
     cells = _Cells.from_result(result)
@@ -218,8 +214,6 @@ def _boot_options(result: Result, n_boot, seed) -> tuple[int, int | None, str]:
             or n_boot < 0 or n_boot == 1:
         raise SpecificationError(
             f"n_boot must be None, 0 (analytic) or an integer of at least 2; got {n_boot!r}.")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise SpecificationError(f"seed must be None or an integer; got {seed!r}.")
     return int(n_boot), (new_seed(seed) if n_boot else seed), kind
 
 

@@ -16,17 +16,20 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import (
+from .._provenance import records_panel
+from ..design import Absorber
+from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
+from ..panel import Panel
+from ..result import Result
+from ..validation import (
+    PANEL,
+    ColumnName,
     as_tuple,
     check_columns,
     check_outcome_varies,
     check_weights,
     examples,
 )
-from .._provenance import records_panel
-from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
-from ..panel import Panel
-from ..result import Result
 from .twfe_weights import _independent
 
 __all__ = ["bacon_decomposition", "TYPES"]
@@ -276,12 +279,8 @@ def _fmt(g: float) -> str:
 
 
 def _check_inputs(panel, outcome, weights, controls) -> tuple[str, ...]:
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
-    if not isinstance(outcome, str):
-        raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
+    PANEL("panel", panel)
+    ColumnName(allow_none=False)("outcome", outcome)
     check_columns(panel.data, [outcome], what="Outcome column")
     check_outcome_varies(panel.column(outcome), outcome)
     if weights is not None:
@@ -436,17 +435,8 @@ def _controlled(panel, y, controls, w_unit, group_unit, label, n_units_g):
 
 def _demeaner(uid, tid, w_unit, T):
     """Exact weighted two-way demeaning ``x − x̄_i − x̄_t^w + x̄^w`` of a balanced panel
-    with unit-constant weights (the projections on unit and period effects commute)."""
-    n = w_unit.size
-    w = w_unit[uid]
-    W = w_unit.sum()
-
-    def demean(x):
-        unit_mean = np.bincount(uid, weights=x, minlength=n) / T
-        time_mean = np.bincount(tid, weights=w * x, minlength=T) / W
-        return x - unit_mean[uid] - time_mean[tid] + time_mean.mean()
-
-    return demean
+    with unit-constant weights: the design layer's balanced closed form."""
+    return Absorber((uid, tid), weights=w_unit[uid], strategy="balanced").residualize
 
 
 def _twfe_balanced(y, d, uid, tid, w_unit, T) -> tuple[float, float]:

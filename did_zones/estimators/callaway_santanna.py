@@ -19,16 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import (
-    as_tuple,
-    check_alpha,
-    check_choice,
-    check_columns,
-    check_outcome_varies,
-    check_weights,
-    examples,
-)
 from .._provenance import records_panel
+from ..design import usable_sample
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -39,14 +31,31 @@ from ..errors import (
     warn,
 )
 from ..inference import check_clusters
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import HypothesisTest, Result
+from ..validation import (
+    ALPHA,
+    COUNT,
+    N_BOOT,
+    OPTIONAL_COLUMN,
+    PANEL,
+    Boolean,
+    Choice,
+    ColumnName,
+    Columns,
+    Real,
+    Seed,
+    check,
+    check_columns,
+    check_outcome_varies,
+    examples,
+)
+from ..vocabulary import Control
 from . import _cs_cells as cells_mod
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
 
 __all__ = ["callaway_santanna"]
 
-Control = Literal["never", "not_yet"]
 Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
 BootWeights = Literal["rademacher", "mammen"]
@@ -71,7 +80,7 @@ def callaway_santanna(
     covariates: str | Sequence[str] = (),
     anticipation: int = 0,
     base_period: BasePeriod = "varying",
-    cluster: str | None = None,
+    cluster: str | None = "unit",
     weights: str | None = None,
     n_boot: int | None = None,
     boot_weights: BootWeights = "rademacher",
@@ -110,9 +119,12 @@ def callaway_santanna(
     base_period : {"varying", "universal"}
         "varying": pre-treatment cells compare ``t`` with ``t − 1``; "universal": every
         cell uses ``g − 1 − δ``, whose own cell is reported as 0.
-    cluster : str, optional
-        Column constant within units; influence functions are summed within clusters for
-        the variance and the bootstrap draws one multiplier per cluster.
+    cluster : str or None
+        ``"unit"`` (default, as every did_zones estimator; ``None`` is the same here): the
+        unit influence functions give the variance, i.e. standard errors clustered by unit
+        (R ``did``'s default). A column constant within units (e.g. province): influence
+        functions are summed within clusters for the variance and the bootstrap draws one
+        multiplier per cluster.
     weights : str, optional
         Sampling weights, constant within units.
     n_boot : int, optional
@@ -223,45 +235,30 @@ class _Opts:
 
 def _validate(panel, outcome, control, method, covariates, anticipation, base_period, cluster,
               weights, n_boot, boot_weights, seed, alpha, trim, allow_unbalanced) -> _Opts:
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
-    if not isinstance(outcome, str):
-        raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
-    check_choice("control", control, ("never", "not_yet"))
-    check_choice("method", method, ("dr", "ipw", "reg"))
-    check_choice("base_period", base_period, ("varying", "universal"))
-    check_choice("boot_weights", boot_weights, ("rademacher", "mammen"))
-    covariates = as_tuple(covariates)
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    v = check({"panel": PANEL, "outcome": ColumnName(allow_none=False),
+               "control": Choice(REGISTRY["callaway_santanna"].controls),
+               "method": Choice(("dr", "ipw", "reg")),
+               "base_period": Choice(("varying", "universal")),
+               "boot_weights": Choice(("rademacher", "mammen")), "covariates": Columns(),
+               "anticipation": COUNT, "n_boot": N_BOOT, "seed": Seed(), "alpha": ALPHA,
+               "trim": Real(0.0, 1.0, closed="right"),
+               "allow_unbalanced": Boolean(allow_none=True),
+               "cluster": OPTIONAL_COLUMN, "weights": OPTIONAL_COLUMN},
+              panel=panel, outcome=outcome, control=control, method=method,
+              base_period=base_period, boot_weights=boot_weights, covariates=covariates,
+              anticipation=anticipation, n_boot=n_boot, seed=seed, alpha=alpha, trim=trim,
+              allow_unbalanced=allow_unbalanced, cluster=cluster, weights=weights)
+    covariates, alpha = v["covariates"], v["alpha"]
     if outcome in covariates:
         raise SpecificationError(f"The outcome {outcome!r} cannot also be a covariate.")
-    if len(set(covariates)) < len(covariates):
-        raise SpecificationError(f"covariates lists a column twice: {list(covariates)}.")
-    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) \
-            or anticipation < 0:
-        raise SpecificationError(
-            f"anticipation must be a non-negative integer (periods); got {anticipation!r}.")
-    if n_boot is not None and (isinstance(n_boot, bool)
-                               or not isinstance(n_boot, (int, np.integer)) or n_boot < 2):
-        raise SpecificationError(
-            f"n_boot must be None or an integer of at least 2; got {n_boot!r}.")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise SpecificationError(f"seed must be None or an integer; got {seed!r}.")
-    alpha = check_alpha(alpha)
-    if isinstance(trim, bool) or not isinstance(trim, (int, float)) or not 0 < trim <= 1:
-        raise SpecificationError(f"trim must lie in (0, 1]; got {trim!r}.")
-    if allow_unbalanced not in (None, True, False):
-        raise SpecificationError(
-            f"allow_unbalanced must be None, True or False; got {allow_unbalanced!r}.")
-    for name, col in (("cluster", cluster), ("weights", weights)):
-        if col is not None and not isinstance(col, str):
-            raise SpecificationError(f"{name} must be a column name or None; got {col!r}.")
+    if cluster == "unit":  # the unit influence functions are already clustered by unit
+        cluster = None
     check_columns(panel.data, (outcome,) + covariates + (cluster, weights))
     check_outcome_varies(panel.column(outcome), outcome)
-    return _Opts(control, method, covariates, int(anticipation), base_period, cluster, weights,
-                 None if n_boot is None else int(n_boot), boot_weights, seed, alpha,
-                 float(trim), allow_unbalanced)
+    return _Opts(control, method, covariates, v["anticipation"], base_period, cluster, weights,
+                 v["n_boot"], boot_weights, seed, alpha, v["trim"], allow_unbalanced)
 
 
 # ------------------------------------------------------------------------------ data
@@ -288,27 +285,10 @@ class _Data:
 
 
 def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
-    notes: list[str] = []
-    numeric = (outcome,) + o.covariates + ((o.weights,) if o.weights else ())
-    # positive and finite on every row (one rule for every estimator), before any row drop
-    w_row = check_weights(panel, o.weights) if o.weights else np.ones(panel.n_obs)
-    mask, drop_notes = usable_rows(panel, numeric)
-    notes += drop_notes
+    sample = usable_sample(panel, outcome, o.covariates, weights=o.weights, cluster=o.cluster)
+    notes: list[str] = list(sample.notes)
+    mask, w_row, clus_codes = sample.mask, sample.weights, sample.cluster
     uid = panel.unit_id
-    if o.weights:
-        _constant_within_unit(panel, w_row, mask, "weights", o.weights)
-    clus_codes = None
-    if o.cluster:
-        raw = panel.data[o.cluster]
-        miss = raw.isna().to_numpy() & mask
-        if miss.any():
-            raise SpecificationError(
-                f"cluster {o.cluster!r} is missing in {int(miss.sum())} row(s), e.g. units "
-                f"{examples(panel.units[np.unique(uid[miss])])}. Fill it or drop those rows.")
-        clus_codes = pd.factorize(raw, sort=True)[0].astype(float)
-        _constant_within_unit(panel, clus_codes, mask, "cluster", o.cluster)
-    if not mask.any():
-        raise EstimationError(f"No row has finite values of {list(numeric)}.")
 
     # units and periods left; cohorts without a pre-period (g <= first period + δ)
     cohort = panel.cohort
@@ -426,22 +406,6 @@ def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``values[rows]`` for increasing row numbers; ``values`` itself (no copy) when they
     are all the rows, the usual case."""
     return values if rows.size == values.size else values[rows]
-
-
-def _constant_within_unit(panel: Panel, values: np.ndarray, mask: np.ndarray, what: str,
-                          col: str) -> None:
-    uid = panel.unit_id[mask]
-    v = values[mask]
-    lo = np.full(panel.n_units, np.inf)
-    hi = np.full(panel.n_units, -np.inf)
-    np.minimum.at(lo, uid, v)
-    np.maximum.at(hi, uid, v)
-    bad = np.flatnonzero(np.isfinite(lo) & (hi > lo))
-    if bad.size:
-        raise SpecificationError(
-            f"{what} {col!r} varies within {bad.size} unit(s), e.g. "
-            f"{examples(panel.units[bad])}; it must be constant within each unit "
-            "(use the base-year value).")
 
 
 def _covariate_matrix(panel: Panel, covariates: tuple[str, ...], rows: np.ndarray,
@@ -791,7 +755,8 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
             notes.append(boot.note)
     spec = {
         "control": o.control, "method": o.method, "covariates": o.covariates,
-        "anticipation": o.anticipation, "base_period": o.base_period, "cluster": o.cluster,
+        "anticipation": o.anticipation, "base_period": o.base_period,
+        "cluster": "unit" if o.cluster is None else o.cluster,
         "weights": o.weights, "n_boot": o.n_boot, "boot_weights": o.boot_weights,
         "seed": seed_used, "alpha": o.alpha, "trim": o.trim,
         "allow_unbalanced": o.allow_unbalanced,

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_columns, check_outcome_varies, examples
 from .._provenance import records_panel
+from ..design import usable_rows
 from ..errors import (
     EstimationError,
     SmallCohortWarning,
     SpecificationError,
+    deprecated,
     warn,
 )
 from ..estimands import tag
@@ -34,8 +35,21 @@ from ..inference import (
     influence_vcov,
     outcome_scale,
 )
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
+from ..validation import (
+    ALPHA,
+    COUNT,
+    N_BOOT,
+    PANEL,
+    Seed,
+    Window,
+    as_tuple,
+    check,
+    check_columns,
+    check_outcome_varies,
+    examples,
+)
 
 __all__ = ["dcdh"]
 
@@ -82,13 +96,14 @@ def dcdh(
     panel: Panel,
     outcome: str,
     *,
-    placebo: int = 0,
-    dynamic: int = 0,
+    window: tuple[int, int] | None = None,
     controls: str | Sequence[str] = (),
     cluster: str | None = "unit",
     n_boot: int | None = None,
     seed: int | np.random.SeedSequence | None = None,
     alpha: float = 0.05,
+    placebo: int | None = None,
+    dynamic: int | None = None,
 ) -> Result:
     r"""de Chaisemartin & D'Haultfœuille's DID_M estimator, placebos and dynamic effects.
 
@@ -106,11 +121,13 @@ def dcdh(
         "group" (``N_{g,t} = 1``).
     outcome : str
         Outcome column.
-    placebo : int, default 0
-        Number of placebo estimators ``placebo_1 .. placebo_k``.
-    dynamic : int, default 0
-        Number of dynamic effects: ``dynamic = L`` adds ``effect_0 .. effect_L``
-        (``effect_0`` is the instantaneous effect and equals ``DID_M``).
+    window : (int, int), optional
+        Event times ``lo..hi`` (``lo <= -1 <= 0 <= hi``) relative to adoption; ``-1`` is
+        the base of every term. ``hi = L >= 1`` adds the dynamic effects ``effect_0 ..
+        effect_L`` (``effect_0`` is the instantaneous effect and equals ``DID_M``;
+        ``did_multiplegt_dyn``'s ``effects(L + 1)``); ``lo <= -2`` adds the placebos
+        ``placebo_1 .. placebo_k`` at event times ``-2 .. lo`` (``k = -1 - lo``,
+        ``placebo(k)``). Default None, i.e. ``(-1, 0)``: ``DID_M`` alone.
     controls : str or sequence of str, default ()
         Time-varying covariates. As in ``did_multiplegt`` (``controls()``), outcome
         changes are replaced by their residuals ``ΔY − θ̂'ΔX``, where ``θ̂`` comes from a
@@ -130,6 +147,8 @@ def dcdh(
         Seed of the bootstrap; the draws depend only on it.
     alpha : float, default 0.05
         Level of the bootstrap uniform band.
+    placebo, dynamic : int, optional
+        Deprecated: ``placebo=k, dynamic=L`` is ``window=(-1 - k, L)``.
 
     Returns
     -------
@@ -245,28 +264,19 @@ def dcdh(
     >>> df = pd.DataFrame({"unit": np.repeat([1, 2, 3], 3), "year": [1, 2, 3] * 3,
     ...                    "y": [0., 1., 5., 0., 1., 2., 0., 1., 2.]})
     >>> panel = build_panel(df, unit="unit", time="year", cohort={1: 3, 2: 0, 3: 0})
-    >>> res = dcdh(panel, "y", placebo=1)
+    >>> res = dcdh(panel, "y", window=(-2, 0))
     >>> res.estimate.round(6).to_dict()
     {'DID_M': 3.0, 'placebo_1': 0.0}
     """
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
-    placebo = _check_count("placebo", placebo)
-    dynamic = _check_count("dynamic", dynamic)
-    alpha = check_alpha(alpha)
+    v = check({"panel": PANEL, "n_boot": N_BOOT, "seed": Seed(sequence=True), "alpha": ALPHA},
+              panel=panel, n_boot=n_boot, seed=seed, alpha=alpha)
+    n_boot, alpha = v["n_boot"], v["alpha"]
+    placebo, dynamic = _window(window, placebo, dynamic)
     controls = as_tuple(controls)
     if outcome in controls:
         raise SpecificationError(f"The outcome {outcome!r} cannot also be a control.")
     check_columns(panel.data, (outcome,) + controls)
     check_outcome_varies(panel.column(outcome), outcome)
-    if n_boot is not None:
-        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-            raise SpecificationError(
-                f"n_boot must be None or an integer of at least 2; got {n_boot!r}."
-            )
-        n_boot = int(n_boot)
     cluster_codes, cluster_labels = _cluster_codes(panel, cluster)
 
     mask, drop_notes = usable_rows(panel, (outcome,) + controls)
@@ -338,7 +348,7 @@ def dcdh(
     keys = tag(keys, [k for k, t in enumerate(terms) if t.name == "DID_M"], "instantaneous")
     rows_used = _rows_used(cells, used, Y.shape[1], p0)
     used_units = (cells.J | cells.S)[:, used].any(axis=1)
-    spec = {"placebo": placebo, "dynamic": dynamic, "controls": controls, "cluster": cluster,
+    spec = {"window": (-1 - placebo, dynamic), "controls": controls, "cluster": cluster,
             "n_boot": n_boot, "seed": seed, "alpha": alpha,
             "se": "bootstrap" if n_boot is not None else "influence"}
     return Result.create(
@@ -354,10 +364,26 @@ def dcdh(
 # ----------------------------------------------------------------------------- checks
 
 
+def _window(window, placebo, dynamic) -> tuple[int, int]:
+    """The numbers of placebos and of dynamic effects of ``window`` (or of the deprecated
+    ``placebo`` / ``dynamic``)."""
+    old = {k: v for k, v in (("placebo", placebo), ("dynamic", dynamic)) if v is not None}
+    if old:
+        if window is not None:
+            raise SpecificationError(
+                f"Give window=(lo, hi) only; {' and '.join(old)} (deprecated) cannot be "
+                "combined with it.")
+        placebo = _check_count("placebo", 0 if placebo is None else placebo)
+        dynamic = _check_count("dynamic", 0 if dynamic is None else dynamic)
+        deprecated(", ".join(f"{k}={v!r}" for k, v in old.items()),
+                   f"window=({-1 - placebo}, {dynamic})")
+        return placebo, dynamic
+    lo, hi = Window(lo_max=-1, hi_min=0)("window", (-1, 0) if window is None else window)
+    return -1 - lo, hi
+
+
 def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise SpecificationError(f"{name} must be a non-negative integer; got {value!r}.")
-    return int(value)
+    return COUNT(name, value)
 
 
 def _cluster_codes(panel: Panel, cluster) -> tuple[np.ndarray | None, pd.Index | None]:
@@ -397,7 +423,7 @@ def _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome) -> None:
             "before, so DID_M cannot be computed. Check that the panel has untreated "
             "comparison units (never-treated or treated later) around the adoption dates."
         )
-    for kind, requested, what in (("effect", dynamic, "dynamic"), ("placebo", placebo, "placebo")):
+    for kind in ("effect", "placebo"):
         idx = [k for k, t in enumerate(terms) if t.kind == kind]
         if not idx or has[idx].all():
             continue
@@ -416,9 +442,17 @@ def _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome) -> None:
                 f"no cohort is observed {terms[first_bad].lag} period(s) after adoption "
                 "with units still untreated then to compare with"
             )
+        lo, hi = -1 - placebo, dynamic
+        if kind == "placebo":
+            asked, fix = f"lo={lo} (placebo_1..placebo_{placebo})", f"lo={-1 - best}"
+            widest = (-1 - best, hi)
+        else:
+            asked, fix = f"hi={hi} (effect_0..effect_{dynamic})", f"hi={best}"
+            widest = (lo, best)
         raise EstimationError(
-            f"{what}={requested} requested but {terms[first_bad].name} cannot be "
-            f"estimated: {reason}. The largest feasible value is {what}={best}."
+            f"window {asked} requested but {terms[first_bad].name} cannot be "
+            f"estimated: {reason}. The widest feasible window has {fix}: "
+            f"window={widest}."
         )
 
 

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from .._provenance import records_panel
+from ..design import FESpec, check_panel_outcome, few_clusters_note
 from ..errors import EstimationError, SpecificationError
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
-from ._design import FESpec, check_panel_outcome, few_clusters_note
+from ..validation import Window, as_tuple, check_alpha, check_outcome_varies, examples
 from ._imputation_core import (
     FirstStage,
     check_count,
@@ -31,6 +31,7 @@ def did2s(
     panel: Panel,
     outcome: str,
     *,
+    window: tuple[int, int] | None = None,
     horizons: str | Sequence[int] | None = None,
     controls: str | Sequence[str] = (),
     fixed_effects: Sequence[FESpec] = ("unit", "time"),
@@ -63,14 +64,21 @@ def did2s(
         From :func:`did_zones.build_panel`.
     outcome : str
         Outcome column.
-    horizons : None, "all" or sequence of int
-        None (default): static, one term ``"overall"`` (R ``second_stage = ~ i(treat)``).
-        ``"all"``: event-time dummies for every observed event time except the reference
-        ``−1 − anticipation`` (R ``~ i(rel_year, ref = c(-1, Inf))``): leads from the
-        untreated observations of treated units, lags from the treated observations.
-        A sequence: dummies for those event times only; untreated observations at other
-        event times form the reference, treated observations at other event times are
-        left out of stage 2.
+    window : (int, int), optional
+        Event study over event times ``lo..hi``: a dummy for each of them except the
+        reference ``−1 − anticipation`` (R ``second_stage = ~ i(rel_year, ref = -1)`` on
+        the window): leads from the untreated observations of treated units, lags from
+        the treated observations; untreated observations at event times outside the
+        window join the reference, treated ones outside it are left out of stage 2. Every
+        event time of the window but the reference must be observed. Default None (and
+        ``horizons=None``): static, one term ``"overall"`` (R ``second_stage = ~
+        i(treat)``).
+    horizons : "all" or sequence of int, optional
+        The specialist form of the event study, instead of ``window``: ``"all"``: dummies
+        for every observed event time except the reference (R ``~ i(rel_year, ref =
+        c(-1, Inf))``); a sequence: dummies for those event times only, which may leave
+        gaps (the untreated observations in a gap join the reference, so a non-contiguous
+        set is a different regression, not a selection of the window's terms).
     controls : str or sequence of str
         Time-varying controls of the first stage (R ``first_stage = ~ X | unit + time``).
     fixed_effects : sequence of str or tuple
@@ -96,7 +104,8 @@ def did2s(
     Raises
     ------
     SpecificationError
-        Bad options, ``horizons`` not observed, two-way clustering.
+        Bad options, ``window`` or ``horizons`` holding an event time not observed, both
+        given, two-way clustering.
     EstimationError
         No untreated or no treated observations; controls collinear with the fixed
         effects among untreated observations only.
@@ -146,6 +155,18 @@ def did2s(
     anticipation = check_count("anticipation", anticipation)
     cluster = check_single_cluster(cluster)
     horizons = _check_horizons(horizons)
+    window = Window()("window", window)
+    if window is not None:
+        if horizons is not None:
+            raise SpecificationError(
+                f"Give window=(lo, hi) or horizons=, not both; got window={window!r} and "
+                f"horizons={horizons!r}.")
+        ref = -1 - anticipation
+        horizons = tuple(h for h in range(window[0], window[1] + 1) if h != ref)
+        if not horizons:
+            raise SpecificationError(
+                f"window {window} holds only the reference period e = {ref}; widen it, "
+                "e.g. window=(-3, 3).")
     controls = as_tuple(controls)
     codes, labels = cluster_labels(panel, cluster)
     fs = first_stage(panel, outcome, controls=controls, fixed_effects=fixed_effects,
@@ -185,7 +206,8 @@ def did2s(
     })
     if horizons is None:  # static: one effect over every treated observation
         keys = tag(keys, 0, "simple_att")
-    spec = {"horizons": horizons, "controls": controls, "fixed_effects": tuple(fixed_effects),
+    spec = {"window": window, "horizons": None if window is not None else horizons,
+            "controls": controls, "fixed_effects": tuple(fixed_effects),
             "cluster": cluster, "weights": weights, "anticipation": anticipation,
             "alpha": alpha}
     return Result.create(
@@ -245,7 +267,7 @@ def _second_stage_design(fs: FirstStage, horizons, anticipation: int):
         if missing:
             raise SpecificationError(
                 f"horizons {missing} are not observed (event times in the sample: "
-                f"{examples(observed, 12)}). Drop them from horizons."
+                f"{examples(observed, 12)}). Narrow the window (or drop them from horizons)."
             )
         hs = list(horizons)
     lookup = np.full(observed.size, -1, dtype=np.intp)

@@ -3,20 +3,28 @@
 The regression of Stata ``reghdfe y lead* lag*, absorb(unit year) vce(cluster unit)`` (or
 ``eventdd``) and R ``fixest::feols(y ~ i(event_time, ref = -1) | unit + year)``: event-time
 indicators pooled across cohorts, unit and period effects absorbed, reghdfe's
-small-sample conventions (see :mod:`._design`).
+small-sample conventions (see :mod:`did_zones.design`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_choice, check_outcome_varies, examples
 from .._provenance import records_panel
+from ..design import (
+    CollapsedDesign,
+    FESpec,
+    build_design,
+    check_panel_outcome,
+    collapsed_design,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -28,19 +36,20 @@ from ..errors import (
 from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
-from ._cohort_period import CollapsedDesign, collapsed_design
-from ._design import (
-    FESpec,
-    build_design,
-    check_panel_outcome,
-    count_distinct,
-    few_clusters_note,
-    fit_absorbed,
+from ..validation import (
+    FLAG,
+    Window,
+    as_tuple,
+    check_alpha,
+    check_choice,
+    check_outcome_varies,
+    examples,
 )
+from ..vocabulary import Control
 
 __all__ = ["event_study"]
 
-Control = Literal["never", "not_yet"]
+_WINDOW = Window(example=(-5, 5), hint=", or None for every event time")
 _SMALL_TERM = 5  # treated units; below this a coefficient rests on a handful of units
 
 
@@ -249,18 +258,12 @@ def _validate(panel, outcome, window, reference, bin_endpoints, control, control
     check_panel_outcome(panel, outcome)
     check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
-    check_choice("control", control, ("never", "not_yet"))
-    if not isinstance(bin_endpoints, bool | np.bool_):
-        raise SpecificationError(f"bin_endpoints must be True or False; got {bin_endpoints!r}.")
-    if window is not None:
-        if (not isinstance(window, tuple | list) or len(window) != 2
-                or not all(_is_int(v) for v in window) or window[0] > window[1]):
-            raise SpecificationError(
-                f"window must be a pair of integers (lo, hi) with lo <= hi, e.g. (-5, 5), "
-                f"or None for every event time; got {window!r}."
-            )
-        window = (int(window[0]), int(window[1]))
-    elif bin_endpoints:
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    check_choice("control", control, REGISTRY["event_study"].controls)
+    bin_endpoints = FLAG("bin_endpoints", bin_endpoints)
+    window = _WINDOW("window", window)
+    if window is None and bin_endpoints:
         raise SpecificationError(
             "bin_endpoints=True needs a window to bin at, e.g. window=(-5, 5)."
         )
@@ -284,8 +287,7 @@ def _validate(panel, outcome, window, reference, bin_endpoints, control, control
                 f"reference period(s) {outside} lie outside the window {window}; widen "
                 "the window or choose a reference inside it."
             )
-    if not isinstance(overall, bool | np.bool_):
-        raise SpecificationError(f"overall must be True or False; got {overall!r}.")
+    overall = FLAG("overall", overall)
     spec = {"window": window, "reference": reference, "bin_endpoints": bool(bin_endpoints),
             "control": control, "controls": as_tuple(controls),
             "fixed_effects": tuple(fixed_effects), "cluster": cluster, "weights": weights,

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from .._checks import as_tuple, check_alpha, check_outcome_varies, examples
 from .._provenance import records_panel
-from ..errors import EstimationError, SmallCohortWarning, SpecificationError, warn
+from ..design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
+from ..errors import EstimationError, SmallCohortWarning, SpecificationError, deprecated, warn
 from ..estimands import tag
 from ..panel import Panel
 from ..result import HypothesisTest, Result
-from ._design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
+from ..validation import Window, as_tuple, check_alpha, check_outcome_varies, examples
 from ._imputation_core import (
     FirstStage,
     _sums,
@@ -34,14 +34,15 @@ def imputation(
     panel: Panel,
     outcome: str,
     *,
-    horizons: Sequence[int] | None = None,
-    pretrends: int = 0,
+    window: tuple[int, int | None] | None = None,
     controls: str | Sequence[str] = (),
     fixed_effects: Sequence[FESpec] = ("unit", "time"),
     cluster: str | None = "unit",
     weights: str | None = None,
     anticipation: int = 0,
     alpha: float = 0.05,
+    horizons: Sequence[int] | None = None,
+    pretrends: int | None = None,
 ) -> Result:
     """Imputation difference-in-differences (Borusyak, Jaravel & Spiess 2024).
 
@@ -50,7 +51,8 @@ def imputation(
     takes ``τ̂_it = Y_it − Ŷ_it(0)`` and averages it: over all treated observations
     (``"overall"``) and by event time (``"ATT(e=h)"``). Optionally tests pre-trends by
     adding leads to the untreated-only regression (BJS Test 1). Replicates Stata
-    ``did_imputation Y i t Ei, horizons(...) pretrends(k)`` (Borusyak's ado, 2023).
+    ``did_imputation Y i t Ei, horizons(0/hi) pretrends(-lo)`` (Borusyak's ado, 2023) with
+    ``window=(lo, hi)``.
 
     **Comparison group: not-yet-treated by construction; there is no ``control=`` option.**
     The untreated observations that identify ``Y_it(0)`` are those of
@@ -66,14 +68,17 @@ def imputation(
         From :func:`did_zones.build_panel`.
     outcome : str
         Outcome column.
-    horizons : sequence of int, optional
-        Event times ``e = t − cohort`` to report (``e ≥ −anticipation``). Default: every
-        event time observed among the treated observations.
-    pretrends : int
-        Number of pre-periods tested (Stata ``pretrends(k)``): dummies for event times
-        ``−1 − anticipation, …, −k − anticipation`` are added to the untreated-only
-        regression, reported as terms ``"pre(e=…)"`` and tested jointly
-        (``extra["pretrend_test"]``). 0 (default) skips the test.
+    window : (int, int or None), optional
+        Event times ``e = t − cohort`` to report, ``lo..hi``. Those from ``−anticipation``
+        on are treated: each gets an effect ``"ATT(e=h)"`` (Stata ``horizons(0/hi)``).
+        Those before are pre-periods: dummies for ``e = −1 − anticipation, …, lo`` are
+        added to the untreated-only regression, reported as terms ``"pre(e=…)"`` and
+        tested jointly (BJS Test 1, ``extra["pretrend_test"]``; Stata
+        ``pretrends(−anticipation − lo)``). ``hi=None``: every observed horizon from
+        ``max(lo, −anticipation)`` on. Default None: every observed horizon, no pre-trend
+        test. Each ``ATT(e=h)`` (and ``"overall"``) does not depend on which other
+        horizons are asked, so a non-contiguous set is the window's terms you select.
+        A horizon in the window without treated observations is an error.
     controls : str or sequence of str
         Time-varying controls, fitted on the untreated observations and imputed.
     fixed_effects : sequence of str or tuple
@@ -90,6 +95,10 @@ def imputation(
         ``t ≥ cohort − anticipation`` are treated and excluded from the first stage.
     alpha : float
         Significance level stored in ``spec``.
+    horizons : sequence of int, optional
+        Deprecated: use ``window=(lo, hi)`` (and select terms for a non-contiguous set).
+    pretrends : int, optional
+        Deprecated: ``pretrends=k`` is ``window=(-k - anticipation, hi)``.
 
     Returns
     -------
@@ -106,8 +115,8 @@ def imputation(
     Raises
     ------
     SpecificationError
-        Bad options (unknown columns, negative ``pretrends``, ``horizons`` not observed,
-        two-way clustering, more leads than pre-periods).
+        Bad options (unknown columns, a window that is not a pair ``lo <= hi`` or holds a
+        horizon that is not observed, two-way clustering, more leads than pre-periods).
     EstimationError
         No untreated or no treated observations; controls collinear with the fixed
         effects among untreated observations only; leads collinear with the fixed effects.
@@ -170,7 +179,7 @@ def imputation(
     >>> import did_zones as dz
     >>> sim = dz.simulate_pilot_panel(seed=1)
     >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-    >>> res = dz.imputation(panel, "isu", horizons=[0, 1, 2], pretrends=2)
+    >>> res = dz.imputation(panel, "isu", window=(-2, 2))
     >>> res.terms
     ['overall', 'ATT(e=0)', 'ATT(e=1)', 'ATT(e=2)', 'pre(e=-1)', 'pre(e=-2)']
     >>> res.extra["pretrend_test"].df
@@ -180,9 +189,8 @@ def imputation(
     check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     anticipation = check_count("anticipation", anticipation)
-    pretrends = check_count("pretrends", pretrends)
+    horizons, pretrends, lo, spec_window = _window(window, horizons, pretrends, anticipation)
     cluster = check_single_cluster(cluster)
-    horizons = _check_horizons(horizons, anticipation)
     controls = as_tuple(controls)
     codes, labels = cluster_labels(panel, cluster)
     fs = first_stage(panel, outcome, controls=controls, fixed_effects=fixed_effects,
@@ -194,13 +202,15 @@ def imputation(
     e = fs.event_time
     observed = np.unique(e[treated]).astype(int)
     if horizons is None:
-        horizons = tuple(int(h) for h in observed)
+        horizons = tuple(int(h) for h in observed if lo is None or h >= lo)
     else:
         missing = sorted(set(horizons) - set(observed.tolist()))
         if missing:
+            fix = ("Narrow the window" if spec_window.get("window") is not None
+                   else "Drop them from horizons")
             raise SpecificationError(
                 f"horizons {missing} have no treated observation with an imputable Y(0); "
-                f"observed event times are {examples(observed, 12)}. Drop them from horizons."
+                f"observed event times are {examples(observed, 12)}. {fix}."
             )
     Q, names, n_t = _target_weights(fs, horizons)
     estimate = Q.T @ np.where(treated, fs.resid, 0.0)
@@ -259,7 +269,7 @@ def imputation(
         "y0_hat": fs.y0_hat[treated],
         "effect": fs.resid[treated],
     })
-    spec = {"horizons": tuple(horizons), "pretrends": pretrends, "controls": controls,
+    spec = {**spec_window, "controls": controls,
             "fixed_effects": tuple(fixed_effects), "cluster": cluster, "weights": weights,
             "anticipation": anticipation, "alpha": alpha}
     return Result.create(
@@ -279,6 +289,49 @@ def imputation(
 
 
 # ----------------------------------------------------------------------------- pieces
+
+
+def _window(window, horizons, pretrends, anticipation: int):
+    """``window`` (or the deprecated ``horizons`` / ``pretrends``) as the horizons to report
+    (None: every observed one from ``lo`` on), the number of leads tested, the lower bound
+    ``lo`` of the horizons and the spec entries that reproduce the call."""
+    old = {k: v for k, v in (("horizons", horizons), ("pretrends", pretrends)) if v is not None}
+    if old and window is not None:
+        raise SpecificationError(
+            f"Give window=(lo, hi) only; {' and '.join(old)} (deprecated) cannot be combined "
+            "with it.")
+    if not old:
+        window = Window(open_ends=True)("window", window)
+        if window is None:
+            return None, 0, None, {"window": None}
+        lo, hi = window
+        if lo is None:
+            raise SpecificationError(
+                f"window must start at an event time (lo <= hi, hi may be None); got "
+                f"{window!r}. Use e.g. window=(-3, 5), or window=(0, None) for every horizon "
+                "without a pre-trend test.")
+        start = max(lo, -anticipation)
+        if hi is not None and hi < start:
+            raise SpecificationError(
+                f"window {window} holds no treated event time (they start at "
+                f"{-anticipation}); widen it, e.g. window=({lo}, {max(lo, 0) + 3}).")
+        horizons = None if hi is None else tuple(range(start, hi + 1))
+        return horizons, max(0, -anticipation - lo), start, {"window": window}
+    horizons = _check_horizons(horizons, anticipation)
+    k = check_count("pretrends", 0 if pretrends is None else pretrends)
+    # the same call written with window=, when one window expresses it
+    lo = -anticipation - k
+    hi = None if horizons is None else horizons[-1]
+    same = horizons is None or horizons == tuple(range(-anticipation if k else horizons[0],
+                                                       hi + 1))
+    new = f"window=({lo if k or horizons is None else horizons[0]}, {hi})" if same else (
+        f"window=({lo}, {hi}), then select the terms you need (each ATT(e=h) does not "
+        "depend on the others)")
+    deprecated(", ".join(f"{k_}={v!r}" for k_, v in old.items()), new)
+    if same:
+        spec_lo = lo if k or horizons is None else horizons[0]
+        return horizons, k, None, {"window": (spec_lo, hi)}
+    return horizons, k, None, {"window": None, "horizons": horizons, "pretrends": k}
 
 
 def _check_horizons(horizons, anticipation: int) -> tuple[int, ...] | None:
@@ -301,7 +354,7 @@ def _check_horizons(horizons, anticipation: int) -> tuple[int, ...] | None:
     if low:
         raise SpecificationError(
             f"horizons {low} are before treatment (anticipation={anticipation}, so treated "
-            f"event times start at {-anticipation}). Test pre-periods with pretrends=k."
+            f"event times start at {-anticipation}). Test pre-periods with window=(-k, hi)."
         )
     return tuple(sorted({int(h) for h in vals}))
 
@@ -383,9 +436,10 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
     if empty:
         have = np.unique(e_u[np.isfinite(e_u)]).astype(int)
         raise SpecificationError(
-            f"pretrends={k} asks for event times {times}, but no untreated observation has "
-            f"event time {empty} (untreated event times: {examples(have, 12)}). Use a "
-            "smaller pretrends."
+            f"The window's pre-periods (Stata pretrends({k})) are event times {times}, but no "
+            f"untreated observation has event time {empty} (untreated event times: "
+            f"{examples(have, 12)}). Start the window later, e.g. "
+            f"window=({max(empty) + 1}, ...)."
         )
     names = [f"pre(e={h})" for h in times]
     leads = {n: (e_panel == h).astype(float) for n, h in zip(names, times, strict=True)}
@@ -402,7 +456,8 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
             "observations, so it cannot be tested. Without never-treated units the unit and "
             "period effects already span a linear trend in event time, so leads reaching "
             "back to the earliest pre-periods are not identified (with a single cohort each "
-            "lead is a period dummy). Use fewer pretrends, or add never-treated units."
+            "lead is a period dummy). Start the window later (fewer pre-periods), or add "
+            "never-treated units."
         ) from None
     V, g, df = fit.vcov()
     n, K = design.n_obs, fit.n_params

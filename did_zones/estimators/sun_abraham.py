@@ -6,7 +6,7 @@ so each coefficient is a cohort-specific effect CATT(g, e) measured against a cl
 comparison group (never-treated units, or the last-treated cohort before it is treated).
 Step 2 averages the CATTs of each relative period with the cohorts' shares among the
 units observed there. The regression reuses the shared absorbed-fixed-effect least squares
-of :mod:`._design` (reghdfe conventions); the aggregation and its delta-method variance
+of :mod:`did_zones.design` (reghdfe conventions); the aggregation and its delta-method variance
 are here.
 """
 
@@ -20,16 +20,17 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_tuple,
-    check_alpha,
-    check_choice,
-    check_columns,
-    check_outcome_varies,
-    check_weights,
-    examples,
-)
 from .._provenance import records_panel
+from ..design import (
+    CollapsedDesign,
+    build_design,
+    check_panel_outcome,
+    collapsed_design,
+    count_distinct,
+    few_clusters_note,
+    fit_absorbed,
+    usable_sample,
+)
 from ..errors import (
     DataDroppedWarning,
     EstimationError,
@@ -40,20 +41,23 @@ from ..errors import (
 )
 from ..estimands import tag
 from ..inference import sandwich_vcov
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
-from ._cohort_period import CollapsedDesign, collapsed_design
-from ._design import (
-    build_design,
-    check_panel_outcome,
-    count_distinct,
-    few_clusters_note,
-    fit_absorbed,
+from ..validation import (
+    FLAG,
+    OPTIONAL_COLUMN,
+    Window,
+    as_tuple,
+    check_alpha,
+    check_choice,
+    check_columns,
+    check_outcome_varies,
+    examples,
 )
+from ..vocabulary import Control
 
 __all__ = ["sun_abraham"]
 
-Control = Literal["never", "last"]
 ShareVariance = Literal["estimated", "fixed"]
 
 _SMALL_COHORT = 5  # units; below this a cohort's CATTs rest on a handful of units
@@ -252,7 +256,9 @@ def _validate(panel, outcome, control, reference, window, bin_endpoints, control
               weights, share_variance, alpha) -> _Opts:
     check_panel_outcome(panel, outcome)
     check_outcome_varies(panel.column(outcome), outcome)
-    check_choice("control", control, ("never", "last"))
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    check_choice("control", control, REGISTRY["sun_abraham"].controls)
     check_choice("share_variance", share_variance, ("estimated", "fixed"))
     alpha = check_alpha(alpha)
     refs = (reference,) if _is_int(reference) else reference
@@ -266,27 +272,20 @@ def _validate(panel, outcome, control, reference, window, bin_endpoints, control
         raise SpecificationError(
             f"reference periods must be negative (pre-treatment) relative periods; got "
             f"{list(refs)}. With anticipation of k periods use reference=-(k + 1).")
+    window = Window(example=(-4, 4))("window", window)
     if window is not None:
-        if isinstance(window, str) or not isinstance(window, Sequence) or len(window) != 2 \
-                or not all(_is_int(v) for v in window) or window[0] > window[1]:
-            raise SpecificationError(
-                f"window must be a pair of integers (lo, hi) with lo <= hi, e.g. (-4, 4); "
-                f"got {window!r}.")
-        window = (int(window[0]), int(window[1]))
         outside = [r for r in refs if not window[0] <= r <= window[1]]
         if outside:
             raise SpecificationError(
                 f"reference period(s) {outside} lie outside window {window}; widen the "
                 "window or change reference.")
-    if not isinstance(bin_endpoints, bool | np.bool_):
-        raise SpecificationError(f"bin_endpoints must be True or False; got {bin_endpoints!r}.")
+    bin_endpoints = FLAG("bin_endpoints", bin_endpoints)
     if bin_endpoints and window is None:
         raise SpecificationError(
             "bin_endpoints=True needs a window, e.g. window=(-4, 4), whose end periods "
             "collect the relative periods beyond it.")
     controls = as_tuple(controls)
-    if weights is not None and not isinstance(weights, str):
-        raise SpecificationError(f"weights must be a column name or None; got {weights!r}.")
+    weights = OPTIONAL_COLUMN("weights", weights)
     check_columns(panel.data, (outcome,) + controls + ((weights,) if weights else ()))
     return _Opts(control, refs, window, bool(bin_endpoints), controls, cluster, weights,
                  share_variance, alpha)
@@ -306,11 +305,9 @@ class _Sample:
 
 
 def _sample(panel: Panel, outcome: str, o: _Opts) -> _Sample:
-    numeric = (outcome,) + o.controls + ((o.weights,) if o.weights else ())
-    if o.weights:
-        check_weights(panel, o.weights)
-    keep, drop_notes = usable_rows(panel, numeric)
-    notes = list(drop_notes)
+    sample = usable_sample(panel, outcome, o.controls, weights=o.weights, unit_constant=False)
+    keep = sample.mask
+    notes = list(sample.notes)
     g_unit = panel.cohort.copy()
     t = panel.time_values
     present = np.bincount(panel.unit_id[keep], minlength=panel.n_units) > 0

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_outcome_varies
 from .._provenance import records_panel
-from ..errors import EstimationError
-from ..estimands import tag
-from ..panel import Panel
-from ..result import Result
-from ._design import (
+from ..design import (
     FESpec,
     build_design,
     check_panel_outcome,
@@ -21,8 +16,13 @@ from ._design import (
     few_clusters_note,
     fit_absorbed,
 )
+from ..errors import EstimationError
+from ..estimands import tag
+from ..panel import Panel
+from ..result import Result
+from ..validation import as_tuple, check_alpha, check_outcome_varies
 
-__all__ = ["twfe"]
+__all__ = ["twfe", "twfe_fit"]
 
 
 @records_panel
@@ -136,8 +136,38 @@ def twfe(
         d = panel.treated.astype(float)
     else:
         d = panel.column(treatment)
-    controls = as_tuple(controls)
-    design = build_design(panel, outcome, {"treated": d}, controls=controls,
+    return twfe_fit(panel, outcome, {"treated": d}, controls=as_tuple(controls),
+                    fixed_effects=fixed_effects, cluster=cluster, weights=weights,
+                    treatment=treatment, alpha=alpha)
+
+
+def twfe_fit(panel: Panel, outcome: str, regressors: Mapping[str, np.ndarray], *,
+             controls: tuple[str, ...] = (), fixed_effects: Sequence[FESpec] = ("unit", "time"),
+             cluster: str | Sequence[str] | None = "unit", weights: str | None = None,
+             treatment: str | None = None, alpha: float = 0.05) -> Result:
+    """The TWFE regression on regressors given as arrays (the first is the treatment).
+
+    :func:`twfe` after its checks; design builders that add terms of their own (the
+    moderation's ``D × Z``) pass them here as arrays aligned with the panel rows instead of
+    adding columns to the panel.
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str
+    regressors : mapping str -> array
+        Terms aligned with the panel rows; the first is the protected treatment term
+        (an error, not a drop, if collinear) and the result's primary term.
+    controls, fixed_effects, cluster, weights, treatment, alpha
+        As :func:`twfe` (already checked by the caller).
+
+    Returns
+    -------
+    Result
+        As :func:`twfe`, without the panel's fingerprint (the public entry stamps it).
+    """
+    first = next(iter(regressors))
+    design = build_design(panel, outcome, regressors, controls=controls,
                           fixed_effects=fixed_effects, cluster=cluster, weights=weights)
     if np.ptp(design.X[:, 0]) == 0:
         what = "treated" if treatment is None else f"treatment {treatment!r}"
@@ -145,7 +175,7 @@ def twfe(
             f"The {what} indicator is constant ({design.X[0, 0]:g}) in the {design.n_obs} "
             "rows used, so there is nothing to compare. Check the cohorts and the sample."
         )
-    fit = fit_absorbed(design, protect=("treated",))
+    fit = fit_absorbed(design, protect=(first,))
     V, n_clusters, df = fit.vcov()
     notes = tuple(panel.notes) + design.notes
     if fit.dropped:
@@ -169,7 +199,7 @@ def twfe(
         fit.coef, V, fit.names, keys=keys, variance_floor=fit.variance_floor(),
         method="twfe", outcome=outcome, spec=spec,
         n_obs=design.n_obs, n_units=n_units, n_clusters=n_clusters, df=df,
-        primary="treated", notes=notes,
+        primary=first, notes=notes,
         stats={"r2": fit.stats["r2"], "r2_within": fit.stats["r2_within"],
                "n_obs": design.n_obs, "n_fe_params": fit.fe_dof},
         extra={"dropped_controls": fit.dropped, "n_singletons": design.n_singletons,

@@ -5,7 +5,7 @@ Under common trends the coefficient of ``y_it = α_i + λ_t + β·D_it (+ X_it'�
 unit-periods, with ``W_it ∝ ε_it``, the residual of the treatment on the unit and period
 effects (and controls). Those weights sum to one but can be negative (late periods of early
 cohorts), so β can even take the opposite sign of every effect. Everything is one
-projection of the treatment on the fixed effects (``_fe.FixedEffects``) plus bincounts.
+projection of the treatment on the fixed effects (``did_zones.design.Absorber``) plus bincounts.
 """
 
 from __future__ import annotations
@@ -15,12 +15,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_columns, check_weights, examples
 from .._provenance import records_panel
+from ..design import Absorber, usable_rows
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
-from ..panel import Panel, usable_rows
+from ..panel import Panel
 from ..result import Result
-from ._fe import FixedEffects
+from ..validation import (
+    PANEL,
+    ColumnName,
+    as_tuple,
+    check_columns,
+    check_weights,
+    examples,
+)
 
 __all__ = ["twfe_weights"]
 
@@ -171,7 +178,7 @@ def twfe_weights(
     cols_in = [d] + [panel.column(c)[rows] for c in controls]
     if outcome is not None:
         cols_in.append(panel.column(outcome)[rows])
-    fe = FixedEffects.from_codes([uid, tid], weights=w)
+    fe = Absorber.from_codes([uid, tid], weights=w)
     R = fe.residualize(np.column_stack(cols_in), tol=1e-14)
     dt = R[:, 0]
     Xt = R[:, 1:1 + len(controls)]
@@ -291,12 +298,8 @@ def _fmt(v: float) -> str:
 
 
 def _check_inputs(panel, outcome, controls, weights) -> tuple[str, ...]:
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
-    if outcome is not None and not isinstance(outcome, str):
-        raise SpecificationError(f"outcome must be a column name or None; got {outcome!r}.")
+    PANEL("panel", panel)
+    ColumnName()("outcome", outcome)
     controls = as_tuple(controls)
     if outcome is not None:
         check_columns(panel.data, [outcome], what="Outcome column")

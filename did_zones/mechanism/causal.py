@@ -24,17 +24,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
-from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
-from ..estimators._design import (
+from ..design import (
     FESpec,
     build_design,
     few_clusters_note,
     fit_absorbed,
 )
+from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..inference import sandwich_vcov
 from ..panel import Panel
 from ..result import Result
+from ..validation import (
+    ALPHA,
+    SEED,
+    Choice,
+    Integer,
+    as_tuple,
+    check,
+    check_columns,
+    examples,
+)
 
 __all__ = ["causal_mediation", "DEFAULT_RHO", "TERMS"]
 
@@ -236,11 +245,11 @@ def causal_mediation(
     >>> bool(abs(res["ACME"] + res["ADE"] - res["total"]) < 1e-12)
     True
     """
-    check_alpha(alpha)
-    check_choice("vcov", vcov, VCOV_TYPES)
-    n_sims = _check_n_sims(n_sims)
+    v = check({"alpha": ALPHA, "vcov": Choice(VCOV_TYPES), "n_sims": _N_SIMS, "seed": SEED},
+              alpha=alpha, vcov=vcov, n_sims=n_sims, seed=seed)
+    n_sims = v["n_sims"]
     rho_grid = _check_rho(rho)
-    seed = _check_seed(seed)
+    seed = int(np.random.SeedSequence().entropy) if v["seed"] is None else v["seed"]
     controls = as_tuple(controls)
     if isinstance(data, Panel):
         if vcov == "classical":
@@ -277,13 +286,7 @@ def causal_mediation(
 # ------------------------------------------------------------------------ checks
 
 
-def _check_n_sims(n_sims) -> int:
-    if isinstance(n_sims, bool) or not isinstance(n_sims, int | np.integer) or n_sims < 2:
-        raise SpecificationError(
-            f"n_sims must be an integer of at least 2 (1000 or more for intervals); "
-            f"got {n_sims!r}."
-        )
-    return int(n_sims)
+_N_SIMS = Integer(min=2, hint="Use 1000 or more for intervals.")
 
 
 def _check_rho(rho) -> np.ndarray:
@@ -297,14 +300,6 @@ def _check_rho(rho) -> np.ndarray:
             f"{bad.size} value(s) are not, e.g. {examples(bad)}."
         )
     return arr
-
-
-def _check_seed(seed) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().entropy)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise SpecificationError(f"seed must be a non-negative integer or None; got {seed!r}.")
-    return int(seed)
 
 
 def check_mediator_values(m: np.ndarray, y: np.ndarray, d: np.ndarray, mediator: str,

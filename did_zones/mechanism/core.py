@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_tuple, check_alpha, check_choice, check_columns, examples
+from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
 from ..estimators import REGISTRY, get_estimator
-from ..estimators._design import FESpec, check_panel_outcome
 from ..panel import Panel
 from ..result import HypothesisTest, Result
+from ..validation import ALPHA, Choice, as_tuple, check, check_columns, examples
 from . import indirect as ind
 from .causal import check_not_outcome
 from .result import MediationResult
@@ -140,11 +140,11 @@ def mediation(
     True
     """
     mediators = _check_inputs(panel, outcome, mediator, controls, fixed_effects)
-    check_choice("method", method, METHODS)
-    check_choice("stepwise_rule", stepwise_rule, RULES)
-    check_choice("estimator", estimator, sorted(REGISTRY))
-    check_choice("interval", interval, INTERVALS)
-    check_alpha(alpha)
+    check({"method": Choice(METHODS), "stepwise_rule": Choice(RULES),
+           "estimator": Choice(sorted(n for n, s in REGISTRY.items() if s.family != "diagnostic")),
+           "interval": Choice(INTERVALS), "alpha": ALPHA},
+          method=method, stepwise_rule=stepwise_rule, estimator=estimator, interval=interval,
+          alpha=alpha)
     controls = as_tuple(controls)
     fixed_effects = tuple(fixed_effects)
     if n_boot is not None and (not isinstance(n_boot, int | np.integer) or

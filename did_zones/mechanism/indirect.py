@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import stats
 
-from ..estimators._design import FESpec, resolve_codes
-from ..estimators._fe import FixedEffects
+from ..design import Absorber, FESpec, resolve_codes
 from ..inference import sandwich_vcov
 from ..panel import Panel
 from ..result import HypothesisTest, Result
@@ -81,7 +80,7 @@ def first_stage_covariance(
                         + [panel.column(c)[rows] for c in kept])
     Ms = np.column_stack([panel.column(m)[rows] for m in mediators])
     codes = [resolve_codes(panel, s)[rows] for s in fixed_effects] or [np.zeros(rows.size, int)]
-    within = FixedEffects.from_codes(codes).residualize(np.column_stack([Ms, X]))
+    within = Absorber.from_codes(codes).residualize(np.column_stack([Ms, X]))
     Mt, Xt = within[:, :Ms.shape[1]], within[:, Ms.shape[1]:]
     bread = np.linalg.inv(Xt.T @ Xt)
     coef = bread @ (Xt.T @ Mt)
@@ -142,7 +141,7 @@ def equations_statistic(
         codes = [resolve_codes(panel, s)[ok] for s in fixed_effects]
         if not codes:
             codes = [np.zeros(int(ok.sum()), dtype=np.int64)]
-        W = FixedEffects.from_codes(codes).residualize(V[ok])
+        W = Absorber.from_codes(codes).residualize(V[ok])
         y, M, X, d = W[:, 0], W[:, 1:1 + k], W[:, 1 + k:-1], W[:, -1:]
         X1 = np.column_stack([d, X])
         first = np.linalg.lstsq(X1, np.column_stack([y, M]), rcond=None)[0]

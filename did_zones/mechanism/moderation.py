@@ -7,17 +7,25 @@ from dataclasses import replace
 
 import numpy as np
 
-from .._checks import as_tuple, check_alpha, check_columns
+from .._provenance import records_panel
+from ..design import FESpec, check_panel_outcome
 from ..errors import SpecificationError
-from ..estimators._design import FESpec, check_panel_outcome
-from ..estimators.twfe import twfe
+from ..estimators.twfe import twfe_fit
 from ..panel import Panel
 from ..result import Result
+from ..validation import (
+    ColumnName,
+    as_tuple,
+    check_alpha,
+    check_columns,
+    check_outcome_varies,
+)
 from .text import MODERATION_LABEL
 
 __all__ = ["moderation"]
 
 
+@records_panel
 def moderation(
     panel: Panel,
     outcome: str,
@@ -76,10 +84,10 @@ def moderation(
     ['treated', 'treated:lnpop', 'lnpop']
     """
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     controls = as_tuple(controls)
-    if not isinstance(moderator, str):
-        raise SpecificationError(f"moderator must be a column name; got {moderator!r}.")
+    ColumnName(allow_none=False)("moderator", moderator)
     check_columns(panel.data, [moderator, *controls], what="Column")
     if moderator == outcome or moderator in controls or moderator == "treated":
         raise SpecificationError(
@@ -108,12 +116,11 @@ def moderation(
     zbar = float(z[usable].mean()) if center and usable.any() else 0.0
     inter = f"treated:{moderator}"
     d = panel.treated.astype(float)
-    data = panel.data.copy()
-    data[inter] = d * (z - zbar)
-    data[moderator] = z - zbar
-    extra_terms = (inter,) if absorbed else (inter, moderator)
-    res = twfe(replace(panel, data=data), outcome, controls=(*extra_terms, *controls),
-               fixed_effects=fes, cluster=cluster, alpha=alpha)
+    terms = {"treated": d, inter: d * (z - zbar)}  # arrays for the design, no new columns
+    if not absorbed:
+        terms[moderator] = z - zbar
+    res = twfe_fit(panel, outcome, terms, controls=controls, fixed_effects=fes,
+                   cluster=cluster, alpha=alpha)
     keys = res.keys.copy()
     keys.loc[inter, "role"] = "interaction"
     if moderator in keys.index:

@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .._checks import examples
+from ..design import FESpec
 from ..errors import DataDroppedWarning, EstimationError, warn
-from ..estimators._design import FESpec
 from ..estimators.twfe import twfe
 from ..panel import Panel
 from ..result import Result
+from ..validation import examples
 
 __all__ = ["Equations", "common_sample", "fit_equations", "decide", "CONCLUSIONS"]
 

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecificationError
+from ..validation import Choice, Integer
+from ..vocabulary import LANGUAGES
 from . import _fonts
 
-LANGUAGES = ("en", "zh")
 # the figures drawn inside the current text_context (None outside one)
 _FIGURES: ContextVar[list | None] = ContextVar("did_zones_plot_figures", default=None)
 
@@ -80,8 +81,7 @@ KINDS = {"en": {"in_space": "in space", "mixed": "mixed", "in_time": "in time"},
 
 
 def check_language(language: str) -> None:
-    if language not in LANGUAGES:
-        raise SpecificationError(f"language must be one of {LANGUAGES}; got {language!r}.")
+    Choice(LANGUAGES)("language", language)
 
 
 def word(language: str, key: str, **fmt: Any) -> str:
@@ -183,11 +183,7 @@ def heading(title: str | None, language: str, key: str, **fmt: Any) -> str:
 
 def check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
     """Raise unless ``value`` is an integer >= 1 (not a bool), or None when allowed."""
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        extra = " or None" if allow_none else ""
-        raise SpecificationError(f"{name} must be a positive integer{extra}; got {value!r}.")
+    Integer(min=1, allow_none=allow_none)(name, value)
 
 
 def labels_of(labels, name: str) -> str:

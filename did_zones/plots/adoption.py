@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import SpecificationError
 from ..panel import Panel
+from ..validation import Choice
 from ._common import axes, check_language, check_positive_int, heading, plain, text_context, word
 
 __all__ = ["adoption_plot"]
@@ -88,8 +89,7 @@ def adoption_plot(
     if not isinstance(panel, Panel):
         raise SpecificationError("adoption_plot needs a Panel from did_zones.build_panel; got "
                                  f"{type(panel).__name__}.")
-    if sort not in _SORTS:
-        raise SpecificationError(f"sort must be one of {_SORTS}; got {sort!r}.")
+    Choice(_SORTS)("sort", sort)
     check_positive_int("max_units", max_units, allow_none=True)
     n_units, n_periods = panel.n_units, panel.n_periods
     cohort = panel.cohort

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import Result
+from ..validation import check_alpha
 from ._common import axes, check_language, heading, labels_of, text_context, word
 
 __all__ = ["event_study_plot"]
@@ -112,7 +112,7 @@ def event_study_plot(
         if "event_time" not in t.columns or t["event_time"].isna().all():
             raise SpecificationError(
                 f"result {name!r} ({res.method}) has no event-time terms to draw. Pass an "
-                "event study: event_study, sun_abraham, imputation(..., horizons=...) or "
+                "event study: event_study, sun_abraham, imputation(..., window=...) or "
                 "aggregate(callaway_santanna(...), 'event').")
         tables[name] = t.loc[t["event_time"].notna()].sort_values("event_time")
     true = None if truth is None else _truth_series(truth)

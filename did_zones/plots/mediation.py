@@ -67,8 +67,8 @@ def mediation_diagram(
     Notes
     -----
     Coefficients and p-values are read from ``MediationResult.tidy()`` (rows ``c``, ``a``,
-    ``b``, ``c'``, ``a*b`` / ``ACME``, ``sum(a*b)``, ``share``); stars mark p < 0.1 (*),
-    0.05 (**) and 0.01 (***). The direct arrow D → Y shows ``c′`` with the total effect ``c``
+    ``b``, ``c'``, ``a*b`` / ``ACME``, ``sum(a*b)``, ``share``); stars mark p < 0.1 (``*``),
+    0.05 (``**``) and 0.01 (``***``). The direct arrow D → Y shows ``c′`` with the total effect ``c``
     in parentheses when there is an outcome model, else ``c``.
 
     References

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import HypothesisTest
+from ..validation import check_alpha
 from ._common import (
     KINDS,
     axes,

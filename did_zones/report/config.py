@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import SpecificationError
+from ..estimators.registry import aliases, study_estimators
+from ..vocabulary import AGGREGATIONS, LANGUAGES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,14 +33,12 @@ __all__ = [
     "StudyConfig",
     "load_config",
     "parse_config",
-    "ESTIMATORS",
     "DATA_SUFFIXES",
 ]
 
-# estimators a study can run; Callaway-Sant'Anna is reported through its aggregations
-ESTIMATORS = ("twfe", "event_study", "callaway_santanna", "sun_abraham", "imputation",
-              "did2s", "dcdh")
-AGGREGATIONS = ("simple", "event", "cohort", "calendar")
+# the estimators a study can run are the registry's (did_zones.estimators.registry), read
+# when a file is parsed so that a registered estimator is accepted; ESTIMATORS (module
+# attribute, see __getattr__) is the current list
 DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".dta")
 _EFFECTS = ("none", "homogeneous", "heterogeneous")
 _TIMINGS = ("approval_year", "next_year", "half_year")
@@ -46,14 +46,6 @@ _COUNTY = ("parent", "drop")
 _PLACEBO_KINDS = ("in_space", "in_time", "mixed")
 _RESTRICTIONS = ("relative_magnitude", "smoothness")
 _MECHANISM = ("channel", "stepwise", "causal")
-# names replicators know from Stata / R -> did_zones estimator
-_ALIASES = {"csdid": "callaway_santanna", "att_gt": "callaway_santanna", "cs": "callaway_santanna",
-            "did": "callaway_santanna", "sunab": "sun_abraham",
-            "eventstudyinteract": "sun_abraham", "sa": "sun_abraham",
-            "did_imputation": "imputation", "didimputation": "imputation",
-            "bjs": "imputation", "gardner": "did2s", "did_multiplegt": "dcdh",
-            "did_multiplegt_dyn": "dcdh", "didmultiplegtdyn": "dcdh", "reghdfe": "twfe",
-            "eventdd": "event_study"}
 _PSM_METHODS = ("nearest", "kernel")
 
 
@@ -83,7 +75,7 @@ class StudySpec:
     controls: tuple[str, ...] = ()
     mediators: tuple[str, ...] = ()
     cluster: str = "unit"
-    estimators: tuple[str, ...] = ESTIMATORS
+    estimators: tuple[str, ...] = field(default_factory=study_estimators)
     aggregations: tuple[str, ...] = ("simple", "event")
     control: str = "never"
     event_window: tuple[int, int] = (-4, 5)
@@ -282,9 +274,10 @@ def _study(t: Mapping, base: Path) -> StudySpec:
     if not outcomes:
         raise SpecificationError('study.outcomes is empty. List at least one outcome '
                                  'column, e.g. outcomes = ["isu"].')
-    estimators = _str_list(t.get("estimators", list(ESTIMATORS)), "study.estimators")
+    known = study_estimators()
+    estimators = _str_list(t.get("estimators", list(known)), "study.estimators")
     for i, name in enumerate(estimators):
-        _choice(name, f"study.estimators[{i}]", ESTIMATORS, what="estimator")
+        _choice(name, f"study.estimators[{i}]", known, what="estimator")
     aggregations = _str_list(t.get("aggregations", ["simple", "event"]), "study.aggregations")
     for i, name in enumerate(aggregations):
         _choice(name, f"study.aggregations[{i}]", AGGREGATIONS, what="aggregation")
@@ -306,7 +299,7 @@ def _study(t: Mapping, base: Path) -> StudySpec:
         aggregations=aggregations,
         control=_choice(t.get("control", "never"), "study.control", ("never", "not_yet")),
         event_window=window,
-        language=_choice(t.get("language", "en"), "study.language", ("en", "zh")),
+        language=_choice(t.get("language", "en"), "study.language", LANGUAGES),
         notes=_choice(t.get("notes", "all"), "study.notes", ("all", "short", "none")),
         title=_str(t.get("title", StudySpec.title), "study.title"),
         labels=MappingProxyType(clean),
@@ -501,9 +494,16 @@ def _choice(value: Any, key: str, allowed: tuple[str, ...], what: str = "value")
     value = _str(value, key)
     if value not in allowed:
         close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5)
-        if what == "estimator" and value.lower() in _ALIASES:
-            close = [_ALIASES[value.lower()]]
+        alias = aliases().get(value.lower()) if what == "estimator" else None
+        if alias in allowed:  # a name replicators know from Stata / R
+            close = [alias]
         hint = f"; did you mean {close[0]!r}?" if close else "."
         raise SpecificationError(f"{key}: unknown {what} {value!r}. Use one of "
                                  f"{', '.join(repr(a) for a in allowed)}{hint}")
     return value
+
+
+def __getattr__(name: str):
+    if name == "ESTIMATORS":  # the registry's study estimators, as of now
+        return study_estimators()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

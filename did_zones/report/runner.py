@@ -16,28 +16,21 @@ from typing import Any
 
 import pandas as pd
 
-from .._textfile import read_table_file
-from ..errors import PanelError, SpecificationError
 from .config import StudyConfig
+from .parts import (  # noqa: F401  (re-exported: the runner's public names since 0.1)
+    TEXT,
+    TITLES,
+    Item,
+    Section,
+    _check_columns,
+    _read_data,
+    load_panel,
+    report_title,
+    text,
+)
+from .steps import STEPS, _frame
 
 __all__ = ["Item", "Section", "StudyOutput", "run_study", "load_panel", "text", "report_title"]
-
-
-@dataclass(frozen=True)
-class Item:
-    """One element of a report section: a named table or figure, or a paragraph of text."""
-
-    kind: str  # "table" | "figure" | "text" | "flag" (a sentence listed under Flags)
-    value: str  # table/figure name, or the (unescaped) text
-
-
-@dataclass(frozen=True)
-class Section:
-    """A report section: a key (used for anchors), a heading and its items."""
-
-    key: str
-    title: str
-    items: tuple[Item, ...]
 
 
 @dataclass(frozen=True)
@@ -74,206 +67,6 @@ class StudyOutput:
     warnings: tuple[str, ...] = ()
     seeds: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     simulation: Any = None
-
-
-# section titles in the report's two languages
-TITLES = {
-    "en": {
-        "adoption": "Adoption and data", "summary": "Summary statistics",
-        "main": "Main results", "event": "Event study",
-        "comparison": "Staggered-robust comparison", "bacon": "Bacon diagnostic",
-        "mechanism": "Mechanism", "robustness": "Robustness",
-        "heterogeneity": "Heterogeneity", "warnings": "Warnings and dropped data",
-        "versions": "Versions and seeds",
-    },
-    "zh": {
-        "adoption": "试点批次与数据", "summary": "描述性统计", "main": "基准回归",
-        "event": "事件研究", "comparison": "异质性稳健估计量比较", "bacon": "Bacon 分解诊断",
-        "mechanism": "机制检验", "robustness": "稳健性检验", "heterogeneity": "异质性分析",
-        "warnings": "警告与删除的数据", "versions": "版本与随机种子",
-    },
-}
-
-
-# the report's own sentences in its two languages (numbers are formatted here, not upstream)
-TEXT = {
-    "en": {
-        "source_sim": "simulated calibrated panel (seed {seed})",
-        "source_file": "file {name}",
-        "cohort_registry": "the pilot-zone registry (timing {timing}, county-level zones: "
-                           "{county_level})",
-        "cohort_column": "column {column}",
-        "data": "Data: {source}; {units} units, {periods} periods, {obs} observations; "
-                "treatment timing from {cohort}.",
-        "main": "Two-way fixed effects (unit and period effects), standard errors clustered "
-                "by {cluster}.",
-        "event": "Event-time effects for e = {lo}..{hi}; the reference period is e = -1 "
-                 "where the method normalises one.",
-        "comparison": "Overall effects by estimator: TWFE (with controls if any) against the "
-                      "heterogeneity-robust estimators.",
-        "verdict": "{mediator}: {verdict} (conclusion: {conclusion}).",
-        "mechanism": "Method {method!r}; bootstrap draws {n_boot}, seed {seed}.",
-        "placebo": "Placebo ({kind}, {n} draws, seed {seed}): two-sided randomization "
-                   "{p}.",
-        "psm": "PSM-DiD estimate {est:.3f} (s.e. {se:.3f}); baseline {base:.3f}.",
-        "equal_effects": "Test of equal effects: statistic {statistic:.3f}, {p}.",
-        "effects_by": "Effects by {by}",
-        "warnings_head": "Warnings raised while running the study (each once):",
-        "notes_head": "Notes the results carry on dropped or adjusted data:",
-        "none": "none",
-        "versions_text": "Every random step draws from the seed shown; versions.json repeats "
-                         "these with the full configuration.",
-        "versions_title": "Versions and seeds",
-        "title": "Staggered difference-in-differences study",
-    },
-    "zh": {
-        "source_sim": "模拟的校准面板（随机种子 {seed}）",
-        "source_file": "文件 {name}",
-        "cohort_registry": "跨境电商综试区名录（时间规则 {timing}，县级综试区处理方式 "
-                           "{county_level}）",
-        "cohort_column": "变量 {column}",
-        "data": "数据：{source}；{units} 个城市，{periods} 期，{obs} 个观测值；"
-                "试点时间来自{cohort}。",
-        "main": "双向固定效应模型（控制城市固定效应和年份固定效应），括号内为聚类到{cluster}"
-                "层面的稳健标准误。",
-        "event": "事件研究：事件时间 e = {lo}..{hi} 的动态效应；需要标准化的方法以 e = -1 "
-                 "为基期。",
-        "comparison": "各估计量的总体效应：双向固定效应 (TWFE，如有控制变量则加入) 与异质性"
-                      "稳健估计量对比。",
-        "verdict": "{mediator}：{verdict}（结论：{conclusion}）。",
-        "mechanism": "中介效应检验方法 {method!r}；自助抽样 {n_boot} 次，随机种子 {seed}。",
-        "placebo": "安慰剂检验（{kind}，抽取 {n} 次，随机种子 {seed}）：双侧随机化检验 "
-                   "{p}。",
-        "psm": "PSM-DID 估计值 {est:.3f}（标准误 {se:.3f}）；基准回归 {base:.3f}。",
-        "equal_effects": "组间效应相等检验：统计量 {statistic:.3f}，{p}。",
-        "effects_by": "按{by}分组的异质性分析",
-        "warnings_head": "运行中出现的警告（每条一次）：",
-        "notes_head": "估计结果附带的数据处理说明（删除或调整的数据）：",
-        "none": "无",
-        "versions_text": "所有随机步骤均使用下列随机种子；versions.json 另附完整配置。",
-        "versions_title": "版本与随机种子",
-        "title": "多期双重差分研究报告",
-    },
-}
-_CONCLUSIONS_ZH = {"full mediation": "完全中介效应", "partial mediation": "部分中介效应",
-                   "suppression": "遮掩效应", "no mediation": "无中介效应",
-                   "inconclusive": "证据不足"}
-
-
-def text(run, key: str, **values) -> str:
-    """Sentence ``key`` of the report in the study's language, filled with ``values``; in
-    Chinese, notes-like English values (a mediation verdict) are translated."""
-    lang = run.config.study.language
-    if lang == "zh":
-        from ..tables._zh_notes import translate_note
-
-        if "verdict" in values:
-            values["verdict"] = translate_note(values["verdict"])
-        if "conclusion" in values:
-            values["conclusion"] = _CONCLUSIONS_ZH.get(values["conclusion"],
-                                                       values["conclusion"])
-    return TEXT[lang][key].format(**values)
-
-
-def report_title(config: StudyConfig) -> str:
-    """The study's title; the default one in the study's language."""
-    title = config.study.title
-    if title == TEXT["en"]["title"]:
-        return TEXT[config.study.language]["title"]
-    return title
-
-
-def load_panel(config: StudyConfig):
-    """Build the study's Panel from ``config.data`` (file or simulator).
-
-    Returns
-    -------
-    (Panel, DataFrame or None)
-        The panel, and the simulator's output object when the data were simulated
-        (``None`` otherwise) so that callers can reach the truth.
-
-    Raises
-    ------
-    PanelError
-        If the data file is empty (0 bytes), has a header but no data rows, is not UTF-8
-        text or cannot be parsed (the message names the file).
-    SpecificationError
-        If a configured column is absent from the data.
-    """
-    from ..panel import build_panel
-    from ..simulate import simulate_pilot_panel
-    from ..zone_timing import zone_panel
-
-    d = config.data
-    sim = None
-    if d.simulate is not None:
-        sim = simulate_pilot_panel(**dict(d.simulate))
-        frame = sim.data
-    else:
-        frame = _read_data(d.file)
-    _check_columns(frame, config)
-    if d.cohort == "registry":
-        panel = zone_panel(frame, unit=d.unit, time=d.time, timing=d.timing,
-                           county_level=d.county_level)
-    else:
-        panel = build_panel(frame, unit=d.unit, time=d.time, cohort=d.cohort)
-    return panel, sim
-
-
-def _read_data(path) -> pd.DataFrame:
-    """Read ``data.file``; an empty or unreadable file is a PanelError naming the file."""
-    name = path.name
-    fix = ("Point data.file at the panel itself: a header line with the column names, then "
-           "one row per unit and period.")
-    if path.stat().st_size == 0:
-        raise PanelError(f"data.file {name!r} is empty (0 bytes, 0 rows). {fix}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":  # any encoding; a cut file is refused (did_zones._textfile)
-            frame = read_table_file(path)
-        elif suffix == ".dta":
-            frame = pd.read_stata(path)
-        else:
-            frame = pd.read_parquet(path)
-    except pd.errors.EmptyDataError:  # only blank lines: no header either
-        raise PanelError(f"data.file {name!r} has no header line and 0 rows. {fix}") from None
-    except UnicodeDecodeError as exc:
-        raise PanelError(
-            f"data.file {name!r} is not UTF-8 text ({exc.reason} at byte {exc.start}). "
-            "Save it as UTF-8 (in Excel: CSV UTF-8), or convert it, e.g. "
-            f"iconv -f GBK -t UTF-8 {name} > utf8.csv.") from None
-    except pd.errors.ParserError as exc:
-        detail = " ".join(str(exc).split())
-        raise PanelError(f"data.file {name!r} cannot be read as CSV: {detail}. Check the "
-                         "separator (a comma) and the quoting of that line.") from None
-    if len(frame) == 0:
-        cols = ", ".join(map(str, frame.columns[:5])) + (", ..." if frame.shape[1] > 5 else "")
-        raise PanelError(f"data.file {name!r} has a header line ({frame.shape[1]} columns: "
-                         f"{cols}) but 0 data rows. {fix}")
-    return frame
-
-
-def _check_columns(frame: pd.DataFrame, config: StudyConfig) -> None:
-    import difflib
-
-    s, r = config.study, config.robustness
-    wanted = {"data.unit": [config.data.unit], "data.time": [config.data.time],
-              "study.outcomes": s.outcomes, "study.controls": s.controls,
-              "study.mediators": s.mediators,
-              "robustness.psm.covariates": (r.psm or {}).get("covariates", ())}
-    if config.data.cohort != "registry":
-        wanted["data.cohort"] = [config.data.cohort]
-    if s.cluster != "unit":
-        wanted["study.cluster"] = [s.cluster]
-    for key, columns in wanted.items():
-        for col in columns:
-            if col not in frame.columns:
-                close = difflib.get_close_matches(col, [str(c) for c in frame.columns], n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise SpecificationError(
-                    f"{key}: column {col!r} not found in the data ({frame.shape[1]} columns, "
-                    f"e.g. {', '.join(map(str, frame.columns[:5]))}).{hint} Fix the name in "
-                    "the study file.")
 
 
 # ------------------------------------------------------------------ the study
@@ -329,8 +122,6 @@ def run_study(config: StudyConfig, *, progress: bool = True) -> StudyOutput:
     SpecificationError
         If a configured column is absent from the data.
     """
-    from .steps import STEPS
-
     run = _Run(config, progress)
     steps: list[tuple[str, Callable]] = [(label(config), fn) for label, fn, on in STEPS
                                          if on(config)]
@@ -369,8 +160,6 @@ def versions() -> dict[str, str]:
 
 
 def _closing_sections(run: _Run, caught: tuple[str, ...]) -> None:
-    from .steps import _frame
-
     zh = run.config.study.language == "zh"
     if zh:
         from ..tables._zh_notes import translate_note

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .runner import Item, load_panel, text
+from ..estimators.registry import REGISTRY
+from .parts import Item, load_panel, text
 
 # ---------------------------------------------------------------- helpers
 
@@ -99,18 +100,20 @@ def _small_cohort_items(run, panel) -> list:
 def _pretrend_items(run, y: str, label: str) -> list:
     from ..diagnostics import pretrend_flag
 
-    tested = {_name(run, _REGISTRY[shown]): run.results[f"{key}:{y}"]
-              for shown, key in _KEY.items() if f"{key}:{y}" in run.results}
+    tested = {spec.label(run.config.study.language): run.results[f"{spec.event_key}:{y}"]
+              for spec in REGISTRY.values()
+              if (spec.window is not None or spec.through_aggregations)
+              and f"{spec.event_key}:{y}" in run.results}
     return _flag(run, pretrend_flag(tested, thresholds=run.config.study.flags), subject=label)
 
 
 def _bacon_items(run, y: str, res) -> list:
-    import did_zones as dz
+    twfe_weights = REGISTRY["twfe_weights"].function
 
     from ..diagnostics import bacon_flag, negative_weight_flag
 
     s = run.config.study
-    weights = dz.twfe_weights(run.results["__panel__"], y, controls=s.controls or None)
+    weights = twfe_weights(run.results["__panel__"], y, controls=s.controls or None)
     run.results[f"twfe_weights:{y}"] = weights
     label = _label(run, y)
     return (_flag(run, bacon_flag(res, run.config.study.flags), subject=label)
@@ -152,16 +155,16 @@ def data(run) -> None:
 
 
 def main_results(run) -> None:
-    import did_zones as dz
+    twfe = REGISTRY["twfe"].function
 
     from ..tables import regression_table
 
     s, panel = run.config.study, run.results["__panel__"]
     models = {}
     for y in s.outcomes:
-        models[f"twfe:{y}"] = dz.twfe(panel, y, cluster=_cluster(run))
+        models[f"twfe:{y}"] = twfe(panel, y, cluster=_cluster(run))
         if s.controls:
-            models[f"twfe_controls:{y}"] = dz.twfe(panel, y, controls=s.controls,
+            models[f"twfe_controls:{y}"] = twfe(panel, y, controls=s.controls,
                                                    cluster=_cluster(run))
     run.results.update(models)
     table = regression_table(list(models.values()), labels=dict(s.labels),
@@ -170,57 +173,44 @@ def main_results(run) -> None:
                 run.table("main", table))
 
 
-def _event_results(run, y: str) -> dict:
-    """Every configured estimator on outcome ``y``: display name -> event-time Result."""
-    import did_zones as dz
+def _event_specs(run):
+    """Registry entries of the study's estimators that give event-time results."""
+    return [REGISTRY[name] for name in run.config.study.estimators
+            if REGISTRY[name].window is not None or REGISTRY[name].through_aggregations]
 
+
+def _event_results(run, y: str) -> tuple[dict, dict]:
+    """Every configured estimator on outcome ``y``, as its registry entry asks to report it
+    (:meth:`~did_zones.estimators.registry.EstimatorSpec.report`): registry name ->
+    event-time Result, and registry name -> the static result shown next to it."""
     s, panel = run.config.study, run.results["__panel__"]
-    lo, hi = s.event_window
-    cl = _cluster(run)
     out: dict = {}
-    static: dict = {"TWFE": run.results.get(f"twfe_controls:{y}", run.results[f"twfe:{y}"])}
-    for name in s.estimators:
-        if name == "event_study":
-            out["TWFE event study"] = dz.event_study(panel, y, window=(lo, hi), cluster=cl,
-                                                     control=s.control)
-        elif name == "callaway_santanna":
-            cs = dz.callaway_santanna(panel, y, control=s.control,
-                                      cluster=None if cl == "unit" else cl)
-            run.results[f"callaway_santanna:{y}"] = cs
-            for kind in s.aggregations:
-                agg = dz.aggregate(cs, kind=kind, window=(lo, hi) if kind == "event" else None)
-                run.results[f"callaway_santanna_{kind}:{y}"] = agg
-                if kind == "event":
-                    out["Callaway-Sant'Anna"] = agg
-                elif kind == "simple":
-                    static["Callaway-Sant'Anna"] = agg
-        elif name == "sun_abraham":
-            out["Sun-Abraham"] = dz.sun_abraham(panel, y, window=(lo, hi), cluster=cl)
-        elif name == "imputation":
-            out["BJS imputation"] = dz.imputation(panel, y, horizons=list(range(hi + 1)),
-                                                  pretrends=-lo, cluster=cl)
-        elif name == "did2s":
-            out["did2s"] = dz.did2s(panel, y, horizons=[*range(lo, -1), *range(hi + 1)],
-                                    cluster=cl)
-            static["did2s"] = dz.did2s(panel, y, cluster=cl)  # its simple ATT
-            run.results[f"did2s_static:{y}"] = static["did2s"]
-        elif name == "dcdh":
-            out["dCDH"] = dz.dcdh(panel, y, dynamic=hi, placebo=-lo - 1, cluster=cl)
-    for label, res in out.items():
-        run.results[f"{_KEY[label]}:{y}"] = res
+    static: dict = {"twfe": run.results.get(f"twfe_controls:{y}", run.results[f"twfe:{y}"])}
+    for spec in _event_specs(run):
+        got = spec.report(panel, y, s.event_window, control=s.control, cluster=_cluster(run),
+                          aggregations=s.aggregations)
+        for key, res in got["results"].items():
+            if res is not got["event"] or spec.through_aggregations:
+                run.results[f"{key}:{y}"] = res
+        if got["event"] is not None:
+            out[spec.name] = got["event"]
+        if got["static"] is not None:
+            static[spec.name] = got["static"]
+    for name, res in out.items():
+        run.results[f"{REGISTRY[name].event_key}:{y}"] = res
     return out, static
 
 
 def _estimands(run, y: str, event: dict, static: dict) -> dict:
-    """Display name -> the results whose named estimands the comparison shows: each
+    """Registry name -> the results whose named estimands the comparison shows: each
     estimator's own headline terms plus the average of its effects over e = 0..hi."""
     from ..errors import SpecificationError
     from ..estimands import event_average
 
     hi = run.config.study.event_window[1]
-    columns: dict = {"TWFE": [static["TWFE"]]}
-    for label, res in event.items():
-        parts = [res] + ([static[label]] if label in static else [])
+    columns: dict = {"twfe": [static["twfe"]]}
+    for name, res in event.items():
+        parts = [res] + ([static[name]] if name in static else [])
         if not any("estimand" in r.keys.columns and r.keys["estimand"].eq(
                 "event_average").any() for r in parts):
             try:
@@ -228,30 +218,16 @@ def _estimands(run, y: str, event: dict, static: dict) -> dict:
             except SpecificationError:  # no effect at some e in 0..hi: shown as "—"
                 avg = None
             if avg is not None:
-                run.results[f"{_KEY[label]}_event_average:{y}"] = avg
+                run.results[f"{REGISTRY[name].event_key}_event_average:{y}"] = avg
                 parts.append(avg)
-        columns[label] = parts
+        columns[name] = parts
     return columns
-
-
-# the English labels above are the display names of did_zones.tables._names; the registry
-# name of each gives its name in the study's language
-_REGISTRY = {"TWFE": "twfe", "TWFE event study": "event_study",
-             "Callaway-Sant'Anna": "callaway_santanna", "Sun-Abraham": "sun_abraham",
-             "BJS imputation": "imputation", "did2s": "did2s", "dCDH": "dcdh"}
 
 
 def _shown(run, results: dict) -> dict:
     """Results keyed by the estimators' display names in the study's language."""
-    from ..tables._names import estimator_name
-
     lang = run.config.study.language
-    return {estimator_name(_REGISTRY[k], lang): v for k, v in results.items()}
-
-
-_KEY = {"TWFE event study": "event_study", "Callaway-Sant'Anna": "callaway_santanna_event",
-        "Sun-Abraham": "sun_abraham", "BJS imputation": "imputation", "did2s": "did2s",
-        "dCDH": "dcdh"}
+    return {REGISTRY[k].label(lang): v for k, v in results.items()}
 
 
 def estimators(run) -> None:
@@ -263,7 +239,7 @@ def estimators(run) -> None:
     for y in s.outcomes:
         event, static = _event_results(run, y)
         columns = _estimands(run, y, event, static)
-        models = {k: v for k, v in columns.items() if k != "TWFE event study"}
+        models = {k: v for k, v in columns.items() if REGISTRY[k].in_comparison}
         event, models, columns = _shown(run, event), _shown(run, models), _shown(run, columns)
         label = _label(run, y)
         if event:
@@ -285,14 +261,14 @@ def estimators(run) -> None:
 
 
 def bacon(run) -> None:
-    import did_zones as dz
+    bacon_decomposition = REGISTRY["bacon_decomposition"].function
 
     from ..plots import bacon_plot
 
     s, panel = run.config.study, run.results["__panel__"]
     items = []
     for y in s.outcomes:
-        res = dz.bacon_decomposition(panel, y)
+        res = bacon_decomposition(panel, y)
         run.results[f"bacon:{y}"] = res
         by_type = pd.DataFrame(res.extra["by_type"]).reset_index(drop=True)
         items.append(run.figure(f"bacon_{y}", bacon_plot(res, language=s.language,
@@ -304,8 +280,7 @@ def bacon(run) -> None:
 
 
 def mechanism(run) -> None:
-    import did_zones as dz
-
+    from ..mechanism import mediation
     from ..plots import mediation_diagram
     from ..tables import mediation_table
 
@@ -315,7 +290,7 @@ def mechanism(run) -> None:
     items = []
     run.seeds["mechanism"] = s.seed
     for med in s.mediators:
-        res = dz.mediation(panel, y, med, method=m.method, controls=s.controls,
+        res = mediation(panel, y, med, method=m.method, controls=s.controls,
                            cluster=_cluster(run), n_boot=m.n_boot or None, seed=s.seed)
         run.results[f"mediation:{med}"] = res
         items.append(Item("text", text(run, "verdict", mediator=_label(run, med),
@@ -334,20 +309,19 @@ def _main(run):
 
 
 def _event(run):
-    import did_zones as dz
+    event_study = REGISTRY["event_study"].function
 
     y = _primary(run)
     key = f"event_study:{y}"
     if key not in run.results:
-        run.results[key] = dz.event_study(run.results["__panel__"], y,
+        run.results[key] = event_study(run.results["__panel__"], y,
                                           window=run.config.study.event_window,
                                           cluster=_cluster(run))
     return run.results[key]
 
 
 def robustness(run) -> None:
-    import did_zones as dz
-
+    from .. import robustness as rb
     from ..diagnostics import placebo_flag
     from ..plots import honest_plot, in_time_plot, placebo_plot
     from ..tables import balance_table, robustness_table
@@ -361,7 +335,7 @@ def robustness(run) -> None:
     if r.placebo is not None:
         p = r.placebo
         run.seeds["placebo"] = s.seed
-        test = dz.placebo(main, panel, kind=p["kind"], n_draws=p["n_draws"], seed=s.seed,
+        test = rb.placebo(main, panel, kind=p["kind"], n_draws=p["n_draws"], seed=s.seed,
                           shift=p["shift"] if p["kind"] == "in_time" else None,
                           progress=False)
         run.results["placebo"] = test
@@ -372,7 +346,7 @@ def robustness(run) -> None:
         items += _flag(run, placebo_flag(test, run.config.study.flags), n_draws=n_draws)
         items.append(run.figure("placebo", plot(test, language=lang, font=s.font)))
         if p["kind"] != "in_time":
-            in_time = dz.placebo(main, panel, kind="in_time", shift=p["shift"])
+            in_time = rb.placebo(main, panel, kind="in_time", shift=p["shift"])
             run.results["placebo_in_time"] = in_time
             items.append(run.figure("placebo_in_time", in_time_plot(in_time, language=lang,
                                                                     font=s.font)))
@@ -380,9 +354,9 @@ def robustness(run) -> None:
         opts = dict(r.psm)
         covariates = opts.pop("covariates")
         run.seeds["psm"] = s.seed
-        matched = dz.match(panel, covariates, seed=s.seed, **opts)
+        matched = rb.match(panel, covariates, seed=s.seed, **opts)
         run.results["psm_match"] = matched
-        psm = dz.psm_did(main, panel, covariates, seed=s.seed, **opts)
+        psm = rb.psm_did(main, panel, covariates, seed=s.seed, **opts)
         run.results["psm_did"] = psm
         items.append(Item("text", text(run, "psm", est=psm.estimate[psm.primary],
                                        se=psm.std_error[psm.primary],
@@ -390,18 +364,18 @@ def robustness(run) -> None:
         items.append(run.table("psm_balance", balance_table(matched, labels=dict(s.labels),
                                                            language=lang, notes=s.notes)))
     if r.variations:
-        var = dz.variations(main, panel)
+        var = rb.variations(main, panel)
         run.results["variations"] = var
         items.append(run.table("variations", robustness_table(
             var, labels=dict(s.labels), language=lang, notes=s.notes)))
     if r.honest is not None:
-        h = dz.honest_did(_event(run), restriction=r.honest["restriction"],
+        h = rb.honest_did(_event(run), restriction=r.honest["restriction"],
                           m_values=r.honest["m_values"])
         run.results["honest"] = h
         items.append(run.figure("honest", honest_plot(h, language=lang, font=s.font)))
         items.append(run.table("honest", _honest_table(run, h)))
     if r.pretrend_power:
-        pp = dz.pretrend_power(_event(run))
+        pp = rb.pretrend_power(_event(run))
         run.results["pretrend_power"] = pp
         items.append(run.table("pretrend_power", _frame(
             pp.table, _name(run, "pretrend_power"), pp.notes, run)))
@@ -428,8 +402,7 @@ def _honest_table(run, h):
 
 
 def heterogeneity(run) -> None:
-    import did_zones as dz
-
+    from ..robustness import heterogeneity as split_effects
     from ..tables._format import data_notes, fmt_p_value
     from ..tables.groups import group_effects_table
 
@@ -437,7 +410,7 @@ def heterogeneity(run) -> None:
     main, panel = _main(run), run.results["__panel__"]
     items = []
     for by in cfg.robustness.heterogeneity:
-        het = dz.heterogeneity(main, panel, by)
+        het = split_effects(main, panel, by)
         run.results[f"heterogeneity:{by}"] = het
         test = het.extra.get("equality_test")
         note = (text(run, "equal_effects", statistic=test.statistic,

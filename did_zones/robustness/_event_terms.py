@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import examples
 from ..errors import SpecificationError
 from ..result import Result
+from ..validation import examples
 
 _AGGREGATE_HINT = 'Aggregate by event time first: dz.aggregate(res, kind="event").'
 

@@ -8,13 +8,10 @@ also partialled on the controls (``ŷ = M_X̃ ỹ``), and for every draw only th
 columns ``D`` are residualised: ``D̆ = M_X̃ M_FE D`` and ``β = (D̆'WD̆)⁻¹ D̆'Wŷ``
 (Frisch–Waugh–Lovell; ``W`` the analytic weights).
 
-``M_FE D`` is closed form on a balanced panel with unit and period effects and no weights
-(``D − D̄_i· − D̄_·t + D̄``); with any two fixed-effect dimensions (unbalanced, weighted)
-it is an exact two-block projection (``_TwoWay``); with three or more the package's absorb
-routine
-(:class:`~did_zones.estimators._fe.FixedEffects`) residualises the treatment columns of a
-whole chunk of draws at once (one alternating-projection run over an ``n × (draws · K)``
-matrix).
+``M_FE D`` is the design layer's :class:`~did_zones.design.Absorber`: closed form on a
+balanced panel (``D − D̄_i· − D̄_·t + D̄``), the exact two-block solve when one dimension
+has few levels (unbalanced, weighted), alternating projections otherwise; one call
+residualises the treatment columns of a whole chunk of draws at once.
 
 A draw whose regression would differ in form from the real one -- an event-time indicator
 absent or added (unbalanced panels, other cohorts), a treatment column collinear with the
@@ -28,10 +25,8 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
-from ..estimators._design import build_design
-from ..estimators._fe import FixedEffects
+from ..design import Absorber, build_design
 from ..panel import Panel
 from ..result import Result
 
@@ -39,7 +34,6 @@ __all__ = ["FWLPlan", "fwl_plan", "fwl_draws"]
 
 _TOL = 1e-10  # the collinearity rule of fit_absorbed
 _CHUNK_CELLS = 4_000_000  # rows x columns of treatment regressors residualised at once
-_MAX_SMALL_LEVELS = 400  # direct two-way projection when the smaller dimension is this small
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,8 +47,7 @@ class FWLPlan:
     y_hat: np.ndarray            # outcome net of fixed effects and controls
     X_t: np.ndarray              # controls net of the fixed effects (n, p)
     X_proj: np.ndarray           # (X̃'WX̃)⁻¹ X̃'W, (p, n)
-    fe: FixedEffects
-    grid: tuple[int, int] | None  # (units, periods) when M_FE is closed form
+    fe: Absorber                 # M_FE, built once for every draw
     term_e: np.ndarray           # event times with an indicator (twfe: [0], "treated")
     lookup: np.ndarray           # event time + offset -> column (-1 none)
     offset: int
@@ -62,7 +55,6 @@ class FWLPlan:
     post: np.ndarray             # per column: e >= 0
     support: np.ndarray          # real presence of every event time (event study)
     target: int                  # column of the tested term; -1 = "overall"
-    two_way: _TwoWay | None = None  # direct two-way projection (unbalanced / weighted)
 
 
 def fwl_plan(result: Result, panel: Panel, term: str) -> tuple[FWLPlan | None, str]:
@@ -102,7 +94,7 @@ def fwl_plan(result: Result, panel: Panel, term: str) -> tuple[FWLPlan | None, s
                               fixed_effects=fes, cluster=spec.get("cluster"),
                               weights=spec.get("weights"))
     w = design.weights
-    fe = FixedEffects.from_codes(design.fe_codes, weights=w)
+    fe = Absorber(design.fe_codes, weights=w)
     both = fe.residualize(np.column_stack([design.y, design.X]))
     y_t, X_t = both[:, 0], both[:, 1:]
     ww = np.ones(design.n_obs) if w is None else w
@@ -113,13 +105,6 @@ def fwl_plan(result: Result, panel: Panel, term: str) -> tuple[FWLPlan | None, s
     rows = design.rows
     t = panel.time_values[rows]
     unit = panel.unit_id[rows]
-    grid = None
-    roles = [("unit" if f in ("unit", panel.unit) else "time" if f in ("time", panel.time)
-              else None) for f in fes]
-    if (w is None and sorted(r or "" for r in roles) == ["time", "unit"]
-            and design.n_obs == panel.n_obs and panel.is_balanced):
-        grid = (panel.n_units, panel.n_periods)  # rows sorted by unit, then period
-
     span = int(panel.periods.max() - panel.periods.min())
     offset = span
     lookup = np.full(2 * span + 1, -1, dtype=np.int64)
@@ -127,54 +112,10 @@ def fwl_plan(result: Result, panel: Panel, term: str) -> tuple[FWLPlan | None, s
         lookup[offset:] = 0  # every row at or after the cohort is treated
     else:
         lookup[term_e + offset] = np.arange(term_e.size)
-    two_way = _TwoWay.build(design.fe_codes, w) if grid is None else None
-    plan = FWLPlan(result.method, t, unit, w, y_hat, X_t, X_proj, fe, grid, term_e, lookup,
-                   offset, bins, term_e >= 0, np.zeros(0, bool), target, two_way)
+    plan = FWLPlan(result.method, t, unit, w, y_hat, X_t, X_proj, fe, term_e, lookup,
+                   offset, bins, term_e >= 0, np.zeros(0, bool), target)
     support = _support(plan, panel.cohort[None, :])[0]
     return _replace_support(plan, support), ""
-
-
-@dataclass(frozen=True, eq=False)
-class _TwoWay:
-    """Exact projection off two fixed-effect dimensions ``A`` (many levels), ``B`` (few).
-
-    ``M_FE V = M_A V − Z (Z'WZ)⁺ Z'W M_A V`` with ``Z = M_A 1_B`` (the small dimension's
-    indicators net of the large one's group means): the two-block Frisch–Waugh–Lovell
-    identity. One pass over the columns instead of alternating projections. ``Z'WZ`` is
-    singular (one redundant level per connected component); its pseudo-inverse treats
-    eigenvalues below 1e-10 of the largest as zero, so the rounding noise of the null space
-    is never inverted.
-    """
-
-    S: sparse.csr_matrix  # (G_A, n) weighted group-sum operator of A
-    a: np.ndarray         # A code per row
-    wsum: np.ndarray      # weighted size of every A group
-    w: np.ndarray
-    Z: np.ndarray         # (n, G_B)
-    Q: np.ndarray         # (Z'WZ)⁺ Z'W, (G_B, n)
-
-    @classmethod
-    def build(cls, codes, weights) -> _TwoWay | None:
-        if len(codes) != 2:
-            return None
-        a, b = sorted((np.asarray(c) for c in codes), key=lambda c: -(int(c.max()) + 1))
-        n, g_b = a.size, int(b.max()) + 1
-        if g_b > _MAX_SMALL_LEVELS:
-            return None
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-        S = sparse.csr_matrix((w, (a, np.arange(n))), shape=(int(a.max()) + 1, n))
-        wsum = np.asarray(S.sum(axis=1)).ravel()
-        tmp = cls(S, a, wsum, w, np.zeros((n, 0)), np.zeros((0, n)))
-        Z = tmp._within_a((b[:, None] == np.arange(g_b)).astype(float))
-        ZW = (Z * w[:, None]).T
-        return cls(S, a, wsum, w, Z, np.linalg.pinv(ZW @ Z, rcond=1e-10, hermitian=True) @ ZW)
-
-    def _within_a(self, V: np.ndarray) -> np.ndarray:
-        return V - (self.S @ V / self.wsum[:, None])[self.a]
-
-    def residualize(self, V: np.ndarray) -> np.ndarray:
-        R = self._within_a(V)
-        return R - self.Z @ (self.Q @ R)
 
 
 def _replace_support(plan: FWLPlan, support: np.ndarray) -> FWLPlan:
@@ -208,15 +149,7 @@ def _support(plan: FWLPlan, cohorts: np.ndarray) -> np.ndarray:
 
 
 def _demean(plan: FWLPlan, V: np.ndarray) -> np.ndarray:
-    if plan.two_way is not None:
-        return plan.two_way.residualize(V)
-    if plan.grid is None:
-        return plan.fe.residualize(V)
-    N, T = plan.grid
-    A = V.reshape(N, T, -1)
-    out = A - A.mean(axis=1, keepdims=True) - A.mean(axis=0, keepdims=True)
-    out += A.mean(axis=(0, 1), keepdims=True)
-    return out.reshape(V.shape)
+    return plan.fe.residualize(V)
 
 
 def fwl_draws(plan: FWLPlan, cohorts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

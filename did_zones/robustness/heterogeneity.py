@@ -14,11 +14,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, examples
 from .._provenance import check_result_panel
 from ..errors import SpecificationError
 from ..panel import Panel
 from ..result import Result
+from ..validation import PANEL, Choice, ResultArg, check, examples
 from .rerun import rerun
 
 __all__ = ["heterogeneity", "BUILTIN_GROUPS"]
@@ -103,12 +103,9 @@ def heterogeneity(
     >>> het.terms
     ['group: coastal', 'group: inland']
     """
-    if not isinstance(result, Result):
-        raise SpecificationError(f"result must be a did_zones Result; got {type(result).__name__}.")
-    if not isinstance(panel, Panel):
-        raise SpecificationError(f"panel must be a did_zones Panel; got {type(panel).__name__}.")
+    check({"result": ResultArg(), "panel": PANEL, "approach": Choice(APPROACHES)},
+          result=result, panel=panel, approach=approach)
     check_result_panel(result, panel)
-    check_choice("approach", approach, APPROACHES)
     if approach == "interaction" and result.method != "twfe":
         raise SpecificationError(
             f"approach='interaction' needs a twfe result; got {result.method!r}. Use "

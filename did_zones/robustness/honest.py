@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_alpha, check_choice, examples
 from ..errors import InferenceWarning, SpecificationError, warn
 from ..result import Result
+from ..validation import ALPHA, Choice, Integer, check, examples
 from ._event_terms import require_event_terms
 from ._honest_rm import rm_accept
 from ._honest_sd import flci
@@ -127,10 +127,10 @@ def honest_did(
         ``aggregate(callaway_santanna(..., base_period="universal"), "event")``.
     restriction : {"relative_magnitude", "smoothness"}
         Δ^RM(M̄): each post-period change of the violation δ is at most M̄ times the largest
-        pre-period change. Δ^SD(M): |δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M.
+        pre-period change. Δ^SD(M): ``|δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M``.
     m_values : sequence of float, optional
         Grid of M̄ (default 0, 2/9, ..., 2: ten values as HonestDiD) or M (default ten values
-        from 0 to the largest pre-period |second difference| plus its 1 − α one-sided
+        from 0 to the largest absolute pre-period second difference plus its 1 − α one-sided
         margin, ``max_j |Δ²β_j| + z_{1−α} se_j``).
     target : "first", "average", int or sequence of float
         Parameter ``θ = l'τ``: the first post period (event time 0, default), the average
@@ -199,14 +199,13 @@ def honest_did(
     >>> list(h.tidy().columns)
     ['term', 'restriction', 'm', 'conf_low', 'conf_high', 'method']
     """
-    check_choice("restriction", restriction, tuple(_METHODS))
-    alpha = check_alpha(alpha)
+    v = check({"restriction": Choice(tuple(_METHODS)), "alpha": ALPHA,
+               "fold_quantile": Choice(("exact", "simulated")), "grid_points": Integer(min=3)},
+              restriction=restriction, alpha=alpha, fold_quantile=fold_quantile,
+              grid_points=grid_points)
+    alpha = v["alpha"]
     method = _METHODS[restriction][0] if method is None else method
-    check_choice("method", method, _METHODS[restriction])
-    check_choice("fold_quantile", fold_quantile, ("exact", "simulated"))
-    if isinstance(grid_points, bool) or not isinstance(grid_points, (int, np.integer)) \
-            or grid_points < 3:
-        raise SpecificationError(f"grid_points must be an integer >= 3; got {grid_points!r}.")
+    Choice(_METHODS[restriction])("method", method)
     beta, sigma, pre_e, post_e, notes = _extract(result, reference)
     K, T = pre_e.size, post_e.size
     l_vec, term = _target(target, post_e)
@@ -275,21 +274,13 @@ def _extract(result: Result, reference: int):
     if not isinstance(result, Result):
         raise SpecificationError(
             f"honest_did needs a did_zones Result; got {type(result).__name__}.")
-    if isinstance(reference, bool) or not isinstance(reference, (int, np.integer)):
-        raise SpecificationError(f"reference must be an integer event time; got {reference!r}.")
+    Integer()("reference", reference)
+    from ..estimators.registry import REGISTRY
+
     method = result.method
-    if method == "imputation":
-        raise SpecificationError(
-            "imputation (Borusyak-Jaravel-Spiess) pre-trend terms come from a separate "
-            "regression on untreated observations and are not leads comparable with its "
-            "horizons, so HonestDiD does not apply. Use event_study, sun_abraham or "
-            "aggregate(callaway_santanna(..., base_period='universal'), 'event').")
-    if method == "dcdh":
-        raise SpecificationError(
-            "dcdh placebos are long differences with their own switcher/control sets at "
-            "each lag, not leads of one event-study regression; HonestDiD does not apply. "
-            "Use event_study, sun_abraham or aggregate(callaway_santanna(..., "
-            "base_period='universal'), 'event').")
+    entry = REGISTRY.get(method)
+    if entry is not None and "honest_did" in entry.refuses:  # why, in its registry entry
+        raise SpecificationError(entry.refuses["honest_did"])
     require_event_terms(result, "honest_did")
     if method == "callaway_santanna":
         if result.spec.get("base_period") != "universal":
@@ -341,7 +332,7 @@ def _target(target, post_e: np.ndarray) -> tuple[np.ndarray, str]:
     T = post_e.size
     nonneg = post_e >= 0
     if isinstance(target, str):
-        check_choice("target", target, ("first", "average"))
+        Choice(("first", "average"))("target", target)
         if not nonneg.any():
             raise SpecificationError("No post period at event time >= 0 for the target.")
         l_vec = np.zeros(T)

@@ -16,16 +16,28 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_columns, examples
 from .._parallel import check_n_jobs, quiet, run_batches, seed_sequence
 from .._provenance import check_result_panel
 from ..errors import EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import HypothesisTest, Result
+from ..validation import (
+    FLAG,
+    PANEL,
+    Boolean,
+    Choice,
+    Integer,
+    ResultArg,
+    check,
+    check_columns,
+    examples,
+)
 from ._fwl import fwl_draws, fwl_plan
 from .rerun import rerun
 
 __all__ = ["placebo", "placebo_assignments"]
+
+_POSITIVE = Integer(min=1)
 
 PlaceboKind = Literal["in_space", "in_time", "mixed"]
 KINDS: tuple[str, ...] = ("in_space", "in_time", "mixed")
@@ -92,7 +104,7 @@ def placebo_assignments(
     >>> fake.shape == (3, panel.n_units)
     True
     """
-    check_choice("kind", kind, ("in_space", "mixed"))
+    Choice(("in_space", "mixed"))("kind", kind)
     _check_count("n_draws", n_draws)
     children = seed_sequence(seed).spawn(int(n_draws))
     dates = _dates(panel)
@@ -196,9 +208,7 @@ def randomization_p_values(draws: np.ndarray, estimate: float) -> dict[str, floa
 
 # ------------------------------------------------------------------------ checks
 def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise SpecificationError(f"{name} must be an integer >= 1; got {value!r}.")
-    return int(value)
+    return _POSITIVE(name, value)
 
 
 def _check_shifts(shift, panel: Panel) -> tuple[int, ...]:
@@ -230,27 +240,18 @@ def _check_shifts(shift, panel: Panel) -> tuple[int, ...]:
 
 
 def _validate(result, panel, kind, n_draws, restricted, fast, term, progress) -> str:
-    from ..estimators import REGISTRY
+    from ..estimators.registry import REGISTRY
 
-    if not isinstance(result, Result):
-        raise SpecificationError(
-            f"result must be a did_zones Result; got {type(result).__name__}.")
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}.")
+    check({"result": ResultArg(), "panel": PANEL}, result=result, panel=panel)
     check_result_panel(result, panel)
-    if result.method not in REGISTRY:
+    if result.method not in REGISTRY or not REGISTRY[result.method].supports("placebo"):
+        known = sorted(n for n, s in REGISTRY.items() if s.supports("placebo"))
         raise SpecificationError(
             f"A placebo test re-estimates the result, so it needs an estimator of the library "
-            f"({', '.join(sorted(REGISTRY))}); got a {result.method!r} result.")
-    check_choice("kind", kind, KINDS)
-    _check_count("n_draws", n_draws)
-    for name, value, allowed in (("restricted", restricted, (True, False)),
-                                 ("fast", fast, (None, True, False)),
-                                 ("progress", progress, (None, True, False))):
-        if not any(value is a or (a is not None and isinstance(value, np.bool_)
-                                  and bool(value) == a) for a in allowed):
-            raise SpecificationError(f"{name} must be one of {allowed}; got {value!r}.")
+            f"({', '.join(known)}); got a {result.method!r} result.")
+    check({"kind": Choice(KINDS), "n_draws": _POSITIVE, "restricted": FLAG,
+           "fast": Boolean(allow_none=True), "progress": Boolean(allow_none=True)},
+          kind=kind, n_draws=n_draws, restricted=restricted, fast=fast, progress=progress)
     check_columns(panel.data, [result.outcome], what="Outcome column")
     term = result.primary if term is None else term
     if term is None:

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .._checks import check_alpha
 from ..errors import SpecificationError
 from ..result import Result
+from ..validation import ALPHA, Integer, Real, ResultArg, check
 from ._event_terms import require_event_terms
 
 __all__ = ["PretrendPower", "pretrend_power"]
@@ -246,7 +246,9 @@ def pretrend_power(
     0.5
     """
     pre, post, notes = _split_terms(result, reference)
-    check_alpha(alpha)
+    check({"alpha": ALPHA, "critical_value": Real(0, None, closed="neither", allow_none=True),
+           "tol": Real(0, 1e-2, closed="neither")},
+          alpha=alpha, critical_value=critical_value, tol=tol)
     targets = _as_floats(power, "power")
     if any(not 0 < p < 1 for p in targets):
         raise SpecificationError(f"power values must lie strictly between 0 and 1; got {targets}.")
@@ -254,10 +256,6 @@ def pretrend_power(
     if any(not np.isfinite(s) for s in slopes):
         raise SpecificationError(f"slope values must be finite numbers; got {slopes}.")
     c = float(stats.norm.ppf(1 - alpha / 2)) if critical_value is None else float(critical_value)
-    if not np.isfinite(c) or c <= 0:
-        raise SpecificationError(f"critical_value must be a positive number; got {critical_value!r}.")
-    if not (isinstance(tol, (int, float)) and 0 < tol < 1e-2):
-        raise SpecificationError(f"tol must be a number in (0, 0.01); got {tol!r}.")
 
     est = result.estimate.to_numpy()
     V = result.vcov.to_numpy()
@@ -329,10 +327,7 @@ def _as_floats(value, name: str) -> list[float]:
 
 
 def _split_terms(result: Result, reference) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    if not isinstance(result, Result):
-        raise SpecificationError(f"result must be a did_zones Result; got {type(result).__name__}.")
-    if isinstance(reference, bool) or not isinstance(reference, (int, np.integer)):
-        raise SpecificationError(f"reference must be an integer event time; got {reference!r}.")
+    check({"result": ResultArg(), "reference": Integer()}, result=result, reference=reference)
     if reference >= 0:
         raise SpecificationError(f"reference must be a pre-period (negative) event time; "
                                  f"got {reference}.")

@@ -13,7 +13,6 @@ most published PSM-DiD studies of Chinese pilot policies.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,11 +21,23 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import as_tuple, check_choice, check_columns, examples
 from .._provenance import check_result_panel
 from ..errors import DataDroppedWarning, EstimationError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
+from ..validation import (
+    FLAG,
+    PANEL,
+    Choice,
+    Integer,
+    Real,
+    ResultArg,
+    as_tuple,
+    check,
+    check_choice,
+    check_columns,
+    examples,
+)
 
 __all__ = ["MatchResult", "match", "psm_did", "KERNELS", "METHODS"]
 
@@ -293,20 +304,20 @@ def psm_did(result: Result, panel: Panel, covariates: str | Sequence[str],
     >>> res.spec["weights"]
     'psm_weight'
     """
-    import did_zones
-
+    from ..estimators.registry import REGISTRY
     from .rerun import rerun
 
-    if not isinstance(result, Result):
-        raise SpecificationError(f"result must be a did_zones Result; got {type(result).__name__}.")
+    ResultArg()("result", result)
     if isinstance(panel, Panel):
         check_result_panel(result, panel)
-    estimator = getattr(did_zones, result.method, None)
-    if estimator is None or "weights" not in inspect.signature(estimator).parameters:
+    entry = REGISTRY.get(result.method)
+    if entry is None or not entry.accepts("weights"):
+        weighted = ", ".join(n for n, s in REGISTRY.items()
+                             if s.family != "diagnostic" and s.accepts("weights"))
         raise SpecificationError(
             f"{result.method!r} does not accept weights=, so it cannot use the matching "
-            "weights. Use an estimator that does (twfe, event_study, callaway_santanna, "
-            "sun_abraham, imputation, did2s), or estimate on match(...).panel unweighted."
+            f"weights. Use an estimator that does ({weighted}), or estimate on "
+            "match(...).panel unweighted."
         )
     if result.spec.get("weights") is not None:
         raise SpecificationError(
@@ -345,11 +356,7 @@ class _Options:
 
 def _check_inputs(panel, covariates, period, method, k, caliper, replacement, kernel,
                   bandwidth, weight_column) -> tuple[str, ...]:
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel; got {type(panel).__name__}. Build one with "
-            "did_zones.build_panel(...)."
-        )
+    PANEL("panel", panel)
     covariates = as_tuple(covariates)
     if not covariates:
         raise SpecificationError("No covariates given: pass the columns to match on, "
@@ -357,8 +364,11 @@ def _check_inputs(panel, covariates, period, method, k, caliper, replacement, ke
     check_columns(panel.data, covariates, what="Covariate")
     for c in covariates:
         panel.column(c)  # raises on non-numeric columns
-    check_choice("method", method, METHODS)
-    check_choice("kernel", kernel, KERNELS)
+    check({"method": Choice(METHODS), "kernel": Choice(KERNELS), "k": Integer(min=1),
+           "caliper": Real(0, None, closed="right", allow_none=True),
+           "bandwidth": Real(0, None, closed="right"), "replacement": FLAG},
+          method=method, kernel=kernel, k=k, caliper=caliper, bandwidth=bandwidth,
+          replacement=replacement)
     if isinstance(period, str):
         check_choice("period", period, ("pre", "each"))
     elif isinstance(period, (bool, np.bool_)) or not isinstance(period, (int, np.integer)):
@@ -368,12 +378,6 @@ def _check_inputs(panel, covariates, period, method, k, caliper, replacement, ke
         raise SpecificationError(
             f"period {period} is not in the panel, which covers "
             f"{panel.periods.min()}..{panel.periods.max()}.")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise SpecificationError(f"k must be a positive integer; got {k!r}.")
-    if caliper is not None and not (np.isfinite(caliper) and caliper > 0):
-        raise SpecificationError(f"caliper must be a positive number or None; got {caliper!r}.")
-    if not (np.isfinite(bandwidth) and bandwidth > 0):
-        raise SpecificationError(f"bandwidth must be a positive number; got {bandwidth!r}.")
     if method == "kernel" and caliper is not None:
         raise SpecificationError(
             "caliper applies to nearest-neighbour matching; kernel matching is limited by "

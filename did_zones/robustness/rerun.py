@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from ..errors import SpecificationError
+from ..estimators.registry import REGISTRY
 from ..panel import Panel
 from ..result import Result
 
 __all__ = ["rerun"]
 
-# spec keys written by ``aggregate`` on top of the Callaway-Sant'Anna spec
+# spec keys written by ``aggregate`` on top of the spec of the estimator it aggregates
 _AGGREGATION_KEYS = ("aggregation", "window", "balance")
-# diagnostics that are not in the estimator registry but take (panel, outcome, **options)
-_DIAGNOSTICS = ("bacon_decomposition", "twfe_weights")
 
 
 def rerun(result: Result, panel: Panel, outcome: str | None = None, **overrides: Any) -> Result:
@@ -23,9 +21,9 @@ def rerun(result: Result, panel: Panel, outcome: str | None = None, **overrides:
     Parameters
     ----------
     result : Result
-        A result of any estimator of the library (``result.method`` names it and
-        ``result.spec`` holds its options), including ``aggregate`` results of
-        Callaway-Sant'Anna, which are re-aggregated the same way.
+        A result of any estimator of the registry (``result.method`` names it and
+        ``result.spec`` holds its options; :mod:`did_zones.estimators.registry`), including
+        ``aggregate`` results of Callaway-Sant'Anna, which are re-aggregated the same way.
     panel : Panel
         The panel to estimate on: e.g. a placebo assignment, a sub-sample, a matched sample.
     outcome : str, optional
@@ -56,18 +54,16 @@ def rerun(result: Result, panel: Panel, outcome: str | None = None, **overrides:
     >>> again.spec["controls"]
     ('lnpop',)
     """
-    import did_zones
-
-    from ..estimators import REGISTRY
-
-    known = sorted([*REGISTRY, *_DIAGNOSTICS])
-    if result.method not in known:
+    entry = REGISTRY.get(result.method)
+    if entry is None:
+        known = sorted(REGISTRY)
         raise SpecificationError(
             f"Cannot rerun a {result.method!r} result: it is not an estimator of the library "
-            f"({', '.join(known)}). Call the function that made it directly."
+            f"({', '.join(known)}). Call the function that made it directly, or register it "
+            "(did_zones.estimators.register)."
         )
-    estimator = getattr(did_zones, result.method)
-    accepted = set(inspect.signature(estimator).parameters) - {"panel", "outcome"}
+    estimator = entry.function
+    accepted = set(entry.options)
     # the spec may also record derived facts (e.g. which standard errors were used)
     spec = {k: v for k, v in result.spec.items() if k in accepted or k in _AGGREGATION_KEYS}
     unknown = sorted(set(overrides) - set(spec))
@@ -78,7 +74,7 @@ def rerun(result: Result, panel: Panel, outcome: str | None = None, **overrides:
         )
     spec.update(overrides)
     agg = {k: spec.pop(k) for k in _AGGREGATION_KEYS if k in spec} if (
-        "aggregation" in spec) else None
+        "aggregation" in spec and entry.aggregations) else None
     new = estimator(panel, outcome or result.outcome, **spec)
     if agg is None:
         return new

@@ -9,7 +9,6 @@ every variation in one :class:`~did_zones.result.Result` (one term per variation
 
 from __future__ import annotations
 
-import inspect
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -19,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_columns, examples
 from .._provenance import check_result_panel
 from ..errors import DidZonesError, SpecificationError
 from ..panel import Panel
 from ..result import Result
+from ..validation import PANEL, Choice, ResultArg, check, check_columns, examples
 
 __all__ = ["variations", "DROPS"]
 
@@ -206,21 +205,15 @@ class _Skip(Exception):
 def _check(result, panel, drop, windows, timing, county_level, term):
     from ..registry import COUNTY_LEVELS, TIMINGS
 
-    if not isinstance(result, Result):
-        raise SpecificationError(f"result must be a did_zones Result; got "
-                                 f"{type(result).__name__}.")
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel; got {type(panel).__name__}. Build one with "
-            "did_zones.build_panel(...).")
+    check({"result": ResultArg(), "panel": PANEL}, result=result, panel=panel)
     check_result_panel(result, panel)
     drop = (drop,) if isinstance(drop, str) else tuple(drop or ())
     for d in drop:
-        check_choice("drop", d, DROPS)
+        Choice(DROPS)("drop", d)
     timing = (timing,) if isinstance(timing, str) else tuple(timing or ())
     for t in timing:
-        check_choice("timing", t, TIMINGS)
-    check_choice("county_level", county_level, COUNTY_LEVELS)
+        Choice(TIMINGS)("timing", t)
+    Choice(COUNTY_LEVELS)("county_level", county_level)
     out = []
     for w in windows or ():
         ok = isinstance(w, (tuple, list)) and len(w) == 2 and all(
@@ -336,10 +329,10 @@ def _timing_job(panel: Panel, codes: pd.Series, rule: str, county_level: str):
 def _control_job(panel: Panel, codes: pd.Series, name: str, first: pd.Series,
                  result: Result):
     def job():
-        import did_zones
+        from ..estimators.registry import REGISTRY
 
-        estimator = getattr(did_zones, result.method, None)
-        if estimator is None or "controls" not in inspect.signature(estimator).parameters:
+        entry = REGISTRY.get(result.method)
+        if entry is None or not entry.accepts("controls"):
             raise _Skip(f"{result.method} takes no time-varying controls=.")
         column = "did_" + re.sub(r"\W+", "_", name).strip("_")
         if column in panel.data.columns:

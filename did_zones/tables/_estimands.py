@@ -62,10 +62,10 @@ _REASONS = {
         ("sun_abraham", "simple_att"): "Sun-Abraham averages only the cells inside its event "
                                        "window (see the row for that window)",
         ("imputation", "event_average"): "BJS imputation gives event-time effects only with "
-                                         "horizons=; none cover that window",
+                                         "window=; none cover that window",
         ("did2s", "simple_att"): "did2s gives a simple ATT only in its static form (without "
-                                 "horizons=), over all treated cell-periods",
-        ("did2s", "event_average"): "did2s gives event-time effects only with horizons=; "
+                                 "window=), over all treated cell-periods",
+        ("did2s", "event_average"): "did2s gives event-time effects only with window=; "
                                     "none cover that window",
         ("dcdh", "simple_att"): "dCDH estimates the effect of switching at each horizon, not "
                                 "an average over all treated cell-periods",
@@ -89,9 +89,9 @@ _REASONS = {
         ("callaway_santanna", "simple_att"): "未做简单加总",
         ("callaway_santanna", "event_average"): "未做事件期加总",
         ("sun_abraham", "simple_att"): "Sun–Abraham 只平均事件窗口内的单元-时期（见该窗口一行）",
-        ("imputation", "event_average"): "插补估计仅在设定 horizons= 时给出事件期效应；该窗口内没有",
-        ("did2s", "simple_att"): "did2s 仅在静态形式（不设 horizons=）下给出全部处理单元-时期的简单平均处理效应",
-        ("did2s", "event_average"): "did2s 仅在设定 horizons= 时给出事件期效应；该窗口内没有",
+        ("imputation", "event_average"): "插补估计仅在设定 window= 时给出事件期效应；该窗口内没有",
+        ("did2s", "simple_att"): "did2s 仅在静态形式（不设 window=）下给出全部处理单元-时期的简单平均处理效应",
+        ("did2s", "event_average"): "did2s 仅在设定 window= 时给出事件期效应；该窗口内没有",
         ("dcdh", "simple_att"): "dCDH 估计各期限的转换效应，不是全部处理单元-时期的平均",
         ("dcdh", "event_average"): "dCDH 的 DID_M 是即期效应；未估计其动态效应",
         (None, "instantaneous"): "即期效应即其 e = 0 项（见事件研究表）",

@@ -11,13 +11,13 @@ from typing import Literal
 
 import numpy as np
 
-from .._checks import check_choice
 from ..errors import SpecificationError
+from ..validation import Integer, check_choice
+from ..vocabulary import LANGUAGES
 
 __all__ = ["LANGUAGES", "NOTES", "words", "fmt_num", "fmt_int", "stars_for", "star_legend",
            "check_stars", "check_digits", "check_notes", "data_notes", "label", "fmt_p_value"]
 
-LANGUAGES = ("en", "zh")
 #: what a table does with the data-handling notes of its results (see :func:`data_notes`)
 NOTES = ("all", "short", "none")
 NotesMode = Literal["all", "short", "none"]
@@ -112,10 +112,7 @@ def data_notes(notes: Iterable[str], mode: str, language: str) -> list[str]:
 
 def check_digits(digits: object) -> int:
     """Check a number of decimal places."""
-    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or not (
-            0 <= digits <= 12):
-        raise SpecificationError(f"digits must be an integer from 0 to 12; got {digits!r}.")
-    return int(digits)
+    return Integer(0, 12)("digits", digits)
 
 
 def check_stars(stars: Sequence[float] | None) -> tuple[float, ...]:

@@ -1,31 +1,25 @@
 """Display names of estimators and analyses in the two table languages.
 
-One row per estimator, keyed by its name in :data:`did_zones.estimators.REGISTRY` (plus the
-diagnostics a report shows). English names are the short ones the tables always used;
-Chinese names follow Chinese journals: the method in Chinese, the authors' names in Latin
-script.
+An estimator's display names are declared in its registry entry
+(:attr:`EstimatorSpec.labels <did_zones.estimators.registry.EstimatorSpec.labels>`), so that
+a new estimator needs no row here; this module adds the analyses a report shows next to the
+estimators. English names are the short ones the tables always used; Chinese names follow
+Chinese journals: the method in Chinese, the authors' names in Latin script.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
-from .._checks import check_choice
+from ..validation import check_choice
+from ..vocabulary import LANGUAGES
 
 __all__ = ["ESTIMATOR_NAMES", "estimator_name", "column_name", "internal_names",
            "variation_label"]
 
-ESTIMATOR_NAMES: Mapping[str, Mapping[str, str]] = {
-    "twfe": {"en": "TWFE", "zh": "双向固定效应 (TWFE)"},
-    "event_study": {"en": "TWFE event study", "zh": "事件研究 (TWFE)"},
-    "callaway_santanna": {"en": "Callaway-Sant'Anna",
-                          "zh": "Callaway–Sant'Anna 异质性稳健估计"},
-    "sun_abraham": {"en": "Sun-Abraham", "zh": "Sun–Abraham 交互加权估计"},
-    "imputation": {"en": "BJS imputation", "zh": "Borusyak–Jaravel–Spiess 插补估计"},
-    "did2s": {"en": "did2s", "zh": "Gardner did2s 两阶段估计"},
-    "dcdh": {"en": "dCDH", "zh": "de Chaisemartin–D'Haultfœuille 估计量"},
-    # diagnostics and analyses shown next to the estimators
+# diagnostics and analyses shown next to the estimators (estimators: their registry entry)
+_ANALYSES: Mapping[str, Mapping[str, str]] = {
     "bacon": {"en": "Goodman-Bacon decomposition", "zh": "Goodman-Bacon 分解"},
     "honest": {"en": "HonestDiD robust intervals", "zh": "HonestDiD 敏感性分析稳健置信区间"},
     "pretrend_power": {"en": "Power of the pre-trend test (Roth 2022)",
@@ -35,6 +29,29 @@ ESTIMATOR_NAMES: Mapping[str, Mapping[str, str]] = {
     "mediation": {"en": "Mediation", "zh": "中介效应"},
     "robustness": {"en": "Robustness", "zh": "稳健性检验"},
 }
+
+
+class _Names(Mapping):
+    """Name -> {"en": ..., "zh": ...}: the registry's estimators (read when asked, so that a
+    registered estimator is included), then the analyses."""
+
+    def _estimators(self) -> dict:
+        from ..estimators.registry import REGISTRY
+
+        return {n: s.labels for n, s in REGISTRY.items() if s.labels}
+
+    def __getitem__(self, name: str) -> Mapping[str, str]:
+        row = self._estimators().get(name)
+        return row if row is not None else _ANALYSES[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._estimators(), **_ANALYSES})
+
+    def __len__(self) -> int:
+        return len({**self._estimators(), **_ANALYSES})
+
+
+ESTIMATOR_NAMES: Mapping[str, Mapping[str, str]] = _Names()
 
 # column names of frames shown as they are (Bacon weights, HonestDiD, power, tidy()): the
 # human header of each internal name, so that no report table shows ``std_error``
@@ -74,10 +91,11 @@ _COLUMNS_ZH: Mapping[str, str] = {
 
 def estimator_name(name: str, language: str = "en") -> str:
     """The display name of estimator ``name`` (a registry key) in ``language``; names that
-    are not in the table are returned unchanged."""
-    language = check_choice("language", language, ("en", "zh"))
+    are not in the table are returned unchanged (an estimator without a label in
+    ``language`` gets its English one)."""
+    language = check_choice("language", language, LANGUAGES)
     row = ESTIMATOR_NAMES.get(name)
-    return row[language] if row else name
+    return (row.get(language) or row.get("en") or name) if row else name
 
 
 def column_name(name: object, language: str = "en") -> str:
@@ -120,7 +138,7 @@ def variation_label(term: str, language: str = "en") -> str:
     >>> variation_label("drop: municipalities", "zh"), variation_label("window: 2012-2021", "zh")
     ('剔除直辖市', '样本期 2012–2021')
     """
-    if check_choice("language", language, ("en", "zh")) == "en":
+    if check_choice("language", language, LANGUAGES) == "en":
         return term
     for pattern, make in _VARIATION_ZH:
         m = pattern.match(term)

@@ -5,7 +5,7 @@ on a row's cohort and period (event time ``t − g``, or the cohort × relative-
 with unit and period effects absorbed. On a balanced panel a unit's mean of such a
 regressor depends only on its cohort, so after the within transformation the regressor rows
 take at most C × T distinct values (C cohorts, never-treated included). Everything the
-dense path (:func:`build_design` + :func:`fit_absorbed`) computes follows from C × T × k
+dense path (:func:`.build_design` + :func:`.fit_absorbed`) computes follows from C × T × k
 arrays, per-(cohort, period) outcome sums and the n residuals:
 
 ``X̃'X̃ = Σ_c n_c X̃_cᵀ X̃_c``, ``X̃'ỹ = Σ_{c,t} x̃_ct Σ_{i∈c} ỹ_it``, the unit-cluster scores
@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_tuple
 from ..inference import NOISE_TOL, outcome_scale
 from ..panel import Panel
+from ..validation import as_tuple
+from .ols import _COLLINEAR_TOL  # the same collinearity rule as fit_absorbed
 
 __all__ = ["CollapsedDesign", "CollapsedFit", "collapsed_design"]
 
-_COLLINEAR_TOL = 1e-10  # as fit_absorbed
 
 
 @dataclass(frozen=True, eq=False)

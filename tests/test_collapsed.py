@@ -1,4 +1,4 @@
-"""The collapsed cohort × period path (did_zones.estimators._cohort_period) against the dense
+"""The collapsed cohort × period path (did_zones.design.collapsed) against the dense
 n × k design it replaces: the event study and Sun–Abraham give the same numbers (1e-10)
 either way, and the path is taken exactly where its module notes say it applies."""
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import did_zones as dz
-from did_zones.estimators import _cohort_period as cp
+from did_zones.design import collapsed as cp
 
 # the modules (did_zones.estimators exports the functions under the same names)
 es_mod = importlib.import_module("did_zones.estimators.event_study")
