@@ -1,18 +1,23 @@
-"""Time did_zones against the Python peers on the same generated panels; write a Markdown table.
+"""Time did_zones and the Python peers the same way on the same panels; write a Markdown table.
 
-    python benchmarks/run_all.py [--sizes 300x12,10000x10,100000x10,1000000x10] [--repeat 3]
-        [--peers-dir /tmp/bench_peers] [--out benchmarks/RESULTS.md]
+    python benchmarks/run_all.py [--sizes 300x12,10000x10,100000x10,1000000x10] [--repeat 5]
+        [--peers-dir /tmp/bench_peers] [--out benchmarks/RESULTS.md] [--mem-budget-gb 8]
 
-did_zones runs in this process (peak memory by tracemalloc); each peer runs in its own virtual
-environment ``<peers-dir>/<name>/bin/python`` via ``benchmarks/peers/<name>_peer.py`` (peak
-memory = the child's VmHWM, which includes its interpreter and imports). Peers whose venv is
-missing are skipped and listed; create them with ``python benchmarks/run_all.py --setup``.
-Times are the median of ``--repeat`` runs (one run for panels of 5 million rows or more)
-after one warm-up run of did_zones (peers: the median includes their first, possibly
-JIT-compiling, run). Point estimates and analytic standard errors of TWFE and
-Callaway-Sant'Anna are compared with every peer (relative 1e-8); differences are listed.
-Panels of 5 million rows or more run only TWFE and Callaway-Sant'Anna (the acceptance
-targets), and the placebo and mediation lines run only on panels of at most 1,000 units.
+Every tool, did_zones included, runs in its own fresh process (``benchmarks/peers/
+<tool>_peer.py``; peers in their virtual environments ``<peers-dir>/<name>/bin/python``,
+did_zones with this interpreter) on the same panel (an ``.npz`` of columns). In that process
+the first call is timed on its own (the "cold" column: caches, lazy imports, JIT) and
+discarded, then ``--repeat`` calls are timed: the table gives their best and median (one
+warm call for panels of 5 million rows or more). ``--threads`` (default 1) caps the BLAS /
+OpenMP threads of every timed process alike. Peak memory is each process's VmHWM (its
+interpreter, imports and the panel included). Peers whose venv is missing are skipped and
+listed; create them with ``python benchmarks/run_all.py --setup``. A peer is not run at a
+size where its memory measured at the previous size, scaled by the rows, would exceed
+``--mem-budget-gb`` (the table says so). Point estimates and analytic standard errors of
+TWFE, the event study and Callaway-Sant'Anna are compared with every peer (relative 1e-8);
+differences are listed. Panels of 5 million rows or more run only TWFE, the event study,
+Sun-Abraham and Callaway-Sant'Anna, and the placebo and mediation lines run only on panels
+of at most 1,000 units.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 import warnings
 from datetime import date
 from pathlib import Path
@@ -51,7 +55,9 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "mediation": "mediation (stepwise), 999-draw bootstrap"}
 CHECKED = ("twfe", "event_study", "cs_analytic")
 SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation")
-LARGE_TASKS = ("twfe", "cs_analytic", "cs_analytic_e2e", "cs_boot999")
+LARGE_TASKS = ("twfe", "event_study", "sun_abraham", "cs_analytic", "cs_analytic_e2e",
+               "cs_boot999")
+COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m")
 LARGE_ROWS = 5_000_000
 
 
@@ -72,56 +78,26 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     return df
 
 
-def did_zones_tasks(df, panel, client=None) -> dict:
-    """Each task returns its estimate, or (estimate, standard error) where peers are checked."""
-    def first(r):
-        return r.estimate.iloc[0], r.std_error.iloc[0]
-
-    def twfe():
-        r = dz.twfe(panel, "y")
-        return r.estimate["treated"], r.std_error["treated"]
-
-    def placebo(**kw):
-        return dz.placebo(dz.twfe(panel, "y"), panel, n_draws=1000, seed=1, progress=False,
-                          **kw).p_value
-
-    return {
-        "twfe": twfe,
-        "event_study": lambda: first(dz.event_study(panel, "y")),
-        "cs_analytic": lambda: first(dz.aggregate(dz.callaway_santanna(panel, "y"), "simple")),
-        "cs_analytic_e2e": lambda: first(dz.aggregate(dz.callaway_santanna(
-            dz.build_panel(df, "unit", "year", cohort="g"), "y"), "simple")),
-        "cs_boot999": lambda: dz.aggregate(
-            dz.callaway_santanna(panel, "y", n_boot=999, seed=1), "simple").estimate.iloc[0],
-        "sun_abraham": lambda: dz.sun_abraham(panel, "y").estimate.iloc[0],
-        "bjs": lambda: dz.imputation(panel, "y").estimate.iloc[0],
-        "placebo1000": placebo,
-        "placebo1000_dask": lambda: placebo(client=client),
-        "mediation": lambda: dz.mediation(panel, "y", "m", method="stepwise", n_boot=999,
-                                          seed=1, progress=False).indirect["estimate"].iloc[0],
-    }
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def time_in_process(fn, repeat: int) -> dict:
-    fn()  # warm-up (imports, caches)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    tracemalloc.start()
+def time_child(python: Path, script: Path, path: str, task: str, repeat: int,
+               timeout: float, threads: int = 0) -> dict | None:
+    """Run one tool's task in a fresh process (see ``peers/_common.py``); None: no such task.
+
+    Returns ``best`` and ``median`` of the warm calls, ``cold`` (the first call), ``mem_mb``
+    (the process's VmHWM), ``att``, ``se`` and ``version``; or ``{"error": ...}``.
+    ``threads`` > 0 caps the BLAS / OpenMP threads of the child (0: the library defaults).
+    """
+    env = dict(os.environ)
+    if threads > 0:
+        env.update(dict.fromkeys(BLAS_THREADS, str(threads)))
     try:
-        fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    att, se = out if isinstance(out, tuple) else (out, None)
-    return {"seconds": statistics.median(times), "att": att, "se": se, "mem_mb": peak / 2**20}
-
-
-def time_peer(python: Path, script: Path, path: str, task: str, repeat: int) -> dict | None:
-    out = subprocess.run([str(python), str(script), path, task, str(repeat)],
-                         capture_output=True, text=True, check=False, timeout=3600)
+        out = subprocess.run([str(python), str(script), path, task, str(repeat)],
+                             capture_output=True, text=True, check=False, timeout=timeout,
+                             env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"not run to the end: over the {timeout:.0f} s time limit"}
     if out.returncode == 3:
         return None
     if out.returncode != 0:
@@ -130,8 +106,9 @@ def time_peer(python: Path, script: Path, path: str, task: str, repeat: int) -> 
             last = f"killed by signal {-out.returncode} (out of memory?)"
         return {"error": last[:120]}
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"seconds": statistics.median(r["seconds"]), "att": r["att"], "se": r.get("se"),
-            "mem_mb": r["maxrss_mb"], "version": r["version"]}
+    return {"best": min(r["seconds"]), "median": statistics.median(r["seconds"]),
+            "cold": r["cold"], "att": r["att"], "se": r.get("se"), "mem_mb": r["maxrss_mb"],
+            "version": r["version"]}
 
 
 def _compare(label: str, name: str, ours: dict, theirs: dict) -> list[str]:
@@ -155,112 +132,137 @@ NOTES = {("linearmodels", "se"): (" -- linearmodels' default clustered covarianc
                                   "G/(G-1); see benchmarks/peers/linearmodels_peer.py")}
 
 
-def _dask_client():
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
+# runs known to need far more memory than their rows suggest (measured 2026-11-29)
+KNOWN_LIMITS = {("pyfixest", "bjs"): (1000, "not run above 1,000 units: pyfixest's did2s "
+                                            "took 23 GB and 93 s at 10,000 × 10")}
+
+
+def _too_big(rows: list, tool: str, task: str, size: tuple, budget_mb: float) -> str | None:
+    """Why ``tool`` should not run ``task`` at ``size``: a known limit, or its peak memory at
+    the largest smaller size measured, less that at the smallest (interpreter, imports),
+    scaled by the number of rows, exceeds the budget."""
+    limit = KNOWN_LIMITS.get((tool, task))
+    if limit and size[0] > limit[0]:
+        return limit[1]
+    n_rows = size[0] * size[1]
+    prior = sorted((sz[0] * sz[1], res[tool]["mem_mb"]) for sz, t, res, _ in rows
+                   if t == task and "mem_mb" in res.get(tool, {}) and sz[0] * sz[1] < n_rows)
+    if not prior:
         return None
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    return Client(cluster)
+    base = prior[0][1] if len(prior) > 1 else 0.0
+    rows_then, mem_then = prior[-1]
+    expected = base + (mem_then - base) * n_rows / rows_then
+    if expected <= budget_mb:
+        return None
+    return (f"not run: ~{expected / 1024:.0f} GiB expected ({mem_then:.0f} MiB at "
+            f"{rows_then:,} rows, scaled) exceeds the {budget_mb / 1024:.0f} GiB budget")
 
 
-def run(sizes, repeat, peers_dir: Path, log) -> tuple[list, dict, list]:
-    available = {n: peers_dir / n / "bin" / "python" for n in PEERS}
-    own_only = ("cs_analytic_e2e",)  # peers' own timing of cs_analytic already starts from df
-    missing = [n for n, p in available.items() if not p.exists()]
-    available = {n: p for n, p in available.items() if p.exists()}
+def run(sizes, repeat, peers_dir: Path, log, *, mem_budget_gb: float = 8.0,
+        timeout: float = 1800.0, threads: int = 1) -> tuple[list, dict, list]:
+    """Time every task on every size: did_zones first, then each peer, each in a fresh
+    process. Returns rows ``(size, task, {tool: result}, repeat)``, the peers' versions and
+    the agreement notes."""
     here = Path(__file__).parent / "peers"
+    available = {n: peers_dir / n / "bin" / "python" for n in PEERS}
+    missing = [n for n, p in available.items() if not p.exists()]
+    tools = {"did_zones": (Path(sys.executable), here / "did_zones_peer.py")}
+    tools.update({n: (p, here / PEERS[n]) for n, p in available.items() if p.exists()})
+    own_only = ("cs_analytic_e2e",)  # peers' own timing of cs_analytic already starts from df
+    budget = mem_budget_gb * 1024
     rows, versions, checks = [], {}, []
-    client = _dask_client() if any(n <= 1000 for n, _ in sizes) else None
-    try:
-        for n_units, n_periods in sizes:
-            df = generate(n_units, n_periods)
-            panel = dz.build_panel(df, "unit", "year", cohort="g")
-            tasks = did_zones_tasks(df, panel, client)
-            large = n_units * n_periods >= LARGE_ROWS
-            reps = 1 if large else repeat
-            with tempfile.TemporaryDirectory() as tmp:
-                path = str(Path(tmp) / "panel.npz")
-                np.savez(path, **{c: df[c].to_numpy() for c in ("unit", "year", "g", "x", "y",
-                                                                "d", "rel")})
-                for task in TASKS:
-                    if (task in SMALL_ONLY and n_units > 1000) or (large and task not in
-                                                                   LARGE_TASKS):
+    for n_units, n_periods in sizes:
+        size = (n_units, n_periods)
+        df = generate(n_units, n_periods)
+        large = n_units * n_periods >= LARGE_ROWS
+        reps = 1 if large else repeat
+        with tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "panel.npz")
+            np.savez(path, **{c: df[c].to_numpy() for c in COLUMNS})
+            del df
+            for task in TASKS:
+                if (task in SMALL_ONLY and n_units > 1000) or (large and task not in
+                                                               LARGE_TASKS):
+                    continue
+                res: dict = {}
+                for name, (python, script) in tools.items():
+                    if name != "did_zones" and task in own_only:
+                        peer = next((v for (sz, t, v, _) in rows[::-1]
+                                     if sz == size and t == "cs_analytic"), {})
+                        if name in peer:
+                            res[name] = peer[name]
                         continue
-                    if task == "placebo1000_dask" and client is None:
+                    why = _too_big(rows, name, task, size, budget)
+                    if why:
+                        res[name] = {"error": why}
                         continue
-                    res = {"did_zones": time_in_process(tasks[task], reps)}
-                    for name, python in available.items():
-                        if task in own_only:
-                            peer = next((v for (sz, t, v, _) in rows[::-1]
-                                         if sz == (n_units, n_periods) and t == "cs_analytic"),
-                                        {})
-                            if name in peer:
-                                res[name] = peer[name]
-                            continue
-                        r = time_peer(python, here / PEERS[name], path, task, reps)
-                        if r is None:
-                            continue
-                        res[name] = r
+                    r = time_child(python, script, path, task, reps, timeout, threads)
+                    if r is None:
+                        continue
+                    res[name] = r
+                    if name != "did_zones":
                         versions.setdefault(name, r.get("version"))
-                        if task in CHECKED and "att" in r:
+                        if task in CHECKED and "att" in r and "att" in res.get("did_zones", {}):
                             checks += _compare(f"{n_units:,}x{n_periods} {TASKS[task]}", name,
                                                res["did_zones"], r)
-                    log(f"{n_units}x{n_periods} {task}: " + ", ".join(
-                        f"{k} {v.get('seconds', float('nan')):.3f}s" for k, v in res.items()))
-                    rows.append(((n_units, n_periods), task, res, reps))
-    finally:
-        if client is not None:
-            client.close()
+                if "did_zones" not in res:
+                    continue  # did_zones skipped it (e.g. no dask here): no row
+                log(f"{n_units}x{n_periods} {task}: " + ", ".join(
+                    f"{k} {v['best']:.3f}s" if "best" in v else f"{k} {v['error'][:40]}"
+                    for k, v in res.items()))
+                rows.append((size, task, res, reps))
     return rows, versions, checks + [f"peer {n}: venv not found, skipped" for n in missing]
 
 
-def markdown(rows, versions, notes, repeat, sizes_arg: str) -> str:
+def _ratio(peers: list[float], ours: float) -> str:
+    return f"{min(peers) / ours:.1f}×" if peers and ours > 0 else "—"
+
+
+def markdown(rows, versions, notes, repeat, sizes_arg: str, context: str = "") -> str:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
                 if ln.startswith("model name")), platform.processor())
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     peers = ", ".join(f"{k} {v}" for k, v in versions.items())
-    shown = [p for p in PEERS if any(p in res for _, _, res, _ in rows)]
     out = [f"# Benchmark results ({date.today().isoformat()})", "",
            f"Regenerate: `python benchmarks/run_all.py --sizes {sizes_arg} --repeat {repeat}` "
            "(peers' venvs: `python benchmarks/run_all.py --setup`).", "",
            f"Machine: {os.cpu_count()} CPU ({cpu}), {mem:.0f} GiB RAM, Python "
            f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
-           f"did_zones {dz.__version__}; peers: {peers}.", "",
-           f"Seconds = median of {repeat} runs (1 run at {LARGE_ROWS:,} rows or more). "
-           "Cells: seconds / peak MiB. Memory: did_zones = tracemalloc peak of one call "
-           "(arrays it allocates); peers = the child process's peak resident memory (VmHWM: "
-           "includes its interpreter, imports and the panel, so not comparable below "
-           "~300 MB). "
-           "'Speed-up' = fastest peer's time / did_zones' time (> 1: did_zones faster). "
-           "'—' = the peer has no such estimator. Before timing, the harness writes and "
-           "frees 16 GiB once (`--pretouch`: this VM backs fresh memory lazily). "
-           "Panels: cohorts first treated in periods "
-           "4, 6, 8, 10 and never-treated units in equal shares, balanced, one "
-           "covariate (unused).", ""]
+           f"did_zones {dz.__version__}; peers: {peers}." + (f" {context}" if context else ""),
+           "",
+           "How: every tool, did_zones included, runs each task in its own fresh process on "
+           "the same panel. The first call is timed apart (**cold**: caches, lazy imports, "
+           f"JIT compilation) and discarded; then {repeat} calls are timed (1 at "
+           f"{LARGE_ROWS:,} rows or more): **best** and **median**. **Peak** = the process's "
+           "peak resident memory (VmHWM, MiB: interpreter, imports and the panel included). "
+           "**Speed-up** (did_zones rows) = the fastest peer's time / did_zones' time, warm "
+           "best to best, median to median, cold to cold (> 1: did_zones faster). did_zones "
+           "imports its estimators lazily, so its cold call also imports them (scipy.stats "
+           "among them, 0.3-2 s here), which the peers pay at `import`, before the timer. "
+           "A task a tool does not have is left out. Panels: cohorts first treated in periods 4, 6, "
+           "8, 10 and never-treated units in equal shares, balanced, one covariate (unused).",
+           ""]
     for size in dict.fromkeys(sz for sz, _, _, _ in rows):
         n, t = size
         out += [f"## {n:,} units × {t} periods ({n * t:,} rows)", "",
-                "| task | did_zones | " + " | ".join(shown) + " | speed-up |",
-                "| --- | ---: | " + " | ".join("---:" for _ in shown) + " | ---: |"]
+                "| task | tool | best (s) | median (s) | cold (s) | peak (MiB) | speed-up "
+                "(best / median / cold) |",
+                "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
         for sz, task, res, _ in rows:
             if sz != size:
                 continue
             ours = res["did_zones"]
-            cells, peer_times = [], []
-            for p in shown:
-                r = res.get(p)
-                if r is None:
-                    cells.append("—")
-                elif "error" in r:
-                    cells.append(f"failed: {r['error'][:50]}")
-                else:
-                    cells.append(f"{r['seconds']:.3f} / {r['mem_mb']:.0f}")
-                    peer_times.append(r["seconds"])
-            ratio = f"{min(peer_times) / ours['seconds']:.1f}×" if peer_times else "—"
-            out.append(f"| {TASKS[task]} | {ours['seconds']:.3f} / {ours['mem_mb']:.0f} | "
-                       + " | ".join(cells) + f" | {ratio} |")
+            ok = {k: v for k, v in res.items() if k != "did_zones" and "best" in v}
+            speed = " / ".join(_ratio([v[m] for v in ok.values()], ours.get(m, 0))
+                               for m in ("best", "median", "cold")) if "best" in ours else "—"
+            for name, r in res.items():
+                label = TASKS[task] if name == "did_zones" else ""
+                if "best" not in r:
+                    out.append(f"| {label} | {name} | {r['error']} | | | | |")
+                    continue
+                out.append(f"| {label} | {name} | {r['best']:.3f} | {r['median']:.3f} | "
+                           f"{r['cold']:.3f} | {r['mem_mb']:.0f} | "
+                           f"{speed if name == 'did_zones' else ''} |")
         out.append("")
     out += ["## Agreement (point estimates and analytic standard errors)", ""]
     out += [f"- {m}" for m in notes]
@@ -287,27 +289,39 @@ def pretouch(gib: float) -> None:
 
     On a virtual machine whose memory the host backs lazily (this project's machine), the
     first write to each page is ~15× slower than later ones (16 GiB: ~45 s once, then normal
-    speed). Without this step whichever process first needs fresh pages (did_zones runs
-    before the peers at every size) pays that cost inside its timings. Capped at 70% of RAM.
+    speed). Without this step whichever process first needs fresh pages pays that cost inside
+    its timings. Capped at half the memory available now (other work may share the machine).
     """
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    n_bytes = int(min(gib * 2**30, 0.7 * total))
+    avail = next((int(ln.split()[1]) * 1024 for ln in open("/proc/meminfo")
+                  if ln.startswith("MemAvailable:")),
+                 os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    n_bytes = int(min(gib * 2**30, 0.5 * avail))
     t0 = time.perf_counter()
-    # in a child process, so this process's own peak memory (inherited by the peers'
-    # processes on Linux) stays small
+    # in a child process, so this process's own peak memory stays small
     subprocess.run([sys.executable, "-c", f"import numpy; numpy.ones({n_bytes // 8})"],
                    check=True)
     print(f"pre-touched {n_bytes / 2**30:.1f} GiB in {time.perf_counter() - t0:.1f} s",
           flush=True)
 
 
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} (1 min) / {five:.1f} (5 min)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300x12,10000x10,100000x10,1000000x10")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peers-dir", default="/tmp/bench_peers")
     parser.add_argument("--out", default=str(Path(__file__).parent / "RESULTS.md"))
-    parser.add_argument("--pretouch", type=float, default=16.0,
+    parser.add_argument("--mem-budget-gb", type=float, default=8.0,
+                        help="skip a peer whose expected peak memory exceeds this")
+    parser.add_argument("--timeout", type=float, default=1800.0,
+                        help="seconds one tool may take for one task (cold + warm calls)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS/OpenMP threads of every timed process (0: their defaults)")
+    parser.add_argument("--pretouch", type=float, default=8.0,
                         help="GiB of memory to write once before timing (0: skip); see pretouch")
     parser.add_argument("--setup", action="store_true",
                         help="create the peers' virtual environments and exit")
@@ -319,11 +333,24 @@ def main() -> None:
     if args.pretouch > 0:
         pretouch(args.pretouch)
     warnings.simplefilter("ignore")
+    load_before, t0 = _load(), time.perf_counter()
     rows, versions, notes = run(sizes, args.repeat, Path(args.peers_dir),
-                                lambda s: print(s, flush=True))
+                                lambda s: print(s, flush=True),
+                                mem_budget_gb=args.mem_budget_gb, timeout=args.timeout,
+                                threads=args.threads)
+    threads = (f"Every timed process ran with {args.threads} BLAS/OpenMP thread(s) "
+               f"({', '.join(BLAS_THREADS)}={args.threads}): on CPUs shared with other work, "
+               "multi-threaded BLAS made single calls vary up to 10×. " if args.threads > 0
+               else "BLAS/OpenMP threads: each library's default. ")
+    minutes = (time.perf_counter() - t0) / 60
+    context = threads + (
+        f"Load average (other work on the {os.cpu_count()} CPUs): {load_before} at the start, "
+        f"{_load()} at the end of the {minutes:.0f}-minute run; timings under load vary by up "
+        "to 2× between runs, so compare rows of one run.")
     for m in notes:
         print("CHECK:", m)
-    Path(args.out).write_text(markdown(rows, versions, notes, args.repeat, args.sizes))
+    Path(args.out).write_text(markdown(rows, versions, notes, args.repeat, args.sizes,
+                                       context))
     print(f"wrote {args.out}")
 
 

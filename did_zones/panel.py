@@ -456,7 +456,10 @@ def build_panel(
 
     notes: list[str] = []
     drops: list[dict] = []
-    df = data.copy()
+    # Under copy-on-write a shallow copy is already independent of the caller's frame (a
+    # change to either copies the changed column first); without it the arrays are copied,
+    # since the Panel makes its arrays read-only and must not freeze the caller's.
+    df = data.copy(deep=not _COPY_ON_WRITE)
 
     # -- missing role values
     roles = [c for c in (unit, time, cohort_col, treatment) if c is not None]
@@ -494,8 +497,13 @@ def build_panel(
     t = df[time].to_numpy()
     tcode = t - t.min()
     n_t = int(tcode.max()) + 1
-    key = ucode.astype(np.int64) * n_t + tcode
-    if units.size * n_t <= 4 * len(key) + 1_000_000:
+    key = ucode.astype(np.int64, copy=False) * n_t + tcode
+    # rows already in strict unit-period order (the usual layout) have no duplicates and
+    # need no sort: one vectorised comparison instead of counting and sorting
+    in_order = bool((key[1:] > key[:-1]).all())
+    if in_order:
+        dup = np.zeros(0, dtype=bool)
+    elif units.size * n_t <= 4 * len(key) + 1_000_000:
         counts = np.bincount(key, minlength=units.size * n_t)
         dup = counts[key] > 1
     else:  # sparse periods: sort the keys instead
@@ -511,11 +519,12 @@ def build_panel(
             + (" The time column holds dates, read as their year: aggregate sub-annual "
                "rows to one row per year first." if time_note else "")
         )
-    if key.size > 1 and not (np.diff(key) > 0).all():  # already sorted: no reordering
+    if not in_order:
         order = np.argsort(key, kind="stable")
         df = df.take(order)
         ucode, t = ucode[order], t[order]
-    df = df.reset_index(drop=True)
+    if not _is_fresh_index(df.index):
+        df = df.reset_index(drop=True)
     unit_id = ucode
 
     # -- first treated period per unit
@@ -614,18 +623,45 @@ def _unit_starts(unit_id: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, unit_id[1:] != unit_id[:-1]])
 
 
+def _is_fresh_index(index: pd.Index) -> bool:
+    """True for an unnamed ``RangeIndex`` 0, 1, ..., n − 1 (``reset_index`` would keep it)."""
+    return (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+            and index.name is None)
+
+
 def _integer_codes(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct integer periods and each row's code: O(n) for a compact range."""
     lo = int(t.min())
     span = int(t.max()) - lo + 1
     if span > 4 * t.size + 1_000_000:
         return np.unique(t, return_inverse=True)
-    present = np.bincount(t - lo, minlength=span) > 0
+    shifted = t - lo
+    present = np.bincount(shifted, minlength=span) > 0
+    if present.all():  # every period in the range observed: the shift is the code
+        return np.arange(lo, lo + span, dtype=t.dtype), shifted.astype(np.intp, copy=False)
     code = np.cumsum(present) - 1
-    return np.flatnonzero(present) + lo, code[t - lo].astype(np.intp)
+    return np.flatnonzero(present) + lo, code[shifted].astype(np.intp, copy=False)
 
 
 def _factorize_sorted(values: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """Sorted distinct values and each row's code into them (``pd.factorize(sort=True)``).
+
+    Integer columns, the usual unit codes, take an O(n) path without hashing: rows already
+    grouped in increasing order (the usual layout) are coded by counting changes, a compact
+    range by counting values.
+    """
+    v = values.to_numpy()
+    if v.dtype.kind in "iu" and v.size > 1:
+        if (v[1:] >= v[:-1]).all():
+            change = v[1:] != v[:-1]
+            codes = np.empty(v.size, dtype=np.intp)
+            codes[0] = 0
+            np.cumsum(change, out=codes[1:])
+            uniques = v[np.r_[True, change]]
+            return pd.Index(uniques, name=values.name), codes
+        if v.dtype != np.uint64:  # int64 holds every other integer type's values
+            uniques, codes = _integer_codes(v.astype(np.int64, copy=False))
+            return pd.Index(uniques.astype(v.dtype), name=values.name), codes
     codes, uniques = pd.factorize(values, sort=True)
     return pd.Index(uniques, name=values.name), codes.astype(np.intp)
 
@@ -713,24 +749,31 @@ def _first_instant(value) -> pd.Timestamp | None:
 
 def _cohort_from_column(df, unit, col, unit_id, n_units, notes) -> np.ndarray:
     values, note = _as_years(df[col], f"Cohort column {col!r}")
+    starts = _unit_starts(unit_id)  # rows are sorted by unit: reduce each unit's block
     if note:
-        starts = _unit_starts(unit_id)
         if "text; read as numbers" in note:
             notes.append(note + ".")
         else:
             notes.append(_dated_cohort_note(note, values.iloc[starts],
                                             df[col].iloc[starts], _labels(df, unit)))
-    raw = pd.to_numeric(values, errors="coerce")
-    nonnum = raw.isna() & df[col].notna()
-    if nonnum.any():
-        raise PanelError(
-            f"Cohort column {col!r} must hold periods (numbers; 0/NaN/inf = never treated); "
-            f"{int(nonnum.sum())} row(s) do not, e.g. {examples(df.loc[nonnum, col].unique())}."
-        )
-    g = _never_to_inf(raw.to_numpy(dtype=float, na_value=np.nan))
-    starts = _unit_starts(unit_id)  # rows are sorted by unit: reduce each unit's block
-    g_min = np.minimum.reduceat(g, starts)
-    g_max = np.maximum.reduceat(g, starts)
+    if values.dtype.kind in "iu":
+        # integers have no NaN, so the never-treated recoding can wait until there is one
+        # value per unit
+        g = values.to_numpy()
+        g_min = _never_to_inf(np.minimum.reduceat(g, starts))
+        g_max = _never_to_inf(np.maximum.reduceat(g, starts))
+    else:
+        raw = pd.to_numeric(values, errors="coerce")
+        nonnum = raw.isna() & df[col].notna()
+        if nonnum.any():
+            raise PanelError(
+                f"Cohort column {col!r} must hold periods (numbers; 0/NaN/inf = never "
+                f"treated); {int(nonnum.sum())} row(s) do not, e.g. "
+                f"{examples(df.loc[nonnum, col].unique())}."
+            )
+        g = _never_to_inf(raw.to_numpy(dtype=float, na_value=np.nan))
+        g_min = np.minimum.reduceat(g, starts)
+        g_max = np.maximum.reduceat(g, starts)
     varies = g_min != g_max
     if varies.any():
         bad = _labels(df, unit)[varies]

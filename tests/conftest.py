@@ -136,3 +136,42 @@ def panel(sim):
     import did_zones as dz
 
     return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+
+
+def quiet(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with every warning silenced (for tests about other things)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def sim_panel(panel):
+    """The seed-1 simulated Panel (``panel``), under the name several modules use."""
+    return panel
+
+
+def read_mpdta():
+    """R did's ``mpdta`` (tests/data/mpdta.csv, provenance in tests/data/README.md)."""
+    import pandas as pd
+
+    return pd.read_csv(data_file("mpdta.csv"))
+
+
+@pytest.fixture(scope="module")
+def mpdta():
+    """``mpdta`` with two derived columns the estimator tests share: weights ``w`` (1 to 2,
+    constant within county) and a cluster ``state`` (county code // 1000)."""
+    df = read_mpdta()
+    df["w"] = 1 + (df["countyreal"] % 5) / 4
+    df["state"] = df["countyreal"] // 1000
+    return df
+
+
+def mpdta_panel():
+    """``mpdta`` as a Panel (county, year, first.treat)."""
+    import did_zones as dz
+
+    return dz.build_panel(read_mpdta(), unit="countyreal", time="year", cohort="first.treat")

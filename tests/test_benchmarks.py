@@ -1,8 +1,10 @@
 """The benchmark harness (benchmarks/run_all.py) still runs and reports what it measured.
 
 Timings are not asserted (speed lives in benchmarks/RESULTS.md); this guards the harness
-itself: every did_zones task runs on a small panel, the table has one row per task, missing
-peers are listed, and the agreement check flags differences above 1e-8.
+itself: every did_zones task runs on a small panel in its own process, the table has one row
+per task and tool with best, median, cold and peak columns, missing peers are listed, a peer
+over the memory budget is not run (and the table says why), and the agreement check flags
+differences above 1e-8.
 """
 
 import importlib
@@ -17,25 +19,57 @@ run_all = importlib.import_module("run_all")
 
 
 def test_harness_runs_every_task_without_peers(tmp_path):
+    """did_zones runs in its own fresh process like a peer: cold first call apart, then the
+    best and median of the warm calls, and its process's peak memory."""
     logged = []
-    rows, versions, notes = run_all.run([(60, 10)], 1, tmp_path / "no_peers", logged.append)
+    rows, versions, notes = run_all.run([(60, 10)], 2, tmp_path / "no_peers", logged.append)
     tasks = [task for _, task, _, _ in rows]
     expected = [t for t in run_all.TASKS if t != "placebo1000_dask"]
     assert [t for t in tasks if t != "placebo1000_dask"] == expected
     for _, task, res, reps in rows:
-        assert set(res) == {"did_zones"} and reps == 1
+        assert set(res) == {"did_zones"} and reps == 2
         ours = res["did_zones"]
-        assert ours["seconds"] > 0 and ours["mem_mb"] > 0
+        assert set(ours) == {"best", "median", "cold", "mem_mb", "att", "se", "version"}
+        assert 0 < ours["best"] <= ours["median"] and ours["cold"] > 0 and ours["mem_mb"] > 0
         assert np.isfinite(ours["att"])
         if task in run_all.CHECKED:
             assert ours["se"] > 0
     assert versions == {}
     assert notes == [f"peer {p}: venv not found, skipped" for p in run_all.PEERS]
-    md = run_all.markdown(rows, versions, notes, 1, "60x10")
-    assert "## 60 units × 10 periods (600 rows)" in md
+    md = run_all.markdown(rows, versions, notes, 2, "60x10", "Load average: 1.0.")
+    assert "## 60 units × 10 periods (600 rows)" in md and "Load average: 1.0." in md
+    assert ("| task | tool | best (s) | median (s) | cold (s) | peak (MiB) | speed-up "
+            "(best / median / cold) |") in md
     for task in tasks:
-        assert f"| {run_all.TASKS[task]} |" in md
+        assert f"| {run_all.TASKS[task]} | did_zones |" in md
     assert len(logged) == len(rows)
+
+
+def test_table_shows_peers_speed_ups_and_runs_not_made():
+    ours = {"best": 0.1, "median": 0.2, "cold": 1.0, "mem_mb": 100.0, "att": 0.3, "se": 0.01}
+    peer = {"best": 0.3, "median": 0.5, "cold": 4.0, "mem_mb": 300.0, "att": 0.3, "se": 0.01}
+    rows = [((100, 10), "cs_analytic", {"did_zones": ours, "diff-diff": peer}, 5),
+            ((100, 10), "sun_abraham", {"did_zones": ours, "diff-diff": {
+                "error": "not run: ~20 GiB expected"}}, 5)]
+    md = run_all.markdown(rows, {"diff-diff": "3.13.0"}, [], 5, "100x10")
+    assert ("| Callaway-Sant'Anna, analytic | did_zones | 0.100 | 0.200 | 1.000 | 100 | "
+            "3.0× / 2.5× / 4.0× |") in md
+    assert "|  | diff-diff | 0.300 | 0.500 | 4.000 | 300 |  |" in md
+    assert "|  | diff-diff | not run: ~20 GiB expected | | | | |" in md
+
+
+def test_memory_budget_skips_a_peer_at_the_next_size():
+    rows = [((1000, 10), "sun_abraham", {"diff-diff": {"mem_mb": 2000.0}}, 5)]
+    why = run_all._too_big(rows, "diff-diff", "sun_abraham", (10_000, 10), 8 * 1024)
+    assert why.startswith("not run: ~20 GiB expected (2000 MiB at 10,000 rows")
+    assert run_all._too_big(rows, "diff-diff", "sun_abraham", (2000, 10), 8 * 1024) is None
+    assert run_all._too_big(rows, "pyfixest", "sun_abraham", (10_000, 10), 8 * 1024) is None
+    # with two sizes measured, the smaller one's memory is the fixed part (interpreter)
+    rows.insert(0, ((100, 10), "sun_abraham", {"diff-diff": {"mem_mb": 200.0}}, 5))
+    why = run_all._too_big(rows, "diff-diff", "sun_abraham", (10_000, 10), 8 * 1024)
+    assert why.startswith("not run: ~18 GiB expected")
+    assert run_all._too_big(rows, "pyfixest", "bjs", (10_000, 10), 8 * 1024).startswith(
+        "not run above 1,000 units")
 
 
 def test_agreement_check_flags_differences_above_1e_8():
@@ -51,5 +85,6 @@ def test_agreement_check_flags_differences_above_1e_8():
 
 def test_large_panels_run_only_the_acceptance_tasks():
     assert set(run_all.LARGE_TASKS) <= set(run_all.TASKS)
-    assert {"twfe", "cs_analytic", "cs_boot999"} <= set(run_all.LARGE_TASKS)
+    assert {"twfe", "cs_analytic", "cs_analytic_e2e", "cs_boot999", "event_study",
+            "sun_abraham"} <= set(run_all.LARGE_TASKS)
     assert set(run_all.PEER_PACKAGES) == set(run_all.PEERS)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file, reference_file
+from conftest import reference_file
 
 from did_zones import build_panel, callaway_santanna
 from did_zones.errors import (
@@ -36,13 +36,6 @@ def quiet(*args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return callaway_santanna(*args, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def mpdta():
-    df = pd.read_csv(data_file("mpdta.csv"))
-    df["w"] = 1 + (df["countyreal"] % 5) / 4
-    return df
 
 
 @pytest.fixture(scope="module")

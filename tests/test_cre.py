@@ -395,14 +395,6 @@ def test_shared_real_zone_panel(shared):
     assert out["y_tl2"].median() < out["y_tl3"].median()
 
 
-def test_shared_reading_time(shared):
-    import time
-
-    start = time.perf_counter()
-    _read(*csmar_files())
-    assert time.perf_counter() - start < 5.0
-
-
 def test_subset_exports_are_read(tmp_path):
     # CSMAR lets users choose fields: keys plus any subset of the value columns
     gdp = _write(tmp_path / "g.csv", ["Sgnyea", "Ctnm_id", "Gdpct01"],

@@ -1,7 +1,6 @@
 """dcdh: DID_M, placebos and dynamic effects against hand computations, known truths and
 peer software (moderndid's did_multiplegt and aggte, frozen in tests/reference)."""
 
-import time
 import warnings
 from pathlib import Path
 
@@ -535,7 +534,8 @@ def test_single_comparison_unit_warns():
 # ------------------------------------------------------------------------------ speed
 
 
-def test_speed_on_a_large_panel():
+def test_large_panel_terms():
+    """5,000 units x 20 periods, 199 bootstrap draws (timed in benchmarks/bench_scenarios.py)."""
     rng = np.random.default_rng(0)
     n, T = 5000, 20
     cohorts = rng.choice(np.r_[np.arange(5, 19), np.inf], size=n)
@@ -543,8 +543,6 @@ def test_speed_on_a_large_panel():
                        "g": np.repeat(np.where(np.isinf(cohorts), 0, cohorts), T)})
     df["y"] = rng.normal(size=len(df))
     panel = build_panel(df, unit="unit", time="year", cohort="g")
-    start = time.perf_counter()
     res = dcdh(panel, "y", window=(-4, 5), n_boot=199, seed=0)
-    elapsed = time.perf_counter() - start
     assert len(res.terms) == 10
-    assert elapsed < 10.0
+    assert np.isfinite(res.estimate).all() and (res.std_error > 0).all()

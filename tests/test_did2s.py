@@ -14,19 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file
+from conftest import data_file, quiet
 
 import did_zones as dz
 from did_zones.errors import DataDroppedWarning, InferenceWarning, SpecificationError
 
 REF = Path(__file__).parent / "reference"
 RTOL_EST, RTOL_SE = 1e-6, 1e-4
-
-
-def quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ event_average() (a linear combination of a result's own event-time terms)."""
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import quiet as _quiet
 
 import did_zones as dz
 from did_zones.errors import SpecificationError
@@ -19,12 +19,6 @@ from did_zones.estimands import ESTIMANDS, event_average
 def panel():
     sim = dz.simulate_pilot_panel(seed=1)
     return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
-def _quiet(fn, *args, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kw)
 
 
 def _named(result) -> dict:

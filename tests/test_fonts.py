@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from conftest import quiet
 from matplotlib import cbook, font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
@@ -34,12 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 FONT = "fonts/NotoSansCJKsc-DZSubset-Regular.otf"
 RARE = "\U00020000"  # CJK Extension B: in no GB2312 font subset
 CITIES = ("亳州市", "儋州市", "衢州市", "漯河市", "泸州市")
-
-
-def quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 @pytest.fixture(autouse=True)

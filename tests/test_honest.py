@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import quiet
 from scipy import stats
 
 from did_zones import (
@@ -18,7 +19,6 @@ from did_zones import (
     callaway_santanna,
     event_study,
     imputation,
-    simulate_pilot_panel,
     twfe,
 )
 from did_zones.errors import InferenceWarning, SpecificationError
@@ -27,12 +27,6 @@ from did_zones.robustness._honest_sd import flci
 from did_zones.robustness.honest import HonestResult, honest_did
 
 REF = Path(__file__).resolve().parent / "reference"
-
-
-def quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +38,6 @@ def ehec():
     d["g"] = np.where(d.yexp2 == 2014, 2014, 0)
     panel = quiet(build_panel, d, "stfips", "year", cohort="g")
     return quiet(event_study, panel, "dins", cluster="unit")
-
-
-@pytest.fixture(scope="module")
-def sim_panel():
-    sim = simulate_pilot_panel(seed=1)
-    return quiet(build_panel, sim.data, "city_code", "year", cohort="cohort")
 
 
 def printed(x: float) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file
+from conftest import data_file, quiet
 
 import did_zones as dz
 from did_zones.errors import (
@@ -32,12 +32,6 @@ RTOL_EST, RTOL_SE = 1e-6, 1e-4
 
 
 # ----------------------------------------------------------------------------- data
-
-
-def quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 def caught(fn, *args, **kwargs):

@@ -601,3 +601,83 @@ def test_late_cohort_judged_on_the_sample_left_after_always_treated_units_go():
     assert list(panel.periods) == [2001]
     assert panel.unit_cohort.to_dict() == {101: np.inf, 111: np.inf, 134: np.inf}
     assert any("2 unit(s) first treated after 2001 (cohorts [2002])" in n for n in panel.notes)
+
+
+# --------------------------------------------------------------------------- fast paths
+def _assert_same_panel(a: Panel, b: Panel) -> None:
+    pd.testing.assert_frame_equal(a.data, b.data)
+    pd.testing.assert_index_equal(a.units, b.units, exact=True)
+    for name in ("periods", "unit_id", "period_id", "cohort"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert getattr(a, name).dtype == getattr(b, name).dtype, name
+    assert a.notes == b.notes and a.fingerprint == b.fingerprint
+
+
+@pytest.mark.parametrize("units", [
+    [5, 7, 9, 11],                       # sorted integer codes (counted, no hashing)
+    [11, 3, 7, 5],                       # a compact integer range out of order
+    [10**12, 3, 7 * 10**11, 5],          # sparse integers (sorted)
+    [-4, 2, -9, 0],                      # negative codes
+    ["b", "a", "d", "c"],                # text: hashed by pandas
+])
+@pytest.mark.parametrize("dtype", [None, "int32", "uint16", "uint64", "float64"])
+def test_sorted_and_shuffled_input_give_identical_panels(units, dtype):
+    """The integer fast paths of the unit codes and of the sortedness test agree with
+    pandas' factorize + sort: a shuffled frame (any index) builds the very same Panel."""
+    if dtype is not None and (isinstance(units[0], str) or (
+            dtype.startswith("uint") and min(units) < 0) or (
+            dtype in ("int32", "uint16") and max(units) > 2**15)):
+        pytest.skip("values do not fit the dtype")
+    rng = np.random.default_rng(3)
+    years = [2010, 2011, 2012, 2013, 2014]
+    df = pd.DataFrame({"u": np.repeat(sorted(units), len(years)),
+                       "t": np.tile(years, len(units)),
+                       "y": rng.normal(size=len(units) * len(years))})
+    if dtype is not None:
+        df["u"] = df["u"].astype(dtype)
+    cohorts = dict(zip(sorted(units), [2012, 0, 2013, 2012], strict=True))
+    df["g"] = df["u"].map(cohorts)
+    expected_units = pd.Index(sorted(df["u"].unique()), name="u")
+    for kw in ({"cohort": "g"}, {"cohort": cohorts}):
+        ref = build_panel(df, unit="u", time="t", **kw)
+        pd.testing.assert_index_equal(ref.units, expected_units, exact=True)
+        for seed in range(3):
+            shuffled = df.sample(frac=1.0, random_state=seed)
+            before = shuffled.copy(deep=True)
+            _assert_same_panel(build_panel(shuffled, unit="u", time="t", **kw), ref)
+            pd.testing.assert_frame_equal(shuffled, before)
+        # descending units, and an index that is not 0..n-1
+        rev = df.iloc[::-1].set_index(pd.Index(np.arange(len(df)) * 2, name="row"))
+        _assert_same_panel(build_panel(rev, unit="u", time="t", **kw), ref)
+
+
+def test_sorted_input_is_not_copied_but_stays_independent(df):
+    """In order already: no sort; the panel and the caller's frame may share memory until
+    either is changed, and a change to one never reaches the other."""
+    before = df.copy(deep=True)
+    p = build_panel(df, unit="city", time="year", cohort="first")
+    data = p.data
+    data.loc[0, "y"] = 99.0
+    data["y"] += 1
+    pd.testing.assert_frame_equal(df, before)
+    df.loc[0, "y"] = -99.0
+    df["first"] = 0.0
+    assert p.data.loc[0, "y"] == before.loc[0, "y"]
+    np.testing.assert_array_equal(p.data["first"], before["first"])
+
+
+def test_duplicates_found_in_sorted_and_unsorted_input(df):
+    dup = pd.concat([df, df.iloc[[5]]]).sort_values(["city", "year"], kind="stable")
+    for frame in (dup, dup.iloc[::-1]):
+        with pytest.raises(PanelError, match=r"2 rows share a unit-period"):
+            build_panel(frame, unit="city", time="year", cohort="first")
+
+
+def test_integer_cohort_column_never_codings_and_within_unit_check(df):
+    ints = df.assign(first=df["first"].replace(np.inf, 0).astype(int))
+    p = build_panel(ints, unit="city", time="year", cohort="first")
+    np.testing.assert_array_equal(p.cohort, [2016, 2017, np.inf, np.inf, 2016])
+    bad = ints.assign(first=ints["first"].where(ints.index != 9, 2015))  # unit 3: 0 and 2015
+    with pytest.raises(PanelError, match=r"not constant within unit for 1 unit\(s\), e\.g\. "
+                       r"\[3\]"):
+        build_panel(bad, unit="city", time="year", cohort="first")

@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import csmar_files
+from conftest import csmar_files, quiet
 from scipy import stats
 
 import did_zones as dz
@@ -36,12 +36,6 @@ def unbalanced(sim):
     keep = np.random.default_rng(4).random(len(df)) > 0.08
     df["w"] = np.exp(df["lnpop"] - df["lnpop"].mean())
     return dz.build_panel(df.loc[keep], unit="city_code", time="year", cohort="cohort")
-
-
-def quiet(f, *args, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return f(*args, **kw)
 
 
 def fast_and_slow(res, panel, **kw):

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import quiet
 from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy import stats  # noqa: E402
@@ -22,12 +23,6 @@ import did_zones as dz  # noqa: E402
 from did_zones import plots  # noqa: E402
 from did_zones.errors import DidZonesWarning, SpecificationError  # noqa: E402
 from did_zones.plots import fonts as _fonts  # noqa: E402
-
-
-def quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -32,12 +32,6 @@ NORMAL = NormalDist()
 
 
 # ------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def sim_panel():
-    sim = dz.simulate_pilot_panel(seed=1)
-    return dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
-
-
 def tiny_frame() -> pd.DataFrame:
     """Six cities x 4 years in three provinces; city 'c' is treated from 2012; city 'f'
     misses 2013 (unbalanced)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file, reference_file
+from conftest import reference_file
 
 from did_zones import build_panel, callaway_santanna, sun_abraham
 from did_zones.errors import (
@@ -40,14 +40,6 @@ def quiet_panel(df, *args, **kwargs):
 
 def reference(name):
     return pd.read_csv(reference_file(name))
-
-
-@pytest.fixture(scope="module")
-def mpdta():
-    df = pd.read_csv(data_file("mpdta.csv"))
-    df["state"] = df["countyreal"] // 1000
-    df["w"] = 1 + (df["countyreal"] % 5) / 4
-    return df
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,11 @@ and the ``notes=`` option of the table builders."""
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import quiet as _quiet
 
 import did_zones as dz
 from did_zones.errors import SpecificationError
@@ -29,12 +29,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 @pytest.fixture(scope="module")
 def sim():
     return dz.simulate_pilot_panel(seed=3)
-
-
-def _quiet(fn, *args, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kw)
 
 
 # ------------------------------------------------------------------- exact strings

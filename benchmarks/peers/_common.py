@@ -1,13 +1,20 @@
-"""Shared by the peer scripts: read the panel, time a task, print one JSON line.
+"""Shared by the peer scripts (did_zones' own included): read the panel, time a task, print
+one JSON line.
 
-Each peer script runs in that peer's own virtual environment (never did_zones'), as
+Each script runs in its tool's own virtual environment (did_zones: the library's), as
 
-    <venv>/bin/python benchmarks/peers/<peer>.py PANEL.npz TASK REPEAT
+    <venv>/bin/python benchmarks/peers/<tool>_peer.py PANEL.npz TASK REPEAT
 
-and prints ``{"seconds": [...], "att": float | null, "se": float | null, "maxrss_mb": float,
-"version": str}``. A task returns its estimate, or ``(estimate, standard error)``.
-The panel is an ``.npz`` of columns (unit, year, g, x, y, d, rel) so that no pandas pickle
-crosses environments. Exit code 3 with ``{"skip": reason}`` when the peer has no such task.
+so that every tool is timed the same way, in a fresh process: the first call is timed on its
+own (``cold``: imports done inside it, caches, JIT compilation) and discarded, then ``REPEAT``
+calls are timed (``seconds``; the harness reports their best and median). It prints
+``{"cold": float, "seconds": [...], "att": float | null, "se": float | null,
+"maxrss_mb": float, "version": str}``. A task is a function of the DataFrame returning its
+estimate or ``(estimate, standard error)``; or a pair ``(setup, run)``, where ``setup(df)``
+runs once, untimed, and ``run`` takes what it returns (did_zones' tasks that start from a
+Panel). The panel is an ``.npz`` of columns (unit, year, g, x, y, d, rel) so that no pandas
+pickle crosses environments. Exit code 3 with ``{"skip": reason}`` when the tool has no such
+task.
 """
 
 from __future__ import annotations
@@ -47,13 +54,19 @@ def main(tasks: dict, version: str) -> None:
         sys.exit(3)
     warnings.simplefilter("ignore")
     df = read_panel(path)
-    times, out = [], None
+    setup, run = tasks[task] if isinstance(tasks[task], tuple) else (None, tasks[task])
+    arg = df if setup is None else setup(df)
+    t0 = time.perf_counter()
+    out = run(arg)
+    cold = time.perf_counter() - t0
+    times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        out = tasks[task](df)
+        out = run(arg)
         times.append(time.perf_counter() - t0)
     att, se = out if isinstance(out, tuple) else (out, None)
     rss = peak_rss_mb()
-    print(json.dumps({"seconds": times, "att": None if att is None else float(att),
+    print(json.dumps({"cold": cold, "seconds": times,
+                      "att": None if att is None else float(att),
                       "se": None if se is None else float(se), "maxrss_mb": rss,
                       "version": version}))

@@ -9,10 +9,14 @@ their sample and absorb their fixed effects here:
 - :mod:`.absorb` -- :class:`Absorber`, one fixed-effect projection with three strategies
   (balanced closed form, exact two-block solve, alternating projections);
 - :mod:`.ols` -- :func:`fit_absorbed` and :class:`AbsorbedFit` (CRV1 / HC1 variance with
-  reghdfe's small-sample factor, :func:`fe_dof`).
+  reghdfe's small-sample factor, :func:`fe_dof`);
+- :mod:`.collapsed` -- :func:`collapsed_design`: the same fit for cohort × period
+  indicators with unit and period effects on a balanced panel, from cohort × period sums
+  instead of the n × k matrix (the event study and Sun–Abraham at a million units).
 """
 
 from .absorb import EXACT_AUTO_LEVELS, Absorber, Strategy, dense_codes
+from .collapsed import CollapsedDesign, CollapsedFit, collapsed_design
 from .ols import AbsorbedFit, fe_dof, fit_absorbed
 from .sample import (
     FE_ROLES,
@@ -32,6 +36,8 @@ from .sample import (
 __all__ = [
     "Absorber",
     "AbsorbedFit",
+    "CollapsedDesign",
+    "CollapsedFit",
     "Design",
     "EXACT_AUTO_LEVELS",
     "FESpec",
@@ -40,6 +46,7 @@ __all__ = [
     "Strategy",
     "build_design",
     "check_panel_outcome",
+    "collapsed_design",
     "count_distinct",
     "dense_codes",
     "fe_dof",

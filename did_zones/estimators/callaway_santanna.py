@@ -319,9 +319,9 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
     periods = _present_periods(panel, rows)
     first = periods[0]
     early = np.isfinite(cohort) & (cohort <= first + o.anticipation)
-    early_rows = early[uid[rows]]
+    early_rows = early[_take(uid, rows)]
     if early_rows.any():
-        bad = np.unique(uid[rows][early_rows])
+        bad = np.unique(_take(uid, rows)[early_rows])
         msg = (f"{bad.size} unit(s) of cohorts treated by the first period + anticipation "
                f"({first} + {o.anticipation}) have no pre-treatment period and are dropped, "
                f"e.g. {examples(panel.units[bad])}.")
@@ -333,7 +333,7 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
     cohort = cohort.copy()
 
     # no never-treated units
-    present = _present(uid[rows], panel.n_units)
+    present = _present(_take(uid, rows), panel.n_units)
     has_never = (~np.isfinite(cohort[present])).any()
     if not has_never:
         if o.control == "never":
@@ -357,8 +357,8 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
 
     # balance
     periods = _present_periods(panel, rows)
-    units_present = np.flatnonzero(_present(uid[rows], panel.n_units))
-    per_unit = np.bincount(uid[rows], minlength=panel.n_units)
+    units_present = np.flatnonzero(_present(_take(uid, rows), panel.n_units))
+    per_unit = np.bincount(_take(uid, rows), minlength=panel.n_units)
     complete = per_unit == periods.size
     balanced = bool(complete[units_present].all())
     if not balanced and o.allow_unbalanced is not True:
@@ -370,22 +370,19 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
         if o.allow_unbalanced is None:
             warn(msg, DataDroppedWarning)
         notes.append(msg)
-        rows = rows[complete[uid[rows]]]
+        rows = rows[complete[_take(uid, rows)]]
         if rows.size == 0:
             raise PanelError("No unit is observed in every period; pass allow_unbalanced=True.")
         periods = _present_periods(panel, rows)
         balanced = True
 
-    kept = np.flatnonzero(_present(uid[rows], panel.n_units))
+    kept = np.flatnonzero(_present(_take(uid, rows), panel.n_units))
     new_code = np.full(panel.n_units, -1)
     new_code[kept] = np.arange(kept.size)
-    ru = new_code[uid[rows]]
-    pmap = np.full(panel.n_periods, -1)
-    pos = np.searchsorted(panel.periods, periods)
-    pmap[pos] = np.arange(periods.size)
-    rp = pmap[pid[rows]]
+    ru = new_code[_take(uid, rows)]
     w_unit = np.ones(kept.size)
-    w_unit[ru] = w_row[rows]
+    if o.weights:
+        w_unit[ru] = w_row[rows]
     clus = None
     n_clusters = None
     if clus_codes is not None:
@@ -400,14 +397,15 @@ def _prepare(panel: Panel, outcome: str, o: _Opts) -> _Data:
                  cluster=clus, n_clusters=n_clusters, cov_names=cov_names, balanced=balanced,
                  n_obs=int(rows.size), notes=notes)
     if balanced:
-        Y = np.empty((kept.size, periods.size))
-        Y[ru, rp] = y_rows
-        data.Y = Y
+        # rows run by unit then period and every kept unit has every period: the units ×
+        # periods matrix is the rows' values, reshaped (no scatter)
+        data.Y = y_rows.reshape(kept.size, periods.size)
         if cov_names:
-            X = np.empty((kept.size, periods.size, len(cov_names)))
-            X[ru, rp, :] = X_rows
-            data.X = X
+            data.X = X_rows.reshape(kept.size, periods.size, len(cov_names))
     else:
+        pmap = np.full(panel.n_periods, -1)
+        pmap[np.searchsorted(panel.periods, periods)] = np.arange(periods.size)
+        rp = pmap[_take(pid, rows)]
         data.row_unit, data.row_period, data.row_y, data.row_X = ru, rp, y_rows, X_rows
         data.notes.append(
             f"Unbalanced panel kept (allow_unbalanced=True): {kept.size} units, {rows.size} "
@@ -423,7 +421,13 @@ def _present(codes: np.ndarray, size: int) -> np.ndarray:
 
 
 def _present_periods(panel: Panel, rows: np.ndarray) -> np.ndarray:
-    return panel.periods[_present(panel.period_id[rows], panel.n_periods)]
+    return panel.periods[_present(_take(panel.period_id, rows), panel.n_periods)]
+
+
+def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` for increasing row numbers; ``values`` itself (no copy) when they
+    are all the rows, the usual case."""
+    return values if rows.size == values.size else values[rows]
 
 
 def _covariate_matrix(panel: Panel, covariates: tuple[str, ...], rows: np.ndarray,
@@ -634,19 +638,20 @@ def _closed_form(data: _Data, plan: list[_Cell], code: np.ndarray, vals: np.ndar
         A[g, k], A[ctrl, k] = n / nt, -n / nc
         M[g, k], M[ctrl, k] = mu_t, mu_c
         est.ok[k] = True
-    # built in blocks of units so temporaries stay small (~16 MB) however large n is
+    # built in place, in blocks of units so temporaries stay small (~16 MB) however large
+    # n is; np.take gathers columns ~3x faster than fancy indexing (a ±1 matrix product
+    # is faster still on an idle machine but slower when BLAS threads compete for cores)
     psi = np.empty((n, K))
     step = max(1, 2**21 // max(K, 1))
     for lo in range(0, n, step):
         rows, cb = slice(lo, lo + step), code[lo:lo + step]
-        Yb = Y[rows]
-        block = Yb[:, ti]
-        block -= Yb[:, bi]
+        Yb, block = Y[rows], psi[rows]
+        np.take(Yb, ti, axis=1, out=block)
+        block -= np.take(Yb, bi, axis=1)
         block -= M[cb]
         block *= A[cb]
         if o.weights is not None:
             block *= W[rows, None]
-        psi[rows] = block
     est.psi = psi
 
 

@@ -17,9 +17,11 @@ import pandas as pd
 
 from .._provenance import records_panel
 from ..design import (
+    CollapsedDesign,
     FESpec,
     build_design,
     check_panel_outcome,
+    collapsed_design,
     count_distinct,
     few_clusters_note,
     fit_absorbed,
@@ -228,13 +230,18 @@ def event_study(
     o = _validate(panel, outcome, window, reference, bin_endpoints, control, controls,
                   fixed_effects, cluster, weights, overall, alpha)
     s = _sample(panel, o)
-    design = build_design(panel, outcome, s.regressors, controls=o.controls,
-                          fixed_effects=o.fixed_effects, cluster=o.cluster,
-                          weights=o.weights, rows=s.rows)
+    # cohort × period sums instead of the n × k indicators when they suffice (big panels)
+    design = collapsed_design(panel, outcome, s.col, list(s.regressors), rows=s.rows,
+                              controls=o.controls, fixed_effects=o.fixed_effects,
+                              cluster=o.cluster, weights=o.weights)
+    if design is None:
+        design = build_design(panel, outcome, s.regressors, controls=o.controls,
+                              fixed_effects=o.fixed_effects, cluster=o.cluster,
+                              weights=o.weights, rows=s.rows)
     used = np.zeros(panel.n_obs, dtype=bool)
     used[design.rows] = True
     _check_references(panel, s, used, o)
-    fit = fit_absorbed(design, warn=False)
+    fit = design.fit() if isinstance(design, CollapsedDesign) else fit_absorbed(design, warn=False)
     notes = list(panel.notes) + list(s.notes) + list(design.notes)
     notes += _report_dropped(fit, s, panel, o)
     V, n_clusters, df = fit.vcov()
@@ -412,7 +419,7 @@ def _sample(panel: Panel, o: _Opts) -> _Sample:
     names = [f"e{int(e):+d}" for e in term_e]
     regressors = {}
     for j, name in enumerate(names):  # a loop over event times, not rows
-        regressors[name] = (col == j).astype(float)
+        regressors[name] = col == j  # bool (1 byte a row): build_design makes floats
     return _Sample(rows, event, binned_e, term_e, col, regressors, refs, n_trimmed,
                    tuple(notes), extra_ref)
 

@@ -22,8 +22,10 @@ import pandas as pd
 
 from .._provenance import records_panel
 from ..design import (
+    CollapsedDesign,
     build_design,
     check_panel_outcome,
+    collapsed_design,
     count_distinct,
     few_clusters_note,
     fit_absorbed,
@@ -444,9 +446,14 @@ def _design(panel: Panel, outcome: str, sample: _Sample, o: _Opts):
         with warnings.catch_warnings(record=attempt > 0):
             if attempt > 0:  # the first build already warned about these drops
                 warnings.simplefilter("ignore")
-            design = build_design(panel, outcome, regressors, controls=o.controls,
-                                  fixed_effects=("unit", "time"), cluster=o.cluster,
-                                  weights=o.weights, rows=keep)
+            # cohort × period sums instead of the n × k indicators when they suffice
+            design = collapsed_design(panel, outcome, cell_row, list(regressors), rows=keep,
+                                      controls=o.controls, cluster=o.cluster,
+                                      weights=o.weights)
+            if design is None:
+                design = build_design(panel, outcome, regressors, controls=o.controls,
+                                      fixed_effects=("unit", "time"), cluster=o.cluster,
+                                      weights=o.weights, rows=keep)
         used = np.zeros(panel.n_obs, dtype=bool)
         used[design.rows] = True
         # rows lost to missing cluster values or singletons may remove a cohort's anchor
@@ -491,7 +498,7 @@ def _warn_small(panel: Panel, design, sample: _Sample, o: _Opts) -> None:
 def _fit(design, cells: np.ndarray, o: _Opts):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = fit_absorbed(design)
+        fit = design.fit() if isinstance(design, CollapsedDesign) else fit_absorbed(design)
     for w in caught:  # replaced below by messages that say which cells and controls
         if not (issubclass(w.category, DataDroppedWarning)
                 and "dropped as collinear" in str(w.message)):

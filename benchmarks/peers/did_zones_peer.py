@@ -1,0 +1,77 @@
+"""did_zones itself, timed exactly as the peers are (see ``_common``): its own fresh process,
+the first call timed apart as ``cold``, then ``REPEAT`` timed calls.
+
+Run with the library's interpreter: ``python benchmarks/peers/did_zones_peer.py PANEL.npz TASK
+REPEAT``. Tasks whose name says so start from the DataFrame (``cs_analytic_e2e``:
+``build_panel`` inside the timed call, as every peer's call starts from its DataFrame); the
+others start from a :class:`~did_zones.Panel` built once, untimed, in ``setup``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # a checkout's did_zones first
+
+from _common import main  # noqa: E402
+
+import did_zones as dz  # noqa: E402
+
+
+def panel_of(df):
+    return dz.build_panel(df, "unit", "year", cohort="g")
+
+
+def first(r):
+    return r.estimate.iloc[0], r.std_error.iloc[0]
+
+
+def twfe(panel):
+    r = dz.twfe(panel, "y")
+    return r.estimate["treated"], r.std_error["treated"]
+
+
+def cs_e2e(df):
+    return first(dz.aggregate(dz.callaway_santanna(panel_of(df), "y"), "simple"))
+
+
+def placebo(client=None):
+    def run(panel):
+        return dz.placebo(dz.twfe(panel, "y"), panel, n_draws=1000, seed=1, progress=False,
+                          client=client).p_value
+    return run
+
+
+def dask_setup(df):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise SystemExit(3) from None
+    client = Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 dashboard_address=None))
+    atexit.register(client.close)
+    panel = panel_of(df)
+    return panel, placebo(client)
+
+
+TASKS = {
+    "twfe": (panel_of, twfe),
+    "event_study": (panel_of, lambda p: first(dz.event_study(p, "y"))),
+    "cs_analytic": (panel_of, lambda p: first(dz.aggregate(dz.callaway_santanna(p, "y"),
+                                                            "simple"))),
+    "cs_analytic_e2e": cs_e2e,
+    "cs_boot999": (panel_of, lambda p: dz.aggregate(
+        dz.callaway_santanna(p, "y", n_boot=999, seed=1), "simple").estimate.iloc[0]),
+    "sun_abraham": (panel_of, lambda p: dz.sun_abraham(p, "y").estimate.iloc[0]),
+    "bjs": (panel_of, lambda p: dz.imputation(p, "y").estimate.iloc[0]),
+    "placebo1000": (panel_of, placebo()),
+    "placebo1000_dask": (dask_setup, lambda pr: pr[1](pr[0])),
+    "mediation": (panel_of, lambda p: dz.mediation(
+        p, "y", "m", method="stepwise", n_boot=999, seed=1,
+        progress=False).indirect["estimate"].iloc[0]),
+}
+
+if __name__ == "__main__":
+    main(TASKS, dz.__version__)
