@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from ._checks import unknown_key_message
 from ._render import render
+from .validation import unknown_key_message
 
 __all__ = ["BaconDecomposition", "TwfeWeights"]
 

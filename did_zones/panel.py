@@ -17,8 +17,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from ._checks import check_columns, examples
 from .errors import DataDroppedWarning, PanelError, SpecificationError, warn
+from .validation import check_columns, examples
 
 __all__ = ["Panel", "build_panel"]
 

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import check_alpha, unknown_key_message
 from ._render import render
 from .errors import SpecificationError
+from .validation import check_alpha, unknown_key_message
 
 __all__ = ["Result", "HypothesisTest"]
 

@@ -33,6 +33,7 @@ import difflib
 import functools
 import inspect
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -383,13 +384,23 @@ class Columns(Constraint):
         return cols
 
 
+def _is_instance(value: Any, module: str, cls: str) -> bool:
+    """``isinstance(value, <module>.<cls>)`` without importing ``module``.
+
+    The panel and result modules import this one; looking their classes up in
+    ``sys.modules`` keeps the import graph acyclic. If the module was never imported, no
+    instance of its class can exist.
+    """
+    loaded = sys.modules.get(f"{__package__}.{module}")
+    target = getattr(loaded, cls, None)
+    return target is not None and isinstance(value, target)
+
+
 class PanelArg(Constraint):
     """A :class:`did_zones.Panel` (from :func:`did_zones.build_panel`)."""
 
     def __call__(self, name: str, value: Any) -> Any:
-        from .panel import Panel
-
-        if not isinstance(value, Panel):
+        if not _is_instance(value, "panel", "Panel"):
             raise SpecificationError(f"{name} must be a did_zones Panel (from build_panel); "
                                      f"got {type(value).__name__}.")
         return value
@@ -399,9 +410,7 @@ class ResultArg(Constraint):
     """A :class:`did_zones.Result` (the output of an estimator)."""
 
     def __call__(self, name: str, value: Any) -> Any:
-        from .result import Result
-
-        if not isinstance(value, Result):
+        if not _is_instance(value, "result", "Result"):
             raise SpecificationError(f"{name} must be a did_zones Result; got "
                                      f"{type(value).__name__}.")
         return value

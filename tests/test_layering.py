@@ -24,13 +24,7 @@ PRESENTATION = ("did_zones.tables", "did_zones.plots", "did_zones.report")
 # the application layer sits above everything: it may import presentation and numerics
 APPLICATION = ("did_zones.cli", "did_zones.__main__", "did_zones.demo")
 # cycles being removed by another change; each entry names the pair (keep this list short)
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # did_zones.validation's PanelArg / ResultArg import panel and result inside their
-    # checks, and panel / result import validation (through its former name _checks, kept
-    # as a re-export for them): the validation module's change is still moving them over
-    frozenset({"did_zones.validation", "did_zones.panel"}),
-    frozenset({"did_zones.validation", "did_zones.result"}),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()  # none; a pair here must name its fix
 
 
 @dataclass(frozen=True)
@@ -43,8 +37,8 @@ class Import:
 
 
 def _module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT.parent).with_suffix("")
-    parts = list(rel.parts)
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = [ROOT.name, *rel.parts]
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)

@@ -195,8 +195,16 @@ def test_validated_public_entry_point():
     assert "window" in inspect.signature(dz.aggregate).parameters
 
 
-def test_old_module_name_still_imports():
-    from did_zones import _checks, validation
 
-    assert _checks.check_alpha is validation.check_alpha
-    assert _checks.check_columns is validation.check_columns
+def test_panel_and_result_checks_need_no_import():
+    """PanelArg / ResultArg look their classes up without importing panel / result (which
+    import validation: no cycle), and still refuse look-alikes."""
+    from did_zones.validation import PANEL, ResultArg
+
+    class Panel:  # same name, other class
+        pass
+
+    with pytest.raises(dz.SpecificationError, match="panel must be a did_zones Panel"):
+        PANEL("panel", Panel())
+    with pytest.raises(dz.SpecificationError, match="result must be a did_zones Result"):
+        ResultArg()("result", object())

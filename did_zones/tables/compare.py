@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_alpha, check_choice, examples
 from ..errors import SpecificationError
 from ..estimands import ESTIMANDS
 from ..result import Result
+from ..validation import check_alpha, check_choice, examples
 from ._table import Table
 from .estimand_labels import estimand_label, unavailable_reason
 from .formatting import (

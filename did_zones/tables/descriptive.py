@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import check_columns, examples
 from ..errors import SpecificationError
 from ..panel import Panel
+from ..validation import check_columns, examples
 from ._table import Table
 from .formatting import (
     NotesMode,

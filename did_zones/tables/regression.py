@@ -11,9 +11,9 @@ from typing import Literal
 
 import pandas as pd
 
-from .._checks import check_alpha, check_choice, examples
 from ..errors import SpecificationError
 from ..result import Result
+from ..validation import check_alpha, check_choice, examples
 from ._table import Table
 from .formatting import (
     NotesMode,
