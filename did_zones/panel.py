@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import FrozenInstanceError, dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -330,6 +331,107 @@ class Panel:
         Units missing from the mapping become never-treated.
         """
         return self._rebuild(self.data, cohort)
+
+    def subset(self, rows: Any, *, cohort: Mapping | pd.Series | None = None,
+               notes: Iterable[str] = ()) -> Panel:
+        """Return a new panel with only the rows where ``rows`` is True.
+
+        Units left without rows leave the panel; every remaining unit keeps its cohort
+        unless ``cohort`` gives new ones. The panel-state notes are recomputed as
+        :func:`build_panel` would.
+
+        Parameters
+        ----------
+        rows : array-like of bool
+            One flag per panel row (length :attr:`n_obs`).
+        cohort : mapping or Series, optional
+            Unit -> first-treatment period for the kept units (as in :meth:`with_cohort`;
+            units missing from it become never-treated). Default: the current cohorts.
+        notes : iterable of str
+            Notes appended to the new panel's notes (why rows were dropped).
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        SpecificationError
+            ``rows`` is not a boolean array of length :attr:`n_obs`.
+        PanelError
+            No row is kept.
+        """
+        rows = np.asarray(rows)
+        if rows.dtype != bool or rows.shape != (self.n_obs,):
+            raise SpecificationError(
+                f"rows must be a boolean array with one flag per panel row ({self.n_obs}); got "
+                f"dtype {rows.dtype} and shape {rows.shape}.")
+        if not rows.any():
+            raise PanelError("The subset keeps no row of the panel.")
+        data = self.data.loc[rows]
+        if cohort is None:
+            cohort = self.unit_cohort
+            cohort = cohort[cohort.index.isin(data[self.unit].unique())]
+        new = self._rebuild(data, cohort)
+        return replace(new, notes=new.notes + tuple(notes))
+
+    def with_columns(self, columns: Mapping[str, Any], *, overwrite: bool = False,
+                     notes: Iterable[str] = ()) -> Panel:
+        """Return a new panel with columns added (or, with ``overwrite``, replaced).
+
+        The one way derived variables (a concurrent-policy dummy, a treatment split by group,
+        matching weights, an outcome masked to a common sample) reach the estimators, which
+        take column names. Units, periods, rows and cohorts are unchanged, and so is the
+        :attr:`fingerprint` (it does not cover other columns). The user's DataFrame is never
+        touched.
+
+        Parameters
+        ----------
+        columns : mapping of str to array-like
+            Name -> values aligned with the panel's rows (length :attr:`n_obs`).
+        overwrite : bool, default False
+            Allow replacing existing columns other than the unit, time and cohort roles.
+        notes : iterable of str
+            Notes appended to the panel's notes (what was derived and why).
+
+        Returns
+        -------
+        Panel
+
+        Raises
+        ------
+        SpecificationError
+            A column of the wrong length, a name that exists (without ``overwrite``) or a
+            role column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"city": [1, 1, 2, 2], "year": [2015, 2016] * 2,
+        ...                    "y": [1.0, 2.0, 3.0, 5.0]})
+        >>> p = build_panel(df, unit="city", time="year", cohort={1: 2016})
+        >>> q = p.with_columns({"z": [0, 1, 0, 0]})
+        >>> list(q.data.columns), "z" in p.data.columns
+        (['city', 'year', 'y', 'z'], False)
+        """
+        roles = {self.unit, self.time}
+        data = self.data
+        for name, values in columns.items():
+            values = np.asarray(values)
+            if values.shape != (self.n_obs,):
+                raise SpecificationError(
+                    f"Column {name!r} has shape {values.shape}; a panel column needs one value "
+                    f"per row ({self.n_obs}).")
+            if name in roles:
+                raise SpecificationError(
+                    f"Column {name!r} is the panel's unit or time column and cannot be "
+                    "replaced; build a new panel with build_panel instead.")
+            if name in data.columns and not overwrite:
+                raise SpecificationError(
+                    f"Column {name!r} is already in the panel. Choose another name, or pass "
+                    "overwrite=True to replace it.")
+            data[name] = values
+        return replace(self, data=data, notes=self.notes + tuple(notes))
 
     def _rebuild(self, data: pd.DataFrame, cohort) -> Panel:
         with warnings.catch_warnings(record=True) as caught:

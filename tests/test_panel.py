@@ -691,3 +691,72 @@ def test_integer_cohort_column_never_codings_and_within_unit_check(df):
     with pytest.raises(PanelError, match=r"not constant within unit for 1 unit\(s\), e\.g\. "
                        r"\[3\]"):
         build_panel(bad, unit="city", time="year", cohort="first")
+
+
+# ------------------------------------------------------------ derived panels (issue #16)
+
+
+def _small_panel():
+    df = pd.DataFrame({"city": np.repeat([1, 2, 3], 3), "year": np.tile([2015, 2016, 2017], 3),
+                       "y": np.arange(9, dtype=float)})
+    return df, build_panel(df, unit="city", time="year", cohort={1: 2016, 2: 2017})
+
+
+def test_with_columns_adds_without_touching_the_original():
+    df, p = _small_panel()
+    before = df.copy()
+    q = p.with_columns({"z": np.arange(9) * 2.0}, notes=["z derived"])
+    np.testing.assert_array_equal(q.column("z"), np.arange(9) * 2.0)
+    assert "z" not in p.data.columns and q.notes[-1] == "z derived"
+    assert q.fingerprint == p.fingerprint  # same rows and cohorts
+    pd.testing.assert_frame_equal(df, before)
+    np.testing.assert_array_equal(q.unit_id, p.unit_id)
+    pd.testing.assert_series_equal(q.unit_cohort, p.unit_cohort)
+
+
+def test_with_columns_errors():
+    _, p = _small_panel()
+    with pytest.raises(SpecificationError, match=r"Column 'z' has shape \(3,\); a panel column "
+                       r"needs one value per row \(9\)"):
+        p.with_columns({"z": [1, 2, 3]})
+    with pytest.raises(SpecificationError, match="Column 'y' is already in the panel.*"
+                       "overwrite=True"):
+        p.with_columns({"y": np.zeros(9)})
+    with pytest.raises(SpecificationError, match="'year' is the panel's unit or time column"):
+        p.with_columns({"year": np.zeros(9)}, overwrite=True)
+    q = p.with_columns({"y": np.ones(9)}, overwrite=True)
+    np.testing.assert_array_equal(q.column("y"), np.ones(9))
+
+
+def test_subset_keeps_rows_and_cohorts():
+    _, p = _small_panel()
+    keep = p.data["year"].to_numpy() < 2017
+    q = p.subset(keep, notes=["last year dropped"])
+    assert q.n_obs == 6 and q.notes[-1] == "last year dropped"
+    # unit 2's pilot (2017) is kept as its cohort, as the drop_units / window rules do
+    assert q.unit_cohort.loc[1] == 2016
+    only3 = p.subset(p.data["city"].to_numpy() == 3)
+    assert list(only3.units) == [3]
+    moved = p.subset(np.ones(9, dtype=bool), cohort={1: 2017})
+    assert moved.unit_cohort.loc[1] == 2017 and np.isinf(moved.unit_cohort.loc[2])
+    with pytest.raises(SpecificationError, match="rows must be a boolean array with one flag "
+                       r"per panel row \(9\)"):
+        p.subset(np.ones(3, dtype=bool))
+    with pytest.raises(PanelError, match="keeps no row"):
+        p.subset(np.zeros(9, dtype=bool))
+
+
+def test_derived_panels_go_through_the_panel_api():
+    """No module outside panel.py swaps a panel's data with dataclasses.replace or calls its
+    private _rebuild: derived columns and row subsets use with_columns / subset."""
+    import re
+    from pathlib import Path
+
+    import did_zones
+
+    root = Path(did_zones.__file__).parent
+    offenders = [f"{path.relative_to(root)}:{i}"
+                 for path in root.rglob("*.py") if path.name != "panel.py"
+                 for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.search(r"replace\([^)]*\bdata=|\._rebuild\(", line)]
+    assert offenders == []

@@ -60,11 +60,9 @@ def common_sample(panel: Panel, outcome: str, mediators: Sequence[str],
             f"sample (missing values: {by_col}; {len(units)} unit(s) affected, e.g. "
             f"{examples(units)}).")
     warn(note, DataDroppedWarning)
-    data = panel.data.copy()
-    for c in (outcome, *mediators):
-        data[c] = data[c].astype(float)
-    data.loc[~keep, [outcome, *mediators]] = np.nan
-    return replace(panel, data=data), (note,), n_drop
+    masked = {c: np.where(keep, panel.column(c).astype(float), np.nan)
+              for c in (outcome, *mediators)}
+    return panel.with_columns(masked, overwrite=True), (note,), n_drop
 
 
 def _clean_notes(result: Result, ours: tuple[str, ...], panel_notes: tuple[str, ...]) -> Result:

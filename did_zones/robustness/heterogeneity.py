@@ -299,15 +299,15 @@ def _interaction(result, panel, plan, term):
     d = sub.treated.astype(float) if spec.get("treatment") is None else sub.column(
         spec["treatment"])
     row_units = sub.units[sub.unit_id]
-    data = sub.data.copy()
-    names = []
+    taken = set(sub.data.columns)
+    split = {}
     for i, g in enumerate(plan["keep"]):
         name = f"_dz_het_{i}"
-        while name in data.columns:
+        while name in taken:
             name += "_"
-        data[name] = d * np.isin(row_units, plan["members"][g])
-        names.append(name)
-    aug = replace(sub, data=data)
+        split[name] = d * np.isin(row_units, plan["members"][g])
+    aug = sub.with_columns(split)
+    names = list(split)
     controls = tuple(spec.get("controls", ()))
     fit = twfe(aug, result.outcome, treatment=names[0], controls=controls + tuple(names[1:]),
                fixed_effects=spec.get("fixed_effects", ("unit", "time")),

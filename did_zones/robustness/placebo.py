@@ -176,7 +176,7 @@ def _shift_batch(job: _Job, lo: int, children, count: int):
         for j in range(count):
             keep, cohort, _, _ = _in_time_sample(job.panel, job.shifts[lo + j])
             try:
-                new = job.panel._rebuild(job.panel.data.loc[keep], cohort)
+                new = job.panel.subset(keep, cohort=cohort)
                 res = _estimate(job, new)
             except (EstimationError, PanelError, _NoTerm) as exc:
                 failed.append((lo + j, str(exc)))

@@ -278,9 +278,9 @@ def match(
     keep = weights.index[weights.to_numpy() > 0]
     matched = panel.drop_units(panel.units.difference(keep)) if len(keep) < panel.n_units \
         else panel
-    data = matched.data.copy()
-    data[weight_column] = weights.reindex(matched.units).to_numpy()[matched.unit_id]
-    matched = replace(matched, data=data, notes=matched.notes + notes)
+    matched = matched.with_columns(
+        {weight_column: weights.reindex(matched.units).to_numpy()[matched.unit_id]},
+        notes=notes)
     return MatchResult(weights=weights, panel=matched, weight_column=weight_column,
                        pscore=pd.Series(fit.pscore, index=fit.units, name="pscore"),
                        balance=balance, matches=fit.matches,
@@ -648,10 +648,7 @@ def _match_each(panel, cross, covariates, opts, spec, notes) -> MatchResult:
     if not keep.any():
         raise EstimationError("No treated unit-period found a match. Widen the caliper or "
                               "bandwidth, or set common_support=False.")
-    data = panel.data.loc[keep].copy()
-    data[spec["weight_column"]] = w_row[keep]
-    matched = panel._rebuild(data, panel.unit_cohort[panel.units.isin(data[panel.unit])])
-    matched = replace(matched, notes=matched.notes + notes)
+    matched = panel.with_columns({spec["weight_column"]: w_row}).subset(keep, notes=notes)
     balance = _balance_from(
         cross, covariates, pd.concat(w_parts).reindex(cross.index).to_numpy())
     matches = pd.concat(m_parts, ignore_index=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, TypedDict
 
 import numpy as np
@@ -349,8 +348,6 @@ def _control_job(panel: Panel, codes: pd.Series, name: str, first: pd.Series,
         if term.min() == term.max():
             raise _Skip(f"the {name} DiD term is constant in the panel "
                         f"({'all' if term[0] else 'no'} unit-periods treated).")
-        data = panel.data.copy()
-        data[column] = term
         controls = tuple(result.spec.get("controls", ())) + (column,)
-        return replace(panel, data=data), {"controls": controls}
+        return panel.with_columns({column: term}), {"controls": controls}
     return job
