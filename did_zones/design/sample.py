@@ -34,7 +34,7 @@ from ..errors import DataDroppedWarning, EstimationError, SpecificationError
 from ..errors import warn as _warn
 from ..inference import check_clusters
 from ..panel import Panel
-from ..validation import as_tuple, check_columns, check_weights, examples
+from ..validation import PANEL, as_tuple, check_columns, check_weights, examples
 from .absorb import dense_codes
 
 __all__ = [
@@ -366,10 +366,7 @@ def _drop_singletons(codes: Sequence[np.ndarray], keep: np.ndarray) -> tuple[np.
 
 def check_panel_outcome(panel: Panel, outcome: str) -> None:
     """Entry-point check shared by the regression estimators."""
-    if not isinstance(panel, Panel):
-        raise SpecificationError(
-            f"panel must be a did_zones Panel (from build_panel); got {type(panel).__name__}."
-        )
+    PANEL("panel", panel)
     if not isinstance(outcome, str):
         raise SpecificationError(f"outcome must be a column name; got {outcome!r}.")
     check_columns(panel.data, [outcome], what="Outcome column")
