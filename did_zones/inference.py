@@ -51,7 +51,13 @@ __all__ = [
     "flag_unidentified",
     "multiplier_bootstrap",
     "BootstrapResult",
+    "sup_t_critical_value",
+    "warn_failed_draws",
+    "SE_TINY",
 ]
+
+#: Standard errors at or below this are treated as zero (R ``did``'s rule: reported as NA).
+SE_TINY = np.sqrt(np.finfo(float).eps) * 10
 
 #: Below this many clusters (in the smallest dimension of two-way clustering), cluster-robust
 #: standard errors and p-values are flagged with an :class:`~did_zones.errors.InferenceWarning`.
@@ -485,13 +491,87 @@ def multiplier_bootstrap(
         lo, hi = c * _BLOCK, min((c + 1) * _BLOCK, int(n_boot))
         draws[lo:hi] = _weighted_sums(np.random.default_rng(child), hi - lo, block_psi,
                                       weights) / scale
-    q75, q25 = np.nanquantile(draws, [0.75, 0.25], axis=0)
-    sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
-    ok = sigma > np.sqrt(np.finfo(float).eps) * 10
-    tmax = np.max(np.abs(draws[:, ok]) / sigma[ok], axis=1) if ok.any() else np.zeros(1)
-    crit = float(np.quantile(tmax, 1 - alpha))
+    sigma = _iqr_scale(draws, nan=True)
+    ok = sigma > SE_TINY
+    crit = _max_t_quantile(draws[:, ok], sigma[ok], alpha) if ok.any() else 0.0
     se = np.where(ok, sigma / scale, np.nan)
     return BootstrapResult(std_error=se, crit_value=crit, draws=draws)
+
+
+def _iqr_scale(draws: np.ndarray, nan: bool = False) -> np.ndarray:
+    """Bootstrap scale per column: interquartile range over ``z_.75 − z_.25`` (R ``did``)."""
+    q75, q25 = (np.nanquantile if nan else np.quantile)(draws, [0.75, 0.25], axis=0)
+    return (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+
+
+def _max_t_quantile(draws: np.ndarray, sigma: np.ndarray, alpha: float,
+                    finite_only: bool = False) -> float:
+    """The ``1 − alpha`` quantile of ``max_k |draw_k| / sigma_k`` over the draws."""
+    tmax = np.max(np.abs(draws) / sigma, axis=1)
+    if finite_only:
+        tmax = tmax[np.isfinite(tmax)]
+    return float(np.quantile(tmax, 1 - alpha))
+
+
+def sup_t_critical_value(draws: np.ndarray, cols: np.ndarray,
+                         alpha: float) -> tuple[float | None, str | None]:
+    """Sup-t critical value over the columns ``cols`` of bootstrap draws, with R ``did``'s
+    fallbacks (``mboot``).
+
+    Parameters
+    ----------
+    draws : ndarray (n_boot, k)
+        Bootstrap draws (any common scale).
+    cols : ndarray of bool (k,)
+        Columns entering the band.
+    alpha : float
+        One minus the band's coverage.
+
+    Returns
+    -------
+    crit : float or None
+        The critical value; None when no column has a non-degenerate distribution. A value
+        below the pointwise normal one is replaced by it (as R ``did`` does); a value of 7 or
+        more warns that the band is unreliable.
+    note : str or None
+        Why the band is missing or pointwise.
+    """
+    if not cols.any():
+        return None, "No uniform band: no term has a positive bootstrap standard error."
+    d = draws[:, cols]
+    sigma = _iqr_scale(d)
+    ok = sigma > SE_TINY
+    if not ok.any():
+        return None, "No uniform band: the bootstrap distribution is degenerate."
+    crit = _max_t_quantile(d[:, ok], sigma[ok], alpha, finite_only=True)
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    if crit < z:
+        return z, (f"The bootstrap sup-t critical value ({crit:.3f}) is below the pointwise "
+                   f"one ({z:.3f}); the uniform band uses the pointwise value (as R did).")
+    if crit >= 7:
+        warn(
+            f"The uniform critical value is {crit:.2f} (>= 7): too large to be reliable; "
+            "cohorts are probably tiny or outcomes barely vary. Prefer pointwise intervals.",
+            InferenceWarning)
+    return crit, None
+
+
+def warn_failed_draws(failed: Sequence[tuple[int, str]], total: int, what: str,
+                      consequence: str, hint: str,
+                      failure: str = "could not be estimated") -> None:
+    """One :class:`InferenceWarning` for resampling draws that could not be estimated.
+
+    ``failed`` lists ``(draw index, error message)``; the warning counts them against
+    ``total``, says how they failed (``failure``), shows up to five indices and the first
+    error, then ``consequence`` (what was done with them) and ``hint`` (what many failures
+    mean).
+    """
+    if failed:
+        from .validation import examples
+
+        warn(f"{len(failed)} of {total} {what} {failure} and {consequence} "
+             f"({what} {examples([i for i, _ in failed])}; first error: {failed[0][1]}). "
+             f"{hint}", InferenceWarning)
 
 
 def _weighted_sums(rng: np.random.Generator, n_draws: int, psi: np.ndarray,

@@ -30,6 +30,7 @@ from .errors import (
     SpecificationError,
     warn,
 )
+from .inference import warn_failed_draws
 from .panel import Panel
 from .validation import Integer, check_alpha, check_choice, check_columns, examples
 
@@ -293,14 +294,10 @@ def _original(panel: Panel, statistic: Callable) -> np.ndarray:
 
 
 def _warn_failed(failed: list[tuple[int, str]], total: int, what: str) -> None:
-    if failed:
-        shown = examples([i for i, _ in failed])
-        warn(
-            f"{len(failed)} of {total} {what} raised EstimationError and were recorded as "
-            f"NaN ({what} {shown}; first error: {failed[0][1]}). Intervals and standard "
-            "errors use the others; many failures mean the statistic is fragile on "
-            "resamples (e.g. few treated clusters).",
-            InferenceWarning)
+    warn_failed_draws(failed, total, what, "were recorded as NaN",
+                      "Intervals and standard errors use the others; many failures mean the "
+                      "statistic is fragile on resamples (e.g. few treated clusters).",
+                      failure="raised EstimationError")
 
 
 # ------------------------------------------------------------------------ bootstrap

@@ -312,3 +312,36 @@ def test_influence_floor_flags_exact_zero_and_rounding_only():
         out, _ = inference.flag_unidentified(np.diag([0.0, 1e-6]), fl, ["x", "y"])
     assert np.isnan(out[0, 0]) and out[1, 1] == 1e-6
     assert inference.outcome_scale(np.array([np.nan, -3.0, 2.0])) == 3.0
+
+
+def test_sup_t_critical_value_is_the_max_t_quantile_with_r_did_fallbacks():
+    from scipy import stats
+
+    from did_zones.inference import sup_t_critical_value
+
+    rng = np.random.default_rng(5)
+    draws = rng.normal(size=(4000, 3)) * [1.0, 2.0, 0.5]
+    cols = np.array([True, True, True])
+    q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0)
+    sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    expected = np.quantile(np.max(np.abs(draws) / sigma, axis=1), 0.95)
+    crit, note = sup_t_critical_value(draws, cols, 0.05)
+    assert crit == pytest.approx(expected, rel=1e-12) and note is None
+    # one column of exactly tied |draws|: the max-t quantile (1.0 / its IQR scale) is below
+    # the pointwise 1.96, so the band falls back to the pointwise value, as R did does
+    tied = np.repeat([[-1.0], [1.0]], 500, axis=0)
+    crit, note = sup_t_critical_value(tied, np.array([True]), 0.05)
+    assert crit == pytest.approx(stats.norm.ppf(0.975), rel=1e-12)
+    assert "below the pointwise" in note
+    assert sup_t_critical_value(draws, np.zeros(3, dtype=bool), 0.05) == (
+        None, "No uniform band: no term has a positive bootstrap standard error.")
+
+
+def test_failed_draws_warning_counts_shows_and_explains():
+    from did_zones.inference import warn_failed_draws
+
+    with pytest.warns(InferenceWarning, match=r"^3 of 50 placebo draw\(s\) could not be "
+                      r"estimated and were dropped \(placebo draw\(s\) \[1, 4, 9\]; first "
+                      r"error: boom\)\. Fix it\.$"):
+        warn_failed_draws([(1, "boom"), (4, "x"), (9, "y")], 50, "placebo draw(s)",
+                          "were dropped", "Fix it.")

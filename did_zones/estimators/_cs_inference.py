@@ -8,20 +8,16 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from ..errors import InferenceWarning, warn
-from ..inference import group_sums, multiplier_bootstrap
-
-_TINY = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this are NA
+from ..inference import SE_TINY as _TINY
+from ..inference import group_sums, multiplier_bootstrap, sup_t_critical_value
+from ..inference import influence_vcov as _influence_vcov
 
 
 def influence_vcov(psi: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
-    """``ψᵀψ / n²`` with ``ψ`` the unit influence functions, summed within clusters first."""
-    n = psi.shape[0]
-    if cluster is not None:
-        psi = group_sums(psi, cluster)
-    return psi.T @ psi / n**2
+    """``ψᵀψ / n²`` with ``ψ`` the unit influence functions, summed within clusters first
+    (:func:`did_zones.inference.influence_vcov`, without its block count)."""
+    return _influence_vcov(psi, cluster)[0]
 
 
 @dataclass(frozen=True)
@@ -54,33 +50,8 @@ def bootstrap(psi: np.ndarray, n_boot: int, seed: int, cluster: np.ndarray | Non
         boot = multiplier_bootstrap(rows, int(n_boot), seed=seed, weights=kind, alpha=alpha)
     se = np.where(boot.std_error > _TINY, boot.std_error, np.nan)
     band = np.ones(k, dtype=bool) if band is None else band
-    crit, note = sup_t_crit(boot.draws, band & np.isfinite(se), alpha)
+    crit, note = sup_t_critical_value(boot.draws, band & np.isfinite(se), alpha)
     return Bootstrap(se, crit, boot.draws, note)
-
-
-def sup_t_crit(draws: np.ndarray, cols: np.ndarray, alpha: float) -> tuple[float | None, str | None]:
-    """Sup-t critical value over ``cols`` (R ``did``'s ``mboot``), with R's fallbacks."""
-    if not cols.any():
-        return None, "No uniform band: no term has a positive bootstrap standard error."
-    d = draws[:, cols]
-    q75, q25 = np.quantile(d, [0.75, 0.25], axis=0)
-    sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
-    ok = sigma > _TINY
-    if not ok.any():
-        return None, "No uniform band: the bootstrap distribution is degenerate."
-    tmax = np.max(np.abs(d[:, ok]) / sigma[ok], axis=1)
-    crit = float(np.quantile(tmax[np.isfinite(tmax)], 1 - alpha))
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    if crit < z:
-        # R did: a simultaneous band narrower than the pointwise one is reported pointwise
-        return z, (f"The bootstrap sup-t critical value ({crit:.3f}) is below the pointwise "
-                   f"one ({z:.3f}); the uniform band uses the pointwise value (as R did).")
-    if crit >= 7:
-        warn(
-            f"The uniform critical value is {crit:.2f} (>= 7): too large to be reliable; "
-            "cohorts are probably tiny or outcomes barely vary. Prefer pointwise intervals.",
-            InferenceWarning)
-    return crit, None
 
 
 def bootstrap_vcov(vcov: np.ndarray, se_boot: np.ndarray) -> np.ndarray:

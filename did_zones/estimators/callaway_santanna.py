@@ -30,6 +30,7 @@ from ..errors import (
     SpecificationError,
     warn,
 )
+from ..inference import SE_TINY as _TINY  # R did: standard errors below this are NA
 from ..inference import check_clusters
 from ..panel import Panel
 from ..result import HypothesisTest, Result
@@ -60,7 +61,6 @@ Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]
 BootWeights = Literal["rademacher", "mammen"]
 
-_TINY = np.sqrt(np.finfo(float).eps) * 10
 _REASONS = {
     "no_control": "no comparison units",
     "overlap": "propensity score >= 0.999 (overlap fails)",
@@ -727,9 +727,9 @@ def _assemble(panel: Panel, outcome: str, data: _Data, plan: list[_Cell], est: _
     att = est.att[keep]
     psi = est.psi if keep.size == len(plan) else est.psi[:, keep]
     n = data.units.size
-    vcov_a = influence_vcov(psi, data.cluster)
-    if data.cluster is not None:
+    if data.cluster is not None:  # first: its error names the cluster variable
         notes += check_clusters(data.n_clusters, o.cluster)
+    vcov_a = influence_vcov(psi, data.cluster)
 
     keys = pd.DataFrame({
         "cohort": [c.g for c in cells],

@@ -18,7 +18,8 @@ import pandas as pd
 
 from .._parallel import check_n_jobs, quiet, run_batches, seed_sequence
 from .._provenance import check_result_panel
-from ..errors import EstimationError, PanelError, SpecificationError, warn
+from ..errors import EstimationError, PanelError, SpecificationError
+from ..inference import warn_failed_draws
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ..validation import (
@@ -488,12 +489,6 @@ def _in_time(job: _Job, shifts: tuple[int, ...], estimate: float, run: dict) -> 
 
 
 def _warn_failed(failed: list[tuple[int, str]], total: int) -> None:
-    if failed:
-        from ..errors import InferenceWarning
-
-        warn(
-            f"{len(failed)} of {total} placebo draw(s) could not be estimated and were left "
-            f"out of the p-values (draws {examples([i for i, _ in failed])}; first error: "
-            f"{failed[0][1]}). Many failures mean the estimator needs features the placebo "
-            "assignments lack (e.g. never-treated units).",
-            InferenceWarning)
+    warn_failed_draws(failed, total, "placebo draw(s)", "were left out of the p-values",
+                      "Many failures mean the estimator needs features the placebo "
+                      "assignments lack (e.g. never-treated units).")
