@@ -61,6 +61,7 @@ _EXPORTS = {
     "pretrend_power": "robustness",
     "PretrendPower": "robustness",
     "heterogeneity": "robustness",
+    "wild_bootstrap": "robustness",
     # tables
     "regression_table": "tables",
     "Table": "tables",

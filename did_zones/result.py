@@ -51,7 +51,8 @@ class HypothesisTest:
     df : float or tuple of float or None
         Degrees of freedom (a pair for F tests).
     distribution : str
-        ``"chi2"``, ``"F"``, ``"normal"``, ``"t"`` or ``"randomization"``.
+        ``"chi2"``, ``"F"``, ``"normal"``, ``"t"``, ``"randomization"`` or
+        ``"wild_bootstrap"``.
     details : mapping
         Anything else worth keeping (e.g. the placebo distribution, the restriction matrix).
     """

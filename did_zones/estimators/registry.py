@@ -58,6 +58,7 @@ TESTS: tuple[str, ...] = (
     "pretrend_power",  # Roth (2022) power of its pre-trend test
     "psm",             # PSM-DiD (re-estimates with matching weights)
     "variations",      # robustness.variations (sample trims, timing rules, ...)
+    "wild_bootstrap",  # robustness.wild_bootstrap (wild cluster bootstrap, boottest)
 )
 
 
@@ -264,7 +265,8 @@ _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "var
 _BUILTIN = (
     EstimatorSpec(
         "twfe", ".estimators.twfe", "regression",
-        window=None, tests=("placebo", "placebo_fast", "psm", "variations"),
+        window=None,
+        tests=("placebo", "placebo_fast", "psm", "variations", "wild_bootstrap"),
         labels={"en": "TWFE", "zh": "双向固定效应 (TWFE)"},
         aliases=("reghdfe",)),
     EstimatorSpec(

@@ -9,6 +9,7 @@
 - :func:`honest_did`: Rambachan & Roth (2023) sensitivity of event-study results.
 - :func:`pretrend_power`: Roth (2022) power of the pre-trend test.
 - :func:`heterogeneity`: effects by group with the test of equal effects.
+- :func:`wild_bootstrap`: wild cluster bootstrap test and interval (Stata ``boottest``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from .power import PretrendPower, pretrend_power
 from .psm import MatchResult, match, psm_did
 from .rerun import rerun
 from .variations import variations
+from .wild_bootstrap import wild_bootstrap
 
 __all__ = [
     "HonestResult", "MatchResult", "PretrendPower", "heterogeneity", "honest_did", "match",
     "placebo", "placebo_assignments", "pretrend_power", "psm_did", "randomization_p_values",
-    "rerun", "variations",
+    "rerun", "variations", "wild_bootstrap",
 ]

@@ -1,0 +1,240 @@
+"""Tests of did_zones.robustness.wild_bootstrap (wild cluster bootstrap, boottest conventions)."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import did_zones as dz
+from did_zones.errors import SpecificationError
+from did_zones.estimators.registry import REGISTRY
+from did_zones.robustness.wild_bootstrap import wild_bootstrap
+
+REF = Path(__file__).parent / "reference"
+# the module (the package attribute of the same name is the function)
+wb_module = importlib.import_module("did_zones.robustness.wild_bootstrap")
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return pd.read_csv(REF / "wild_bootstrap_data.csv")
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    return pd.read_csv(REF / "wild_bootstrap.csv")
+
+
+@pytest.fixture(scope="module")
+def panel(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return dz.build_panel(data, unit="city", time="year", cohort="cohort")
+
+
+def _twfe(panel, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few clusters
+        return dz.twfe(panel, "y", controls=kw.pop("controls", ["x1"]), treatment="d",
+                       cluster="province", **kw)
+
+
+@pytest.fixture(scope="module")
+def plain(panel):
+    return _twfe(panel, fixed_effects=())
+
+
+@pytest.fixture(scope="module")
+def absorbed(panel):
+    return _twfe(panel, fixed_effects=("unit", "time"))
+
+
+# ----------------------------------------------------------------- reference (wildboottest)
+
+
+@pytest.mark.parametrize("case", ["plain", "dummies"])
+@pytest.mark.parametrize("impose_null", [True, False])
+@pytest.mark.parametrize("alpha", [0.05, 0.10])
+def test_matches_wildboottest(case, impose_null, alpha, panel, plain, absorbed, reference):
+    """Full enumeration (G = 10): p-values exactly, interval ends to the reference's
+    bisection tolerance (1e-10); the plain regression's t to rounding."""
+    res = plain if case == "plain" else absorbed
+    ref = reference[(reference.case == case) & (reference.impose_null == impose_null)
+                    & np.isclose(reference.alpha, alpha)].iloc[0]
+    test = wild_bootstrap(res, panel, impose_null=impose_null, alpha=alpha)
+    assert test.details["enumerated"] and test.details["n_boot"] == ref.n_boot == 1024
+    assert test.p_value == ref.p_value_ties
+    lo, hi = test.details["conf_int"]
+    assert lo == pytest.approx(ref.conf_low, abs=1e-8)
+    assert hi == pytest.approx(ref.conf_high, abs=1e-8)
+    assert test.details["estimate"] == pytest.approx(ref.estimate, rel=1e-10)
+    if case == "plain":  # same K as wildboottest's X (intercept, d, x1)
+        assert test.statistic == pytest.approx(ref.t_stat, rel=1e-9)
+
+
+def test_statistic_is_the_results_t(absorbed, panel):
+    test = wild_bootstrap(absorbed, panel, null=0.1)
+    est, se = absorbed.estimate["treated"], absorbed.std_error["treated"]
+    assert test.statistic == pytest.approx((est - 0.1) / se, rel=1e-10)
+    assert test.details["std_error"] == pytest.approx(se, rel=1e-10)
+
+
+# ----------------------------------------------------------------- absorbed = dummies
+
+
+def test_absorbed_equals_materialised_dummies(data, absorbed, panel):
+    dummies = pd.concat([pd.get_dummies(data["city"], prefix="c", drop_first=True, dtype=float),
+                         pd.get_dummies(data["year"], prefix="t", drop_first=True,
+                                        dtype=float)], axis=1)
+    wide = pd.concat([data, dummies], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p2 = dz.build_panel(wide, unit="city", time="year", cohort="cohort")
+    full = _twfe(p2, fixed_effects=(), controls=["x1", *dummies.columns])
+    for impose_null in (True, False):
+        a = wild_bootstrap(absorbed, panel, impose_null=impose_null)
+        b = wild_bootstrap(full, p2, impose_null=impose_null)
+        assert a.p_value == b.p_value
+        np.testing.assert_allclose(a.details["conf_int"], b.details["conf_int"], rtol=1e-9)
+        # the t differs only by the small-sample factor (reghdfe's K vs all dummies)
+        ratio = np.sqrt(b.details["small_sample_factor"] / a.details["small_sample_factor"])
+        assert a.statistic / b.statistic == pytest.approx(ratio, rel=1e-9)
+
+
+# ----------------------------------------------------------------- determinism, seeds
+
+
+def test_enumeration_is_deterministic(plain, panel):
+    a = wild_bootstrap(plain, panel, seed=1)
+    b = wild_bootstrap(plain, panel, seed=2)
+    assert a.p_value == b.p_value and a.details["conf_int"] == b.details["conf_int"]
+    assert a.details["seed"] is None
+
+
+def test_seeds_reproduce_and_draws_do_not_depend_on_their_number(plain, panel):
+    kw = dict(weights="webb", n_boot=2000)
+    a = wild_bootstrap(plain, panel, seed=7, **kw)
+    b = wild_bootstrap(plain, panel, seed=7, **kw)
+    c = wild_bootstrap(plain, panel, seed=8, **kw)
+    assert not a.details["enumerated"] and a.details["n_boot"] == 2000
+    assert a.p_value == b.p_value and a.details["conf_int"] == b.details["conf_int"]
+    assert a.details["seed"] == 7
+    assert (a.p_value, a.details["conf_int"]) != (c.p_value, c.details["conf_int"])
+    # draws are defined per block of 1024 (one child seed each): a longer run extends
+    fit = wb_module._refit(plain, panel, "province")
+    st = wb_module._cluster_stats(fit, 0, fit.design.clusters[0], impose_null=True)
+    seq = np.random.SeedSequence(7)
+    short = wb_module._all_moments(st, "webb", 1500, False, seq)
+    long = wb_module._all_moments(st, "webb", 3000, False, seq)
+    np.testing.assert_array_equal(short, long[:, :1500])
+
+
+@pytest.mark.parametrize("kind", ["rademacher", "mammen", "webb", "normal"])
+def test_weight_distributions_have_mean_zero_variance_one(kind):
+    rng = np.random.default_rng(0)
+    v = wb_module._weights_block(kind, rng, (200_000, 1))
+    # Monte-Carlo bounds: 5 standard errors of the mean and of the variance
+    assert abs(v.mean()) < 5 / np.sqrt(v.size)
+    assert abs(np.mean(v**2) - 1) <= 5 * np.sqrt((np.mean(v**4) - 1) / v.size) + 1e-12
+    if kind == "webb":
+        assert np.unique(v).size == 6
+
+
+def test_random_weights_agree_with_enumeration_within_monte_carlo_bounds(plain, panel):
+    exact = wild_bootstrap(plain, panel).p_value
+    draw = wild_bootstrap(plain, panel, weights="normal", n_boot=9999, seed=3).p_value
+    # different weight distributions: only a loose agreement in distribution is expected,
+    # but both estimate a p-value far from 0 on this null-ish data
+    assert abs(draw - exact) < 0.1 + 5 * np.sqrt(exact * (1 - exact) / 9999)
+
+
+# ----------------------------------------------------------------- WCR vs WCU
+
+
+def test_wcu_interval_is_symmetric_and_wcr_is_not(plain, panel):
+    wcu = wild_bootstrap(plain, panel, impose_null=False)
+    wcr = wild_bootstrap(plain, panel, impose_null=True)
+    b = wcu.details["estimate"]
+    lo, hi = wcu.details["conf_int"]
+    assert b - lo == pytest.approx(hi - b, rel=1e-9)
+    lo_r, hi_r = wcr.details["conf_int"]
+    assert abs((b - lo_r) - (hi_r - b)) > 0.1
+    assert wcu.details["bootstrap"] == "WCU" and wcr.details["bootstrap"] == "WCR"
+    assert wcu.statistic == wcr.statistic and wcu.p_value != wcr.p_value
+    # WCU draws do not depend on the null: its p-value at the interval ends is alpha
+    at_hi = wild_bootstrap(plain, panel, impose_null=False, null=hi + 1e-6)
+    assert at_hi.p_value <= 0.05
+
+
+def test_p_value_at_interval_ends(plain, panel):
+    test = wild_bootstrap(plain, panel)
+    lo, hi = test.details["conf_int"]
+    assert wild_bootstrap(plain, panel, null=lo - 1e-6).p_value <= 0.05
+    assert wild_bootstrap(plain, panel, null=lo + 1e-6).p_value > 0.05
+    assert wild_bootstrap(plain, panel, null=hi + 1e-6).p_value <= 0.05
+
+
+def test_tie_rule(plain, panel):
+    """Under WCR with enumeration the all-ones and all-minus-ones draws reproduce the
+    sample: they are counted in p_value, not in p_value_strict."""
+    test = wild_bootstrap(plain, panel)
+    B = test.details["n_boot"]
+    assert test.p_value - test.details["p_value_strict"] == pytest.approx(2 / B)
+    assert "ties" in test.details["tie_rule"]
+
+
+def test_details_and_tidy(plain, panel):
+    test = wild_bootstrap(plain, panel, weights="webb", n_boot=999, seed=1)
+    d = test.details
+    assert d["weights"] == "webb" and d["n_boot"] == 999 and not d["enumerated"]
+    assert d["n_clusters"] == 10 and d["cluster"] == "province"
+    assert test.distribution == "wild_bootstrap"
+    assert test.tidy().loc[0, "p_value"] == test.p_value
+    assert "twfe" in REGISTRY and "wild_bootstrap" in REGISTRY["twfe"].tests
+    assert dz.wild_bootstrap is wild_bootstrap
+
+
+# ----------------------------------------------------------------- error paths
+
+
+def test_unknown_term(plain, panel):
+    with pytest.raises(SpecificationError, match="No term 'treatd'.*Did you mean 'treated'"):
+        wild_bootstrap(plain, panel, "treatd")
+
+
+def test_bad_weights(plain, panel):
+    with pytest.raises(SpecificationError,
+                       match="weights must be one of 'rademacher'.*Did you mean 'webb'"):
+        wild_bootstrap(plain, panel, weights="web")
+
+
+def test_bad_n_boot(plain, panel):
+    with pytest.raises(SpecificationError, match="n_boot must be an integer of at least 99"):
+        wild_bootstrap(plain, panel, n_boot=10)
+
+
+def test_unsupported_result(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = dz.event_study(panel, "y", cluster="province")
+    with pytest.raises(SpecificationError,
+                       match="wild_bootstrap supports twfe results so far; got a 'event_study'"):
+        wild_bootstrap(es, panel)
+
+
+def test_two_way_not_yet(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = dz.twfe(panel, "y", treatment="d", cluster=("province", "year"))
+    with pytest.raises(SpecificationError, match="needs one cluster variable"):
+        wild_bootstrap(res, panel)
+
+
+def test_other_panel(plain, panel):
+    with pytest.raises(SpecificationError, match="different panel"):
+        wild_bootstrap(plain, panel.window(2015, 2020))
