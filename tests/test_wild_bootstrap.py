@@ -238,3 +238,55 @@ def test_two_way_not_yet(panel):
 def test_other_panel(plain, panel):
     with pytest.raises(SpecificationError, match="different panel"):
         wild_bootstrap(plain, panel.window(2015, 2020))
+
+
+# ----------------------------------------------------------------- brute force (weights)
+
+
+def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0):
+    """The enumerated wild cluster bootstrap the slow way: n × 2^G outcomes, full WLS with
+    the dummies materialised, CRV1 t of every draw (the same 1e-9 tie rule)."""
+    G = cl.max() + 1
+    V = ((np.arange(2**G)[:, None] >> np.arange(G)) & 1) * 2.0 - 1.0  # (B, G)
+    XtW = X.T * w
+    bread = np.linalg.inv(XtW @ X)
+    beta = bread @ XtW @ y
+    if impose_null:
+        Z = np.delete(X, j, axis=1)
+        yr = y - theta * X[:, j]
+        gam = np.linalg.solve((Z.T * w) @ Z, (Z.T * w) @ yr)
+        fitted, u = theta * X[:, j] + Z @ gam, yr - Z @ gam
+    else:
+        fitted, u = X @ beta, y - X @ beta
+    Ystar = fitted[:, None] + u[:, None] * V[:, cl].T  # (n, B)
+    Bstar = bread @ (XtW @ Ystar)
+    E = Ystar - X @ Bstar
+    H = (cl[None, :] == np.arange(G)[:, None]).astype(float)
+    a = (X @ bread[j]) * w
+    S = H @ (a[:, None] * E)
+    n, k = X.shape
+    c = G / (G - 1) * (n - 1) / (n - k)
+    centre = theta if impose_null else beta[j]
+    tb = np.abs(Bstar[j] - centre) / np.sqrt(c * (S**2).sum(axis=0))
+    e = y - X @ beta
+    s = H @ (a * e)
+    t = abs(beta[j] - theta) / np.sqrt(c * s @ s)
+    return float(np.mean(tb >= t * (1 - 1e-9)))
+
+
+@pytest.mark.parametrize("impose_null", [True, False])
+def test_weighted_fixed_effects_match_brute_force(data, impose_null):
+    wdata = data.assign(w=1.0 + data["city"] % 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = dz.build_panel(wdata, unit="city", time="year", cohort="cohort")
+    res = _twfe(p, fixed_effects=("unit", "time"), weights="w")
+    dummies = pd.concat([pd.get_dummies(data["city"], drop_first=True, dtype=float),
+                         pd.get_dummies(data["year"], drop_first=True, dtype=float)], axis=1)
+    X = np.column_stack([data["d"], data["x1"], np.ones(len(data)), dummies.to_numpy()])
+    cl = pd.factorize(data["province"], sort=True)[0]
+    for theta in (0.0, 0.4):
+        test = wild_bootstrap(res, p, impose_null=impose_null, null=theta)
+        ref = _brute_force_p(X, data["y"].to_numpy(), wdata["w"].to_numpy(), cl, 0,
+                             impose_null, theta)
+        assert test.p_value == ref

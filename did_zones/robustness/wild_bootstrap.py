@@ -62,6 +62,7 @@ SUPPORTED = ("twfe",)
 
 TIE_RTOL = 1e-9        # |t*| within this relative distance of |t| counts as a tie
 _BLOCK = 1024          # draws generated (one child seed each) and processed at once
+_CELLS = 20_000_000    # rows × columns of u ∘ 1_g absorbed at once (memory bound)
 _BISECT_RTOL = 1e-12   # interval bounds to this fraction of max(|β̂|, se)
 TIE_RULE = ("two-sided symmetric: p = share of draws with |t*| >= |t|, ties (|t*| >= "
             "|t|(1 - 1e-9)) counted as exceedances")
@@ -119,11 +120,17 @@ def _cluster_stats(fit, j: int, cl: np.ndarray, impose_null: bool) -> _Stats:
     else:
         u0, u1 = resid, np.zeros(n)
     fe = Absorber(d_.fe_codes, weights=d_.weights)
-    U = np.zeros((n, 2 * G))
-    U[np.arange(n), cl] = u0
-    U[np.arange(n), G + cl] = u1
-    MU = m_z(fe.residualize(U, overwrite=True))
-    C = _group_sum(H, wx[:, None] * MU)
+    C = np.empty((G, 2 * G))
+    rows = np.arange(n)
+    step = max(1, _CELLS // (2 * n))  # clusters whose columns u ∘ 1_g are absorbed at once
+    for lo in range(0, G, step):
+        hi = min(G, lo + step)
+        inside = (cl >= lo) & (cl < hi)
+        U = np.zeros((n, 2 * (hi - lo)))
+        U[rows[inside], cl[inside] - lo] = u0[inside]
+        U[rows[inside], hi - lo + cl[inside] - lo] = u1[inside]
+        CU = _group_sum(H, wx[:, None] * m_z(fe.residualize(U, overwrite=True)))
+        C[:, lo:hi], C[:, G + lo:G + hi] = CU[:, :hi - lo], CU[:, hi - lo:]
     s = _group_sum(H, wx * resid)
     N, K = n, fit.n_params
     factor = G / (G - 1) * (N - 1) / (N - K) if G > 1 else np.nan
