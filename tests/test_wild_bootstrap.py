@@ -126,8 +126,8 @@ def test_seeds_reproduce_and_draws_do_not_depend_on_their_number(plain, panel):
     assert a.details["seed"] == 7
     assert (a.p_value, a.details["conf_int"]) != (c.p_value, c.details["conf_int"])
     # draws are defined per block of 1024 (one child seed each): a longer run extends
-    fit = wb_module._refit(plain, panel, "province")
-    st = wb_module._cluster_stats(fit, 0, fit.design.clusters[0], impose_null=True)
+    fit = wb_module._refit(plain, panel, ("province",))
+    st = wb_module._cluster_stats(fit, 0, fit.design.clusters, 0, impose_null=True)
     seq = np.random.SeedSequence(7)
     short = wb_module._all_moments(st, "webb", 1500, False, seq)
     long = wb_module._all_moments(st, "webb", 3000, False, seq)
@@ -227,12 +227,9 @@ def test_unsupported_result(panel):
         wild_bootstrap(es, panel)
 
 
-def test_two_way_not_yet(panel):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = dz.twfe(panel, "y", treatment="d", cluster=("province", "year"))
-    with pytest.raises(SpecificationError, match="needs one cluster variable"):
-        wild_bootstrap(res, panel)
+def test_too_many_cluster_variables(plain, panel):
+    with pytest.raises(SpecificationError, match="needs one or two cluster variables"):
+        wild_bootstrap(plain, panel, cluster=("province", "year", "city"))
 
 
 def test_other_panel(plain, panel):
@@ -243,9 +240,10 @@ def test_other_panel(plain, panel):
 # ----------------------------------------------------------------- brute force (weights)
 
 
-def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0):
+def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0, cl2=None):
     """The enumerated wild cluster bootstrap the slow way: n × 2^G outcomes, full WLS with
-    the dummies materialised, CRV1 t of every draw (the same 1e-9 tie rule)."""
+    the dummies materialised, CRV1 t of every draw (the same 1e-9 tie rule). With ``cl2``
+    the variance is two-way (CGM 2011, factor with the smaller G); draws by ``cl``."""
     G = cl.max() + 1
     V = ((np.arange(2**G)[:, None] >> np.arange(G)) & 1) * 2.0 - 1.0  # (B, G)
     XtW = X.T * w
@@ -261,17 +259,27 @@ def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0):
     Ystar = fitted[:, None] + u[:, None] * V[:, cl].T  # (n, B)
     Bstar = bread @ (XtW @ Ystar)
     E = Ystar - X @ Bstar
-    H = (cl[None, :] == np.arange(G)[:, None]).astype(float)
     a = (X @ bread[j]) * w
-    S = H @ (a[:, None] * E)
+
+    def ind(codes):
+        return (codes[None, :] == np.arange(codes.max() + 1)[:, None]).astype(float)
+
+    if cl2 is None:
+        terms, g_min = [(1.0, ind(cl))], G
+    else:
+        inter = pd.factorize(pd.Series(list(zip(cl, cl2, strict=True))))[0]
+        terms = [(1.0, ind(cl)), (1.0, ind(cl2)), (-1.0, ind(inter))]
+        g_min = min(G, cl2.max() + 1)
     n, k = X.shape
-    c = G / (G - 1) * (n - 1) / (n - k)
+    c = g_min / (g_min - 1) * (n - 1) / (n - k)
+    var_b = sum(sg * ((H @ (a[:, None] * E)) ** 2).sum(axis=0) for sg, H in terms)
     centre = theta if impose_null else beta[j]
-    tb = np.abs(Bstar[j] - centre) / np.sqrt(c * (S**2).sum(axis=0))
+    tb = np.abs(Bstar[j] - centre) / np.sqrt(c * var_b)
     e = y - X @ beta
-    s = H @ (a * e)
-    t = abs(beta[j] - theta) / np.sqrt(c * s @ s)
-    return float(np.mean(tb >= t * (1 - 1e-9)))
+    var = sum(sg * ((H @ (a * e)) ** 2).sum() for sg, H in terms)
+    t = abs(beta[j] - theta) / np.sqrt(c * var)
+    tb = np.where(np.isnan(tb), np.inf, tb)
+    return float(np.mean(tb >= t * (1 - 1e-9))), float(t)
 
 
 @pytest.mark.parametrize("impose_null", [True, False])
@@ -287,6 +295,28 @@ def test_weighted_fixed_effects_match_brute_force(data, impose_null):
     cl = pd.factorize(data["province"], sort=True)[0]
     for theta in (0.0, 0.4):
         test = wild_bootstrap(res, p, impose_null=impose_null, null=theta)
-        ref = _brute_force_p(X, data["y"].to_numpy(), wdata["w"].to_numpy(), cl, 0,
-                             impose_null, theta)
+        ref, _ = _brute_force_p(X, data["y"].to_numpy(), wdata["w"].to_numpy(), cl, 0,
+                                impose_null, theta)
         assert test.p_value == ref
+
+
+@pytest.mark.parametrize("impose_null", [True, False])
+def test_two_way_clustering_matches_brute_force(data, panel, impose_null):
+    """Province × year clustering; draws by the dimension with more clusters (province,
+    10 > 7, fwildclusterboot's ``bootcluster = "max"``), enumerated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = dz.twfe(panel, "y", controls=["x1"], treatment="d", fixed_effects=(),
+                      cluster=("province", "year"))
+    X = np.column_stack([data["d"], data["x1"], np.ones(len(data))])
+    cl = pd.factorize(data["province"], sort=True)[0]
+    cl2 = pd.factorize(data["year"], sort=True)[0]
+    for theta in (0.0, 0.5):
+        test = wild_bootstrap(res, panel, impose_null=impose_null, null=theta)
+        ref, t = _brute_force_p(X, data["y"].to_numpy(), np.ones(len(data)), cl, 0,
+                                impose_null, theta, cl2=cl2)
+        assert test.details["bootcluster"] == "province" and test.details["enumerated"]
+        assert test.p_value == ref
+        assert abs(test.statistic) == pytest.approx(t, rel=1e-9)
+    est, se = res.estimate["treated"], res.std_error["treated"]
+    assert wild_bootstrap(res, panel).statistic == pytest.approx(est / se, rel=1e-9)

@@ -78,26 +78,53 @@ class _Stats:
     beta: float
     se: float
     D: float                 # x̃'Wx̃
-    d: np.ndarray            # (G,) Σ_{i∈h} w x̃²
+    d: np.ndarray            # (F,) Σ_{i∈h} w x̃² per cell h of the finest partition
     a0: np.ndarray           # (G,)
     a1: np.ndarray           # (G,)
-    C0: np.ndarray           # (G, G)
-    C1: np.ndarray           # (G, G)
+    C0: np.ndarray           # (F, G): rows cells of the finest partition, columns draws' clusters
+    C1: np.ndarray           # (F, G)
     factor: float            # small-sample factor G/(G−1)·(N−1)/(N−K)
     impose_null: bool
+    parts: tuple             # (sign, (P, F) sparse aggregation) per variance term
 
 
-def _group_sum(H: sparse.csr_matrix, values: np.ndarray) -> np.ndarray:
-    return np.asarray(H @ values)
+def _indicator(codes: np.ndarray, size: int | None = None) -> sparse.csr_matrix:
+    """(levels × n) 0/1 matrix: row g sums the entries with code g."""
+    n = codes.size
+    size = int(codes.max()) + 1 if size is None else size
+    return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(size, n))
 
 
-def _cluster_stats(fit, j: int, cl: np.ndarray, impose_null: bool) -> _Stats:
-    """The sums of the module notes for column ``j`` of ``fit`` and cluster codes ``cl``."""
+def _partitions(clusters: tuple[np.ndarray, ...], boot: int):
+    """Cells of the finest partition per row, the bootstrap cluster of every cell, and the
+    variance terms ``(sign, aggregation of cells)``: one-way ``[(+1, I)]``; two-way
+    (Cameron, Gelbach & Miller 2011) ``[(+1, A), (+1, B), (−1, A∩B)]``."""
+    if len(clusters) == 1:
+        cells = clusters[0]
+        F = int(cells.max()) + 1
+        return cells, np.arange(F), ((1.0, sparse.identity(F, format="csr")),)
+    a, b = clusters
+    cells = np.unique(a * (int(b.max()) + 1) + b, return_inverse=True)[1].ravel()
+    first = np.zeros(int(cells.max()) + 1, dtype=np.int64)
+    first[cells] = np.arange(cells.size)  # one row of every cell
+    of_a, of_b = a[first], b[first]
+    F = first.size
+    parts = ((1.0, _indicator(of_a)), (1.0, _indicator(of_b)),
+             (-1.0, sparse.identity(F, format="csr")))
+    return cells, (of_a, of_b)[boot], parts
+
+
+def _cluster_stats(fit, j: int, clusters: tuple[np.ndarray, ...], boot: int,
+                   impose_null: bool) -> _Stats:
+    """The sums of the module notes for column ``j`` of ``fit``: variance clusters
+    ``clusters`` (one or two dimensions), draws by dimension ``boot``."""
     d_ = fit.design
     n = d_.n_obs
     w = np.ones(n) if d_.weights is None else d_.weights
+    cells, boot_of_cell, parts = _partitions(clusters, boot)
+    cl = boot_of_cell[cells]  # bootstrap cluster per row
     G = int(cl.max()) + 1
-    H = sparse.csr_matrix((np.ones(n), (cl, np.arange(n))), shape=(G, n))
+    H = _indicator(cells)
     Xw = fit.X_within
     others = [k for k in range(Xw.shape[1]) if k != j]
     Z = Xw[:, others]
@@ -120,7 +147,7 @@ def _cluster_stats(fit, j: int, cl: np.ndarray, impose_null: bool) -> _Stats:
     else:
         u0, u1 = resid, np.zeros(n)
     fe = Absorber(d_.fe_codes, weights=d_.weights)
-    C = np.empty((G, 2 * G))
+    C = np.empty((H.shape[0], 2 * G))
     rows = np.arange(n)
     step = max(1, _CELLS // (2 * n))  # clusters whose columns u ∘ 1_g are absorbed at once
     for lo in range(0, G, step):
@@ -129,14 +156,17 @@ def _cluster_stats(fit, j: int, cl: np.ndarray, impose_null: bool) -> _Stats:
         U = np.zeros((n, 2 * (hi - lo)))
         U[rows[inside], cl[inside] - lo] = u0[inside]
         U[rows[inside], hi - lo + cl[inside] - lo] = u1[inside]
-        CU = _group_sum(H, wx[:, None] * m_z(fe.residualize(U, overwrite=True)))
+        CU = np.asarray(H @ (wx[:, None] * m_z(fe.residualize(U, overwrite=True))))
         C[:, lo:hi], C[:, G + lo:G + hi] = CU[:, :hi - lo], CU[:, hi - lo:]
-    s = _group_sum(H, wx * resid)
+    Hb = _indicator(cl, G)
+    g_min = min(int(c.max()) + 1 for c in clusters)
     N, K = n, fit.n_params
-    factor = G / (G - 1) * (N - 1) / (N - K) if G > 1 else np.nan
-    se = float(np.sqrt(factor * (s @ s)) / D)
-    return _Stats(beta, se, D, _group_sum(H, wx * x), _group_sum(H, wx * u0),
-                  _group_sum(H, wx * u1), C[:, :G], C[:, G:], factor, impose_null)
+    factor = g_min / (g_min - 1) * (N - 1) / (N - K) if g_min > 1 else np.nan
+    s = H @ (wx * resid)
+    var = sum(sign * float(np.sum((A @ s) ** 2)) for sign, A in parts)
+    se = float(np.sqrt(factor * max(var, 0.0)) / D)
+    return _Stats(beta, se, D, H @ (wx * x), Hb @ (wx * u0), Hb @ (wx * u1),
+                  C[:, :G], C[:, G:], factor, impose_null, parts)
 
 
 # ----------------------------------------------------------------- draws
@@ -166,15 +196,21 @@ def _draw_moments(st: _Stats, V: np.ndarray) -> np.ndarray:
     ``q0 − 2θ q1 + θ² q2``."""
     n0 = V @ st.a0 / st.D
     n1 = V @ st.a1 / st.D
-    S0 = V @ st.C0.T - n0[:, None] * st.d
+    S0 = V @ st.C0.T - n0[:, None] * st.d  # (b, F) scores per cell
     S1 = V @ st.C1.T - n1[:, None] * st.d
-    return np.stack([n0, n1, np.einsum("bg,bg->b", S0, S0), np.einsum("bg,bg->b", S0, S1),
-                     np.einsum("bg,bg->b", S1, S1)])
+    out = np.zeros((5, V.shape[0]))
+    out[0], out[1] = n0, n1
+    for sign, A in st.parts:  # each variance term's scores: sums of cells
+        P0, P1 = (A @ S0.T).T, (A @ S1.T).T
+        out[2] += sign * np.einsum("bg,bg->b", P0, P0)
+        out[3] += sign * np.einsum("bg,bg->b", P0, P1)
+        out[4] += sign * np.einsum("bg,bg->b", P1, P1)
+    return out
 
 
 def _all_moments(st: _Stats, kind: str, n_boot: int, enumerate_: bool,
                  seq: np.random.SeedSequence) -> np.ndarray:
-    G = st.d.size
+    G = st.a0.size
     B = 2**G if enumerate_ else n_boot
     out = np.empty((5, B))
     for k, lo in enumerate(range(0, B, _BLOCK)):
@@ -239,7 +275,7 @@ def _bound(st: _Stats, m: np.ndarray, alpha: float, side: int) -> float:
 # ----------------------------------------------------------------- public entry
 
 
-def _refit(result: Result, panel: Panel, cluster):
+def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
     """The result's design rebuilt from its spec (the fixed effects absorbed once)."""
     spec = result.spec
     treatment = spec.get("treatment")
@@ -288,9 +324,12 @@ def wild_bootstrap(
     impose_null : bool
         True (default): WCR, residuals of the regression with the null imposed. False:
         WCU, unrestricted residuals and draws centred on the estimate.
-    cluster : str, optional
-        Bootstrap (and variance) cluster variable; default the result's own one-way
-        clustering.
+    cluster : str or pair of str, optional
+        Cluster variable(s) of the variance and the bootstrap; default the result's own.
+        With two (two-way clustering, Cameron, Gelbach & Miller 2011) the draws are by
+        the dimension with more clusters (``fwildclusterboot``'s ``bootcluster="max"``)
+        and the variance of every draw is two-way, with the result's factor (the smaller
+        ``G`` in every term).
     seed : int or SeedSequence, optional
         Seed of the draws (recorded in ``details["seed"]``); unused when enumerating.
     alpha : float, optional
@@ -305,14 +344,15 @@ def wild_bootstrap(
         ``details``: ``conf_int`` (test inversion at ``alpha``), ``estimate``,
         ``std_error``, ``term``, ``null``, ``weights``, ``bootstrap`` ("WCR"/"WCU"),
         ``n_boot`` (draws used), ``enumerated``, ``tie_rule``, ``p_value_strict``,
-        ``n_clusters``, ``cluster``, ``small_sample_factor``, ``alpha``, ``seed``.
+        ``n_clusters`` (bootstrap clusters), ``cluster``, ``bootcluster``,
+        ``small_sample_factor``, ``alpha``, ``seed``.
 
     Raises
     ------
     SpecificationError
         Unsupported result type, unknown term (with a did-you-mean hint), unknown
-        weights, ``n_boot`` below 99, two-way clustering, a panel other than the
-        result's.
+        weights, ``n_boot`` below 99, more than two cluster variables, a panel other
+        than the result's.
     EstimationError
         Fewer than two clusters.
 
@@ -324,7 +364,11 @@ def wild_bootstrap(
     interval is ``{θ : p(θ) > alpha}`` found by bracketing then bisection from the
     estimate outwards on the same draws; an end is infinite when no ``θ`` within
     ``2^64`` standard errors is rejected (possible with few clusters under WCR). Cost:
-    the fixed effects are absorbed from ``2G`` columns once; each draw costs ``O(G²)``.
+    the fixed effects are absorbed from ``2G`` columns once (``n × 2G`` work, in
+    column chunks); each draw costs ``O(F·G)`` (``F`` cells of the finest cluster
+    partition). A two-way variance of a draw that comes out negative makes its ``|t*|``
+    infinite (counted as exceeding), where the result's own variance is made positive
+    semi-definite by eigenvalue clipping.
 
     References
     ----------
@@ -357,27 +401,27 @@ def wild_bootstrap(
         "n_boot", n_boot)
     alpha = check_alpha(result.spec.get("alpha", 0.05) if alpha is None else alpha)
     cl_spec = as_tuple(result.spec.get("cluster") if cluster is None else cluster)
-    if len(cl_spec) != 1:
+    if len(cl_spec) not in (1, 2):
         raise SpecificationError(
-            f"wild_bootstrap needs one cluster variable; got {cl_spec or None!r}. Pass "
-            "cluster='province' (or another column); two-way clustering is not supported "
-            "yet."
+            f"wild_bootstrap needs one or two cluster variables; got {cl_spec or None!r}. "
+            "Pass cluster='province' (or another column)."
         )
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
     null = float(null)
 
-    fit = _refit(result, panel, cl_spec[0])
+    fit = _refit(result, panel, cl_spec)
     j = fit.names.index(term)
-    cl = fit.design.clusters[0]
-    G = int(cl.max()) + 1
-    if G < 2:
+    counts = fit.design.cluster_counts
+    if min(counts) < 2:
         raise EstimationError(
-            f"The wild cluster bootstrap needs at least two clusters; {cl_spec[0]!r} has "
-            f"{G} in the {fit.design.n_obs} rows used."
+            f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has "
+            f"{min(counts)} in the {fit.design.n_obs} rows used."
         )
-    st = _cluster_stats(fit, j, cl, impose_null=bool(impose_null))
+    boot = int(np.argmax(counts))  # draws by the dimension with most clusters (fwildclusterboot)
+    G = counts[boot]
+    st = _cluster_stats(fit, j, fit.design.clusters, boot, impose_null=bool(impose_null))
     enumerate_ = weights == "rademacher" and 2**G <= n_boot
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     m = _all_moments(st, weights, n_boot, enumerate_, seq)
@@ -390,7 +434,8 @@ def wild_bootstrap(
         "conf_int": conf, "alpha": alpha, "weights": weights,
         "bootstrap": "WCR" if impose_null else "WCU", "n_boot": int(m.shape[1]),
         "enumerated": bool(enumerate_), "tie_rule": TIE_RULE, "p_value_strict": p_strict,
-        "n_clusters": G, "cluster": cl_spec[0], "small_sample_factor": st.factor,
+        "n_clusters": G, "cluster": cl_spec if len(cl_spec) == 2 else cl_spec[0],
+        "bootcluster": cl_spec[boot], "small_sample_factor": st.factor,
         "seed": None if enumerate_ else seq.entropy,
     }
     kind = "WCR" if impose_null else "WCU"
