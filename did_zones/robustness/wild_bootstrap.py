@@ -146,7 +146,27 @@ def _cluster_stats(fit, j: int, clusters: tuple[np.ndarray, ...], boot: int,
         u0, u1 = m_z(fit.y_within), x  # restricted residuals u(θ) = M y − θ x̃
     else:
         u0, u1 = resid, np.zeros(n)
-    fe = Absorber(d_.fe_codes, weights=d_.weights)
+    C = None
+    if len(clusters) == 1:
+        C = _fast_C(d_.fe_codes, w, cl, G, x, u0, u1, Z)
+    if C is None:
+        C = _general_C(d_.fe_codes, d_.weights, H, cl, G, wx, u0, u1, m_z)
+    Hb = _indicator(cl, G)
+    g_min = min(int(c.max()) + 1 for c in clusters)
+    N, K = n, fit.n_params
+    factor = g_min / (g_min - 1) * (N - 1) / (N - K) if g_min > 1 else np.nan
+    s = H @ (wx * resid)
+    var = sum(sign * float(np.sum((A @ s) ** 2)) for sign, A in parts)
+    se = float(np.sqrt(factor * max(var, 0.0)) / D)
+    return _Stats(beta, se, D, H @ (wx * x), Hb @ (wx * u0), Hb @ (wx * u1),
+                  C[:, :G], C[:, G:], factor, impose_null, parts)
+
+
+def _general_C(fe_codes, weights, H, cl, G, wx, u0, u1, m_z) -> np.ndarray:
+    """``C`` of the module notes by absorbing the ``2G`` columns ``u ∘ 1_g`` (any fixed
+    effects, any clustering): ``n × 2G`` work, in column chunks."""
+    n = cl.size
+    fe = Absorber(fe_codes, weights=weights)
     C = np.empty((H.shape[0], 2 * G))
     rows = np.arange(n)
     step = max(1, _CELLS // (2 * n))  # clusters whose columns u ∘ 1_g are absorbed at once
@@ -158,15 +178,68 @@ def _cluster_stats(fit, j: int, clusters: tuple[np.ndarray, ...], boot: int,
         U[rows[inside], hi - lo + cl[inside] - lo] = u1[inside]
         CU = np.asarray(H @ (wx[:, None] * m_z(fe.residualize(U, overwrite=True))))
         C[:, lo:hi], C[:, G + lo:G + hi] = CU[:, :hi - lo], CU[:, hi - lo:]
-    Hb = _indicator(cl, G)
-    g_min = min(int(c.max()) + 1 for c in clusters)
-    N, K = n, fit.n_params
-    factor = g_min / (g_min - 1) * (N - 1) / (N - K) if g_min > 1 else np.nan
-    s = H @ (wx * resid)
-    var = sum(sign * float(np.sum((A @ s) ** 2)) for sign, A in parts)
-    se = float(np.sqrt(factor * max(var, 0.0)) / D)
-    return _Stats(beta, se, D, H @ (wx * x), Hb @ (wx * u0), Hb @ (wx * u1),
-                  C[:, :G], C[:, G:], factor, impose_null, parts)
+    return C
+
+
+def _nested_in(codes: np.ndarray, cl: np.ndarray) -> bool:
+    """Every level of ``codes`` lies within one cluster."""
+    label = np.empty(int(codes.max()) + 1, dtype=cl.dtype)
+    label[codes] = cl
+    return bool((label[codes] == cl).all())
+
+
+def _fast_C(fe_codes, w, cl, G, x, u0, u1, Z) -> np.ndarray | None:
+    """``C`` from cluster × level sums when the fixed effects are at most one dimension
+    ``A`` nested in the clusters (units in unit or province clusters) and at most one
+    other ``B`` (periods, or the intercept); None otherwise (one-way clustering only).
+
+    ``x̃`` and ``u`` are net of every fixed effect, so their sums within each level of
+    ``A`` vanish; the projection of ``x̃ ∘ 1_h`` on the fixed effects is then ``D_B τ_h +
+    D_A α_h`` with ``S τ_h = D_B'W(x̃ ∘ 1_h)``, ``S`` the Schur complement of the ``B``
+    block (``|B| × |B|``), and the ``α`` part meets ``u ∘ 1_g`` in whole ``A`` levels
+    of ``g``, where ``u`` sums to zero. So
+    ``C = diag(Σ_g w x̃ u) − X_B S⁺ U_B' − X_Z (Z̃'WZ̃)⁻¹ U_Z'`` with ``X_B, U_B``
+    the cluster × ``B``-level sums of ``w x̃`` and ``w u`` and ``X_Z, U_Z`` the cluster
+    sums of ``w x̃ z̃`` and ``w u z̃``: ``O(n + G·|B|·G)``, no ``n × G`` matrix.
+    """
+    nested = [c for c in fe_codes if _nested_in(c, cl)]
+    other = [c for c in fe_codes if not _nested_in(c, cl)]
+    if len(nested) > 1 or len(other) > 1:
+        return None
+    wx = w * x
+    Hc = _indicator(cl, G)
+    C = np.zeros((G, 2 * G))
+    idx = np.arange(G)
+    C[idx, idx] = Hc @ (wx * u0)
+    C[idx, G + idx] = Hc @ (wx * u1)
+    if other:
+        b = other[0]
+        nb = int(b.max()) + 1
+        Db = _indicator(b, nb)  # (|B|, n)
+        S = np.diag(np.asarray(Db @ w))                  # D_B'WD_B
+        if nested:
+            a = nested[0]
+            na = int(a.max()) + 1
+            Da = _indicator(a, na)
+            wa = np.asarray(Da @ w)                        # D_A'WD_A (diagonal)
+            AB = (Da @ sparse.diags(w) @ Db.T).toarray()  # D_A'WD_B (|A| × |B|)
+            S = S - AB.T @ (AB / wa[:, None])
+        Sp = np.linalg.pinv(S, rcond=1e-10, hermitian=True)
+        cell = cl * nb + b  # cluster × B-level sums as (G, |B|)
+
+        def sums(v: np.ndarray) -> np.ndarray:
+            return np.bincount(cell, weights=v, minlength=G * nb).reshape(G, nb)
+
+        XB = sums(wx)
+        C[:, :G] -= XB @ Sp @ sums(w * u0).T
+        C[:, G:] -= XB @ Sp @ sums(w * u1).T
+    if Z.shape[1]:
+        ZtWZ = (Z * w[:, None]).T @ Z
+        XZ = np.asarray(Hc @ (wx[:, None] * Z))
+        proj = np.linalg.solve(ZtWZ, XZ.T)  # (p, G)
+        C[:, :G] -= proj.T @ np.asarray(Hc @ ((w * u0)[:, None] * Z)).T
+        C[:, G:] -= proj.T @ np.asarray(Hc @ ((w * u1)[:, None] * Z)).T
+    return C
 
 
 # ----------------------------------------------------------------- draws
