@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import did_zones as dz
-from did_zones.errors import SpecificationError
+from did_zones.errors import EstimationError, SpecificationError
 from did_zones.estimators.registry import REGISTRY
 from did_zones.robustness.wild_bootstrap import wild_bootstrap
 
@@ -364,3 +364,49 @@ def test_fast_path_equals_general_path(data, fes, cluster, weighted):
         return
     scale = np.abs(slow).max()
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10 * scale)
+
+
+# ----------------------------------------------------------------- other terms, clusters
+
+
+@pytest.mark.parametrize("impose_null", [True, False])
+def test_control_term_and_cluster_override_match_brute_force(data, plain, panel, impose_null):
+    """Testing the control ``x1`` (not the treatment), and bootstrapping by a cluster
+    variable other than the result's (override: ``province`` result, ``cl6`` clusters)."""
+    X = np.column_stack([data["d"], data["x1"], np.ones(len(data))])
+    y = data["y"].to_numpy()
+    cl = pd.factorize(data["province"], sort=True)[0]
+    test = wild_bootstrap(plain, panel, "x1", impose_null=impose_null, null=0.3)
+    ref, t = _brute_force_p(X, y, np.ones(len(data)), cl, 1, impose_null, 0.3)
+    assert test.p_value == ref and abs(test.statistic) == pytest.approx(t, rel=1e-9)
+    six = data.assign(cl6=data["city"] % 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p6 = dz.build_panel(six, unit="city", time="year", cohort="cohort")
+    res = _twfe(p6, fixed_effects=())
+    test = wild_bootstrap(res, p6, cluster="cl6", impose_null=impose_null)
+    ref, t = _brute_force_p(X, y, np.ones(len(data)), six["cl6"].to_numpy(), 0, impose_null)
+    assert test.details["cluster"] == "cl6" and test.details["n_boot"] == 64
+    assert test.p_value == ref and abs(test.statistic) == pytest.approx(t, rel=1e-9)
+
+
+def test_summary_renders(plain, panel):
+    text = wild_bootstrap(plain, panel).summary()
+    assert "wild cluster bootstrap (WCR, rademacher)" in text
+
+
+def test_one_cluster_is_an_error(data):
+    one = data.assign(everywhere="all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p1 = dz.build_panel(one, unit="city", time="year", cohort="cohort")
+    res = _twfe(p1, fixed_effects=())
+    with pytest.raises(EstimationError, match="needs at least two clusters"):
+        wild_bootstrap(res, p1, cluster="everywhere")
+
+
+def test_bad_flags(plain, panel):
+    with pytest.raises(SpecificationError, match="impose_null must be True or False"):
+        wild_bootstrap(plain, panel, impose_null="yes")
+    with pytest.raises(SpecificationError, match="seed must be"):
+        wild_bootstrap(plain, panel, seed=-1)

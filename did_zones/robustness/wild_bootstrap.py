@@ -47,8 +47,11 @@ from ..errors import EstimationError, SpecificationError
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ..validation import (
+    FLAG,
     Choice,
     Integer,
+    Real,
+    Seed,
     as_tuple,
     check_alpha,
     unknown_key_message,
@@ -424,7 +427,8 @@ def wild_bootstrap(
     ------
     SpecificationError
         Unsupported result type, unknown term (with a did-you-mean hint), unknown
-        weights, ``n_boot`` below 99, more than two cluster variables, a panel other
+        weights, ``n_boot`` below 99, a non-boolean ``impose_null``, a bad ``null`` or
+        ``seed``, more than two cluster variables, a panel other
         than the result's.
     EstimationError
         Fewer than two clusters.
@@ -472,6 +476,9 @@ def wild_bootstrap(
     Choice(WILD_WEIGHTS)("weights", weights)
     n_boot = Integer(min=99, hint="Use 999 or more (boottest's default is 999).")(
         "n_boot", n_boot)
+    impose_null = FLAG("impose_null", impose_null)
+    null = Real()("null", null)
+    seed = Seed(sequence=True)("seed", seed)
     alpha = check_alpha(result.spec.get("alpha", 0.05) if alpha is None else alpha)
     cl_spec = as_tuple(result.spec.get("cluster") if cluster is None else cluster)
     if len(cl_spec) not in (1, 2):
@@ -482,7 +489,6 @@ def wild_bootstrap(
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
-    null = float(null)
 
     fit = _refit(result, panel, cl_spec)
     j = fit.names.index(term)
