@@ -221,9 +221,17 @@ def test_bad_n_boot(plain, panel):
 def test_unsupported_result(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        es = dz.event_study(panel, "y", cluster="province")
-    with pytest.raises(SpecificationError,
-                       match="wild_bootstrap supports twfe results so far; got a 'event_study'"):
+        cs = dz.callaway_santanna(panel, "y", cluster="province")
+    with pytest.raises(SpecificationError, match="wild_bootstrap supports twfe, event_study "
+                       "results so far; got a 'callaway_santanna' result"):
+        wild_bootstrap(cs, panel)
+
+
+def test_combination_term_is_refused(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = dz.event_study(panel, "y", cluster="province", overall=True)
+    with pytest.raises(SpecificationError, match="'overall' is a combination of coefficients"):
         wild_bootstrap(es, panel)
 
 
@@ -410,3 +418,29 @@ def test_bad_flags(plain, panel):
         wild_bootstrap(plain, panel, impose_null="yes")
     with pytest.raises(SpecificationError, match="seed must be"):
         wild_bootstrap(plain, panel, seed=-1)
+
+
+# ----------------------------------------------------------------- event study
+
+
+@pytest.mark.parametrize("impose_null", [True, False])
+@pytest.mark.parametrize("term", ["e+0", "e-3", "e+2"])
+def test_event_study_matches_brute_force(data, panel, term, impose_null):
+    """Event-time indicators (reference −1), a control, city and year dummies
+    materialised; province clusters, enumerated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = dz.event_study(panel, "y", controls=["x1"], cluster="province")
+    e = data["year"] - data["cohort"]
+    terms = [t for t in es.estimate.index if t.startswith("e")]
+    ind = np.column_stack([(e == int(t[1:])).to_numpy(float) for t in terms])
+    dummies = pd.concat([pd.get_dummies(data["city"], drop_first=True, dtype=float),
+                         pd.get_dummies(data["year"], drop_first=True, dtype=float)], axis=1)
+    X = np.column_stack([ind, data["x1"], np.ones(len(data)), dummies.to_numpy()])
+    cl = pd.factorize(data["province"], sort=True)[0]
+    test = wild_bootstrap(es, panel, term, impose_null=impose_null, null=0.2)
+    ref, _ = _brute_force_p(X, data["y"].to_numpy(), np.ones(len(data)), cl,
+                            terms.index(term), impose_null, 0.2)
+    assert test.p_value == ref
+    est, se = es.estimate[term], es.std_error[term]
+    assert test.statistic == pytest.approx((est - 0.2) / se, rel=1e-9)

@@ -8,6 +8,7 @@ small-sample conventions (see :mod:`did_zones.design`).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict
@@ -18,6 +19,7 @@ import pandas as pd
 from .._provenance import records_panel
 from ..design import (
     CollapsedDesign,
+    Design,
     FESpec,
     build_design,
     check_panel_outcome,
@@ -48,7 +50,7 @@ from ..validation import (
 )
 from ..vocabulary import Control
 
-__all__ = ["event_study"]
+__all__ = ["event_study", "event_study_design"]
 
 _WINDOW = Window(example=(-5, 5), hint=", or None for every event time")
 _SMALL_TERM = 5  # treated units; below this a coefficient rests on a handful of units
@@ -247,6 +249,38 @@ def event_study(
     V, n_clusters, df = fit.vcov()
     notes += list(few_clusters_note(design.cluster_counts or None, design.cluster_names))
     return _assemble(panel, outcome, o, s, design, fit, used, V, n_clusters, df, notes)
+
+
+def event_study_design(panel: Panel, outcome: str, **options: Any) -> Design:
+    """The regression of ``event_study(panel, outcome, **options)`` before it is fitted.
+
+    For checks that refit or resample the regression itself (the wild cluster bootstrap):
+    the event-time indicators (named as the result's terms, ``"e-3"``, ``"e+0"``, ...) and
+    the controls on the rows the estimator uses, fixed effects and clusters as codes, not
+    absorbed. Options and their checks are :func:`event_study`'s; warnings about dropped
+    rows are issued again.
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str
+    **options
+        Any option of :func:`event_study` (e.g. ``result.spec``).
+
+    Returns
+    -------
+    Design
+    """
+    bound = inspect.signature(event_study).bind(panel, outcome, **options)
+    bound.apply_defaults()
+    a = bound.arguments
+    o = _validate(panel, outcome, a["window"], a["reference"], a["bin_endpoints"],
+                  a["control"], a["controls"], a["fixed_effects"], a["cluster"],
+                  a["weights"], a["overall"], a["alpha"])
+    s = _sample(panel, o)
+    return build_design(panel, outcome, s.regressors, controls=o.controls,
+                        fixed_effects=o.fixed_effects, cluster=o.cluster, weights=o.weights,
+                        rows=s.rows)
 
 
 # --------------------------------------------------------------------------- options

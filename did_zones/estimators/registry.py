@@ -272,7 +272,7 @@ _BUILTIN = (
     EstimatorSpec(
         "event_study", ".estimators.event_study", "regression",
         controls=("never", "not_yet"), window=window_arg,
-        tests=(*_ALL_TESTS, "placebo_fast"),
+        tests=(*_ALL_TESTS, "placebo_fast", "wild_bootstrap"),
         labels={"en": "TWFE event study", "zh": "事件研究 (TWFE)"},
         aliases=("eventdd",), in_comparison=False),
     EstimatorSpec(

@@ -61,7 +61,6 @@ __all__ = ["wild_bootstrap", "WILD_WEIGHTS"]
 
 WildWeights = Literal["rademacher", "mammen", "webb", "normal"]
 WILD_WEIGHTS = ("rademacher", "mammen", "webb", "normal")
-SUPPORTED = ("twfe",)
 
 TIE_RTOL = 1e-9        # |t*| within this relative distance of |t| counts as a tie
 _BLOCK = 1024          # draws generated (one child seed each) and processed at once
@@ -351,18 +350,33 @@ def _bound(st: _Stats, m: np.ndarray, alpha: float, side: int) -> float:
 # ----------------------------------------------------------------- public entry
 
 
-def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
-    """The result's design rebuilt from its spec (the fixed effects absorbed once)."""
+def _twfe_design(result: Result, panel: Panel, cluster: tuple[str, ...]):
     spec = result.spec
     treatment = spec.get("treatment")
     d = panel.treated.astype(float) if treatment is None else panel.column(treatment)
+    return build_design(panel, result.outcome, {"treated": d},
+                        controls=as_tuple(spec.get("controls", ())),
+                        fixed_effects=tuple(spec.get("fixed_effects", ())),
+                        cluster=cluster, weights=spec.get("weights"))
+
+
+def _event_study_design(result: Result, panel: Panel, cluster: tuple[str, ...]):
+    from ..estimators.event_study import event_study_design
+
+    return event_study_design(panel, result.outcome, **{**result.spec, "cluster": cluster})
+
+
+# how each supported estimator's regression is rebuilt from its result (spec + panel)
+_DESIGNS = {"twfe": _twfe_design, "event_study": _event_study_design}
+SUPPORTED = tuple(_DESIGNS)
+
+
+def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
+    """The result's design rebuilt from its spec (the fixed effects absorbed once)."""
     with warnings.catch_warnings():  # the real fit has already reported every drop
         warnings.simplefilter("ignore")
-        design = build_design(panel, result.outcome, {"treated": d},
-                              controls=as_tuple(spec.get("controls", ())),
-                              fixed_effects=tuple(spec.get("fixed_effects", ())),
-                              cluster=cluster, weights=spec.get("weights"))
-        return fit_absorbed(design, protect=("treated",), warn=False)
+        design = _DESIGNS[result.method](result, panel, cluster)
+        return fit_absorbed(design, warn=False)
 
 
 def wild_bootstrap(
@@ -383,7 +397,9 @@ def wild_bootstrap(
     Parameters
     ----------
     result : Result
-        A :func:`did_zones.twfe` result (other regression results are not supported yet).
+        A :func:`did_zones.twfe` or :func:`did_zones.event_study` result (one coefficient:
+        the treatment, a control or an event-time term; other estimators are not
+        supported yet).
     panel : Panel
         The panel ``result`` was estimated on (checked by fingerprint); the design is
         rebuilt from ``result.spec``.
@@ -470,7 +486,8 @@ def wild_bootstrap(
         what = getattr(result, "method", type(result).__name__)
         raise SpecificationError(
             f"wild_bootstrap supports {', '.join(SUPPORTED)} results so far; got a {what!r} "
-            "result. Re-estimate the specification with did_zones.twfe to bootstrap it."
+            "result. Re-estimate the specification with did_zones.twfe or "
+            "did_zones.event_study to bootstrap it."
         )
     check_result_panel(result, panel)
     Choice(WILD_WEIGHTS)("weights", weights)
@@ -489,8 +506,19 @@ def wild_bootstrap(
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
+    role = result.keys["role"].get(term) if "role" in result.keys else None
+    if role == "average":
+        raise SpecificationError(
+            f"Term {term!r} is a combination of coefficients; wild_bootstrap tests one "
+            "coefficient so far. Pass an event-time term, e.g. 'e+0'."
+        )
 
     fit = _refit(result, panel, cl_spec)
+    if term not in fit.names:  # dropped as collinear in the result too
+        raise SpecificationError(
+            f"Term {term!r} has no coefficient in the refitted regression (collinear or "
+            f"not observed); terms: {list(fit.names)}."
+        )
     j = fit.names.index(term)
     counts = fit.design.cluster_counts
     if min(counts) < 2:
