@@ -227,14 +227,6 @@ def test_unsupported_result(panel):
         wild_bootstrap(cs, panel)
 
 
-def test_combination_term_is_refused(panel):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        es = dz.event_study(panel, "y", cluster="province", overall=True)
-    with pytest.raises(SpecificationError, match="'overall' is a combination of coefficients"):
-        wild_bootstrap(es, panel)
-
-
 def test_too_many_cluster_variables(plain, panel):
     with pytest.raises(SpecificationError, match="needs one or two cluster variables"):
         wild_bootstrap(plain, panel, cluster=("province", "year", "city"))
@@ -248,7 +240,7 @@ def test_other_panel(plain, panel):
 # ----------------------------------------------------------------- brute force (weights)
 
 
-def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0, cl2=None):
+def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0, cl2=None, R=None):
     """The enumerated wild cluster bootstrap the slow way: n × 2^G outcomes, full WLS with
     the dummies materialised, CRV1 t of every draw (the same 1e-9 tie rule). With ``cl2``
     the variance is two-way (CGM 2011, factor with the smaller G); draws by ``cl``."""
@@ -257,17 +249,18 @@ def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0, cl2=None):
     XtW = X.T * w
     bread = np.linalg.inv(XtW @ X)
     beta = bread @ XtW @ y
-    if impose_null:
-        Z = np.delete(X, j, axis=1)
-        yr = y - theta * X[:, j]
-        gam = np.linalg.solve((Z.T * w) @ Z, (Z.T * w) @ yr)
-        fitted, u = theta * X[:, j] + Z @ gam, yr - Z @ gam
+    if R is None:
+        R = np.zeros(X.shape[1])
+        R[j] = 1.0
+    if impose_null:  # restricted least squares with R'β = θ
+        beta_r = beta - bread @ R * ((R @ beta - theta) / (R @ bread @ R))
+        fitted, u = X @ beta_r, y - X @ beta_r
     else:
         fitted, u = X @ beta, y - X @ beta
     Ystar = fitted[:, None] + u[:, None] * V[:, cl].T  # (n, B)
     Bstar = bread @ (XtW @ Ystar)
     E = Ystar - X @ Bstar
-    a = (X @ bread[j]) * w
+    a = (X @ (R @ bread)) * w
 
     def ind(codes):
         return (codes[None, :] == np.arange(codes.max() + 1)[:, None]).astype(float)
@@ -281,11 +274,11 @@ def _brute_force_p(X, y, w, cl, j, impose_null, theta=0.0, cl2=None):
     n, k = X.shape
     c = g_min / (g_min - 1) * (n - 1) / (n - k)
     var_b = sum(sg * ((H @ (a[:, None] * E)) ** 2).sum(axis=0) for sg, H in terms)
-    centre = theta if impose_null else beta[j]
-    tb = np.abs(Bstar[j] - centre) / np.sqrt(c * var_b)
+    centre = theta if impose_null else R @ beta
+    tb = np.abs(R @ Bstar - centre) / np.sqrt(c * var_b)
     e = y - X @ beta
     var = sum(sg * ((H @ (a * e)) ** 2).sum() for sg, H in terms)
-    t = abs(beta[j] - theta) / np.sqrt(c * var)
+    t = abs(R @ beta - theta) / np.sqrt(c * var)
     tb = np.where(np.isnan(tb), np.inf, tb)
     return float(np.mean(tb >= t * (1 - 1e-9))), float(t)
 
@@ -424,13 +417,14 @@ def test_bad_flags(plain, panel):
 
 
 @pytest.mark.parametrize("impose_null", [True, False])
-@pytest.mark.parametrize("term", ["e+0", "e-3", "e+2"])
+@pytest.mark.parametrize("term", ["e+0", "e-3", "e+2", "overall"])
 def test_event_study_matches_brute_force(data, panel, term, impose_null):
     """Event-time indicators (reference −1), a control, city and year dummies
-    materialised; province clusters, enumerated."""
+    materialised; province clusters, enumerated. ``overall`` is the combination a'β with
+    the result's weights (restricted least squares under WCR in the brute force)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        es = dz.event_study(panel, "y", controls=["x1"], cluster="province")
+        es = dz.event_study(panel, "y", controls=["x1"], cluster="province", overall=True)
     e = data["year"] - data["cohort"]
     terms = [t for t in es.estimate.index if t.startswith("e")]
     ind = np.column_stack([(e == int(t[1:])).to_numpy(float) for t in terms])
@@ -438,9 +432,14 @@ def test_event_study_matches_brute_force(data, panel, term, impose_null):
                          pd.get_dummies(data["year"], drop_first=True, dtype=float)], axis=1)
     X = np.column_stack([ind, data["x1"], np.ones(len(data)), dummies.to_numpy()])
     cl = pd.factorize(data["province"], sort=True)[0]
+    R = None
+    if term == "overall":
+        R = np.zeros(X.shape[1])
+        for name, weight in es.extra["overall_weights"].items():
+            R[terms.index(name)] = weight
     test = wild_bootstrap(es, panel, term, impose_null=impose_null, null=0.2)
     ref, _ = _brute_force_p(X, data["y"].to_numpy(), np.ones(len(data)), cl,
-                            terms.index(term), impose_null, 0.2)
+                            terms.index(term) if R is None else 0, impose_null, 0.2, R=R)
     assert test.p_value == ref
     est, se = es.estimate[term], es.std_error[term]
     assert test.statistic == pytest.approx((est - 0.2) / se, rel=1e-9)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 from .._provenance import check_result_panel
@@ -379,6 +380,46 @@ def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
         return fit_absorbed(design, warn=False)
 
 
+def _combination_weights(result: Result, term: str) -> pd.Series | None:
+    """Weights of the coefficients that ``term`` averages (event study ``"overall"``),
+    or None for a coefficient of the regression."""
+    role = result.keys["role"].get(term) if "role" in result.keys else None
+    if role != "average":
+        return None
+    weights = result.extra.get("overall_weights")
+    if not isinstance(weights, pd.Series):
+        raise SpecificationError(
+            f"Term {term!r} is a combination of coefficients whose weights the result does "
+            "not record; pass one of its coefficients instead."
+        )
+    return weights
+
+
+def _reparametrise(fit, weights: pd.Series):
+    """The same regression with ``a'β`` as one coefficient (``a`` = ``weights``).
+
+    With ``j`` the term of largest weight, column ``j`` becomes ``x_j / a_j`` and every
+    other term ``k`` of the combination ``x_k − x_j a_k / a_j``: the fitted values, the
+    residuals and the cluster-robust t of ``a'β`` are unchanged, and ``a'β`` is now the
+    coefficient of column ``j``.
+    """
+    from dataclasses import replace
+
+    a = np.zeros(len(fit.names))
+    for name, value in weights.items():
+        a[fit.names.index(name)] = value
+    j = int(np.argmax(np.abs(a)))
+    X = fit.X_within.copy()
+    xj = X[:, j].copy()
+    for k in np.flatnonzero(a):
+        if k != j:
+            X[:, k] -= xj * (a[k] / a[j])
+    X[:, j] = xj / a[j]
+    coef = fit.coef.copy()
+    coef[j] = a @ fit.coef
+    return replace(fit, X_within=X, coef=coef), j
+
+
 def wild_bootstrap(
     result: Result,
     panel: Panel,
@@ -397,14 +438,16 @@ def wild_bootstrap(
     Parameters
     ----------
     result : Result
-        A :func:`did_zones.twfe` or :func:`did_zones.event_study` result (one coefficient:
-        the treatment, a control or an event-time term; other estimators are not
-        supported yet).
+        A :func:`did_zones.twfe` or :func:`did_zones.event_study` result (other
+        estimators are not supported yet).
     panel : Panel
         The panel ``result`` was estimated on (checked by fingerprint); the design is
         rebuilt from ``result.spec``.
     term : str, optional
-        Coefficient to test; default the result's primary term (``"treated"``).
+        Coefficient to test; default the result's primary term (``"treated"``; the event
+        study's ``"overall"`` or ``"e+0"``). The event study's ``"overall"`` is tested as
+        the combination ``a'β`` with the weights of ``extra["overall_weights"]``
+        (the regression reparametrised so that it is one coefficient).
     null : float
         Value of the coefficient under the null hypothesis.
     weights : {"rademacher", "mammen", "webb", "normal"}
@@ -506,20 +549,19 @@ def wild_bootstrap(
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
-    role = result.keys["role"].get(term) if "role" in result.keys else None
-    if role == "average":
-        raise SpecificationError(
-            f"Term {term!r} is a combination of coefficients; wild_bootstrap tests one "
-            "coefficient so far. Pass an event-time term, e.g. 'e+0'."
-        )
+    combo = _combination_weights(result, term)
 
     fit = _refit(result, panel, cl_spec)
-    if term not in fit.names:  # dropped as collinear in the result too
+    missing = [t for t in (combo.index if combo is not None else [term]) if t not in fit.names]
+    if missing:  # dropped as collinear in the result too
         raise SpecificationError(
-            f"Term {term!r} has no coefficient in the refitted regression (collinear or "
-            f"not observed); terms: {list(fit.names)}."
+            f"Term(s) {missing} have no coefficient in the refitted regression (collinear "
+            f"or not observed); terms: {list(fit.names)}."
         )
-    j = fit.names.index(term)
+    if combo is None:
+        j = fit.names.index(term)
+    else:
+        fit, j = _reparametrise(fit, combo)
     counts = fit.design.cluster_counts
     if min(counts) < 2:
         raise EstimationError(
