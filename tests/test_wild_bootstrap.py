@@ -443,3 +443,11 @@ def test_event_study_matches_brute_force(data, panel, term, impose_null):
     assert test.p_value == ref
     est, se = es.estimate[term], es.std_error[term]
     assert test.statistic == pytest.approx((est - 0.2) / se, rel=1e-9)
+
+
+def test_fast_path_fallback_gives_the_same_test(absorbed, panel, monkeypatch):
+    fast = wild_bootstrap(absorbed, panel)
+    monkeypatch.setattr(wb_module, "_FAST_MAX_LEVELS", 3)  # 7 years: general path
+    slow = wild_bootstrap(absorbed, panel)
+    assert fast.p_value == slow.p_value
+    np.testing.assert_allclose(fast.details["conf_int"], slow.details["conf_int"], rtol=1e-9)

@@ -65,6 +65,7 @@ WILD_WEIGHTS = ("rademacher", "mammen", "webb", "normal")
 
 TIE_RTOL = 1e-9        # |t*| within this relative distance of |t| counts as a tie
 _BLOCK = 1024          # draws generated (one child seed each) and processed at once
+_FAST_MAX_LEVELS = 3000  # largest non-nested fixed effect the fast path solves densely
 _CELLS = 20_000_000    # rows × columns of u ∘ 1_g absorbed at once (memory bound)
 _BISECT_RTOL = 1e-12   # interval bounds to this fraction of max(|β̂|, se)
 TIE_RULE = ("two-sided symmetric: p = share of draws with |t*| >= |t|, ties (|t*| >= "
@@ -209,6 +210,9 @@ def _fast_C(fe_codes, w, cl, G, x, u0, u1, Z) -> np.ndarray | None:
     other = [c for c in fe_codes if not _nested_in(c, cl)]
     if len(nested) > 1 or len(other) > 1:
         return None
+    if other and int(other[0].max()) + 1 > _FAST_MAX_LEVELS:
+        return None  # a dense |B| × |B| Schur complement would not pay (e.g. unit effects
+        #               with period clusters: the general path absorbs only 2G columns)
     wx = w * x
     Hc = _indicator(cl, G)
     C = np.zeros((G, 2 * G))
