@@ -35,6 +35,7 @@ full enumeration the all-ones and all-minus-ones draws reproduce the sample, so 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -70,6 +71,8 @@ _CELLS = 20_000_000    # rows × columns of u ∘ 1_g absorbed at once (memory b
 _BISECT_RTOL = 1e-12   # interval bounds to this fraction of max(|β̂|, se)
 TIE_RULE = ("two-sided symmetric: p = share of draws with |t*| >= |t|, ties (|t*| >= "
             "|t|(1 - 1e-9)) counted as exceedances")
+WALD_TIE_RULE = ("p = share of draws with W* >= W, ties (W* >= W(1 - 1e-9)) counted as "
+                 "exceedances")
 
 
 # ----------------------------------------------------------------- sufficient statistics
@@ -288,21 +291,30 @@ def _draw_moments(st: _Stats, V: np.ndarray) -> np.ndarray:
     return out
 
 
-def _all_moments(st: _Stats, kind: str, n_boot: int, enumerate_: bool,
-                 seq: np.random.SeedSequence) -> np.ndarray:
-    G = st.a0.size
+def draw_blocks(kind: str, n_boot: int, enumerate_: bool, seq: np.random.SeedSequence,
+                G: int):
+    """Yield ``(lo, hi, V)``: draws ``lo..hi−1`` as a (draws × G) block of multipliers.
+
+    Enumeration gives the ``2^G`` sign vectors in order; random draws take one child seed
+    of ``seq`` per block of :data:`_BLOCK` draws, so the draws do not depend on how many
+    are requested after them or on how they are processed.
+    """
     B = 2**G if enumerate_ else n_boot
-    out = np.empty((5, B))
     for k, lo in enumerate(range(0, B, _BLOCK)):
         hi = min(B, lo + _BLOCK)
         if enumerate_:
-            V = _enumerated_block(lo, hi, G)
+            yield lo, hi, _enumerated_block(lo, hi, G)
         else:
-            # one child seed per block of draws: the same draws whatever the processing
             child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, k),
                                            pool_size=seq.pool_size)
-            rng = np.random.default_rng(child)
-            V = _weights_block(kind, rng, (hi - lo, G))
+            yield lo, hi, _weights_block(kind, np.random.default_rng(child), (hi - lo, G))
+
+
+def _all_moments(st: _Stats, kind: str, n_boot: int, enumerate_: bool,
+                 seq: np.random.SeedSequence) -> np.ndarray:
+    G = st.a0.size
+    out = np.empty((5, 2**G if enumerate_ else n_boot))
+    for lo, hi, V in draw_blocks(kind, n_boot, enumerate_, seq, G):
         out[:, lo:hi] = _draw_moments(st, V)
     return out
 
@@ -424,12 +436,75 @@ def _reparametrise(fit, weights: pd.Series):
     return replace(fit, X_within=X, coef=coef), j
 
 
+def _boot_dimension(fit, cl_spec: tuple[str, ...]) -> tuple[int, int]:
+    """The cluster dimension the draws are by (the one with most clusters, as
+    fwildclusterboot's ``bootcluster="max"``) and its number of clusters."""
+    counts = fit.design.cluster_counts
+    if min(counts) < 2:
+        raise EstimationError(
+            f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has "
+            f"{min(counts)} in the {fit.design.n_obs} rows used."
+        )
+    boot = int(np.argmax(counts))
+    return boot, counts[boot]
+
+
+def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weights: str,
+           n_boot: int, impose_null: bool, seed) -> HypothesisTest:
+    """The joint (Wald) test of several coefficients (:mod:`._wild_wald`)."""
+    from ._wild_wald import wald_draws
+
+    unknown = [t for t in terms if t not in result.estimate.index]
+    if unknown or len(terms) < 2 or len(set(terms)) < len(terms):
+        what = (unknown_key_message(unknown[0], list(result.estimate.index)) if unknown
+                else f"A joint test needs at least two distinct terms; got {terms}.")
+        raise SpecificationError(what)
+    combos = [t for t in terms if _combination_weights(result, t) is not None]
+    if combos:
+        raise SpecificationError(
+            f"Term(s) {combos} are combinations of coefficients; a joint test takes "
+            "coefficients of the regression (e.g. the leads 'e-3', 'e-2')."
+        )
+    q = len(terms)
+    r = np.broadcast_to(np.asarray(null, dtype=float), (q,)).copy() if np.ndim(null) == 0 \
+        else np.asarray(null, dtype=float)
+    if r.shape != (q,) or not np.isfinite(r).all():
+        raise SpecificationError(
+            f"null must be a number or {q} finite numbers (one per term); got {null!r}."
+        )
+    fit = _refit(result, panel, cl_spec)
+    missing = [t for t in terms if t not in fit.names]
+    if missing:
+        raise SpecificationError(
+            f"Term(s) {missing} have no coefficient in the refitted regression (collinear "
+            f"or not observed); terms: {list(fit.names)}."
+        )
+    boot, G = _boot_dimension(fit, cl_spec)
+    enumerate_ = weights == "rademacher" and 2**G <= n_boot
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    F, p, p_strict, used = wald_draws(fit, [fit.names.index(t) for t in terms],
+                                      fit.design.clusters, boot, impose_null, r, weights,
+                                      n_boot, enumerate_, seq, fit.n_params)
+    kind = "WCR" if impose_null else "WCU"
+    details: dict[str, Any] = {
+        "terms": tuple(terms), "null": tuple(r), "conf_int": None, "weights": weights,
+        "bootstrap": kind, "n_boot": used, "enumerated": bool(enumerate_),
+        "tie_rule": WALD_TIE_RULE,
+        "p_value_strict": p_strict, "n_clusters": G,
+        "cluster": cl_spec if len(cl_spec) == 2 else cl_spec[0],
+        "bootcluster": cl_spec[boot], "seed": None if enumerate_ else seq.entropy,
+    }
+    return HypothesisTest(
+        name=f"wild cluster bootstrap ({kind}, {weights}): {q} restrictions",
+        statistic=F, p_value=p, df=None, distribution="wild_bootstrap", details=details)
+
+
 def wild_bootstrap(
     result: Result,
     panel: Panel,
-    term: str | None = None,
+    term: str | Sequence[str] | None = None,
     *,
-    null: float = 0.0,
+    null: float | Sequence[float] = 0.0,
     weights: WildWeights = "rademacher",
     n_boot: int = 9999,
     impose_null: bool = True,
@@ -451,9 +526,13 @@ def wild_bootstrap(
         Coefficient to test; default the result's primary term (``"treated"``; the event
         study's ``"overall"`` or ``"e+0"``). The event study's ``"overall"`` is tested as
         the combination ``a'β`` with the weights of ``extra["overall_weights"]``
-        (the regression reparametrised so that it is one coefficient).
-    null : float
-        Value of the coefficient under the null hypothesis.
+        (the regression reparametrised so that it is one coefficient). A list of two or
+        more coefficients gives the joint (Wald) test that all equal ``null`` (e.g. the
+        event study's leads: a bootstrap pre-trend test); its ``statistic`` is the
+        Wald F (``W / q``, as Stata ``test``), ``details["conf_int"]`` is None.
+    null : float or sequence of float
+        Value of the coefficient under the null hypothesis (a joint test: one value for
+        all terms or one per term).
     weights : {"rademacher", "mammen", "webb", "normal"}
         Distribution of the cluster multipliers (Webb's six-point distribution for few
         clusters).
@@ -541,7 +620,9 @@ def wild_bootstrap(
     n_boot = Integer(min=99, hint="Use 999 or more (boottest's default is 999).")(
         "n_boot", n_boot)
     impose_null = FLAG("impose_null", impose_null)
-    null = Real()("null", null)
+    joint = term is not None and not isinstance(term, str)
+    if not joint:
+        null = Real()("null", null)
     seed = Seed(sequence=True)("seed", seed)
     alpha = check_alpha(result.spec.get("alpha", 0.05) if alpha is None else alpha)
     cl_spec = as_tuple(result.spec.get("cluster") if cluster is None else cluster)
@@ -550,6 +631,9 @@ def wild_bootstrap(
             f"wild_bootstrap needs one or two cluster variables; got {cl_spec or None!r}. "
             "Pass cluster='province' (or another column)."
         )
+    if joint:
+        return _joint(result, panel, list(term), null, cl_spec, weights, n_boot,
+                      impose_null, seed)
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
@@ -566,14 +650,7 @@ def wild_bootstrap(
         j = fit.names.index(term)
     else:
         fit, j = _reparametrise(fit, combo)
-    counts = fit.design.cluster_counts
-    if min(counts) < 2:
-        raise EstimationError(
-            f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has "
-            f"{min(counts)} in the {fit.design.n_obs} rows used."
-        )
-    boot = int(np.argmax(counts))  # draws by the dimension with most clusters (fwildclusterboot)
-    G = counts[boot]
+    boot, G = _boot_dimension(fit, cl_spec)
     st = _cluster_stats(fit, j, fit.design.clusters, boot, impose_null=bool(impose_null))
     enumerate_ = weights == "rademacher" and 2**G <= n_boot
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
