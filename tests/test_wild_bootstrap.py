@@ -488,7 +488,8 @@ def _brute_force_wald(X, y, cl, R, r, impose_null, cl2=None):
 
 
 @pytest.mark.parametrize("impose_null", [True, False])
-def test_joint_pretrend_test_matches_brute_force(data, panel, impose_null):
+@pytest.mark.parametrize("which", ["leads", "lags"])
+def test_joint_pretrend_test_matches_brute_force(data, panel, impose_null, which):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         es = dz.event_study(panel, "y", controls=["x1"], cluster="province")
@@ -499,7 +500,7 @@ def test_joint_pretrend_test_matches_brute_force(data, panel, impose_null):
                          pd.get_dummies(data["year"], drop_first=True, dtype=float)], axis=1)
     X = np.column_stack([ind, data["x1"], np.ones(len(data)), dummies.to_numpy()])
     cl = pd.factorize(data["province"], sort=True)[0]
-    leads = [t for t in terms if t.startswith("e-")]
+    leads = [t for t in terms if t.startswith("e-")] if which == "leads" else ["e+0", "e+1"]
     R = np.zeros((len(leads), X.shape[1]))
     R[np.arange(len(leads)), [terms.index(t) for t in leads]] = 1.0
     test = wild_bootstrap(es, panel, leads, impose_null=impose_null)
