@@ -46,6 +46,7 @@ from scipy import sparse
 from .._provenance import check_result_panel
 from ..design import Absorber, build_design, fit_absorbed
 from ..errors import EstimationError, SpecificationError
+from ..inference import indicator
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ..validation import (
@@ -97,9 +98,8 @@ class _Stats:
 
 def _indicator(codes: np.ndarray, size: int | None = None) -> sparse.csr_matrix:
     """(levels × n) 0/1 matrix: row g sums the entries with code g."""
-    n = codes.size
     size = int(codes.max()) + 1 if size is None else size
-    return sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(size, n))
+    return indicator(codes, size).T.tocsr()
 
 
 def _partitions(clusters: tuple[np.ndarray, ...], boot: int):
