@@ -222,7 +222,7 @@ def test_unsupported_result(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs = dz.callaway_santanna(panel, "y", cluster="province")
-    with pytest.raises(SpecificationError, match="wild_bootstrap supports twfe, event_study "
+    with pytest.raises(SpecificationError, match="wild_bootstrap supports event_study, twfe "
                        "results so far; got a 'callaway_santanna' result"):
         wild_bootstrap(cs, panel)
 
@@ -525,3 +525,8 @@ def test_joint_test_errors(panel):
         wild_bootstrap(es, panel, ["e-2", "overall"])
     with pytest.raises(SpecificationError, match="null must be a number or 2 finite numbers"):
         wild_bootstrap(es, panel, ["e-2", "e-3"], null=[0.0, 1.0, 2.0])
+
+
+def test_registry_and_design_builders_agree():
+    listed = {n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap")}
+    assert listed == set(wb_module.DESIGNS) == {"twfe", "event_study"}

@@ -383,16 +383,16 @@ def _event_study_design(result: Result, panel: Panel, cluster: tuple[str, ...]):
     return event_study_design(panel, result.outcome, **{**result.spec, "cluster": cluster})
 
 
-# how each supported estimator's regression is rebuilt from its result (spec + panel)
-_DESIGNS = {"twfe": _twfe_design, "event_study": _event_study_design}
-SUPPORTED = tuple(_DESIGNS)
+# how the regression of each estimator whose registry entry lists "wild_bootstrap" among
+# its tests is rebuilt from a result (spec + panel); a test checks the two agree
+DESIGNS = {"twfe": _twfe_design, "event_study": _event_study_design}
 
 
 def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
     """The result's design rebuilt from its spec (the fixed effects absorbed once)."""
     with warnings.catch_warnings():  # the real fit has already reported every drop
         warnings.simplefilter("ignore")
-        design = _DESIGNS[result.method](result, panel, cluster)
+        design = DESIGNS[result.method](result, panel, cluster)
         return fit_absorbed(design, warn=False)
 
 
@@ -608,10 +608,13 @@ def wild_bootstrap(
     >>> 0 <= test.p_value <= 1
     True
     """
-    if not isinstance(result, Result) or result.method not in SUPPORTED:
+    from ..estimators.registry import REGISTRY
+
+    supported = sorted(n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap"))
+    if not isinstance(result, Result) or result.method not in supported:
         what = getattr(result, "method", type(result).__name__)
         raise SpecificationError(
-            f"wild_bootstrap supports {', '.join(SUPPORTED)} results so far; got a {what!r} "
+            f"wild_bootstrap supports {', '.join(supported)} results so far; got a {what!r} "
             "result. Re-estimate the specification with did_zones.twfe or "
             "did_zones.event_study to bootstrap it."
         )
