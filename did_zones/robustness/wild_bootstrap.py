@@ -15,10 +15,16 @@ Lovell; ``M`` the weighted residual maker of ``[FE, Z]``). A draw multiplies ``u
 - ``s*_h = Σ_g C_hg v_g − (β* − centre) d_h`` with ``C_hg = Σ_{i∈h} w_i x̃_i [M(u ∘ 1_g)]_i``
   and ``d_h = Σ_{i∈h} w_i x̃_i²``.
 
-So the data enter only through ``a`` (G), ``d`` (G) and ``C`` (G × G), computed once
-(``M`` applied to the G columns ``u ∘ 1_g``: the fixed effects are absorbed by the design
-layer's :class:`~did_zones.design.Absorber`, never materialised), and all draws are one
-``(B × G) @ (G × G)`` product per block of draws: no ``n × B`` matrix. Under WCR the
+So the data enter only through ``a`` (G), ``d`` (G) and ``C`` (G × G), computed once, and
+all draws are one ``(B × G) @ (G × G)`` product per block of draws: no ``n × B`` matrix.
+``C`` comes from cluster × level sums when the fixed effects are one dimension nested in
+the clusters plus at most one other (unit and period effects with unit or province
+clusters; :func:`_fast_C`, MacKinnon 2023), otherwise from the design layer's
+:class:`~did_zones.design.Absorber` applied to the ``2G`` columns ``u ∘ 1_g``
+(:func:`_general_C`); the dummies are never materialised. Two-way clustering keeps the
+scores of every cell of the intersection and sums them per dimension; the event study's
+``"overall"`` is tested after reparametrising the regression so that it is one
+coefficient; several terms give a joint Wald test (:mod:`._wild_wald`). Under WCR the
 restricted residuals are linear in the null value ``θ`` (``u(θ) = M y − θ x̃``), so are
 ``a``, ``C``, the numerator and the scores; every draw keeps five numbers (the two
 coefficients of its numerator and the three of its sum of squared scores) and the
@@ -37,7 +43,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -63,7 +69,7 @@ from ..validation import (
 __all__ = ["wild_bootstrap", "WILD_WEIGHTS"]
 
 WildWeights = Literal["rademacher", "mammen", "webb", "normal"]
-WILD_WEIGHTS = ("rademacher", "mammen", "webb", "normal")
+WILD_WEIGHTS: tuple[str, ...] = get_args(WildWeights)
 
 TIE_RTOL = 1e-9        # |t*| within this relative distance of |t| counts as a tie
 _BLOCK = 1024          # draws generated (one child seed each) and processed at once
