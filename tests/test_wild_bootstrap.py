@@ -18,6 +18,7 @@ from did_zones.robustness.wild_bootstrap import wild_bootstrap
 REF = Path(__file__).parent / "reference"
 # the module (the package attribute of the same name is the function)
 wb_module = importlib.import_module("did_zones.robustness.wild_bootstrap")
+core = importlib.import_module("did_zones.robustness._wild_core")
 
 
 @pytest.fixture(scope="module")
@@ -127,17 +128,17 @@ def test_seeds_reproduce_and_draws_do_not_depend_on_their_number(plain, panel):
     assert (a.p_value, a.details["conf_int"]) != (c.p_value, c.details["conf_int"])
     # draws are defined per block of 1024 (one child seed each): a longer run extends
     fit = wb_module._refit(plain, panel, ("province",))
-    st = wb_module._cluster_stats(fit, 0, fit.design.clusters, 0, impose_null=True)
+    st = core.cluster_stats(fit, 0, fit.design.clusters, 0, impose_null=True)
     seq = np.random.SeedSequence(7)
-    short = wb_module._all_moments(st, "webb", 1500, False, seq)
-    long = wb_module._all_moments(st, "webb", 3000, False, seq)
+    short = core.all_moments(st, "webb", 1500, False, seq)
+    long = core.all_moments(st, "webb", 3000, False, seq)
     np.testing.assert_array_equal(short, long[:, :1500])
 
 
 @pytest.mark.parametrize("kind", ["rademacher", "mammen", "webb", "normal"])
 def test_weight_distributions_have_mean_zero_variance_one(kind):
     rng = np.random.default_rng(0)
-    v = wb_module._weights_block(kind, rng, (200_000, 1))
+    v = core._weights_block(kind, rng, (200_000, 1))
     # Monte-Carlo bounds: 5 standard errors of the mean and of the variance
     assert abs(v.mean()) < 5 / np.sqrt(v.size)
     assert abs(np.mean(v**2) - 1) <= 5 * np.sqrt((np.mean(v**4) - 1) / v.size) + 1e-12
@@ -357,8 +358,8 @@ def test_fast_path_equals_general_path(data, fes, cluster, weighted):
         return V - Z @ (Zproj @ V)
 
     u0, u1 = m_z(fit.y_within), x
-    fast = wb_module._fast_C(d.fe_codes, w, cl, G, x, u0, u1, Z)
-    slow = wb_module._general_C(d.fe_codes, d.weights, wb_module._indicator(cl), cl, G,
+    fast = core._fast_C(d.fe_codes, w, cl, G, x, u0, u1, Z)
+    slow = core._general_C(d.fe_codes, d.weights, core._indicator(cl), cl, G,
                                 w * x, u0, u1, m_z)
     if fes == ("unit", "time", "province"):
         assert fast is None
@@ -447,7 +448,7 @@ def test_event_study_matches_brute_force(data, panel, term, impose_null):
 
 def test_fast_path_fallback_gives_the_same_test(absorbed, panel, monkeypatch):
     fast = wild_bootstrap(absorbed, panel)
-    monkeypatch.setattr(wb_module, "_FAST_MAX_LEVELS", 3)  # 7 years: general path
+    monkeypatch.setattr(core, "_FAST_MAX_LEVELS", 3)  # 7 years: general path
     slow = wild_bootstrap(absorbed, panel)
     assert fast.p_value == slow.p_value
     np.testing.assert_allclose(fast.details["conf_int"], slow.details["conf_int"], rtol=1e-9)

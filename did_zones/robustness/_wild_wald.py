@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .wild_bootstrap import TIE_RTOL, _fast_C, _general_C, _indicator, _partitions, draw_blocks
+from ._wild_core import TIE_RTOL, _fast_C, _general_C, _indicator, _partitions, draw_blocks
 
 
 def wald_draws(fit, cols: list[int], clusters, boot: int, impose_null: bool,
