@@ -196,6 +196,9 @@ def test_details_and_tidy(plain, panel):
     assert d["n_clusters"] == 10 and d["cluster"] == "province"
     assert test.distribution == "wild_bootstrap"
     assert test.tidy().loc[0, "p_value"] == test.p_value
+    row = test.glance().iloc[0]
+    assert (row["conf_low"], row["conf_high"]) == d["conf_int"]
+    assert row["weights"] == "webb" and row["n_boot"] == 999
     assert "twfe" in REGISTRY and "wild_bootstrap" in REGISTRY["twfe"].tests
     assert dz.wild_bootstrap is wild_bootstrap
 

@@ -316,7 +316,8 @@ def wild_bootstrap(
         ``statistic``: the cluster-robust t of the sample for ``β = null`` (CRV1 with the
         result's small-sample factor, so it equals ``(estimate − null) / std_error``);
         ``p_value``: the bootstrap p-value; ``distribution = "wild_bootstrap"``.
-        ``details``: ``conf_int`` (test inversion at ``alpha``), ``estimate``,
+        ``details``: ``conf_int`` (test inversion at ``alpha``; also as ``conf_low``,
+        ``conf_high``, so :meth:`~did_zones.HypothesisTest.glance` shows it), ``estimate``,
         ``std_error``, ``term``, ``null``, ``weights``, ``bootstrap`` ("WCR"/"WCU"),
         ``n_boot`` (draws used), ``enumerated``, ``tie_rule``, ``p_value_strict``,
         ``n_clusters`` (bootstrap clusters), ``cluster``, ``bootcluster``,
@@ -421,7 +422,8 @@ def wild_bootstrap(
     conf = (_bound(st, m, alpha, -1), _bound(st, m, alpha, +1))
     details: dict[str, Any] = {
         "term": term, "null": null, "estimate": st.beta, "std_error": st.se,
-        "conf_int": conf, "alpha": alpha, "weights": weights,
+        "conf_int": conf, "conf_low": conf[0], "conf_high": conf[1], "alpha": alpha,
+        "weights": weights,
         "bootstrap": "WCR" if impose_null else "WCU", "n_boot": int(m.shape[1]),
         "enumerated": bool(enumerate_), "tie_rule": TIE_RULE, "p_value_strict": p_strict,
         "n_clusters": G, "cluster": cl_spec if len(cl_spec) == 2 else cl_spec[0],
