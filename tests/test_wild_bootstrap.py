@@ -534,3 +534,10 @@ def test_joint_test_errors(panel):
 def test_registry_and_design_builders_agree():
     listed = {n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap")}
     assert listed == set(wb_module.DESIGNS) == {"twfe", "event_study"}
+
+
+def test_unbounded_interval(plain, panel, monkeypatch):
+    """An end is infinite when no null value within 2^64 standard errors is rejected."""
+    monkeypatch.setattr(wb_module, "_p_value", lambda st, m, theta: 1.0)
+    test = wild_bootstrap(plain, panel)
+    assert test.details["conf_int"] == (-np.inf, np.inf)
