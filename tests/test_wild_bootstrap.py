@@ -541,3 +541,12 @@ def test_unbounded_interval(plain, panel, monkeypatch):
     monkeypatch.setattr(wb_module, "_p_value", lambda st, m, theta: 1.0)
     test = wild_bootstrap(plain, panel)
     assert test.details["conf_int"] == (-np.inf, np.inf)
+
+
+def test_unclustered_result_needs_a_cluster(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hc1 = dz.twfe(panel, "y", treatment="d", cluster=None)
+    with pytest.raises(SpecificationError, match="needs one or two cluster variables; got None"):
+        wild_bootstrap(hc1, panel)
+    assert wild_bootstrap(hc1, panel, cluster="province").details["n_clusters"] == 10
