@@ -226,8 +226,8 @@ def test_unsupported_result(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs = dz.callaway_santanna(panel, "y", cluster="province")
-    with pytest.raises(SpecificationError, match="wild_bootstrap supports event_study, twfe "
-                       "results so far; got a 'callaway_santanna' result"):
+    with pytest.raises(SpecificationError, match="wild_bootstrap supports event_study, sun_abraham, "
+                       "twfe results so far; got a 'callaway_santanna' result"):
         wild_bootstrap(cs, panel)
 
 
@@ -533,7 +533,7 @@ def test_joint_test_errors(panel):
 
 def test_registry_and_design_builders_agree():
     listed = {n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap")}
-    assert listed == set(wb_module.DESIGNS) == {"twfe", "event_study"}
+    assert listed == set(wb_module.DESIGNS) == {"twfe", "event_study", "sun_abraham"}
 
 
 def test_unbounded_interval(plain, panel, monkeypatch):
@@ -550,3 +550,36 @@ def test_unclustered_result_needs_a_cluster(panel):
     with pytest.raises(SpecificationError, match="needs one or two cluster variables; got None"):
         wild_bootstrap(hc1, panel)
     assert wild_bootstrap(hc1, panel, cluster="province").details["n_clusters"] == 10
+
+
+# ----------------------------------------------------------------- Sun–Abraham
+
+
+@pytest.mark.parametrize("impose_null", [True, False])
+@pytest.mark.parametrize("term", ["overall", "e+0", "e-3"])
+def test_sun_abraham_terms_match_brute_force(data, panel, term, impose_null):
+    """Each Sun–Abraham term is a'δ over its cohort × period cells with the shares held
+    fixed: the brute force refits the cell regression (its own design, city and year
+    dummies materialised) under R'β = θ; the statistic is the fixed-shares t."""
+    from did_zones.estimators.sun_abraham import sun_abraham_design
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sa = dz.sun_abraham(panel, "y", controls=["x1"], cluster="province")
+        design = sun_abraham_design(panel, "y", **sa.spec)
+    rows = design.rows
+    sub = data.iloc[rows]
+    dummies = pd.concat([pd.get_dummies(sub["city"], drop_first=True, dtype=float),
+                         pd.get_dummies(sub["year"], drop_first=True, dtype=float)], axis=1)
+    X = np.column_stack([design.X, np.ones(rows.size), dummies.to_numpy()])
+    names = list(design.names)
+    weights = wb_module._combination_weights(sa, term)
+    R = np.zeros(X.shape[1])
+    for name, w in weights.items():
+        R[names.index(name)] = w
+    cl = pd.factorize(sub["province"], sort=True)[0]
+    test = wild_bootstrap(sa, panel, term, impose_null=impose_null, null=0.1)
+    ref, _ = _brute_force_p(X, design.y, np.ones(rows.size), cl, 0, impose_null, 0.1, R=R)
+    assert test.p_value == ref
+    se_fixed = np.sqrt(sa.extra["vcov_fixed_shares"].loc[term, term])
+    assert test.statistic == pytest.approx((sa.estimate[term] - 0.1) / se_fixed, rel=1e-9)

@@ -282,7 +282,7 @@ _BUILTIN = (
         aliases=("csdid", "att_gt", "cs", "did"), through_aggregations=True),
     EstimatorSpec(
         "sun_abraham", ".estimators.sun_abraham", "staggered",
-        controls=("never", "last"), window=window_arg, tests=_ALL_TESTS,
+        controls=("never", "last"), window=window_arg, tests=(*_ALL_TESTS, "wild_bootstrap"),
         labels={"en": "Sun-Abraham", "zh": "Sun–Abraham 交互加权估计"},
         aliases=("sunab", "eventstudyinteract", "sa")),
     EstimatorSpec(

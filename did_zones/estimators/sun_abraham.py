@@ -12,6 +12,7 @@ are here.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pandas as pd
 from .._provenance import records_panel
 from ..design import (
     CollapsedDesign,
+    Design,
     build_design,
     check_panel_outcome,
     collapsed_design,
@@ -56,7 +58,7 @@ from ..validation import (
 )
 from ..vocabulary import Control
 
-__all__ = ["sun_abraham"]
+__all__ = ["sun_abraham", "sun_abraham_design"]
 
 ShareVariance = Literal["estimated", "fixed"]
 
@@ -249,6 +251,36 @@ def sun_abraham(
                      V_delta, n_clusters, df, dropped_cells, dropped_controls, notes)
 
 
+def sun_abraham_design(panel: Panel, outcome: str, **options: Any) -> Design:
+    """The regression of ``sun_abraham(panel, outcome, **options)`` before it is fitted.
+
+    For checks that refit or resample the regression itself (the wild cluster bootstrap):
+    the cohort × relative-period indicators (named as the index of the result's
+    ``extra["catt_vcov"]``) and the controls on the rows the estimator uses, unit and period
+    effects and clusters as codes, not absorbed (never the collapsed design). Options and
+    their checks are :func:`sun_abraham`'s.
+
+    Parameters
+    ----------
+    panel : Panel
+    outcome : str
+    **options
+        Any option of :func:`sun_abraham` (e.g. ``result.spec``).
+
+    Returns
+    -------
+    Design
+    """
+    bound = inspect.signature(sun_abraham).bind(panel, outcome, **options)
+    bound.apply_defaults()
+    a = bound.arguments
+    opts = _validate(panel, outcome, a["control"], a["reference"], a["window"],
+                     a["bin_endpoints"], a["controls"], a["cluster"], a["weights"],
+                     a["share_variance"], a["alpha"])
+    sample = _sample(panel, outcome, opts)
+    return _design(panel, outcome, sample, opts, collapse=False)[0]
+
+
 # --------------------------------------------------------------------------- options
 
 
@@ -433,7 +465,7 @@ def _cell_name(g: float, e: float) -> str:
     return f"catt[{g:g},{int(e):+d}]"
 
 
-def _design(panel: Panel, outcome: str, sample: _Sample, o: _Opts):
+def _design(panel: Panel, outcome: str, sample: _Sample, o: _Opts, collapse: bool = True):
     notes = list(sample.notes)
     keep = sample.keep
     for attempt in range(5):  # singleton drops can cascade; each pass only removes rows
@@ -449,7 +481,7 @@ def _design(panel: Panel, outcome: str, sample: _Sample, o: _Opts):
             # cohort × period sums instead of the n × k indicators when they suffice
             design = collapsed_design(panel, outcome, cell_row, list(regressors), rows=keep,
                                       controls=o.controls, cluster=o.cluster,
-                                      weights=o.weights)
+                                      weights=o.weights) if collapse else None
             if design is None:
                 design = build_design(panel, outcome, regressors, controls=o.controls,
                                       fixed_effects=("unit", "time"), cluster=o.cluster,

@@ -140,9 +140,16 @@ def _event_study_design(result: Result, panel: Panel, cluster: tuple[str, ...]):
     return event_study_design(panel, result.outcome, **{**result.spec, "cluster": cluster})
 
 
+def _sun_abraham_design(result: Result, panel: Panel, cluster: tuple[str, ...]):
+    from ..estimators.sun_abraham import sun_abraham_design
+
+    return sun_abraham_design(panel, result.outcome, **{**result.spec, "cluster": cluster})
+
+
 # how the regression of each estimator whose registry entry lists "wild_bootstrap" among
 # its tests is rebuilt from a result (spec + panel); a test checks the two agree
-DESIGNS = {"twfe": _twfe_design, "event_study": _event_study_design}
+DESIGNS = {"twfe": _twfe_design, "event_study": _event_study_design,
+           "sun_abraham": _sun_abraham_design}
 
 
 def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
@@ -154,8 +161,19 @@ def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
 
 
 def _combination_weights(result: Result, term: str) -> pd.Series | None:
-    """Weights of the coefficients that ``term`` averages (event study ``"overall"``),
-    or None for a coefficient of the regression."""
+    """Weights of the coefficients that ``term`` averages (event study ``"overall"``;
+    every Sun–Abraham term, from ``extra["catt"]`` with the shares held fixed), or None
+    for a coefficient of the regression."""
+    if result.method == "sun_abraham":
+        catt = result.extra["catt"]
+        names = result.extra["catt_vcov"].index
+        if term == "overall":
+            w = catt["overall_weight"].to_numpy()
+        else:
+            w = np.where(catt["event_time"].to_numpy() == int(term[1:]),
+                         catt["share"].to_numpy(), 0.0)
+        keep = w != 0
+        return pd.Series(w[keep], index=names[keep])
     role = result.keys["role"].get(term) if "role" in result.keys else None
     if role != "average":
         return None
@@ -274,8 +292,11 @@ def wild_bootstrap(
     Parameters
     ----------
     result : Result
-        A :func:`did_zones.twfe` or :func:`did_zones.event_study` result (other
-        estimators are not supported yet).
+        A :func:`did_zones.twfe`, :func:`did_zones.event_study` or
+        :func:`did_zones.sun_abraham` result (other estimators are not supported yet).
+        Sun–Abraham terms are tested as combinations of its cohort × period
+        coefficients with the cohort shares held fixed (``statistic`` is then the t of
+        ``extra["vcov_fixed_shares"]``).
     panel : Panel
         The panel ``result`` was estimated on (checked by fingerprint); the design is
         rebuilt from ``result.spec``.
@@ -373,8 +394,7 @@ def wild_bootstrap(
         what = getattr(result, "method", type(result).__name__)
         raise SpecificationError(
             f"wild_bootstrap supports {', '.join(supported)} results so far; got a {what!r} "
-            "result. Re-estimate the specification with did_zones.twfe or "
-            "did_zones.event_study to bootstrap it."
+            "result. Re-estimate the specification with one of those to bootstrap it."
         )
     check_result_panel(result, panel)
     Choice(WILD_WEIGHTS)("weights", weights)
