@@ -194,3 +194,94 @@ def test_docstring_examples_run():
     module = importlib.import_module("did_zones.robustness.conley_taber")
     failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert attempted >= 8 and failures == 0
+
+
+# ------------------------------------------------------------------------ (c) restricted RI
+def _staggered(rng):
+    """12 cities × 6 years: city 0 in cohort 2003 alone, cities 1-2 in 2004, 9 never."""
+    df = pd.DataFrame({"u": np.repeat(np.arange(12), 6), "t": np.tile(np.arange(2000, 2006), 12)})
+    df["g"] = np.select([df["u"] == 0, df["u"] < 3], [2003, 2004], 0)
+    df["y"] = rng.normal(size=len(df)) + 0.8 * ((df["g"] > 0) & (df["t"] >= df["g"]))
+    return df
+
+
+def _brute(df, moves):
+    """Re-estimate the TWFE coefficient for every assignment in ``moves`` (unit -> cohort)."""
+    out = []
+    for move in moves:
+        g = df["u"].map(move).fillna(df["u"].map(df.groupby("u")["g"].first()))
+        p = dz.build_panel(df.assign(g=g.astype(int)), "u", "t", cohort="g")
+        out.append(_quiet(dz.twfe, p, "y").estimate["treated"])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("fast", [None, False])
+def test_cohort_restricted_p_value_equals_brute_force(fast):
+    from did_zones.robustness.placebo import placebo
+
+    df = _staggered(np.random.default_rng(5))
+    panel, res = _fit(df)
+    test = _quiet(placebo, res, panel, restrict="cohort", cohort=2003, fast=fast)
+    # pool: city 0 and the 9 never-treated cities -> 10 assignments, the real one included
+    pool = [0, *range(3, 12)]
+    moves = [{**{u: 0 for u in pool}, v: 2003} for v in pool]
+    est = _brute(df, moves)
+    theta = res.estimate["treated"]
+    assert est[0] == pytest.approx(theta, rel=1e-10)
+    assert test.details["exact"] and test.details["n_assignments"] == 10
+    assert np.sort(test.details["draws"]) == pytest.approx(np.sort(est[1:]), rel=1e-8)
+    p = np.mean(np.abs(est) >= abs(theta) - 1e-12)
+    assert test.p_value == pytest.approx(p, abs=1e-15)
+    assert test.details["p_two_sided_plus1"] == test.p_value
+
+
+def test_cohort_restricted_enumerates_every_cohort():
+    from itertools import permutations
+
+    from did_zones.robustness.placebo import (
+        _cohort_pool,
+        enumerate_cohort_assignments,
+        n_cohort_assignments,
+    )
+
+    df = _staggered(np.random.default_rng(5))
+    panel, _ = _fit(df)
+    pool = _cohort_pool(panel, None)  # every unit: the treated ones and the never-treated
+    rows = enumerate_cohort_assignments(panel.cohort, pool)
+    # brute force: distinct images of the cohort vector under all placements of 3 units
+    brute = set()
+    for a, b, c in permutations(range(12), 3):
+        g = np.full(12, np.inf)
+        g[a], g[b], g[c] = 2003, 2004, 2004
+        brute.add(tuple(g))
+    assert {tuple(r) for r in rows} == brute and len(rows) == len(brute)
+    assert n_cohort_assignments(panel.cohort, pool) == 12 * 55 == len(rows)
+    assert (rows == panel.cohort).all(axis=1).sum() == 1
+
+
+def test_cohort_restricted_draws_when_too_many():
+    from did_zones.robustness.placebo import placebo
+
+    df = _staggered(np.random.default_rng(5))
+    panel, res = _fit(df)
+    test = _quiet(placebo, res, panel, restrict="cohort", n_draws=100, seed=3)
+    assert not test.details["exact"] and test.details["n_assignments"] == 660
+    assert test.p_value == test.details["p_two_sided"] and test.details["draws"].size == 100
+    # the cohort sizes are kept in every draw: sizes are fixed by construction
+    again = _quiet(placebo, res, panel, restrict="cohort", n_draws=100, seed=3)
+    assert np.array_equal(test.details["draws"], again.details["draws"])
+
+
+def test_cohort_restricted_errors():
+    from did_zones.robustness.placebo import placebo
+
+    df = _staggered(np.random.default_rng(5))
+    panel, res = _fit(df)
+    with pytest.raises(SpecificationError, match="needs kind='in_space'"):
+        placebo(res, panel, kind="mixed", restrict="cohort")
+    with pytest.raises(SpecificationError, match="cohort 2010 is not a cohort of the panel"):
+        placebo(res, panel, restrict="cohort", cohort=2010)
+    with pytest.raises(SpecificationError, match="is for restrict='cohort' only"):
+        placebo(res, panel, cohort=2003)
+    with pytest.raises(SpecificationError, match="restrict must be one of"):
+        placebo(res, panel, restrict="cohorts")
