@@ -124,8 +124,11 @@ def test_exact_interval_by_hand(tiny):
 
 def test_exact_interval_unbounded_with_too_few_assignments(tiny):
     _, panel, res = tiny
-    with pytest.warns(InferenceWarning, match="too few for a bounded 95% interval"):
+    with pytest.warns(InferenceWarning) as caught:
         ct = conley_taber(res, panel)
+    messages = [str(w.message) for w in caught]
+    assert any("too few for a bounded 95% interval" in m for m in messages)
+    assert any("1 treated of 7 units" in m for m in messages)
     assert ct.details["conf_int"] == (-np.inf, np.inf)
 
 
@@ -136,6 +139,24 @@ def test_random_assignments_are_seeded():
     b = _quiet(conley_taber, res, panel, max_assignments=500, seed=4)
     assert a.details["conf_int"] == b.details["conf_int"] and not a.details["enumerated"]
     assert a.details["n_assignments"] == 501  # the real one counted once
+
+
+@pytest.mark.parametrize("method", ["exact", "asymptotic"])
+def test_interval_shifts_with_the_effect_and_ignores_constants(method):
+    df = _frame(25, 6, {0: 3, 1: 4}, np.random.default_rng(8), effect=0.5)
+    d = (df["g"] > 0) & (df["t"] >= df["g"])
+    def ct(frame):
+        panel, res = _fit(frame)
+        return _quiet(conley_taber, res, panel, method=method)
+
+    base = ct(df)
+    shifted = ct(df.assign(y=df["y"] + 2.0 * d + 7.0))
+    assert np.allclose(np.array(shifted.details["conf_int"]) - 2.0, base.details["conf_int"],
+                       rtol=0, atol=1e-9)
+    # unit labels and row order do not matter
+    perm = df.assign(u=(df["u"] * 7) % 25).sample(frac=1, random_state=1)
+    again = ct(perm)
+    assert np.allclose(again.details["conf_int"], base.details["conf_int"], rtol=0, atol=1e-9)
 
 
 # ------------------------------------------------------------------------ (b) coverage
@@ -165,6 +186,8 @@ def test_error_paths(tiny):
         conley_taber(es, panel)
     with pytest.raises(SpecificationError, match="method must be one of"):
         conley_taber(res, panel, method="bootstrap")
+    with pytest.raises(SpecificationError, match="seed"):
+        conley_taber(res, panel, seed="x")
     with pytest.raises(SpecificationError, match="tests the treatment coefficient"):
         conley_taber(res, panel, term="x")
     with pytest.raises(SpecificationError, match="needs unit fixed effects"):

@@ -40,7 +40,7 @@ from ..design import Absorber, build_design
 from ..errors import EstimationError, InferenceWarning, SpecificationError
 from ..panel import Panel
 from ..result import HypothesisTest, Result
-from ..validation import ALPHA, PANEL, Choice, Integer, Real, ResultArg, check
+from ..validation import ALPHA, PANEL, SEED, Choice, Integer, Real, ResultArg, check
 
 __all__ = ["conley_taber"]
 
@@ -60,7 +60,7 @@ EXCHANGEABILITY_NOTE = (
 )
 
 
-def _validate(result, panel, term, alpha, method, max_assignments, null) -> str:
+def _validate(result, panel, term, alpha, method, max_assignments, null, seed) -> str:
     check({"result": ResultArg(), "panel": PANEL}, result=result, panel=panel)
     check_result_panel(result, panel)
     if result.method != "twfe":
@@ -69,8 +69,8 @@ def _validate(result, panel, term, alpha, method, max_assignments, null) -> str:
             f"unit and time effects); got a {result.method!r} result. Re-estimate with "
             "dz.twfe(panel, outcome).")
     check({"alpha": ALPHA, "method": Choice(METHODS), "max_assignments": Integer(min=1),
-           "null": Real()}, alpha=alpha, method=method, max_assignments=max_assignments,
-          null=null)
+           "null": Real(), "seed": SEED}, alpha=alpha, method=method,
+          max_assignments=max_assignments, null=null, seed=seed)
     term = result.primary if term is None else term
     if term != "treated":
         raise SpecificationError(
@@ -326,7 +326,7 @@ def conley_taber(
     >>> bool(low < res.estimate["treated"] < high)
     True
     """
-    term = _validate(result, panel, term, alpha, method, max_assignments, null)
+    term = _validate(result, panel, term, alpha, method, max_assignments, null, seed)
     Y, Wt, treated, units = _residualised(result, panel)
     n1, n0 = int(treated.sum()), int((~treated).sum())
     if n1 == 0:
