@@ -178,6 +178,26 @@ def test_coverage_near_nominal(n_treated, method):
     assert low_bound <= cover / reps <= high_bound
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("n_treated", [1, 3, 6])
+def test_size_of_the_exact_test(n_treated):
+    """500 panels with no effect. The exact test's level is 2/50 = 0.04 (1 treated) or
+    0.05 to the grid; Binomial(500, 0.05) has its central 99.8% in [0.024, 0.080], so we
+    require [0.02, 0.08]. The cluster-robust t test over-rejects (measured 0.78, 0.19,
+    0.10; the asymptotic CT test 0.080, 0.066, 0.088; exact 0.054, 0.052, 0.056)."""
+    rng = np.random.default_rng(200 + n_treated)
+    reps, rej, crv = 500, 0, 0
+    for _ in range(reps):
+        df = _frame(50, 8, {i: 3 + i % 3 for i in range(n_treated)}, rng, effect=0.0)
+        panel, res = _fit(df)
+        ct = _quiet(conley_taber, res, panel, max_assignments=4000, seed=1)
+        rej += ct.p_value <= 0.05
+        crv += res.p_value["treated"] <= 0.05
+    assert 0.02 <= rej / reps <= 0.08
+    if n_treated < 6:
+        assert crv / reps > 0.15
+
+
 # ------------------------------------------------------------------------ (d) errors
 def test_error_paths(tiny):
     df, panel, res = tiny
