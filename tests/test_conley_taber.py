@@ -328,3 +328,19 @@ def test_cohort_restricted_errors():
         placebo(res, panel, cohort=2003)
     with pytest.raises(SpecificationError, match="restrict must be one of"):
         placebo(res, panel, restrict="cohorts")
+
+
+def test_single_city_cohort_of_callaway_santanna():
+    """The issue's case: batch 1 (2015) is one city; CS's analytic p-value of its cell is
+    astronomically small, the exact cohort-restricted randomization p-value is not."""
+    from did_zones.robustness.placebo import placebo
+
+    sim = dz.simulate_pilot_panel(seed=1)
+    panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    cs = _quiet(dz.callaway_santanna, panel, "isu")
+    term = "ATT(2015,2019)"
+    test = _quiet(placebo, cs, panel, restrict="cohort", cohort=2015, term=term)
+    n_never = int(np.isinf(panel.cohort).sum())
+    assert test.details["exact"] and test.details["n_assignments"] == n_never + 1
+    assert cs.p_value[term] < 1e-10 and test.p_value > 0.05  # measured 1e-40 and 0.32
+    assert test.p_value * (n_never + 1) == pytest.approx(round(test.p_value * (n_never + 1)))

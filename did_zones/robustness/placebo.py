@@ -5,7 +5,9 @@ compared with the estimates obtained under fake treatment assignments that keep 
 of the real one -- reassigned units (in space), earlier dates (in time), or both (mixed).
 Every draw re-uses the result's own specification (:func:`~did_zones.robustness.rerun`),
 so the test works for every estimator of the library; TWFE-type results take an exact
-Frisch–Waugh–Lovell shortcut (:mod:`._fwl`).
+Frisch–Waugh–Lovell shortcut (:mod:`._fwl`). ``restrict="cohort"`` restricts in-space
+draws to the treated cohort and the never-treated units and enumerates them when they are
+few (exact p-values for single-city cohorts).
 """
 
 from __future__ import annotations
