@@ -94,6 +94,8 @@ def test_asymptotic_interval_by_hand(tiny):
     p = min(1.0, 2 * min(np.mean(W <= alpha_hat), np.mean(W >= alpha_hat)))
     assert ct.p_value == pytest.approx(p)
     assert "exchangeable" in ct.details["note"] and "size" in ct.details["note"]
+    row = ct.glance().iloc[0]
+    assert (row.conf_low, row.conf_high) == ct.details["conf_int"]
 
 
 def _hand_p(yh, w, a):
@@ -313,6 +315,15 @@ def test_cohort_restricted_draws_when_too_many():
     # the cohort sizes are kept in every draw: sizes are fixed by construction
     again = _quiet(placebo, res, panel, restrict="cohort", n_draws=100, seed=3)
     assert np.array_equal(test.details["draws"], again.details["draws"])
+    # placebo_assignments gives the same assignments: cohort sizes kept in every draw
+    from did_zones.robustness.placebo import placebo_assignments
+
+    fake = placebo_assignments(panel, n_draws=100, seed=3, restrict="cohort")
+    for row in fake:
+        assert (row == 2003).sum() == 1 and (row == 2004).sum() == 2
+    only = placebo_assignments(panel, restrict="cohort", cohort=2003)  # 9 + 1 - 1 rows
+    assert only.shape == (9, 12) and (only == 2004).sum(axis=1).tolist() == [2] * 9
+    assert (only[:, 1:3] == 2004).all()  # the other cohort keeps its units
 
 
 def test_cohort_restricted_errors():

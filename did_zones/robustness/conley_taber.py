@@ -261,7 +261,8 @@ def conley_taber(
     -------
     HypothesisTest
         ``statistic``: the estimate; ``p_value`` of ``coefficient = null``;
-        ``distribution = "randomization"``. ``details``: ``conf_int`` (low, high),
+        ``distribution = "randomization"``. ``details``: ``conf_int`` (low, high; also
+        as ``conf_low`` / ``conf_high``, so :meth:`~HypothesisTest.glance` shows them),
         ``estimate``, ``term``, ``method``, ``alpha``, ``null``, ``n_treated``,
         ``n_control``, ``n_assignments``, ``enumerated`` (all assignments used),
         ``draws`` (``"asymptotic"``: the ``W_ℓ``), ``note`` (the exchangeability
@@ -364,7 +365,7 @@ def conley_taber(
     if draws is not None:
         draws.setflags(write=False)
     details = {
-        "conf_int": conf, "estimate": estimate, "term": term, "method": method,
+        "conf_int": conf, "conf_low": conf[0], "conf_high": conf[1], "estimate": estimate, "term": term, "method": method,
         "alpha": float(alpha), "null": float(null), "n_treated": n1, "n_control": n0,
         "treated_units": tuple(panel.units[units[treated]].tolist()),
         "n_assignments": n_assign, "enumerated": bool(enumerated), "draws": draws,

@@ -130,6 +130,8 @@ def placebo_assignments(
     n_draws: int = 500,
     restricted: bool = True,
     seed: int | np.random.SeedSequence | None = None,
+    restrict: Literal["cohort"] | None = None,
+    cohort: float | None = None,
 ) -> np.ndarray:
     """The placebo cohorts that :func:`placebo` uses, one row per draw.
 
@@ -142,12 +144,16 @@ def placebo_assignments(
         Mixed placebos only; see :func:`placebo`.
     seed : int, SeedSequence or None
         Draw ``b`` uses child ``b`` of ``SeedSequence(seed)``.
+    restrict, cohort
+        In-space only; see :func:`placebo`. When the distinct assignments number at most
+        ``n_draws`` they are all returned (the real one excluded), as :func:`placebo` uses
+        them.
 
     Returns
     -------
     (n_draws, n_units) numpy.ndarray
         First placebo-treated period of every unit (``inf`` = never treated), units in the
-        order of ``panel.units``.
+        order of ``panel.units`` (fewer rows when a restricted design is enumerated).
 
     Examples
     --------
@@ -160,9 +166,13 @@ def placebo_assignments(
     """
     Choice(("in_space", "mixed"))("kind", kind)
     _check_count("n_draws", n_draws)
+    pool, _, exact = _check_restrict(restrict, cohort, kind, panel, n_draws)
+    if exact:
+        every = enumerate_cohort_assignments(panel.cohort, pool)
+        return every[~np.all(every == panel.cohort, axis=1)]
     children = seed_sequence(seed).spawn(int(n_draws))
     dates = _dates(panel)
-    return np.stack([_assign(kind, c, panel.cohort, dates, bool(restricted))
+    return np.stack([_assign(kind, c, panel.cohort, dates, bool(restricted), pool)
                      for c in children])
 
 
