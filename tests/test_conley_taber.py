@@ -161,6 +161,27 @@ def test_interval_shifts_with_the_effect_and_ignores_constants(method):
     assert np.allclose(again.details["conf_int"], base.details["conf_int"], rtol=0, atol=1e-9)
 
 
+def test_random_assignments_are_uniform_distinct_tuples():
+    """Drawn tuples: distinct units, uniform over the 7·6·5 = 210 ordered tuples (chi-square
+    p-value > 0.001 over 200,000 draws; measured 0.67 with this seed)."""
+    from scipy import stats
+
+    from did_zones.robustness.conley_taber import _assignments
+
+    picks, enumerated = _assignments(7, 3, 200_000, np.random.default_rng(0))
+    assert enumerated  # 210 <= limit: every tuple once
+    assert len({tuple(r) for r in picks}) == 210
+    picks, enumerated = _assignments(7, 3, 200, np.random.default_rng(0))
+    assert not enumerated
+    rng = np.random.default_rng(0)
+    draws = np.concatenate([_assignments(7, 3, 200, rng)[0] for _ in range(1000)])
+    s = np.sort(draws, axis=1)
+    assert (s[:, 1:] != s[:, :-1]).all() and draws.min() == 0 and draws.max() == 6
+    codes = draws @ np.array([49, 7, 1])
+    counts = np.unique(codes, return_counts=True)[1]
+    assert counts.size == 210 and stats.chisquare(counts).pvalue > 0.001
+
+
 # ------------------------------------------------------------------------ (b) coverage
 @pytest.mark.slow
 @pytest.mark.parametrize("n_treated", [1, 3])

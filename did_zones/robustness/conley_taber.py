@@ -134,8 +134,16 @@ def _assignments(n_pool: int, k: int, limit: int, rng) -> tuple[np.ndarray, bool
     total = perm(n_pool, k)
     if total <= limit:
         return np.array(list(permutations(range(n_pool), k)), dtype=np.int64).reshape(-1, k), True
-    keys = rng.random((limit, n_pool))
-    return np.argsort(keys, axis=1)[:, :k], False
+    # sequential draws without replacement, O(limit·k²) memory-light (no limit × pool
+    # matrix): the j-th pick is a rank among the units left, mapped past earlier picks
+    picks = np.empty((limit, k), dtype=np.int64)
+    for j in range(k):
+        v = rng.integers(0, n_pool - j, size=limit)
+        earlier = np.sort(picks[:, :j], axis=1)
+        for c in range(j):
+            v += v >= earlier[:, c]
+        picks[:, j] = v
+    return picks, False
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
