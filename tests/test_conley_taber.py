@@ -180,6 +180,8 @@ def test_random_assignments_are_uniform_distinct_tuples():
     codes = draws @ np.array([49, 7, 1])
     counts = np.unique(codes, return_counts=True)[1]
     assert counts.size == 210 and stats.chisquare(counts).pvalue > 0.001
+    many, _ = _assignments(20, 10, 50, np.random.default_rng(1))  # the many-treated branch
+    assert many.shape == (50, 10) and all(len(set(r)) == 10 for r in many)
 
 
 # ------------------------------------------------------------------------ (b) coverage

@@ -134,9 +134,15 @@ def _assignments(n_pool: int, k: int, limit: int, rng) -> tuple[np.ndarray, bool
     total = perm(n_pool, k)
     if total <= limit:
         return np.array(list(permutations(range(n_pool), k)), dtype=np.int64).reshape(-1, k), True
-    # sequential draws without replacement, O(limit·k²) memory-light (no limit × pool
-    # matrix): the j-th pick is a rank among the units left, mapped past earlier picks
     picks = np.empty((limit, k), dtype=np.int64)
+    if k > 8:  # many treated: random keys sorted, in chunks of at most ~4M cells
+        step = max(1, 4_000_000 // n_pool)
+        for lo in range(0, limit, step):
+            hi = min(limit, lo + step)
+            picks[lo:hi] = np.argsort(rng.random((hi - lo, n_pool)), axis=1)[:, :k]
+        return picks, False
+    # few treated: sequential draws without replacement, O(limit·k²) and no limit × pool
+    # matrix: the j-th pick is a rank among the units left, mapped past earlier picks
     for j in range(k):
         v = rng.integers(0, n_pool - j, size=limit)
         earlier = np.sort(picks[:, :j], axis=1)
