@@ -51,6 +51,7 @@ _EXPORTS = {
     "rerun": "robustness",
     "placebo": "robustness",
     "placebo_assignments": "robustness",
+    "conley_taber": "robustness",
     "randomization_p_values": "robustness",
     "match": "robustness",
     "psm_did": "robustness",

@@ -1,6 +1,8 @@
 """Robustness checks on an existing result: each is one call that re-uses the result's spec.
 
 - :func:`rerun`: the result's specification estimated again on another panel.
+- :func:`conley_taber`: Conley & Taber (2011) interval for a TWFE coefficient with few
+  treated units, from the control units' residual paths.
 - :func:`placebo`: in-space, in-time and mixed placebo tests (Frisch–Waugh–Lovell fast path
   for TWFE-type results; joblib or Dask for the rest).
 - :func:`match` / :func:`psm_did`: propensity-score matching and DiD on the matched sample.
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+from .conley_taber import conley_taber
 from .heterogeneity import heterogeneity
 from .honest import HonestResult, honest_did
 from .placebo import placebo, placebo_assignments, randomization_p_values
@@ -24,7 +27,7 @@ from .variations import variations
 from .wild_bootstrap import wild_bootstrap
 
 __all__ = [
-    "HonestResult", "MatchResult", "PretrendPower", "heterogeneity", "honest_did", "match",
+    "HonestResult", "MatchResult", "PretrendPower", "conley_taber", "heterogeneity", "honest_did", "match",
     "placebo", "placebo_assignments", "pretrend_power", "psm_did", "randomization_p_values",
     "rerun", "variations", "wild_bootstrap",
 ]

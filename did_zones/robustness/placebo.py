@@ -5,12 +5,16 @@ compared with the estimates obtained under fake treatment assignments that keep 
 of the real one -- reassigned units (in space), earlier dates (in time), or both (mixed).
 Every draw re-uses the result's own specification (:func:`~did_zones.robustness.rerun`),
 so the test works for every estimator of the library; TWFE-type results take an exact
-Frisch–Waugh–Lovell shortcut (:mod:`._fwl`).
+Frisch–Waugh–Lovell shortcut (:mod:`._fwl`). ``restrict="cohort"`` restricts in-space
+draws to the treated cohort and the never-treated units and enumerates them when they are
+few (exact p-values for single-city cohorts).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import combinations
+from math import comb
 from typing import Literal
 
 import numpy as np
@@ -51,12 +55,20 @@ def _dates(panel: Panel) -> np.ndarray:
 
 
 def _assign(kind: str, child: np.random.SeedSequence, cohort: np.ndarray, dates: np.ndarray,
-            restricted: bool) -> np.ndarray:
-    """The placebo cohort of every unit in one draw (depends only on ``child``)."""
+            restricted: bool, pool: np.ndarray | None = None) -> np.ndarray:
+    """The placebo cohort of every unit in one draw (depends only on ``child``).
+
+    ``pool`` (in-space only): positions of the units whose cohorts are permuted among
+    themselves; the other units keep their real cohort.
+    """
     rng = np.random.default_rng(child)
     n = cohort.size
     if kind == "in_space":
-        return cohort[rng.permutation(n)]
+        if pool is None:
+            return cohort[rng.permutation(n)]
+        out = cohort.copy()
+        out[pool] = cohort[pool][rng.permutation(pool.size)]
+        return out
     treated = np.isfinite(cohort)
     out = np.full(n, np.inf)
     if restricted:
@@ -70,6 +82,47 @@ def _assign(kind: str, child: np.random.SeedSequence, cohort: np.ndarray, dates:
     return out
 
 
+def _cohort_pool(panel: Panel, cohort: float | None) -> np.ndarray:
+    """Positions of the units a cohort-restricted placebo moves: the tested cohort's units
+    (every treated unit when ``cohort`` is None) and the never-treated units."""
+    g = panel.cohort
+    moved = np.isfinite(g) if cohort is None else (g == cohort)
+    return np.flatnonzero(moved | ~np.isfinite(g))
+
+
+def n_cohort_assignments(cohort: np.ndarray, pool: np.ndarray) -> int:
+    """Distinct assignments of the pool's cohorts to the pool's units (cohort sizes kept):
+    the multinomial ``P! / (n_1!·…·n_K!·n_never!)``."""
+    _, sizes = np.unique(cohort[pool], return_counts=True)
+    total, left = 1, int(pool.size)
+    for k in sizes[:-1] if sizes.size else ():
+        total *= comb(left, int(k))
+        left -= int(k)
+    return total
+
+
+def enumerate_cohort_assignments(cohort: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Every distinct assignment of the pool's cohorts to the pool's units, one per row
+    (units in the order of ``cohort``; units outside the pool keep theirs). The real
+    assignment is one of the rows."""
+    labels, sizes = np.unique(cohort[pool], return_counts=True)  # inf (never) sorts last
+    rows: list[np.ndarray] = []
+
+    def fill(free: tuple[int, ...], k: int, current: np.ndarray) -> None:
+        if k == labels.size - 1:  # the last label takes every remaining unit
+            out = current.copy()
+            out[list(free)] = labels[k]
+            rows.append(out)
+            return
+        for chosen in combinations(free, int(sizes[k])):
+            out = current.copy()
+            out[list(chosen)] = labels[k]
+            fill(tuple(u for u in free if u not in chosen), k + 1, out)
+
+    fill(tuple(int(u) for u in pool), 0, cohort.astype(float).copy())
+    return np.stack(rows)
+
+
 def placebo_assignments(
     panel: Panel,
     *,
@@ -77,6 +130,8 @@ def placebo_assignments(
     n_draws: int = 500,
     restricted: bool = True,
     seed: int | np.random.SeedSequence | None = None,
+    restrict: Literal["cohort"] | None = None,
+    cohort: float | None = None,
 ) -> np.ndarray:
     """The placebo cohorts that :func:`placebo` uses, one row per draw.
 
@@ -89,12 +144,16 @@ def placebo_assignments(
         Mixed placebos only; see :func:`placebo`.
     seed : int, SeedSequence or None
         Draw ``b`` uses child ``b`` of ``SeedSequence(seed)``.
+    restrict, cohort
+        In-space only; see :func:`placebo`. When the distinct assignments number at most
+        ``n_draws`` they are all returned (the real one excluded), as :func:`placebo` uses
+        them.
 
     Returns
     -------
     (n_draws, n_units) numpy.ndarray
         First placebo-treated period of every unit (``inf`` = never treated), units in the
-        order of ``panel.units``.
+        order of ``panel.units`` (fewer rows when a restricted design is enumerated).
 
     Examples
     --------
@@ -107,9 +166,13 @@ def placebo_assignments(
     """
     Choice(("in_space", "mixed"))("kind", kind)
     _check_count("n_draws", n_draws)
+    pool, _, exact = _check_restrict(restrict, cohort, kind, panel, n_draws)
+    if exact:
+        every = enumerate_cohort_assignments(panel.cohort, pool)
+        return every[~np.all(every == panel.cohort, axis=1)]
     children = seed_sequence(seed).spawn(int(n_draws))
     dates = _dates(panel)
-    return np.stack([_assign(kind, c, panel.cohort, dates, bool(restricted))
+    return np.stack([_assign(kind, c, panel.cohort, dates, bool(restricted), pool)
                      for c in children])
 
 
@@ -137,6 +200,7 @@ class _Job:
     restricted: bool
     overrides: dict
     shifts: tuple[int, ...] = ()
+    pool: np.ndarray | None = None
 
 
 class _NoTerm(Exception):
@@ -158,7 +222,9 @@ def _draw_batch(job: _Job, lo: int, children, count: int):
     dates = _dates(job.panel)
     with quiet():
         for j in range(count):
-            cohort = _assign(job.kind, children[j], job.panel.cohort, dates, job.restricted)
+            child = children[j]
+            cohort = child.copy() if isinstance(child, np.ndarray) else _assign(
+                job.kind, child, job.panel.cohort, dates, job.restricted, job.pool)
             cohort.setflags(write=False)
             try:
                 res = _estimate(job, replace(job.panel, cohort=cohort))
@@ -289,6 +355,8 @@ def placebo(
     progress: bool | None = None,
     fast: bool | None = None,
     term: str | None = None,
+    restrict: Literal["cohort"] | None = None,
+    cohort: float | None = None,
 ) -> HypothesisTest:
     """Placebo test of a result: in space, in time, or mixed (random units and dates).
 
@@ -329,6 +397,18 @@ def placebo(
         raises when it does not; False always re-estimates.
     term : str, optional
         Coefficient to test; default ``result.primary`` (any term of an event study).
+    restrict : {"cohort"} or None
+        ``in_space`` only. ``"cohort"``: randomization inference restricted to the treated
+        cohort(s) -- only the units of the tested cohort (``cohort``; every treated unit
+        when None) and the never-treated units exchange their exact dates, cohort sizes
+        kept; the other cohorts keep their real dates. When the number ``M`` of distinct
+        assignments (the multinomial ``P!/(n_g!·n_never!)`` over the pool of ``P`` units;
+        one treated city among 50: 50) is at most ``n_draws``, all of them are enumerated
+        and the p-value is exact (see Returns); otherwise ``n_draws`` random assignments
+        of the same scheme are drawn.
+    cohort : float, optional
+        With ``restrict="cohort"``: the cohort (first treated period) whose units move,
+        e.g. 2015 for batch 1 (杭州 alone).
 
     Returns
     -------
@@ -345,6 +425,10 @@ def placebo(
         ``spawn_key``, ``fast_path``, ``n_slow`` (draws re-estimated by the slow path),
         ``shift``, ``restricted``; for ``in_time`` also ``table`` (per shift: estimate,
         std_error, p_value, n_obs, n_rows_dropped, n_units_dropped).
+        With ``restrict="cohort"`` also ``restrict``, ``cohort``, ``n_assignments`` (M)
+        and ``exact``; when ``exact`` the draws are the ``M − 1`` assignments other than
+        the real one, ``n_draws = M − 1``, and ``p_value = p_two_sided_plus1 =
+        #(|d| ≥ |θ̂|, real included)/M``: the exact randomization p-value.
 
     Raises
     ------
@@ -352,7 +436,9 @@ def placebo(
         Unknown ``kind`` or ``term``, ``n_draws < 1``, bad ``shift`` (not positive, or so
         large that no cohort keeps a pre-period), ``fast=True`` where the fast path does
         not apply, an in-space permutation that cannot change anything, or ``result``
-        estimated on another panel than ``panel`` (see :attr:`Panel.fingerprint`).
+        estimated on another panel than ``panel`` (see :attr:`Panel.fingerprint`);
+        ``restrict="cohort"`` with another kind than ``in_space``, an unknown ``cohort``,
+        ``cohort`` without ``restrict``, or a pool with a single cohort.
     PanelError
         No treated unit.
 
@@ -406,9 +492,10 @@ def placebo(
     ss = seed_sequence(seed)
     if kind != "in_time" and shift is not None:
         raise SpecificationError(f"shift is for kind='in_time' only; got kind={kind!r}.")
+    pool, n_assign, exact = _check_restrict(restrict, cohort, kind, panel, n_draws)
     overrides = {"n_boot": None} if result.spec.get("n_boot") else {}
     estimate = float(result.estimate[term])
-    job = _Job(result, panel, term, kind, bool(restricted), overrides)
+    job = _Job(result, panel, term, kind, bool(restricted), overrides, pool=pool)
     run = {"n_jobs": n_jobs, "backend": backend, "client": client, "progress": progress}
     if kind == "in_time":
         if fast:
@@ -424,12 +511,18 @@ def placebo(
     if fast and plan is None:
         raise SpecificationError(f"fast=True, but the fast path does not apply: {why}. "
                                  "Use fast=None to re-estimate every draw.")
-    children = ss.spawn(int(n_draws))
+    if exact:  # every distinct assignment but the real one
+        every = enumerate_cohort_assignments(panel.cohort, pool)
+        real = np.all(every == panel.cohort, axis=1)
+        children = list(every[~real])
+        n_draws = len(children)
+    else:
+        children = ss.spawn(int(n_draws))
     label = f"placebo ({kind})"
     if plan is not None:
         dates = _dates(panel)
-        cohorts = np.stack([_assign(kind, c, panel.cohort, dates, bool(restricted))
-                            for c in children])
+        cohorts = np.stack(children) if exact else np.stack(
+            [_assign(kind, c, panel.cohort, dates, bool(restricted), pool) for c in children])
         values, redo = fwl_draws(plan, cohorts)
         slow_idx = np.flatnonzero(redo)
     else:
@@ -446,15 +539,49 @@ def placebo(
     p = randomization_p_values(values, estimate)
     details = {"draws": values, **p, "estimate": estimate, "term": term, "kind": kind,
                "n_draws": int(n_draws), "n_failed": len(failed),
-               "failed": tuple(failed[:5]), "seed": ss.entropy,
-               "spawn_key": tuple(ss.spawn_key), "fast_path": plan is not None,
+               "failed": tuple(failed[:5]), "seed": None if exact else ss.entropy,
+               "spawn_key": () if exact else tuple(ss.spawn_key),
+               "fast_path": plan is not None,
                "n_slow": int(slow_idx.size), "shift": None, "overrides": dict(overrides),
                "restricted": bool(restricted) if kind == "mixed" else None}
     what = kind.replace("_", "-") + ("" if kind != "mixed" else
                                       " restricted" if restricted else " unrestricted")
+    p_value = p["p_two_sided"]
+    if restrict is not None:
+        details.update({"restrict": restrict, "cohort": cohort, "n_assignments": n_assign,
+                        "exact": exact})
+        what += " cohort-restricted" + (" exact" if exact else "")
+        if exact:  # the real assignment counted once among all M: the exact p-value
+            p_value = p["p_two_sided_plus1"]
     return HypothesisTest(name=f"{what} placebo: {result.method} {term}",
-                          statistic=estimate, p_value=p["p_two_sided"], df=None,
+                          statistic=estimate, p_value=p_value, df=None,
                           distribution="randomization", details=details)
+
+
+def _check_restrict(restrict, cohort, kind, panel: Panel, n_draws: int):
+    """Pool of moved units, number of distinct assignments, enumerate or not."""
+    if restrict is None:
+        if cohort is not None:
+            raise SpecificationError(
+                f"cohort={cohort!r} is for restrict='cohort' only; add restrict='cohort'.")
+        return None, None, False
+    Choice(("cohort",))("restrict", restrict)
+    if kind != "in_space":
+        raise SpecificationError(
+            f"restrict='cohort' reassigns the real dates among units, so it needs "
+            f"kind='in_space'; got kind={kind!r}.")
+    if cohort is not None and not np.isin(cohort, panel.cohorts):
+        raise SpecificationError(
+            f"cohort {cohort!r} is not a cohort of the panel; its cohorts are "
+            f"{examples(panel.cohorts, 12)}.")
+    pool = _cohort_pool(panel, cohort)
+    if np.unique(panel.cohort[pool]).size < 2:
+        raise SpecificationError(
+            "The cohort-restricted pool has a single cohort (no never-treated unit to "
+            "exchange dates with), so no assignment differs from the real one. Add "
+            "never-treated units or drop restrict.")
+    total = n_cohort_assignments(panel.cohort, pool)
+    return pool, total, total <= int(n_draws)
 
 
 def _in_time(job: _Job, shifts: tuple[int, ...], estimate: float, run: dict) -> HypothesisTest:
