@@ -37,7 +37,7 @@ import numpy as np
 
 from .._provenance import check_result_panel
 from ..design import Absorber, build_design
-from ..errors import EstimationError, InferenceWarning, SpecificationError
+from ..errors import EstimationError, InferenceWarning, SpecificationError, warn
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ..validation import ALPHA, PANEL, SEED, Choice, Integer, Real, ResultArg, check
@@ -353,12 +353,12 @@ def conley_taber(
             f"the sample has {n0} control unit(s) (never treated within the sample) for "
             f"{n1} treated. Add never-treated units, or use wild_bootstrap/placebo.")
     if n1 > TREATED_SHARE_WARN * (n1 + n0):
-        warnings.warn(
+        warn(
             f"conley_taber: {n1} treated of {n1 + n0} units. The procedure is built for few "
             f"treated units among many controls; with more than {TREATED_SHARE_WARN:.0%} "
             "treated the controls' residuals no longer describe the estimator's error well. "
             "Prefer cluster-robust or wild cluster bootstrap inference.",
-            InferenceWarning, stacklevel=2)
+            InferenceWarning)
     denom = float((Wt * Wt).sum())
     estimate = float((Wt * Y).sum() / denom)
     rng = np.random.default_rng(seed)
@@ -371,11 +371,11 @@ def conley_taber(
         conf, p, n_assign, enumerated = _exact(Y, Wt, treated, alpha, null,
                                                int(max_assignments), rng)
     if not np.all(np.isfinite(conf)):
-        warnings.warn(
+        warn(
             f"conley_taber: {n_assign} assignments are too few for a bounded "
             f"{1 - alpha:.0%} interval (the real statistic can never be extreme enough); "
             f"the interval is {conf}. Add control units or raise alpha.",
-            InferenceWarning, stacklevel=2)
+            InferenceWarning)
     if draws is not None:
         draws.setflags(write=False)
     details = {
