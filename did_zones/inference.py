@@ -52,6 +52,7 @@ __all__ = [
     "multiplier_bootstrap",
     "BootstrapResult",
     "sup_t_critical_value",
+    "small_sample_factor",
     "warn_failed_draws",
     "SE_TINY",
 ]
@@ -246,7 +247,7 @@ def sandwich_vcov(
     # would pass for a standard error)
     if clusters is None:
         u = scores @ bread
-        factor = n_obs / (n_obs - n_params) if small_sample else 1.0
+        factor = small_sample_factor(n_obs, n_params) if small_sample else 1.0
         return factor * (u.T @ u), None
     dims = _cluster_dims(clusters)
     if len(dims) == 1:
@@ -262,12 +263,27 @@ def sandwich_vcov(
     V = np.zeros_like(bread)
     for (_, sign), s, g in zip(combos, sums, counts, strict=True):
         g_adj = g_min if cluster_df == "min" else g
-        factor = (g_adj / (g_adj - 1)) * ((n_obs - 1) / (n_obs - n_params)) if small_sample else 1.0
+        factor = small_sample_factor(n_obs, n_params, g_adj) if small_sample else 1.0
         u = s @ bread
         V += sign * factor * (u.T @ u)
     if len(dims) == 2:
         V = _psd_fix(V)
     return V, int(g_min)
+
+
+def small_sample_factor(n_obs: int, n_params: int, n_clusters: int | None = None) -> float:
+    """Stata's finite-sample factor: ``G/(G−1)·(N−1)/(N−K)`` (CRV1) or ``N/(N−K)`` (HC1).
+
+    Parameters
+    ----------
+    n_obs, n_params : int
+        ``N`` and ``K`` (regressors plus the fixed effects counted as ``reghdfe`` does).
+    n_clusters : int, optional
+        ``G``; None for the heteroskedasticity-robust (HC1) factor.
+    """
+    if n_clusters is None:
+        return n_obs / (n_obs - n_params)
+    return (n_clusters / (n_clusters - 1)) * ((n_obs - 1) / (n_obs - n_params))
 
 
 def outcome_scale(y: np.ndarray) -> float:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..inference import NOISE_TOL, outcome_scale
+from ..inference import NOISE_TOL, outcome_scale, small_sample_factor
 from ..panel import Panel
 from ..validation import as_tuple
 from .ols import _COLLINEAR_TOL  # the same collinearity rule as fit_absorbed
@@ -101,9 +101,8 @@ class CollapsedFit:
         n, K = self.design.n_obs, self.n_params
         if self.design.clusters:
             G = self.design.n_units
-            c = (G / (G - 1)) * ((n - 1) / (n - K)) if small_sample else 1.0
-            return c, G, G - 1
-        return (n / (n - K) if small_sample else 1.0), None, n - K
+            return (small_sample_factor(n, K, G) if small_sample else 1.0), G, G - 1
+        return (small_sample_factor(n, K) if small_sample else 1.0), None, n - K
 
     def vcov(self, small_sample: bool = True) -> tuple[np.ndarray, int | None, int]:
         """CRV1 by unit or HC1, as ``AbsorbedFit.vcov`` (reghdfe's factor)."""

@@ -13,6 +13,7 @@ from .._provenance import records_panel
 from ..design import FESpec, build_design, check_panel_outcome, few_clusters_note, fit_absorbed
 from ..errors import EstimationError, SmallCohortWarning, SpecificationError, deprecated, warn
 from ..estimands import tag
+from ..inference import small_sample_factor
 from ..panel import Panel
 from ..result import HypothesisTest, Result
 from ..validation import Window, as_tuple, check_alpha, check_outcome_varies, examples
@@ -471,11 +472,7 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
             "never-treated units."
         ) from None
     V, g, df = fit.vcov()
-    n, K = design.n_obs, fit.n_params
-    if g is None:
-        factor = n / (n - K)
-    else:
-        factor = g / (g - 1) * (n - 1) / (n - K)
+    factor = small_sample_factor(design.n_obs, fit.n_params, g)
     scores = (fit.scores() @ fit.bread)[:, :k] * np.sqrt(factor)
     notes = []
     if design.n_singletons:
@@ -483,7 +480,7 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
                      "dropped (reghdfe).")
     return {"names": names, "coef": fit.coef[:k], "event_time": [float(h) for h in times],
             "n_obs": counts, "scores": scores, "cluster": cluster_labels(panel, cluster)[0][
-                design.rows], "df": int(df), "n": n, "n_clusters": g, "notes": notes,
+                design.rows], "df": int(df), "n": design.n_obs, "n_clusters": g, "notes": notes,
             "vcov": V[:k, :k]}
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from ..design import Absorber
-from ..inference import indicator
+from ..inference import indicator, small_sample_factor
 
 __all__ = ["TIE_RTOL", "Stats", "cluster_stats", "draw_blocks", "all_moments"]
 
@@ -110,8 +110,7 @@ def cluster_stats(fit, j: int, clusters: tuple[np.ndarray, ...], boot: int,
         C = _general_C(d_.fe_codes, d_.weights, H, cl, G, wx, u0, u1, m_z)
     Hb = _indicator(cl, G)
     g_min = min(int(c.max()) + 1 for c in clusters)
-    N, K = n, fit.n_params
-    factor = g_min / (g_min - 1) * (N - 1) / (N - K) if g_min > 1 else np.nan
+    factor = small_sample_factor(n, fit.n_params, g_min) if g_min > 1 else np.nan
     s = H @ (wx * resid)
     var = sum(sign * float(np.sum((A @ s) ** 2)) for sign, A in parts)
     se = float(np.sqrt(factor * max(var, 0.0)) / D)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inference import small_sample_factor
 from ._wild_core import TIE_RTOL, _fast_C, _general_C, _indicator, _partitions, draw_blocks
 
 
@@ -60,7 +61,7 @@ def wald_draws(fit, cols: list[int], clusters, boot: int, impose_null: bool,
         C[:, :, k] = Ck[:, :G]
     d = _cell_gram(H, WX, X1)                                # (F, q, q)
     g_min = min(int(c.max()) + 1 for c in clusters)
-    factor = g_min / (g_min - 1) * (n - 1) / (n - n_params)
+    factor = small_sample_factor(n, n_params, g_min)
 
     def wald(delta: np.ndarray, S: np.ndarray) -> np.ndarray:
         """Per draw ``δ' V⁻¹ δ`` from deviations (b, q) and cell scores (b, F, q)."""
