@@ -307,10 +307,8 @@ class Panel:
                 f"No rows fall in the window {start}..{end}; the panel covers "
                 f"{self.periods.min()}..{self.periods.max()}."
             )
-        data = self.data.loc[keep]
-        cohort = self.unit_cohort
         # units with no row left in the window are simply outside it, not unmatched keys
-        return self._rebuild(data, cohort[cohort.index.isin(data[self.unit].unique())])
+        return self.subset(keep)
 
     def drop_units(self, units: Iterable) -> Panel:
         """Return a new panel without ``units`` (labels); unknown labels raise an error."""
