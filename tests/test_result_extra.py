@@ -4,9 +4,8 @@ in the branches that make them (bootstrap, controls), nothing undeclared."""
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
+from conftest import quiet as _quiet
 
 import did_zones as dz
 from did_zones.estimators.aggregate import AggregateExtra
@@ -23,20 +22,6 @@ from did_zones.mechanism.moderation import ModerationExtra
 from did_zones.robustness.heterogeneity import HeterogeneityExtra
 from did_zones.robustness.psm import PsmDidExtra
 from did_zones.robustness.variations import VariationsExtra
-
-
-@pytest.fixture(scope="module")
-def small(sim):
-    data = sim.data
-    keep = data["city_code"].drop_duplicates().iloc[::4]
-    return dz.build_panel(data[data["city_code"].isin(keep)], unit="city_code", time="year",
-                          cohort="cohort")
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 def _cs(p, **kw):

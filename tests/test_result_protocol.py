@@ -9,12 +9,12 @@ conf_low, conf_high) where they apply, ``glance()`` a one-row DataFrame, ``summa
 from __future__ import annotations
 
 import inspect
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import quiet as _quiet
 
 import did_zones as dz
 from did_zones import _render
@@ -22,21 +22,6 @@ from did_zones.resample import BootstrapDraws, cluster_bootstrap
 from did_zones.tables import Table
 
 SHARED = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
-
-
-@pytest.fixture(scope="module")
-def small(sim):
-    """A quarter of the simulated prefectures: enough for every method, fast."""
-    data = sim.data
-    keep = data["city_code"].drop_duplicates().iloc[::4]
-    return dz.build_panel(data[data["city_code"].isin(keep)], unit="city_code", time="year",
-                          cohort="cohort")
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*args, **kwargs)
 
 
 def _mean(p):
