@@ -40,7 +40,8 @@ from ..inference import indicator
 from ..panel import Panel
 from ..validation import COUNT, as_tuple, examples
 
-__all__ = ["FirstStage", "ImputationMap", "first_stage", "cluster_labels", "check_count"]
+__all__ = ["FirstStage", "ImputationMap", "LinearTerm", "first_stage", "linear_term",
+           "cluster_labels", "check_count"]
 
 _CONSISTENCY_TOL = 1e-7  # relative residual of the normal equations that means "not identified"
 
@@ -142,6 +143,26 @@ class FirstStage:
     @property
     def n_obs(self) -> int:
         return int(self.rows.size)
+
+    def predict(self, Y: np.ndarray) -> np.ndarray:
+        """The first-stage fit of every column of ``Y`` (``n × m`` over the used rows):
+        unit, period and further effects and controls fitted on the untreated rows by
+        weighted least squares and evaluated on every used row (``Ŷ(0)``; the outcome's
+        own column gives :attr:`y0_hat`). The exact two-block solve with ``m``
+        right-hand sides; no dummy matrix."""
+        Y = np.asarray(Y, dtype=float)
+        u = self.untreated
+        Y0 = Y[u]
+        out = np.zeros_like(Y)
+        if self.controls:  # FWL: X̃₀ is Ω-orthogonal to the dummies, so X̃₀'ΩỸ₀ = X̃₀'ΩY₀
+            coef = self._bread @ ((self._X_within0 * self.weights[u][:, None]).T @ Y0)
+            xb = self._X @ coef
+            Y0 = Y0 - xb[u]
+            out += xb
+        effects = self._solver.solve(self._solver.group_sums(Y0))
+        for eff, codes in zip(effects, self._codes, strict=True):
+            out += eff[codes]
+        return out
 
     def imputation_map(self, Q) -> ImputationMap:
         """The map ``Q ↦ Z₀ (Z₀'ΩZ₀)⁻ Z'Q``, kept in parameter space.
@@ -390,3 +411,106 @@ def _check_dropped_controls(design, dropped, kept) -> None:
             "the treated observations cannot be imputed. Drop them or change the fixed "
             "effects (Stata did_imputation stops with the same error)."
         )
+
+
+# ------------------------------------------------------------ terms as linear maps
+
+
+@dataclass(frozen=True, eq=False)
+class LinearTerm:
+    """One term of :func:`~did_zones.imputation` or :func:`~did_zones.did2s` written as
+    linear maps of the outcome (for the wild cluster bootstrap).
+
+    The term is ``β = ℓ'y``: a weighted mean (weights ``q ∝ ω`` on its treated rows
+    ``T``) of ``y − Ŷ(0)``, ``Ŷ(0)`` the first-stage fit. Its variance is
+    ``Σ_c s_c(y)²`` with cluster scores linear in ``y``:
+    ``s_c = Σ_{i∈c∩T} q_i ε̃_i − Σ_{j∈c, untreated} ω_j f_j (y_j − Ŷ_j(0))``, ``f``
+    the imputation map of ``q``; ``ε̃ = τ̂ − β`` for did2s (Gardner's stage-2
+    residual) and ``ε̃ = τ̂ − τ̃_cell`` for imputation (BJS, ``τ̃`` Stata's cohort ×
+    period average). :meth:`apply` evaluates both for many outcome columns at once.
+
+    Attributes
+    ----------
+    term : str
+    y : ndarray
+        The outcome on the used rows.
+    fitted : ndarray
+        The model's fit: ``Ŷ(0)`` on untreated rows, ``Ŷ(0)`` plus the treatment effect of
+        the model (did2s: ``β``; imputation: the ω-weighted mean of ``τ̂`` in the cohort ×
+        period cell) on the rows of ``T``, ``y`` on other treated rows (they enter
+        neither ``β`` nor its scores). ``ℓ'fitted = β`` and the scores of ``fitted``
+        vanish.
+    x : ndarray
+        Indicator of ``T`` (``ℓ'x = 1``; the treated rows outside ``T`` and the untreated
+        rows have ``x = 0``).
+    cluster : ndarray of int
+        Cluster code ``0..G−1`` per used row; ``n_clusters`` is ``G``.
+    """
+
+    term: str
+    kind: str
+    stage: FirstStage
+    y: np.ndarray
+    fitted: np.ndarray
+    x: np.ndarray
+    cluster: np.ndarray
+    n_clusters: int
+    _q: np.ndarray           # target weights on the used rows (zero outside T)
+    _wf: np.ndarray          # ω f on the untreated rows
+    _cells: tuple | None     # imputation: (cell of each treated row, (cluster, cell) code,
+    #                          cell of each (cluster, cell), a per (cluster, cell), Σa² per cell)
+
+    def apply(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(ℓ'Y, scores)`` for the columns of ``Y`` (``n × m``): estimates ``(m,)`` and
+        cluster scores ``(G, m)`` whose squares sum to the estimator's variance."""
+        fs = self.stage
+        Y = np.asarray(Y, dtype=float)
+        R = Y - fs.predict(Y)
+        t = ~fs.untreated
+        q, G, cl = self._q, self.n_clusters, self.cluster
+        beta = q[t] @ R[t]
+        if self._cells is None:  # did2s: the stage-2 residual of the term's dummy
+            resid = R[t] - beta[None, :]
+        else:                    # imputation: τ̂ − τ̃ of the cohort × period cell
+            cell, ccell, cell_of, a, den = self._cells
+            b = indicator(ccell, a.size).T @ (fs.weights[t][:, None] * R[t])
+            tilde = (indicator(cell_of, den.size).T @ (a[:, None] * b)) / den[:, None]
+            resid = R[t] - tilde[cell]
+        scores = _sums(cl[t], q[t][:, None] * resid, G)
+        scores -= _sums(cl[fs.untreated], self._wf[:, None] * R[fs.untreated], G)
+        return np.asarray(beta).ravel(), scores
+
+
+def linear_term(fs: FirstStage, term: str, rows: np.ndarray, kind: str) -> LinearTerm:
+    """The :class:`LinearTerm` of the weighted mean of ``τ̂`` over the treated rows
+    ``rows`` (boolean over the used rows): ``kind`` ``"did2s"`` or ``"imputation"``."""
+    w, u = fs.weights, fs.untreated
+    q = np.where(rows, w, 0.0)
+    q = q / q.sum()
+    f = fs.imputation_map(sparse.csr_matrix(q[:, None])).fitted()[:, 0]
+    _, cl = np.unique(fs.cluster, return_inverse=True)
+    G = int(cl.max()) + 1
+    tau = fs.resid
+    fitted = np.where(u, fs.y0_hat, fs.y)
+    cells = None
+    if kind == "did2s":
+        fitted = np.where(rows, fs.y0_hat + q @ tau, fitted)
+    else:
+        t = ~u
+        cell = np.unique(np.stack([fs.cohort[t], fs.period[t]]), axis=1,
+                         return_inverse=True)[1].ravel()
+        ccell = np.unique(np.stack([cl[t], cell]), axis=1, return_inverse=True)[1].ravel()
+        n_cell, n_cc = int(cell.max()) + 1, int(ccell.max()) + 1
+        cell_of = np.empty(n_cc, dtype=np.intp)
+        cell_of[ccell] = cell
+        a = np.bincount(ccell, weights=w[t], minlength=n_cc)
+        den = np.bincount(cell_of, weights=a * a, minlength=n_cell)
+        cells = (cell, ccell, cell_of, a, den)
+        mean = (np.bincount(cell, weights=w[t] * tau[t], minlength=n_cell)
+                / np.bincount(cell, weights=w[t], minlength=n_cell))
+        fit_t = np.where(rows[t], fs.y0_hat[t] + mean[cell], fs.y[t])
+        fitted = fitted.copy()
+        fitted[t] = fit_t
+    return LinearTerm(term=term, kind=kind, stage=fs, y=fs.y, fitted=fitted,
+                      x=rows.astype(float), cluster=cl, n_clusters=G, _q=q,
+                      _wf=w[u] * f, _cells=cells)

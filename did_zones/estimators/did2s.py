@@ -18,13 +18,15 @@ from ..result import Result
 from ..validation import Window, as_tuple, check_alpha, check_outcome_varies, examples
 from ._imputation_core import (
     FirstStage,
+    LinearTerm,
     check_count,
     check_single_cluster,
     cluster_labels,
     first_stage,
+    linear_term,
 )
 
-__all__ = ["did2s"]
+__all__ = ["did2s", "did2s_term"]
 
 
 class Did2sExtra(TypedDict):
@@ -230,6 +232,36 @@ def did2s(
         extra={"first_stage_coef": dict(zip(fs.controls, fs.coef.tolist(), strict=True)),
                "n_unidentified": fs.n_unidentified},
     )
+
+
+def did2s_term(result: Result, panel: Panel, term: str, cluster: str) -> LinearTerm:
+    """One term of a :func:`did2s` result as linear maps of the outcome (the wild
+    cluster bootstrap's input; :class:`~._imputation_core.LinearTerm`), with the result's
+    first stage rebuilt from its spec and the variance clustered by ``cluster``.
+
+    Supported: ``"overall"`` and the event-time terms of treated observations (``e ≥
+    −anticipation``). A lead is the mean first-stage residual of untreated rows that also
+    enter the first stage, so shifting it is not a change of treated outcomes only: it is
+    refused (:class:`SpecificationError`).
+    """
+    spec = result.spec
+    e = result.keys["event_time"].get(term)
+    if term != "overall" and not (e >= -spec.get("anticipation", 0)):
+        raise SpecificationError(
+            f"wild_bootstrap tests the did2s terms that average treated observations "
+            f"('overall' and ATT(e=h) with h >= {-spec.get('anticipation', 0)}); {term!r} "
+            "is a lead: its observations are untreated and also fit the first stage, so "
+            "there is no restricted model that moves it alone. Test pre-trends with "
+            "wild_bootstrap on an event_study result (e.g. term=['e-3', 'e-2'])."
+        )
+    fs = first_stage(panel, result.outcome, controls=spec.get("controls", ()),
+                     fixed_effects=spec.get("fixed_effects", ("unit", "time")),
+                     cluster=cluster, weights=spec.get("weights"),
+                     anticipation=spec.get("anticipation", 0))
+    rows = ~fs.untreated
+    if term != "overall":
+        rows &= fs.event_time == e
+    return linear_term(fs, term, rows, "did2s")
 
 
 def _check_horizons(horizons):

@@ -19,14 +19,16 @@ from ..result import HypothesisTest, Result
 from ..validation import Window, as_tuple, check_alpha, check_outcome_varies, examples
 from ._imputation_core import (
     FirstStage,
+    LinearTerm,
     _sums,
     check_count,
     check_single_cluster,
     cluster_labels,
     first_stage,
+    linear_term,
 )
 
-__all__ = ["imputation"]
+__all__ = ["imputation", "imputation_term"]
 
 MIN_EFFECTIVE_N = 30  # Stata did_imputation's minn(30)
 
@@ -298,6 +300,33 @@ def imputation(
                "first_stage_coef": dict(zip(fs.controls, fs.coef.tolist(), strict=True)),
                "n_unidentified": fs.n_unidentified},
     )
+
+
+def imputation_term(result: Result, panel: Panel, term: str, cluster: str) -> LinearTerm:
+    """One term of an :func:`imputation` result as linear maps of the outcome (the wild
+    cluster bootstrap's input; :class:`~._imputation_core.LinearTerm`), with the result's
+    first stage rebuilt from its spec and the variance clustered by ``cluster``.
+
+    Supported: ``"overall"`` and ``"ATT(e=h)"`` (each depends on its own treated rows
+    only). The pre-trend terms ``"pre(e=k)"`` come from a separate regression on the
+    untreated rows and are refused (:class:`SpecificationError`).
+    """
+    spec = result.spec
+    if result.keys["kind"].get(term) == "pretrend":
+        raise SpecificationError(
+            f"wild_bootstrap tests the imputation effects ('overall', 'ATT(e=h)'); {term!r} "
+            "is a lead of BJS's pre-trend regression on untreated observations, a "
+            "different regression. Bootstrap pre-trends with wild_bootstrap on an "
+            "event_study result (e.g. term=['e-3', 'e-2'])."
+        )
+    fs = first_stage(panel, result.outcome, controls=spec.get("controls", ()),
+                     fixed_effects=spec.get("fixed_effects", ("unit", "time")),
+                     cluster=cluster, weights=spec.get("weights"),
+                     anticipation=spec.get("anticipation", 0))
+    rows = ~fs.untreated
+    if term != "overall":
+        rows &= fs.event_time == result.keys["event_time"][term]
+    return linear_term(fs, term, rows, "imputation")
 
 
 # ----------------------------------------------------------------------------- pieces

@@ -288,13 +288,14 @@ _BUILTIN = (
     EstimatorSpec(
         "imputation", ".estimators.imputation", "staggered",
         window=window_arg,
-        tests=("pretrend", "placebo", "psm", "variations"),
+        tests=("pretrend", "placebo", "psm", "variations", "wild_bootstrap"),
         refuses={"honest_did": _HONEST_IMPUTATION},
         labels={"en": "BJS imputation", "zh": "Borusyak–Jaravel–Spiess 插补估计"},
         aliases=("did_imputation", "didimputation", "bjs")),
     EstimatorSpec(
         "did2s", ".estimators.did2s", "staggered",
-        window=window_arg, tests=("placebo", "honest_did", "psm", "variations"),
+        window=window_arg,
+        tests=("placebo", "honest_did", "psm", "variations", "wild_bootstrap"),
         labels={"en": "did2s", "zh": "Gardner did2s 两阶段估计"},
         aliases=("gardner",), report_static=True),
     EstimatorSpec(

@@ -63,6 +63,7 @@ from ..validation import (
     unknown_key_message,
 )
 from ._wild_core import TIE_RTOL, Stats, all_moments, cluster_stats
+from ._wild_linear import LINEAR_TERMS, linear_stats, linear_term
 
 __all__ = ["wild_bootstrap", "WILD_WEIGHTS"]
 
@@ -157,7 +158,16 @@ def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
     with warnings.catch_warnings():  # the real fit has already reported every drop
         warnings.simplefilter("ignore")
         design = DESIGNS[result.method](result, panel, cluster)
-        return fit_absorbed(design, warn=False)
+        fit = fit_absorbed(design, warn=False)
+    if result.n_obs is not None and fit.design.n_obs != result.n_obs:
+        raise SpecificationError(
+            f"The {result.method} result used {result.n_obs} rows but its specification "
+            f"rebuilt on this panel uses {fit.design.n_obs}: the result was estimated on "
+            "another sample (e.g. an equation of dz.mediation, fitted on the rows where "
+            "the outcome, every mediator and control are observed). Pass the "
+            "MediationResult with equation=..., or re-estimate on the panel you pass."
+        )
+    return fit
 
 
 def _combination_weights(result: Result, term: str) -> pd.Series | None:
@@ -272,6 +282,36 @@ def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weight
     return HypothesisTest(
         name=f"wild cluster bootstrap ({kind}, {weights}): {q} restrictions",
         statistic=F, p_value=p, df=None, distribution="wild_bootstrap", details=details)
+
+
+def _regression(result: Result, panel: Panel, term: str, cl_spec, impose_null):
+    """Sums of a coefficient (or combination) of a regression-type result."""
+    combo = _combination_weights(result, term)
+    fit = _refit(result, panel, cl_spec)
+    missing = [t for t in (combo.index if combo is not None else [term]) if t not in fit.names]
+    if missing:  # dropped as collinear in the result too
+        raise SpecificationError(
+            f"Term(s) {missing} have no coefficient in the refitted regression (collinear "
+            f"or not observed); terms: {list(fit.names)}."
+        )
+    if combo is None:
+        j = fit.names.index(term)
+    else:
+        fit, j = _reparametrise(fit, combo)
+    boot, G = _boot_dimension(fit, cl_spec)
+    st = cluster_stats(fit, j, fit.design.clusters, boot, impose_null=bool(impose_null))
+    return st, boot, G
+
+
+def _linear(result: Result, panel: Panel, term: str, cl_spec, impose_null):
+    """Sums of a did2s / imputation term (:mod:`._wild_linear`)."""
+    lt = linear_term(result, panel, term, cl_spec)
+    if lt.n_clusters < 2:
+        raise EstimationError(
+            f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has "
+            f"{lt.n_clusters} in the {lt.y.size} rows used."
+        )
+    return linear_stats(lt, bool(impose_null)), 0, lt.n_clusters
 
 
 def wild_bootstrap(
@@ -412,27 +452,21 @@ def wild_bootstrap(
             f"wild_bootstrap needs one or two cluster variables; got {cl_spec or None!r}. "
             "Pass cluster='province' (or another column)."
         )
+    if joint and result.method in LINEAR_TERMS:
+        raise SpecificationError(
+            f"Joint wild bootstrap tests of several {result.method} terms are not "
+            "available; test one term at a time (term='overall' or 'ATT(e=h)')."
+        )
     if joint:
         return _joint(result, panel, list(term), null, cl_spec, weights, n_boot,
                       impose_null, seed)
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
-    combo = _combination_weights(result, term)
-
-    fit = _refit(result, panel, cl_spec)
-    missing = [t for t in (combo.index if combo is not None else [term]) if t not in fit.names]
-    if missing:  # dropped as collinear in the result too
-        raise SpecificationError(
-            f"Term(s) {missing} have no coefficient in the refitted regression (collinear "
-            f"or not observed); terms: {list(fit.names)}."
-        )
-    if combo is None:
-        j = fit.names.index(term)
+    if result.method in LINEAR_TERMS:  # did2s, imputation (:mod:`._wild_linear`)
+        st, boot, G = _linear(result, panel, term, cl_spec, impose_null)
     else:
-        fit, j = _reparametrise(fit, combo)
-    boot, G = _boot_dimension(fit, cl_spec)
-    st = cluster_stats(fit, j, fit.design.clusters, boot, impose_null=bool(impose_null))
+        st, boot, G = _regression(result, panel, term, cl_spec, impose_null)
     enumerate_ = weights == "rademacher" and 2**G <= n_boot
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     m = all_moments(st, weights, n_boot, enumerate_, seq)

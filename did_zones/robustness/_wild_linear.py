@@ -1,0 +1,108 @@
+"""Wild cluster bootstrap of estimators that are linear in the outcome (did2s, imputation).
+
+:mod:`.wild_bootstrap` reduces every draw of a regression to the sums ``a``, ``d`` and
+``C`` of its module notes. The imputation estimators are not one regression, but the
+same reduction holds for any estimate ``β = ℓ'y`` whose variance is ``Σ_c s_c(y)²``
+with cluster scores ``s_c`` linear in ``y`` (Gardner's GMM variance of did2s; the
+variance of Borusyak, Jaravel & Spiess with its τ̃ cohort × period averages, which are
+themselves linear in ``y``). With the bootstrap outcome ``y* = ŷ_R + v ∘ û_R``
+(``v`` constant within clusters), ``ℓ'ŷ_R`` the centre and ``s(ŷ_R) = 0``:
+
+- ``β* − centre = Σ_g v_g a_g`` with ``a_g = ℓ'(û_R ∘ 1_g)``;
+- ``s*_h = Σ_g C_hg v_g`` with ``C_hg = s_h(û_R ∘ 1_g)``.
+
+So :class:`~._wild_core.Stats` with ``D = 1``, ``d = 0`` and factor 1 (neither
+estimator has a small-sample factor) carries them, and the draws, the p-value and the
+test inversion of :mod:`.wild_bootstrap` apply unchanged. ``a`` and ``C`` come from the
+estimator's own linear maps (:meth:`~did_zones.estimators._imputation_core.LinearTerm.apply`:
+first stage by the exact absorber solve, then the term's weighted mean and scores)
+applied to the ``2G`` columns ``û ∘ 1_g`` in chunks: no dummy matrix, no loop over rows.
+
+The bootstrap model (:attr:`LinearTerm.fitted`): ``Ŷ(0)`` (first stage on untreated
+rows) plus, on the term's treated rows ``T``, the treatment effect of the estimator's
+variance model (did2s: the term's coefficient; imputation: the ω-weighted mean ``τ̂`` of
+the cohort × period cell). WCR under ``β = θ`` shifts the effects on ``T`` by
+``θ − β̂`` (the estimator applied to ``y − θ·1_T`` with the term's effect fixed at
+zero), so ``û_R(θ) = û + (β̂ − θ)·1_T`` is linear in ``θ``; WCU resamples ``û`` and
+centres on ``β̂``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import SpecificationError
+from ._wild_core import Stats
+
+__all__ = ["LINEAR_TERMS", "linear_stats"]
+
+_CELLS = 20_000_000  # rows × columns of û ∘ 1_g passed through the estimator at once
+
+
+def _did2s(result, panel, term, cluster):
+    from ..estimators.did2s import did2s_term
+
+    return did2s_term(result, panel, term, cluster)
+
+
+def _imputation(result, panel, term, cluster):
+    from ..estimators.imputation import imputation_term
+
+    return imputation_term(result, panel, term, cluster)
+
+
+# estimators whose terms are linear maps of the outcome (no regression to rebuild)
+LINEAR_TERMS = {"did2s": _did2s, "imputation": _imputation}
+
+
+def linear_term(result, panel, term: str, cl_spec: tuple[str, ...]):
+    """The :class:`LinearTerm` of ``term`` (first stage rebuilt, drops already reported)."""
+    if len(cl_spec) != 1:
+        raise SpecificationError(
+            f"The {result.method} variance takes one cluster variable; got {cl_spec!r}. "
+            "Pass one column, e.g. cluster='province'."
+        )
+    with warnings.catch_warnings():  # the real fit has already reported every drop
+        warnings.simplefilter("ignore")
+        return LINEAR_TERMS[result.method](result, panel, term, cl_spec[0])
+
+
+def linear_stats(lt, impose_null: bool) -> Stats:
+    """The sums of :mod:`._wild_core` for a :class:`LinearTerm` (module notes)."""
+    G = lt.n_clusters
+    beta_, s = lt.apply(lt.y[:, None])
+    beta = float(beta_[0])
+    se = float(np.sqrt(np.sum(s**2)))
+    u = lt.y - lt.fitted
+    if impose_null:  # û_R(θ) = (û + β̂·1_T) − θ·1_T
+        u0, u1 = u + beta * lt.x, lt.x
+    else:
+        u0, u1 = u, None
+    a0, C0 = _columns(lt, u0)
+    if u1 is None:
+        a1, C1 = np.zeros(G), np.zeros((G, G))
+    else:
+        a1, C1 = _columns(lt, u1)
+    return Stats(beta, se, 1.0, np.zeros(G), a0, a1, C0, C1, 1.0, bool(impose_null),
+                 ((1.0, sparse.identity(G, format="csr")),))
+
+
+def _columns(lt, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a_g = ℓ'(u ∘ 1_g)`` (G,) and ``C_hg = s_h(u ∘ 1_g)`` (G × G), ``G`` columns
+    through the estimator at once (in chunks bounded by :data:`_CELLS`)."""
+    cl, G = lt.cluster, lt.n_clusters
+    n = cl.size
+    a = np.empty(G)
+    C = np.empty((G, G))
+    rows = np.arange(n)
+    step = max(1, _CELLS // n)
+    for lo in range(0, G, step):
+        hi = min(G, lo + step)
+        inside = (cl >= lo) & (cl < hi)
+        U = np.zeros((n, hi - lo))
+        U[rows[inside], cl[inside] - lo] = u[inside]
+        a[lo:hi], C[:, lo:hi] = lt.apply(U)
+    return a, C
