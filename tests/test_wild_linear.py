@@ -1,0 +1,205 @@
+"""Wild cluster bootstrap of did2s and BJS imputation terms (robustness._wild_linear).
+
+The reference is a brute force independent of the fast algorithm: the restricted (or
+unrestricted) fit is computed with numpy ``lstsq`` on explicit unit and year dummies,
+and for each of the ``2^G`` sign vectors the bootstrap outcome ``y*`` is written into a
+copy of the data and the estimator itself (``dz.did2s`` / ``dz.imputation``) is re-run;
+``t*`` uses the standard error it reports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import did_zones as dz
+from did_zones.errors import SpecificationError
+
+lin = importlib.import_module("did_zones.robustness._wild_linear")
+core = importlib.import_module("did_zones.robustness._wild_core")
+
+G = 8  # provinces: 256 sign vectors
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(17)
+    n_city, years = 4 * G, np.arange(2012, 2019)
+    city = np.repeat(np.arange(n_city), years.size)
+    year = np.tile(years, n_city)
+    cohorts = np.array([2014.0, 2015.0, 2016.0, 2017.0, np.nan, np.nan, np.nan, np.nan])
+    cohort = cohorts[rng.integers(0, cohorts.size, n_city)][city]
+    prov = (np.arange(n_city) % G)[city]
+    treated = np.nan_to_num(year >= cohort, nan=False).astype(bool)
+    x1 = rng.normal(size=city.size)
+    y = (0.3 * rng.normal(size=n_city)[city] + 0.1 * (year - 2012) + 0.5 * x1
+         + treated * (0.4 + 0.1 * (year - np.nan_to_num(cohort)) * treated)
+         + rng.normal(size=G)[prov] * 0.3 + rng.normal(size=city.size))
+    return pd.DataFrame({"city": city, "year": year, "cohort": cohort,
+                         "province": [f"P{p}" for p in prov], "x1": x1, "y": y,
+                         "w": rng.uniform(0.5, 2.0, n_city)[city]})
+
+
+def _panel(df):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return dz.build_panel(df, unit="city", time="year", cohort="cohort")
+
+
+def _fit(est, df, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getattr(dz, est)(_panel(df), "y", cluster="province", **kw)
+
+
+def _model_fit(df, est, term, controls, weights):
+    """ŷ of the bootstrap model and the term's rows, by lstsq on dummies (independent of
+    the package): Ŷ(0) fitted on the untreated rows, plus on the term's rows the term's
+    effect (did2s) or the weighted mean τ̂ of the cohort × year cell (imputation)."""
+    treated = (df.year >= df.cohort).to_numpy()
+    e = (df.year - df.cohort).to_numpy()
+    Z = np.column_stack([pd.get_dummies(df.city).to_numpy(float),
+                         pd.get_dummies(df.year).to_numpy(float)[:, 1:],
+                         df[list(controls)].to_numpy(float)])
+    w = df[weights].to_numpy() if weights else np.ones(len(df))
+    u = ~treated
+    sw = np.sqrt(w[u])
+    gamma = np.linalg.lstsq(Z[u] * sw[:, None], df.y.to_numpy()[u] * sw, rcond=None)[0]
+    y0 = Z @ gamma
+    tau = df.y.to_numpy() - y0
+    rows = treated if term == "overall" else treated & (e == int(term[6:-1]))
+    beta = np.sum(w[rows] * tau[rows]) / np.sum(w[rows])
+    fitted = np.where(u, y0, df.y.to_numpy())
+    if est == "did2s":
+        fitted[rows] = y0[rows] + beta
+    else:
+        cell = df.cohort.astype(str) + "/" + df.year.astype(str)
+        wt = pd.Series(w * tau)[rows].groupby(cell[rows]).sum()
+        ws = pd.Series(w)[rows].groupby(cell[rows]).sum()
+        fitted[rows] = y0[rows] + (wt / ws)[cell[rows]].to_numpy()
+    return fitted, rows.astype(float), beta
+
+
+def _brute(df, est, term, theta, impose_null, controls=(), weights=None, **kw):
+    """t* of every sign vector (bit g: the g-th province in sorted order) by re-running
+    the estimator on y*, and the sample's t."""
+    opts = {"controls": controls, "weights": weights, **kw}
+    res = _fit(est, df, **opts)
+    fitted, x, beta = _model_fit(df, est, term, controls, weights)
+    assert beta == pytest.approx(res.estimate[term], rel=1e-9)
+    if impose_null:
+        fitted = fitted + (theta - beta) * x
+    resid = df.y.to_numpy() - fitted
+    centre = theta if impose_null else beta
+    provs = np.unique(df.province)
+    g = np.searchsorted(provs, df.province.to_numpy())
+    t_star = np.empty(2**G)
+    for k in range(2**G):
+        v = ((k >> np.arange(G)) & 1) * 2.0 - 1.0
+        star = _fit(est, df.assign(y=fitted + v[g] * resid), **opts)
+        t_star[k] = (star.estimate[term] - centre) / star.std_error[term]
+    return t_star, (res.estimate[term] - theta) / res.std_error[term], res
+
+
+def _fast(res, df, term, theta, impose_null):
+    panel = _panel(df)
+    lt = lin.linear_term(res, panel, term, ("province",))
+    st = lin.linear_stats(lt, impose_null)
+    m = core.all_moments(st, "rademacher", 2**G, True, np.random.SeedSequence(0))
+    num = m[0] - theta * m[1] if impose_null else m[0]
+    q = m[2] - 2 * theta * m[3] + theta**2 * m[4] if impose_null else m[2]
+    test = dz.wild_bootstrap(res, panel, term, null=theta, impose_null=impose_null,
+                             n_boot=2**G)
+    return num / np.sqrt(q), test
+
+
+CASES = [
+    ("did2s", "overall", 0.0, True, {}),
+    ("did2s", "overall", 0.0, False, {}),
+    ("did2s", "ATT(e=1)", 0.3, True, {"window": (-2, 2), "controls": ("x1",),
+                                       "weights": "w"}),
+    ("did2s", "ATT(e=0)", 0.5, False, {"window": (-2, 2), "controls": ("x1",)}),
+    ("imputation", "overall", 0.2, True, {}),
+    ("imputation", "overall", 0.0, False, {"weights": "w"}),
+    ("imputation", "ATT(e=0)", 0.4, True, {"window": (-1, 2), "controls": ("x1",),
+                                          "weights": "w"}),
+    ("imputation", "ATT(e=2)", 0.0, False, {"window": (0, 3)}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("est", "term", "theta", "impose_null", "kw"), CASES)
+def test_matches_brute_force_enumeration(frame, est, term, theta, impose_null, kw):
+    """Every t* to 1e-9 (same sign vector), the p-value exactly, the sample t to 1e-10."""
+    t_ref, t_obs, res = _brute(frame, est, term, theta, impose_null, **kw)
+    t_fast, test = _fast(res, frame, term, theta, impose_null)
+    np.testing.assert_allclose(t_fast, t_ref, rtol=1e-9, atol=1e-9)
+    assert test.details["enumerated"] and test.details["n_boot"] == 2**G
+    p_ref = float(np.mean(np.abs(t_ref) >= abs(t_obs) * (1 - 1e-9)))
+    assert test.p_value == p_ref
+    assert test.statistic == pytest.approx(t_obs, rel=1e-10)
+    assert test.details["std_error"] == pytest.approx(res.std_error[term], rel=1e-10)
+
+
+@pytest.mark.parametrize("est", ["did2s", "imputation"])
+def test_interval_inverts_the_test(frame, est):
+    """p at each interval end equals alpha's boundary: just inside > alpha, just outside
+    <= alpha (same draws); the ends bracket the estimate."""
+    res = _fit(est, frame)
+    panel = _panel(frame)
+    test = dz.wild_bootstrap(res, panel, n_boot=999, seed=3)
+    lo, hi = test.details["conf_int"]
+    assert lo < res.estimate["overall"] < hi
+    eps = 1e-6 * res.std_error["overall"]
+    for end, side in ((lo, -1), (hi, 1)):
+        inside = dz.wild_bootstrap(res, panel, null=end - side * eps, n_boot=999, seed=3)
+        outside = dz.wild_bootstrap(res, panel, null=end + side * eps, n_boot=999, seed=3)
+        assert inside.p_value > 0.05 >= outside.p_value
+
+
+def test_cluster_override_and_seeded_draws(frame):
+    """cluster= rebuilds the variance on other clusters (its SE equals the estimator's
+    own with that cluster); random draws are reproducible from the seed."""
+    res = _fit("imputation", frame)
+    panel = _panel(frame)
+    by_city = _fit("imputation", frame.assign(province=frame.city.astype(str)))
+    a = dz.wild_bootstrap(res, panel, cluster="city", n_boot=199, seed=5)
+    b = dz.wild_bootstrap(res, panel, cluster="city", n_boot=199, seed=5)
+    assert a.details["std_error"] == pytest.approx(by_city.std_error["overall"], rel=1e-10)
+    assert a.details["n_clusters"] == frame.city.nunique() and not a.details["enumerated"]
+    assert a.p_value == b.p_value and a.details["conf_int"] == b.details["conf_int"]
+
+
+def test_refusals(frame):
+    panel = _panel(frame)
+    d2 = _fit("did2s", frame, window=(-2, 2))
+    with pytest.raises(SpecificationError, match="'ATT\\(e=-2\\)' is a lead"):
+        dz.wild_bootstrap(d2, panel, "ATT(e=-2)")
+    imp = _fit("imputation", frame, window=(-2, 2))
+    with pytest.raises(SpecificationError, match="pre-trend regression"):
+        dz.wild_bootstrap(imp, panel, "pre(e=-2)")
+    with pytest.raises(SpecificationError, match="Joint wild bootstrap tests of several"):
+        dz.wild_bootstrap(imp, panel, ["ATT(e=0)", "ATT(e=1)"])
+    with pytest.raises(SpecificationError, match="takes one cluster variable"):
+        dz.wild_bootstrap(imp, panel, cluster=("province", "year"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        none = dz.did2s(panel, "y", cluster=None)
+    with pytest.raises(SpecificationError, match="one or two cluster variables"):
+        dz.wild_bootstrap(none, panel)
+
+
+def test_model_fit_properties(frame):
+    """ℓ'ŷ = β̂ and the scores of ŷ vanish (the bootstrap model reproduces the estimate
+    with zero variance), to 1e-12."""
+    panel = _panel(frame)
+    for est in ("did2s", "imputation"):
+        res = _fit(est, frame, controls=("x1",), weights="w")
+        lt = lin.linear_term(res, panel, "overall", ("province",))
+        b, s = lt.apply(lt.fitted[:, None])
+        assert b[0] == pytest.approx(res.estimate["overall"], abs=1e-12)
+        assert np.abs(s).max() < 1e-12
