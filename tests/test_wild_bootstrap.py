@@ -226,8 +226,8 @@ def test_unsupported_result(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs = dz.callaway_santanna(panel, "y", cluster="province")
-    with pytest.raises(SpecificationError, match="wild_bootstrap supports event_study, sun_abraham, "
-                       "twfe results so far; got a 'callaway_santanna' result"):
+    with pytest.raises(SpecificationError, match="wild_bootstrap supports did2s, event_study, imputation, "
+                       "sun_abraham, twfe results so far; got a 'callaway_santanna' result"):
         wild_bootstrap(cs, panel)
 
 
@@ -533,7 +533,10 @@ def test_joint_test_errors(panel):
 
 def test_registry_and_design_builders_agree():
     listed = {n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap")}
-    assert listed == set(wb_module.DESIGNS) == {"twfe", "event_study", "sun_abraham"}
+    linear = importlib.import_module("did_zones.robustness._wild_linear").LINEAR_TERMS
+    assert not set(wb_module.DESIGNS) & set(linear)
+    assert listed == set(wb_module.DESIGNS) | set(linear) == {
+        "twfe", "event_study", "sun_abraham", "did2s", "imputation"}
 
 
 def test_unbounded_interval(plain, panel, monkeypatch):

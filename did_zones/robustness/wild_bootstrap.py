@@ -63,6 +63,7 @@ from ..validation import (
     unknown_key_message,
 )
 from ._wild_core import TIE_RTOL, Stats, all_moments, cluster_stats
+from ._wild_equations import equation_and_panel
 from ._wild_linear import LINEAR_TERMS, linear_stats, linear_term
 
 __all__ = ["wild_bootstrap", "WILD_WEIGHTS"]
@@ -311,7 +312,15 @@ def _linear(result: Result, panel: Panel, term: str, cl_spec, impose_null):
             f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has "
             f"{lt.n_clusters} in the {lt.y.size} rows used."
         )
-    return linear_stats(lt, bool(impose_null)), 0, lt.n_clusters
+    st = linear_stats(lt, bool(impose_null))
+    if abs(st.beta - result.estimate[term]) > 1e-8 * (abs(st.beta) + st.se):
+        raise SpecificationError(
+            f"The {result.method} term {term!r} rebuilt on this panel is {st.beta:.6g}, "
+            f"not the result's {result.estimate[term]:.6g}: the result was estimated on "
+            "another sample (e.g. an equation of dz.mediation). Pass the MediationResult "
+            "with equation=..., or re-estimate on the panel you pass."
+        )
+    return st, 0, lt.n_clusters
 
 
 def wild_bootstrap(
@@ -326,6 +335,7 @@ def wild_bootstrap(
     cluster: str | None = None,
     seed: int | np.random.SeedSequence | None = None,
     alpha: float | None = None,
+    equation: str | None = None,
 ) -> HypothesisTest:
     """Wild cluster bootstrap test of ``β_term = null``, with its test-inversion interval.
 
@@ -428,7 +438,18 @@ def wild_bootstrap(
     True
     """
     from ..estimators.registry import REGISTRY
+    from ..mechanism.result import MediationResult
 
+    if isinstance(result, MediationResult):  # one of its equations, on its common sample
+        eq, masked = equation_and_panel(result, panel, equation)
+        return wild_bootstrap(eq, masked, term, null=null, weights=weights, n_boot=n_boot,
+                              impose_null=impose_null, cluster=cluster, seed=seed,
+                              alpha=alpha)
+    if equation is not None:
+        raise SpecificationError(
+            f"equation= selects an equation of a mediation result; got a "
+            f"{getattr(result, 'method', type(result).__name__)!r} result. Drop equation=."
+        )
     supported = sorted(n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap"))
     if not isinstance(result, Result) or result.method not in supported:
         what = getattr(result, "method", type(result).__name__)
