@@ -1,9 +1,12 @@
-"""Time ``wild_bootstrap`` (9,999 WCR draws and the test-inversion interval) on TWFE fits.
+"""Time ``wild_bootstrap`` (9,999 WCR draws and the test-inversion interval) on TWFE,
+did2s and BJS imputation fits.
 
     python benchmarks/bench_wild_bootstrap.py [--repeat 3] [--peer-python /tmp/wcb-ref/bin/python]
 
 Panels: 300 cities × 12 years clustered by city, and 100,000 units × 10 years in 1,000
-clusters of 100 units (unit and year effects absorbed). ``--peer-python`` also times
+clusters of 100 units (unit and year effects absorbed); did2s and imputation (static
+``"overall"``) on the 300 × 12 panel clustered by city and by 30 groups of 10 cities, and
+on 10,000 cities × 10 years in 100 clusters. ``--peer-python`` also times
 ``wildboottest`` (city and year dummies materialised; it has no absorption) and pyfixest's
 ``Feols.wildboottest`` on the 300 × 12 panel, in that interpreter's own environment
 (``python3 -m venv /tmp/wcb-ref && /tmp/wcb-ref/bin/pip install wildboottest pyfixest``);
@@ -76,6 +79,19 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
         print(f"| did_zones wild_bootstrap (WCR + CI), {units:,} x {years}, "
               f"G = {test.details['n_clusters']} | {min(times):.2f} s | p = {test.p_value:.4f} |")
+    for units, years, n_cl in ((300, 12, None), (300, 12, 30), (10_000, 10, 100)):
+        df = panel(units, years, n_cl)
+        p = dz.build_panel(df.drop(columns="d"), unit="city", time="year", cohort="cohort")
+        for name in ("did2s", "imputation"):
+            res = getattr(dz, name)(p, "y", cluster="cl")
+            times = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                test = dz.wild_bootstrap(res, p, seed=1)
+                times.append(time.perf_counter() - t0)
+            print(f"| did_zones wild_bootstrap {name} (WCR + CI), {units:,} x {years}, "
+                  f"G = {test.details['n_clusters']} | {min(times):.2f} s | "
+                  f"p = {test.p_value:.4f} |")
     if args.peer_python:
         code = inspect.getsource(panel) + PEER
         print(subprocess.run([args.peer_python, "-c", code], capture_output=True, text=True,
