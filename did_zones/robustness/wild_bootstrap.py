@@ -24,7 +24,10 @@ clusters; :func:`_fast_C`, MacKinnon 2023), otherwise from the design layer's
 (:func:`_general_C`); the dummies are never materialised. Two-way clustering keeps the
 scores of every cell of the intersection and sums them per dimension; the event study's
 ``"overall"`` is tested after reparametrising the regression so that it is one
-coefficient; several terms give a joint Wald test (:mod:`._wild_wald`). Under WCR the
+coefficient; several terms give a joint Wald test (:mod:`._wild_wald`); did2s and
+imputation terms, linear maps of the outcome rather than regressions, give the same
+sums from the estimators' own maps (:mod:`._wild_linear`); a mediation equation is
+bootstrapped on the mediation's common sample (:mod:`._wild_equations`). Under WCR the
 restricted residuals are linear in the null value ``θ`` (``u(θ) = M y − θ x̃``), so are
 ``a``, ``C``, the numerator and the scores; every draw keeps five numbers (the two
 coefficients of its numerator and the three of its sum of squared scores) and the
@@ -341,12 +344,16 @@ def wild_bootstrap(
 
     Parameters
     ----------
-    result : Result
-        A :func:`did_zones.twfe`, :func:`did_zones.event_study` or
-        :func:`did_zones.sun_abraham` result (other estimators are not supported yet).
+    result : Result or MediationResult
+        A :func:`did_zones.twfe`, :func:`did_zones.event_study`,
+        :func:`did_zones.sun_abraham`, :func:`did_zones.did2s` or
+        :func:`did_zones.imputation` result (other estimators are not supported yet), or
+        a :func:`did_zones.mediation` result with ``equation``.
         Sun–Abraham terms are tested as combinations of its cohort × period
         coefficients with the cohort shares held fixed (``statistic`` is then the t of
-        ``extra["vcov_fixed_shares"]``).
+        ``extra["vcov_fixed_shares"]``). did2s and imputation: ``"overall"`` and the
+        effects ``"ATT(e=h)"`` of treated observations (not leads, not joint tests);
+        each draw's variance is the estimator's own (Notes).
     panel : Panel
         The panel ``result`` was estimated on (checked by fingerprint); the design is
         rebuilt from ``result.spec``.
@@ -380,6 +387,12 @@ def wild_bootstrap(
         Seed of the draws (recorded in ``details["seed"]``); unused when enumerating.
     alpha : float, optional
         Level of the interval; default the result's ``spec["alpha"]`` (0.05).
+    equation : str, optional
+        With a MediationResult only: the equation to test, ``"total"`` (Y on D),
+        ``"first_stage:<mediator>"`` (M on D) or ``"outcome"`` (Y on D and the
+        mediators; ``term="<mediator>"`` tests ``b``). It is bootstrapped on the
+        mediation's common sample (rows where the outcome, every mediator and control
+        are observed), which is rebuilt from ``panel``.
 
     Returns
     -------
@@ -399,8 +412,11 @@ def wild_bootstrap(
     SpecificationError
         Unsupported result type, unknown term (with a did-you-mean hint), unknown
         weights, ``n_boot`` below 99, a non-boolean ``impose_null``, a bad ``null`` or
-        ``seed``, more than two cluster variables, a panel other
-        than the result's.
+        ``seed``, more than two cluster variables (more than one for did2s and
+        imputation), a panel other than the result's, a result whose spec rebuilt on
+        ``panel`` gives another sample (a mediation equation passed alone), a missing or
+        unknown ``equation`` (or one given with another result), a did2s / imputation
+        lead or joint test.
     EstimationError
         Fewer than two clusters.
 
@@ -417,6 +433,18 @@ def wild_bootstrap(
     partition). A two-way variance of a draw that comes out negative makes its ``|t*|``
     infinite (counted as exceeding), where the result's own variance is made positive
     semi-definite by eigenvalue clipping.
+
+    did2s and imputation (:mod:`._wild_linear`): the term is ``ℓ'y`` and its variance
+    ``Σ_c s_c(y)²`` with scores linear in ``y``, so a draw's estimate and variance are
+    linear and quadratic in ``v`` as for a regression. The variance of every draw is the
+    estimator's own, recomputed on ``y*``: for did2s Gardner's GMM variance (stage-2
+    residual ``τ̂ − β`` on the term's treated rows minus the first-stage correction),
+    for imputation Borusyak, Jaravel & Spiess's conservative variance with Stata's
+    ``τ̃`` cohort × period averages (themselves linear in ``y``); neither has a
+    small-sample factor. The bootstrap model is ``Ŷ(0)`` (first stage) plus, on the
+    term's treated rows, the term's effect (did2s) or the ω-weighted cell mean of ``τ̂``
+    (imputation); WCR shifts these effects by ``θ − β̂``. Cost: the estimator's linear
+    maps applied once to ``G`` columns (``2G`` under WCR), then as above.
 
     References
     ----------
