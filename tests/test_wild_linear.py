@@ -203,3 +203,36 @@ def test_model_fit_properties(frame):
         b, s = lt.apply(lt.fitted[:, None])
         assert b[0] == pytest.approx(res.estimate["overall"], abs=1e-12)
         assert np.abs(s).max() < 1e-12
+
+
+@pytest.mark.parametrize("est", ["did2s", "imputation"])
+@pytest.mark.parametrize("kw", [
+    {"anticipation": 1, "window": (-1, 2)},
+    {"fixed_effects": ("unit", ("province", "year")), "controls": ("x1",), "weights": "w",
+     "window": (0, 2)},
+    {"cluster": "city", "window": (0, 3)},
+])
+def test_sample_t_is_the_estimators_own(frame, est, kw):
+    """For every supported term the bootstrap's t and SE equal the estimator's (1e-10),
+    with anticipation, interacted fixed effects, controls, weights, unit clusters; and
+    the bootstrap model reproduces the estimate with zero scores."""
+    kw = dict(kw)
+    cluster = kw.pop("cluster", "province")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = getattr(dz, est)(_panel(frame), "y", cluster=cluster, **kw)
+    panel = _panel(frame)
+    anticipation = kw.get("anticipation", 0)
+    terms = [t for t in res.terms
+             if t == "overall" or (t.startswith("ATT") and res.keys["event_time"][t]
+                                   >= -anticipation)]
+    assert len(terms) >= 3
+    for term in terms:
+        test = dz.wild_bootstrap(res, panel, term, n_boot=99, seed=1)
+        assert test.details["std_error"] == pytest.approx(res.std_error[term], rel=1e-10)
+        assert test.statistic == pytest.approx(res.estimate[term] / res.std_error[term],
+                                               rel=1e-10)
+        lt = lin.linear_term(res, panel, term, (cluster,))
+        b, s = lt.apply(lt.fitted[:, None])
+        assert b[0] == pytest.approx(res.estimate[term], abs=1e-12)
+        assert np.abs(s).max() < 1e-12
