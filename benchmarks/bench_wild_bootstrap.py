@@ -6,7 +6,7 @@ did2s and BJS imputation fits.
 Panels: 300 cities × 12 years clustered by city, and 100,000 units × 10 years in 1,000
 clusters of 100 units (unit and year effects absorbed); did2s and imputation (static
 ``"overall"``) on the 300 × 12 panel clustered by city and by 30 groups of 10 cities, and
-on 10,000 cities × 10 years in 100 clusters. ``--peer-python`` also times
+on 10,000 × 10 in 100 clusters and 100,000 × 10 in 1,000. ``--peer-python`` also times
 ``wildboottest`` (city and year dummies materialised; it has no absorption) and pyfixest's
 ``Feols.wildboottest`` on the 300 × 12 panel, in that interpreter's own environment
 (``python3 -m venv /tmp/wcb-ref && /tmp/wcb-ref/bin/pip install wildboottest pyfixest``);
@@ -79,7 +79,8 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
         print(f"| did_zones wild_bootstrap (WCR + CI), {units:,} x {years}, "
               f"G = {test.details['n_clusters']} | {min(times):.2f} s | p = {test.p_value:.4f} |")
-    for units, years, n_cl in ((300, 12, None), (300, 12, 30), (10_000, 10, 100)):
+    for units, years, n_cl in ((300, 12, None), (300, 12, 30), (10_000, 10, 100),
+                               (100_000, 10, 1000)):
         df = panel(units, years, n_cl)
         p = dz.build_panel(df.drop(columns="d"), unit="city", time="year", cohort="cohort")
         for name in ("did2s", "imputation"):

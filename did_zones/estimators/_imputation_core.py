@@ -40,8 +40,8 @@ from ..inference import indicator
 from ..panel import Panel
 from ..validation import COUNT, as_tuple, examples
 
-__all__ = ["FirstStage", "ImputationMap", "LinearTerm", "first_stage", "linear_term",
-           "cluster_labels", "check_count"]
+__all__ = ["FirstStage", "ImputationMap", "ResidualSums", "LinearTerm", "first_stage",
+           "linear_term", "cluster_labels", "check_count"]
 
 _CONSISTENCY_TOL = 1e-7  # relative residual of the normal equations that means "not identified"
 
@@ -144,25 +144,25 @@ class FirstStage:
     def n_obs(self) -> int:
         return int(self.rows.size)
 
-    def predict(self, Y: np.ndarray) -> np.ndarray:
-        """The first-stage fit of every column of ``Y`` (``n × m`` over the used rows):
-        unit, period and further effects and controls fitted on the untreated rows by
-        weighted least squares and evaluated on every used row (``Ŷ(0)``; the outcome's
-        own column gives :attr:`y0_hat`). The exact two-block solve with ``m``
-        right-hand sides; no dummy matrix."""
-        Y = np.asarray(Y, dtype=float)
-        u = self.untreated
-        Y0 = Y[u]
-        out = np.zeros_like(Y)
-        if self.controls:  # FWL: X̃₀ is Ω-orthogonal to the dummies, so X̃₀'ΩỸ₀ = X̃₀'ΩY₀
-            coef = self._bread @ ((self._X_within0 * self.weights[u][:, None]).T @ Y0)
-            xb = self._X @ coef
-            Y0 = Y0 - xb[u]
-            out += xb
-        effects = self._solver.solve(self._solver.group_sums(Y0))
-        for eff, codes in zip(effects, self._codes, strict=True):
-            out += eff[codes]
-        return out
+    def residual_sums(self, A) -> ResidualSums:
+        """The map ``Y ↦ A (Y − Ŷ(0))`` for a fixed sparse aggregation ``A`` (``r × n``
+        over the used rows), ``Ŷ(0)`` the first-stage fit of every column of ``Y`` (unit,
+        period and further effects and controls fitted on the untreated rows by weighted
+        least squares). See :class:`ResidualSums`."""
+        A = sparse.csr_matrix(A)
+        u = np.flatnonzero(self.untreated)
+        w0 = self.weights[u]
+        solver = self._solver
+        AD = [(A @ indicator(c, g)).tocsr() for c, g in zip(self._codes, solver.sizes,
+                                                              strict=True)]
+        DW0 = [indicator(c[u], g).T.multiply(w0[None, :]).tocsr()
+               for c, g in zip(self._codes, solver.sizes, strict=True)]
+        AX = DX0 = WX0 = None
+        if self.controls:
+            AX = np.asarray(A @ self._X)
+            DX0 = [np.asarray(D @ self._X[u]) for D in DW0]
+            WX0 = (self._X_within0 * w0[:, None]).T  # p × n₀
+        return ResidualSums(self, A, u, AD, DW0, AX, DX0, WX0)
 
     def imputation_map(self, Q) -> ImputationMap:
         """The map ``Q ↦ Z₀ (Z₀'ΩZ₀)⁻ Z'Q``, kept in parameter space.
@@ -201,6 +201,47 @@ class FirstStage:
                 "drop the treated cells without untreated comparisons."
             )
         return ImputationMap(self, gam, gx)
+
+
+@dataclass(frozen=True, eq=False)
+class ResidualSums:
+    """``Y ↦ A (Y − Ŷ(0))`` in parameter space (from :meth:`FirstStage.residual_sums`).
+
+    ``Y`` (``n × m``, dense or scipy sparse) enters only through ``AY``, the weighted
+    level sums ``D_k'ΩY₀`` of its untreated rows and (with controls) ``X̃₀'ΩY₀``: the
+    first stage's effects ``γ(Y)`` are solved for (levels × m, the absorber's exact
+    solve) and subtracted as ``Σ_k (A D_k) γ_k + (A X) β_X``, so the ``n × m`` fit is
+    never formed (with ``Y`` the sparse columns ``û ∘ 1_g`` of the wild bootstrap this
+    costs ``O(nnz + levels·m)`` per block of columns).
+    """
+
+    stage: FirstStage
+    A: sparse.csr_matrix
+    rows0: np.ndarray                 # positions of the untreated rows
+    AD: list                          # A D_k (sparse r × levels_k)
+    DW0: list                         # D_k'Ω on the untreated rows (sparse levels_k × n₀)
+    AX: np.ndarray | None             # A X (r × p)
+    DX0: list | None                  # D_k'ΩX₀ (levels_k × p)
+    WX0: np.ndarray | None            # X̃₀'Ω (p × n₀)
+
+    def __call__(self, Y) -> np.ndarray:
+        fs = self.stage
+        sp = sparse.issparse(Y)
+        Y = sparse.csr_matrix(Y) if sp else np.asarray(Y, dtype=float)
+        Y0 = Y[self.rows0]
+
+        def dense(M):
+            return M.toarray() if sparse.issparse(M) else np.asarray(M)
+
+        out = dense(self.A @ Y)
+        rhs = [dense(D @ Y0) for D in self.DW0]
+        if self.WX0 is not None:  # FWL: X̃₀ is Ω-orthogonal to the dummies
+            coef = fs._bread @ dense(self.WX0 @ Y0)
+            out -= self.AX @ coef
+            rhs = [r - DX @ coef for r, DX in zip(rhs, self.DX0, strict=True)]
+        for AD, gam in zip(self.AD, fs._solver.solve(rhs), strict=True):
+            out -= AD @ gam
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -422,95 +463,103 @@ class LinearTerm:
     linear maps of the outcome (for the wild cluster bootstrap).
 
     The term is ``β = ℓ'y``: a weighted mean (weights ``q ∝ ω`` on its treated rows
-    ``T``) of ``y − Ŷ(0)``, ``Ŷ(0)`` the first-stage fit. Its variance is
+    ``T``) of ``r = y − Ŷ(0)``, ``Ŷ(0)`` the first-stage fit. Its variance is
     ``Σ_c s_c(y)²`` with cluster scores linear in ``y``:
-    ``s_c = Σ_{i∈c∩T} q_i ε̃_i − Σ_{j∈c, untreated} ω_j f_j (y_j − Ŷ_j(0))``, ``f``
-    the imputation map of ``q``; ``ε̃ = τ̂ − β`` for did2s (Gardner's stage-2
-    residual) and ``ε̃ = τ̂ − τ̃_cell`` for imputation (BJS, ``τ̃`` Stata's cohort ×
-    period average). :meth:`apply` evaluates both for many outcome columns at once.
+    ``s_c = Σ_{i∈c∩T} q_i ε̃_i − Σ_{j∈c, untreated} ω_j f_j r_j``, ``f`` the
+    imputation map of ``q``; ``ε̃ = r − β`` for did2s (Gardner's stage-2 residual) and
+    ``ε̃ = r − τ̃_cell`` for imputation (BJS; ``τ̃`` Stata's cohort × period average,
+    ``Σ_c a_c b_c / Σ_c a_c²`` with ``b_c`` the ω-weighted sum of ``r`` over the cell's
+    rows in cluster ``c``: linear in ``r``). :meth:`apply` evaluates ``β`` and the
+    scores for many outcome columns at once from the aggregates ``A r`` (one sparse
+    aggregation ``A``: ``q'``, the cluster sums of ``q r`` and ``ω f r``, the (cluster,
+    cell) sums of ``ω r``).
 
     Attributes
     ----------
-    term : str
+    term, kind : str
+        The term and ``"did2s"`` or ``"imputation"``.
     y : ndarray
         The outcome on the used rows.
     fitted : ndarray
         The model's fit: ``Ŷ(0)`` on untreated rows, ``Ŷ(0)`` plus the treatment effect of
-        the model (did2s: ``β``; imputation: the ω-weighted mean of ``τ̂`` in the cohort ×
+        the model (did2s: ``β``; imputation: the ω-weighted mean of ``r`` in the cohort ×
         period cell) on the rows of ``T``, ``y`` on other treated rows (they enter
         neither ``β`` nor its scores). ``ℓ'fitted = β`` and the scores of ``fitted``
         vanish.
     x : ndarray
-        Indicator of ``T`` (``ℓ'x = 1``; the treated rows outside ``T`` and the untreated
-        rows have ``x = 0``).
+        Indicator of ``T`` (``ℓ'x = 1``).
     cluster : ndarray of int
         Cluster code ``0..G−1`` per used row; ``n_clusters`` is ``G``.
     """
 
     term: str
     kind: str
-    stage: FirstStage
     y: np.ndarray
     fitted: np.ndarray
     x: np.ndarray
     cluster: np.ndarray
     n_clusters: int
-    _q: np.ndarray           # target weights on the used rows (zero outside T)
-    _wf: np.ndarray          # ω f on the untreated rows
-    _cells: tuple | None     # imputation: (cell of each treated row, (cluster, cell) code,
-    #                          cell of each (cluster, cell), a per (cluster, cell), Σa² per cell)
+    n_levels: int            # first-stage fixed-effect levels (sizes the column blocks)
+    _sums: ResidualSums      # Y ↦ A (Y − Ŷ(0)), rows of A: q', q by cluster, −ωf by
+    #                          cluster, ω by (cluster, cell) (imputation)
+    _qsum: np.ndarray        # Σ q per cluster (G,)
+    _tilde: tuple | None     # imputation: (cells × pairs) τ̃ weights, (G × cells) Σ q
 
-    def apply(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(ℓ'Y, scores)`` for the columns of ``Y`` (``n × m``): estimates ``(m,)`` and
-        cluster scores ``(G, m)`` whose squares sum to the estimator's variance."""
-        fs = self.stage
-        Y = np.asarray(Y, dtype=float)
-        R = Y - fs.predict(Y)
-        t = ~fs.untreated
-        q, G, cl = self._q, self.n_clusters, self.cluster
-        beta = q[t] @ R[t]
-        if self._cells is None:  # did2s: the stage-2 residual of the term's dummy
-            resid = R[t] - beta[None, :]
-        else:                    # imputation: τ̂ − τ̃ of the cohort × period cell
-            cell, ccell, cell_of, a, den = self._cells
-            b = indicator(ccell, a.size).T @ (fs.weights[t][:, None] * R[t])
-            tilde = (indicator(cell_of, den.size).T @ (a[:, None] * b)) / den[:, None]
-            resid = R[t] - tilde[cell]
-        scores = _sums(cl[t], q[t][:, None] * resid, G)
-        scores -= _sums(cl[fs.untreated], self._wf[:, None] * R[fs.untreated], G)
-        return np.asarray(beta).ravel(), scores
+    def apply(self, Y) -> tuple[np.ndarray, np.ndarray]:
+        """``(ℓ'Y, scores)`` for the columns of ``Y`` (``n × m``, dense or sparse):
+        estimates ``(m,)`` and cluster scores ``(G, m)`` whose squares sum to the
+        estimator's variance."""
+        G = self.n_clusters
+        AR = self._sums(Y)
+        beta = AR[0]
+        scores = AR[1:1 + G] + AR[1 + G:1 + 2 * G]
+        if self._tilde is None:  # did2s: Σ q (r − β)
+            scores -= self._qsum[:, None] * beta[None, :]
+        else:                    # imputation: Σ q (r − τ̃_cell)
+            weights, qcell = self._tilde
+            scores -= qcell @ (weights @ AR[1 + 2 * G:])
+        return beta, scores
 
 
 def linear_term(fs: FirstStage, term: str, rows: np.ndarray, kind: str) -> LinearTerm:
     """The :class:`LinearTerm` of the weighted mean of ``τ̂`` over the treated rows
     ``rows`` (boolean over the used rows): ``kind`` ``"did2s"`` or ``"imputation"``."""
     w, u = fs.weights, fs.untreated
+    n = fs.n_obs
     q = np.where(rows, w, 0.0)
     q = q / q.sum()
     f = fs.imputation_map(sparse.csr_matrix(q[:, None])).fitted()[:, 0]
     _, cl = np.unique(fs.cluster, return_inverse=True)
     G = int(cl.max()) + 1
     tau = fs.resid
+    on = np.flatnonzero(rows)
+    u_rows = np.flatnonzero(u)
+    blocks = [sparse.csr_matrix(q[None, :]),
+              sparse.csr_matrix((q[on], (cl[on], on)), shape=(G, n)),
+              sparse.csr_matrix((-w[u] * f, (cl[u], u_rows)), shape=(G, n))]
     fitted = np.where(u, fs.y0_hat, fs.y)
-    cells = None
+    tilde = None
     if kind == "did2s":
         fitted = np.where(rows, fs.y0_hat + q @ tau, fitted)
     else:
-        t = ~u
+        t = np.flatnonzero(~u)
         cell = np.unique(np.stack([fs.cohort[t], fs.period[t]]), axis=1,
                          return_inverse=True)[1].ravel()
-        ccell = np.unique(np.stack([cl[t], cell]), axis=1, return_inverse=True)[1].ravel()
-        n_cell, n_cc = int(cell.max()) + 1, int(ccell.max()) + 1
-        cell_of = np.empty(n_cc, dtype=np.intp)
-        cell_of[ccell] = cell
-        a = np.bincount(ccell, weights=w[t], minlength=n_cc)
+        pair = np.unique(np.stack([cl[t], cell]), axis=1, return_inverse=True)[1].ravel()
+        n_cell, n_pair = int(cell.max()) + 1, int(pair.max()) + 1
+        cell_of = np.empty(n_pair, dtype=np.intp)
+        cell_of[pair] = cell
+        a = np.bincount(pair, weights=w[t], minlength=n_pair)
         den = np.bincount(cell_of, weights=a * a, minlength=n_cell)
-        cells = (cell, ccell, cell_of, a, den)
+        blocks.append(sparse.csr_matrix((w[t], (pair, t)), shape=(n_pair, n)))
+        tilde = (sparse.csr_matrix((a / den[cell_of], (cell_of, np.arange(n_pair))),
+                                   shape=(n_cell, n_pair)),
+                 sparse.csr_matrix((q[t], (cl[t], cell)), shape=(G, n_cell)))
         mean = (np.bincount(cell, weights=w[t] * tau[t], minlength=n_cell)
                 / np.bincount(cell, weights=w[t], minlength=n_cell))
-        fit_t = np.where(rows[t], fs.y0_hat[t] + mean[cell], fs.y[t])
         fitted = fitted.copy()
-        fitted[t] = fit_t
-    return LinearTerm(term=term, kind=kind, stage=fs, y=fs.y, fitted=fitted,
-                      x=rows.astype(float), cluster=cl, n_clusters=G, _q=q,
-                      _wf=w[u] * f, _cells=cells)
+        fitted[t] = np.where(rows[t], fs.y0_hat[t] + mean[cell], fs.y[t])
+    return LinearTerm(term=term, kind=kind, y=fs.y, fitted=fitted, x=rows.astype(float),
+                      cluster=cl, n_clusters=G, n_levels=int(sum(fs._solver.sizes)),
+                      _sums=fs.residual_sums(sparse.vstack(blocks)),
+                      _qsum=np.bincount(cl, weights=q, minlength=G), _tilde=tilde)

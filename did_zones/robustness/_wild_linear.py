@@ -16,7 +16,9 @@ estimator has a small-sample factor) carries them, and the draws, the p-value an
 test inversion of :mod:`.wild_bootstrap` apply unchanged. ``a`` and ``C`` come from the
 estimator's own linear maps (:meth:`~did_zones.estimators._imputation_core.LinearTerm.apply`:
 first stage by the exact absorber solve, then the term's weighted mean and scores)
-applied to the ``2G`` columns ``û ∘ 1_g`` in chunks: no dummy matrix, no loop over rows.
+applied to the ``2G`` sparse columns ``û ∘ 1_g`` in blocks, in parameter space (the
+first stage's effects are solved for, never evaluated on the ``n × G`` rows): no dummy
+matrix, no loop over rows.
 
 The bootstrap model (:attr:`LinearTerm.fitted`): ``Ŷ(0)`` (first stage on untreated
 rows) plus, on the term's treated rows ``T``, the treatment effect of the estimator's
@@ -39,7 +41,7 @@ from ._wild_core import Stats
 
 __all__ = ["LINEAR_TERMS", "linear_stats"]
 
-_CELLS = 20_000_000  # rows × columns of û ∘ 1_g passed through the estimator at once
+_CELLS = 20_000_000  # first-stage levels × columns of û ∘ 1_g solved at once
 
 
 def _did2s(result, panel, term, cluster):
@@ -91,18 +93,19 @@ def linear_stats(lt, impose_null: bool) -> Stats:
 
 
 def _columns(lt, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``a_g = ℓ'(u ∘ 1_g)`` (G,) and ``C_hg = s_h(u ∘ 1_g)`` (G × G), ``G`` columns
-    through the estimator at once (in chunks bounded by :data:`_CELLS`)."""
+    """``a_g = ℓ'(u ∘ 1_g)`` (G,) and ``C_hg = s_h(u ∘ 1_g)`` (G × G): the sparse
+    columns ``u ∘ 1_g`` through the estimator's maps, in blocks whose first-stage effects
+    (levels × block) stay below :data:`_CELLS` entries."""
     cl, G = lt.cluster, lt.n_clusters
     n = cl.size
     a = np.empty(G)
     C = np.empty((G, G))
     rows = np.arange(n)
-    step = max(1, _CELLS // n)
+    step = max(1, _CELLS // max(lt.n_levels, G, 1))
     for lo in range(0, G, step):
         hi = min(G, lo + step)
         inside = (cl >= lo) & (cl < hi)
-        U = np.zeros((n, hi - lo))
-        U[rows[inside], cl[inside] - lo] = u[inside]
+        U = sparse.csc_matrix((u[inside], (rows[inside], cl[inside] - lo)),
+                              shape=(n, hi - lo))
         a[lo:hi], C[:, lo:hi] = lt.apply(U)
     return a, C
