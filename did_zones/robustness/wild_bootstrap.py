@@ -464,6 +464,13 @@ def wild_bootstrap(
     >>> test = dz.wild_bootstrap(res, panel, n_boot=999, seed=1)
     >>> 0 <= test.p_value <= 1
     True
+    >>> gardner = dz.did2s(panel, "isu", cluster="province")
+    >>> dz.wild_bootstrap(gardner, panel, n_boot=999, seed=1).details["n_clusters"]
+    31
+    >>> med = dz.mediation(panel, "isu", "ecom", method="channel", cluster="province")
+    >>> a = dz.wild_bootstrap(med, panel, equation="first_stage:ecom", n_boot=999, seed=1)
+    >>> a.details["term"]
+    'treated'
     """
     from ..estimators.registry import REGISTRY
     from ..mechanism.result import MediationResult
