@@ -180,10 +180,10 @@ def test_refusals(frame):
     with pytest.raises(SpecificationError, match="'ATT\\(e=-2\\)' is a lead"):
         dz.wild_bootstrap(d2, panel, "ATT(e=-2)")
     imp = _fit("imputation", frame, window=(-2, 2))
-    with pytest.raises(SpecificationError, match="pre-trend regression"):
-        dz.wild_bootstrap(imp, panel, "pre(e=-2)")
-    with pytest.raises(SpecificationError, match="Joint wild bootstrap tests of several"):
-        dz.wild_bootstrap(imp, panel, ["ATT(e=0)", "ATT(e=1)"])
+    with pytest.raises(SpecificationError, match="Joint wild bootstrap tests of several "
+                       "imputation effects are not available \\(only of imputation's "
+                       "pre-trend leads\\)"):
+        dz.wild_bootstrap(imp, panel, ["ATT(e=0)", "pre(e=-1)"])
     with pytest.raises(SpecificationError, match="takes one cluster variable"):
         dz.wild_bootstrap(imp, panel, cluster=("province", "year"))
     with warnings.catch_warnings():
@@ -236,3 +236,34 @@ def test_sample_t_is_the_estimators_own(frame, est, kw):
         b, s = lt.apply(lt.fitted[:, None])
         assert b[0] == pytest.approx(res.estimate[term], abs=1e-12)
         assert np.abs(s).max() < 1e-12
+
+
+@pytest.mark.parametrize("impose_null", [True, False])
+def test_imputation_leads_are_the_pretrend_regression(frame, impose_null):
+    """BJS Test 1's leads: the same numbers as dz.twfe of y on the lead dummies over the
+    untreated rows (unit and year effects, province clusters) bootstrapped directly, one
+    lead and jointly; the joint F equals the result's pre-trend F."""
+    imp = _fit("imputation", frame, window=(-2, 2), controls=("x1",))
+    panel = _panel(frame)
+    e = frame.year - frame.cohort
+    untreated = frame[~(frame.year >= frame.cohort)].assign(
+        lead1=(e == -1).astype(float), lead2=(e == -2).astype(float))
+    pu = _panel(untreated)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = dz.twfe(pu, "y", treatment="lead1", controls=["lead2", "x1"],
+                      cluster="province")
+    one = dz.wild_bootstrap(imp, panel, "pre(e=-1)", null=0.05, impose_null=impose_null)
+    one_ref = dz.wild_bootstrap(ref, pu, null=0.05, impose_null=impose_null)
+    assert one.details["enumerated"] and one.p_value == one_ref.p_value
+    assert one.statistic == pytest.approx(one_ref.statistic, rel=1e-10)
+    assert one.statistic == pytest.approx(
+        (imp.estimate["pre(e=-1)"] - 0.05) / imp.std_error["pre(e=-1)"], rel=1e-10)
+    np.testing.assert_allclose(one.details["conf_int"], one_ref.details["conf_int"],
+                               rtol=1e-9)
+    joint = dz.wild_bootstrap(imp, panel, ["pre(e=-1)", "pre(e=-2)"],
+                              impose_null=impose_null)
+    joint_ref = dz.wild_bootstrap(ref, pu, ["treated", "lead2"], impose_null=impose_null)
+    assert joint.p_value == joint_ref.p_value
+    assert joint.statistic == pytest.approx(joint_ref.statistic, rel=1e-10)
+    assert joint.statistic == pytest.approx(imp.extra["pretrend_test"].statistic, rel=1e-10)

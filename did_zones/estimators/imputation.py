@@ -28,7 +28,7 @@ from ._imputation_core import (
     linear_term,
 )
 
-__all__ = ["imputation", "imputation_term"]
+__all__ = ["imputation", "imputation_term", "pretrend_design"]
 
 MIN_EFFECTIVE_N = 30  # Stata did_imputation's minn(30)
 
@@ -309,16 +309,9 @@ def imputation_term(result: Result, panel: Panel, term: str, cluster: str) -> Li
 
     Supported: ``"overall"`` and ``"ATT(e=h)"`` (each depends on its own treated rows
     only). The pre-trend terms ``"pre(e=k)"`` come from a separate regression on the
-    untreated rows and are refused (:class:`SpecificationError`).
+    untreated rows (:func:`pretrend_design`).
     """
     spec = result.spec
-    if result.keys["kind"].get(term) == "pretrend":
-        raise SpecificationError(
-            f"wild_bootstrap tests the imputation effects ('overall', 'ATT(e=h)'); {term!r} "
-            "is a lead of BJS's pre-trend regression on untreated observations, a "
-            "different regression. Bootstrap pre-trends with wild_bootstrap on an "
-            "event_study result (e.g. term=['e-3', 'e-2'])."
-        )
     fs = first_stage(panel, result.outcome, controls=spec.get("controls", ()),
                      fixed_effects=spec.get("fixed_effects", ("unit", "time")),
                      cluster=cluster, weights=spec.get("weights"),
@@ -483,12 +476,8 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
             f"window=({max(empty) + 1}, ...)."
         )
     names = [f"pre(e={h})" for h in times]
-    leads = {n: (e_panel == h).astype(float) for n, h in zip(names, times, strict=True)}
-    mask = np.zeros(panel.n_obs, dtype=bool)
-    mask[u_rows] = True
-    design = build_design(panel, outcome, leads, controls=fs.controls,
-                          fixed_effects=fixed_effects, cluster=cluster, weights=weights,
-                          rows=mask)
+    design = _pretrend_design(panel, outcome, fs, names, times, fixed_effects, cluster,
+                              weights)
     try:
         fit = fit_absorbed(design, protect=tuple(names))
     except EstimationError:
@@ -511,6 +500,35 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
             "n_obs": counts, "scores": scores, "cluster": cluster_labels(panel, cluster)[0][
                 design.rows], "df": int(df), "n": design.n_obs, "n_clusters": g, "notes": notes,
             "vcov": V[:k, :k]}
+
+
+def _pretrend_design(panel, outcome, fs: FirstStage, names, times, fixed_effects, cluster,
+                     weights):
+    """The design of BJS Test 1: the leads' dummies on the untreated rows of ``fs``."""
+    e_panel = panel.event_time
+    leads = {n: (e_panel == h).astype(float) for n, h in zip(names, times, strict=True)}
+    mask = np.zeros(panel.n_obs, dtype=bool)
+    mask[fs.rows[fs.untreated]] = True
+    return build_design(panel, outcome, leads, controls=fs.controls,
+                        fixed_effects=fixed_effects, cluster=cluster, weights=weights,
+                        rows=mask)
+
+
+def pretrend_design(result: Result, panel: Panel, cluster):
+    """The pre-trend regression (BJS Test 1) of an :func:`imputation` result rebuilt from
+    its spec, clustered by ``cluster`` (one or two columns): the design of its
+    ``"pre(e=k)"`` terms, for the wild cluster bootstrap (a regression like
+    :func:`~did_zones.twfe`'s)."""
+    spec = result.spec
+    pre = result.keys.index[result.keys["kind"] == "pretrend"]
+    fs = first_stage(panel, result.outcome, controls=spec.get("controls", ()),
+                     fixed_effects=spec.get("fixed_effects", ("unit", "time")),
+                     cluster=spec.get("cluster"), weights=spec.get("weights"),
+                     anticipation=spec.get("anticipation", 0))
+    times = [int(result.keys["event_time"][t]) for t in pre]
+    return _pretrend_design(panel, result.outcome, fs, list(pre), times,
+                            spec.get("fixed_effects", ("unit", "time")), cluster,
+                            spec.get("weights"))
 
 
 def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str]:

@@ -27,6 +27,10 @@ the cohort × period cell). WCR under ``β = θ`` shifts the effects on ``T`` by
 ``θ − β̂`` (the estimator applied to ``y − θ·1_T`` with the term's effect fixed at
 zero), so ``û_R(θ) = û + (β̂ − θ)·1_T`` is linear in ``θ``; WCU resamples ``û`` and
 centres on ``β̂``.
+
+Lead terms of BJS imputation (``"pre(e=k)"``, Test 1) are coefficients of an ordinary
+regression on the untreated rows with CRV1 variance: :data:`LEAD_DESIGNS` rebuilds it and
+:mod:`.wild_bootstrap` bootstraps it as a regression (one lead or a joint test).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from scipy import sparse
 from ..errors import SpecificationError
 from ._wild_core import Stats
 
-__all__ = ["LINEAR_TERMS", "linear_stats"]
+__all__ = ["LINEAR_TERMS", "LEAD_DESIGNS", "is_lead", "lead_rows", "linear_term",
+           "linear_stats"]
 
 _CELLS = 20_000_000  # first-stage levels × columns of û ∘ 1_g solved at once
 
@@ -56,8 +61,28 @@ def _imputation(result, panel, term, cluster):
     return imputation_term(result, panel, term, cluster)
 
 
+def _imputation_leads(result, panel, cluster):
+    from ..estimators.imputation import pretrend_design
+
+    return pretrend_design(result, panel, cluster)
+
+
 # estimators whose terms are linear maps of the outcome (no regression to rebuild)
 LINEAR_TERMS = {"did2s": _did2s, "imputation": _imputation}
+# ... and the regression behind their lead terms, where they have one (BJS Test 1: the
+# leads fitted on the untreated rows), bootstrapped as a regression
+LEAD_DESIGNS = {"imputation": _imputation_leads}
+
+
+def is_lead(result, term: str) -> bool:
+    """``term`` is a coefficient of the result's lead regression (LEAD_DESIGNS)."""
+    return (result.method in LEAD_DESIGNS and "kind" in result.keys
+            and result.keys["kind"].get(term) == "pretrend")
+
+
+def lead_rows(result) -> int:
+    """Rows of the lead regression as the result fitted it."""
+    return int(result.extra["pretrend_test"].details["n_obs"])
 
 
 def linear_term(result, panel, term: str, cl_spec: tuple[str, ...]):

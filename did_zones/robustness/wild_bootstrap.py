@@ -67,7 +67,14 @@ from ..validation import (
 )
 from ._wild_core import TIE_RTOL, Stats, all_moments, cluster_stats
 from ._wild_equations import equation_and_panel
-from ._wild_linear import LINEAR_TERMS, linear_stats, linear_term
+from ._wild_linear import (
+    LEAD_DESIGNS,
+    LINEAR_TERMS,
+    is_lead,
+    lead_rows,
+    linear_stats,
+    linear_term,
+)
 
 __all__ = ["wild_bootstrap", "WILD_WEIGHTS"]
 
@@ -161,11 +168,13 @@ def _refit(result: Result, panel: Panel, cluster: tuple[str, ...]):
     """The result's design rebuilt from its spec (the fixed effects absorbed once)."""
     with warnings.catch_warnings():  # the real fit has already reported every drop
         warnings.simplefilter("ignore")
-        design = DESIGNS[result.method](result, panel, cluster)
-        fit = fit_absorbed(design, warn=False)
-    if result.n_obs is not None and fit.design.n_obs != result.n_obs:
+        builder, expected = DESIGNS.get(result.method), result.n_obs
+        if builder is None:  # the lead regression of an imputation result
+            builder, expected = LEAD_DESIGNS[result.method], lead_rows(result)
+        fit = fit_absorbed(builder(result, panel, cluster), warn=False)
+    if expected is not None and fit.design.n_obs != expected:
         raise SpecificationError(
-            f"The {result.method} result used {result.n_obs} rows but its specification "
+            f"The {result.method} result used {expected} rows but its specification "
             f"rebuilt on this panel uses {fit.design.n_obs}: the result was estimated on "
             "another sample (e.g. an equation of dz.mediation, fitted on the rows where "
             "the outcome, every mediator and control are observed). Pass the "
@@ -352,8 +361,10 @@ def wild_bootstrap(
         Sun–Abraham terms are tested as combinations of its cohort × period
         coefficients with the cohort shares held fixed (``statistic`` is then the t of
         ``extra["vcov_fixed_shares"]``). did2s and imputation: ``"overall"`` and the
-        effects ``"ATT(e=h)"`` of treated observations (not leads, not joint tests);
-        each draw's variance is the estimator's own (Notes).
+        effects ``"ATT(e=h)"`` of treated observations, one at a time, each draw's
+        variance the estimator's own (Notes); imputation's leads ``"pre(e=k)"`` as
+        coefficients of its pre-trend regression (BJS Test 1, one or jointly); did2s
+        leads are refused.
     panel : Panel
         The panel ``result`` was estimated on (checked by fingerprint); the design is
         rebuilt from ``result.spec``.
@@ -415,8 +426,8 @@ def wild_bootstrap(
         ``seed``, more than two cluster variables (more than one for did2s and
         imputation), a panel other than the result's, a result whose spec rebuilt on
         ``panel`` gives another sample (a mediation equation passed alone), a missing or
-        unknown ``equation`` (or one given with another result), a did2s / imputation
-        lead or joint test.
+        unknown ``equation`` (or one given with another result), a did2s lead, a joint
+        test of did2s / imputation effects.
     EstimationError
         Fewer than two clusters.
 
@@ -444,7 +455,11 @@ def wild_bootstrap(
     small-sample factor. The bootstrap model is ``Ŷ(0)`` (first stage) plus, on the
     term's treated rows, the term's effect (did2s) or the ω-weighted cell mean of ``τ̂``
     (imputation); WCR shifts these effects by ``θ − β̂``. Cost: the estimator's linear
-    maps applied once to ``G`` columns (``2G`` under WCR), then as above.
+    maps applied once to ``G`` sparse columns (``2G`` under WCR), in parameter space,
+    then as above. Imputation leads: the pre-trend regression (leads on the untreated
+    rows, CRV1 with reghdfe's factor, as the result) bootstrapped as a regression, so
+    a joint test of the leads is a bootstrap version of ``extra["pretrend_test"]``
+    (same F).
 
     References
     ----------
@@ -508,10 +523,12 @@ def wild_bootstrap(
             f"wild_bootstrap needs one or two cluster variables; got {cl_spec or None!r}. "
             "Pass cluster='province' (or another column)."
         )
-    if joint and result.method in LINEAR_TERMS:
+    if (joint and result.method in LINEAR_TERMS
+            and not all(is_lead(result, t) for t in term)):
         raise SpecificationError(
-            f"Joint wild bootstrap tests of several {result.method} terms are not "
-            "available; test one term at a time (term='overall' or 'ATT(e=h)')."
+            f"Joint wild bootstrap tests of several {result.method} effects are not "
+            "available (only of imputation's pre-trend leads); test one term at a time "
+            "(term='overall' or 'ATT(e=h)')."
         )
     if joint:
         return _joint(result, panel, list(term), null, cl_spec, weights, n_boot,
@@ -519,7 +536,7 @@ def wild_bootstrap(
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
-    if result.method in LINEAR_TERMS:  # did2s, imputation (:mod:`._wild_linear`)
+    if result.method in LINEAR_TERMS and not is_lead(result, term):  # :mod:`._wild_linear`
         st, boot, G = _linear(result, panel, term, cl_spec, impose_null)
     else:
         st, boot, G = _regression(result, panel, term, cl_spec, impose_null)
