@@ -180,10 +180,14 @@ def test_refusals(frame):
     with pytest.raises(SpecificationError, match="'ATT\\(e=-2\\)' is a lead"):
         dz.wild_bootstrap(d2, panel, "ATT(e=-2)")
     imp = _fit("imputation", frame, window=(-2, 2))
-    with pytest.raises(SpecificationError, match="Joint wild bootstrap tests of several "
-                       "imputation effects are not available \\(only of imputation's "
-                       "pre-trend leads\\)"):
+    with pytest.raises(SpecificationError, match="takes either effects \\(ATT\\(e=h\\)\\) "
+                       "or pre-trend leads"):
         dz.wild_bootstrap(imp, panel, ["ATT(e=0)", "pre(e=-1)"])
+    n_e0 = int(imp.keys["n_obs"]["ATT(e=0)"])  # all of them are in 'overall' too
+    with pytest.raises(SpecificationError, match=f"share {n_e0} treated observation\\(s\\)"):
+        dz.wild_bootstrap(imp, panel, ["overall", "ATT(e=0)"])
+    with pytest.raises(SpecificationError, match="'ATT\\(e=-2\\)' is a lead"):
+        dz.wild_bootstrap(d2, panel, ["ATT(e=-2)", "ATT(e=0)"])
     with pytest.raises(SpecificationError, match="takes one cluster variable"):
         dz.wild_bootstrap(imp, panel, cluster=("province", "year"))
     with warnings.catch_warnings():
@@ -267,3 +271,48 @@ def test_imputation_leads_are_the_pretrend_regression(frame, impose_null):
     assert joint.p_value == joint_ref.p_value
     assert joint.statistic == pytest.approx(joint_ref.statistic, rel=1e-10)
     assert joint.statistic == pytest.approx(imp.extra["pretrend_test"].statistic, rel=1e-10)
+
+
+JOINT = [
+    ("did2s", ["ATT(e=0)", "ATT(e=1)"], [0.2, 0.3], True, {"window": (-1, 3)}),
+    ("did2s", ["ATT(e=0)", "ATT(e=2)"], [0.0, 0.0], False, {"window": (0, 2),
+                                                           "weights": "w"}),
+    ("imputation", ["ATT(e=0)", "ATT(e=1)", "ATT(e=2)"], [0.3, 0.3, 0.3], True,
+     {"window": (0, 3), "controls": ("x1",), "weights": "w"}),
+    ("imputation", ["ATT(e=0)", "ATT(e=2)"], [0.0, 0.0], False, {"window": (0, 3)}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("est", "terms", "theta", "impose_null", "kw"), JOINT)
+def test_joint_matches_brute_force_enumeration(frame, est, terms, theta, impose_null, kw):
+    """Joint Wald test of several effects: every sign vector's y* (the terms' models
+    shifted to their nulls under WCR) re-estimated; W* from the estimator's own vcov;
+    the p-value exactly and F to 1e-10."""
+    res = _fit(est, frame, **kw)
+    y = frame.y.to_numpy()
+    fitted = None
+    for term, th in zip(terms, theta, strict=True):
+        f, x, beta = _model_fit(frame, est, term, kw.get("controls", ()), kw.get("weights"))
+        if impose_null:
+            f = f + (th - beta) * x
+        fitted = f if fitted is None else np.where(x > 0, f, fitted)
+    resid = y - fitted
+    centre = np.asarray(theta) if impose_null else res.estimate[terms].to_numpy()
+    g = np.searchsorted(np.unique(frame.province), frame.province.to_numpy())
+
+    def wald(r, delta):
+        return float(delta @ np.linalg.solve(r.vcov.loc[terms, terms].to_numpy(), delta))
+
+    W = wald(res, res.estimate[terms].to_numpy() - np.asarray(theta))
+    Wb = np.empty(2**G)
+    for k in range(2**G):
+        v = ((k >> np.arange(G)) & 1) * 2.0 - 1.0
+        star = _fit(est, frame.assign(y=fitted + v[g] * resid), **kw)
+        Wb[k] = wald(star, star.estimate[terms].to_numpy() - centre)
+    test = dz.wild_bootstrap(res, _panel(frame), terms, null=theta, impose_null=impose_null,
+                             n_boot=2**G)
+    assert test.details["enumerated"]
+    assert test.statistic == pytest.approx(W / len(terms), rel=1e-10)
+    assert test.p_value == float(np.mean(Wb >= W * (1 - 1e-9)))
+    assert test.details["p_value_strict"] == float(np.mean(Wb > W * (1 + 1e-9)))

@@ -26,7 +26,7 @@ from ._imputation_core import (
     linear_term,
 )
 
-__all__ = ["did2s", "did2s_term"]
+__all__ = ["did2s", "did2s_terms"]
 
 
 class Did2sExtra(TypedDict):
@@ -234,10 +234,11 @@ def did2s(
     )
 
 
-def did2s_term(result: Result, panel: Panel, term: str, cluster: str) -> LinearTerm:
-    """One term of a :func:`did2s` result as linear maps of the outcome (the wild
-    cluster bootstrap's input; :class:`~._imputation_core.LinearTerm`), with the result's
-    first stage rebuilt from its spec and the variance clustered by ``cluster``.
+def did2s_terms(result: Result, panel: Panel, terms: Sequence[str],
+                cluster: str) -> list[LinearTerm]:
+    """Terms of a :func:`did2s` result as linear maps of the outcome (the wild cluster
+    bootstrap's input; :class:`~._imputation_core.LinearTerm`), with the result's first
+    stage rebuilt from its spec (once) and the variance clustered by ``cluster``.
 
     Supported: ``"overall"`` and the event-time terms of treated observations (``e ≥
     −anticipation``). A lead is the mean first-stage residual of untreated rows that also
@@ -245,23 +246,27 @@ def did2s_term(result: Result, panel: Panel, term: str, cluster: str) -> LinearT
     refused (:class:`SpecificationError`).
     """
     spec = result.spec
-    e = result.keys["event_time"].get(term)
-    if term != "overall" and not (e >= -spec.get("anticipation", 0)):
-        raise SpecificationError(
-            f"wild_bootstrap tests the did2s terms that average treated observations "
-            f"('overall' and ATT(e=h) with h >= {-spec.get('anticipation', 0)}); {term!r} "
-            "is a lead: its observations are untreated and also fit the first stage, so "
-            "there is no restricted model that moves it alone. Test pre-trends with "
-            "wild_bootstrap on an event_study result (e.g. term=['e-3', 'e-2'])."
-        )
+    ant = spec.get("anticipation", 0)
+    for term in terms:
+        e = result.keys["event_time"].get(term)
+        if term != "overall" and not (e >= -ant):
+            raise SpecificationError(
+                f"wild_bootstrap tests the did2s terms that average treated observations "
+                f"('overall' and ATT(e=h) with h >= {-ant}); {term!r} is a lead: its "
+                "observations are untreated and also fit the first stage, so there is no "
+                "restricted model that moves it alone. Test pre-trends with "
+                "wild_bootstrap on an event_study result (e.g. term=['e-3', 'e-2'])."
+            )
     fs = first_stage(panel, result.outcome, controls=spec.get("controls", ()),
                      fixed_effects=spec.get("fixed_effects", ("unit", "time")),
-                     cluster=cluster, weights=spec.get("weights"),
-                     anticipation=spec.get("anticipation", 0))
-    rows = ~fs.untreated
-    if term != "overall":
-        rows &= fs.event_time == e
-    return linear_term(fs, term, rows, "did2s")
+                     cluster=cluster, weights=spec.get("weights"), anticipation=ant)
+    out = []
+    for term in terms:
+        rows = ~fs.untreated
+        if term != "overall":
+            rows &= fs.event_time == result.keys["event_time"][term]
+        out.append(linear_term(fs, term, rows, "did2s"))
+    return out
 
 
 def _check_horizons(horizons):

@@ -28,7 +28,7 @@ from ._imputation_core import (
     linear_term,
 )
 
-__all__ = ["imputation", "imputation_term", "pretrend_design"]
+__all__ = ["imputation", "imputation_terms", "pretrend_design"]
 
 MIN_EFFECTIVE_N = 30  # Stata did_imputation's minn(30)
 
@@ -302,10 +302,11 @@ def imputation(
     )
 
 
-def imputation_term(result: Result, panel: Panel, term: str, cluster: str) -> LinearTerm:
-    """One term of an :func:`imputation` result as linear maps of the outcome (the wild
+def imputation_terms(result: Result, panel: Panel, terms: Sequence[str],
+                     cluster: str) -> list[LinearTerm]:
+    """Terms of an :func:`imputation` result as linear maps of the outcome (the wild
     cluster bootstrap's input; :class:`~._imputation_core.LinearTerm`), with the result's
-    first stage rebuilt from its spec and the variance clustered by ``cluster``.
+    first stage rebuilt from its spec (once) and the variance clustered by ``cluster``.
 
     Supported: ``"overall"`` and ``"ATT(e=h)"`` (each depends on its own treated rows
     only). The pre-trend terms ``"pre(e=k)"`` come from a separate regression on the
@@ -316,10 +317,13 @@ def imputation_term(result: Result, panel: Panel, term: str, cluster: str) -> Li
                      fixed_effects=spec.get("fixed_effects", ("unit", "time")),
                      cluster=cluster, weights=spec.get("weights"),
                      anticipation=spec.get("anticipation", 0))
-    rows = ~fs.untreated
-    if term != "overall":
-        rows &= fs.event_time == result.keys["event_time"][term]
-    return linear_term(fs, term, rows, "imputation")
+    out = []
+    for term in terms:
+        rows = ~fs.untreated
+        if term != "overall":
+            rows &= fs.event_time == result.keys["event_time"][term]
+        out.append(linear_term(fs, term, rows, "imputation"))
+    return out
 
 
 # ----------------------------------------------------------------------------- pieces

@@ -41,24 +41,24 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import SpecificationError
-from ._wild_core import Stats
+from ._wild_core import TIE_RTOL, Stats, draw_blocks
 
 __all__ = ["LINEAR_TERMS", "LEAD_DESIGNS", "is_lead", "lead_rows", "linear_term",
-           "linear_stats"]
+           "linear_terms", "linear_stats", "linear_wald"]
 
 _CELLS = 20_000_000  # first-stage levels × columns of û ∘ 1_g solved at once
 
 
-def _did2s(result, panel, term, cluster):
-    from ..estimators.did2s import did2s_term
+def _did2s(result, panel, terms, cluster):
+    from ..estimators.did2s import did2s_terms
 
-    return did2s_term(result, panel, term, cluster)
+    return did2s_terms(result, panel, terms, cluster)
 
 
-def _imputation(result, panel, term, cluster):
-    from ..estimators.imputation import imputation_term
+def _imputation(result, panel, terms, cluster):
+    from ..estimators.imputation import imputation_terms
 
-    return imputation_term(result, panel, term, cluster)
+    return imputation_terms(result, panel, terms, cluster)
 
 
 def _imputation_leads(result, panel, cluster):
@@ -85,8 +85,8 @@ def lead_rows(result) -> int:
     return int(result.extra["pretrend_test"].details["n_obs"])
 
 
-def linear_term(result, panel, term: str, cl_spec: tuple[str, ...]):
-    """The :class:`LinearTerm` of ``term`` (first stage rebuilt, drops already reported)."""
+def linear_terms(result, panel, terms, cl_spec: tuple[str, ...]) -> list:
+    """The :class:`LinearTerm` of every term (one first stage, drops already reported)."""
     if len(cl_spec) != 1:
         raise SpecificationError(
             f"The {result.method} variance takes one cluster variable; got {cl_spec!r}. "
@@ -94,7 +94,12 @@ def linear_term(result, panel, term: str, cl_spec: tuple[str, ...]):
         )
     with warnings.catch_warnings():  # the real fit has already reported every drop
         warnings.simplefilter("ignore")
-        return LINEAR_TERMS[result.method](result, panel, term, cl_spec[0])
+        return LINEAR_TERMS[result.method](result, panel, list(terms), cl_spec[0])
+
+
+def linear_term(result, panel, term: str, cl_spec: tuple[str, ...]):
+    """The :class:`LinearTerm` of one term."""
+    return linear_terms(result, panel, [term], cl_spec)[0]
 
 
 def linear_stats(lt, impose_null: bool) -> Stats:
@@ -134,3 +139,52 @@ def _columns(lt, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                               shape=(n, hi - lo))
         a[lo:hi], C[:, lo:hi] = lt.apply(U)
     return a, C
+
+
+def linear_wald(lts: list, impose_null: bool, null: np.ndarray, kind: str, n_boot: int,
+                enumerate_: bool, seq) -> tuple[float, float, float, int]:
+    """``(F, p, p_strict, draws used)`` of the joint test ``β_k = null_k`` of several
+    terms with disjoint treated rows (:mod:`._wild_wald`'s algebra with ``D = I``).
+
+    The bootstrap model is the union of the terms' models (each term's maps read only the
+    untreated rows and its own treated rows); WCR shifts every term's effects to its
+    null. A draw's deviation is ``δ* = Σ_g v_g a_g`` (``q``-vectors), its scores
+    ``S*_h = Σ_g v_g C_hg`` and its Wald statistic ``δ*'(S*'S*)⁻¹δ*`` (the estimators'
+    own joint variance, no small-sample factor).
+    """
+    y = lts[0].y
+    fitted = lts[0].fitted.copy()  # treated rows of no term keep y: no term reads them
+    for lt in lts[1:]:
+        on = lt.x > 0
+        fitted[on] = lt.fitted[on]
+    u = y - fitted
+    beta = np.empty(len(lts))
+    S = np.empty((lts[0].n_clusters, len(lts)))
+    for k, lt in enumerate(lts):
+        b, s = lt.apply(y[:, None])
+        beta[k], S[:, k] = b[0], s[:, 0]
+    if impose_null:
+        u = u + sum((beta[k] - null[k]) * lt.x for k, lt in enumerate(lts))
+    G, q = lts[0].n_clusters, len(lts)
+    A = np.empty((G, q))
+    C = np.empty((G, G, q))
+    for k, lt in enumerate(lts):
+        A[:, k], C[:, :, k] = _columns(lt, u)
+
+    def wald(delta: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        V = np.einsum("bhk,bhl->bkl", scores, scores)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            try:
+                sol = np.linalg.solve(V, delta[..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                sol = np.stack([np.linalg.lstsq(v, x, rcond=None)[0]
+                                for v, x in zip(V, delta, strict=True)])
+        out = np.einsum("bk,bk->b", delta, sol)
+        return np.where(np.isfinite(out) & (out >= 0), out, np.inf)
+
+    W = float(wald((beta - null)[None, :], S[None])[0])
+    Wb = np.concatenate([wald(V @ A, np.einsum("bg,hgk->bhk", V, C))
+                         for _lo, _hi, V in draw_blocks(kind, n_boot, enumerate_, seq, G)])
+    p = float(np.mean(Wb >= W * (1 - TIE_RTOL)))
+    p_strict = float(np.mean(Wb > W * (1 + TIE_RTOL)))
+    return W / q, p, p_strict, int(Wb.size)

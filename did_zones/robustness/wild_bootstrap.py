@@ -74,6 +74,8 @@ from ._wild_linear import (
     lead_rows,
     linear_stats,
     linear_term,
+    linear_terms,
+    linear_wald,
 )
 
 __all__ = ["wild_bootstrap", "WILD_WEIGHTS"]
@@ -270,19 +272,24 @@ def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weight
         raise SpecificationError(
             f"null must be a number or {q} finite numbers (one per term); got {null!r}."
         )
-    fit = _refit(result, panel, cl_spec)
-    missing = [t for t in terms if t not in fit.names]
-    if missing:
-        raise SpecificationError(
-            f"Term(s) {missing} have no coefficient in the refitted regression (collinear "
-            f"or not observed); terms: {list(fit.names)}."
-        )
-    boot, G = _boot_dimension(fit, cl_spec)
-    enumerate_ = weights == "rademacher" and 2**G <= n_boot
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    F, p, p_strict, used = wald_draws(fit, [fit.names.index(t) for t in terms],
-                                      fit.design.clusters, boot, impose_null, r, weights,
-                                      n_boot, enumerate_, seq, fit.n_params)
+    if result.method in LINEAR_TERMS and not is_lead(result, terms[0]):
+        F, p, p_strict, used, G, enumerate_ = _linear_joint(
+            result, panel, terms, cl_spec, impose_null, r, weights, n_boot, seq)
+        boot = 0
+    else:
+        fit = _refit(result, panel, cl_spec)
+        missing = [t for t in terms if t not in fit.names]
+        if missing:
+            raise SpecificationError(
+                f"Term(s) {missing} have no coefficient in the refitted regression "
+                f"(collinear or not observed); terms: {list(fit.names)}."
+            )
+        boot, G = _boot_dimension(fit, cl_spec)
+        enumerate_ = weights == "rademacher" and 2**G <= n_boot
+        F, p, p_strict, used = wald_draws(fit, [fit.names.index(t) for t in terms],
+                                          fit.design.clusters, boot, impose_null, r,
+                                          weights, n_boot, enumerate_, seq, fit.n_params)
     kind = "WCR" if impose_null else "WCU"
     details: dict[str, Any] = {
         "terms": tuple(terms), "null": tuple(r), "conf_int": None, "weights": weights,
@@ -335,6 +342,26 @@ def _linear(result: Result, panel: Panel, term: str, cl_spec, impose_null):
     return st, 0, lt.n_clusters
 
 
+def _linear_joint(result, panel, terms, cl_spec, impose_null, r, weights, n_boot, seq):
+    """The joint test of several did2s / imputation effects (:func:`._wild_linear.linear_wald`)."""
+    lts = linear_terms(result, panel, terms, cl_spec)
+    overlap = (np.sum([lt.x > 0 for lt in lts], axis=0) > 1).sum()
+    if overlap:
+        raise SpecificationError(
+            f"Terms {terms} share {int(overlap)} treated observation(s) (e.g. 'overall' "
+            "and an ATT(e=h)); a joint test takes effects over disjoint observations, "
+            "e.g. the ATT(e=h) of different h."
+        )
+    G = lts[0].n_clusters
+    if G < 2:
+        raise EstimationError(
+            f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has {G}.")
+    enumerate_ = weights == "rademacher" and 2**G <= n_boot
+    F, p, p_strict, used = linear_wald(lts, bool(impose_null), r, weights, n_boot,
+                                       enumerate_, seq)
+    return F, p, p_strict, used, G, enumerate_
+
+
 def wild_bootstrap(
     result: Result,
     panel: Panel,
@@ -361,10 +388,10 @@ def wild_bootstrap(
         Sun–Abraham terms are tested as combinations of its cohort × period
         coefficients with the cohort shares held fixed (``statistic`` is then the t of
         ``extra["vcov_fixed_shares"]``). did2s and imputation: ``"overall"`` and the
-        effects ``"ATT(e=h)"`` of treated observations, one at a time, each draw's
-        variance the estimator's own (Notes); imputation's leads ``"pre(e=k)"`` as
-        coefficients of its pre-trend regression (BJS Test 1, one or jointly); did2s
-        leads are refused.
+        effects ``"ATT(e=h)"`` of treated observations (a joint test of effects over
+        disjoint observations, e.g. several ``ATT(e=h)``), each draw's variance the
+        estimator's own (Notes); imputation's leads ``"pre(e=k)"`` as coefficients of
+        its pre-trend regression (BJS Test 1, one or jointly); did2s leads are refused.
     panel : Panel
         The panel ``result`` was estimated on (checked by fingerprint); the design is
         rebuilt from ``result.spec``.
@@ -427,7 +454,8 @@ def wild_bootstrap(
         imputation), a panel other than the result's, a result whose spec rebuilt on
         ``panel`` gives another sample (a mediation equation passed alone), a missing or
         unknown ``equation`` (or one given with another result), a did2s lead, a joint
-        test of did2s / imputation effects.
+        test of did2s / imputation effects that share observations (``"overall"`` with
+        an ``"ATT(e=h)"``) or that mixes effects and leads.
     EstimationError
         Fewer than two clusters.
 
@@ -523,12 +551,11 @@ def wild_bootstrap(
             f"wild_bootstrap needs one or two cluster variables; got {cl_spec or None!r}. "
             "Pass cluster='province' (or another column)."
         )
-    if (joint and result.method in LINEAR_TERMS
-            and not all(is_lead(result, t) for t in term)):
+    if joint and result.method in LINEAR_TERMS and len({is_lead(result, t) for t in term}) > 1:
         raise SpecificationError(
-            f"Joint wild bootstrap tests of several {result.method} effects are not "
-            "available (only of imputation's pre-trend leads); test one term at a time "
-            "(term='overall' or 'ATT(e=h)')."
+            f"A joint test of {result.method} terms takes either effects (ATT(e=h)) or "
+            f"pre-trend leads (pre(e=k)), which come from different regressions; got "
+            f"{list(term)}."
         )
     if joint:
         return _joint(result, panel, list(term), null, cl_spec, weights, n_boot,
