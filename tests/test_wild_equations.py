@@ -133,3 +133,25 @@ def test_errors(frame, med):
     with pytest.raises(SpecificationError, match="used 141 rows but its specification "
                        "rebuilt on this panel uses 144"):
         dz.wild_bootstrap(med.total, panel)
+
+
+def test_channel_equations_of_another_estimator(frame):
+    """method='channel' with estimator='imputation': an equation is the imputation
+    result on the common sample, bootstrapped with its own variance (one effect and a
+    joint test); the total equation passed alone with the full panel (which has rows
+    where only the mediator is missing) is refused (the rebuilt estimate differs)."""
+    panel = _panel(frame)
+    med = _quiet(dz.mediation, panel, "y", "m", method="channel", estimator="imputation",
+                 cluster="province", estimator_options={"window": (0, 2)})
+    common = _panel(frame.dropna(subset=["m", "y"]))
+    direct = _quiet(dz.imputation, common, "m", cluster="province", window=(0, 2))
+    for term in ("ATT(e=1)", ["ATT(e=0)", "ATT(e=2)"]):
+        got = dz.wild_bootstrap(med, panel, term, equation="first_stage:m")
+        ref = dz.wild_bootstrap(direct, common, term)
+        assert got.p_value == ref.p_value
+        assert got.statistic == pytest.approx(ref.statistic, rel=1e-12)
+    with pytest.raises(SpecificationError, match="rebuilt on this panel is .* not the "
+                       "result's .*: the result was estimated on another sample"):
+        dz.wild_bootstrap(med.total, panel, "ATT(e=1)")
+    with pytest.raises(SpecificationError, match="rebuilt on this panel is"):
+        dz.wild_bootstrap(med.total, panel, ["ATT(e=0)", "ATT(e=2)"])

@@ -332,14 +332,19 @@ def _linear(result: Result, panel: Panel, term: str, cl_spec, impose_null):
             f"{lt.n_clusters} in the {lt.y.size} rows used."
         )
     st = linear_stats(lt, bool(impose_null))
-    if abs(st.beta - result.estimate[term]) > 1e-8 * (abs(st.beta) + st.se):
+    _same_estimate(result, term, st.beta, st.se)
+    return st, 0, lt.n_clusters
+
+
+def _same_estimate(result: Result, term: str, beta: float, se: float) -> None:
+    """Raise unless the term rebuilt from the spec is the result's (same sample)."""
+    if abs(beta - result.estimate[term]) > 1e-8 * (abs(beta) + se):
         raise SpecificationError(
-            f"The {result.method} term {term!r} rebuilt on this panel is {st.beta:.6g}, "
+            f"The {result.method} term {term!r} rebuilt on this panel is {beta:.6g}, "
             f"not the result's {result.estimate[term]:.6g}: the result was estimated on "
             "another sample (e.g. an equation of dz.mediation). Pass the MediationResult "
             "with equation=..., or re-estimate on the panel you pass."
         )
-    return st, 0, lt.n_clusters
 
 
 def _linear_joint(result, panel, terms, cl_spec, impose_null, r, weights, n_boot, seq):
@@ -356,6 +361,9 @@ def _linear_joint(result, panel, terms, cl_spec, impose_null, r, weights, n_boot
     if G < 2:
         raise EstimationError(
             f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has {G}.")
+    for term, lt in zip(terms, lts, strict=True):
+        beta, s = lt.apply(lt.y[:, None])
+        _same_estimate(result, term, float(beta[0]), float(np.sqrt(np.sum(s**2))))
     enumerate_ = weights == "rademacher" and 2**G <= n_boot
     F, p, p_strict, used = linear_wald(lts, bool(impose_null), r, weights, n_boot,
                                        enumerate_, seq)
