@@ -154,20 +154,20 @@ def pool_adjacent(labels: Sequence[float], members: Sequence[Iterable], sizes: M
     while True:
         counts = [units(g) for g in groups]
         order = sorted(range(len(groups)), key=lambda j: (counts[j], j))
+        merged = False
         for j in order:
             if counts[j] >= k:
-                break
+                break  # every later group in ``order`` is large enough too
             neighbours = [m for m in (j - 1, j + 1) if 0 <= m < len(groups)
                           and block[groups[m][0]] == block[groups[j][0]]]
             if not neighbours:
-                continue
+                continue  # alone in its block: stays small
             m = max(neighbours, key=lambda m: (counts[m], m))
             lo, hi = sorted((j, m))
             groups[lo:hi + 1] = [groups[lo] + groups[hi]]
+            merged = True
             break
-        else:
-            break
-        if all(c >= k for c in counts):
+        if not merged:  # no small group has a neighbour left to merge with
             break
     out = np.empty(n, dtype=int)
     for g, members_ in enumerate(groups):
