@@ -290,14 +290,11 @@ def imputation(
         if not pre["names"]:
             pre = None
     keys = mark_small(keys, n_units_term, k_min)
-    if small_cells == "exclude" and small.size:
+    if small_cells == "exclude" and (small.size or dropped):
         notes.append(exclusion_note(
             "imputation", small, n_small, k_min,
             "their treated observations get zero weight in every average; their untreated "
             "observations stay in the first stage", dropped))
-    elif small_cells == "exclude" and dropped:
-        notes.append(exclusion_note("imputation", [], 0, k_min, "no cohort is that small",
-                                    dropped))
     pooled = [n for n, a, b in zip(names, keys["event_time"], keys["event_time_high"],
                                    strict=True) if np.isfinite(a) and b != a]
     if small_cells == "pool" and pooled:
