@@ -178,14 +178,28 @@ def dcdh(
         Level of the bootstrap uniform band.
     placebo, dynamic : int, optional
         Deprecated: ``placebo=k, dynamic=L`` is ``window=(-1 - k, L)``.
+    min_cohort_size : int, default 5
+        A term resting on fewer distinct switchers than this is *small*: its standard
+        error is unreliable. 1 turns the marks off.
+    small_cells : {"flag", "exclude", "pool"}, default "flag"
+        ``"flag"``: mark small terms (``keys["small_cell"]``) and warn. ``"exclude"``:
+        cohorts with fewer than ``min_cohort_size`` units are not used as switchers in
+        any term (they remain comparison units while not yet treated); effects and
+        placebos still resting on fewer switchers are dropped (``DID_M`` is kept,
+        marked). ``"pool"``: adjacent effects (and, apart, adjacent placebos) are pooled
+        into their switcher-weighted average until each rests on ``min_cohort_size``
+        switchers, named by the range: ``"effect_4..5"``, ``"placebo_2..3"``.
 
     Returns
     -------
     Result
         Terms ``DID_M``, then ``effect_0 .. effect_L``, then ``placebo_1 .. placebo_k``.
         ``keys`` has ``event_time`` (0 for DID_M, ℓ for ``effect_ℓ``, −1−k for
-        ``placebo_k``), ``base_event_time`` (−1 for every term: all are changes
-        relative to the last period before treatment), ``n_switchers``, ``n_cells``.
+        ``placebo_k``; the lower end for a pooled term), ``event_time_high`` (the upper
+        end), ``base_event_time`` (−1 for every term: all are changes
+        relative to the last period before treatment), ``n_switchers`` (switcher cells,
+        the denominator of the term's weights), ``n_cells``, ``n_treated_units``
+        (distinct switchers) and ``small_cell``.
         ``extra`` is typed by :class:`DcdhExtra`; ``extra["cells"]`` lists every (term,
         cohort) cell with its sizes, its DID, its weight and whether it was used. ``influence`` holds the per-unit influence
         functions. ``primary = "DID_M"``.
@@ -193,11 +207,18 @@ def dcdh(
     Raises
     ------
     SpecificationError
-        Invalid options (negative counts, unknown columns, cluster varying within unit).
+        Invalid options (negative counts, unknown columns, cluster varying within unit,
+        ``small_cells`` or ``min_cohort_size`` out of range).
     EstimationError
         No period has both switchers and stable untreated units observed before and
         after; a requested placebo or dynamic effect cannot be computed from the data
         (the message gives the largest feasible number).
+
+    Warns
+    -----
+    SmallCohortWarning
+        Terms resting on fewer than ``min_cohort_size`` switchers (one warning listing
+        them, also in ``notes``); cells resting on a single comparison unit.
 
     Notes
     -----
@@ -270,6 +291,20 @@ def dcdh(
     infers switch dates from observed treatment and drops switchers with a gap before
     their first switch, so on unbalanced panels dynamic effects can differ from it;
     ``DID_M`` (first differences only) and everything on balanced panels coincide.
+
+    **Small cohorts.** A term's ``n_treated_units`` is the number of distinct switchers
+    in its used cells (``DID_M``: the joiners; ``effect_ℓ`` / ``placebo_k``: the
+    switchers of the cohorts observed at that lag). ``small_cells="exclude"`` removes
+    the small cohorts from the switcher side only: before they switch they remain
+    not-yet-treated comparison units, because their untreated outcome changes are valid
+    comparisons under parallel trends and dropping them would change the comparison
+    group, hence the estimand, of the other cohorts (as the imputation estimators keep
+    their untreated observations in the first stage). For effects and ``DID_M`` this equals
+    ``dcdh`` on the panel with those cohorts recoded as never-treated and their treated
+    rows deleted. A pooled term ``θ = Σ_ℓ N_ℓ θ_ℓ / Σ_ℓ N_ℓ`` is the ratio of the
+    union of its cells' sums, so its influence function (with the randomness of the
+    weights ``N_ℓ/N``), clustered variance and bootstrap are exact. The existing warning
+    on cells with a single *comparison* unit is a different fact and stays.
 
     **Bootstrap.** ``n_boot`` draws multinomial counts per unit (cluster); every cell
     sum becomes a matrix product of the count matrix with per-unit sums, so each draw

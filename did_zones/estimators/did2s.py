@@ -116,12 +116,25 @@ def did2s(
         Observations with ``t ≥ cohort − anticipation`` are treated (excluded from stage 1).
     alpha : float
         Significance level stored in ``spec``.
+    min_cohort_size : int, default 5
+        A term resting on fewer distinct treated units than this is *small*: its standard
+        error is unreliable. 1 turns the marks off.
+    small_cells : {"flag", "exclude", "pool"}, default "flag"
+        ``"flag"``: mark small terms (``keys["small_cell"]``) and warn. ``"exclude"``: the
+        treated observations of cohorts with fewer than ``min_cohort_size`` units leave the
+        second stage (their lead observations join the reference; the first stage is
+        unchanged), then event times still resting on fewer units are dropped.
+        ``"pool"``: adjacent event times (leads and lags apart) share one second-stage
+        dummy until each rests on ``min_cohort_size`` units, term ``"ATT(e=4..5)"``.
 
     Returns
     -------
     Result
         Static: term ``"overall"`` (primary). Event time: terms ``"ATT(e=h)"`` (leads
-        included) with keys ``event_time`` and ``n_obs``. ``df`` is None (normal
+        included; ``"ATT(e=a..b)"`` when pooled) with keys ``event_time`` (lower end of a
+        pooled range), ``event_time_high``, ``n_obs``, ``n_treated_units`` (distinct units
+        of the rows behind the dummy; for ``"overall"`` every treated unit of stage 2) and
+        ``small_cell``. ``df`` is None (normal
         inference). ``influence`` holds per-cluster scores (``vcov = ψ'ψ / G²``).
         ``extra`` (:class:`Did2sExtra`): ``first_stage_coef``, ``n_unidentified``.
 
@@ -139,6 +152,9 @@ def did2s(
     DataDroppedWarning
         Rows with missing values; treated observations whose ``Y(0)`` cannot be imputed;
         collinear controls.
+    SmallCohortWarning
+        Terms resting on fewer than ``min_cohort_size`` treated units (one warning listing
+        them, also in ``notes``).
     InferenceWarning
         Fewer than 30 clusters.
 
@@ -156,6 +172,13 @@ def did2s(
     stage-2 residuals). No small-sample factor (R ``did2s``, pyfixest). The product
     ``X₂'ΩZ(Z₀'ΩZ₀)⁻Z₀'`` is computed without dummy matrices (see
     :mod:`._imputation_core`).
+
+    Small cohorts: with ``small_cells="exclude"`` only stage 2 changes (rows of small
+    cohorts get no dummy), so the GMM variance keeps the first-stage correction from
+    every untreated observation; the result equals ``did2s`` on the panel with those
+    cohorts recoded as never-treated and their treated rows deleted. A pooled term is one
+    dummy for the bin: its coefficient is the ``ω``-weighted mean of ``τ̂_it`` over the
+    bin's treated observations, equal to :func:`imputation`'s pooled term.
 
     References
     ----------

@@ -126,14 +126,27 @@ def imputation(
         Deprecated: use ``window=(lo, hi)`` (and select terms for a non-contiguous set).
     pretrends : int, optional
         Deprecated: ``pretrends=k`` is ``window=(-k - anticipation, hi)``.
+    min_cohort_size : int, default 5
+        A term resting on fewer distinct treated units than this is *small*: its standard
+        error is unreliable (see Notes, "Small cohorts"). 1 turns the marks off.
+    small_cells : {"flag", "exclude", "pool"}, default "flag"
+        What to do with small terms. ``"flag"``: estimate everything, mark them
+        (``keys["small_cell"]``) and warn. ``"exclude"``: the treated observations of
+        cohorts with fewer than ``min_cohort_size`` units get zero weight in every
+        average, then horizons (and leads) still resting on fewer units are dropped.
+        ``"pool"``: adjacent horizons (and, separately, adjacent leads) are pooled until
+        each term rests on ``min_cohort_size`` units; a pooled term is named by its range,
+        ``"ATT(e=4..5)"``.
 
     Returns
     -------
     Result
-        Terms ``"overall"`` (primary), ``"ATT(e=h)"`` per horizon and ``"pre(e=k)"`` per
-        lead, with keys ``event_time``, ``kind`` (overall / horizon / pretrend) and
-        ``n_obs`` (treated observations behind a term, Stata's ``e(Nt)``; lead
-        observations for pre-trend terms). ``df`` is None (normal inference, as Stata).
+        Terms ``"overall"`` (primary), ``"ATT(e=h)"`` per horizon (``"ATT(e=a..b)"`` when
+        pooled) and ``"pre(e=k)"`` per lead, with keys ``event_time`` (the lower end of a
+        pooled range), ``event_time_high`` (its upper end), ``kind`` (overall / horizon /
+        pretrend), ``n_obs`` (treated observations behind a term, Stata's ``e(Nt)``; lead
+        observations for pre-trend terms), ``n_treated_units`` (distinct units behind the
+        term) and ``small_cell`` (``n_treated_units < min_cohort_size``). ``df`` is None (normal inference, as Stata).
         ``influence`` holds per-cluster scores (``vcov = ψ'ψ / G²``).
         ``extra`` (:class:`ImputationExtra`): ``pretrend_test`` (:class:`HypothesisTest` or
         None), ``effects`` (one
@@ -155,10 +168,12 @@ def imputation(
         Rows with missing values; treated observations whose ``Y(0)`` cannot be imputed
         (unit or period without untreated observations); collinear controls.
     SmallCohortWarning
-        A term resting on fewer than 30 effective treated observations (Stata suppresses
-        such terms by default, ``minn(30)``; here they are reported), or cohort-period
-        cells of treated observations with a single cluster (their noise is invisible to
-        the variance).
+        Terms resting on fewer than ``min_cohort_size`` treated units (one warning
+        listing them, also in ``notes``); a term resting on fewer than 30 effective
+        treated observations (Stata suppresses such terms by default, ``minn(30)``; here
+        they are reported), or cohort-period cells of treated observations with a single
+        cluster (their noise is invisible to the variance). The three are distinct facts:
+        many observations of one unit pass ``minn(30)`` and still rest on one unit.
     InferenceWarning
         Fewer than 30 clusters.
 
@@ -187,6 +202,18 @@ def imputation(
     ``F = γ̂'V⁻¹γ̂/k`` against ``F(k, G−1)``. Covariances between ``γ̂`` and the effects
     use the per-cluster scores of both, the ``γ̂`` scores scaled by the square root of the
     CRV1 factor, as Stata.
+
+    Small cohorts: a term's ``n_treated_units`` counts the distinct units whose treated
+    observations it averages with nonzero weight (for ``ATT(e=h)`` the units of the
+    cohorts observed at ``h``; for ``"overall"`` every treated unit used; for a lead the
+    units of treated cohorts observed at that event time among the untreated
+    observations). With ``small_cells="exclude"`` the small cohorts' treated observations
+    get zero weight, as Stata ``did_imputation``'s ``wtr()`` with target weights that are
+    zero on them: their untreated observations stay in the first stage (they still help
+    identify the period effects, which is what parallel trends allows), and their lead
+    dummies are switched off in the pre-trend regression (those rows join the reference).
+    A pooled term is another weight vector (``w ∝ ω`` over the union of its horizons'
+    treated observations), so its variance is the same BJS formula, exact.
 
     Conventions that differ from peers: Stata drops terms with effective sample size
     ``1/Σw² < 30``; here they are kept with a warning. Event times are ``t − cohort``
