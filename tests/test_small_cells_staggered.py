@@ -31,8 +31,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import did_zones as dz
-from did_zones.estimators import get_estimator, get_spec
 from did_zones.errors import DidZonesError, SmallCohortWarning, SpecificationError
+from did_zones.estimators import get_estimator, get_spec
 from did_zones.estimators._small_cells import pool_adjacent
 from did_zones.tables.zh_notes import translate_note, untranslated
 
