@@ -465,3 +465,15 @@ def test_random_small_panels_never_raise_raw_errors(df, policy, k):
             # every term left rests on k units (dCDH keeps DID_M, marked)
             assert ((n >= k) | (res.keys.index == "DID_M") | (kind == "overall")).all()
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_event_average_refuses_a_pooled_term(panel):
+    from did_zones.estimands import event_average
+
+    res = _quiet(dz.imputation, panel, "y", small_cells="pool")
+    with pytest.raises(SpecificationError, match=r"\['ATT\(e=2\.\.4\)'\] pool several event "
+                                                 r"times \(small_cells='pool'\)"):
+        event_average(res)
+    avg = event_average(res, (0, 1))  # a window without the pooled range is fine
+    assert avg["event_average"] == pytest.approx(res.estimate[["ATT(e=0)", "ATT(e=1)"]].mean(),
+                                                 abs=1e-12)
