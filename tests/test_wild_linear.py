@@ -316,3 +316,28 @@ def test_joint_matches_brute_force_enumeration(frame, est, terms, theta, impose_
     assert test.statistic == pytest.approx(W / len(terms), rel=1e-10)
     assert test.p_value == float(np.mean(Wb >= W * (1 - 1e-9)))
     assert test.details["p_value_strict"] == float(np.mean(Wb > W * (1 + 1e-9)))
+
+
+@pytest.mark.parametrize("est", ["did2s", "imputation"])
+@pytest.mark.parametrize("kw", [
+    {"small_cells": "exclude", "min_cohort_size": 4, "window": (-2, 4)},
+    {"small_cells": "pool", "min_cohort_size": 12, "window": (-3, 4)},
+])
+def test_small_cell_rules(frame, est, kw):
+    """Terms after small_cells='exclude' (small cohorts' rows out of the averages and the
+    leads) and 'pool' (ranges such as 'ATT(e=2..4)'): every effect and imputation lead
+    gets the estimator's own t (1e-10); the far interval ends stay finite or infinite
+    without stalling the bisection."""
+    res = _fit(est, frame, **kw)
+    panel = _panel(frame)
+    if kw["small_cells"] == "pool":
+        assert any(".." in t for t in res.terms if t.startswith("ATT(e=2"))
+    tested = 0
+    for term in res.terms:
+        if est == "did2s" and res.keys["event_time"][term] < 0:
+            continue
+        test = dz.wild_bootstrap(res, panel, term, n_boot=99, seed=1)
+        assert test.statistic == pytest.approx(res.estimate[term] / res.std_error[term],
+                                               rel=1e-10)
+        tested += 1
+    assert tested >= 4

@@ -128,6 +128,8 @@ def _bound(st: Stats, m: np.ndarray, alpha: float, side: int) -> float:
     tol = _BISECT_RTOL * max(abs(st.beta), st.se, 1e-300)
     while abs(outside - inside) > tol:
         mid = 0.5 * (inside + outside)
+        if mid in (inside, outside):  # a far end: no float between them (tol < ulp)
+            break
         if _p_value(st, m, mid) > alpha:
             inside = mid
         else:
