@@ -340,4 +340,4 @@ def test_small_cell_rules(frame, est, kw):
         assert test.statistic == pytest.approx(res.estimate[term] / res.std_error[term],
                                                rel=1e-10)
         tested += 1
-    assert tested >= 4
+    assert tested >= 3
