@@ -49,6 +49,16 @@ def _control_dropped(m: re.Match) -> str:
             f"{_OTHER[m.group(3)]}共线，已删除。")
 
 
+_AGG_KINDS = {"simple": "简单平均", "event": "事件时间", "cohort": "批次", "calendar": "日历时间"}
+
+
+def _small_cell_source(name: str) -> str:
+    """The estimator (or aggregation) named in a small-cell note, in Chinese."""
+    name = re.sub(r" aggregate \((\w+)\)",
+                  lambda m: f" 加总（{_AGG_KINDS.get(m.group(1), m.group(1))}）", name)
+    return _AGG_KINDS.get(name, name)
+
+
 def _fmt(template: str) -> Callable[[re.Match], str]:
     return lambda m: template.format(None, *m.groups())
 
@@ -161,8 +171,10 @@ _RAW: list[tuple[str, Template]] = [
     (rf"Collinear covariate\(s\) dropped: {_LIST} \(constant, or a linear combination of the "
      r"intercept and the covariates listed before them\)\.",
      "删除共线协变量 {1}（常数，或为截距与排在其前的协变量的线性组合）。"),
-    (rf"Cohorts with fewer than {_N} units \(cohort: units\) — (.+?)\. Their ATT\(g,t\) are "
-     r"fragile\.", "个体数少于 {1} 的批次（批次: 个体数）——{2}。其 ATT(g,t) 不稳健。"),
+    (rf"Groups with fewer than {_N} units \(covariates \+ 5, R did's check; cohort: units\) "
+     r"— (.+?)\. The ATT\(g,t\) fits that use them rest on very few units\.",
+     "个体数少于 {1} 的组（协变量个数 + 5，R did 的检查；批次: 个体数）——{2}。使用这些组的 "
+     "ATT(g,t) 拟合只依赖极少数个体。"),
     (r" ?The never-treated group is tiny: consider control='not_yet'\.",
      "从未试点组很小：可考虑 control='not_yet'。"),
     (rf"Propensity-score trimming \(trim=([^)]+)\): {_N} comparison observation\(s\) in {_N} "
@@ -194,6 +206,37 @@ _RAW: list[tuple[str, Template]] = [
      "一致临界值为 {1}（≥ 7）：过大而不可靠，可能是批次过小或结果变量几乎不变。建议使用逐点置信区间。"),
     (rf"{_N} ATT\(g,t\) cell\(s\) could not be estimated and are left out of the aggregation "
      r"\(R's na\.rm = TRUE\)\.", "{1} 个 ATT(g,t) 单元无法估计，未纳入加总（同 R 的 na.rm = TRUE）。"),
+    # ------------------------------------- small cells (estimators/_small_cells.py)
+    (rf"([^:.]+?): {_N} term\(s\) rest on fewer than {_N} treated units \(term: units\) — "
+     r"(.+?)\. Their standard errors are unreliable and can be understated several-fold: ",
+     lambda m: (f"{_small_cell_source(m.group(1))}：{m.group(2)} 个项所依据的处理组个体少于 "
+                f"{m.group(3)} 个（项: 个体数）——{m.group(4)}。其标准误不可靠，可能被低估数倍：")),
+    (r", \.\.\. \((\d+) more\)(?=。)", "，...（另 {1} 项）"),
+    (r"with (\d+) treated clusters? a nominal 5% cluster-robust test rejects a true null "
+     r"(\d+)% of the time \(benchmarks/size_wild_bootstrap\.py\)",
+     "在 {1} 个处理聚类时，名义 5% 的聚类稳健检验有 {2}% 的概率拒绝正确的原假设"
+     "（benchmarks/size_wild_bootstrap.py）"),
+    (r"\. They are marked in keys\['small_cell'\]; pass small_cells='exclude' or 'pool' to "
+     r"leave them out of the averages or pool them with neighbours",
+     "。这些项已在 keys['small_cell'] 中标记；设定 small_cells='exclude' 或 'pool' 可将其排除"
+     "在平均之外或与相邻项合并"),
+    (r"\. Cohorts below the threshold are left out of the averages \(small_cells='exclude'\)",
+     "。低于阈值的批次不计入平均（small_cells='exclude'）"),
+    (r"\. Small groups are pooled with their neighbours \(small_cells='pool'\); the terms "
+     r"listed still rest on too few units",
+     "。过小的组已与相邻组合并（small_cells='pool'）；所列各项合并后依据的个体仍然过少"),
+    (r"; for their inference use wild_bootstrap, placebo\(\.\.\., restrict='cohort'\) or "
+     r"conley_taber\.",
+     "；其推断请使用 wild_bootstrap、placebo(..., restrict='cohort') 或 conley_taber。"),
+    (rf"small_cells='exclude' \(([^)]*)\): {_N} cohort\(s\) with fewer than {_N} units "
+     rf"\(cohort: units — (.+?); {_N} units, {_N} (ATT\(g,t\) cell\(s\)|CATT\(s\))\) left "
+     r"out of every average\.",
+     lambda m: (f"small_cells='exclude'（{_small_cell_source(m.group(1))}）：个体数少于 "
+                f"{m.group(3)} 的 {m.group(2)} 个批次（批次: 个体数——{m.group(4)}；共 "
+                f"{m.group(5)} 个个体、{m.group(6)} 个 "
+                f"{'CATT' if m.group(7).startswith('CATT') else 'ATT(g,t) 单元'}）不计入任何平均。")),
+    (rf" ?{_N} term\(s\) left without cells dropped: (.+?)\.$",
+     "{1} 个项已无单元，已删除：{2}。"),
     # -------------------------------------------------------------------- Sun–Abraham
     (rf"window (\([^)]*\)): {_N} row\(s\) of treated units outside relative periods "
      r"(-?\d+)\.\.(-?\d+) dropped \(bin_endpoints=False\)\.",
@@ -209,11 +252,6 @@ _RAW: list[tuple[str, Template]] = [
      r"throughout\.",
      "control='last'：以批次 {1}（{2} 个个体）作为对照组；删除其处理期 {3} 及之后的数据（{4} 行），"
      "使其在样本中始终未受处理。"),
-    (rf"Treated cohort\(s\) with fewer than {_N} units \(cohort: units\) — (.+?)\. Their "
-     r"cohort-specific effects rest on very few units; consider pooling cohorts or reading "
-     r"those CATTs with care\.",
-     "个体数少于 {1} 的处理批次（批次: 个体数）——{2}。其批次效应只依赖极少数个体；可考虑合并批次，"
-     "或谨慎解读这些 CATT。"),
     (r" ?Consider control='last' \(the last-treated cohort as comparison\)\.",
      "可考虑 control='last'（以最后一批试点作为对照组）。"),
     (rf" and never-treated units \({_N}\)", " 及从未试点个体（{1}）"),
