@@ -151,10 +151,11 @@ def pool_adjacent(labels: Sequence[float], members: Sequence[Iterable], sizes: M
         cohorts = set().union(*(set(members[i]) for i in group))
         return int(sum(sizes[c] for c in cohorts))
 
-    while True:
+    merged = True
+    while merged:  # until no small group has a neighbour in its block to merge with
+        merged = False
         counts = [units(g) for g in groups]
-        order = sorted(range(len(groups)), key=lambda j: (counts[j], j))
-        for j in order:
+        for j in sorted(range(len(groups)), key=lambda j: (counts[j], j)):
             if counts[j] >= k:
                 break
             neighbours = [m for m in (j - 1, j + 1) if 0 <= m < len(groups)
@@ -164,10 +165,7 @@ def pool_adjacent(labels: Sequence[float], members: Sequence[Iterable], sizes: M
             m = max(neighbours, key=lambda m: (counts[m], m))
             lo, hi = sorted((j, m))
             groups[lo:hi + 1] = [groups[lo] + groups[hi]]
-            break
-        else:
-            break
-        if all(c >= k for c in counts):
+            merged = True
             break
     out = np.empty(n, dtype=int)
     for g, members_ in enumerate(groups):
