@@ -377,6 +377,9 @@ def test_sun_abraham_exclude_and_pool_equal_hand_iw_averages(tiny, share_varianc
             share = _share_se_by_unit(flag, cells, catt)
             assert ex.std_error[term] == pytest.approx(np.hypot(se_fixed, share), rel=1e-10)
     assert ex.extra["catt"]["overall_weight"][g != 2015].eq(0).all()
+    assert ("small_cells='exclude' (Sun–Abraham): 2 cohort(s) with fewer than 5 units (cohort: "
+            "units — 2013: 1, 2014: 2; 3 units, 14 CATT(s)) left out of every average. 2 "
+            "term(s) left without cells dropped: e+3, e+4.") in ex.notes
 
     pool = quiet(dz.sun_abraham, tiny, "y", small_cells="pool", share_variance=share_variance)
     assert pool.terms[-1] == "e+2..+4"

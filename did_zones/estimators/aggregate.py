@@ -120,10 +120,10 @@ def aggregate(
         its range (``"ATT(e=4..5)"``, ``"ATT(g=2015..2016)"``, ``"ATT(t=2016..2017)"``)
         and its keys hold the lower end in ``event_time`` / ``cohort`` / ``time`` and the
         upper end in ``event_time_high`` / ``cohort_high`` / ``time_high`` (these columns
-        exist with ``small_cells="pool"`` only). ``influence`` holds the aggregated unit influence functions;
-        ``extra["weights"]`` (:class:`AggregateExtra`) the weight of each ATT(g,t) cell in
-        each term (without the
-        estimated-weight correction, which only enters the influence function).
+        exist with ``small_cells="pool"`` only). ``influence`` holds the aggregated unit
+        influence functions; ``extra["weights"]`` (:class:`AggregateExtra`) the weight of
+        each ATT(g,t) cell in each term (without the estimated-weight correction, which
+        only enters the influence function).
 
     Raises
     ------

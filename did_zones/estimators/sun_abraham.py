@@ -630,6 +630,10 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
 
     # terms: one per relative period (or pooled range of them) with a kept cell
     etimes = np.array([e for e in np.unique(e_k) if (use & (e_k == e)).any()])
+    lost = [f"e{int(e):+d}" for e in np.setdiff1d(np.unique(e_k), etimes)]
+    if lost:  # relative periods resting only on excluded cohorts
+        small_notes[-1] += (f" {len(lost)} term(s) left without cells dropped: "
+                            f"{', '.join(lost[:6])}{' ...' if len(lost) > 6 else ''}.")
     if o.small_cells == "pool":
         members = [set(gi_k[use & (e_k == e)].tolist()) for e in etimes]
         gid = pool_adjacent(etimes, members, dict(enumerate(csize.tolist())),
