@@ -10,6 +10,7 @@ delta-method influence function written here in its own form
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -499,3 +500,24 @@ def test_property_exclude_and_pool_never_raise_raw_errors(df, k):
             n_terms = len(sa.terms) - ("overall" in sa.terms)
             assert catt["share"].sum() == pytest.approx(n_terms, abs=1e-9)
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_wild_bootstrap_averages_the_pooled_and_kept_cells(tiny):
+    # the wild bootstrap's t of a Sun–Abraham term holds the shares fixed: it must use the
+    # pooled range's (or the kept cohorts') cells, so its statistic is the fixed-share t
+    for policy, term in (("pool", "e+2..+4"), ("exclude", "overall"), ("exclude", "e+2")):
+        sa = quiet(dz.sun_abraham, tiny, "y", small_cells=policy)
+        test = quiet(dz.wild_bootstrap, sa, tiny, term, n_boot=99, seed=1)
+        v = sa.extra["vcov_fixed_shares"].loc[term, term]
+        assert test.statistic == pytest.approx(sa.estimate[term] / np.sqrt(v), rel=1e-10)
+
+
+def test_event_average_refuses_pooled_terms(tiny, cs):
+    sa = quiet(dz.sun_abraham, tiny, "y", small_cells="pool")
+    ev = quiet(dz.aggregate, cs, "event", small_cells="pool")
+    for res, term in ((sa, "e+2..+4"), (ev, "ATT(e=2..4)")):
+        with pytest.raises(SpecificationError, match=r"terms pooled over several event times "
+                           r"\(small_cells='pool'\): \['" + re.escape(term)):
+            dz.estimands.event_average(res)
+    flag = quiet(dz.sun_abraham, tiny, "y")
+    assert np.isfinite(dz.estimands.event_average(flag).estimate.iloc[0])
