@@ -519,5 +519,8 @@ def test_event_average_refuses_pooled_terms(tiny, cs):
         with pytest.raises(SpecificationError, match=r"terms pooled over several event times "
                            r"\(small_cells='pool'\): \['" + re.escape(term)):
             dz.estimands.event_average(res)
+        with pytest.raises(SpecificationError, match=r"honest_did needs one coefficient per "
+                           r"event time; .* pools event times \(small_cells='pool'\)"):
+            dz.honest_did(res)
     flag = quiet(dz.sun_abraham, tiny, "y")
     assert np.isfinite(dz.estimands.event_average(flag).estimate.iloc[0])
