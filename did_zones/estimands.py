@@ -73,8 +73,8 @@ def event_average(result, window: tuple[int, int] | None = None):
     Raises
     ------
     SpecificationError
-        No event-time effects, an event time of the window without a term, or terms
-        pooled over event times (``small_cells="pool"``).
+        No event-time effects, an event time of the window without a term, or a term of
+        the window pooling several event times (``small_cells="pool"``).
 
     Notes
     -----
@@ -89,14 +89,6 @@ def event_average(result, window: tuple[int, int] | None = None):
             f"{result.method} has no event-time effects to average. Estimate it with "
             "event-time terms (window=(lo, hi)).")
     et = pd.to_numeric(keys["event_time"], errors="coerce").to_numpy(dtype=float)
-    if "event_time_high" in keys.columns:  # small_cells="pool": a term spans event times
-        hi = pd.to_numeric(keys["event_time_high"], errors="coerce").to_numpy(dtype=float)
-        pooled = [t for t, lo_, hi_ in zip(result.terms, et, hi, strict=True) if hi_ > lo_]
-        if pooled:
-            raise SpecificationError(
-                f"{result.method} has terms pooled over several event times "
-                f"(small_cells='pool'): {pooled}; the average needs one term per event "
-                "time. Use the result estimated with small_cells='flag' or 'exclude'.")
     usable = np.isfinite(et)
     if "estimand" in keys.columns:
         usable &= keys["estimand"].isna().to_numpy()
@@ -110,6 +102,16 @@ def event_average(result, window: tuple[int, int] | None = None):
     if a > b:
         raise SpecificationError(f"window must be (a, b) with a <= b; got {window!r}.")
     wanted = np.arange(a, b + 1)
+    if "event_time_high" in keys.columns:  # terms pooled over event times (small_cells="pool")
+        high = pd.to_numeric(keys["event_time_high"], errors="coerce").to_numpy(dtype=float)
+        pooled = usable & np.isfinite(high) & (high > et) & (high >= a) & (et <= b)
+        if pooled.any():
+            names = [str(n) for n in keys.index[pooled]]
+            raise SpecificationError(
+                f"{result.method}: {names} pool several event times (small_cells='pool'), "
+                f"so the equal-weighted average over e = {a}..{b} has no term per event time. "
+                "Average over a window without the pooled range, or estimate with "
+                "small_cells='flag' or 'exclude'.")
     missing = [int(e) for e in wanted if not (usable & (et == e)).any()]
     if missing:
         raise SpecificationError(

@@ -25,11 +25,16 @@ from ._small_cells import (
     DEFAULT_MIN_COHORT_SIZE,
     SmallCells,
     check_small_cells,
+    exclusion_note,
     mark_small,
     pool_adjacent,
+    pooling_note,
     range_label,
     warn_small_cells,
 )
+
+_EXCLUDED = ("their ATT(g,t) get zero weight in every average, the overall ones included (the "
+             "cells are still estimated and reported)")
 
 __all__ = ["aggregate"]
 
@@ -194,14 +199,16 @@ def aggregate(
         build = {"simple": _simple, "cohort": _cohort, "calendar": _calendar}[kind]
         return build(cells, max_e)
 
+    source = f"Callaway–Sant'Anna aggregate ({kind})"
     if policy == "exclude" and (cells.size < k).any():
         before = build_terms()[0]
-        small_notes.append(_exclude_cohorts(cells, k, kind))
+        small = _exclude_cohorts(cells, k)
         names, keys, W, wif_sets, overall = build_terms()
+        # every term left rests on >= k units (each of its cohorts does): the terms dropped
+        # are those left without cells
         lost = [n for n in before if n not in names]
-        if lost:
-            small_notes[-1] += (f" {len(lost)} term(s) left without cells dropped: "
-                                f"{', '.join(lost[:6])}{' ...' if len(lost) > 6 else ''}.")
+        small_notes.append(exclusion_note(source, cells.cohorts[small].tolist(),
+                                          int(cells.size[small].sum()), k, _EXCLUDED, lost))
     else:
         names, keys, W, wif_sets, overall = build_terms()
     est, psi, W = _combine(cells, W, wif_sets, overall)
@@ -213,10 +220,13 @@ def aggregate(
     keys = _tag_overall(keys, kind, min_e, max_e) if names[0] == "overall" else keys
     if policy == "pool" and kind != "simple":
         names, keys, est, psi, W = _pool(cells, k, kind, names, keys, est, psi, W)
+        pooled = [n for n in names if ".." in n]
+        if pooled and kind == "event":
+            small_notes.append(pooling_note(source, pooled, k))
     keys = mark_small(keys, cells.units_of(W), k)
     small = keys["small_cell"].to_numpy()
     msg = warn_small_cells(
-        f"Callaway–Sant'Anna aggregate ({kind})",
+        source,
         dict(zip(np.asarray(names)[small].tolist(),
                  keys["n_treated_units"].to_numpy()[small].tolist(), strict=True)),
         k, policy)
@@ -430,10 +440,10 @@ def _calendar(c: _Cells, max_e: float):
 # ------------------------------------------------------------------------ small cells
 
 
-def _exclude_cohorts(c: _Cells, k: int, kind: str) -> str:
+def _exclude_cohorts(c: _Cells, k: int) -> np.ndarray:
     """Give the cells of cohorts with fewer than ``k`` units zero weight (``c.use``); the
-    note saying what was excluded. Every remaining term then rests on at least ``k`` units
-    (each of its cohorts does), so no further term needs dropping for its size."""
+    mask of those cohorts. Every remaining term then rests on at least ``k`` units (each of
+    its cohorts does), so no further term needs dropping for its size."""
     small = c.size < k
     if small.all():
         shown = ", ".join(f"{_fmt(g)}: {int(n)}" for g, n in zip(c.cohorts, c.size,
@@ -443,11 +453,7 @@ def _exclude_cohorts(c: _Cells, k: int, kind: str) -> str:
             f"{k} units (cohort: units — {shown}). Use small_cells='flag' or 'pool', or a "
             "smaller min_cohort_size.")
     c.use = ~small[c.gidx]
-    shown = ", ".join(f"{_fmt(g)}: {int(n)}" for g, n in zip(c.cohorts[small], c.size[small],
-                                                              strict=True))
-    return (f"small_cells='exclude' ({kind}): {int(small.sum())} cohort(s) with fewer than "
-            f"{k} units (cohort: units — {shown}; {int(c.size[small].sum())} units, "
-            f"{int((~c.use).sum())} ATT(g,t) cell(s)) left out of every average.")
+    return small
 
 
 def _pool(c: _Cells, k: int, kind: str, names, keys, est, psi, W):

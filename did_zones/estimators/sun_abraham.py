@@ -61,8 +61,10 @@ from ._small_cells import (
     DEFAULT_MIN_COHORT_SIZE,
     SmallCells,
     check_small_cells,
+    exclusion_note,
     mark_small,
     pool_adjacent,
+    pooling_note,
     warn_small_cells,
 )
 
@@ -70,6 +72,8 @@ __all__ = ["sun_abraham", "sun_abraham_design"]
 
 ShareVariance = Literal["estimated", "fixed"]
 
+_EXCLUDED = ("their CATTs are left out of every interaction-weighted average, the other "
+             "cohorts' shares renormalised; the regression is unchanged")
 _SMALL_COMPARISON = DEFAULT_MIN_COHORT_SIZE  # units; a comparison group this small is fragile
 
 
@@ -626,14 +630,17 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     unit_g = np.full(panel.n_units, -1)
     unit_g[uid[idx]] = gi_k[k_r]
     csize = np.bincount(unit_g[unit_g >= 0], minlength=cohorts.size)
-    use, small_notes = _small_cell_policy(o, cohorts, csize, gi_k)
+    use = _small_cell_policy(o, cohorts, csize, gi_k)
+    small_notes: list[str] = []
 
     # terms: one per relative period (or pooled range of them) with a kept cell
     etimes = np.array([e for e in np.unique(e_k) if (use & (e_k == e)).any()])
-    lost = [f"e{int(e):+d}" for e in np.setdiff1d(np.unique(e_k), etimes)]
-    if lost:  # relative periods resting only on excluded cohorts
-        small_notes[-1] += (f" {len(lost)} term(s) left without cells dropped: "
-                            f"{', '.join(lost[:6])}{' ...' if len(lost) > 6 else ''}.")
+    if not use.all():  # the relative periods resting only on excluded cohorts are dropped
+        small = csize < o.min_cohort_size
+        lost = [f"e{int(e):+d}" for e in np.setdiff1d(np.unique(e_k), etimes)]
+        small_notes.append(exclusion_note(
+            "Sun–Abraham", cohorts[small].tolist(), int(csize[small].sum()),
+            o.min_cohort_size, _EXCLUDED, lost))
     if o.small_cells == "pool":
         members = [set(gi_k[use & (e_k == e)].tolist()) for e in etimes]
         gid = pool_adjacent(etimes, members, dict(enumerate(csize.tolist())),
@@ -686,6 +693,9 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
     })
     if o.small_cells == "pool":
         keys.insert(3, "event_time_high", ([np.nan] if has_overall else []) + hi)
+        pooled = [t for t in terms if ".." in t]
+        if pooled:
+            small_notes.append(pooling_note("Sun–Abraham", pooled, o.min_cohort_size))
     if has_overall:  # cohort-share weighted mean of the post cells: the window's simple ATT
         e_post = [int(b) for b in hi if b >= 0]
         keys = tag(keys, 0, "simple_att", 0,
@@ -748,12 +758,12 @@ def _assemble(panel, outcome, o: _Opts, sample: _Sample, design, fit, cells, cel
 
 
 def _small_cell_policy(o: _Opts, cohorts: np.ndarray, csize: np.ndarray,
-                       gi_k: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Cells allowed in the averages (all but those of small cohorts under
-    ``small_cells="exclude"``) and the note saying what was excluded."""
+                       gi_k: np.ndarray) -> np.ndarray:
+    """Cells allowed in the averages: all but those of small cohorts under
+    ``small_cells="exclude"``."""
     use = np.ones(gi_k.size, dtype=bool)
     if o.small_cells != "exclude":
-        return use, []
+        return use
     small = csize < o.min_cohort_size
     shown = ", ".join(f"{g:g}: {int(n)}" for g, n in zip(cohorts[small], csize[small],
                                                          strict=True))
@@ -762,13 +772,7 @@ def _small_cell_policy(o: _Opts, cohorts: np.ndarray, csize: np.ndarray,
             f"small_cells='exclude' leaves nothing to average: every treated cohort has "
             f"fewer than {o.min_cohort_size} units (cohort: units — {shown}). Use "
             "small_cells='flag' or 'pool', or a smaller min_cohort_size.")
-    if not small.any():
-        return use, []
-    use = ~small[gi_k]
-    return use, [
-        f"small_cells='exclude' (Sun–Abraham): {int(small.sum())} cohort(s) with fewer than "
-        f"{o.min_cohort_size} units (cohort: units — {shown}; {int(csize[small].sum())} units, "
-        f"{int((~use).sum())} CATT(s)) left out of every average."]
+    return ~small[gi_k]
 
 
 def _share_meat(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int, J: int,
