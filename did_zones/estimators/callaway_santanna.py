@@ -229,8 +229,9 @@ def callaway_santanna(
     standard error estimated from those units' own deviations, and it is understated:
     the shared rule of :mod:`did_zones.estimators._small_cells` quotes the rejection rate
     of a nominal 5% cluster-robust test measured with 1, 3 and 6 treated clusters
-    (``CRV1_REJECTION``: 78%, 19% and 12%) in the warning. Use
-    :func:`~did_zones.wild_bootstrap`-type or randomization inference for such cells. R
+    (``CRV1_REJECTION``: 78%, 19% and 12%) in the warning. For such cells use
+    randomization inference (:func:`~did_zones.placebo`) or :func:`~did_zones.conley_taber`
+    (:func:`~did_zones.wild_bootstrap` takes the regression-based estimators). R
     ``did``'s own check (a group smaller than the number of covariates + 5) is kept as a
     separate warning about the fits: for treated cohorts with covariates, and for the
     never-treated group.
