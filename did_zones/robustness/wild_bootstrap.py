@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .._provenance import check_result_panel
-from ..design import build_design, fit_absorbed
+from ..design import build_design, fit_absorbed, refactorize, resolve_codes
 from ..errors import EstimationError, SpecificationError
 from ..panel import Panel
 from ..result import HypothesisTest, Result
@@ -111,9 +111,13 @@ def _bound(st: Stats, m: np.ndarray, alpha: float, side: int) -> float:
         inside, step = trial, 2 * step
     if outside is None:
         return side * np.inf
-    tol = _BISECT_RTOL * max(abs(st.beta), st.se, 1e-300)
+    # relative to the bound too: far ends (few bootstrap clusters) cannot be bisected to
+    # 1e-12 of β̂ in floating point; stop also when the midpoint no longer moves
+    tol = _BISECT_RTOL * max(abs(st.beta), st.se, abs(outside), 1e-300)
     while abs(outside - inside) > tol:
         mid = 0.5 * (inside + outside)
+        if mid in (inside, outside):
+            break
         if _p_value(st, m, mid) > alpha:
             inside = mid
         else:
@@ -211,21 +215,65 @@ def _reparametrise(fit, weights: pd.Series):
     return replace(fit, X_within=X, coef=coef), j
 
 
-def _boot_dimension(fit, cl_spec: tuple[str, ...]) -> tuple[int, int]:
-    """The cluster dimension the draws are by (the one with most clusters, as
-    fwildclusterboot's ``bootcluster="max"``) and its number of clusters."""
-    counts = fit.design.cluster_counts
+BOOTCLUSTER_RULES = ("max", "min", "intersection")
+
+
+def _boot_clusters(fit, panel: Panel, cl_spec: tuple[str, ...], bootcluster):
+    """What the draws are by: ``(boot, G, label)`` with ``boot`` a dimension of the
+    variance clusters or a code per used row (any other partition), ``G`` the number of
+    bootstrap clusters and ``label`` for ``details["bootcluster"]``.
+
+    ``"max"`` / ``"min"``: the variance dimension with the most / fewest clusters (the
+    first on a tie; ``fwildclusterboot``'s ``bootcluster``); a variance cluster's name:
+    that dimension; ``"intersection"``: the cells of the two-way partition; another
+    column (or a tuple of columns: their intersection): its values on the rows used.
+    """
+    d_ = fit.design
+    counts = d_.cluster_counts
     if min(counts) < 2:
         raise EstimationError(
             f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has "
-            f"{min(counts)} in the {fit.design.n_obs} rows used."
+            f"{min(counts)} in the {d_.n_obs} rows used."
         )
-    boot = int(np.argmax(counts))
-    return boot, counts[boot]
+    if isinstance(bootcluster, str) and bootcluster in BOOTCLUSTER_RULES + cl_spec:
+        if bootcluster in cl_spec:
+            k = cl_spec.index(bootcluster)
+        elif bootcluster == "min":
+            k = int(np.argmin(counts))
+        elif bootcluster == "max" or len(cl_spec) == 1:  # one-way: the intersection is it
+            k = int(np.argmax(counts))
+        else:
+            from ._wild_core import _combine
+
+            inter = _combine(*d_.clusters)
+            return inter, int(inter.max()) + 1, cl_spec
+        return k, counts[k], cl_spec[k]
+    if not isinstance(bootcluster, str | tuple | list) or isinstance(bootcluster, list | tuple) \
+            and not all(isinstance(c, str) for c in bootcluster):
+        raise SpecificationError(
+            f"bootcluster must be 'max', 'min', 'intersection', a column name or a tuple of "
+            f"column names; got {bootcluster!r}."
+        )
+    label = bootcluster if isinstance(bootcluster, str) else tuple(bootcluster)
+    codes = resolve_codes(panel, label, what="Bootstrap cluster")[d_.rows]
+    if (codes < 0).any():
+        raise SpecificationError(
+            f"bootcluster {label!r} is missing on {int((codes < 0).sum())} of the "
+            f"{d_.n_obs} rows of the regression; fill it in or pick a complete column "
+            "(the bootstrap must use the result's own rows)."
+        )
+    codes = refactorize(codes)
+    G = int(codes.max()) + 1
+    if G < 2:
+        raise EstimationError(
+            f"bootcluster {label!r} has one value on the {d_.n_obs} rows used; the draws "
+            "need at least two bootstrap clusters."
+        )
+    return codes, G, label
 
 
 def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weights: str,
-           n_boot: int, impose_null: bool, seed) -> HypothesisTest:
+           n_boot: int, impose_null: bool, seed, bootcluster="max") -> HypothesisTest:
     """The joint (Wald) test of several coefficients (:mod:`._wild_wald`)."""
     from ._wild_wald import wald_draws
 
@@ -254,7 +302,7 @@ def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weight
             f"Term(s) {missing} have no coefficient in the refitted regression (collinear "
             f"or not observed); terms: {list(fit.names)}."
         )
-    boot, G = _boot_dimension(fit, cl_spec)
+    boot, G, boot_label = _boot_clusters(fit, panel, cl_spec, bootcluster)
     enumerate_ = weights == "rademacher" and 2**G <= n_boot
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     F, p, p_strict, used = wald_draws(fit, [fit.names.index(t) for t in terms],
@@ -267,7 +315,7 @@ def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weight
         "tie_rule": WALD_TIE_RULE,
         "p_value_strict": p_strict, "n_clusters": G,
         "cluster": cl_spec if len(cl_spec) == 2 else cl_spec[0],
-        "bootcluster": cl_spec[boot], "seed": None if enumerate_ else seq.entropy,
+        "bootcluster": boot_label, "seed": None if enumerate_ else seq.entropy,
     }
     return HypothesisTest(
         name=f"wild cluster bootstrap ({kind}, {weights}): {q} restrictions",
@@ -286,6 +334,7 @@ def wild_bootstrap(
     cluster: str | None = None,
     seed: int | np.random.SeedSequence | None = None,
     alpha: float | None = None,
+    bootcluster: str | tuple[str, ...] = "max",
 ) -> HypothesisTest:
     """Wild cluster bootstrap test of ``β_term = null``, with its test-inversion interval.
 
@@ -322,14 +371,28 @@ def wild_bootstrap(
         WCU, unrestricted residuals and draws centred on the estimate.
     cluster : str or pair of str, optional
         Cluster variable(s) of the variance and the bootstrap; default the result's own.
-        With two (two-way clustering, Cameron, Gelbach & Miller 2011) the draws are by
-        the dimension with more clusters (``fwildclusterboot``'s ``bootcluster="max"``)
-        and the variance of every draw is two-way, with the result's factor (the smaller
-        ``G`` in every term).
+        With two (two-way clustering, Cameron, Gelbach & Miller 2011) the variance of
+        every draw is two-way, with the result's factor (the smaller ``G`` in every
+        term); the draws are by ``bootcluster``.
     seed : int or SeedSequence, optional
         Seed of the draws (recorded in ``details["seed"]``); unused when enumerating.
     alpha : float, optional
         Level of the interval; default the result's ``spec["alpha"]`` (0.05).
+    bootcluster : str or tuple of str
+        Which clusters the draws are by (one multiplier per bootstrap cluster), as Stata
+        ``boottest``'s ``bootcluster()`` and R ``fwildclusterboot``'s ``bootcluster``:
+        ``"max"`` (default): the variance cluster dimension with the most clusters;
+        ``"min"``: the one with the fewest; a name among the variance clusters: that
+        dimension; ``"intersection"``: the cells of the two-way partition (e.g. province
+        × year; Roodman et al. 2019 and MacKinnon, Nielsen & Webb 2023 advise checking
+        it with two-way clustering); any other column, or a tuple of columns (their
+        intersection): its values, coarser than the variance clusters (draws by
+        province, variance by city), finer (the subcluster bootstrap of MacKinnon & Webb
+        2018) or crossing them. The keywords win over columns of the same name. The
+        variance of every draw stays the ``cluster`` variance; only the multipliers
+        change. The number of bootstrap clusters decides enumeration (``2^G <=
+        n_boot``). One-way clustering with the draws by its own clusters is the fast
+        path; every other choice absorbs ``2G`` columns once (``n × 2G`` work).
 
     Returns
     -------
@@ -341,7 +404,8 @@ def wild_bootstrap(
         ``conf_high``, so :meth:`~did_zones.HypothesisTest.glance` shows it), ``estimate``,
         ``std_error``, ``term``, ``null``, ``weights``, ``bootstrap`` ("WCR"/"WCU"),
         ``n_boot`` (draws used), ``enumerated``, ``tie_rule``, ``p_value_strict``,
-        ``n_clusters`` (bootstrap clusters), ``cluster``, ``bootcluster``,
+        ``n_clusters`` (bootstrap clusters), ``cluster``, ``bootcluster`` (the column,
+        or the tuple of columns whose intersection the draws are by),
         ``small_sample_factor``, ``alpha``, ``seed``.
 
     Raises
@@ -350,9 +414,10 @@ def wild_bootstrap(
         Unsupported result type, unknown term (with a did-you-mean hint), unknown
         weights, ``n_boot`` below 99, a non-boolean ``impose_null``, a bad ``null`` or
         ``seed``, more than two cluster variables, a panel other
-        than the result's.
+        than the result's, a ``bootcluster`` that is neither a keyword nor column(s), or
+        a ``bootcluster`` column missing on rows of the regression.
     EstimationError
-        Fewer than two clusters.
+        Fewer than two clusters (variance or bootstrap).
 
     Notes
     -----
@@ -414,7 +479,7 @@ def wild_bootstrap(
         )
     if joint:
         return _joint(result, panel, list(term), null, cl_spec, weights, n_boot,
-                      impose_null, seed)
+                      impose_null, seed, bootcluster)
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
@@ -431,7 +496,7 @@ def wild_bootstrap(
         j = fit.names.index(term)
     else:
         fit, j = _reparametrise(fit, combo)
-    boot, G = _boot_dimension(fit, cl_spec)
+    boot, G, boot_label = _boot_clusters(fit, panel, cl_spec, bootcluster)
     st = cluster_stats(fit, j, fit.design.clusters, boot, impose_null=bool(impose_null))
     enumerate_ = weights == "rademacher" and 2**G <= n_boot
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -447,7 +512,7 @@ def wild_bootstrap(
         "bootstrap": "WCR" if impose_null else "WCU", "n_boot": int(m.shape[1]),
         "enumerated": bool(enumerate_), "tie_rule": TIE_RULE, "p_value_strict": p_strict,
         "n_clusters": G, "cluster": cl_spec if len(cl_spec) == 2 else cl_spec[0],
-        "bootcluster": cl_spec[boot], "small_sample_factor": st.factor,
+        "bootcluster": boot_label, "small_sample_factor": st.factor,
         "seed": None if enumerate_ else seq.entropy,
     }
     kind = "WCR" if impose_null else "WCU"
