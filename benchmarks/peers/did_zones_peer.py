@@ -64,6 +64,7 @@ def wcb(cluster):
         res = dz.twfe(panel, "y", treatment="d", cluster=cluster)
         test = dz.wild_bootstrap(res, panel, n_boot=9999, seed=1)
         return {"p": test.p_value, "t": test.statistic, "draws": test.details["n_boot"],
+                "p_strict": test.details["p_value_strict"],  # ties left out
                 "how": "absorbed unit and year effects; p-value and interval"}
     return run
 

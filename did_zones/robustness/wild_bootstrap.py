@@ -381,11 +381,12 @@ def wild_bootstrap(
     bootcluster : str or tuple of str
         Which clusters the draws are by (one multiplier per bootstrap cluster), as Stata
         ``boottest``'s ``bootcluster()`` and R ``fwildclusterboot``'s ``bootcluster``:
-        ``"max"`` (default): the variance cluster dimension with the most clusters;
-        ``"min"``: the one with the fewest; a name among the variance clusters: that
-        dimension; ``"intersection"``: the cells of the two-way partition (e.g. province
-        × year; Roodman et al. 2019 and MacKinnon, Nielsen & Webb 2023 advise checking
-        it with two-way clustering); any other column, or a tuple of columns (their
+        ``"max"`` (default; ``fwildclusterboot``'s default): the variance cluster
+        dimension with the most clusters; ``"min"``: the one with the fewest (favoured
+        by the simulations of MacKinnon, Nielsen & Webb 2017); a name among the variance
+        clusters: that dimension; ``"intersection"``: the cells of the two-way partition
+        (e.g. province × year; ``boottest``'s default with two-way clustering, so pass
+        it to reproduce ``boottest``); any other column, or a tuple of columns (their
         intersection): its values, coarser than the variance clusters (draws by
         province, variance by city), finer (the subcluster bootstrap of MacKinnon & Webb
         2018) or crossing them. The keywords win over columns of the same name. The
