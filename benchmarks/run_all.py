@@ -194,6 +194,8 @@ def _too_big(rows: list, tool: str, task: str, size: tuple, budget_mb: float) ->
         return None
     base = prior[0][1] if len(prior) > 1 else 0.0
     rows_then, mem_then = prior[-1]
+    if len(prior) == 1 and rows_then < 10_000:
+        return None  # a peak on so few rows is the interpreter and imports: nothing to scale
     expected = base + (mem_then - base) * n_rows / rows_then
     if expected <= budget_mb:
         return None
