@@ -334,7 +334,7 @@ class Result:
         >>> res = dz.twfe(panel, "isu")
         >>> test = dz.placebo(res, panel, n_draws=99, seed=1)
         >>> new = res.with_inference({"treated": test})
-        >>> new.p_value["treated"] == test.p_value, new.inference["treated"]
+        >>> bool(new.p_value["treated"] == test.p_value), new.inference["treated"]
         (True, 'randomization inference, all units (99 draws)')
         """
         from .inference_labels import test_label

@@ -445,6 +445,12 @@ _RAW: list[tuple[str, Template]] = [
      r"(\d+)% of the time \(benchmarks/size_wild_bootstrap\.py\)",
      "在 {1} 个处理聚类时，名义水平 5% 的聚类稳健检验拒绝真实原假设的比例为 {2}%"
      "（benchmarks/size_wild_bootstrap.py）"),
+    (r"few_treated_inference: (\d+) term\(s\) carry a few-treated test instead of the "
+     r"analytic inference — (.+?)(?:; (\d+) placebo run\(s\), one per term, of (\d+) "
+     r"re-estimations in all)?\.",
+     lambda m: (f"few_treated_inference：{m.group(1)} 项改用少数处理单位检验代替解析推断——"
+                f"{m.group(2)}" + (f"；共 {m.group(3)} 次安慰剂检验（每项一次），合计 "
+                                   f"{m.group(4)} 次重新估计" if m.group(3) else "") + "。")),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),
