@@ -43,9 +43,11 @@ FEW_TREATED_METHODS: tuple[str, ...] = ("auto", "randomization", "wild_bootstrap
 MIN_WILD_CLUSTERS = 6
 
 # reasons of a "no valid few-treated inference" label (translated in tables/zh_notes.py)
-_SEVERAL_COHORTS = ("the term rests on several cohorts and fewer treated clusters than the "
-                    "wild bootstrap needs")
-_NO_WILD = "the estimator has no wild cluster bootstrap"
+_SEVERAL_NO_WILD = ("the term rests on several cohorts and the estimator has no wild "
+                    "cluster bootstrap")
+_SEVERAL_FEW = (f"the term rests on several cohorts and fewer than {MIN_WILD_CLUSTERS} "
+                "treated clusters")
+_NEITHER = "the estimator supports neither placebo nor wild cluster bootstrap"
 
 
 def _supports(method: str, test: str) -> bool:
@@ -135,12 +137,12 @@ def _test(result: Result, panel: Panel, term: str, method: str, *, n_boot: int,
         if len(cohorts) == 1 and _supports(result.method, "placebo"):
             method = "randomization"
         elif not _supports(result.method, "wild_bootstrap"):
-            return _no_valid(term, estimate, _NO_WILD if len(cohorts) == 1
-                             else _SEVERAL_COHORTS)
+            return _no_valid(term, estimate, _NEITHER if len(cohorts) == 1
+                             else _SEVERAL_NO_WILD)
         elif _treated_clusters(result, panel, cohorts) >= MIN_WILD_CLUSTERS:
             method = "wild_bootstrap"
         else:
-            return _no_valid(term, estimate, _SEVERAL_COHORTS)
+            return _no_valid(term, estimate, _SEVERAL_FEW)
     if method == "randomization":
         cohort = cohorts[0] if len(cohorts) == 1 else None
         return placebo(result, panel, kind="in_space", term=term, restrict="cohort",

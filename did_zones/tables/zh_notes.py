@@ -55,10 +55,12 @@ _VARIANCE_ZH = {"CRV1": "聚类稳健标准误 CRV1", "influence function": "影
 _WEIGHTS_ZH = {"Rademacher": "Rademacher", "Mammen": "Mammen", "Webb": "Webb",
                "Normal": "正态"}
 _NO_VALID_ZH = {
-    "the term rests on several cohorts and fewer treated clusters than the wild bootstrap "
-    "needs": "该项依赖多个批次，且处理聚类数少于野聚类自助法所需",
-    "the estimator has no wild cluster bootstrap": "该估计量不支持野聚类自助法",
-    "the term's cohort is unknown": "该项的批次未知",
+    "the term rests on several cohorts and the estimator has no wild cluster bootstrap":
+        "该项依赖多个批次，且该估计量不支持野聚类自助法",
+    "the term rests on several cohorts and fewer than 6 treated clusters":
+        "该项依赖多个批次，且处理聚类少于 6 个",
+    "the estimator supports neither placebo nor wild cluster bootstrap":
+        "该估计量既不支持安慰剂检验也不支持野聚类自助法",
 }
 
 
