@@ -307,3 +307,33 @@ def test_tables_mark_replaced_terms(panel, cs_cohort):
     assert one.notes[-1] == "Inference: influence function, clustered by unit (G = 40), normal."
     cmp = dz.comparison_table({"CS": new}, event_times="none")
     assert any(n.startswith("† ATT(g=2015)") for n in cmp.notes)
+
+
+# ------------------------------------------------------------------ report
+
+
+def test_report_gives_marked_terms_few_treated_inference(panel, cs_cohort):
+    """The study report's hook: the shown event-time and cohort results get
+    few_treated_inference for their marked terms; the ATT(g,t) cells are left alone."""
+    from types import SimpleNamespace
+
+    from did_zones.report.steps import _with_few_treated
+
+    cells = _quiet(dz.callaway_santanna, panel, "y")
+    event = _quiet(dz.aggregate, cells, kind="event")
+    run = SimpleNamespace(
+        config=SimpleNamespace(robustness=SimpleNamespace(placebo={"n_draws": 99}),
+                               study=SimpleNamespace(seed=7)),
+        results={"__panel__": panel}, seeds={})
+    got = {"event": event, "static": None,
+           "results": {"callaway_santanna": cells, "callaway_santanna_event": event,
+                       "callaway_santanna_cohort": cs_cohort}}
+    out = _with_few_treated(run, got)
+    assert out["event"] is event  # nothing marked: the same object
+    assert out["results"]["callaway_santanna"] is cells
+    cohort = out["results"]["callaway_santanna_cohort"]
+    direct = dz.placebo(cs_cohort, panel, term="ATT(g=2015)", restrict="cohort",
+                        cohort=2015, n_draws=99, seed=7)
+    assert cohort.p_value["ATT(g=2015)"] == direct.p_value
+    assert set(cohort.inference_overrides) == {"ATT(g=2013)", "ATT(g=2015)"}
+    assert run.seeds == {"few_treated": 7}
