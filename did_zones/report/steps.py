@@ -242,7 +242,7 @@ def _with_few_treated(run, got: dict) -> dict:
             "static": swap.get(id(got["static"]), got["static"]), "results": new}
 
 
-def _small_cohort_table(run, res, small, ri, wcr):
+def _small_cohort_table(run, res, small, ri, wcr, name: str):
     """Cohort | cities | ATT (stars from the inference used, † where replaced) | analytic
     SE | randomization p | WCR p; the notes say which inference the marked numbers carry."""
     from ..tables.formatting import check_stars, fmt_num, fmt_p_value, star_legend
@@ -274,13 +274,15 @@ def _small_cohort_table(run, res, small, ri, wcr):
     notes = [star_legend(cuts) + ("。" if zh else ".")]
     notes += inference_notes({"": used.tidy()}, lang)
     if wcr is None:
-        notes.append(text(run, "few_no_wcr"))
-    title = text(run, "few_title", outcome=_label(run, _primary(run)))
+        sep = "、" if lang == "zh" else ", "
+        supported = sep.join(n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap"))
+        notes.append(text(run, "few_no_wcr", estimator=name, supported=supported))
+    title = text(run, "few_title", estimator=name, outcome=_label(run, _primary(run)))
     return _frame(pd.DataFrame(rows, columns=cols), title, (), None, legend=notes)
 
 
 def few_treated(run) -> None:
-    """Callaway–Sant'Anna by cohort with the small cohorts' randomization (and, where the
+    """The effects by cohort (Callaway–Sant'Anna) with the small cohorts' randomization (and, where the
     estimator has one, WCR) p-values: the single-city cohort's valid inference."""
     from ..diagnostics import small_cohorts
     from ..estimators import understatement
@@ -290,15 +292,19 @@ def few_treated(run) -> None:
 
     s, panel = run.config.study, run.results["__panel__"]
     y = _primary(run)
-    if "callaway_santanna" not in s.estimators or f"callaway_santanna:{y}" not in run.results:
+    # the study's estimator with a by-cohort aggregation (Callaway–Sant'Anna)
+    spec = next((REGISTRY[n] for n in s.estimators if REGISTRY[n].through_aggregations
+                 and "cohort" in REGISTRY[n].aggregations
+                 and f"{n}:{y}" in run.results), None)
+    if spec is None:
         return
     limit = int(s.flags.get("min_cohort_units", 5))
     small = small_cohorts(panel, limit)
     if small.empty:
         return
-    key = f"callaway_santanna_cohort:{y}"
+    key = f"{spec.name}_cohort:{y}"
     if key not in run.results:
-        run.results[key] = aggregate(run.results[f"callaway_santanna:{y}"], kind="cohort")
+        run.results[key] = aggregate(run.results[f"{spec.name}:{y}"], kind="cohort")
     res = run.results[key]
     terms = [t for t in res.terms if res.keys.at[t, "cohort"] in set(small["cohort"])]
     n_draws = _few_treated_draws(run)
@@ -306,18 +312,19 @@ def few_treated(run) -> None:
     ri = few_treated_inference(res, panel, terms=terms, method="randomization",
                                n_draws=n_draws, seed=s.seed)
     wcr = None
-    if REGISTRY["callaway_santanna"].supports("wild_bootstrap"):
+    if spec.supports("wild_bootstrap"):
         wcr = few_treated_inference(res, panel, terms=terms, method="wild_bootstrap",
                                     n_boot=FEW_TREATED_N_BOOT, seed=s.seed)
     run.results[f"few_treated_cohort:{y}"] = ri
     fewest = int(small["n_units"].min())
     clause = understatement(fewest)
     cohorts = ", ".join(str(int(g)) for g in small["cohort"])
+    name = spec.label(s.language)
     intro = text(run, "few_treated", limit=limit, cohorts=cohorts, n_draws=n_draws,
-                 why=translate_note(clause) if s.language == "zh" else clause)
+                 estimator=name, why=translate_note(clause) if s.language == "zh" else clause)
     run.section("few_treated", Item("text", intro),
                 run.table(f"few_treated_{y}", _small_cohort_table(run, res, set(terms), ri,
-                                                                  wcr)))
+                                                                  wcr, name)))
 
 
 def _estimands(run, y: str, event: dict, static: dict) -> dict:
