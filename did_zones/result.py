@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -369,7 +368,8 @@ class Result:
                                "conf_high": high,
                                "alpha": float(d.get("alpha", self.spec.get("alpha", 0.05))),
                                "estimate": est, "label": test_label(test), "test": test}
-        return replace(self, inference_overrides=MappingProxyType(overrides))
+        # a plain dict: a result must pickle (joblib workers of placebo, users' caches)
+        return replace(self, inference_overrides=overrides)
 
     def critical_value(self, alpha: float = 0.05, uniform: bool = False) -> float:
         """Critical value for pointwise (t or normal) or uniform (sup-t) intervals."""

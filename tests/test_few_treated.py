@@ -8,6 +8,7 @@ pool in turn, the real assignment counted).
 
 from __future__ import annotations
 
+import pickle
 import re
 import warnings
 from dataclasses import replace
@@ -118,6 +119,8 @@ def test_with_inference_wild_bootstrap_enumerated(panel):
     assert tidy.loc[0, "inference"] == new.inference["treated"]
     assert bool(tidy.loc[0, "inference_replaced"])
     assert new.glance().iloc[0]["n_inference_replaced"] == 1
+    back = pickle.loads(pickle.dumps(new))  # results travel to joblib workers
+    assert back.p_value["treated"] == test.p_value and back.inference.equals(new.inference)
     text = new.summary()
     assert "treated †" in text and new.inference["treated"] in text
     assert "inference: CRV1, clustered by prov (G = 8), t(7)" in text
