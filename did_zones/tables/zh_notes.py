@@ -78,6 +78,42 @@ def _wild_label(m: re.Match) -> str:
              else f"{m.group(5)} 次抽取")
     by = f"，按 {m.group(7)} 的 {m.group(6)} 个聚类" if m.group(6) else ""
     return f"野聚类自助法（wild cluster bootstrap，{m.group(1)}，{_WEIGHTS_ZH[m.group(2)]} 权重，{draws}{by}）"
+_SMALL_ACTION = {  # estimators/_small_cells.small_cell_message, per small_cells policy
+    "They are marked in keys['small_cell']; pass small_cells='exclude' or 'pool' to leave "
+    "them out of the averages or pool them with neighbours":
+        "已在 keys['small_cell'] 中标记；可设定 small_cells='exclude' 或 'pool'，将其排除出平均"
+        "或与相邻项合并",
+    "Cohorts below the threshold are left out of the averages (small_cells='exclude')":
+        "低于阈值的批次已排除出平均（small_cells='exclude'）",
+    "Small groups are pooled with their neighbours (small_cells='pool'); the terms listed "
+    "still rest on too few units":
+        "小组已与相邻组合并（small_cells='pool'）；所列各项依据的个体仍然过少",
+}
+_SMALL_HOW = {  # estimators/_small_cells.exclusion_note: what exclusion means, per estimator
+    "their treated observations get zero weight in every average; their untreated "
+    "observations stay in the first stage":
+        "其处理组观测在各平均中的权重为零；其未处理观测仍用于第一阶段",
+    "their treated observations leave the second stage (lead observations join the "
+    "reference); the first stage is unchanged":
+        "其处理组观测不进入第二阶段（提前期观测并入基期）；第一阶段不变",
+    "they are not used as switchers (while not yet treated they remain comparison units)":
+        "不作为转换者使用（尚未处理时仍作为对照个体）",
+}
+
+
+def _small_cells(m: re.Match) -> str:
+    action = _SMALL_ACTION.get(m.group(7), m.group(7))
+    return (f"{m.group(1)}：{m.group(2)} 个项所依据的处理组个体少于 {m.group(3)} 个（项: 个体数）"
+            f"——{m.group(4)}。其标准误不可靠，可能被低估数倍：处理组聚类为 {m.group(5)} 个时，"
+            f"名义 5% 的聚类稳健检验有 {m.group(6)}% 的概率拒绝为真的原假设"
+            f"（benchmarks/size_wild_bootstrap.py）。{action}；对这些项的推断请使用 "
+            "wild_bootstrap、placebo(..., restrict='cohort') 或 conley_taber。")
+
+
+def _small_excluded(m: re.Match) -> str:
+    how = _SMALL_HOW.get(m.group(6), m.group(6))
+    return (f"{m.group(1)}：small_cells='exclude' 排除了处理组个体少于 {m.group(3)} 个的 "
+            f"{m.group(2)} 个批次 {m.group(4)}（{m.group(5)} 个个体）：{how}。")
 
 
 def _fmt(template: str) -> Callable[[re.Match], str]:
@@ -253,6 +289,25 @@ _RAW: list[tuple[str, Template]] = [
     (rf"The comparison group \((.+?)\) has only {_N} unit\(s\) in the estimation sample: "
      r"every effect is measured against them\.",
      "对照组（{1}）在估计样本中只有 {2} 个个体：所有效应都相对于它们度量。"),
+    # ------------------------------------------- small cells (staggered estimators)
+    (rf"([^:\s][^:]*): {_N} term\(s\) rest on fewer than {_N} treated units \(term: units\) "
+     rf"— (.+?)\. Their standard errors are unreliable and can be understated several-fold: "
+     rf"with {_N} treated clusters? a nominal 5% cluster-robust test rejects a true null "
+     rf"{_N}% of the time \(benchmarks/size_wild_bootstrap\.py\)\. (.+?); for their "
+     r"inference use wild_bootstrap, placebo\(\.\.\., restrict='cohort'\) or conley_taber\.",
+     _small_cells),
+    (rf"([^:\s][^:]*): small_cells='exclude' leaves out {_N} cohort\(s\) with fewer than "
+     rf"{_N} treated units, {_LIST} \({_N} unit\(s\)\): ([^.]+)\.", _small_excluded),
+    (rf" ?{_N} term\(s\) dropped for resting on fewer than {_N} treated units: {_LIST}\.",
+     "依据的处理组个体少于 {2} 个的 {1} 个项已删除：{3}。"),
+    (rf"([^:\s][^:]*): small_cells='pool' pooled adjacent event times until each term rests on "
+     rf"at least {_N} treated units \(or its block has no more\): {_N} pooled term\(s\), "
+     rf"{_LIST}\.",
+     "{1}：small_cells='pool' 将相邻事件时间合并，直至每项依据的处理组个体不少于 {2} 个"
+     "（或其所在区段已无更多个体）：合并后的项 {3} 个，{4}。"),
+    (rf"Pre-trend test skipped: small_cells='exclude' leaves no lead resting on {_N} or more "
+     r"treated units\.",
+     "未进行预趋势检验：small_cells='exclude' 之后没有依据 {1} 个及以上处理组个体的提前项。"),
     # --------------------------------------------------------------------- imputation
     (r"(\d+) whose unit, period or other fixed effect has no untreated observation",
      "{1} 个所在个体、时期或其他固定效应没有未处理观测"),
