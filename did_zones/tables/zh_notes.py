@@ -78,6 +78,8 @@ def _wild_label(m: re.Match) -> str:
              else f"{m.group(5)} 次抽取")
     by = f"，按 {m.group(7)} 的 {m.group(6)} 个聚类" if m.group(6) else ""
     return f"野聚类自助法（wild cluster bootstrap，{m.group(1)}，{_WEIGHTS_ZH[m.group(2)]} 权重，{draws}{by}）"
+
+
 _SMALL_ACTION = {  # estimators/_small_cells.small_cell_message, per small_cells policy
     "They are marked in keys['small_cell']; pass small_cells='exclude' or 'pool' to leave "
     "them out of the averages or pool them with neighbours":
