@@ -340,3 +340,34 @@ def test_report_gives_marked_terms_few_treated_inference(panel, cs_cohort):
     assert cohort.p_value["ATT(g=2015)"] == direct.p_value
     assert set(cohort.inference_overrides) == {"ATT(g=2013)", "ATT(g=2015)"}
     assert run.seeds == {"few_treated": 7}
+
+
+def test_study_report_marks_a_single_city_event_time():
+    """End to end: the BJS imputation event study to e = 6 has ATT(e=6) resting on 杭州
+    alone (marked by the estimator); the report's table shows it with † and without stars,
+    its p-value the exact cohort-restricted randomization p-value."""
+    from did_zones.report import run_study
+    from did_zones.report.config import parse_config
+    from did_zones.tables.regression import inference_notes
+
+    cfg = parse_config({"data": {"simulate": {"seed": 1}},
+                        "study": {"outcomes": ["isu"], "estimators": ["twfe", "imputation"],
+                                  "event_window": [-2, 6]}})
+    out = _quiet(run_study, cfg, progress=False)
+    table = out.tables["event_study_isu"]
+    row = table.data.index[table.data.iloc[:, 0] == "e = 6"][0]
+    res = out.results["imputation:isu"]
+    assert bool(res.keys.at["ATT(e=6)", "small_cell"])
+    sim = dz.simulate_pilot_panel(seed=1)
+    panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    plain = _quiet(dz.imputation, panel, "isu", window=(-2, 6))
+    direct = dz.placebo(plain, panel, term="ATT(e=6)", restrict="cohort", cohort=2015,
+                        n_draws=999, seed=cfg.study.seed)
+    assert direct.details["exact"] and res.p_value["ATT(e=6)"] == direct.p_value
+    stars = "*" * sum(direct.p_value < c for c in (0.1, 0.05, 0.01))
+    assert table.data.iloc[row, 1] == f"{res.estimate['ATT(e=6)']:.3f}{stars}†"
+    n = direct.details["n_assignments"]
+    assert (f"† ATT(e=6): p-value and stars from randomization inference, cohort 2015 "
+            f"(exact, {n} assignments); no analytic t statistic is shown.") in table.notes
+    for note in inference_notes({"BJS": res.tidy()}, "zh"):
+        assert CJK.search(note) and untranslated(note) == [], note
