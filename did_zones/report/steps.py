@@ -242,15 +242,14 @@ def _with_few_treated(run, got: dict) -> dict:
             "static": swap.get(id(got["static"]), got["static"]), "results": new}
 
 
-def _small_cohort_table(run, res, small, ri, wcr, name: str):
+def _small_cohort_table(run, small, ri, wcr, name: str):
     """Cohort | cities | ATT (stars from the inference used, † where replaced) | analytic
     SE | randomization p | WCR p; the notes say which inference the marked numbers carry."""
     from ..tables.formatting import check_stars, fmt_num, fmt_p_value, star_legend
     from ..tables.regression import coef_cells, inference_notes
 
     lang = run.config.study.language
-    used = ri if wcr is None else wcr if ri is None else ri
-    tidy = used.tidy().set_index("term")
+    tidy = ri.tidy().set_index("term")
     sizes = run.results["__panel__"].unit_cohort
     cuts = check_stars((0.1, 0.05, 0.01))
     zh = lang == "zh"
@@ -263,7 +262,7 @@ def _small_cohort_table(run, res, small, ri, wcr, name: str):
             continue
         top, _ = coef_cells(pd.Series({**row.to_dict(), "term": term}), se="std_error",
                             digits=3, stars=cuts)
-        r_p = ri.p_value[term] if ri is not None and term in small else None
+        r_p = ri.p_value[term] if term in small else None
         w_p = wcr.p_value[term] if wcr is not None and term in small else None
         n_draws = (ri.inference_overrides[term]["test"].details.get("n_draws")
                    if r_p is not None else None)
@@ -272,7 +271,7 @@ def _small_cohort_table(run, res, small, ri, wcr, name: str):
                      "" if r_p is None else fmt_p_value(r_p, n_draws, prefix=False),
                      "" if w_p is None else fmt_p_value(w_p, prefix=False)])
     notes = [star_legend(cuts) + ("。" if zh else ".")]
-    notes += inference_notes({"": used.tidy()}, lang)
+    notes += inference_notes({"": ri.tidy()}, lang)
     if wcr is None:
         sep = "、" if lang == "zh" else ", "
         supported = sep.join(n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap"))
@@ -282,9 +281,10 @@ def _small_cohort_table(run, res, small, ri, wcr, name: str):
 
 
 def few_treated(run) -> None:
-    """The effects by cohort (Callaway–Sant'Anna) with the small cohorts' randomization (and, where the
-    estimator has one, WCR) p-values: the single-city cohort's valid inference."""
-    from ..diagnostics import small_cohorts
+    """The effects by cohort (Callaway–Sant'Anna) with the small cohorts' randomization
+    (and, where the estimator has one, WCR) p-values: the single-city cohort's valid
+    inference, in its own section."""
+    from ..diagnostics import THRESHOLDS, small_cohorts
     from ..estimators import understatement
     from ..estimators.aggregate import aggregate
     from ..robustness import few_treated_inference
@@ -298,7 +298,7 @@ def few_treated(run) -> None:
                  and f"{n}:{y}" in run.results), None)
     if spec is None:
         return
-    limit = int(s.flags.get("min_cohort_units", 5))
+    limit = int(s.flags.get("min_cohort_units", THRESHOLDS["min_cohort_units"]))
     small = small_cohorts(panel, limit)
     if small.empty:
         return
@@ -323,8 +323,8 @@ def few_treated(run) -> None:
     intro = text(run, "few_treated", limit=limit, cohorts=cohorts, n_draws=n_draws,
                  estimator=name, why=translate_note(clause) if s.language == "zh" else clause)
     run.section("few_treated", Item("text", intro),
-                run.table(f"few_treated_{y}", _small_cohort_table(run, res, set(terms), ri,
-                                                                  wcr, name)))
+                run.table(f"few_treated_{y}", _small_cohort_table(run, set(terms), ri, wcr,
+                                                                  name)))
 
 
 def _estimands(run, y: str, event: dict, static: dict) -> dict:
