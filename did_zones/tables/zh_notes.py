@@ -100,6 +100,12 @@ _SMALL_HOW = {  # estimators/_small_cells.exclusion_note: what exclusion means, 
         "其处理组观测不进入第二阶段（提前期观测并入基期）；第一阶段不变",
     "they are not used as switchers (while not yet treated they remain comparison units)":
         "不作为转换者使用（尚未处理时仍作为对照个体）",
+    "their ATT(g,t) get zero weight in every average, the overall ones included (the cells "
+    "are still estimated and reported)":
+        "其 ATT(g,t) 在各平均（包括总体平均）中的权重为零（这些单元仍会估计并报告）",
+    "their CATTs are left out of every interaction-weighted average, the other cohorts' "
+    "shares renormalised; the regression is unchanged":
+        "其 CATT 不进入任何交互加权平均，其余批次的份额重新归一；回归本身不变",
 }
 
 
@@ -230,8 +236,10 @@ _RAW: list[tuple[str, Template]] = [
     (rf"Collinear covariate\(s\) dropped: {_LIST} \(constant, or a linear combination of the "
      r"intercept and the covariates listed before them\)\.",
      "删除共线协变量 {1}（常数，或为截距与排在其前的协变量的线性组合）。"),
-    (rf"Cohorts with fewer than {_N} units \(cohort: units\) — (.+?)\. Their ATT\(g,t\) are "
-     r"fragile\.", "个体数少于 {1} 的批次（批次: 个体数）——{2}。其 ATT(g,t) 不稳健。"),
+    (rf"Groups with fewer than {_N} units \(covariates \+ 5, R did's check; cohort: units\) "
+     r"— (.+?)\. The ATT\(g,t\) fits that use them rest on very few units\.",
+     "个体数少于 {1} 的组（协变量个数 + 5，R did 的检查；批次: 个体数）——{2}。使用这些组的 "
+     "ATT(g,t) 拟合只依赖极少数个体。"),
     (r" ?The never-treated group is tiny: consider control='not_yet'\.",
      "从未试点组很小：可考虑 control='not_yet'。"),
     (rf"Propensity-score trimming \(trim=([^)]+)\): {_N} comparison observation\(s\) in {_N} "
@@ -278,11 +286,6 @@ _RAW: list[tuple[str, Template]] = [
      r"throughout\.",
      "control='last'：以批次 {1}（{2} 个个体）作为对照组；删除其处理期 {3} 及之后的数据（{4} 行），"
      "使其在样本中始终未受处理。"),
-    (rf"Treated cohort\(s\) with fewer than {_N} units \(cohort: units\) — (.+?)\. Their "
-     r"cohort-specific effects rest on very few units; consider pooling cohorts or reading "
-     r"those CATTs with care\.",
-     "个体数少于 {1} 的处理批次（批次: 个体数）——{2}。其批次效应只依赖极少数个体；可考虑合并批次，"
-     "或谨慎解读这些 CATT。"),
     (r" ?Consider control='last' \(the last-treated cohort as comparison\)\.",
      "可考虑 control='last'（以最后一批试点作为对照组）。"),
     (rf" and never-treated units \({_N}\)", " 及从未试点个体（{1}）"),
