@@ -332,8 +332,15 @@ def test_report_gives_marked_terms_few_treated_inference(panel, cs_cohort):
            "results": {"callaway_santanna": cells, "callaway_santanna_event": event,
                        "callaway_santanna_cohort": cs_cohort}}
     out = _with_few_treated(run, got)
-    assert out["event"] is event  # nothing marked: the same object
-    assert out["results"]["callaway_santanna"] is cells
+    marked = set(event.keys.index[event.keys["small_cell"].astype(bool)]) \
+        if "small_cell" in event.keys.columns else set()
+    assert set(out["event"].inference_overrides) == marked
+    assert out["results"]["callaway_santanna_event"] is out["event"]
+    assert out["results"]["callaway_santanna"] is cells  # the ATT(g,t) cells: left alone
+    unmarked = replace(event, keys=event.keys.drop(columns=["small_cell"], errors="ignore"))
+    again = _with_few_treated(run, {"event": unmarked, "static": None,
+                                    "results": {"callaway_santanna_event": unmarked}})
+    assert again["event"] is unmarked  # nothing marked: the same object
     cohort = out["results"]["callaway_santanna_cohort"]
     direct = dz.placebo(cs_cohort, panel, term="ATT(g=2015)", restrict="cohort",
                         cohort=2015, n_draws=99, seed=7)
