@@ -115,7 +115,8 @@ def _small_cells(m: re.Match) -> str:
             f"——{m.group(4)}。其标准误不可靠，可能被低估数倍：处理组聚类为 {m.group(5)} 个时，"
             f"名义 5% 的聚类稳健检验有 {m.group(6)}% 的概率拒绝为真的原假设"
             f"（benchmarks/size_wild_bootstrap.py）。{action}；对这些项的推断请使用 "
-            "wild_bootstrap、placebo(..., restrict='cohort') 或 conley_taber。")
+            "few_treated_inference(result, panel)（限于该批次的随机化推断，或处理组聚类不少于 6 个时的"
+            "野聚类自助法）。")
 
 
 def _small_excluded(m: re.Match) -> str:
@@ -299,7 +300,8 @@ _RAW: list[tuple[str, Template]] = [
      rf"— (.+?)\. Their standard errors are unreliable and can be understated several-fold: "
      rf"with {_N} treated clusters? a nominal 5% cluster-robust test rejects a true null "
      rf"{_N}% of the time \(benchmarks/size_wild_bootstrap\.py\)\. (.+?); for their "
-     r"inference use wild_bootstrap, placebo\(\.\.\., restrict='cohort'\) or conley_taber\.",
+     r"inference use few_treated_inference\(result, panel\) \(randomization restricted to the "
+     r"cohort, or the wild cluster bootstrap from 6 treated clusters\)\.",
      _small_cells),
     (rf"([^:\s][^:]*): small_cells='exclude' leaves out {_N} cohort\(s\) with fewer than "
      rf"{_N} treated units, {_LIST} \({_N} unit\(s\)\): ([^.]+)\.", _small_excluded),
