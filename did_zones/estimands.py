@@ -73,7 +73,8 @@ def event_average(result, window: tuple[int, int] | None = None):
     Raises
     ------
     SpecificationError
-        No event-time effects, or an event time of the window without a term.
+        No event-time effects, an event time of the window without a term, or a term of
+        the window pooling several event times (``small_cells="pool"``).
 
     Notes
     -----
@@ -101,6 +102,16 @@ def event_average(result, window: tuple[int, int] | None = None):
     if a > b:
         raise SpecificationError(f"window must be (a, b) with a <= b; got {window!r}.")
     wanted = np.arange(a, b + 1)
+    if "event_time_high" in keys.columns:  # terms pooled over event times (small_cells="pool")
+        high = pd.to_numeric(keys["event_time_high"], errors="coerce").to_numpy(dtype=float)
+        pooled = usable & np.isfinite(high) & (high > et) & (high >= a) & (et <= b)
+        if pooled.any():
+            names = [str(n) for n in keys.index[pooled]]
+            raise SpecificationError(
+                f"{result.method}: {names} pool several event times (small_cells='pool'), "
+                f"so the equal-weighted average over e = {a}..{b} has no term per event time. "
+                "Average over a window without the pooled range, or estimate with "
+                "small_cells='flag' or 'exclude'.")
     missing = [int(e) for e in wanted if not (usable & (et == e)).any()]
     if missing:
         raise SpecificationError(

@@ -413,10 +413,15 @@ def test_small_cohorts_warn():
     df = noiseless()
     df = df[(df["g"] != 6) | (df["unit"] < 73)]  # cohort 6 keeps 3 units
     panel = build_panel(df, "unit", "year", cohort="g")
-    with pytest.warns(SmallCohortWarning, match=r"Cohorts with fewer than 5 units "
-                      r"\(cohort: units\) — 6: 3"):
-        callaway_santanna(panel, "y")
-    with pytest.warns(SmallCohortWarning, match=r"fewer than 6 units.*6: 3"):
+    # the small-cell rule (one warning listing the cells) replaces the cohort list
+    with pytest.warns(SmallCohortWarning, match=r"6 term\(s\) rest on fewer than 5 treated "
+                      r"units \(term: units\) — ATT\(6,2\): 3, ATT\(6,3\): 3"):
+        res = callaway_santanna(panel, "y")
+    assert res.keys.loc[res.keys["cohort"] == 6, "small_cell"].all()
+    assert not res.keys.loc[res.keys["cohort"] != 6, "small_cell"].any()
+    # R did's covariates + 5 check stays, a separate statement about the fits
+    with pytest.warns(SmallCohortWarning, match=r"Groups with fewer than 6 units \(covariates "
+                      r"\+ 5, R did's check; cohort: units\) — 6: 3"):
         callaway_santanna(panel, "y", covariates="x")
 
 

@@ -378,10 +378,13 @@ def test_last_needs_two_cohorts():
 
 def test_small_cohort_warning():
     df = staggered(seed=5, n=30)
-    df.loc[df["unit"].isin([0, 1]), "g"] = 6  # a two-unit cohort
+    df.loc[df["unit"].isin([0, 1]), "g"] = 8  # a two-unit cohort, alone at e = -7
     panel = quiet_panel(df, "unit", "year", cohort="g")
-    with pytest.warns(SmallCohortWarning, match=r"fewer than 5 units \(cohort: units\) — 6: 2\."):
-        sun_abraham(panel, "y", cluster=None)
+    # the small-cell rule marks the terms resting on few units (not the cohort as such)
+    with pytest.warns(SmallCohortWarning, match=r"Sun–Abraham: 1 term\(s\) rest on fewer "
+                      r"than 5 treated units \(term: units\) — e-7: 2\."):
+        res = sun_abraham(panel, "y", cluster=None)
+    assert res.keys["small_cell"].tolist() == [t == "e-7" for t in res.terms]
 
 
 def test_tiny_never_treated_group_suggests_last():

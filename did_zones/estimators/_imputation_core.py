@@ -39,8 +39,10 @@ from ..errors import DataDroppedWarning, EstimationError, SpecificationError, wa
 from ..inference import indicator
 from ..panel import Panel
 from ..validation import COUNT, as_tuple, examples
+from ._small_cells import pool_adjacent
 
-__all__ = ["FirstStage", "ImputationMap", "first_stage", "cluster_labels", "check_count"]
+__all__ = ["FirstStage", "ImputationMap", "first_stage", "cluster_labels", "check_count",
+           "small_cohort_rows", "unit_sets", "units_per_column", "pool_groups"]
 
 _CONSISTENCY_TOL = 1e-7  # relative residual of the normal equations that means "not identified"
 
@@ -85,6 +87,46 @@ def _sums(codes: np.ndarray, values, n_groups: int) -> np.ndarray:
     """Column-wise group sums (``n × m`` dense or sparse → dense ``n_groups × m``)."""
     out = indicator(codes, n_groups).T @ values
     return out.toarray() if sparse.issparse(out) else np.asarray(out)
+
+
+# ------------------------------------------------------------- small cohorts (both)
+
+
+def small_cohort_rows(fs: FirstStage, unit: np.ndarray, k: int):
+    """The cohorts with fewer than ``k`` distinct units among the treated rows used, the
+    number of those units and the mask of their rows (treated or not) over the used rows."""
+    t = ~fs.untreated
+    g_codes, g_vals = pd.factorize(fs.cohort[t], sort=True)
+    pairs = np.unique(g_codes.astype(np.int64) * (int(unit.max()) + 1) + unit[t])
+    size = np.bincount(pairs // (int(unit.max()) + 1), minlength=g_vals.size)
+    small = np.asarray(g_vals)[size < k]
+    return small, int(size[size < k].sum()), np.isin(fs.cohort, small)
+
+
+def unit_sets(code: np.ndarray, unit: np.ndarray, m: int) -> list[set]:
+    """The distinct units of the rows with ``code == j``, for ``j = 0..m-1`` (−1: none)."""
+    on = code >= 0
+    by = pd.Series(unit[on]).groupby(code[on]).unique()
+    return [set(by[j].tolist()) if j in by.index else set() for j in range(m)]
+
+
+def units_per_column(Q, unit: np.ndarray) -> np.ndarray:
+    """Distinct units with a nonzero weight in each column of the ``n × m`` matrix ``Q``."""
+    C = sparse.coo_matrix(Q)
+    nz = C.data != 0
+    cols, units = C.col[nz].astype(np.int64), unit[C.row[nz]].astype(np.int64)
+    if cols.size == 0:
+        return np.zeros(C.shape[1], dtype=int)
+    pairs = np.unique(cols * (int(units.max()) + 1) + units)
+    return np.bincount(pairs // (int(units.max()) + 1), minlength=C.shape[1])
+
+
+def pool_groups(labels: Sequence[float], sets: Sequence[set], k: int) -> np.ndarray:
+    """Group ids pooling adjacent event times ``labels`` (pre ``e < 0`` and post ``e >= 0``
+    kept apart) until each group holds ``k`` distinct units of ``sets``."""
+    everyone = set().union(*sets) if sets else set()
+    return pool_adjacent(list(labels), [list(s) for s in sets], dict.fromkeys(everyone, 1), k,
+                         blocks=[float(v) < 0 for v in labels])
 
 
 # ---------------------------------------------------------------------- first stage

@@ -39,7 +39,7 @@ from ..validation import Choice, Integer
 __all__ = [
     "DEFAULT_MIN_COHORT_SIZE", "SMALL_CELLS", "SmallCells", "CRV1_REJECTION",
     "check_small_cells", "understatement", "small_cell_message", "warn_small_cells",
-    "mark_small", "pool_adjacent", "range_label",
+    "mark_small", "pool_adjacent", "range_label", "exclusion_note", "pooling_note",
 ]
 
 SmallCells = Literal["flag", "exclude", "pool"]
@@ -90,7 +90,8 @@ def small_cell_message(estimator: str, counts: Mapping[str, int], k: int,
     return (f"{estimator}: {len(items)} term(s) rest on fewer than {k} treated units "
             f"(term: units) — {shown}. Their standard errors are unreliable and can be "
             f"understated several-fold: {understatement(fewest)}. {action}; for their "
-            "inference use wild_bootstrap, placebo(..., restrict='cohort') or conley_taber.")
+            "inference use few_treated_inference(result, panel) (randomization restricted to the "
+            "cohort, or the wild cluster bootstrap from 6 treated clusters).")
 
 
 def warn_small_cells(estimator: str, counts: Mapping[str, int], k: int,
@@ -154,20 +155,20 @@ def pool_adjacent(labels: Sequence[float], members: Sequence[Iterable], sizes: M
     while True:
         counts = [units(g) for g in groups]
         order = sorted(range(len(groups)), key=lambda j: (counts[j], j))
+        merged = False
         for j in order:
             if counts[j] >= k:
-                break
+                break  # every later group in ``order`` is large enough too
             neighbours = [m for m in (j - 1, j + 1) if 0 <= m < len(groups)
                           and block[groups[m][0]] == block[groups[j][0]]]
             if not neighbours:
-                continue
+                continue  # alone in its block: stays small
             m = max(neighbours, key=lambda m: (counts[m], m))
             lo, hi = sorted((j, m))
             groups[lo:hi + 1] = [groups[lo] + groups[hi]]
+            merged = True
             break
-        else:
-            break
-        if all(c >= k for c in counts):
+        if not merged:  # no small group has a neighbour left to merge with
             break
     out = np.empty(n, dtype=int)
     for g, members_ in enumerate(groups):
@@ -180,3 +181,31 @@ def range_label(values: Sequence[float]) -> str:
     vals = [int(v) if float(v).is_integer() else v for v in values]
     lo, hi = min(vals), max(vals)
     return f"{lo}" if lo == hi else f"{lo}..{hi}"
+
+
+def exclusion_note(estimator: str, cohorts: Sequence, n_units: int, k: int, how: str,
+                   dropped: Sequence[str] = ()) -> str:
+    """The note of ``small_cells="exclude"``: which cohorts (and units) were left out, how
+    (``how``: a clause of the estimator), and which terms were dropped as a consequence."""
+    shown = ", ".join(f"{float(c):g}" for c in list(cohorts)[:6])
+    if len(cohorts) > 6:
+        shown += f", ... ({len(cohorts) - 6} more)"
+    note = (f"{estimator}: small_cells='exclude' leaves out {len(cohorts)} cohort(s) with "
+            f"fewer than {k} treated units, [{shown}] ({n_units} unit(s)): {how}.")
+    if dropped:
+        names = ", ".join(str(d) for d in list(dropped)[:6])
+        if len(dropped) > 6:
+            names += f", ... ({len(dropped) - 6} more)"
+        note += (f" {len(dropped)} term(s) dropped for resting on fewer than {k} treated "
+                 f"units: [{names}].")
+    return note
+
+
+def pooling_note(estimator: str, pooled: Sequence[str], k: int) -> str:
+    """The note of ``small_cells="pool"`` naming the pooled terms."""
+    names = ", ".join(str(p) for p in list(pooled)[:6])
+    if len(pooled) > 6:
+        names += f", ... ({len(pooled) - 6} more)"
+    return (f"{estimator}: small_cells='pool' pooled adjacent event times until each term "
+            f"rests on at least {k} treated units (or its block has no more): "
+            f"{len(pooled)} pooled term(s), [{names}].")

@@ -21,6 +21,20 @@ from ..result import Result
 from ..validation import ALPHA, Choice, Integer, Seed, validated
 from ..vocabulary import AGGREGATIONS, Aggregation
 from ._cs_inference import bootstrap, bootstrap_vcov, influence_vcov, new_seed
+from ._small_cells import (
+    DEFAULT_MIN_COHORT_SIZE,
+    SmallCells,
+    check_small_cells,
+    exclusion_note,
+    mark_small,
+    pool_adjacent,
+    pooling_note,
+    range_label,
+    warn_small_cells,
+)
+
+_EXCLUDED = ("their ATT(g,t) get zero weight in every average, the overall ones included (the "
+             "cells are still estimated and reported)")
 
 __all__ = ["aggregate"]
 
@@ -53,6 +67,8 @@ def aggregate(
     n_boot: int | None = None,
     seed: int | None = None,
     alpha: float = 0.05,
+    min_cohort_size: int | None = None,
+    small_cells: SmallCells | None = None,
 ) -> Result:
     """Aggregate group-time effects into an overall, event-time, cohort or calendar summary.
 
@@ -84,16 +100,35 @@ def aggregate(
         Bootstrap seed.
     alpha : float
         Level of the uniform band.
+    min_cohort_size : int, optional
+        Threshold of the small-cell rule; None (default) takes the one recorded in
+        ``result.spec`` (:func:`~did_zones.callaway_santanna`'s ``min_cohort_size``, 5).
+    small_cells : {"flag", "exclude", "pool"}, optional
+        What to do with terms resting on fewer than ``min_cohort_size`` treated units;
+        None (default) takes ``result.spec["small_cells"]`` ("flag"), so a result can be
+        re-aggregated under another policy without re-estimating. ``"flag"``: estimate
+        everything, mark and warn. ``"exclude"``: cohorts smaller than
+        ``min_cohort_size`` get zero weight in every term and every overall average; terms
+        left without cells (or resting on fewer units) are dropped. ``"pool"``: adjacent
+        small terms are merged along the aggregation's axis — event times (never across
+        e < 0 / e >= 0), cohorts, or periods — until each rests on ``min_cohort_size``
+        units; ``"simple"`` and every ``"overall"`` term are unchanged. See Notes.
 
     Returns
     -------
     Result
         Primary term ``"overall"`` first, then ``"ATT(e=k)"``, ``"ATT(g=k)"`` or
         ``"ATT(t=k)"`` terms with keys ``event_time``, ``cohort`` or ``time`` and
-        ``n_cells``. ``influence`` holds the aggregated unit influence functions;
-        ``extra["weights"]`` (:class:`AggregateExtra`) the weight of each ATT(g,t) cell in
-        each term (without the
-        estimated-weight correction, which only enters the influence function).
+        ``n_cells``, ``n_treated_units`` (the treated units the term rests on: the units of
+        the cohorts with non-zero weight in it — for ``"overall"`` all of them) and
+        ``small_cell`` (``n_treated_units < min_cohort_size``). A pooled term is named by
+        its range (``"ATT(e=4..5)"``, ``"ATT(g=2015..2016)"``, ``"ATT(t=2016..2017)"``)
+        and its keys hold the lower end in ``event_time`` / ``cohort`` / ``time`` and the
+        upper end in ``event_time_high`` / ``cohort_high`` / ``time_high`` (these columns
+        exist with ``small_cells="pool"`` only). ``influence`` holds the aggregated unit
+        influence functions; ``extra["weights"]`` (:class:`AggregateExtra`) the weight of
+        each ATT(g,t) cell in each term (without the estimated-weight correction, which
+        only enters the influence function).
 
     Raises
     ------
@@ -111,6 +146,20 @@ def aggregate(
     and get no such term (as R). Cells the estimator skipped are left out (R's
     ``na.rm = TRUE``). Standard errors: ``sqrt(Σ ψ²)/n`` (cluster sums when clustered),
     normal inference, or the bootstrap as in :func:`callaway_santanna`.
+
+    Small cohorts (:mod:`did_zones.estimators._small_cells`; the warning quotes how far a
+    nominal 5% cluster-robust test is off with 1, 3 or 6 treated clusters): a cohort's
+    size is its number of units in ``result`` (unweighted). With ``"exclude"`` the cells
+    of cohorts below ``min_cohort_size`` are removed before the weights are formed, so the
+    shares ``p_g``, the weights and the estimated-weight term of the influence function
+    are those of the remaining cohorts (exactly as if the small cohorts' cells had not
+    been estimated). With ``"pool"`` a pooled event-time or calendar term is the
+    size-weighted mean of all the ATT(g,t) in its range, ``Σ_k p_{g_k} θ_k / Σ_k p_{g_k}``
+    (a cohort observed at two pooled event times counts twice, as in R's per-e weights),
+    and a pooled cohort term is the size-weighted mean of its cohorts' terms; both carry
+    the estimated-weight term above. The overall summaries are computed from the unpooled
+    terms, so pooling changes the display of the per-term estimates, never the overall
+    number.
 
     References
     ----------
@@ -136,13 +185,32 @@ def aggregate(
     if balance is not None and kind != "event":
         raise SpecificationError(f"balance applies to kind='event' only; got kind={kind!r}.")
     n_boot, seed, boot_kind = _boot_options(result, n_boot, seed)
+    k, policy = check_small_cells(
+        result.spec.get("min_cohort_size", DEFAULT_MIN_COHORT_SIZE)
+        if min_cohort_size is None else min_cohort_size,
+        result.spec.get("small_cells", "flag") if small_cells is None else small_cells)
 
     cells = _Cells.from_result(result)
-    if kind == "event":
-        names, keys, W, wif_sets, overall = _event(cells, balance, min_e, max_e)
-    else:
+    small_notes: list[str] = []
+
+    def build_terms():
+        if kind == "event":
+            return _event(cells, balance, min_e, max_e)
         build = {"simple": _simple, "cohort": _cohort, "calendar": _calendar}[kind]
-        names, keys, W, wif_sets, overall = build(cells, max_e)
+        return build(cells, max_e)
+
+    source = f"Callaway–Sant'Anna aggregate ({kind})"
+    if policy == "exclude" and (cells.size < k).any():
+        before = build_terms()[0]
+        small = _exclude_cohorts(cells, k)
+        names, keys, W, wif_sets, overall = build_terms()
+        # every term left rests on >= k units (each of its cohorts does): the terms dropped
+        # are those left without cells
+        lost = [n for n in before if n not in names]
+        small_notes.append(exclusion_note(source, cells.cohorts[small].tolist(),
+                                          int(cells.size[small].sum()), k, _EXCLUDED, lost))
+    else:
+        names, keys, W, wif_sets, overall = build_terms()
     est, psi, W = _combine(cells, W, wif_sets, overall)
     if overall is not None:
         names = ["overall"] + names
@@ -150,6 +218,19 @@ def aggregate(
                              "n_cells": [int((W[0] != 0).sum())]})
         keys = pd.concat([head, keys], ignore_index=True)
     keys = _tag_overall(keys, kind, min_e, max_e) if names[0] == "overall" else keys
+    if policy == "pool" and kind != "simple":
+        names, keys, est, psi, W = _pool(cells, k, kind, names, keys, est, psi, W)
+        pooled = [n for n in names if ".." in n]
+        if pooled and kind == "event":
+            small_notes.append(pooling_note(source, pooled, k))
+    keys = mark_small(keys, cells.units_of(W), k)
+    small = keys["small_cell"].to_numpy()
+    msg = warn_small_cells(
+        source,
+        dict(zip(np.asarray(names)[small].tolist(),
+                 keys["n_treated_units"].to_numpy()[small].tolist(), strict=True)),
+        k, policy)
+    small_notes += [msg] if msg else []
 
     notes = list(result.notes)
     skipped = result.extra.get("skipped_cells")
@@ -159,6 +240,7 @@ def aggregate(
     cluster = result.extra.get("cluster")
     vcov_a = influence_vcov(psi, cluster)
     vcov, crit = vcov_a, None
+    notes += [n for n in small_notes if n]
     extra: dict = {"weights": pd.DataFrame(W, index=names, columns=result.terms),
                    "kind": kind, "cohort_share": result.extra["cohort_share"]}
     if n_boot:
@@ -177,6 +259,7 @@ def aggregate(
     spec = dict(result.spec)
     spec.update({"aggregation": kind, "window": (min_e, max_e), "balance": balance,
                  "n_boot": n_boot or None, "seed": seed, "alpha": alpha,
+                 "min_cohort_size": k, "small_cells": policy,
                  "se": "bootstrap" if n_boot else "influence"})
     return Result.create(
         est, vcov, names, keys=keys, method="callaway_santanna", outcome=result.outcome,
@@ -252,7 +335,18 @@ class _Cells:
         self.gidx = np.searchsorted(self.cohorts, g)
         self.pg = self.pgg[self.gidx]
         # w_i 1{G_i = g} − p_g, one column per cohort: the estimated-weight terms
-        self.Z = unit_w[:, None] * (unit_cohort[:, None] == self.cohorts[None, :]) - self.pgg
+        onehot = unit_cohort[:, None] == self.cohorts[None, :]
+        self.Z = unit_w[:, None] * onehot - self.pgg
+        self.size = onehot.sum(axis=0).astype(float)  # units per cohort (unweighted)
+        self.use = np.ones(self.att.size, dtype=bool)  # cells allowed in the averages
+
+    def units_of(self, W: np.ndarray) -> np.ndarray:
+        """Treated units each row of ``W`` rests on: the units of the cohorts with a
+        non-zero weight in it."""
+        by_cohort = np.zeros((W.shape[0], self.cohorts.size), dtype=bool)
+        rows, cols = np.nonzero(W)
+        by_cohort[rows, self.gidx[cols]] = True
+        return by_cohort @ self.size
 
     @classmethod
     def from_result(cls, r: Result) -> _Cells:
@@ -281,7 +375,7 @@ def _fmt(v: float) -> str:
 
 
 def _simple(c: _Cells, max_e: float):
-    keep = (c.gpos <= c.tpos) & (c.tpos <= c.gpos + max_e)
+    keep = (c.gpos <= c.tpos) & (c.tpos <= c.gpos + max_e) & c.use
     if not keep.any():
         raise SpecificationError("No post-treatment ATT(g,t) to aggregate.")
     W = _weights_row(c, keep)[None, :]
@@ -299,7 +393,7 @@ def _event(c: _Cells, balance, min_e: float, max_e: float):
         eseq = eseq[(eseq <= balance) & (eseq >= balance - t_max + t_min)]
         include = (t_max - c.g) >= balance
     eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-    sets = [(e == v) & include for v in eseq]
+    sets = [(e == v) & include & c.use for v in eseq]
     eseq = np.array([v for v, s in zip(eseq, sets, strict=True) if s.any()])
     sets = [s for s in sets if s.any()]
     if not (eseq >= 0).any():
@@ -315,7 +409,7 @@ def _event(c: _Cells, balance, min_e: float, max_e: float):
 def _cohort(c: _Cells, max_e: float):
     rows, names, n_cells, groups = [], [], [], []
     for gi, g in enumerate(c.cohorts):
-        sel = (c.gidx == gi) & (c.gpos <= c.tpos) & (c.tpos <= c.gpos + max_e)
+        sel = (c.gidx == gi) & (c.gpos <= c.tpos) & (c.tpos <= c.gpos + max_e) & c.use
         if sel.any():  # cohorts without estimated post cells drop out (R's na.rm)
             rows.append(_weights_row(c, sel, pg=False))
             names.append(f"ATT(g={_fmt(g)})")
@@ -330,8 +424,8 @@ def _cohort(c: _Cells, max_e: float):
 
 def _calendar(c: _Cells, max_e: float):
     times = np.unique(c.t)
-    times = times[times >= c.g.min()]
-    sets = [(c.t == t) & (c.g <= t) for t in times]
+    times = times[times >= c.g[c.use].min()] if c.use.any() else times[:0]
+    sets = [(c.t == t) & (c.g <= t) & c.use for t in times]
     times = np.array([t for t, s in zip(times, sets, strict=True) if s.any()])
     sets = [s for s in sets if s.any()]
     if not sets:
@@ -341,6 +435,68 @@ def _calendar(c: _Cells, max_e: float):
     keys = pd.DataFrame({"cohort": np.nan, "time": times, "event_time": np.nan,
                          "n_cells": [int(s.sum()) for s in sets]})
     return names, keys, W, sets, ("mean", np.ones(times.size, dtype=bool))
+
+
+# ------------------------------------------------------------------------ small cells
+
+
+def _exclude_cohorts(c: _Cells, k: int) -> np.ndarray:
+    """Give the cells of cohorts with fewer than ``k`` units zero weight (``c.use``); the
+    mask of those cohorts. Every remaining term then rests on at least ``k`` units (each of
+    its cohorts does), so no further term needs dropping for its size."""
+    small = c.size < k
+    if small.all():
+        shown = ", ".join(f"{_fmt(g)}: {int(n)}" for g, n in zip(c.cohorts, c.size,
+                                                                  strict=True))
+        raise SpecificationError(
+            f"small_cells='exclude' leaves nothing to aggregate: every cohort has fewer than "
+            f"{k} units (cohort: units — {shown}). Use small_cells='flag' or 'pool', or a "
+            "smaller min_cohort_size.")
+    c.use = ~small[c.gidx]
+    return small
+
+
+def _pool(c: _Cells, k: int, kind: str, names, keys, est, psi, W):
+    """Pool adjacent per-term rows (row 0, "overall", stays) until each rests on ``k``
+    units; exact estimates, influence functions and weights of the pooled terms."""
+    axis = {"event": "event_time", "cohort": "cohort", "calendar": "time"}[kind]
+    labels = keys[axis].to_numpy(dtype=float)[1:]
+    rows = W[1:]
+    members = [set(c.gidx[np.flatnonzero(r)].tolist()) for r in rows]
+    sizes = dict(enumerate(c.size.tolist()))
+    blocks = (labels >= 0) if kind == "event" else None
+    gid = pool_adjacent(labels, members, sizes, k, blocks)
+    out_names, out_keys = [names[0]], [keys.iloc[[0]]]
+    out_est, out_psi, out_w = [est[:1]], [psi[:, :1]], [W[:1]]
+    prefix = {"event": "e", "cohort": "g", "calendar": "t"}[kind]
+    for g in range(int(gid.max()) + 1 if gid.size else 0):
+        js = np.flatnonzero(gid == g)
+        key = keys.iloc[[1 + js[0]]].copy()
+        key[axis + "_high"] = labels[js[-1]]
+        if js.size == 1:
+            out_names.append(names[1 + js[0]])
+            out_est.append(est[1 + js]), out_psi.append(psi[:, 1 + js])
+            out_w.append(W[1 + js])
+        else:
+            if kind == "cohort":  # size-weighted mean of the cohorts' terms
+                gs = np.searchsorted(c.cohorts, labels[js])
+                share = c.pgg[gs] / c.pgg[gs].sum()
+                e_j = share @ est[1 + js]
+                p_j = psi[:, 1 + js] @ share + _wif(c, est[1 + js], c.pgg[gs], gs)
+                w_j = share @ W[1 + js]
+            else:  # size-weighted mean of every ATT(g,t) in the range
+                sel = (W[1 + js] != 0).any(axis=0)
+                w_j = _weights_row(c, sel)
+                e_j = w_j @ c.att
+                p_j = c.psi @ w_j + _wif(c, c.att[sel], c.pg[sel], c.gidx[sel])
+            out_names.append(f"ATT({prefix}={range_label(labels[js])})")
+            out_est.append([e_j]), out_psi.append(p_j[:, None]), out_w.append(w_j[None, :])
+            key["n_cells"] = int((w_j != 0).sum())
+        out_keys.append(key)
+    keys = pd.concat(out_keys, ignore_index=True)
+    keys.loc[0, axis + "_high"] = np.nan
+    return (out_names, keys, np.concatenate([np.ravel(e) for e in out_est]),
+            np.column_stack(out_psi), np.vstack(out_w))
 
 
 # ------------------------------------------------------------------------ combination

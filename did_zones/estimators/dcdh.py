@@ -51,6 +51,17 @@ from ..validation import (
     check_outcome_varies,
     examples,
 )
+from ._small_cells import (
+    DEFAULT_MIN_COHORT_SIZE,
+    SmallCells,
+    check_small_cells,
+    exclusion_note,
+    mark_small,
+    pool_adjacent,
+    pooling_note,
+    range_label,
+    warn_small_cells,
+)
 
 __all__ = ["dcdh"]
 
@@ -120,6 +131,8 @@ def dcdh(
     alpha: float = 0.05,
     placebo: int | None = None,
     dynamic: int | None = None,
+    min_cohort_size: int = DEFAULT_MIN_COHORT_SIZE,
+    small_cells: SmallCells = "flag",
 ) -> Result:
     r"""de Chaisemartin & D'Haultfœuille's DID_M estimator, placebos and dynamic effects.
 
@@ -165,14 +178,28 @@ def dcdh(
         Level of the bootstrap uniform band.
     placebo, dynamic : int, optional
         Deprecated: ``placebo=k, dynamic=L`` is ``window=(-1 - k, L)``.
+    min_cohort_size : int, default 5
+        A term resting on fewer distinct switchers than this is *small*: its standard
+        error is unreliable. 1 turns the marks off.
+    small_cells : {"flag", "exclude", "pool"}, default "flag"
+        ``"flag"``: mark small terms (``keys["small_cell"]``) and warn. ``"exclude"``:
+        cohorts with fewer than ``min_cohort_size`` units are not used as switchers in
+        any term (they remain comparison units while not yet treated); effects and
+        placebos still resting on fewer switchers are dropped (``DID_M`` is kept,
+        marked). ``"pool"``: adjacent effects (and, apart, adjacent placebos) are pooled
+        into their switcher-weighted average until each rests on ``min_cohort_size``
+        switchers, named by the range: ``"effect_4..5"``, ``"placebo_2..3"``.
 
     Returns
     -------
     Result
         Terms ``DID_M``, then ``effect_0 .. effect_L``, then ``placebo_1 .. placebo_k``.
         ``keys`` has ``event_time`` (0 for DID_M, ℓ for ``effect_ℓ``, −1−k for
-        ``placebo_k``), ``base_event_time`` (−1 for every term: all are changes
-        relative to the last period before treatment), ``n_switchers``, ``n_cells``.
+        ``placebo_k``; the lower end for a pooled term), ``event_time_high`` (the upper
+        end), ``base_event_time`` (−1 for every term: all are changes
+        relative to the last period before treatment), ``n_switchers`` (switcher cells,
+        the denominator of the term's weights), ``n_cells``, ``n_treated_units``
+        (distinct switchers) and ``small_cell``.
         ``extra`` is typed by :class:`DcdhExtra`; ``extra["cells"]`` lists every (term,
         cohort) cell with its sizes, its DID, its weight and whether it was used. ``influence`` holds the per-unit influence
         functions. ``primary = "DID_M"``.
@@ -180,11 +207,18 @@ def dcdh(
     Raises
     ------
     SpecificationError
-        Invalid options (negative counts, unknown columns, cluster varying within unit).
+        Invalid options (negative counts, unknown columns, cluster varying within unit,
+        ``small_cells`` or ``min_cohort_size`` out of range).
     EstimationError
         No period has both switchers and stable untreated units observed before and
         after; a requested placebo or dynamic effect cannot be computed from the data
         (the message gives the largest feasible number).
+
+    Warns
+    -----
+    SmallCohortWarning
+        Terms resting on fewer than ``min_cohort_size`` switchers (one warning listing
+        them, also in ``notes``); cells resting on a single comparison unit.
 
     Notes
     -----
@@ -258,6 +292,20 @@ def dcdh(
     their first switch, so on unbalanced panels dynamic effects can differ from it;
     ``DID_M`` (first differences only) and everything on balanced panels coincide.
 
+    **Small cohorts.** A term's ``n_treated_units`` is the number of distinct switchers
+    in its used cells (``DID_M``: the joiners; ``effect_ℓ`` / ``placebo_k``: the
+    switchers of the cohorts observed at that lag). ``small_cells="exclude"`` removes
+    the small cohorts from the switcher side only: before they switch they remain
+    not-yet-treated comparison units, because their untreated outcome changes are valid
+    comparisons under parallel trends and dropping them would change the comparison
+    group, hence the estimand, of the other cohorts (as the imputation estimators keep
+    their untreated observations in the first stage). For effects and ``DID_M`` this equals
+    ``dcdh`` on the panel with those cohorts recoded as never-treated and their treated
+    rows deleted. A pooled term ``θ = Σ_ℓ N_ℓ θ_ℓ / Σ_ℓ N_ℓ`` is the ratio of the
+    union of its cells' sums, so its influence function (with the randomness of the
+    weights ``N_ℓ/N``), clustered variance and bootstrap are exact. The existing warning
+    on cells with a single *comparison* unit is a different fact and stays.
+
     **Bootstrap.** ``n_boot`` draws multinomial counts per unit (cluster); every cell
     sum becomes a matrix product of the count matrix with per-unit sums, so each draw
     recomputes the estimator exactly (cells without switchers or comparison units in a
@@ -287,6 +335,7 @@ def dcdh(
     v = check({"panel": PANEL, "n_boot": N_BOOT, "seed": Seed(sequence=True), "alpha": ALPHA},
               panel=panel, n_boot=n_boot, seed=seed, alpha=alpha)
     n_boot, alpha = v["n_boot"], v["alpha"]
+    min_cohort_size, small_cells = check_small_cells(min_cohort_size, small_cells)
     placebo, dynamic = _window(window, placebo, dynamic)
     controls = as_tuple(controls)
     if outcome in controls:
@@ -312,6 +361,13 @@ def dcdh(
     _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome)
     notes += _skip_notes(terms, cells, used, n1, n0, panel.cohort)
     _warn_small(terms, cells, used, n0)
+    has_rows = np.bincount(panel.unit_id[mask], minlength=panel.n_units) > 0
+    terms, cells, ranges, small_notes = _small_cell_rule(
+        terms, cells, panel.cohort, has_rows, min_cohort_size, small_cells)
+    notes += small_notes
+    n1 = cells.J.sum(axis=0)
+    n0 = cells.S.sum(axis=0)
+    used = (n1 > 0) & (n0 > 0)
 
     n_units = panel.n_units
     n_terms = len(terms)
@@ -356,16 +412,26 @@ def dcdh(
     keys = pd.DataFrame({
         "cohort": np.nan,
         "time": np.nan,
-        "event_time": [t.event_time for t in terms],
+        "event_time": [float(r[0]) for r in ranges],
+        "event_time_high": [float(r[1]) for r in ranges],
         "base_event_time": -1,
         "n_switchers": [int(n1[(cells.term == k) & used].sum()) for k in range(len(terms))],
         "n_cells": [int(((cells.term == k) & used).sum()) for k in range(len(terms))],
     })
     keys = tag(keys, [k for k, t in enumerate(terms) if t.name == "DID_M"], "instantaneous")
+    n_units_term = [len(u) for u in _switcher_sets(cells, used, n_terms)]
+    keys = mark_small(keys, n_units_term, min_cohort_size)
+    message = warn_small_cells(
+        "dcdh", {t.name: n for t, n, f in zip(terms, n_units_term, keys["small_cell"],
+                                              strict=True) if f},
+        min_cohort_size, small_cells)
+    if message:
+        notes.append(message)
     rows_used = _rows_used(cells, used, Y.shape[1], p0)
     used_units = (cells.J | cells.S)[:, used].any(axis=1)
     spec = {"window": (-1 - placebo, dynamic), "controls": controls, "cluster": cluster,
             "n_boot": n_boot, "seed": seed, "alpha": alpha,
+            "min_cohort_size": min_cohort_size, "small_cells": small_cells,
             "se": "bootstrap" if n_boot is not None else "influence"}
     return Result.create(
         est, vcov_used, [t.name for t in terms], keys=keys,
@@ -509,6 +575,105 @@ def _warn_small(terms, cells, used, n0) -> None:
             f"{len(desc)} cell(s) rest on a single comparison unit, e.g. {examples(desc)}: "
             "their DID is fragile. Consider fewer dynamic effects or placebos.",
             SmallCohortWarning)
+
+
+# ------------------------------------------------------------------ small cohorts
+
+
+def _switcher_sets(cells: _Cells, used, n_terms: int) -> list[set]:
+    """The distinct switchers (unit indices) of every term's used cells."""
+    out = []
+    for k in range(n_terms):  # a loop over terms, not units
+        sel = (cells.term == k) & used
+        out.append(set(np.flatnonzero(cells.J[:, sel].any(axis=1)).tolist()))
+    return out
+
+
+def _small_cell_rule(terms, cells: _Cells, cohort, has_rows, k: int, policy: str):
+    """Terms and cells after the small-cell rule, the event-time range of every term and
+    notes.
+
+    ``"exclude"``: cohorts with fewer than ``k`` units (with an observed outcome) are not
+    switchers in any cell (they remain comparison units while not yet treated); effects
+    and placebos then resting on fewer than ``k`` switchers are dropped (``DID_M`` is kept
+    and marked). ``"pool"``: adjacent effects (and, apart, adjacent placebos) become one
+    term whose cells are the union of theirs, i.e. the switcher-weighted average of the
+    pooled ``effect_ℓ``.
+    """
+    ranges = [(t.event_time, t.event_time) for t in terms]
+    notes: list[str] = []
+    if policy == "flag":
+        return terms, cells, ranges, notes
+    def used() -> np.ndarray:
+        return (cells.J.sum(axis=0) > 0) & (cells.S.sum(axis=0) > 0)
+
+    if policy == "exclude":
+        sizes = pd.Series(cohort[has_rows & np.isfinite(cohort)]).value_counts()
+        small = np.sort(sizes.index[sizes < k].to_numpy(dtype=float))
+        cells.J = cells.J & ~np.isin(cells.cohort, small)[None, :]
+        sets = _switcher_sets(cells, used(), len(terms))
+        if not sets[0]:
+            raise EstimationError(
+                f"Every switching cohort has fewer than min_cohort_size={k} units, so "
+                "small_cells='exclude' leaves no switcher for DID_M. Use small_cells='flag' "
+                "or 'pool', or a smaller min_cohort_size.")
+        keep = [j == 0 or len(u) >= k for j, u in enumerate(sets)]
+        dropped = [t.name for t, kp in zip(terms, keep, strict=True) if not kp]
+        if small.size or dropped:
+            notes.append(exclusion_note(
+                "dcdh", small, int(sizes[sizes < k].sum()), k,
+                "they are not used as switchers (while not yet treated they remain "
+                "comparison units)", dropped))
+        new_index = np.where(keep, np.cumsum(keep) - 1, -1)
+        terms = [t for t, kp in zip(terms, keep, strict=True) if kp]
+        ranges = [r for r, kp in zip(ranges, keep, strict=True) if kp]
+        return terms, _relabel(cells, new_index), ranges, notes
+    # pool: effects and placebos separately, along event time
+    sets = _switcher_sets(cells, used(), len(terms))
+    new_terms, new_ranges = [terms[0]], [ranges[0]]
+    new_index = np.zeros(len(terms), dtype=int)
+    pooled = []
+    for kind in ("placebo", "effect"):
+        idx = sorted((j for j, t in enumerate(terms) if t.kind == kind),
+                     key=lambda j: terms[j].event_time)
+        if not idx:
+            continue
+        everyone = set().union(*(sets[j] for j in idx))
+        group = pool_adjacent([terms[j].event_time for j in idx], [sets[j] for j in idx],
+                              dict.fromkeys(everyone, 1), k)
+        order = []  # effects by lag, placebos by lag (as the unpooled terms)
+        for g in range(int(group.max()) + 1):
+            members = [idx[i] for i in np.flatnonzero(group == g)]
+            lags = sorted(terms[j].lag for j in members)
+            events = sorted(terms[j].event_time for j in members)
+            name = f"{kind}_{range_label(lags)}"
+            if len(members) > 1:
+                pooled.append(name)
+            order.append((lags[0], members, _Term(name, kind, lags[0]),
+                          (events[0], events[-1])))
+        for _, members, term, rng in sorted(order, key=lambda o: o[0]):
+            new_index[members] = len(new_terms)
+            new_terms.append(term)
+            new_ranges.append(rng)
+    # keep the original order: DID_M, effects, placebos
+    kinds = {"DID_M": 0, "effect": 1, "placebo": 2}
+    perm = sorted(range(len(new_terms)), key=lambda j: (kinds[new_terms[j].kind], j))
+    where = np.empty(len(perm), dtype=int)
+    where[perm] = np.arange(len(perm))
+    new_terms = [new_terms[j] for j in perm]
+    new_ranges = [new_ranges[j] for j in perm]
+    if pooled:
+        notes.append(pooling_note("dcdh", pooled, k))
+    return new_terms, _relabel(cells, where[new_index]), new_ranges, notes
+
+
+def _relabel(cells: _Cells, new_index: np.ndarray) -> _Cells:
+    """``cells`` with term ``j`` renamed ``new_index[j]`` (−1: its cells are removed)."""
+    term = new_index[cells.term]
+    keep = term >= 0
+    return _Cells(term=term[keep], cohort=cells.cohort[keep], end=cells.end[keep],
+                  start=cells.start[keep], J=cells.J[:, keep], S=cells.S[:, keep],
+                  D=cells.D[:, keep], X=None if cells.X is None else cells.X[:, keep])
 
 
 # ------------------------------------------------------------------------ design

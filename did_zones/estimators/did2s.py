@@ -22,6 +22,20 @@ from ._imputation_core import (
     check_single_cluster,
     cluster_labels,
     first_stage,
+    pool_groups,
+    small_cohort_rows,
+    unit_sets,
+    units_per_column,
+)
+from ._small_cells import (
+    DEFAULT_MIN_COHORT_SIZE,
+    SmallCells,
+    check_small_cells,
+    exclusion_note,
+    mark_small,
+    pooling_note,
+    range_label,
+    warn_small_cells,
 )
 
 __all__ = ["did2s"]
@@ -47,6 +61,8 @@ def did2s(
     weights: str | None = None,
     anticipation: int = 0,
     alpha: float = 0.05,
+    min_cohort_size: int = DEFAULT_MIN_COHORT_SIZE,
+    small_cells: SmallCells = "flag",
 ) -> Result:
     """Two-stage difference-in-differences (Gardner 2022) with the GMM variance.
 
@@ -100,12 +116,25 @@ def did2s(
         Observations with ``t ≥ cohort − anticipation`` are treated (excluded from stage 1).
     alpha : float
         Significance level stored in ``spec``.
+    min_cohort_size : int, default 5
+        A term resting on fewer distinct treated units than this is *small*: its standard
+        error is unreliable. 1 turns the marks off.
+    small_cells : {"flag", "exclude", "pool"}, default "flag"
+        ``"flag"``: mark small terms (``keys["small_cell"]``) and warn. ``"exclude"``: the
+        treated observations of cohorts with fewer than ``min_cohort_size`` units leave the
+        second stage (their lead observations join the reference; the first stage is
+        unchanged), then event times still resting on fewer units are dropped.
+        ``"pool"``: adjacent event times (leads and lags apart) share one second-stage
+        dummy until each rests on ``min_cohort_size`` units, term ``"ATT(e=4..5)"``.
 
     Returns
     -------
     Result
         Static: term ``"overall"`` (primary). Event time: terms ``"ATT(e=h)"`` (leads
-        included) with keys ``event_time`` and ``n_obs``. ``df`` is None (normal
+        included; ``"ATT(e=a..b)"`` when pooled) with keys ``event_time`` (lower end of a
+        pooled range), ``event_time_high``, ``n_obs``, ``n_treated_units`` (distinct units
+        of the rows behind the dummy; for ``"overall"`` every treated unit of stage 2) and
+        ``small_cell``. ``df`` is None (normal
         inference). ``influence`` holds per-cluster scores (``vcov = ψ'ψ / G²``).
         ``extra`` (:class:`Did2sExtra`): ``first_stage_coef``, ``n_unidentified``.
 
@@ -123,6 +152,9 @@ def did2s(
     DataDroppedWarning
         Rows with missing values; treated observations whose ``Y(0)`` cannot be imputed;
         collinear controls.
+    SmallCohortWarning
+        Terms resting on fewer than ``min_cohort_size`` treated units (one warning listing
+        them, also in ``notes``).
     InferenceWarning
         Fewer than 30 clusters.
 
@@ -140,6 +172,13 @@ def did2s(
     stage-2 residuals). No small-sample factor (R ``did2s``, pyfixest). The product
     ``X₂'ΩZ(Z₀'ΩZ₀)⁻Z₀'`` is computed without dummy matrices (see
     :mod:`._imputation_core`).
+
+    Small cohorts: with ``small_cells="exclude"`` only stage 2 changes (rows of small
+    cohorts get no dummy), so the GMM variance keeps the first-stage correction from
+    every untreated observation; the result equals ``did2s`` on the panel with those
+    cohorts recoded as never-treated and their treated rows deleted. A pooled term is one
+    dummy for the bin: its coefficient is the ``ω``-weighted mean of ``τ̂_it`` over the
+    bin's treated observations, equal to :func:`imputation`'s pooled term.
 
     References
     ----------
@@ -161,6 +200,7 @@ def did2s(
     check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     anticipation = check_count("anticipation", anticipation)
+    min_cohort_size, small_cells = check_small_cells(min_cohort_size, small_cells)
     cluster = check_single_cluster(cluster)
     horizons = _check_horizons(horizons)
     window = Window()("window", window)
@@ -183,10 +223,15 @@ def did2s(
     notes = list(panel.notes) + list(fs.notes)
 
     code, names, event_times = _second_stage_design(fs, horizons, anticipation)
-    in_stage2 = fs.untreated | (code >= 0)
-    if not in_stage2.all():
-        notes.append(f"{int((~in_stage2).sum())} treated observation(s) at event times outside "
+    outside = int((~fs.untreated & (code < 0)).sum())
+    if outside:
+        notes.append(f"{outside} treated observation(s) at event times outside "
                      "horizons left out of the second stage.")
+    code, names, ranges, small_notes = _small_cells(fs, panel.unit_id[fs.rows], code,
+                                                     event_times, min_cohort_size,
+                                                     small_cells)
+    event_times = [float(r[0]) for r in ranges]
+    in_stage2 = fs.untreated | (code >= 0)
     # the stage-2 dummies are disjoint, so X₂'ΩX₂ is diagonal: weighted counts
     k = len(names)
     on = np.flatnonzero(code >= 0)
@@ -210,14 +255,24 @@ def did2s(
 
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan, "event_time": event_times,
+        "event_time_high": [float(r[-1]) for r in ranges],
         "n_obs": np.bincount(code[on], minlength=k).tolist(),
     })
     if horizons is None:  # static: one effect over every treated observation
         keys = tag(keys, 0, "simple_att")
+    n_units_term = units_per_column(Q, panel.unit_id[fs.rows])
+    keys = mark_small(keys, n_units_term, min_cohort_size)
+    notes += small_notes
+    message = warn_small_cells(
+        "did2s", {n: int(u) for n, u, f in zip(names, n_units_term, keys["small_cell"],
+                                                strict=True) if f},
+        min_cohort_size, small_cells)
+    if message:
+        notes.append(message)
     spec = {"window": window, "horizons": None if window is not None else horizons,
             "controls": controls, "fixed_effects": tuple(fixed_effects),
             "cluster": cluster, "weights": weights, "anticipation": anticipation,
-            "alpha": alpha}
+            "alpha": alpha, "min_cohort_size": min_cohort_size, "small_cells": small_cells}
     return Result.create(
         beta, V, names, keys=keys, method="did2s", outcome=outcome, spec=spec,
         n_obs=int(in_stage2.sum()), n_units=int(np.unique(panel.unit_id[fs.rows]).size),
@@ -230,6 +285,53 @@ def did2s(
         extra={"first_stage_coef": dict(zip(fs.controls, fs.coef.tolist(), strict=True)),
                "n_unidentified": fs.n_unidentified},
     )
+
+
+def _small_cells(fs: FirstStage, unit: np.ndarray, code: np.ndarray, event_times, k: int,
+                 policy: str):
+    """Stage-2 columns after the small-cell rule: the column of every used row (−1: none),
+    term names, the event times behind each term and notes.
+
+    ``"exclude"``: the rows of cohorts with fewer than ``k`` treated units lose their
+    dummy (treated rows leave stage 2, lead rows join the reference), then terms resting
+    on fewer than ``k`` units are dropped. ``"pool"``: adjacent event times (pre and post
+    apart) share one dummy until each rests on ``k`` units.
+    """
+    static = len(event_times) == 1 and not np.isfinite(event_times[0])
+    m = len(event_times)
+    notes: list[str] = []
+    if policy == "exclude":
+        small, n_small, rows = small_cohort_rows(fs, unit, k)
+        code = np.where(rows, -1, code)
+        sets = unit_sets(code, unit, m)
+        ok = np.array([len(u) >= k for u in sets], dtype=bool)
+        if not ok.any():
+            raise EstimationError(
+                f"Every term of the second stage rests on fewer than min_cohort_size={k} "
+                "treated units once the small cohorts are left out, so small_cells='exclude' "
+                "leaves nothing to estimate. Use small_cells='flag' or 'pool', or a smaller "
+                "min_cohort_size.")
+        group = np.where(ok, np.cumsum(ok) - 1, -1)
+        labels = ["overall" if static else f"ATT(e={range_label([h])})" for h in event_times]
+        dropped = [lab for lab, o in zip(labels, ok, strict=True) if not o]
+        if small.size or dropped:
+            notes.append(exclusion_note(
+                "did2s", small, n_small, k,
+                "their treated observations leave the second stage (lead observations join "
+                "the reference); the first stage is unchanged", dropped))
+    elif policy == "pool" and not static:
+        group = pool_groups(event_times, unit_sets(code, unit, m), k)
+    else:
+        group = np.arange(m)
+    n_terms = int(group.max()) + 1
+    ranges = [[h for h, g in zip(event_times, group, strict=True) if g == j]
+              for j in range(n_terms)]
+    code = np.where(code >= 0, group[np.maximum(code, 0)], -1)
+    names = ["overall"] if static else [f"ATT(e={range_label(r)})" for r in ranges]
+    pooled = [n for n, r in zip(names, ranges, strict=True) if len(r) > 1]
+    if pooled:
+        notes.append(pooling_note("did2s", pooled, k))
+    return code, names, ranges, notes
 
 
 def _check_horizons(horizons):

@@ -24,6 +24,20 @@ from ._imputation_core import (
     check_single_cluster,
     cluster_labels,
     first_stage,
+    pool_groups,
+    small_cohort_rows,
+    unit_sets,
+    units_per_column,
+)
+from ._small_cells import (
+    DEFAULT_MIN_COHORT_SIZE,
+    SmallCells,
+    check_small_cells,
+    exclusion_note,
+    mark_small,
+    pooling_note,
+    range_label,
+    warn_small_cells,
 )
 
 __all__ = ["imputation"]
@@ -54,6 +68,8 @@ def imputation(
     alpha: float = 0.05,
     horizons: Sequence[int] | None = None,
     pretrends: int | None = None,
+    min_cohort_size: int = DEFAULT_MIN_COHORT_SIZE,
+    small_cells: SmallCells = "flag",
 ) -> Result:
     """Imputation difference-in-differences (Borusyak, Jaravel & Spiess 2024).
 
@@ -110,14 +126,27 @@ def imputation(
         Deprecated: use ``window=(lo, hi)`` (and select terms for a non-contiguous set).
     pretrends : int, optional
         Deprecated: ``pretrends=k`` is ``window=(-k - anticipation, hi)``.
+    min_cohort_size : int, default 5
+        A term resting on fewer distinct treated units than this is *small*: its standard
+        error is unreliable (see Notes, "Small cohorts"). 1 turns the marks off.
+    small_cells : {"flag", "exclude", "pool"}, default "flag"
+        What to do with small terms. ``"flag"``: estimate everything, mark them
+        (``keys["small_cell"]``) and warn. ``"exclude"``: the treated observations of
+        cohorts with fewer than ``min_cohort_size`` units get zero weight in every
+        average, then horizons (and leads) still resting on fewer units are dropped.
+        ``"pool"``: adjacent horizons (and, separately, adjacent leads) are pooled until
+        each term rests on ``min_cohort_size`` units; a pooled term is named by its range,
+        ``"ATT(e=4..5)"``.
 
     Returns
     -------
     Result
-        Terms ``"overall"`` (primary), ``"ATT(e=h)"`` per horizon and ``"pre(e=k)"`` per
-        lead, with keys ``event_time``, ``kind`` (overall / horizon / pretrend) and
-        ``n_obs`` (treated observations behind a term, Stata's ``e(Nt)``; lead
-        observations for pre-trend terms). ``df`` is None (normal inference, as Stata).
+        Terms ``"overall"`` (primary), ``"ATT(e=h)"`` per horizon (``"ATT(e=a..b)"`` when
+        pooled) and ``"pre(e=k)"`` per lead, with keys ``event_time`` (the lower end of a
+        pooled range), ``event_time_high`` (its upper end), ``kind`` (overall / horizon /
+        pretrend), ``n_obs`` (treated observations behind a term, Stata's ``e(Nt)``; lead
+        observations for pre-trend terms), ``n_treated_units`` (distinct units behind the
+        term) and ``small_cell`` (``n_treated_units < min_cohort_size``). ``df`` is None (normal inference, as Stata).
         ``influence`` holds per-cluster scores (``vcov = ψ'ψ / G²``).
         ``extra`` (:class:`ImputationExtra`): ``pretrend_test`` (:class:`HypothesisTest` or
         None), ``effects`` (one
@@ -139,10 +168,12 @@ def imputation(
         Rows with missing values; treated observations whose ``Y(0)`` cannot be imputed
         (unit or period without untreated observations); collinear controls.
     SmallCohortWarning
-        A term resting on fewer than 30 effective treated observations (Stata suppresses
-        such terms by default, ``minn(30)``; here they are reported), or cohort-period
-        cells of treated observations with a single cluster (their noise is invisible to
-        the variance).
+        Terms resting on fewer than ``min_cohort_size`` treated units (one warning
+        listing them, also in ``notes``); a term resting on fewer than 30 effective
+        treated observations (Stata suppresses such terms by default, ``minn(30)``; here
+        they are reported), or cohort-period cells of treated observations with a single
+        cluster (their noise is invisible to the variance). The three are distinct facts:
+        many observations of one unit pass ``minn(30)`` and still rest on one unit.
     InferenceWarning
         Fewer than 30 clusters.
 
@@ -171,6 +202,18 @@ def imputation(
     ``F = γ̂'V⁻¹γ̂/k`` against ``F(k, G−1)``. Covariances between ``γ̂`` and the effects
     use the per-cluster scores of both, the ``γ̂`` scores scaled by the square root of the
     CRV1 factor, as Stata.
+
+    Small cohorts: a term's ``n_treated_units`` counts the distinct units whose treated
+    observations it averages with nonzero weight (for ``ATT(e=h)`` the units of the
+    cohorts observed at ``h``; for ``"overall"`` every treated unit used; for a lead the
+    units of treated cohorts observed at that event time among the untreated
+    observations). With ``small_cells="exclude"`` the small cohorts' treated observations
+    get zero weight, as Stata ``did_imputation``'s ``wtr()`` with target weights that are
+    zero on them: their untreated observations stay in the first stage (they still help
+    identify the period effects, which is what parallel trends allows), and their lead
+    dummies are switched off in the pre-trend regression (those rows join the reference).
+    A pooled term is another weight vector (``w ∝ ω`` over the union of its horizons'
+    treated observations), so its variance is the same BJS formula, exact.
 
     Conventions that differ from peers: Stata drops terms with effective sample size
     ``1/Σw² < 30``; here they are kept with a warning. Event times are ``t − cohort``
@@ -201,6 +244,7 @@ def imputation(
     check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
     anticipation = check_count("anticipation", anticipation)
+    min_cohort_size, small_cells = check_small_cells(min_cohort_size, small_cells)
     horizons, pretrends, lo, spec_window = _window(window, horizons, pretrends, anticipation)
     cluster = check_single_cluster(cluster)
     controls = as_tuple(controls)
@@ -224,30 +268,69 @@ def imputation(
                 f"horizons {missing} have no treated observation with an imputable Y(0); "
                 f"observed event times are {examples(observed, 12)}. {fix}."
             )
-    Q, names, n_t = _target_weights(fs, horizons)
+    # -- small cohorts: which treated observations the averages use, and the terms
+    unit = panel.unit_id[fs.rows]
+    k_min = min_cohort_size
+    keep = treated.copy()
+    excluded = np.zeros(fs.n_obs, dtype=bool)
+    small: np.ndarray = np.zeros(0)
+    if small_cells == "exclude":
+        small, n_small, excluded = small_cohort_rows(fs, unit, k_min)
+        keep &= ~excluded
+        if not keep.any():
+            raise EstimationError(
+                f"Every treated cohort has fewer than min_cohort_size={k_min} treated units, "
+                "so small_cells='exclude' leaves nothing to estimate. Use small_cells='flag' "
+                "or 'pool', or a smaller min_cohort_size.")
+    Q, names, n_t, ranges, dropped = _target_weights(fs, horizons, keep, unit, k_min,
+                                                     small_cells)
     estimate = Q.T @ np.where(treated, fs.resid, 0.0)
     cl_codes, cl = np.unique(fs.cluster, return_inverse=True)  # clusters of the used rows
     E = _cluster_scores(fs, Q, cl, cl_codes.size)
 
     keys = pd.DataFrame({
         "cohort": np.nan, "time": np.nan,
-        "event_time": [np.nan] + [float(h) for h in horizons],
-        "kind": ["overall"] + ["horizon"] * len(horizons),
+        "event_time": [np.nan] + [float(r[0]) for r in ranges],
+        "event_time_high": [np.nan] + [float(r[-1]) for r in ranges],
+        "kind": ["overall"] + ["horizon"] * len(ranges),
         "n_obs": n_t,
     })
+    n_units_term = units_per_column(Q, unit).astype(float).tolist()
     keys = tag(keys, 0, "simple_att")  # the mean over every treated observation
     test = None
     pre = None
     if pretrends:
+        excl_panel = np.zeros(panel.n_obs, dtype=bool)
+        excl_panel[fs.rows[excluded]] = True
         pre = _pretrend_fit(panel, outcome, fs, pretrends, anticipation, fixed_effects,
-                            cluster, weights)
+                            cluster, weights, k_min, small_cells, excl_panel)
+        dropped += pre["dropped"]
         names += pre["names"]
         estimate = np.concatenate([estimate, pre["coef"]])
         keys = pd.concat([keys, pd.DataFrame({
             "cohort": np.nan, "time": np.nan, "event_time": pre["event_time"],
+            "event_time_high": pre["event_time_high"],
             "kind": "pretrend", "n_obs": pre["n_obs"],
         })], ignore_index=True)
+        n_units_term += pre["n_units"]
         notes += pre["notes"]
+        if not pre["names"]:
+            pre = None
+    keys = mark_small(keys, n_units_term, k_min)
+    if small_cells == "exclude" and (small.size or dropped):
+        notes.append(exclusion_note(
+            "imputation", small, n_small, k_min,
+            "their treated observations get zero weight in every average; their untreated "
+            "observations stay in the first stage", dropped))
+    pooled = [n for n, a, b in zip(names, keys["event_time"], keys["event_time_high"],
+                                   strict=True) if np.isfinite(a) and b != a]
+    if small_cells == "pool" and pooled:
+        notes.append(pooling_note("imputation", pooled, k_min))
+    small_terms = {n: int(u) for n, u, f in zip(names, n_units_term, keys["small_cell"],
+                                                 strict=True) if f}
+    message = warn_small_cells("imputation", small_terms, k_min, small_cells)
+    if message:
+        notes.append(message)
 
     # -- per-cluster scores of every term, stacked; V = E'E (Stata's matrix accum)
     if pre is not None:
@@ -268,7 +351,7 @@ def imputation(
             details={"leads": tuple(pre["names"]), "n_obs": pre["n"],
                      "n_clusters": pre["n_clusters"]},
         )
-    notes += _small_warnings(fs, Q, names[:Q.shape[1]])
+    notes += _small_warnings(fs, Q, names[:Q.shape[1]], keep)
     if cluster is not None:
         notes += list(few_clusters_note(n_clusters, cluster))
 
@@ -283,7 +366,8 @@ def imputation(
     })
     spec = {**spec_window, "controls": controls,
             "fixed_effects": tuple(fixed_effects), "cluster": cluster, "weights": weights,
-            "anticipation": anticipation, "alpha": alpha}
+            "anticipation": anticipation, "alpha": alpha,
+            "min_cohort_size": min_cohort_size, "small_cells": small_cells}
     return Result.create(
         estimate, V, names, keys=keys, method="imputation", outcome=outcome, spec=spec,
         n_obs=fs.n_obs, n_units=int(np.unique(panel.unit_id[fs.rows]).size),
@@ -371,29 +455,50 @@ def _check_horizons(horizons, anticipation: int) -> tuple[int, ...] | None:
     return tuple(sorted({int(h) for h in vals}))
 
 
-def _target_weights(fs: FirstStage, horizons):
-    """Sparse ``n × m`` treated-observation weights (columns sum to one), term names and
-    the number of observations per term."""
-    treated = ~fs.untreated
+def _target_weights(fs: FirstStage, horizons, keep: np.ndarray, unit: np.ndarray, k: int,
+                    policy: str):
+    """Sparse ``n × m`` treated-observation weights (columns sum to one), term names, the
+    number of observations per term, the horizons behind each event-time term and the
+    names of the horizons dropped.
+
+    ``keep`` marks the treated rows the averages may use (``small_cells="exclude"`` sets
+    the rows of small cohorts to False). The event-time terms are the horizons, each
+    alone (``"flag"``), those resting on at least ``k`` units of the kept rows
+    (``"exclude"``), or adjacent horizons pooled until they do (``"pool"``): a pooled
+    term weights the union of its horizons' observations in proportion to ``ω``.
+    """
     n = fs.n_obs
     H = len(horizons)
-    lookup = {h: k for k, h in enumerate(horizons)}
+    lookup = {h: j for j, h in enumerate(horizons)}
     e = fs.event_time
     hcode = np.full(n, -1, dtype=np.intp)
-    te = e[treated].astype(np.int64)
-    hcode[treated] = np.array([lookup.get(int(v), -1) for v in np.unique(te)])[
-        np.unique(te, return_inverse=True)[1]]
+    te = e[keep].astype(np.int64)
+    vals, inv = np.unique(te, return_inverse=True)
+    hcode[keep] = np.array([lookup.get(int(v), -1) for v in vals], dtype=np.intp)[inv]
+    sets = unit_sets(hcode, unit, H)
+    dropped: list[str] = []
+    if policy == "pool":
+        group = pool_groups(horizons, sets, k)
+    elif policy == "exclude":
+        ok = np.array([len(u) >= k for u in sets], dtype=bool)
+        dropped = [f"ATT(e={h})" for h, o in zip(horizons, ok, strict=True) if not o]
+        group = np.where(ok, np.cumsum(ok) - 1, -1)
+    else:
+        group = np.arange(H)
+    m = int(group.max()) + 1 if H and group.max() >= 0 else 0
+    ranges = [[h for h, g in zip(horizons, group, strict=True) if g == j] for j in range(m)]
+    code = np.where(hcode >= 0, group[np.maximum(hcode, 0)] if H else -1, -1)
     w = fs.weights
-    t_rows = np.flatnonzero(treated)
-    h_rows = np.flatnonzero(hcode >= 0)
-    n_h = np.bincount(hcode[h_rows], weights=w[h_rows], minlength=H)
-    data = np.concatenate([w[t_rows] / w[t_rows].sum(), w[h_rows] / n_h[hcode[h_rows]]])
+    t_rows = np.flatnonzero(keep)
+    h_rows = np.flatnonzero(code >= 0)
+    n_h = np.bincount(code[h_rows], weights=w[h_rows], minlength=m)
+    data = np.concatenate([w[t_rows] / w[t_rows].sum(), w[h_rows] / n_h[code[h_rows]]])
     rows = np.concatenate([t_rows, h_rows])
-    cols = np.concatenate([np.zeros(t_rows.size, dtype=np.intp), 1 + hcode[h_rows]])
-    Q = sparse.csr_matrix((data, (rows, cols)), shape=(n, 1 + H))
-    names = ["overall"] + [f"ATT(e={h})" for h in horizons]
-    counts = [int(t_rows.size)] + np.bincount(hcode[h_rows], minlength=H).tolist()
-    return Q, names, counts
+    cols = np.concatenate([np.zeros(t_rows.size, dtype=np.intp), 1 + code[h_rows]])
+    Q = sparse.csr_matrix((data, (rows, cols)), shape=(n, 1 + m))
+    names = ["overall"] + [f"ATT(e={range_label(r)})" for r in ranges]
+    counts = [int(t_rows.size)] + np.bincount(code[h_rows], minlength=m).tolist()
+    return Q, names, counts, ranges, dropped
 
 
 def _cluster_scores(fs: FirstStage, Q, cl: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -437,8 +542,14 @@ def _pair_codes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
-                  fixed_effects, cluster, weights) -> dict:
-    """BJS Test 1: leads added to the untreated-only regression (reghdfe conventions)."""
+                  fixed_effects, cluster, weights, k_min: int = 1, policy: str = "flag",
+                  excluded=None) -> dict:
+    """BJS Test 1: leads added to the untreated-only regression (reghdfe conventions).
+
+    Small cohorts: ``"exclude"`` switches the leads off on the rows of ``excluded`` (the
+    small cohorts; those rows join the reference) and drops leads resting on fewer than
+    ``k_min`` units; ``"pool"`` gives adjacent leads one dummy until each rests on
+    ``k_min`` units."""
     e_panel = panel.event_time
     u_rows = fs.rows[fs.untreated]
     e_u = e_panel[u_rows]
@@ -453,10 +564,42 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
             f"{examples(have, 12)}). Start the window later, e.g. "
             f"window=({max(empty) + 1}, ...)."
         )
-    names = [f"pre(e={h})" for h in times]
-    leads = {n: (e_panel == h).astype(float) for n, h in zip(names, times, strict=True)}
+    on = np.ones(panel.n_obs, dtype=bool) if excluded is None else ~excluded
+    asc = sorted(times)  # ascending event times, as the pooling axis
+    unit_u = panel.unit_id[u_rows]
+    lead_code = np.full(u_rows.size, -1, dtype=np.intp)
+    for j, h in enumerate(asc):  # a loop over leads, not rows
+        lead_code[(e_u == h) & on[u_rows]] = j
+    sets = unit_sets(lead_code, unit_u, len(asc))
+    dropped: list[str] = []
+    if policy == "pool":
+        group = pool_groups(asc, sets, k_min)
+    elif policy == "exclude":
+        ok = np.array([len(u) >= k_min for u in sets], dtype=bool)
+        dropped = [f"pre(e={h})" for h, o in zip(asc, ok, strict=True) if not o]
+        group = np.where(ok, np.cumsum(ok) - 1, -1)
+    else:
+        group = np.arange(len(asc))
+    m = int(group.max()) + 1 if group.size and group.max() >= 0 else 0
+    # terms in the order of the leads (-1 - anticipation first), as before
+    bins = [[h for h, g in zip(asc, group, strict=True) if g == j] for j in range(m)][::-1]
+    names = [f"pre(e={range_label(b)})" for b in bins]
+    code_u = np.where(lead_code >= 0, group[np.maximum(lead_code, 0)], -1)
+    n_units = [float(len(set().union(*(sets[asc.index(h)] for h in b)))) for b in bins]
+    n_obs = np.bincount(code_u[code_u >= 0], minlength=m)[::-1].tolist()
+    base = {"names": names, "event_time": [float(b[0]) for b in bins],
+            "event_time_high": [float(b[-1]) for b in bins], "n_obs": n_obs,
+            "n_units": n_units, "dropped": dropped}
+    if not names:
+        return {**base, "coef": np.zeros(0), "scores": None, "cluster": None, "df": 0,
+                "n": 0, "n_clusters": 0, "vcov": np.zeros((0, 0)),
+                "notes": ["Pre-trend test skipped: small_cells='exclude' leaves no lead "
+                          f"resting on {k_min} or more treated units."]}
+    leads = {name: (np.isin(e_panel, b) & on).astype(float)
+             for name, b in zip(names, bins, strict=True)}
     mask = np.zeros(panel.n_obs, dtype=bool)
     mask[u_rows] = True
+    k = len(names)
     design = build_design(panel, outcome, leads, controls=fs.controls,
                           fixed_effects=fixed_effects, cluster=cluster, weights=weights,
                           rows=mask)
@@ -478,13 +621,13 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
     if design.n_singletons:
         notes.append(f"Pre-trend regression: {design.n_singletons} singleton observation(s) "
                      "dropped (reghdfe).")
-    return {"names": names, "coef": fit.coef[:k], "event_time": [float(h) for h in times],
-            "n_obs": counts, "scores": scores, "cluster": cluster_labels(panel, cluster)[0][
-                design.rows], "df": int(df), "n": design.n_obs, "n_clusters": g, "notes": notes,
+    return {**base, "coef": fit.coef[:k], "scores": scores,
+            "cluster": cluster_labels(panel, cluster)[0][design.rows], "df": int(df), "n": design.n_obs, "n_clusters": g, "notes": notes,
             "vcov": V[:k, :k]}
 
 
-def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str]:
+def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str],
+                    keep: np.ndarray) -> list[str]:
     notes = []
     eff_n = 1.0 / np.asarray(Q.multiply(Q).sum(0)).ravel()
     small = [f"{n} ({v:.1f})" for n, v in zip(names, eff_n, strict=True) if v < MIN_EFFECTIVE_N]
@@ -495,7 +638,7 @@ def _small_warnings(fs: FirstStage, Q: np.ndarray, names: list[str]) -> list[str
                "them by default (minn(30)); they are reported here.")
         warn(msg, SmallCohortWarning)
         notes.append(msg)
-    t = ~fs.untreated
+    t = keep  # the treated rows the averages use
     cell = _pair_codes(fs.cohort[t], fs.period[t])
     # distinct (cell, cluster) pairs, counted per cell
     pairs = np.unique(cell.astype(np.int64) * (int(fs.cluster.max()) + 1) + fs.cluster[t])

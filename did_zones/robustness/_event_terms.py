@@ -20,6 +20,15 @@ def require_event_terms(result: Result, who: str) -> None:
     aggregated by cohort or calendar time has none. Both get the same message, naming
     ``who`` and suggesting ``aggregate(res, kind="event")``.
     """
+    if "event_time_high" in result.keys.columns:  # small_cells="pool"
+        lo = result.keys["event_time"].to_numpy(dtype=float)
+        hi = result.keys["event_time_high"].to_numpy(dtype=float)
+        pooled = [t for t, a, b in zip(result.terms, lo, hi, strict=True) if b > a]
+        if pooled:
+            raise SpecificationError(
+                f"{who} needs one coefficient per event time; this {result.method!r} result "
+                f"pools event times (small_cells='pool'): {examples(pooled)}. Use the "
+                "result with small_cells='flag' or 'exclude'.")
     agg = result.spec.get("aggregation")
     if agg is not None and agg != "event":
         raise SpecificationError(

@@ -173,9 +173,12 @@ def _combination_weights(result: Result, term: str) -> pd.Series | None:
         names = result.extra["catt_vcov"].index
         if term == "overall":
             w = catt["overall_weight"].to_numpy()
-        else:
-            w = np.where(catt["event_time"].to_numpy() == int(term[1:]),
-                         catt["share"].to_numpy(), 0.0)
+        else:  # a relative period, or a pooled range of them (small_cells="pool")
+            row = result.keys.loc[term]
+            lo = float(row["event_time"])
+            hi = float(row.get("event_time_high", lo))
+            e = catt["event_time"].to_numpy()
+            w = np.where((e >= lo) & (e <= hi), catt["share"].to_numpy(), 0.0)
         keep = w != 0
         return pd.Series(w[keep], index=names[keep])
     role = result.keys["role"].get(term) if "role" in result.keys else None

@@ -49,6 +49,82 @@ def _control_dropped(m: re.Match) -> str:
             f"{_OTHER[m.group(3)]}共线，已删除。")
 
 
+_VARIANCE_ZH = {"CRV1": "聚类稳健标准误 CRV1", "influence function": "影响函数标准误",
+                "BJS imputation variance": "BJS 插补法方差", "two-stage GMM variance":
+                "两阶段 GMM 方差", "analytic": "解析标准误"}
+_WEIGHTS_ZH = {"Rademacher": "Rademacher", "Mammen": "Mammen", "Webb": "Webb",
+               "Normal": "正态"}
+_NO_VALID_ZH = {
+    "the term rests on several cohorts and the estimator has no wild cluster bootstrap":
+        "该项依赖多个批次，且该估计量不支持野聚类自助法",
+    "the term rests on several cohorts and fewer than 6 treated clusters":
+        "该项依赖多个批次，且处理聚类少于 6 个",
+    "the estimator supports neither placebo nor wild cluster bootstrap":
+        "该估计量既不支持安慰剂检验也不支持野聚类自助法",
+}
+
+
+def _variance_label(m: re.Match) -> str:
+    what = (f"乘子自助法（{m.group(2)} 次抽取）" if m.group(2)
+            else _VARIANCE_ZH[m.group(1)])
+    where = "异方差稳健" if m.group(4) is None else f"按 {m.group(4)} 聚类（G = {m.group(5)}）"
+    dist = f"t({m.group(7)}) 分布" if m.group(7) else "正态分布"
+    band = "，sup-t 一致置信带" if m.group(8) else ""
+    return f"{what}，{where}，{dist}{band}"
+
+
+def _wild_label(m: re.Match) -> str:
+    draws = (f"全部枚举 2^{m.group(3)} = {m.group(4)} 种符号组合" if m.group(3)
+             else f"{m.group(5)} 次抽取")
+    by = f"，按 {m.group(7)} 的 {m.group(6)} 个聚类" if m.group(6) else ""
+    return f"野聚类自助法（wild cluster bootstrap，{m.group(1)}，{_WEIGHTS_ZH[m.group(2)]} 权重，{draws}{by}）"
+
+
+_SMALL_ACTION = {  # estimators/_small_cells.small_cell_message, per small_cells policy
+    "They are marked in keys['small_cell']; pass small_cells='exclude' or 'pool' to leave "
+    "them out of the averages or pool them with neighbours":
+        "已在 keys['small_cell'] 中标记；可设定 small_cells='exclude' 或 'pool'，将其排除出平均"
+        "或与相邻项合并",
+    "Cohorts below the threshold are left out of the averages (small_cells='exclude')":
+        "低于阈值的批次已排除出平均（small_cells='exclude'）",
+    "Small groups are pooled with their neighbours (small_cells='pool'); the terms listed "
+    "still rest on too few units":
+        "小组已与相邻组合并（small_cells='pool'）；所列各项依据的个体仍然过少",
+}
+_SMALL_HOW = {  # estimators/_small_cells.exclusion_note: what exclusion means, per estimator
+    "their treated observations get zero weight in every average; their untreated "
+    "observations stay in the first stage":
+        "其处理组观测在各平均中的权重为零；其未处理观测仍用于第一阶段",
+    "their treated observations leave the second stage (lead observations join the "
+    "reference); the first stage is unchanged":
+        "其处理组观测不进入第二阶段（提前期观测并入基期）；第一阶段不变",
+    "they are not used as switchers (while not yet treated they remain comparison units)":
+        "不作为转换者使用（尚未处理时仍作为对照个体）",
+    "their ATT(g,t) get zero weight in every average, the overall ones included (the cells "
+    "are still estimated and reported)":
+        "其 ATT(g,t) 在各平均（包括总体平均）中的权重为零（这些单元仍会估计并报告）",
+    "their CATTs are left out of every interaction-weighted average, the other cohorts' "
+    "shares renormalised; the regression is unchanged":
+        "其 CATT 不进入任何交互加权平均，其余批次的份额重新归一；回归本身不变",
+}
+
+
+def _small_cells(m: re.Match) -> str:
+    action = _SMALL_ACTION.get(m.group(7), m.group(7))
+    return (f"{m.group(1)}：{m.group(2)} 个项所依据的处理组个体少于 {m.group(3)} 个（项: 个体数）"
+            f"——{m.group(4)}。其标准误不可靠，可能被低估数倍：处理组聚类为 {m.group(5)} 个时，"
+            f"名义 5% 的聚类稳健检验有 {m.group(6)}% 的概率拒绝为真的原假设"
+            f"（benchmarks/size_wild_bootstrap.py）。{action}；对这些项的推断请使用 "
+            "few_treated_inference(result, panel)（限于该批次的随机化推断，或处理组聚类不少于 6 个时的"
+            "野聚类自助法）。")
+
+
+def _small_excluded(m: re.Match) -> str:
+    how = _SMALL_HOW.get(m.group(6), m.group(6))
+    return (f"{m.group(1)}：small_cells='exclude' 排除了处理组个体少于 {m.group(3)} 个的 "
+            f"{m.group(2)} 个批次 {m.group(4)}（{m.group(5)} 个个体）：{how}。")
+
+
 def _fmt(template: str) -> Callable[[re.Match], str]:
     return lambda m: template.format(None, *m.groups())
 
@@ -161,8 +237,10 @@ _RAW: list[tuple[str, Template]] = [
     (rf"Collinear covariate\(s\) dropped: {_LIST} \(constant, or a linear combination of the "
      r"intercept and the covariates listed before them\)\.",
      "删除共线协变量 {1}（常数，或为截距与排在其前的协变量的线性组合）。"),
-    (rf"Cohorts with fewer than {_N} units \(cohort: units\) — (.+?)\. Their ATT\(g,t\) are "
-     r"fragile\.", "个体数少于 {1} 的批次（批次: 个体数）——{2}。其 ATT(g,t) 不稳健。"),
+    (rf"Groups with fewer than {_N} units \(covariates \+ 5, R did's check; cohort: units\) "
+     r"— (.+?)\. The ATT\(g,t\) fits that use them rest on very few units\.",
+     "个体数少于 {1} 的组（协变量个数 + 5，R did 的检查；批次: 个体数）——{2}。使用这些组的 "
+     "ATT(g,t) 拟合只依赖极少数个体。"),
     (r" ?The never-treated group is tiny: consider control='not_yet'\.",
      "从未试点组很小：可考虑 control='not_yet'。"),
     (rf"Propensity-score trimming \(trim=([^)]+)\): {_N} comparison observation\(s\) in {_N} "
@@ -209,11 +287,6 @@ _RAW: list[tuple[str, Template]] = [
      r"throughout\.",
      "control='last'：以批次 {1}（{2} 个个体）作为对照组；删除其处理期 {3} 及之后的数据（{4} 行），"
      "使其在样本中始终未受处理。"),
-    (rf"Treated cohort\(s\) with fewer than {_N} units \(cohort: units\) — (.+?)\. Their "
-     r"cohort-specific effects rest on very few units; consider pooling cohorts or reading "
-     r"those CATTs with care\.",
-     "个体数少于 {1} 的处理批次（批次: 个体数）——{2}。其批次效应只依赖极少数个体；可考虑合并批次，"
-     "或谨慎解读这些 CATT。"),
     (r" ?Consider control='last' \(the last-treated cohort as comparison\)\.",
      "可考虑 control='last'（以最后一批试点作为对照组）。"),
     (rf" and never-treated units \({_N}\)", " 及从未试点个体（{1}）"),
@@ -222,6 +295,26 @@ _RAW: list[tuple[str, Template]] = [
     (rf"The comparison group \((.+?)\) has only {_N} unit\(s\) in the estimation sample: "
      r"every effect is measured against them\.",
      "对照组（{1}）在估计样本中只有 {2} 个个体：所有效应都相对于它们度量。"),
+    # ------------------------------------------- small cells (staggered estimators)
+    (rf"([^:\s][^:]*): {_N} term\(s\) rest on fewer than {_N} treated units \(term: units\) "
+     rf"— (.+?)\. Their standard errors are unreliable and can be understated several-fold: "
+     rf"with {_N} treated clusters? a nominal 5% cluster-robust test rejects a true null "
+     rf"{_N}% of the time \(benchmarks/size_wild_bootstrap\.py\)\. (.+?); for their "
+     r"inference use few_treated_inference\(result, panel\) \(randomization restricted to the "
+     r"cohort, or the wild cluster bootstrap from 6 treated clusters\)\.",
+     _small_cells),
+    (rf"([^:\s][^:]*): small_cells='exclude' leaves out {_N} cohort\(s\) with fewer than "
+     rf"{_N} treated units, {_LIST} \({_N} unit\(s\)\): ([^.]+)\.", _small_excluded),
+    (rf" ?{_N} term\(s\) dropped for resting on fewer than {_N} treated units: {_LIST}\.",
+     "依据的处理组个体少于 {2} 个的 {1} 个项已删除：{3}。"),
+    (rf"([^:\s][^:]*): small_cells='pool' pooled adjacent event times until each term rests on "
+     rf"at least {_N} treated units \(or its block has no more\): {_N} pooled term\(s\), "
+     rf"{_LIST}\.",
+     "{1}：small_cells='pool' 将相邻事件时间合并，直至每项依据的处理组个体不少于 {2} 个"
+     "（或其所在区段已无更多个体）：合并后的项 {3} 个，{4}。"),
+    (rf"Pre-trend test skipped: small_cells='exclude' leaves no lead resting on {_N} or more "
+     r"treated units\.",
+     "未进行预趋势检验：small_cells='exclude' 之后没有依据 {1} 个及以上处理组个体的提前项。"),
     # --------------------------------------------------------------------- imputation
     (r"(\d+) whose unit, period or other fixed effect has no untreated observation",
      "{1} 个所在个体、时期或其他固定效应没有未处理观测"),
@@ -390,6 +483,38 @@ _RAW: list[tuple[str, Template]] = [
      r"theory\.",
      "试点政策显著影响 {1}（与主效应相同的识别设计），与该渠道一致；{2} 是否进而提高 {3}，"
      "本设计并未检验，需依据理论论证。"),
+    # ------------------------------------------------ inference labels (inference_labels)
+    (r"(CRV1|influence function|BJS imputation variance|two-stage GMM variance|analytic|"
+     r"multiplier bootstrap \(([\d,]+) draws\)), (clustered by (\S+) \(G = ([\d,]+)\)|"
+     r"heteroskedasticity-robust), (t\(([\d,]+)\)|normal)(, uniform band by sup-t)?",
+     _variance_label),
+    (r"wild cluster bootstrap \((WCR|WCU), (Rademacher|Mammen|Webb|Normal), (?:2\^(\d+) = "
+     r"([\d,]+) enumerated|([\d,]+) draws)(?:, ([\d,]+) clusters by (\S+))?\)", _wild_label),
+    (r"randomization inference, cohort (\S+) \(exact, ([\d,]+) assignments\)",
+     "随机化推断，{1} 批次（精确：全部 {2} 种分配）"),
+    (r"randomization inference, cohort (\S+) \(([\d,]+) random draws of ([\d,]+) "
+     r"assignments\)", "随机化推断，{1} 批次（从 {3} 种分配中随机抽取 {2} 次）"),
+    (r"randomization inference, treated cohorts \(exact, ([\d,]+) assignments\)",
+     "随机化推断，全部处理批次（精确：全部 {1} 种分配）"),
+    (r"randomization inference, treated cohorts \(([\d,]+) random draws of ([\d,]+) "
+     r"assignments\)", "随机化推断，全部处理批次（从 {2} 种分配中随机抽取 {1} 次）"),
+    (r"randomization inference, all units \(([\d,]+) draws\)",
+     "随机化推断，全部个体（{1} 次抽取）"),
+    (r"Conley–Taber \((exact|asymptotic), ([\d,]+) assignments (enumerated|drawn)\)",
+     lambda m: (f"Conley–Taber 推断（{'精确法' if m.group(1) == 'exact' else '渐近法'}，"
+                f"{m.group(2)} 种分配，{'全部枚举' if m.group(3) == 'enumerated' else '随机抽取'}）")),
+    (r"no valid few-treated inference \((.+?)\)",
+     lambda m: f"无有效的少数处理单位推断（{_NO_VALID_ZH.get(m.group(1), m.group(1))}）"),
+    (r"with (\d+) treated clusters? a nominal 5% cluster-robust test rejects a true null "
+     r"(\d+)% of the time \(benchmarks/size_wild_bootstrap\.py\)",
+     "在 {1} 个处理聚类时，名义水平 5% 的聚类稳健检验拒绝真实原假设的比例为 {2}%"
+     "（benchmarks/size_wild_bootstrap.py）"),
+    (r"few_treated_inference: (\d+) term\(s\) carry a few-treated test instead of the "
+     r"analytic inference — (.+?)(?:; (\d+) placebo run\(s\), one per term, of (\d+) "
+     r"re-estimations in all)?\.",
+     lambda m: (f"few_treated_inference：{m.group(1)} 项改用少数处理单位检验代替解析推断——"
+                f"{m.group(2)}" + (f"；共 {m.group(3)} 次安慰剂检验（每项一次），合计 "
+                                   f"{m.group(4)} 次重新估计" if m.group(3) else "") + "。")),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),
