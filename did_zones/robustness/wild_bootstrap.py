@@ -22,7 +22,10 @@ the clusters plus at most one other (unit and period effects with unit or provin
 clusters; :func:`_fast_C`, MacKinnon 2023), otherwise from the design layer's
 :class:`~did_zones.design.Absorber` applied to the ``2G`` columns ``u ∘ 1_g``
 (:func:`_general_C`); the dummies are never materialised. Two-way clustering keeps the
-scores of every cell of the intersection and sums them per dimension; the event study's
+scores of every cell of the intersection and sums them per dimension; draws by another
+partition (``bootcluster``: coarser, finer or crossing the variance clusters) keep the
+scores of every cell of the common refinement of the two, always through the general
+path; the event study's
 ``"overall"`` is tested after reparametrising the regression so that it is one
 coefficient; several terms give a joint Wald test (:mod:`._wild_wald`). Under WCR the
 restricted residuals are linear in the null value ``θ`` (``u(θ) = M y − θ x̃``), so are
@@ -273,6 +276,13 @@ def _boot_clusters(fit, panel: Panel, cl_spec: tuple[str, ...], bootcluster):
             "need at least two bootstrap clusters."
         )
     return codes, G, label
+
+
+def _boot_dimension(fit, cl_spec: tuple[str, ...]) -> tuple[int, int]:
+    """The variance dimension with the most clusters and its count (``bootcluster="max"``;
+    kept for callers that need no other choice)."""
+    boot, G, _ = _boot_clusters(fit, None, cl_spec, "max")
+    return boot, G
 
 
 def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weights: str,
