@@ -45,19 +45,25 @@ import did_zones as dz  # noqa: E402
 
 PEERS = {"diff-diff": "diff_diff_peer.py", "pyfixest": "pyfixest_peer.py",
          "moderndid": "moderndid_peer.py", "csdid": "csdid_peer.py",
-         "differences": "differences_peer.py", "linearmodels": "linearmodels_peer.py"}
+         "differences": "differences_peer.py", "linearmodels": "linearmodels_peer.py",
+         "wildboottest": "wildboottest_peer.py"}
 TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "cs_analytic": "Callaway-Sant'Anna, analytic",
          "cs_analytic_e2e": "Callaway-Sant'Anna, analytic, from the DataFrame (build_panel + fit)", "cs_boot999": "Callaway-Sant'Anna, 999 draws",
          "sun_abraham": "Sun-Abraham", "bjs": "BJS imputation",
          "placebo1000": "1,000 in-space placebo draws (TWFE)",
          "placebo1000_dask": "1,000 placebo draws on a Dask LocalCluster (2 workers)",
-         "mediation": "mediation (stepwise), 999-draw bootstrap"}
+         "mediation": "mediation (stepwise), 999-draw bootstrap",
+         "wcb_unit": "wild cluster bootstrap, TWFE, 9,999 WCR draws, clusters = units",
+         "wcb_prov": "wild cluster bootstrap, TWFE, 9,999 WCR draws, province clusters "
+                     "(30 of 10 units at ≤ 1,000 units, else 1,000)",
+         "wcb_prov10": "wild cluster bootstrap, TWFE, 10 clusters: all 1,024 sign vectors"}
+WCB = ("wcb_unit", "wcb_prov", "wcb_prov10")
 CHECKED = ("twfe", "event_study", "cs_analytic")
-SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation")
+SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation", "wcb_unit", "wcb_prov10")
 LARGE_TASKS = ("twfe", "event_study", "sun_abraham", "cs_analytic", "cs_analytic_e2e",
                "cs_boot999")
-COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m")
+COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10")
 LARGE_ROWS = 5_000_000
 
 
@@ -75,6 +81,11 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     df["rel"] = np.where(df["g"] > 0, df["year"] - df["g"], -1)
     # a time-varying mediator moved by the pilot, for the mediation bootstrap
     df["m"] = df["x"] + 0.4 * df["d"] + np.random.default_rng(2).normal(size=len(df))
+    # province-like clusters of consecutive units (cohorts are drawn at random per unit):
+    # 30 at up to 1,000 units, else 1,000; and 10 (full enumeration of the wild bootstrap)
+    n_prov = 30 if n_units <= 1000 else 1000
+    df["prov"] = df["unit"].to_numpy() * n_prov // n_units
+    df["prov10"] = df["unit"].to_numpy() * 10 // n_units
     return df
 
 
@@ -108,7 +119,7 @@ def time_child(python: Path, script: Path, path: str, task: str, repeat: int,
     r = json.loads(out.stdout.strip().splitlines()[-1])
     return {"best": min(r["seconds"]), "median": statistics.median(r["seconds"]),
             "cold": r["cold"], "att": r["att"], "se": r.get("se"), "mem_mb": r["maxrss_mb"],
-            "version": r["version"]}
+            "version": r["version"], "test": r.get("test")}
 
 
 def _compare(label: str, name: str, ours: dict, theirs: dict) -> list[str]:
@@ -132,9 +143,41 @@ NOTES = {("linearmodels", "se"): (" -- linearmodels' default clustered covarianc
                                   "G/(G-1); see benchmarks/peers/linearmodels_peer.py")}
 
 
+def _compare_tests(label: str, name: str, ours: dict, theirs: dict) -> list[str]:
+    """Bootstrap p-values: equal when both enumerate all 2^G sign vectors; otherwise two
+    independent sets of random draws, whose p-values differ by Monte-Carlo noise with
+    standard error sqrt(p1(1-p1)/B1 + p2(1-p2)/B2); flagged beyond 3 s.e."""
+    a, b = ours.get("test") or {}, theirs.get("test") or {}
+    if "p" not in a or "p" not in b:
+        return []
+    p1, p2, b1, b2 = a["p"], b["p"], a["draws"], b["draws"]
+    diff = p2 - p1
+    if label.endswith("all 1,024 sign vectors"):
+        line = (f"{label}: p-value did_zones {p1:.6f} vs {name} {p2:.6f} "
+                f"(difference {diff:.1e}; full enumeration, must be equal)")
+        if abs(diff) <= 1e-12:
+            return [line]
+        strict = a.get("p_strict")
+        if strict is not None and abs(p2 - strict) <= 1e-12:
+            return [line + f" -- equal to did_zones' p with ties left out ({strict:.6f}): "
+                    f"{name} does not count the {round((p1 - strict) * b1)} draws whose "
+                    "|t*| equals |t| (under WCR the all-ones and all-minus-ones sign vectors "
+                    "reproduce the sample; rounding decides their side)"]
+        return ["MISMATCH " + line]
+    se = float(np.sqrt(p1 * (1 - p1) / b1 + p2 * (1 - p2) / b2))
+    z = abs(diff) / se if se > 0 else (0.0 if diff == 0 else np.inf)
+    line = (f"{label}: p-value did_zones {p1:.4f} vs {name} {p2:.4f} (difference "
+            f"{diff:+.4f}, Monte-Carlo s.e. {se:.4f}, {z:.1f} s.e.; independent random draws)")
+    return [line if z <= 3 else "MISMATCH " + line]
+
+
 # runs known to need far more memory than their rows suggest (measured 2026-11-29)
 KNOWN_LIMITS = {("pyfixest", "bjs"): (1000, "not run above 1,000 units: pyfixest's did2s "
-                                            "took 23 GB and 93 s at 10,000 × 10")}
+                                            "took 23 GB and 93 s at 10,000 × 10"),
+                ("pyfixest", "wcb_prov"): (1000, "not run above 1,000 units: its "
+                                                 "wildboottest() materialises every fixed "
+                                                 "effect as a dummy column (1,000,000 × "
+                                                 "100,009 dense at 100,000 × 10)")}
 
 
 def _too_big(rows: list, tool: str, task: str, size: tuple, budget_mb: float) -> str | None:
@@ -151,6 +194,8 @@ def _too_big(rows: list, tool: str, task: str, size: tuple, budget_mb: float) ->
         return None
     base = prior[0][1] if len(prior) > 1 else 0.0
     rows_then, mem_then = prior[-1]
+    if len(prior) == 1 and rows_then < 10_000:
+        return None  # a peak on so few rows is the interpreter and imports: nothing to scale
     expected = base + (mem_then - base) * n_rows / rows_then
     if expected <= budget_mb:
         return None
@@ -159,7 +204,8 @@ def _too_big(rows: list, tool: str, task: str, size: tuple, budget_mb: float) ->
 
 
 def run(sizes, repeat, peers_dir: Path, log, *, mem_budget_gb: float = 8.0,
-        timeout: float = 1800.0, threads: int = 1) -> tuple[list, dict, list]:
+        timeout: float = 1800.0, threads: int = 1,
+        tasks: tuple[str, ...] | None = None) -> tuple[list, dict, list]:
     """Time every task on every size: did_zones first, then each peer, each in a fresh
     process. Returns rows ``(size, task, {tool: result}, repeat)``, the peers' versions and
     the agreement notes."""
@@ -181,6 +227,8 @@ def run(sizes, repeat, peers_dir: Path, log, *, mem_budget_gb: float = 8.0,
             np.savez(path, **{c: df[c].to_numpy() for c in COLUMNS})
             del df
             for task in TASKS:
+                if tasks is not None and task not in tasks:
+                    continue
                 if (task in SMALL_ONLY and n_units > 1000) or (large and task not in
                                                                LARGE_TASKS):
                     continue
@@ -205,6 +253,9 @@ def run(sizes, repeat, peers_dir: Path, log, *, mem_budget_gb: float = 8.0,
                         if task in CHECKED and "att" in r and "att" in res.get("did_zones", {}):
                             checks += _compare(f"{n_units:,}x{n_periods} {TASKS[task]}", name,
                                                res["did_zones"], r)
+                        if task in WCB and "best" in r and "best" in res.get("did_zones", {}):
+                            checks += _compare_tests(f"{n_units:,}x{n_periods} {TASKS[task]}",
+                                                     name, res["did_zones"], r)
                 if "did_zones" not in res:
                     continue  # did_zones skipped it (e.g. no dask here): no row
                 log(f"{n_units}x{n_periods} {task}: " + ", ".join(
@@ -218,13 +269,15 @@ def _ratio(peers: list[float], ours: float) -> str:
     return f"{min(peers) / ours:.1f}×" if peers and ours > 0 else "—"
 
 
-def markdown(rows, versions, notes, repeat, sizes_arg: str, context: str = "") -> str:
+def markdown(rows, versions, notes, repeat, sizes_arg: str, context: str = "",
+             tasks_arg: str | None = None) -> str:
     cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
                 if ln.startswith("model name")), platform.processor())
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     peers = ", ".join(f"{k} {v}" for k, v in versions.items())
     out = [f"# Benchmark results ({date.today().isoformat()})", "",
-           f"Regenerate: `python benchmarks/run_all.py --sizes {sizes_arg} --repeat {repeat}` "
+           f"Regenerate: `python benchmarks/run_all.py --sizes {sizes_arg} --repeat {repeat}"
+           + (f" --tasks {tasks_arg}" if tasks_arg else "") + "` "
            "(peers' venvs: `python benchmarks/run_all.py --setup`).", "",
            f"Machine: {os.cpu_count()} CPU ({cpu}), {mem:.0f} GiB RAM, Python "
            f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
@@ -264,12 +317,16 @@ def markdown(rows, versions, notes, repeat, sizes_arg: str, context: str = "") -
                            f"{r['cold']:.3f} | {r['mem_mb']:.0f} | "
                            f"{speed if name == 'did_zones' else ''} |")
         out.append("")
-    out += ["## Agreement (point estimates and analytic standard errors)", ""]
+    out += ["## Agreement (point estimates, analytic standard errors, bootstrap p-values)",
+            ""]
     out += [f"- {m}" for m in notes]
     return "\n".join(out) + "\n"
 
 
-PEER_PACKAGES = {"diff-diff": "diff-diff==3.13.0", "pyfixest": "pyfixest==0.60.0",
+# pyfixest's Feols.wildboottest imports the wildboottest package: installed with it
+PEER_PACKAGES = {"diff-diff": "diff-diff==3.13.0",
+                 "pyfixest": "pyfixest==0.60.0 wildboottest==0.3.2",
+                 "wildboottest": "wildboottest==0.3.2",
                  "moderndid": "moderndid==0.2.0", "csdid": "csdid==0.4.3",
                  "differences": "differences==0.3.0", "linearmodels": "linearmodels==7.1"}
 
@@ -280,8 +337,24 @@ def setup_peers(peers_dir: Path) -> None:
         venv = peers_dir / name
         if not (venv / "bin" / "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", req], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *req.split()], check=True)
         print(f"{name}: {venv}")
+
+
+def merge_section(path: Path, key: str, text: str) -> None:
+    """Put ``text`` (a run of ``--tasks key``) into ``path`` between markers, replacing the
+    section of an earlier run of the same tasks or appending one; headings one level
+    down, so a full run's results above stay as they are."""
+    start, end = f"<!-- run_all --tasks {key} -->", f"<!-- end of run_all --tasks {key} -->"
+    lines = [("#" + ln if ln.startswith("#") else ln) for ln in text.rstrip().splitlines()]
+    lines[0] = lines[0].replace("Benchmark results", f"Benchmark results, tasks {key}", 1)
+    block = "\n".join([start, *lines, end]) + "\n"
+    old = path.read_text() if path.exists() else ""
+    if start in old and end in old:
+        new = old[:old.index(start)] + block + old[old.index(end) + len(end) + 1:]
+    else:
+        new = old.rstrip() + "\n\n" + block if old else block
+    path.write_text(new)
 
 
 def pretouch(gib: float) -> None:
@@ -323,6 +396,10 @@ def main() -> None:
                         help="BLAS/OpenMP threads of every timed process (0: their defaults)")
     parser.add_argument("--pretouch", type=float, default=8.0,
                         help="GiB of memory to write once before timing (0: skip); see pretouch")
+    parser.add_argument("--tasks", default=None,
+                        help="comma-separated tasks to run (e.g. wcb_unit,wcb_prov,wcb_prov10);"
+                        " their tables go into --out as a section of their own, replacing "
+                        "that of an earlier run of the same tasks")
     parser.add_argument("--setup", action="store_true",
                         help="create the peers' virtual environments and exit")
     args = parser.parse_args()
@@ -330,6 +407,10 @@ def main() -> None:
         setup_peers(Path(args.peers_dir))
         return
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
+    tasks = None if args.tasks is None else tuple(args.tasks.split(","))
+    unknown = [t for t in tasks or () if t not in TASKS]
+    if unknown:
+        parser.error(f"unknown task(s) {unknown}; tasks: {', '.join(TASKS)}")
     if args.pretouch > 0:
         pretouch(args.pretouch)
     warnings.simplefilter("ignore")
@@ -337,7 +418,7 @@ def main() -> None:
     rows, versions, notes = run(sizes, args.repeat, Path(args.peers_dir),
                                 lambda s: print(s, flush=True),
                                 mem_budget_gb=args.mem_budget_gb, timeout=args.timeout,
-                                threads=args.threads)
+                                threads=args.threads, tasks=tasks)
     threads = (f"Every timed process ran with {args.threads} BLAS/OpenMP thread(s) "
                f"({', '.join(BLAS_THREADS)}={args.threads}): on CPUs shared with other work, "
                "multi-threaded BLAS made single calls vary up to 10×. " if args.threads > 0
@@ -349,8 +430,11 @@ def main() -> None:
         "to 2× between runs, so compare rows of one run.")
     for m in notes:
         print("CHECK:", m)
-    Path(args.out).write_text(markdown(rows, versions, notes, args.repeat, args.sizes,
-                                       context))
+    text = markdown(rows, versions, notes, args.repeat, args.sizes, context, args.tasks)
+    if tasks is None:
+        Path(args.out).write_text(text)
+    else:
+        merge_section(Path(args.out), args.tasks, text)
     print(f"wrote {args.out}")
 
 

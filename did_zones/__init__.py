@@ -52,6 +52,7 @@ _EXPORTS = {
     "placebo": "robustness",
     "placebo_assignments": "robustness",
     "conley_taber": "robustness",
+    "few_treated_inference": "robustness",
     "randomization_p_values": "robustness",
     "match": "robustness",
     "psm_did": "robustness",

@@ -11,7 +11,7 @@ registry :mod:`did_zones._render`: this module never imports the presentation la
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -155,6 +155,13 @@ class Result:
         built by hand.
     panel_shape : (int, int) or None
         Units and periods of that panel, for messages.
+    inference_overrides : mapping
+        Terms whose inference was replaced by a test (:meth:`with_inference`): term ->
+        ``{"p_value", "conf_low", "conf_high", "alpha", "estimate", "label", "test"}``.
+        For those terms ``p_value`` and ``conf_int`` come from the test, ``statistic`` is
+        NaN and :attr:`inference` names the test. An entry applies only while the term's
+        estimate is the one it was computed for (a result rebuilt with other estimates
+        drops it).
     """
 
     estimate: pd.Series
@@ -176,6 +183,7 @@ class Result:
     extra: Mapping[str, Any] = field(default_factory=dict)
     panel_fingerprint: str | None = None
     panel_shape: tuple[int, int] | None = None
+    inference_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -239,18 +247,129 @@ class Result:
         se = self.std_error
         return se.where(se > 0)
 
+    def _replaced(self) -> dict[str, Mapping[str, Any]]:
+        """The overrides that apply: terms present with the estimate they were made for."""
+        out = {}
+        for term, o in self.inference_overrides.items():
+            if term in self.estimate.index and float(self.estimate[term]) == o["estimate"]:
+                out[term] = o
+        return out
+
     @property
     def statistic(self) -> pd.Series:
-        """t (or z) statistics against zero; NaN where the standard error is 0 or NaN."""
+        """t (or z) statistics against zero; NaN where the standard error is 0 or NaN, and
+        for terms whose inference was replaced by a test (:meth:`with_inference`): their
+        analytic standard error is not trusted, so no analytic t is shown."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (self.estimate / self._usable_se()).rename("statistic")
+            out = (self.estimate / self._usable_se()).rename("statistic")
+        replaced = list(self._replaced())
+        if replaced:
+            out[replaced] = np.nan
+        return out
 
     @property
     def p_value(self) -> pd.Series:
-        """Two-sided p-values (t with ``df`` degrees of freedom, normal when ``df`` is None)."""
-        z = np.abs(self.statistic.to_numpy())
+        """Two-sided p-values (t with ``df`` degrees of freedom, normal when ``df`` is None);
+        the test's p-value for terms whose inference was replaced (:meth:`with_inference`)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.abs((self.estimate / self._usable_se()).to_numpy())
         p = 2 * (stats.t.sf(z, self.df) if self.df else stats.norm.sf(z))
-        return pd.Series(p, index=self.estimate.index, name="p_value")
+        out = pd.Series(p, index=self.estimate.index, name="p_value")
+        for term, o in self._replaced().items():
+            out[term] = o["p_value"]
+        return out
+
+    @property
+    def inference(self) -> pd.Series:
+        """Which inference each term's p-value and interval carry, in words (one label per
+        term): the estimator's own (e.g. ``"CRV1, clustered by unit (G = 337), t(336)"``,
+        ``"influence function, clustered by unit (G = 337), normal"``) or the test that
+        replaced it (e.g. ``"randomization inference, cohort 2015 (exact, 50
+        assignments)"``). Worded by :mod:`did_zones.inference_labels`."""
+        out = pd.Series(self.variance_label, index=self.estimate.index, name="inference",
+                        dtype=object)
+        for term, o in self._replaced().items():
+            out[term] = o["label"]
+        return out
+
+    @property
+    def variance_label(self) -> str:
+        """The estimator's own inference in words (the label of every term not replaced)."""
+        from .inference_labels import variance_label
+
+        return variance_label(self.method, self.spec, self.df, self.n_clusters,
+                              uniform=self.crit_value is not None)
+
+    def with_inference(self, tests: Mapping[str, HypothesisTest]) -> Result:
+        """A copy whose listed terms carry the inference of a test instead of the analytic one.
+
+        Parameters
+        ----------
+        tests : mapping str -> HypothesisTest
+            Term -> a test of that term (e.g. :func:`~did_zones.wild_bootstrap`,
+            :func:`~did_zones.placebo` with ``restrict="cohort"``,
+            :func:`~did_zones.conley_taber`). A test with a NaN p-value marks a term without
+            valid inference.
+
+        Returns
+        -------
+        Result
+            The same estimates, standard errors and vcov; for the listed terms ``p_value``
+            is the test's, ``conf_int`` its ``details["conf_int"]`` (NaN bounds when it has
+            none, or at another ``alpha`` than the test's), ``statistic`` is NaN and
+            :attr:`inference` names the test. Earlier replacements of other terms are kept.
+
+        Raises
+        ------
+        SpecificationError
+            Not a mapping of tests, an unknown term, or a test of another term or another
+            estimate (``details["term"]`` / ``details["estimate"]`` disagree).
+
+        Examples
+        --------
+        >>> import did_zones as dz
+        >>> sim = dz.simulate_pilot_panel(seed=1)
+        >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+        >>> res = dz.twfe(panel, "isu")
+        >>> test = dz.placebo(res, panel, n_draws=99, seed=1)
+        >>> new = res.with_inference({"treated": test})
+        >>> bool(new.p_value["treated"] == test.p_value), new.inference["treated"]
+        (True, 'randomization inference, all units (99 draws)')
+        """
+        from .inference_labels import test_label
+
+        if not isinstance(tests, Mapping) or not all(
+                isinstance(t, HypothesisTest) for t in tests.values()):
+            raise SpecificationError(
+                "tests must be a mapping term -> HypothesisTest, e.g. {'ATT(g=2015)': "
+                "dz.placebo(res, panel, term='ATT(g=2015)', restrict='cohort', "
+                f"cohort=2015)}}; got {type(tests).__name__}.")
+        overrides = dict(self.inference_overrides)
+        for term, test in tests.items():
+            if term not in self.estimate.index:
+                raise SpecificationError(unknown_key_message(str(term), self.terms))
+            d = test.details
+            if d.get("term") not in (None, term):
+                raise SpecificationError(
+                    f"The test given for {term!r} tests term {d['term']!r}; pass each test "
+                    "under the term it tests.")
+            est = float(self.estimate[term])
+            other = d.get("estimate")
+            if other is not None and not np.isclose(float(other), est, rtol=1e-6,
+                                                     atol=1e-12 * max(1.0, abs(est))):
+                raise SpecificationError(
+                    f"The test given for {term!r} was computed for the estimate {other:.6g}, "
+                    f"but the result's is {est:.6g}: it belongs to another result. Run the "
+                    "test on this result.")
+            conf = d.get("conf_int")
+            low, high = (float(conf[0]), float(conf[1])) if conf is not None \
+                else (np.nan, np.nan)
+            overrides[term] = {"p_value": float(test.p_value), "conf_low": low,
+                               "conf_high": high,
+                               "alpha": float(d.get("alpha", self.spec.get("alpha", 0.05))),
+                               "estimate": est, "label": test_label(test), "test": test}
+        # a plain dict: a result must pickle (joblib workers of placebo, users' caches)
+        return replace(self, inference_overrides=overrides)
 
     def critical_value(self, alpha: float = 0.05, uniform: bool = False) -> float:
         """Critical value for pointwise (t or normal) or uniform (sup-t) intervals."""
@@ -272,11 +391,17 @@ class Result:
 
     def conf_int(self, alpha: float = 0.05, uniform: bool = False) -> pd.DataFrame:
         """Confidence intervals (``conf_low``, ``conf_high``), pointwise or uniform; NaN
-        where the standard error is 0 or NaN (as the statistic and p-value)."""
+        where the standard error is 0 or NaN (as the statistic and p-value). Terms whose
+        inference was replaced (:meth:`with_inference`) get the test's interval at the
+        test's level, NaN otherwise (and in a uniform band)."""
         c = self.critical_value(alpha, uniform)
         se = self._usable_se()
-        return pd.DataFrame({"conf_low": self.estimate - c * se,
-                             "conf_high": self.estimate + c * se})
+        out = pd.DataFrame({"conf_low": self.estimate - c * se,
+                            "conf_high": self.estimate + c * se})
+        for term, o in self._replaced().items():  # the test's interval, at its own level
+            same = not uniform and np.isclose(alpha, o["alpha"])
+            out.loc[term] = (o["conf_low"], o["conf_high"]) if same else (np.nan, np.nan)
+        return out
 
     def wald_test(
         self,
@@ -333,7 +458,9 @@ class Result:
     # ------------------------------------------------------------ tidy views
     def tidy(self, alpha: float = 0.05, uniform: bool = False) -> pd.DataFrame:
         """One row per term: term, estimate, std_error, statistic, p_value, conf_low,
-        conf_high, then the ``keys`` columns (cohort, time, event_time, ...)."""
+        conf_high, ``inference`` (its label, :attr:`inference`), ``inference_replaced``
+        (True where a test replaced the analytic inference, :meth:`with_inference`), then
+        the ``keys`` columns (cohort, time, event_time, ...)."""
         ci = self.conf_int(alpha, uniform)
         out = pd.DataFrame({
             "term": self.estimate.index,
@@ -343,17 +470,22 @@ class Result:
             "p_value": self.p_value.to_numpy(),
             "conf_low": ci["conf_low"].to_numpy(),
             "conf_high": ci["conf_high"].to_numpy(),
+            "inference": self.inference.to_numpy(),
+            "inference_replaced": self.estimate.index.isin(list(self._replaced())),
         })
         keys = self.keys.reset_index(drop=True)
         extra_cols = [c for c in keys.columns if c not in out.columns]
         return pd.concat([out, keys[extra_cols]], axis=1)
 
     def glance(self) -> pd.DataFrame:
-        """One row of model-level facts: method, outcome, n_obs, n_units, n_clusters, and
-        the fit statistics in ``stats``."""
+        """One row of model-level facts: method, outcome, n_obs, n_units, n_clusters,
+        notes (their count), ``inference`` (the estimator's own, :attr:`variance_label`),
+        ``n_inference_replaced`` (terms whose inference a test replaced), and the fit
+        statistics in ``stats``."""
         row = {"method": self.method, "outcome": self.outcome, "n_obs": self.n_obs,
                "n_units": self.n_units, "n_clusters": self.n_clusters,
-               "notes": len(self.notes)}
+               "notes": len(self.notes), "inference": self.variance_label,
+               "n_inference_replaced": len(self._replaced())}
         row.update(dict(self.stats))
         return pd.DataFrame([row])
 

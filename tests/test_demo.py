@@ -24,7 +24,8 @@ def demo(tmp_path_factory):
 
 
 SECTIONS = ("Adoption and data", "Summary statistics", "Main results", "Event study",
-            "Estimates against the truth", "Staggered-robust comparison", "Bacon diagnostic",
+            "Estimates against the truth", "Staggered-robust comparison", "Few treated cities",
+            "Bacon diagnostic",
             "Mechanism", "Robustness", "Heterogeneity", "Warnings and dropped data",
             "Versions and seeds")
 
@@ -54,6 +55,30 @@ def test_writes_report_tables_and_versions(demo):
     assert "tables/estimates_vs_truth_values.csv" in listed  # written through the writer
     assert listed == {p.relative_to(out).as_posix() for p in out.rglob("*")
                       if p.is_file()} - {MANIFEST}
+
+
+def test_single_city_cohort_carries_its_exact_randomization_p_value(demo):
+    """Issue #17: Hangzhou alone (cohort 2015) no longer gets an analytic t in the tens; its
+    p-value is the exact cohort-restricted randomization p-value, recomputed here."""
+    out, _ = demo
+    md = (out / "report.md").read_text(encoding="utf-8")
+    part = md.split("## Few treated cities")[1].split("\n## ")[0]
+    sim = dz.simulate_pilot_panel(seed=3, effect="heterogeneous")
+    panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    res = dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="cohort")
+    test = dz.placebo(res, panel, term="ATT(g=2015)", restrict="cohort", cohort=2015,
+                      n_draws=500, seed=3)
+    assert test.details["exact"] and test.details["n_assignments"] == \
+        int(np.isinf(panel.cohort).sum()) + 1
+    row = next(line for line in part.splitlines() if line.startswith("| 2015 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    stars = "\\*" * sum(test.p_value < c for c in (0.1, 0.05, 0.01))  # escaped in Markdown
+    assert cells[1] == "1" and cells[2] == f"{res.estimate['ATT(g=2015)']:.3f}{stars}†"
+    assert cells[4] == f"{test.p_value:.3f}"
+    n = test.details["n_assignments"]
+    assert (f"† ATT(g=2015): p-value and stars from randomization inference, cohort 2015 "
+            f"(exact, {n} assignments)") in part
+    assert "t statistic" in part and "understate" in part
 
 
 def test_comparison_holds_the_estimators_numbers(demo):

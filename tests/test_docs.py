@@ -121,7 +121,8 @@ def test_getting_started_gives_the_readme_commands_verbatim():
 
 def test_every_page_is_in_a_toctree():
     index = (DOCS / "index.md").read_text(encoding="utf-8")
-    for entry in ("getting_started", "tutorial", "estimators/index", "crosswalk",
+    for entry in ("getting_started", "tutorial", "estimators/index", "guides/few_treated",
+                  "crosswalk",
                   "examples/index", "zh/workflow", "api", "developer/index"):
         assert re.search(rf"^{re.escape(entry)}$", index, re.M), entry
 

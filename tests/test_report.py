@@ -193,7 +193,7 @@ def test_run_writes_every_file_and_section(small_report):
     assert {"did_zones", "numpy", "pandas", "scipy", "statsmodels",
             "matplotlib"} <= set(versions["versions"])
     assert versions["seeds"] == {"study": 5, "simulate": 2, "placebo": 5, "psm": 5,
-                                 "mechanism": 5}
+                                 "mechanism": 5, "few_treated": 5}
     assert versions["config"]["robustness"]["placebo"]["n_draws"] == 40
 
 

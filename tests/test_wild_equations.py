@@ -111,7 +111,7 @@ def test_first_stage_matches_brute_force(frame, med):
     core = importlib.import_module("did_zones.robustness._wild_core")
     common = _panel(df)
     direct = _quiet(dz.twfe, common, "m", cluster="province")
-    st, _, _ = wb._regression(direct, common, "treated", ("province",), True)
+    st, _, _, _ = wb._regression(direct, common, "treated", ("province",), True)
     m = core.all_moments(st, "rademacher", 2**G, True, np.random.SeedSequence(0))
     t_fast = (m[0] - theta * m[1]) * st.D / np.sqrt(
         st.factor * (m[2] - 2 * theta * m[3] + theta**2 * m[4]))

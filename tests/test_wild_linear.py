@@ -341,3 +341,16 @@ def test_small_cell_rules(frame, est, kw):
                                                rel=1e-10)
         tested += 1
     assert tested >= 3
+
+
+def test_bootcluster_of_effects(frame):
+    """did2s / imputation effects are drawn by their variance cluster: bootcluster naming
+    it (or 'max') gives the same test; another partition is refused."""
+    res = _fit("imputation", frame)
+    panel = _panel(frame)
+    a = dz.wild_bootstrap(res, panel, n_boot=999)
+    b = dz.wild_bootstrap(res, panel, n_boot=999, bootcluster="province")
+    assert a.p_value == b.p_value and b.details["bootcluster"] == "province"
+    with pytest.raises(SpecificationError, match="bootcluster='year' is available for "
+                       "regression results"):
+        dz.wild_bootstrap(res, panel, bootcluster="year")

@@ -10,7 +10,8 @@ own (``cold``: imports done inside it, caches, JIT compilation) and discarded, t
 calls are timed (``seconds``; the harness reports their best and median). It prints
 ``{"cold": float, "seconds": [...], "att": float | null, "se": float | null,
 "maxrss_mb": float, "version": str}``. A task is a function of the DataFrame returning its
-estimate or ``(estimate, standard error)``; or a pair ``(setup, run)``, where ``setup(df)``
+estimate or ``(estimate, standard error)``, or a dict describing a test (``p``, ``t``,
+``draws``, ``how``: printed as ``"test"``); or a pair ``(setup, run)``, where ``setup(df)``
 runs once, untimed, and ``run`` takes what it returns (did_zones' tasks that start from a
 Panel). The panel is an ``.npz`` of columns (unit, year, g, x, y, d, rel) so that no pandas
 pickle crosses environments. Exit code 3 with ``{"skip": reason}`` when the tool has no such
@@ -64,9 +65,13 @@ def main(tasks: dict, version: str) -> None:
         t0 = time.perf_counter()
         out = run(arg)
         times.append(time.perf_counter() - t0)
-    att, se = out if isinstance(out, tuple) else (out, None)
+    extra = out if isinstance(out, dict) else None  # a test: p-value, statistic, draws...
+    if extra is not None:
+        att, se = None, None
+    else:
+        att, se = out if isinstance(out, tuple) else (out, None)
     rss = peak_rss_mb()
     print(json.dumps({"cold": cold, "seconds": times,
                       "att": None if att is None else float(att),
                       "se": None if se is None else float(se), "maxrss_mb": rss,
-                      "version": version}))
+                      "version": version, "test": extra}))

@@ -6,6 +6,7 @@ A new estimator is a new module here plus one entry in :data:`REGISTRY`
 
 from __future__ import annotations
 
+from ._small_cells import CRV1_REJECTION, DEFAULT_MIN_COHORT_SIZE, understatement
 from .registry import (
     REGISTRY,
     EstimatorSpec,
@@ -18,5 +19,5 @@ from .registry import (
     window_arg,
 )
 
-__all__ = ["REGISTRY", "EstimatorSpec", "estimator_names", "get_estimator", "get_spec",
+__all__ = ["CRV1_REJECTION", "DEFAULT_MIN_COHORT_SIZE", "understatement", "REGISTRY", "EstimatorSpec", "estimator_names", "get_estimator", "get_spec",
            "register", "study_estimators", "unregister", "window_arg"]

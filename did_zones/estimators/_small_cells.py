@@ -90,7 +90,8 @@ def small_cell_message(estimator: str, counts: Mapping[str, int], k: int,
     return (f"{estimator}: {len(items)} term(s) rest on fewer than {k} treated units "
             f"(term: units) — {shown}. Their standard errors are unreliable and can be "
             f"understated several-fold: {understatement(fewest)}. {action}; for their "
-            "inference use wild_bootstrap, placebo(..., restrict='cohort') or conley_taber.")
+            "inference use few_treated_inference(result, panel) (randomization restricted to the "
+            "cohort, or the wild cluster bootstrap from 6 treated clusters).")
 
 
 def warn_small_cells(estimator: str, counts: Mapping[str, int], k: int,

@@ -230,8 +230,9 @@ def callaway_santanna(
     the shared rule of :mod:`did_zones.estimators._small_cells` quotes the rejection rate
     of a nominal 5% cluster-robust test measured with 1, 3 and 6 treated clusters
     (``CRV1_REJECTION``: 78%, 19% and 12%) in the warning. For such cells use
-    randomization inference (:func:`~did_zones.placebo`) or :func:`~did_zones.conley_taber`
-    (:func:`~did_zones.wild_bootstrap` takes the regression-based estimators). R
+    :func:`~did_zones.few_treated_inference` (randomization inference restricted to the
+    cohort, :func:`~did_zones.placebo` with ``restrict="cohort"``; Conley–Taber and the
+    wild bootstrap take regression results only). R
     ``did``'s own check (a group smaller than the number of covariates + 5) is kept as a
     separate warning about the fits: for treated cohorts with covariates, and for the
     never-treated group.

@@ -40,14 +40,16 @@ TITLES = {
     "en": {
         "adoption": "Adoption and data", "summary": "Summary statistics",
         "main": "Main results", "event": "Event study",
-        "comparison": "Staggered-robust comparison", "bacon": "Bacon diagnostic",
+        "comparison": "Staggered-robust comparison", "few_treated": "Few treated cities",
+        "bacon": "Bacon diagnostic",
         "mechanism": "Mechanism", "robustness": "Robustness",
         "heterogeneity": "Heterogeneity", "warnings": "Warnings and dropped data",
         "versions": "Versions and seeds",
     },
     "zh": {
         "adoption": "试点批次与数据", "summary": "描述性统计", "main": "基准回归",
-        "event": "事件研究", "comparison": "异质性稳健估计量比较", "bacon": "Bacon 分解诊断",
+        "event": "事件研究", "comparison": "异质性稳健估计量比较",
+        "few_treated": "处理城市很少时的推断", "bacon": "Bacon 分解诊断",
         "mechanism": "机制检验", "robustness": "稳健性检验", "heterogeneity": "异质性分析",
         "warnings": "警告与删除的数据", "versions": "版本与随机种子",
     },
@@ -70,6 +72,19 @@ TEXT = {
                  "where the method normalises one.",
         "comparison": "Overall effects by estimator: TWFE (with controls if any) against the "
                       "heterogeneity-robust estimators.",
+        "few_treated": "{estimator}: effects by cohort. Cohort(s) {cohorts} have fewer "
+                       "than {limit} cities: their analytic (influence-function) standard "
+                       "errors are estimated from those cities' own residuals and understate "
+                       "the uncertainty — {why}. Their p-values and stars (marked †) come "
+                       "from randomization inference restricted to the cohort: the cohort's "
+                       "date is given in turn to each of its cities and the never-treated "
+                       "ones, up to {n_draws} draws (exact when the assignments are fewer). "
+                       "Wherever a staggered estimator marks a term as resting on too few "
+                       "treated units, the tables above use the same inference (†).",
+        "few_title": "{estimator} by cohort, few treated cities: {outcome}",
+        "few_no_wcr": "WCR p: the wild cluster bootstrap needs a regression "
+                      "({supported}); {estimator} has none. With "
+                      "one treated cluster WCR cannot reject anyway (benchmarks/README.md).",
         "verdict": "{mediator}: {verdict} (conclusion: {conclusion}).",
         "mechanism": "Method {method!r}; bootstrap draws {n_boot}, seed {seed}.",
         "placebo": "Placebo ({kind}, {n} draws, seed {seed}): two-sided randomization "
@@ -99,6 +114,16 @@ TEXT = {
                  "为基期。",
         "comparison": "各估计量的总体效应：双向固定效应 (TWFE，如有控制变量则加入) 与异质性"
                       "稳健估计量对比。",
+        "few_treated": "{estimator}分批次效应。批次 {cohorts} 的城市数少于 {limit} 个："
+                       "其解析（影响函数）标准误由这些城市自身的残差估计，低估了不确定性——"
+                       "{why}。这些批次的 p 值和显著性星号（标 †）来自限定在该批次内的随机化"
+                       "推断：把该批次的试点时间依次赋予该批次城市和从未试点城市，最多抽取 "
+                       "{n_draws} 次（分配方式更少时全部枚举，为精确检验）。上文各表中凡被"
+                       "多期估计量标记为处理单位过少的项，也使用同样的推断（标 †）。",
+        "few_title": "{estimator}分批次效应（处理城市很少）：{outcome}",
+        "few_no_wcr": "WCR p 值：野聚类自助法需要回归模型（{supported}），"
+                      "{estimator}没有；且只有一个处理聚类时 WCR 无法拒绝原假设"
+                      "（见 benchmarks/README.md）。",
         "verdict": "{mediator}：{verdict}（结论：{conclusion}）。",
         "mechanism": "中介效应检验方法 {method!r}；自助抽样 {n_boot} 次，随机种子 {seed}。",
         "placebo": "安慰剂检验（{kind}，抽取 {n} 次，随机种子 {seed}）：双侧随机化检验 "

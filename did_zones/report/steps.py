@@ -187,8 +187,9 @@ def _event_results(run, y: str) -> tuple[dict, dict]:
     out: dict = {}
     static: dict = {"twfe": run.results.get(f"twfe_controls:{y}", run.results[f"twfe:{y}"])}
     for spec in _event_specs(run):
-        got = spec.report(panel, y, s.event_window, control=s.control, cluster=_cluster(run),
-                          aggregations=s.aggregations)
+        got = _with_few_treated(run, spec.report(
+            panel, y, s.event_window, control=s.control, cluster=_cluster(run),
+            aggregations=s.aggregations))
         for key, res in got["results"].items():
             if res is not got["event"] or spec.through_aggregations:
                 run.results[f"{key}:{y}"] = res
@@ -199,6 +200,131 @@ def _event_results(run, y: str) -> tuple[dict, dict]:
     for name, res in out.items():
         run.results[f"{REGISTRY[name].event_key}:{y}"] = res
     return out, static
+
+
+# -------------------------------------------------------------- few treated units
+# Terms an estimator marks as resting on few treated units (keys["small_cell"]) carry the
+# p-value of few_treated_inference in every table (a † and a note say which and why).
+FEW_TREATED_N_BOOT = 9999
+
+
+def _few_treated_draws(run) -> int:
+    """Randomization draws of the few-treated tests: the placebo's, else 999 (exact
+    enumeration whenever a cohort's assignments are at most this many)."""
+    p = run.config.robustness.placebo
+    return int(p["n_draws"]) if p is not None and p.get("n_draws") else 999
+
+
+def _few_treated(run, res):
+    """``res`` with few-treated inference for its small terms; itself when none is marked."""
+    from ..robustness import few_treated_inference
+
+    keys = res.keys
+    if "small_cell" not in keys.columns or not keys["small_cell"].fillna(False).astype(
+            bool).any():
+        return res
+    run.seeds["few_treated"] = run.config.study.seed
+    return few_treated_inference(res, run.results["__panel__"],
+                                 n_draws=_few_treated_draws(run),
+                                 n_boot=FEW_TREATED_N_BOOT, seed=run.config.study.seed)
+
+
+def _with_few_treated(run, got: dict) -> dict:
+    """An estimator's report results with :func:`_few_treated` applied to the event-time
+    and cohort results the tables show (not to the ATT(g,t) cells, which none shows)."""
+    shown = {id(got["event"]), id(got["static"])}
+    new = {}
+    for key, res in got["results"].items():
+        new[key] = _few_treated(run, res) if (id(res) in shown or key.endswith("_cohort")) \
+            else res
+    swap = {id(old): new[k] for k, old in got["results"].items()}
+    return {"event": swap.get(id(got["event"]), got["event"]),
+            "static": swap.get(id(got["static"]), got["static"]), "results": new}
+
+
+def _small_cohort_table(run, small, ri, wcr, name: str):
+    """Cohort | cities | ATT (stars from the inference used, † where replaced) | analytic
+    SE | randomization p | WCR p; the notes say which inference the marked numbers carry."""
+    from ..tables.formatting import check_stars, fmt_num, fmt_p_value, star_legend
+    from ..tables.regression import coef_cells, inference_notes
+
+    lang = run.config.study.language
+    tidy = ri.tidy().set_index("term")
+    sizes = run.results["__panel__"].unit_cohort
+    cuts = check_stars((0.1, 0.05, 0.01))
+    zh = lang == "zh"
+    cols = (["批次", "城市数", "ATT", "解析标准误", "随机化推断 p 值", "WCR p 值"] if zh else
+            ["Cohort", "Cities", "ATT", "Analytic SE", "Randomization p", "WCR p"])
+    rows = []
+    for term, row in tidy.iterrows():
+        g = row.get("cohort")
+        if g is None or pd.isna(g):
+            continue
+        top, _ = coef_cells(pd.Series({**row.to_dict(), "term": term}), se="std_error",
+                            digits=3, stars=cuts)
+        r_p = ri.p_value[term] if term in small else None
+        w_p = wcr.p_value[term] if wcr is not None and term in small else None
+        n_draws = (ri.inference_overrides[term]["test"].details.get("n_draws")
+                   if r_p is not None else None)
+        rows.append([f"{int(g)}" if float(g).is_integer() else f"{g}",
+                     int((sizes == g).sum()), top, fmt_num(row["std_error"], 3),
+                     "" if r_p is None else fmt_p_value(r_p, n_draws, prefix=False),
+                     "" if w_p is None else fmt_p_value(w_p, prefix=False)])
+    notes = [star_legend(cuts) + ("。" if zh else ".")]
+    notes += inference_notes({"": ri.tidy()}, lang)
+    if wcr is None:
+        sep = "、" if lang == "zh" else ", "
+        supported = sep.join(n for n, spec in REGISTRY.items() if spec.supports("wild_bootstrap"))
+        notes.append(text(run, "few_no_wcr", estimator=name, supported=supported))
+    title = text(run, "few_title", estimator=name, outcome=_label(run, _primary(run)))
+    return _frame(pd.DataFrame(rows, columns=cols), title, (), None, legend=notes)
+
+
+def few_treated(run) -> None:
+    """The effects by cohort (Callaway–Sant'Anna) with the small cohorts' randomization
+    (and, where the estimator has one, WCR) p-values: the single-city cohort's valid
+    inference, in its own section."""
+    from ..diagnostics import THRESHOLDS, small_cohorts
+    from ..estimators import understatement
+    from ..estimators.aggregate import aggregate
+    from ..robustness import few_treated_inference
+    from ..tables.zh_notes import translate_note
+
+    s, panel = run.config.study, run.results["__panel__"]
+    y = _primary(run)
+    # the study's estimator with a by-cohort aggregation (Callaway–Sant'Anna)
+    spec = next((REGISTRY[n] for n in s.estimators if REGISTRY[n].through_aggregations
+                 and "cohort" in REGISTRY[n].aggregations
+                 and f"{n}:{y}" in run.results), None)
+    if spec is None:
+        return
+    limit = int(s.flags.get("min_cohort_units", THRESHOLDS["min_cohort_units"]))
+    small = small_cohorts(panel, limit)
+    if small.empty:
+        return
+    key = f"{spec.name}_cohort:{y}"
+    if key not in run.results:
+        run.results[key] = aggregate(run.results[f"{spec.name}:{y}"], kind="cohort")
+    res = run.results[key]
+    terms = [t for t in res.terms if res.keys.at[t, "cohort"] in set(small["cohort"])]
+    n_draws = _few_treated_draws(run)
+    run.seeds["few_treated"] = s.seed
+    ri = few_treated_inference(res, panel, terms=terms, method="randomization",
+                               n_draws=n_draws, seed=s.seed)
+    wcr = None
+    if spec.supports("wild_bootstrap"):
+        wcr = few_treated_inference(res, panel, terms=terms, method="wild_bootstrap",
+                                    n_boot=FEW_TREATED_N_BOOT, seed=s.seed)
+    run.results[f"few_treated_cohort:{y}"] = ri
+    fewest = int(small["n_units"].min())
+    clause = understatement(fewest)
+    cohorts = ", ".join(str(int(g)) for g in small["cohort"])
+    name = spec.label(s.language)
+    intro = text(run, "few_treated", limit=limit, cohorts=cohorts, n_draws=n_draws,
+                 estimator=name, why=translate_note(clause) if s.language == "zh" else clause)
+    run.section("few_treated", Item("text", intro),
+                run.table(f"few_treated_{y}", _small_cohort_table(run, set(terms), ri, wcr,
+                                                                  name)))
 
 
 def _estimands(run, y: str, event: dict, static: dict) -> dict:
@@ -258,6 +384,7 @@ def estimators(run) -> None:
     lo, hi = s.event_window
     run.section("event", Item("text", text(run, "event", lo=lo, hi=hi)), *event_items)
     run.section("comparison", Item("text", text(run, "comparison")), *comparison_items)
+    few_treated(run)
 
 
 def bacon(run) -> None:

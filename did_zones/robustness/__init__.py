@@ -12,11 +12,14 @@
 - :func:`pretrend_power`: Roth (2022) power of the pre-trend test.
 - :func:`heterogeneity`: effects by group with the test of equal effects.
 - :func:`wild_bootstrap`: wild cluster bootstrap test and interval (Stata ``boottest``).
+- :func:`few_treated_inference`: the result with randomization, wild bootstrap or
+  Conley–Taber inference for the terms that rest on few treated units.
 """
 
 from __future__ import annotations
 
 from .conley_taber import conley_taber
+from .few_treated import few_treated_inference
 from .heterogeneity import heterogeneity
 from .honest import HonestResult, honest_did
 from .placebo import placebo, placebo_assignments, randomization_p_values
@@ -27,7 +30,7 @@ from .variations import variations
 from .wild_bootstrap import wild_bootstrap
 
 __all__ = [
-    "HonestResult", "MatchResult", "PretrendPower", "conley_taber", "heterogeneity", "honest_did", "match",
+    "HonestResult", "MatchResult", "PretrendPower", "conley_taber", "few_treated_inference", "heterogeneity", "honest_did", "match",
     "placebo", "placebo_assignments", "pretrend_power", "psm_did", "randomization_p_values",
     "rerun", "variations", "wild_bootstrap",
 ]

@@ -18,7 +18,8 @@ from scipy import sparse
 from ..design import Absorber
 from ..inference import indicator, small_sample_factor
 
-__all__ = ["TIE_RTOL", "Stats", "cluster_stats", "draw_blocks", "all_moments"]
+__all__ = ["TIE_RTOL", "Stats", "cluster_stats", "draw_blocks", "all_moments",
+           "fast_path_applies"]
 
 TIE_RTOL = 1e-9        # |t*| (or W*) within this relative distance of |t| counts as a tie
 _BLOCK = 1024          # draws generated (one child seed each) and processed at once
@@ -52,29 +53,53 @@ def _indicator(codes: np.ndarray, size: int | None = None) -> sparse.csr_matrix:
     return indicator(codes, size).T.tocsr()
 
 
-def _partitions(clusters: tuple[np.ndarray, ...], boot: int):
+def _combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes 0..F−1 of the cells of two partitions (pairs of codes that occur)."""
+    return np.unique(a * (int(b.max()) + 1) + b, return_inverse=True)[1].ravel()
+
+
+def _partitions(clusters: tuple[np.ndarray, ...], boot: int | np.ndarray):
     """Cells of the finest partition per row, the bootstrap cluster of every cell, and the
-    variance terms ``(sign, aggregation of cells)``: one-way ``[(+1, I)]``; two-way
-    (Cameron, Gelbach & Miller 2011) ``[(+1, A), (+1, B), (−1, A∩B)]``."""
-    if len(clusters) == 1:
+    variance terms ``(sign, aggregation of cells)``: one-way ``[(+1, A)]``; two-way
+    (Cameron, Gelbach & Miller 2011) ``[(+1, A), (+1, B), (−1, A∩B)]``.
+
+    ``boot`` is a dimension of ``clusters`` or the bootstrap cluster code of every row (any
+    partition: coarser, finer or crossing the variance clusters). The cells are then the
+    common refinement of the variance clusters and the bootstrap clusters, so every cell
+    lies in one bootstrap cluster and in one cluster of each variance dimension; the
+    draws' scores per cell are summed into the variance clusters by the aggregations.
+    """
+    own = not isinstance(boot, np.ndarray)
+    if len(clusters) == 1 and own:
         cells = clusters[0]
         F = int(cells.max()) + 1
         return cells, np.arange(F), ((1.0, sparse.identity(F, format="csr")),)
-    a, b = clusters
-    cells = np.unique(a * (int(b.max()) + 1) + b, return_inverse=True)[1].ravel()
+    inter = clusters[0] if len(clusters) == 1 else _combine(*clusters)
+    cells = inter if own else _combine(inter, boot)
     first = np.zeros(int(cells.max()) + 1, dtype=np.int64)
     first[cells] = np.arange(cells.size)  # one row of every cell
-    of_a, of_b = a[first], b[first]
     F = first.size
-    parts = ((1.0, _indicator(of_a)), (1.0, _indicator(of_b)),
-             (-1.0, sparse.identity(F, format="csr")))
-    return cells, (of_a, of_b)[boot], parts
+    bcodes = clusters[boot] if own else boot
+    if len(clusters) == 1:
+        return cells, bcodes[first], ((1.0, _indicator(clusters[0][first])),)
+    a, b = clusters
+    same = own  # cells = A∩B cells: the intersection term is the identity
+    parts = ((1.0, _indicator(a[first])), (1.0, _indicator(b[first])),
+             (-1.0, sparse.identity(F, format="csr") if same else _indicator(inter[first])))
+    return cells, bcodes[first], parts
 
 
-def cluster_stats(fit, j: int, clusters: tuple[np.ndarray, ...], boot: int,
+def fast_path_applies(clusters: tuple[np.ndarray, ...], boot: int | np.ndarray) -> bool:
+    """The cluster × level sums (:func:`_fast_C`) give ``C`` only when the cells are the
+    bootstrap clusters themselves: one-way clustering, draws by that dimension."""
+    return len(clusters) == 1 and not isinstance(boot, np.ndarray)
+
+
+def cluster_stats(fit, j: int, clusters: tuple[np.ndarray, ...], boot: int | np.ndarray,
                    impose_null: bool) -> Stats:
     """The sums of the module notes for column ``j`` of ``fit``: variance clusters
-    ``clusters`` (one or two dimensions), draws by dimension ``boot``."""
+    ``clusters`` (one or two dimensions), draws by dimension ``boot`` or by the bootstrap
+    cluster codes ``boot`` (one per row; see :func:`_partitions`)."""
     d_ = fit.design
     n = d_.n_obs
     w = np.ones(n) if d_.weights is None else d_.weights
@@ -104,7 +129,7 @@ def cluster_stats(fit, j: int, clusters: tuple[np.ndarray, ...], boot: int,
     else:
         u0, u1 = resid, np.zeros(n)
     C = None
-    if len(clusters) == 1:
+    if fast_path_applies(clusters, boot):
         C = _fast_C(d_.fe_codes, w, cl, G, x, u0, u1, Z)
     if C is None:
         C = _general_C(d_.fe_codes, d_.weights, H, cl, G, wx, u0, u1, m_z)

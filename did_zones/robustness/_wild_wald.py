@@ -15,10 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..inference import small_sample_factor
-from ._wild_core import TIE_RTOL, _fast_C, _general_C, _indicator, _partitions, draw_blocks
+from ._wild_core import (
+    TIE_RTOL,
+    _fast_C,
+    _general_C,
+    _indicator,
+    _partitions,
+    draw_blocks,
+    fast_path_applies,
+)
 
 
-def wald_draws(fit, cols: list[int], clusters, boot: int, impose_null: bool,
+def wald_draws(fit, cols: list[int], clusters, boot, impose_null: bool,
                null: np.ndarray, kind: str, n_boot: int, enumerate_: bool, seq,
                n_params: int) -> tuple[float, float, float, int]:
     """``(F, p, p_strict, draws used)`` of the joint test ``β[cols] = null``."""
@@ -54,7 +62,7 @@ def wald_draws(fit, cols: list[int], clusters, boot: int, impose_null: bool,
     C = np.empty((H.shape[0], G, q))                         # (F, G, q)
     for k in range(q):
         Ck = None
-        if len(clusters) == 1:
+        if fast_path_applies(clusters, boot):
             Ck = _fast_C(d_.fe_codes, w, cl, G, X1[:, k], u, zeros, Z)
         if Ck is None:
             Ck = _general_C(d_.fe_codes, d_.weights, H, cl, G, WX[:, k], u, zeros, m_z)

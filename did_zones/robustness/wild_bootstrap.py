@@ -22,7 +22,10 @@ the clusters plus at most one other (unit and period effects with unit or provin
 clusters; :func:`_fast_C`, MacKinnon 2023), otherwise from the design layer's
 :class:`~did_zones.design.Absorber` applied to the ``2G`` columns ``u ∘ 1_g``
 (:func:`_general_C`); the dummies are never materialised. Two-way clustering keeps the
-scores of every cell of the intersection and sums them per dimension; the event study's
+scores of every cell of the intersection and sums them per dimension; draws by another
+partition (``bootcluster``: coarser, finer or crossing the variance clusters) keep the
+scores of every cell of the common refinement of the two, always through the general
+path; the event study's
 ``"overall"`` is tested after reparametrising the regression so that it is one
 coefficient; several terms give a joint Wald test (:mod:`._wild_wald`); did2s and
 imputation terms, linear maps of the outcome rather than regressions, give the same
@@ -51,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from .._provenance import check_result_panel
-from ..design import build_design, fit_absorbed
+from ..design import build_design, fit_absorbed, refactorize, resolve_codes
 from ..errors import EstimationError, SpecificationError
 from ..panel import Panel
 from ..result import HypothesisTest, Result
@@ -125,10 +128,12 @@ def _bound(st: Stats, m: np.ndarray, alpha: float, side: int) -> float:
         inside, step = trial, 2 * step
     if outside is None:
         return side * np.inf
-    tol = _BISECT_RTOL * max(abs(st.beta), st.se, 1e-300)
+    # relative to the bound too: far ends (few bootstrap clusters) cannot be bisected to
+    # 1e-12 of β̂ in floating point; stop also when the midpoint no longer moves
+    tol = _BISECT_RTOL * max(abs(st.beta), st.se, abs(outside), 1e-300)
     while abs(outside - inside) > tol:
         mid = 0.5 * (inside + outside)
-        if mid in (inside, outside):  # a far end: no float between them (tol < ulp)
+        if mid in (inside, outside):
             break
         if _p_value(st, m, mid) > alpha:
             inside = mid
@@ -241,21 +246,72 @@ def _reparametrise(fit, weights: pd.Series):
     return replace(fit, X_within=X, coef=coef), j
 
 
-def _boot_dimension(fit, cl_spec: tuple[str, ...]) -> tuple[int, int]:
-    """The cluster dimension the draws are by (the one with most clusters, as
-    fwildclusterboot's ``bootcluster="max"``) and its number of clusters."""
-    counts = fit.design.cluster_counts
+BOOTCLUSTER_RULES = ("max", "min", "intersection")
+
+
+def _boot_clusters(fit, panel: Panel, cl_spec: tuple[str, ...], bootcluster):
+    """What the draws are by: ``(boot, G, label)`` with ``boot`` a dimension of the
+    variance clusters or a code per used row (any other partition), ``G`` the number of
+    bootstrap clusters and ``label`` for ``details["bootcluster"]``.
+
+    ``"max"`` / ``"min"``: the variance dimension with the most / fewest clusters (the
+    first on a tie; ``fwildclusterboot``'s ``bootcluster``); a variance cluster's name:
+    that dimension; ``"intersection"``: the cells of the two-way partition; another
+    column (or a tuple of columns: their intersection): its values on the rows used.
+    """
+    d_ = fit.design
+    counts = d_.cluster_counts
     if min(counts) < 2:
         raise EstimationError(
             f"The wild cluster bootstrap needs at least two clusters; {cl_spec!r} has "
-            f"{min(counts)} in the {fit.design.n_obs} rows used."
+            f"{min(counts)} in the {d_.n_obs} rows used."
         )
-    boot = int(np.argmax(counts))
-    return boot, counts[boot]
+    if isinstance(bootcluster, str) and bootcluster in BOOTCLUSTER_RULES + cl_spec:
+        if bootcluster in cl_spec:
+            k = cl_spec.index(bootcluster)
+        elif bootcluster == "min":
+            k = int(np.argmin(counts))
+        elif bootcluster == "max" or len(cl_spec) == 1:  # one-way: the intersection is it
+            k = int(np.argmax(counts))
+        else:
+            from ._wild_core import _combine
+
+            inter = _combine(*d_.clusters)
+            return inter, int(inter.max()) + 1, cl_spec
+        return k, counts[k], cl_spec[k]
+    if not isinstance(bootcluster, str | tuple | list) or isinstance(bootcluster, list | tuple) \
+            and not all(isinstance(c, str) for c in bootcluster):
+        raise SpecificationError(
+            f"bootcluster must be 'max', 'min', 'intersection', a column name or a tuple of "
+            f"column names; got {bootcluster!r}."
+        )
+    label = bootcluster if isinstance(bootcluster, str) else tuple(bootcluster)
+    codes = resolve_codes(panel, label, what="Bootstrap cluster")[d_.rows]
+    if (codes < 0).any():
+        raise SpecificationError(
+            f"bootcluster {label!r} is missing on {int((codes < 0).sum())} of the "
+            f"{d_.n_obs} rows of the regression; fill it in or pick a complete column "
+            "(the bootstrap must use the result's own rows)."
+        )
+    codes = refactorize(codes)
+    G = int(codes.max()) + 1
+    if G < 2:
+        raise EstimationError(
+            f"bootcluster {label!r} has one value on the {d_.n_obs} rows used; the draws "
+            "need at least two bootstrap clusters."
+        )
+    return codes, G, label
+
+
+def _boot_dimension(fit, cl_spec: tuple[str, ...]) -> tuple[int, int]:
+    """The variance dimension with the most clusters and its count (``bootcluster="max"``;
+    kept for callers that need no other choice)."""
+    boot, G, _ = _boot_clusters(fit, None, cl_spec, "max")
+    return boot, G
 
 
 def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weights: str,
-           n_boot: int, impose_null: bool, seed) -> HypothesisTest:
+           n_boot: int, impose_null: bool, seed, bootcluster="max") -> HypothesisTest:
     """The joint (Wald) test of several coefficients (:mod:`._wild_wald`)."""
     from ._wild_wald import wald_draws
 
@@ -279,9 +335,10 @@ def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weight
         )
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     if result.method in LINEAR_TERMS and not is_lead(result, terms[0]):
+        _own_clusters(result, cl_spec, bootcluster)
         F, p, p_strict, used, G, enumerate_ = _linear_joint(
             result, panel, terms, cl_spec, impose_null, r, weights, n_boot, seq)
-        boot = 0
+        boot, boot_label = 0, cl_spec[0]
     else:
         fit = _refit(result, panel, cl_spec)
         missing = [t for t in terms if t not in fit.names]
@@ -290,7 +347,7 @@ def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weight
                 f"Term(s) {missing} have no coefficient in the refitted regression "
                 f"(collinear or not observed); terms: {list(fit.names)}."
             )
-        boot, G = _boot_dimension(fit, cl_spec)
+        boot, G, boot_label = _boot_clusters(fit, panel, cl_spec, bootcluster)
         enumerate_ = weights == "rademacher" and 2**G <= n_boot
         F, p, p_strict, used = wald_draws(fit, [fit.names.index(t) for t in terms],
                                           fit.design.clusters, boot, impose_null, r,
@@ -302,14 +359,15 @@ def _joint(result: Result, panel: Panel, terms: list[str], null, cl_spec, weight
         "tie_rule": WALD_TIE_RULE,
         "p_value_strict": p_strict, "n_clusters": G,
         "cluster": cl_spec if len(cl_spec) == 2 else cl_spec[0],
-        "bootcluster": cl_spec[boot], "seed": None if enumerate_ else seq.entropy,
+        "bootcluster": boot_label, "seed": None if enumerate_ else seq.entropy,
     }
     return HypothesisTest(
         name=f"wild cluster bootstrap ({kind}, {weights}): {q} restrictions",
         statistic=F, p_value=p, df=None, distribution="wild_bootstrap", details=details)
 
 
-def _regression(result: Result, panel: Panel, term: str, cl_spec, impose_null):
+def _regression(result: Result, panel: Panel, term: str, cl_spec, impose_null,
+                bootcluster="max"):
     """Sums of a coefficient (or combination) of a regression-type result."""
     combo = _combination_weights(result, term)
     fit = _refit(result, panel, cl_spec)
@@ -323,9 +381,20 @@ def _regression(result: Result, panel: Panel, term: str, cl_spec, impose_null):
         j = fit.names.index(term)
     else:
         fit, j = _reparametrise(fit, combo)
-    boot, G = _boot_dimension(fit, cl_spec)
+    boot, G, boot_label = _boot_clusters(fit, panel, cl_spec, bootcluster)
     st = cluster_stats(fit, j, fit.design.clusters, boot, impose_null=bool(impose_null))
-    return st, boot, G
+    return st, boot, G, boot_label
+
+
+def _own_clusters(result: Result, cl_spec, bootcluster) -> None:
+    """did2s / imputation effects: the draws are by the (one) variance cluster."""
+    if not (bootcluster in ("max", "min", "intersection") or bootcluster == cl_spec[0]
+            or tuple(np.atleast_1d(bootcluster)) == cl_spec):
+        raise SpecificationError(
+            f"bootcluster={bootcluster!r} is available for regression results; the "
+            f"{result.method} effects are bootstrapped by their variance cluster "
+            f"{cl_spec[0]!r}. Drop bootcluster= (or pass cluster= to change both)."
+        )
 
 
 def _linear(result: Result, panel: Panel, term: str, cl_spec, impose_null):
@@ -388,6 +457,7 @@ def wild_bootstrap(
     seed: int | np.random.SeedSequence | None = None,
     alpha: float | None = None,
     equation: str | None = None,
+    bootcluster: str | tuple[str, ...] = "max",
 ) -> HypothesisTest:
     """Wild cluster bootstrap test of ``β_term = null``, with its test-inversion interval.
 
@@ -430,10 +500,9 @@ def wild_bootstrap(
         WCU, unrestricted residuals and draws centred on the estimate.
     cluster : str or pair of str, optional
         Cluster variable(s) of the variance and the bootstrap; default the result's own.
-        With two (two-way clustering, Cameron, Gelbach & Miller 2011) the draws are by
-        the dimension with more clusters (``fwildclusterboot``'s ``bootcluster="max"``)
-        and the variance of every draw is two-way, with the result's factor (the smaller
-        ``G`` in every term).
+        With two (two-way clustering, Cameron, Gelbach & Miller 2011) the variance of
+        every draw is two-way, with the result's factor (the smaller ``G`` in every
+        term); the draws are by ``bootcluster``.
     seed : int or SeedSequence, optional
         Seed of the draws (recorded in ``details["seed"]``); unused when enumerating.
     alpha : float, optional
@@ -444,6 +513,22 @@ def wild_bootstrap(
         mediators; ``term="<mediator>"`` tests ``b``). It is bootstrapped on the
         mediation's common sample (rows where the outcome, every mediator and control
         are observed), which is rebuilt from ``panel``.
+    bootcluster : str or tuple of str
+        Which clusters the draws are by (one multiplier per bootstrap cluster), as Stata
+        ``boottest``'s ``bootcluster()`` and R ``fwildclusterboot``'s ``bootcluster``:
+        ``"max"`` (default; ``fwildclusterboot``'s default): the variance cluster
+        dimension with the most clusters; ``"min"``: the one with the fewest (favoured
+        by the simulations of MacKinnon, Nielsen & Webb 2017); a name among the variance
+        clusters: that dimension; ``"intersection"``: the cells of the two-way partition
+        (e.g. province × year; ``boottest``'s default with two-way clustering, so pass
+        it to reproduce ``boottest``); any other column, or a tuple of columns (their
+        intersection): its values, coarser than the variance clusters (draws by
+        province, variance by city), finer (the subcluster bootstrap of MacKinnon & Webb
+        2018) or crossing them. The keywords win over columns of the same name. The
+        variance of every draw stays the ``cluster`` variance; only the multipliers
+        change. The number of bootstrap clusters decides enumeration (``2^G <=
+        n_boot``). One-way clustering with the draws by its own clusters is the fast
+        path; every other choice absorbs ``2G`` columns once (``n × 2G`` work).
 
     Returns
     -------
@@ -455,7 +540,8 @@ def wild_bootstrap(
         ``conf_high``, so :meth:`~did_zones.HypothesisTest.glance` shows it), ``estimate``,
         ``std_error``, ``term``, ``null``, ``weights``, ``bootstrap`` ("WCR"/"WCU"),
         ``n_boot`` (draws used), ``enumerated``, ``tie_rule``, ``p_value_strict``,
-        ``n_clusters`` (bootstrap clusters), ``cluster``, ``bootcluster``,
+        ``n_clusters`` (bootstrap clusters), ``cluster``, ``bootcluster`` (the column,
+        or the tuple of columns whose intersection the draws are by),
         ``small_sample_factor``, ``alpha``, ``seed``.
 
     Raises
@@ -468,9 +554,11 @@ def wild_bootstrap(
         ``panel`` gives another sample (a mediation equation passed alone), a missing or
         unknown ``equation`` (or one given with another result), a did2s lead, a joint
         test of did2s / imputation effects that share observations (``"overall"`` with
-        an ``"ATT(e=h)"``) or that mixes effects and leads.
+        an ``"ATT(e=h)"``) or that mixes effects and leads, a ``bootcluster`` that is neither a
+        keyword nor column(s), a ``bootcluster`` column missing on rows of the regression,
+        a ``bootcluster`` other than the variance cluster for did2s / imputation effects.
     EstimationError
-        Fewer than two clusters.
+        Fewer than two clusters (variance or bootstrap).
 
     Notes
     -----
@@ -535,7 +623,7 @@ def wild_bootstrap(
         eq, masked = equation_and_panel(result, panel, equation)
         return wild_bootstrap(eq, masked, term, null=null, weights=weights, n_boot=n_boot,
                               impose_null=impose_null, cluster=cluster, seed=seed,
-                              alpha=alpha)
+                              alpha=alpha, bootcluster=bootcluster)
     if equation is not None:
         raise SpecificationError(
             f"equation= selects an equation of a mediation result; got a "
@@ -572,14 +660,17 @@ def wild_bootstrap(
         )
     if joint:
         return _joint(result, panel, list(term), null, cl_spec, weights, n_boot,
-                      impose_null, seed)
+                      impose_null, seed, bootcluster)
     term = result.primary if term is None else term
     if term not in result.estimate.index:
         raise SpecificationError(unknown_key_message(term, list(result.estimate.index)))
     if result.method in LINEAR_TERMS and not is_lead(result, term):  # :mod:`._wild_linear`
+        _own_clusters(result, cl_spec, bootcluster)
         st, boot, G = _linear(result, panel, term, cl_spec, impose_null)
+        boot_label = cl_spec[0]
     else:
-        st, boot, G = _regression(result, panel, term, cl_spec, impose_null)
+        st, boot, G, boot_label = _regression(result, panel, term, cl_spec, impose_null,
+                                              bootcluster)
     enumerate_ = weights == "rademacher" and 2**G <= n_boot
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     m = all_moments(st, weights, n_boot, enumerate_, seq)
@@ -594,7 +685,7 @@ def wild_bootstrap(
         "bootstrap": "WCR" if impose_null else "WCU", "n_boot": int(m.shape[1]),
         "enumerated": bool(enumerate_), "tie_rule": TIE_RULE, "p_value_strict": p_strict,
         "n_clusters": G, "cluster": cl_spec if len(cl_spec) == 2 else cl_spec[0],
-        "bootcluster": cl_spec[boot], "small_sample_factor": st.factor,
+        "bootcluster": boot_label, "small_sample_factor": st.factor,
         "seed": None if enumerate_ else seq.entropy,
     }
     kind = "WCR" if impose_null else "WCU"

@@ -41,7 +41,8 @@ _LATEX.update({ch: "\\ensuremath{\\" + name + "}" for ch, name in {
     "≈": "approx", "±": "pm", "→": "rightarrow", "←": "leftarrow", "·": "cdot",
     "∞": "infty", "√": "surd", "∑": "sum", "∈": "in", "′": "prime",
 }.items()})
-_LATEX.update({"−": r"\ensuremath{-}", "³": r"\textsuperscript{3}", "¹": r"\textsuperscript{1}"})
+_LATEX.update({"−": r"\ensuremath{-}", "³": r"\textsuperscript{3}", "¹": r"\textsuperscript{1}",
+               "†": r"\ensuremath{\dagger}"})
 # a letter with a combining hat / tilde / bar (τ̂, β̃, ȳ) becomes the math accent
 _ACCENTS = {"\u0302": "hat", "\u0303": "tilde", "\u0304": "bar"}
 _LATEX_RE = re.compile("(?P<acc>[A-Za-zα-ωΑ-Ω][\u0302\u0303\u0304])|"

@@ -71,7 +71,15 @@ register(_RESULT, "summary")(summary_text)
 
 @register(_RESULT, "table")
 def _result_table(result: Any, **options: Any) -> Table:
-    return regression_table([result], **options)
+    from dataclasses import replace
+
+    from .zh_notes import translate_note
+
+    table = regression_table([result], **options)
+    base = result.glance().iloc[0]["inference"]
+    line = (f"推断方法：{translate_note(base)}。" if options.get("language") == "zh"
+            else f"Inference: {base}.")
+    return replace(table, notes=(*table.notes, line))
 
 
 # ------------------------------------------------------------------ HypothesisTest

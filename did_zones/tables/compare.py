@@ -29,7 +29,14 @@ from .formatting import (
     words,
 )
 from .names import estimator_name, variation_label
-from .regression import SE_KINDS, as_results, coef_cells, regression_table, result_notes
+from .regression import (
+    SE_KINDS,
+    as_results,
+    coef_cells,
+    inference_notes,
+    regression_table,
+    result_notes,
+)
 
 __all__ = ["comparison_table", "mediation_table", "robustness_table"]
 
@@ -188,6 +195,9 @@ def comparison_table(
     if any(c == "" for row in body[:n_coef:2] for c in row[1:]):
         lines.append(w["missing"])
     lines += dash_notes
+    lines += inference_notes({k: pd.concat([tidies[k], *(r.tidy(alpha=alpha) for r in
+                                                         pooled.get(k, [])[1:])])
+                              for k in cols}, language)
     lines += result_notes(named, mode, language)
     outcomes = {label(r.outcome, labels) for r in named.values()}
     header = ("",) + tuple(label(r.outcome, labels) for r in named.values())

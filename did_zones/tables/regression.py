@@ -29,7 +29,11 @@ from .formatting import (
     words,
 )
 
-__all__ = ["regression_table", "coef_cells", "ROWS", "SE_KINDS"]
+__all__ = ["regression_table", "coef_cells", "inference_notes", "ROWS", "SE_KINDS", "MARK"]
+
+#: marks an estimate whose p-value (and stars) come from a test replacing the analytic
+#: inference (Result.with_inference; tidy()["inference_replaced"])
+MARK = "†"
 
 SEKind = Literal["std_error", "statistic", "conf_int"]
 SE_KINDS = ("std_error", "statistic", "conf_int")
@@ -67,6 +71,8 @@ def coef_cells(row: pd.Series, *, se: str, digits: int, stars: tuple[float, ...]
     top = fmt_num(row["estimate"], digits)
     if top:
         top += stars_for(row["p_value"], stars)
+        if bool(row.get("inference_replaced", False)):
+            top += MARK
     if se == "conf_int":
         lo, hi = fmt_num(row["conf_low"], digits), fmt_num(row["conf_high"], digits)
         bottom = f"[{lo}, {hi}]" if lo and hi else ""
@@ -207,8 +213,8 @@ def regression_table(
     n_coef = len(body)
     body += _fact_rows(named, glances, rows, labels, w, digits)
     header = ("",) + tuple(label(named[k].outcome, labels) for k in cols)
-    lines = _notes(named, se, star_cuts, alpha, labels, w) + result_notes(named, notes,
-                                                                          language)
+    lines = (_notes(named, se, star_cuts, alpha, labels, w) + inference_notes(tidies, language)
+             + result_notes(named, notes, language))
     data = pd.DataFrame(body, columns=["", *cols])
     return Table(data, title=title or "", notes=tuple(lines), header_rows=(header,),
                  rules=(n_coef,) if 0 < n_coef < len(body) else ())
@@ -316,3 +322,42 @@ def result_notes(named: Mapping[str, Result], mode: str, language: str) -> list[
     sep = "、" if language == "zh" else ", "
     return [w["dropped"].format(cols=sep.join(ks), note=n)
             for ks, n in zip(by_note.values(), shown, strict=True)]
+
+
+def inference_notes(tidies: Mapping[str, pd.DataFrame], language: str = "en") -> list[str]:
+    """The notes under a table for its marked estimates (:data:`MARK`): which test each
+    p-value comes from and, where the terms record ``n_treated_units``, why the analytic
+    standard error is not used (the measured size of a cluster-robust test with that many
+    treated clusters). ``tidies``: column name -> ``Result.tidy()``."""
+    from ..estimators import understatement
+    from .zh_notes import translate_note
+
+    zh = language == "zh"
+    by_label: dict[str, list[str]] = {}
+    units: list[int] = []
+    several = len(tidies) > 1
+    for col, t in tidies.items():
+        if "inference_replaced" not in t.columns:
+            continue
+        marked = t.loc[t["inference_replaced"].astype(bool)]
+        for _, row in marked.iterrows():
+            name = f"{col} {row['term']}" if several else str(row["term"])
+            by_label.setdefault(str(row["inference"]), []).append(name)
+            n = row.get("n_treated_units")
+            if n is not None and not pd.isna(n):
+                units.append(int(n))
+    sep = "、" if zh else ", "
+    lines = [(f"{MARK} {sep.join(terms)}：p 值与显著性星号来自{translate_note(lab)}，"
+              "不报告解析 t 统计量。") if zh else
+             (f"{MARK} {sep.join(terms)}: p-value and stars from {lab}; no analytic t "
+              "statistic is shown.") for lab, terms in by_label.items()]
+    if units:
+        lo, hi = min(units), max(units)
+        span = f"{lo}" if lo == hi else f"{lo}–{hi}"
+        clause = understatement(lo)
+        lines.append(
+            f"{MARK} 这些估计值仅依赖 {span} 个处理单位，其括号内的解析标准误低估了不确定性："
+            f"{translate_note(clause)}。" if zh else
+            f"{MARK} These estimates rest on {span} treated unit(s), so the analytic "
+            f"standard errors in parentheses understate their uncertainty: {clause}.")
+    return lines

@@ -49,6 +49,37 @@ def _control_dropped(m: re.Match) -> str:
             f"{_OTHER[m.group(3)]}共线，已删除。")
 
 
+_VARIANCE_ZH = {"CRV1": "聚类稳健标准误 CRV1", "influence function": "影响函数标准误",
+                "BJS imputation variance": "BJS 插补法方差", "two-stage GMM variance":
+                "两阶段 GMM 方差", "analytic": "解析标准误"}
+_WEIGHTS_ZH = {"Rademacher": "Rademacher", "Mammen": "Mammen", "Webb": "Webb",
+               "Normal": "正态"}
+_NO_VALID_ZH = {
+    "the term rests on several cohorts and the estimator has no wild cluster bootstrap":
+        "该项依赖多个批次，且该估计量不支持野聚类自助法",
+    "the term rests on several cohorts and fewer than 6 treated clusters":
+        "该项依赖多个批次，且处理聚类少于 6 个",
+    "the estimator supports neither placebo nor wild cluster bootstrap":
+        "该估计量既不支持安慰剂检验也不支持野聚类自助法",
+}
+
+
+def _variance_label(m: re.Match) -> str:
+    what = (f"乘子自助法（{m.group(2)} 次抽取）" if m.group(2)
+            else _VARIANCE_ZH[m.group(1)])
+    where = "异方差稳健" if m.group(4) is None else f"按 {m.group(4)} 聚类（G = {m.group(5)}）"
+    dist = f"t({m.group(7)}) 分布" if m.group(7) else "正态分布"
+    band = "，sup-t 一致置信带" if m.group(8) else ""
+    return f"{what}，{where}，{dist}{band}"
+
+
+def _wild_label(m: re.Match) -> str:
+    draws = (f"全部枚举 2^{m.group(3)} = {m.group(4)} 种符号组合" if m.group(3)
+             else f"{m.group(5)} 次抽取")
+    by = f"，按 {m.group(7)} 的 {m.group(6)} 个聚类" if m.group(6) else ""
+    return f"野聚类自助法（wild cluster bootstrap，{m.group(1)}，{_WEIGHTS_ZH[m.group(2)]} 权重，{draws}{by}）"
+
+
 _SMALL_ACTION = {  # estimators/_small_cells.small_cell_message, per small_cells policy
     "They are marked in keys['small_cell']; pass small_cells='exclude' or 'pool' to leave "
     "them out of the averages or pool them with neighbours":
@@ -84,7 +115,8 @@ def _small_cells(m: re.Match) -> str:
             f"——{m.group(4)}。其标准误不可靠，可能被低估数倍：处理组聚类为 {m.group(5)} 个时，"
             f"名义 5% 的聚类稳健检验有 {m.group(6)}% 的概率拒绝为真的原假设"
             f"（benchmarks/size_wild_bootstrap.py）。{action}；对这些项的推断请使用 "
-            "wild_bootstrap、placebo(..., restrict='cohort') 或 conley_taber。")
+            "few_treated_inference(result, panel)（限于该批次的随机化推断，或处理组聚类不少于 6 个时的"
+            "野聚类自助法）。")
 
 
 def _small_excluded(m: re.Match) -> str:
@@ -268,7 +300,8 @@ _RAW: list[tuple[str, Template]] = [
      rf"— (.+?)\. Their standard errors are unreliable and can be understated several-fold: "
      rf"with {_N} treated clusters? a nominal 5% cluster-robust test rejects a true null "
      rf"{_N}% of the time \(benchmarks/size_wild_bootstrap\.py\)\. (.+?); for their "
-     r"inference use wild_bootstrap, placebo\(\.\.\., restrict='cohort'\) or conley_taber\.",
+     r"inference use few_treated_inference\(result, panel\) \(randomization restricted to the "
+     r"cohort, or the wild cluster bootstrap from 6 treated clusters\)\.",
      _small_cells),
     (rf"([^:\s][^:]*): small_cells='exclude' leaves out {_N} cohort\(s\) with fewer than "
      rf"{_N} treated units, {_LIST} \({_N} unit\(s\)\): ([^.]+)\.", _small_excluded),
@@ -450,6 +483,38 @@ _RAW: list[tuple[str, Template]] = [
      r"theory\.",
      "试点政策显著影响 {1}（与主效应相同的识别设计），与该渠道一致；{2} 是否进而提高 {3}，"
      "本设计并未检验，需依据理论论证。"),
+    # ------------------------------------------------ inference labels (inference_labels)
+    (r"(CRV1|influence function|BJS imputation variance|two-stage GMM variance|analytic|"
+     r"multiplier bootstrap \(([\d,]+) draws\)), (clustered by (\S+) \(G = ([\d,]+)\)|"
+     r"heteroskedasticity-robust), (t\(([\d,]+)\)|normal)(, uniform band by sup-t)?",
+     _variance_label),
+    (r"wild cluster bootstrap \((WCR|WCU), (Rademacher|Mammen|Webb|Normal), (?:2\^(\d+) = "
+     r"([\d,]+) enumerated|([\d,]+) draws)(?:, ([\d,]+) clusters by (\S+))?\)", _wild_label),
+    (r"randomization inference, cohort (\S+) \(exact, ([\d,]+) assignments\)",
+     "随机化推断，{1} 批次（精确：全部 {2} 种分配）"),
+    (r"randomization inference, cohort (\S+) \(([\d,]+) random draws of ([\d,]+) "
+     r"assignments\)", "随机化推断，{1} 批次（从 {3} 种分配中随机抽取 {2} 次）"),
+    (r"randomization inference, treated cohorts \(exact, ([\d,]+) assignments\)",
+     "随机化推断，全部处理批次（精确：全部 {1} 种分配）"),
+    (r"randomization inference, treated cohorts \(([\d,]+) random draws of ([\d,]+) "
+     r"assignments\)", "随机化推断，全部处理批次（从 {2} 种分配中随机抽取 {1} 次）"),
+    (r"randomization inference, all units \(([\d,]+) draws\)",
+     "随机化推断，全部个体（{1} 次抽取）"),
+    (r"Conley–Taber \((exact|asymptotic), ([\d,]+) assignments (enumerated|drawn)\)",
+     lambda m: (f"Conley–Taber 推断（{'精确法' if m.group(1) == 'exact' else '渐近法'}，"
+                f"{m.group(2)} 种分配，{'全部枚举' if m.group(3) == 'enumerated' else '随机抽取'}）")),
+    (r"no valid few-treated inference \((.+?)\)",
+     lambda m: f"无有效的少数处理单位推断（{_NO_VALID_ZH.get(m.group(1), m.group(1))}）"),
+    (r"with (\d+) treated clusters? a nominal 5% cluster-robust test rejects a true null "
+     r"(\d+)% of the time \(benchmarks/size_wild_bootstrap\.py\)",
+     "在 {1} 个处理聚类时，名义水平 5% 的聚类稳健检验拒绝真实原假设的比例为 {2}%"
+     "（benchmarks/size_wild_bootstrap.py）"),
+    (r"few_treated_inference: (\d+) term\(s\) carry a few-treated test instead of the "
+     r"analytic inference — (.+?)(?:; (\d+) placebo run\(s\), one per term, of (\d+) "
+     r"re-estimations in all)?\.",
+     lambda m: (f"few_treated_inference：{m.group(1)} 项改用少数处理单位检验代替解析推断——"
+                f"{m.group(2)}" + (f"；共 {m.group(3)} 次安慰剂检验（每项一次），合计 "
+                                   f"{m.group(4)} 次重新估计" if m.group(3) else "") + "。")),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),
