@@ -29,8 +29,14 @@ def test_harness_runs_every_task_without_peers(tmp_path):
     for _, task, res, reps in rows:
         assert set(res) == {"did_zones"} and reps == 2
         ours = res["did_zones"]
-        assert set(ours) == {"best", "median", "cold", "mem_mb", "att", "se", "version"}
+        assert set(ours) == {"best", "median", "cold", "mem_mb", "att", "se", "version",
+                             "test"}
         assert 0 < ours["best"] <= ours["median"] and ours["cold"] > 0 and ours["mem_mb"] > 0
+        if task.startswith("wcb_"):  # the wild bootstrap tasks report a test, no ATT
+            assert 0 <= ours["test"]["p"] <= 1 and np.isfinite(ours["test"]["t"])
+            assert ours["test"]["draws"] >= 1024
+            continue
+        assert ours["test"] is None
         assert np.isfinite(ours["att"])
         if task in run_all.CHECKED:
             assert ours["se"] > 0
