@@ -23,10 +23,12 @@ from .stepwise import common_sample, decide, fit_equations, steps_frame
 
 __all__ = ["mediation", "METHODS", "RULES", "INTERVALS"]
 
-Method = Literal["channel", "stepwise", "causal"]
+Method = Literal["channel", "stepwise", "causal", "serial"]
+SerialTest = Literal["stepwise", "channel"]
 Rule = Literal["wen2014", "wen2004", "baron_kenny"]
 Interval = Literal["percentile", "bc", "bca"]
-METHODS: tuple[str, ...] = ("channel", "stepwise", "causal")
+METHODS: tuple[str, ...] = ("channel", "stepwise", "causal", "serial")
+SERIAL_TESTS: tuple[str, ...] = ("stepwise", "channel")
 RULES: tuple[str, ...] = ("wen2014", "wen2004", "baron_kenny")
 INTERVALS: tuple[str, ...] = ("percentile", "bc", "bca")
 
@@ -34,9 +36,11 @@ INTERVALS: tuple[str, ...] = ("percentile", "bc", "bca")
 def mediation(
     panel: Panel,
     outcome: str,
-    mediator: str | Sequence[str],
+    mediator: str | Sequence[str] | None = None,
     *,
     method: Method = "channel",
+    chains: Mapping[str, Sequence[str]] | None = None,
+    serial_test: SerialTest = "stepwise",
     stepwise_rule: Rule = "wen2014",
     estimator: str = "twfe",
     controls: str | Sequence[str] = (),
@@ -50,7 +54,7 @@ def mediation(
     interval: Interval = "bc",
     estimator_options: Mapping[str, Any] | None = None,
 ) -> MediationResult:
-    """Is the effect of the pilot carried by a mediator? Channel, stepwise or causal.
+    """Is the effect of the pilot carried by a mediator? Channel, stepwise, causal or serial.
 
     Parameters
     ----------
@@ -59,13 +63,29 @@ def mediation(
         ``time >= cohort``.
     outcome : str
         Outcome column ``Y``.
-    mediator : str or sequence of str
-        Mediator column(s) ``M``; several are treated as parallel mediators.
-    method : {"channel", "stepwise", "causal"}, default "channel"
+    mediator : str or sequence of str, optional
+        Mediator column(s) ``M``; several are treated as parallel mediators, except with
+        ``method="serial"`` where the list is one chain ``M_1 → M_2 → ...`` (in causal
+        order). Leave out when ``chains`` is given.
+    method : {"channel", "stepwise", "causal", "serial"}, default "channel"
         ``"channel"``: D → Y and D → M with the same design, nothing more (江艇 2022).
         ``"stepwise"``: the three equations, the ``stepwise_rule`` decision sequence and
         the tests of ``a·b``. ``"causal"``: Imai, Keele & Tingley (2010) ACME / ADE per
-        mediator via :func:`did_zones.mechanism.causal_mediation`.
+        mediator via :func:`did_zones.mechanism.causal_mediation`. ``"serial"``: chain
+        mediation (链式中介; Hayes PROCESS model 6 and its branched form, see Notes):
+        every specific indirect effect, their sum, side totals and their differences.
+    chains : mapping str -> sequence of str, optional
+        ``method="serial"`` only: named chains that may share mediators, e.g.
+        ``{"demand": ["ecom", "imports", "consumption"], "supply": ["ecom", "exports",
+        "innovation"]}``. Consecutive names are links of the mediator graph (a DAG; a
+        cycle is an error). The chain names are the sides: a path's side is the chain of
+        its mediators that belong to one chain only; paths through shared mediators only
+        (``ecom → Y``) are ``"common"``.
+    serial_test : {"stepwise", "channel"}, default "stepwise"
+        ``method="serial"`` only. ``"stepwise"``: the regressions of the chain and the tests
+        of every path. ``"channel"``: the channel test of every mediator of the chain
+        (D → M_j with the main design and ``estimator``, as ``method="channel"``): it shows
+        whether the pilot moves each link, not the indirect effects (see Notes).
     stepwise_rule : {"wen2014", "wen2004", "baron_kenny"}, default "wen2014"
         温忠麟–叶宝娟 (2014), 温忠麟等 (2004) or Baron & Kenny (1986).
     estimator : str, default "twfe"
@@ -120,6 +140,29 @@ def mediation(
     The channel conclusion is ``"no mediation"`` when no first stage is significant and
     ``"inconclusive"`` otherwise (the design cannot establish M → Y).
 
+    **Serial mediation.** With the mediators in causal order ``M_1, ..., M_J`` and
+    ``anc(j)`` the mediators before ``M_j`` in its chain(s) (all of them for one chain:
+    Hayes' model 6), one TWFE regression per equation on one common sample:
+
+    .. math::
+
+        M_j = a_j D + \sum_{k \in anc(j)} d_{jk} M_k + X'\gamma_j + \alpha_i + \lambda_t
+        + e_j, \qquad Y = c' D + \sum_j b_j M_j + X'\gamma_Y + \alpha_i + \lambda_t + e_Y.
+
+    The specific indirect effect of the path ``D → M_{i_1} → ... → M_{i_k} → Y`` is
+    ``a_{i_1} d_{i_2 i_1} ... d_{i_k i_{k-1}} b_{i_k}`` (two mediators: ``a_1 b_1``,
+    ``a_2 b_2`` and ``a_1 d_21 b_2``); their sum is the total indirect effect and
+    ``c = c' + Σ paths`` exactly. Side totals add the paths of each side; ``"common"``
+    collects the paths through shared mediators only. Standard errors: delta method with
+    the joint cluster-robust covariance of all coefficients (stacked scores, each
+    equation with its own finite-sample factor); bootstrap intervals from the same cluster
+    bootstrap as the stepwise method. Every path and the total go through the
+    ``stepwise_rule`` decision sequence from the test of the indirect effect (Taylor,
+    MacKinnon & Tein 2008 test the three-path effect by its product and the bootstrap).
+    The serial reading needs sequential ignorability for every mediator, which the DiD
+    design does not give; ``serial_test="channel"`` reports only what the design
+    identifies: D → M_j for every link. It does not identify M_k → M_j nor M → Y.
+
     References
     ----------
     Baron, R. M. & Kenny, D. A. (1986). J. Pers. Soc. Psychol. 51(6), 1173–1182.
@@ -128,6 +171,10 @@ def mediation(
     MacKinnon, D. P., Lockwood, C. M. & Williams, J. (2004). Multivar. Behav. Res. 39(1).
     Imai, K., Keele, L. & Tingley, D. (2010). Psychol. Methods 15(4), 309–334.
     江艇 (2022). 因果推断经验研究中的中介效应与调节效应. 中国工业经济 (5), 100–120.
+    Hayes, A. F. (2013; 3rd ed. 2022). *Introduction to Mediation, Moderation, and
+    Conditional Process Analysis*. Guilford (PROCESS model 6).
+    Taylor, A. B., MacKinnon, D. P. & Tein, J.-Y. (2008). Tests of the three-path mediated
+    effect. Organ. Res. Methods 11(2), 241–269.
 
     Examples
     --------
@@ -138,7 +185,32 @@ def mediation(
     >>> c, cp, ab = res.total["treated"], res.outcome_model["treated"], res.indirect.loc["ecom", "estimate"]
     >>> bool(abs(c - cp - ab) < 1e-10)
     True
+    >>> ser = dz.mediation(panel, "isu", ["ecom", "open"], method="serial", n_boot=0,
+    ...                    stepwise_rule="wen2004")
+    >>> list(ser.paths["path"][:3])
+    ['ecom', 'open', 'ecom -> open']
     """
+    check({"method": Choice(METHODS), "serial_test": Choice(SERIAL_TESTS)},
+          method=method, serial_test=serial_test)
+    graph = None
+    if method == "serial":
+        from .serial import build_graph
+
+        if chains is not None and mediator is not None:
+            raise SpecificationError(
+                "Give the mediators either as a list (one chain) or as chains=, not both.")
+        if chains is None and (mediator is None or isinstance(mediator, str)):
+            raise SpecificationError(
+                "method='serial' needs a chain of at least two mediators in causal order, "
+                f"e.g. ['ecom', 'imports'], or chains={{...}}; got {mediator!r}. With one "
+                "mediator use method='stepwise'.")
+        graph = build_graph(mediator, chains)
+        mediator = list(graph.order)
+    elif chains is not None:
+        raise SpecificationError(
+            f"chains= belongs to method='serial'; got method={method!r}.")
+    if mediator is None:
+        raise SpecificationError("mediator is required: a column name or a list of them.")
     mediators = _check_inputs(panel, outcome, mediator, controls, fixed_effects)
     check({"method": Choice(METHODS), "stepwise_rule": Choice(RULES),
            "estimator": Choice(sorted(n for n, s in REGISTRY.items() if s.family != "diagnostic")),
@@ -151,7 +223,8 @@ def mediation(
                                (n_boot != 0 and n_boot < 2)):
         raise SpecificationError(f"n_boot must be an integer >= 2, or 0/None; got {n_boot!r}.")
     n_boot = int(n_boot or 0)
-    if method != "channel" and estimator != "twfe":
+    serial_channel = method == "serial" and serial_test == "channel"
+    if method != "channel" and not serial_channel and estimator != "twfe":
         raise SpecificationError(
             f"method={method!r} needs estimator='twfe'; got {estimator!r}. The stepwise and "
             "causal methods regress Y on D and M in one linear equation, and the identity "
@@ -159,12 +232,14 @@ def mediation(
             "estimators have no version conditional on a mediator. Use method='channel' "
             f"with estimator={estimator!r} to estimate D -> M with that design."
         )
-    if method == "stepwise" and stepwise_rule == "wen2014" and n_boot == 0:
+    if method in ("stepwise", "serial") and not serial_channel and \
+            stepwise_rule == "wen2014" and n_boot == 0:
         raise SpecificationError(
             "stepwise_rule='wen2014' tests a*b by the cluster bootstrap; give n_boot >= 2 "
             "(e.g. 999), or use stepwise_rule='wen2004' (Sobel test)."
         )
-    if method == "stepwise" and n_boot and len(as_tuple(cluster)) > 1:
+    if method in ("stepwise", "serial") and not serial_channel and n_boot and \
+            len(as_tuple(cluster)) > 1:
         raise SpecificationError(
             f"The cluster bootstrap resamples one cluster variable; got {cluster!r}. Give "
             "one name (e.g. cluster='unit'), or n_boot=0 with stepwise_rule='wen2004'."
@@ -175,9 +250,16 @@ def mediation(
             "seed": seed, "n_jobs": n_jobs, "progress": progress, "alpha": alpha,
             "interval": interval,
             "estimator_options": dict(estimator_options or {})}
+    if method == "serial":
+        spec.update(chains={k: list(v) for k, v in graph.chains.items()},
+                    serial_test=serial_test)
     common = {"controls": controls, "fixed_effects": fixed_effects, "cluster": cluster,
               "alpha": alpha}
-    if method == "channel":
+    if method == "serial" and serial_test == "stepwise":
+        from .serial import run_serial
+
+        return run_serial(panel, outcome, graph, spec, **common)
+    if method == "channel" or serial_channel:
         return _channel(panel, outcome, mediators, estimator, estimator_options, spec,
                         **common)
     if method == "stepwise":

@@ -25,7 +25,10 @@ class MediationExtra(TypedDict, total=False):
     ``cov_a`` (joint covariance of the first-stage coefficients ``a_j``), ``cov_b``
     (covariance of the outcome model's ``b_j``), ``n_dropped`` (rows left out of the
     common sample). ``method="causal"``: ``conclusions`` (per mediator). The channel test
-    has none.
+    has none. ``method="serial"``: ``labels`` (bootstrap columns: θ then the derived
+    quantities), ``vcov`` (joint covariance of θ = the ``a``, ``d``, ``c'``, ``b`` and ``c``
+    coefficients, a DataFrame), ``ancestors`` (per mediator, the mediators in its equation),
+    ``chains`` (side name -> mediators), ``n_dropped``.
     """
 
     labels: list[str]
@@ -33,6 +36,9 @@ class MediationExtra(TypedDict, total=False):
     cov_b: Any
     n_dropped: int
     conclusions: dict[str, str]
+    vcov: Any
+    ancestors: dict[str, tuple[str, ...]]
+    chains: dict[str, tuple[str, ...]]
 
 
 #: The keys each mediation method puts in ``MediationResult.extra``.
@@ -40,6 +46,7 @@ MEDIATION_EXTRA_KEYS: dict[str, frozenset[str]] = {
     "channel": frozenset(),
     "stepwise": frozenset({"labels", "cov_a", "cov_b", "n_dropped"}),
     "causal": frozenset({"conclusions"}),
+    "serial": frozenset({"labels", "vcov", "ancestors", "chains", "n_dropped"}),
 }
 
 
@@ -74,7 +81,7 @@ class MediationResult:
     share_mediated : float
         ``a·b / c`` (``|a·b / c'|`` under suppression); NaN when not defined.
     method : str
-        ``"channel"``, ``"stepwise"`` or ``"causal"``.
+        ``"channel"``, ``"stepwise"``, ``"causal"`` or ``"serial"``.
     spec : mapping
         The options that produced the analysis (incl. the seed).
     notes : tuple of str
@@ -83,6 +90,13 @@ class MediationResult:
         Cluster-bootstrap draws of ``statistic_labels`` (``extra["labels"]`` names them).
     causal : mapping str -> Result
         Per mediator, the :func:`causal_mediation` Result (``method="causal"`` only).
+    paths : pandas.DataFrame or None
+        Serial mediation only: one row per specific indirect effect (``kind="path"``, label
+        ``"m1 -> m2"``), the total indirect effect, the side totals and side differences:
+        columns ``path``, ``kind``, ``side``, ``estimate``, ``std_error`` (delta method),
+        ``statistic``, ``p_value`` (normal), ``conf_low``, ``conf_high`` (bootstrap interval
+        of kind ``interval``, else normal), ``interval``, ``boot_std_error``,
+        ``boot_p_value``, ``conclusion`` (decision sequence, paths and total only).
     extra : mapping
         Typed by :class:`MediationExtra` (keys per method in ``MEDIATION_EXTRA_KEYS``):
         e.g. ``labels`` of the bootstrap columns, ``cov_a``.
@@ -101,6 +115,7 @@ class MediationResult:
     notes: tuple[str, ...] = ()
     bootstrap: Any = None
     causal: Mapping[str, Result] = field(default_factory=dict)
+    paths: pd.DataFrame | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -118,8 +133,10 @@ class MediationResult:
 
         Rows: the total effect ``c``; per mediator ``a``; then (with an outcome model)
         ``b`` per mediator, the direct effect ``c'``, ``a*b`` per mediator, the total
-        indirect effect ``sum(a*b)`` and the share mediated (estimate only). For the causal
-        method the ACME / ADE / total / proportion rows of each mediator.
+        indirect effect ``sum(a*b)`` and the share mediated (estimate only). Serial
+        mediation adds ``d`` per link (mediator ``"k -> j"``), ``path`` per specific
+        indirect effect (mediator = the path label), ``side`` totals and ``difference``
+        rows. For the causal method the ACME / ADE / total / proportion rows of each mediator.
         """
         rows = [_primary_row(self.total, None, "c", "total effect", None, self.alpha)]
         for m, res in self.first_stage.items():
@@ -131,6 +148,24 @@ class MediationResult:
                                          m, self.alpha))
             rows.append(_primary_row(self.outcome_model, "treated", "c'", "direct effect",
                                      None, self.alpha))
+        for m, anc in self.extra.get("ancestors", {}).items():
+            for k in anc:
+                rows.append(_primary_row(self.first_stage[m], k, "d",
+                                         "serial link M_k -> M_j | D", f"{k} -> {m}",
+                                         self.alpha))
+        if self.paths is not None:
+            for _, r in self.paths.iterrows():
+                term, quantity = {
+                    "path": ("path", "specific indirect effect"),
+                    "total indirect": ("sum(a*b)", "total indirect effect"),
+                    "side total": ("side", "side total indirect effect"),
+                    "difference": ("difference", "difference of side totals")}[r["kind"]]
+                rows.append({"term": term, "estimate": r["estimate"],
+                             "std_error": r["std_error"], "statistic": r["statistic"],
+                             "p_value": r["p_value"], "conf_low": r["conf_low"],
+                             "conf_high": r["conf_high"], "quantity": quantity,
+                             "mediator": None if r["kind"] == "total indirect"
+                             else r["path"]})
         if self.indirect is not None and self.method != "causal":
             for m, r in self.indirect.iterrows():
                 total = m == "total"

@@ -9,7 +9,7 @@ numbers and labels only; sentences live in :mod:`did_zones.tables`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -74,14 +74,21 @@ def _clean_notes(result: Result, ours: tuple[str, ...], panel_notes: tuple[str, 
 
 def fit_equations(panel: Panel, outcome: str, mediators: Sequence[str], *,
                   controls: Sequence[str], fixed_effects: Sequence[FESpec],
-                  cluster, alpha: float, outcome_equation: bool = True) -> Equations:
-    """Y = cD, M_j = a_j D and (optionally) Y = c'D + Σ b_j M_j by TWFE on one sample."""
+                  cluster, alpha: float, outcome_equation: bool = True,
+                  parents: Mapping[str, Sequence[str]] | None = None) -> Equations:
+    """Y = cD, M_j = a_j D and (optionally) Y = c'D + Σ b_j M_j by TWFE on one sample.
+
+    ``parents`` (serial mediation) adds, per mediator, the earlier mediators to its
+    equation: ``M_j = a_j D + Σ_k d_jk M_k``; their coefficients must be identified.
+    """
+    parents = parents or {}
     masked, note, n_drop = common_sample(panel, outcome, mediators, controls)
     opts = {"fixed_effects": fixed_effects, "cluster": cluster, "alpha": alpha}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         total = twfe(masked, outcome, controls=controls, **opts)
-        first = {m: twfe(masked, m, controls=controls, **opts) for m in mediators}
+        first = {m: twfe(masked, m, controls=(*parents.get(m, ()), *controls), **opts)
+                 for m in mediators}
         out = None
         if outcome_equation:
             out = twfe(masked, outcome, controls=(*mediators, *controls), **opts)
@@ -92,6 +99,14 @@ def fit_equations(panel: Panel, outcome: str, mediators: Sequence[str], *,
             continue
         seen.add(text)
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    lost = [f"{k} -> {m}" for m, r in first.items() for k in parents.get(m, ())
+            if k in r.extra["dropped_controls"]]
+    if lost:
+        raise EstimationError(
+            f"Serial link(s) {lost} are collinear with the treatment, the fixed effects or "
+            "the other mediators in the mediator equations, so d is not identified. Drop the "
+            "redundant mediator or use mediators that vary within units over time."
+        )
     if out is not None:
         lost = [m for m in mediators if m in out.extra["dropped_controls"]]
         if lost:
