@@ -54,7 +54,7 @@ def mediation(
     interval: Interval = "bc",
     estimator_options: Mapping[str, Any] | None = None,
 ) -> MediationResult:
-    """Is the effect of the pilot carried by a mediator? Channel, stepwise, causal or serial.
+    r"""Is the effect of the pilot carried by a mediator? Channel, stepwise, causal or serial.
 
     Parameters
     ----------

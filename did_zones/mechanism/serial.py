@@ -380,6 +380,8 @@ def run_serial(panel: Panel, outcome: str, graph: Graph, spec: dict, *, controls
         rows, concl, _ = decide(rule, mediator=lab, alpha=alpha, c=c, a=None, b=None,
                                 c_prime=cp, sobel=(est[i], z[i], p[i]),
                                 boot=boot_rows.get(name))
+        for r in rows:  # the test is of this path (or the total), not of a sum of a*b
+            r["test"] = r["test"].replace("sum(a*b)", "indirect effect")
         steps += rows
         conclusions[lab] = concl
     table["conclusion"] = table["path"].map(conclusions)

@@ -15,6 +15,7 @@ from ..errors import SpecificationError
 from ..estimands import ESTIMANDS
 from ..result import Result
 from ..validation import check_alpha, check_choice, examples
+from ._mediation_text import serial_notes
 from ._table import Table
 from .estimand_labels import estimand_label, unavailable_reason
 from .formatting import (
@@ -333,6 +334,7 @@ def mediation_table(mediation_result: Any, *, labels: Mapping[str, str] | None =
                  f"{_MEDIATION_ZH.get(mediation_result.conclusion, mediation_result.conclusion)}。"]
     else:
         extra = [f"{mediation_result.method}: {mediation_result.conclusion}."]
+    extra += serial_notes(mediation_result, language, options.get("digits", 3))
     if mode == "short":  # one count for the models' and the analysis' notes together
         notes = [n for n in table.notes if n not in data_notes(model_notes, "short", language)]
         extra += data_notes(dict.fromkeys([*model_notes, *own]), "short", language)
@@ -347,6 +349,7 @@ def mediation_table(mediation_result: Any, *, labels: Mapping[str, str] | None =
 # words of a mediation analysis' method and conclusion in Chinese papers
 _MEDIATION_ZH = {
     "channel": "渠道检验", "stepwise": "逐步回归法中介效应检验", "causal": "因果中介分析",
+    "serial": "链式中介效应检验",
     "full mediation": "完全中介效应", "partial mediation": "部分中介效应",
     "suppression": "遮掩效应", "no mediation": "无中介效应", "inconclusive": "证据不足",
 }

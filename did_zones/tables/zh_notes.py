@@ -23,6 +23,25 @@ _Q = r"('[^']*'|\"[^\"]*\")"  # a repr()'d string
 
 Template = str | Callable[[re.Match], str]
 
+_RULES_ZH = {"温忠麟 & 叶宝娟 (2014) revised procedure": "温忠麟、叶宝娟（2014）修正程序",
+             "温忠麟 et al. (2004) procedure": "温忠麟等（2004）程序",
+             "Baron & Kenny (1986) causal steps": "Baron & Kenny（1986）逐步检验"}
+_CONCLUSION_ZH = {"full mediation": "完全中介效应", "partial mediation": "部分中介效应",
+                  "suppression": "遮掩效应", "no mediation": "无中介效应",
+                  "inconclusive": "证据不足"}
+
+
+def _serial_head(m: re.Match) -> str:
+    paths = "无" if m.group(5) == "none" else m.group(5).replace(", ", "、")
+    return (f"链式中介（PROCESS 模型 6，{_RULES_ZH.get(m.group(1), m.group(1))}）：总间接效应为 "
+            f"{m.group(2)}（{_CONCLUSION_ZH[m.group(3)]}，{m.group(4)} 水平）；显著路径：{paths}")
+
+
+def _serial_sides(m: re.Match) -> str:
+    parts = re.findall(r"(.+?) (\S+) \(p = (\S*)\)(?:, |$)", m.group(1))
+    return "；分侧合计：" + "，".join(f"{n} {e}（p = {p}）" for n, e, p in parts)
+
+
 _REASONS = {  # Callaway–Sant'Anna: why an ATT(g,t) cell was skipped
     "propensity score >= 0.999 (overlap fails)": "倾向得分 ≥ 0.999（共同支撑不满足）",
     "comparison units cannot fit the outcome regression (singular design)":
@@ -483,6 +502,19 @@ _RAW: list[tuple[str, Template]] = [
      r"theory\.",
      "试点政策显著影响 {1}（与主效应相同的识别设计），与该渠道一致；{2} 是否进而提高 {3}，"
      "本设计并未检验，需依据理论论证。"),
+    (r" ?In a chain, the links between the mediators \((.+?)\) and from the mediators to "
+     r"(\S+) are not identified by this design: each mediator is itself an outcome of the "
+     r"pilot\.",
+     "在链式结构中，中介变量之间的联系（{1}）以及中介变量对 {2} 的作用均不能由本设计识别："
+     "每个中介变量本身都是政策的结果。"),
+    (r"Serial mediation \(PROCESS model 6, (.+?)\): total indirect effect (\S+) \((full "
+     r"mediation|partial mediation|suppression|no mediation|inconclusive)\) at the ([\d.]+%) "
+     r"level; significant paths: (.+?)(?=; side totals|; difference|\. Causal|$)",
+     _serial_head),
+    (r"; side totals: (.+?)(?=; difference|\. Causal|$)", _serial_sides),
+    (r"; difference (.+?) (\S+) \(p = (\S*)\)", "；差异 {1}：{2}（p = {3}）"),
+    (r"\. Causal only if nothing unobserved drives the mediators and the outcome\.",
+     "。仅当不存在同时影响中介变量与结果变量的未观测因素时，才可作因果解读。"),
     # ------------------------------------------------ inference labels (inference_labels)
     (r"(CRV1|influence function|BJS imputation variance|two-stage GMM variance|analytic|"
      r"multiplier bootstrap \(([\d,]+) draws\)), (clustered by (\S+) \(G = ([\d,]+)\)|"
