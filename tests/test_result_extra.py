@@ -77,13 +77,14 @@ def test_extra_keys_are_the_declared_ones(small, name):
     assert optional <= allowed
 
 
-@pytest.mark.parametrize("method", ["channel", "stepwise", "causal"])
+@pytest.mark.parametrize("method", ["channel", "stepwise", "causal", "serial"])
 def test_mediation_extra_keys(small, method):
     from did_zones.mechanism.result import MEDIATION_EXTRA_KEYS, MediationExtra
 
-    kw = {"n_boot": 9, "seed": 1} if method == "stepwise" else {}
+    kw = {"n_boot": 9, "seed": 1} if method in ("stepwise", "serial") else {}
     kw = {"n_boot": 50, "seed": 1} if method == "causal" else kw
-    res = _quiet(dz.mediation, small, "isu", "ecom", method=method, **kw)
+    med = ["ecom", "open"] if method == "serial" else "ecom"
+    res = _quiet(dz.mediation, small, "isu", med, method=method, **kw)
     assert set(res.extra) == MEDIATION_EXTRA_KEYS[method]
     assert MEDIATION_EXTRA_KEYS[method] <= MediationExtra.__optional_keys__
 

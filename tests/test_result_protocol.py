@@ -36,6 +36,8 @@ BUILDERS = {
     "MediationResult": lambda p: _quiet(dz.mediation, p, "isu", "ecom", method="stepwise",
                                         n_boot=19, seed=1),
     "MediationResult (channel)": lambda p: _quiet(dz.mediation, p, "isu", "ecom"),
+    "MediationResult (serial)": lambda p: _quiet(dz.mediation, p, "isu", ["ecom", "open"],
+                                                 method="serial", n_boot=19, seed=1),
     "MatchResult": lambda p: _quiet(dz.match, p, ["lngdp_pc"], seed=1),
     "HonestResult": lambda p: _quiet(dz.honest_did, _quiet(dz.event_study, p, "isu",
                                                            window=(-3, 2)),
@@ -49,7 +51,8 @@ BUILDERS = {
 # what a term of each type is, and which of the shared columns its tidy() carries
 COLUMNS = {
     "Result": SHARED, "Result (event study)": SHARED, "MediationResult": SHARED,
-    "MediationResult (channel)": SHARED, "BootstrapDraws": SHARED,
+    "MediationResult (channel)": SHARED, "MediationResult (serial)": SHARED,
+    "BootstrapDraws": SHARED,
     "HypothesisTest": ["statistic", "p_value"],
     "HonestResult": ["term", "conf_low", "conf_high"],
     "BaconDecomposition": ["term", "estimate"], "TwfeWeights": ["term", "estimate"],

@@ -66,7 +66,10 @@ def mediation_diagram(
 
     Notes
     -----
-    Coefficients and p-values are read from ``MediationResult.tidy()`` (rows ``c``, ``a``,
+    A serial analysis (``method="serial"``) is drawn as a graph: mediators placed left to
+    right by their depth in the chain(s), the links ``d`` between them, ``a`` and ``b`` on
+    every arrow, and under the figure the significant specific indirect effects, the side
+    totals and their differences. Coefficients and p-values are read from ``MediationResult.tidy()`` (rows ``c``, ``a``,
     ``b``, ``c'``, ``a*b`` / ``ACME``, ``sum(a*b)``, ``share``); stars mark p < 0.1 (``*``),
     0.05 (``**``) and 0.01 (``***``). The direct arrow D → Y shows ``c′`` with the total effect ``c``
     in parentheses when there is an outcome model, else ``c``.
@@ -102,7 +105,10 @@ def mediation_diagram(
     ttl = heading(title, language, "mediation_title")
     with text_context([ttl, box_d, box_y, *box_m], font, language):
         fig, ax = axes(ax, (7.0, 3.2 + 0.5 * max(len(mediators) - 1, 0)))
-        _draw(ax, t, mediators, (box_d, box_y, box_m), int(digits), language)
+        if (t["term"] == "d").any():
+            _draw_serial(ax, t, mediators, (box_d, box_y, box_m), int(digits), language)
+        else:
+            _draw(ax, t, mediators, (box_d, box_y, box_m), int(digits), language)
         ax.set_title(ttl)
     return fig
 
@@ -174,3 +180,71 @@ def _indirect(t, mediators, digits, language) -> list[str]:
     if share is not None:
         parts.append(word(language, "share", value=f"{100 * share['estimate']:.1f}%"))
     return ["; ".join(parts)] if parts else []
+
+
+def _draw_serial(ax, t, mediators, boxes, digits, language) -> None:
+    """Serial / branched chains: mediators by depth (x) and order within a depth (y)."""
+    box_d, box_y, box_m = boxes
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    links = [tuple(lab.split(" -> ")) for lab in t.loc[t["term"] == "d", "mediator"]]
+    depth = dict.fromkeys(mediators, 0)
+    for m in mediators:  # mediators come in causal order
+        for k, j in links:
+            if j == m:
+                depth[m] = max(depth[m], depth[k] + 1)
+    n_depth = max(depth.values()) + 1
+    xs = np.linspace(0.3, 0.7, n_depth) if n_depth > 1 else np.array([0.5])
+    pos = {}
+    for lev in range(n_depth):
+        here = [m for m in mediators if depth[m] == lev]
+        ys = np.linspace(0.88, 0.5, len(here)) if len(here) > 1 else np.array([0.7])
+        pos.update({m: (xs[lev], y) for m, y in zip(here, ys, strict=True)})
+    d_xy, y_xy = (0.07, 0.22), (0.93, 0.22)
+    arrow = {"arrowstyle": "-|>", "color": "0.35", "lw": 0.9, "shrinkA": 16, "shrinkB": 16}
+    small = {"fontsize": "x-small", "ha": "center", "va": "center",
+             "bbox": {"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5}}
+
+    def label(p0, p1, text, w=0.5):
+        ax.text(p0[0] + w * (p1[0] - p0[0]), p0[1] + w * (p1[1] - p0[1]), text, **small)
+
+    for j, med in enumerate(mediators):
+        a, b = _row(t, "a", med), _row(t, "b", med)
+        ax.annotate("", xy=pos[med], xytext=d_xy, arrowprops=arrow)
+        ax.annotate("", xy=y_xy, xytext=pos[med], arrowprops=arrow)
+        if a is not None:
+            label(d_xy, pos[med], _coef(a, f"a{j + 1}", digits), 0.55)
+        if b is not None:
+            label(pos[med], y_xy, _coef(b, f"b{j + 1}", digits), 0.45)
+        ax.text(*pos[med], box_m[j], ha="center", va="center", bbox=_BOX, zorder=3,
+                fontsize="small")
+    for k, j in links:
+        row = _row(t, "d", f"{k} -> {j}")
+        ax.annotate("", xy=pos[j], xytext=pos[k], arrowprops={**arrow, "color": "0.1"})
+        sym = f"d{mediators.index(j) + 1}{mediators.index(k) + 1}"
+        label(pos[k], pos[j], _coef(row, sym, digits))
+    ax.annotate("", xy=y_xy, xytext=d_xy, arrowprops=arrow)
+    c, direct = _row(t, "c"), _row(t, "c'")
+    ax.text(0.5, d_xy[1] - 0.05, _coef(direct, "c′", digits) + f"  ({_coef(c, 'c', digits)})",
+            ha="center", va="top", fontsize="small")
+    ax.text(*d_xy, box_d, ha="center", va="center", bbox=_BOX, zorder=3)
+    ax.text(*y_xy, box_y, ha="center", va="center", bbox=_BOX, zorder=3)
+    sig = t[(t["term"] == "path") & (t["p_value"] < 0.05)]
+    foot = []
+    if len(sig):
+        foot.append(word(language, "serial_paths") + ": " + "; ".join(
+            f"{r['mediator'].replace(' -> ', '→')} {fmt(r['estimate'], digits)}"
+            f"{stars(r['p_value'])}" for _, r in sig.iterrows()))
+    total = _row(t, "sum(a*b)")
+    sides = t[t["term"].isin(["side", "difference"])]
+    parts = [f"Σ = {fmt(total['estimate'], digits)}{stars(total['p_value'])}"] \
+        if total is not None else []
+    parts += [f"{r['mediator']} {fmt(r['estimate'], digits)}{stars(r['p_value'])}"
+              for _, r in sides.iterrows()]
+    if parts:
+        key = "side_totals" if len(sides) else "indirect"
+        foot.append(word(language, key) + ": " + "; ".join(parts))
+    foot.append(word(language, "stars"))
+    ax.text(0.5, 0.0, "\n".join(foot), ha="center", va="bottom", fontsize="x-small",
+            color="0.3", wrap=True)
