@@ -1,7 +1,8 @@
 """Mechanism tests: is the effect of the pilot carried by a mediator?
 
 :func:`mediation` (channel test, stepwise procedures with Sobel / Aroian / Goodman and
-cluster-bootstrap tests of a·b, causal mediation), :func:`moderation` (D × Z
+cluster-bootstrap tests of a·b, serial (chain) mediation over a graph of mediators,
+causal mediation), :func:`moderation` (D × Z
 heterogeneity, not a mechanism), :func:`causal_mediation` (Imai, Keele & Tingley 2010)
 and the frozen :class:`MediationResult`.
 """
