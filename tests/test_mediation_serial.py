@@ -241,6 +241,25 @@ def test_delta_method_against_stacked_scores_and_numeric_gradient(small, chain_r
                                se, rtol=1e-6)
 
 
+@pytest.mark.parametrize("kw", [{"cluster": None}, {"cluster": ("unit", "prov")},
+                                {"fixed_effects": ("unit",)}, {"cluster": "prov"}])
+def test_joint_covariance_blocks_equal_each_twfe(small, kw):
+    df, _ = small
+    panel = dz.build_panel(df.assign(prov=df["unit"] % 7), unit="unit", time="year",
+                           cohort="cohort")
+    res = _quiet(dz.mediation, panel, "y", ["ecom", "imports", "consumption"],
+                 method="serial", n_boot=0, stepwise_rule="wen2004", **kw)
+    V = res.extra["vcov"]
+    eq = _quiet(dz.twfe, panel, "consumption", controls=["ecom", "imports"], **kw).vcov
+    names = ["a[consumption]", "d[ecom -> consumption]", "d[imports -> consumption]"]
+    np.testing.assert_allclose(V.loc[names, names].to_numpy(),
+                               eq.loc[["treated", "ecom", "imports"],
+                                      ["treated", "ecom", "imports"]].to_numpy(), rtol=1e-10)
+    out = _quiet(dz.twfe, panel, "y", controls=["ecom", "imports", "consumption"], **kw).vcov
+    np.testing.assert_allclose(V.loc["b[imports]", "c'"], out.loc["imports", "treated"],
+                               rtol=1e-10)
+
+
 # ------------------------------------------------------------------ bootstrap
 
 
@@ -382,6 +401,13 @@ def test_serial_channel_variant(small):
     assert "chain" in v and "not identified" in v
     zh = translate_note(v)
     assert CJK.search(zh) and untranslated(zh) == [], zh
+    # any registry estimator for the links D -> M_j, as method="channel"
+    imp = _quiet(dz.mediation, panel, "y", ["ecom", "imports"], method="serial",
+                 serial_test="channel", estimator="imputation")
+    assert imp.first_stage["imports"].method == "imputation"
+    with pytest.raises(SpecificationError, match="needs estimator='twfe'"):
+        dz.mediation(panel, "y", ["ecom", "imports"], method="serial",
+                     estimator="imputation")
 
 
 # ------------------------------------------------------------------ rendering
