@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ __all__ = ["entropy_index", "EntropyIndex", "DIRECTIONS"]
 Direction = Literal["positive", "negative"]
 DIRECTIONS: tuple[str, ...] = ("positive", "negative")
 MISSING: tuple[str, ...] = ("raise", "drop")
+NORMALIZE: tuple[str, ...] = ("minmax", "share")
 _SHIFT = Real(0.0, 1.0, closed="left")
 
 
@@ -76,6 +77,8 @@ class EntropyIndex:
         Rows that entered the computation.
     n_dropped : int
         Rows left out for missing indicators (``missing="drop"``).
+    normalize : str
+        ``"minmax"`` or ``"share"`` (see :func:`entropy_index`).
     notes : tuple of str
         What happened to the data (constant indicators, dropped rows).
     """
@@ -92,6 +95,7 @@ class EntropyIndex:
     name: str
     n_obs: int
     n_dropped: int = 0
+    normalize: str = "minmax"
     notes: tuple[str, ...] = field(default=())
 
     method: ClassVar[str] = "entropy_index"
@@ -117,12 +121,13 @@ class EntropyIndex:
         return pd.concat(parts, ignore_index=True)
 
     def glance(self) -> pd.DataFrame:
-        """One row: method, name, n_obs, n_indicators, n_groups, by, shift, n_dropped,
-        notes (their count)."""
+        """One row: method, name, n_obs, n_indicators, n_groups, by, normalize, shift,
+        n_dropped, notes (their count)."""
         n_groups = 1 if self.by is None else len(self.weights)
         return pd.DataFrame([{"method": self.method, "name": self.name, "n_obs": self.n_obs,
                               "n_indicators": len(self.indicators), "n_groups": n_groups,
-                              "by": self.by or "", "shift": self.shift,
+                              "by": self.by or "", "normalize": self.normalize,
+                              "shift": self.shift,
                               "n_dropped": self.n_dropped, "notes": len(self.notes)}])
 
     def summary(self) -> str:
@@ -147,6 +152,7 @@ def entropy_index(
     by: str | None = None,
     shift: float = 1e-4,
     missing: Literal["raise", "drop"] = "raise",
+    normalize: Literal["minmax", "share"] = "minmax",
     name: str = "entropy_index",
 ) -> EntropyIndex:
     """Composite index of several indicators by the entropy-weight method (熵值法).
@@ -174,6 +180,11 @@ def entropy_index(
         Rows with a missing indicator: an error that counts them per indicator
         (``"raise"``), or left out of the computation with a NaN index, counted in a
         :class:`~did_zones.errors.DataDroppedWarning` and the notes (``"drop"``).
+    normalize : {"minmax", "share"}, default "minmax"
+        ``"minmax"``: the steps above, the form of the Chinese applied literature.
+        ``"share"``: the classic decision-analysis form (Zeleny 1982; Xu 2004): proportions
+        of the raw values, ``p_ij = x_ij / Σ_i x_ij`` (indicators must be >= 0, all positive
+        in direction, no shift), and the index ``Σ_j w_j x_ij / max_i x_ij``.
     name : str, default "entropy_index"
         Name of the index.
 
@@ -206,6 +217,8 @@ def entropy_index(
 
     References
     ----------
+    Xu, X. (2004). A note on the subjective and objective integrated approach to determine
+    attribute weights. European Journal of Operational Research, 156(2), 530-532.
     Zou, Z., Yun, Y. and Sun, J. (2006). Entropy method for determination of weight of
     evaluating indicators in fuzzy synthetic evaluation for water quality assessment.
     Journal of Environmental Sciences, 18(5), 1020-1023.
@@ -235,9 +248,22 @@ def entropy_index(
     if by is not None and by in cols:
         raise SpecificationError(f"entropy_index: {by!r} is both an indicator and by.")
     check_choice("missing", missing, MISSING)
-    shift = _SHIFT("shift", shift)
+    check_choice("normalize", normalize, NORMALIZE)
+    shift = 0.0 if normalize == "share" else _SHIFT("shift", shift)
     dirs = _directions(directions, cols)
     x = _matrix(frame, cols)
+    if normalize == "share":
+        neg = [c for c in cols if dirs[c] == "negative"]
+        if neg:
+            raise SpecificationError(
+                f"entropy_index: normalize='share' takes positive indicators only; {neg} are "
+                "negative. Use normalize='minmax', or invert them first (e.g. 1 / x).")
+        below = (x < 0).any(axis=0)
+        if below.any():
+            raise SpecificationError(
+                f"entropy_index: normalize='share' needs values >= 0; indicator(s) "
+                f"{[c for c, b in zip(cols, below, strict=True) if b]} have negative values. "
+                "Use normalize='minmax'.")
     bad_rows = np.isnan(x).any(axis=1)
     notes: list[str] = []
     if bad_rows.any():
@@ -274,7 +300,7 @@ def entropy_index(
             raise SpecificationError(
                 f"entropy_index: {rows.size} usable row(s){where}; the entropy needs at least "
                 "two (k = 1/ln n). Pool the groups (by=None) or drop that group.")
-        z, e, w, const = _weights(x[rows], sign, shift)
+        z, e, w, const = _weights(x[rows], sign, shift, normalize)
         if const.all():
             raise SpecificationError(
                 f"entropy_index: every indicator is constant{where}, so no weights exist. "
@@ -305,21 +331,24 @@ def entropy_index(
                         normalized=pd.DataFrame(norm, index=frame.index, columns=list(cols)),
                         indicators=cols, directions=dirs, shift=shift, by=by, name=name,
                         n_obs=int(keep.sum()), n_dropped=int(bad_rows.sum()),
-                        notes=tuple(notes))
+                        normalize=normalize, notes=tuple(notes))
 
 
-def _weights(x: np.ndarray, sign: np.ndarray, shift: float):
+def _weights(x: np.ndarray, sign: np.ndarray, shift: float, normalize: str = "minmax"):
     """Normalised values, entropies, weights and the constant-indicator mask of one block."""
     n = x.shape[0]
     lo, hi = x.min(axis=0), x.max(axis=0)
     span = hi - lo
     const = span == 0
-    safe = np.where(const, 1.0, span)
-    pos = (x - lo) / safe
-    neg = (hi - x) / safe
-    z = np.where(sign > 0, pos, neg)
-    z[:, const] = 0.0
-    s = z + shift
+    if normalize == "share":
+        z = x / np.where(hi > 0, hi, 1.0)  # for the index only
+        z[:, const] = 0.0
+        s = x
+    else:
+        safe = np.where(const, 1.0, span)
+        z = np.where(sign > 0, (x - lo) / safe, (hi - x) / safe)
+        z[:, const] = 0.0
+        s = z + shift
     tot = s.sum(axis=0)
     # a constant indicator (or, with shift=0, any column summing to 0) has uniform p: e = 1
     uniform = const | (tot == 0)
