@@ -1,4 +1,4 @@
-"""Industrial-structure outcomes: advancement, hierarchy, tertiary share, Theil, winsorizing.
+"""Outcomes and mechanism variables: industrial structure, trade, consumption, innovation.
 
 The outcomes of the pilot-zone literature, computed from sector value added (or output shares)
 and sector employment of a city-year table, vectorised over rows:
@@ -12,6 +12,21 @@ name       formula                               reading
 ``tl3``    TL  = Σ_i (Y_i/Y)·ln[(Y_i/L_i)/(Y/L)]  Theil rationalization (合理化), 3 sectors
 ``tl2``    the same over secondary + tertiary    for urban-unit employment (city yearbooks)
 =========  ====================================  ==========================================
+
+The mediators of the pilot-zone mechanism (issue #18), from city-yearbook fields with the
+units as arguments (万元 ``"cny_10k"``, 亿元 ``"cny_100m"``, 万美元 ``"usd_10k"``, 万人 ``"10k"``):
+
+=========================  ==============================================================
+builder                    variable
+=========================  ==============================================================
+:func:`trade_intensity`    imports, exports or total trade over GDP (log), with a stated
+                           exchange rate for USD trade
+:func:`per_capita`         retail sales of consumer goods per capita (log)
+:func:`development_share`  share of development-and-enjoyment consumption
+:func:`patents_per_10k`    patents granted or applied per 10,000 people (log1p)
+:func:`rd_share`           R&D (or S&T) expenditure over GDP
+:func:`entropy_index`      entropy-weight composite (熵值法), in :mod:`did_zones.entropy`
+=========================  ==============================================================
 
 Conventions on bad input, per case (the caller's data are never modified):
 

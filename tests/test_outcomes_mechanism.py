@@ -54,14 +54,16 @@ def test_trade_intensity_hand_values_scalar_rate(city):
     logged = trade_intensity(city["exports"], city["gdp"], exchange_rate=rate)
     np.testing.assert_allclose(
         logged.to_numpy(),
-        [math.log(v * 1e4 * 6.9 / (g * 1e8)) for v, g in zip(city["exports"], city["gdp"])],
+        [math.log(v * 1e4 * 6.9 / (g * 1e8))
+         for v, g in zip(city["exports"], city["gdp"], strict=True)],
         rtol=1e-12)
     total = trade_intensity(city["imports"] + city["exports"], city["gdp"], exchange_rate=rate,
                             log="log1p")
     np.testing.assert_allclose(
         total.to_numpy(),
         [math.log(1 + (i + e) * 1e4 * 6.9 / (g * 1e8))
-         for i, e, g in zip(city["imports"], city["exports"], city["gdp"])], rtol=1e-12)
+         for i, e, g in zip(city["imports"], city["exports"], city["gdp"], strict=True)],
+        rtol=1e-12)
 
 
 def test_trade_intensity_yearly_rates_mapping_and_series(city):
