@@ -364,11 +364,12 @@ def _weights(x: np.ndarray, sign: np.ndarray, shift: float, normalize: str = "mi
 
 
 def _frame(data) -> pd.DataFrame:
+    from .panel import Panel  # here: the panel module is not needed to weigh a DataFrame
+
     if isinstance(data, pd.DataFrame):
         return data
-    inner = getattr(data, "data", None)
-    if type(data).__name__ == "Panel" and isinstance(inner, pd.DataFrame):
-        return inner
+    if isinstance(data, Panel):
+        return data.data
     raise SpecificationError(
         f"entropy_index: data must be a pandas DataFrame or a did_zones Panel; got "
         f"{type(data).__name__}.")

@@ -167,6 +167,23 @@ def test_constant_indicator_gets_weight_zero(four):
                                        "b": [2.0, 2.0]}), ["a", "b"], by="year")
 
 
+def test_notes_have_chinese_renderings(four):
+    from did_zones.tables.zh_notes import translate_note, untranslated
+
+    df = four.copy()
+    df.loc[101, "a"] = np.nan
+    df["k"] = 1.0
+    df["year"] = 2019
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = dz.entropy_index(df, ["a", "b", "k"], missing="drop", by="year")
+    assert len(res.notes) == 2
+    zh = [translate_note(n) for n in res.notes]
+    assert zh[0].startswith("entropy_index：4 行中有 1 行存在缺失指标")
+    assert zh[1] == "entropy_index：指标 ['k'] 在 year=2019 中为常数，标准化值取 0，权重为 0。"
+    assert all(untranslated(z) == [] for z in zh)
+
+
 def test_argument_errors(four):
     with pytest.raises(SpecificationError, match=r"needs at least two indicators"):
         dz.entropy_index(four, ["a"])
