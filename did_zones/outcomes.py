@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from .entropy import EntropyIndex, entropy_index
-from .errors import DataDroppedWarning, SpecificationError, warn
+from .errors import DataDroppedWarning, DidZonesWarning, SpecificationError, warn
 from .validation import Choice, Real, as_tuple, check_choice, check_columns, examples
 
 __all__ = [
@@ -102,6 +102,9 @@ class _Inputs:
     def __init__(self, values: dict[str, object], caller: str) -> None:
         self.caller = caller
         self.index: pd.Index | None = None
+        # column names of the Series given, for messages ("'gdp' (column 'Gdpct01')")
+        self.columns = {k: v.name for k, v in values.items()
+                        if isinstance(v, pd.Series) and v.name is not None and v.name != k}
         self.scalar = all(np.ndim(v) == 0 and not isinstance(v, pd.Series) for v in values.values())
         arrays: dict[str, np.ndarray] = {}
         for name, v in values.items():
@@ -615,13 +618,18 @@ TRADE_FLOWS: tuple[str, ...] = ("imports", "exports", "total")
 Log = Literal["log", "log1p"] | None
 
 
+def _named(inp: _Inputs, name: str) -> str:
+    col = inp.columns.get(name)
+    return f"{name!r} (column {col!r})" if col is not None else repr(name)
+
+
 def _check_positive(inp: _Inputs, name: str, what: str) -> None:
     """Denominators (GDP, population, totals) must be finite and > 0 where present."""
     a = inp.arrays[name]
     bad = np.isinf(a) | (a <= 0)
     if bad.any():
         raise SpecificationError(
-            f"{inp.caller}: {name!r} has {int(bad.sum())} zero, negative or infinite "
+            f"{inp.caller}: {_named(inp, name)} has {int(bad.sum())} zero, negative or infinite "
             f"value(s) (e.g. {examples(a[bad])} at rows {examples(inp.labels(bad))}). "
             f"{what} must be finite and > 0; set these values to NaN first if they are "
             "unknown.")
@@ -633,8 +641,8 @@ def _check_amounts(inp: _Inputs, names: Sequence[str]) -> None:
         bad = np.isinf(a) | (a < 0)
         if bad.any():
             raise SpecificationError(
-                f"{inp.caller}: {name!r} has {int(bad.sum())} negative or infinite value(s) "
-                f"(e.g. {examples(a[bad])} at rows {examples(inp.labels(bad))}). Amounts and "
+                f"{inp.caller}: {_named(inp, name)} has {int(bad.sum())} negative or infinite "
+                f"value(s) (e.g. {examples(a[bad])} at rows {examples(inp.labels(bad))}). Amounts and "
                 "counts must be finite and >= 0; fix them or set them to NaN first.")
 
 
@@ -646,6 +654,14 @@ def _money(unit: str, name: str, caller: str, currency: str | None = None) -> tu
             f"{caller}: {name}={unit!r} is not in {currency.upper()}; use one of "
             f"{examples([u for u, (c, _) in MONEY_UNITS.items() if c == currency])}.")
     return cur, factor
+
+
+def _plausible(inp: _Inputs, x: np.ndarray, ceiling: float, what: str, fix: str) -> None:
+    """Warn when the median ratio is beyond any city's (a unit slip gives x10^4 errors)."""
+    finite = x[np.isfinite(x)]
+    if finite.size and np.median(finite) > ceiling:
+        warn(f"{inp.caller}: the median {what} ratio is {np.median(finite):.4g}, above "
+             f"{ceiling:g}, which no city reaches: check {fix}.", DidZonesWarning)
 
 
 def _apply_log(inp: _Inputs, x: np.ndarray, log: str | None, outcome: str) -> np.ndarray:
@@ -762,6 +778,8 @@ def trade_intensity(
     -----
     DataDroppedWarning
         With ``log="log"``, rows with zero trade (NaN there, counted).
+    DidZonesWarning
+        A median trade/GDP ratio above 5 (no city trades five times its GDP): a unit slip.
 
     Notes
     -----
@@ -797,6 +815,8 @@ def trade_intensity(
                 "(or give trade_unit='usd_10k' if the trade figures are in USD).")
         rate = 1.0
     ratio = inp.arrays["trade"] * rate * t_factor / (inp.arrays["gdp"] * g_factor)
+    _plausible(inp, ratio, 5.0, "trade / GDP", "trade_unit and gdp_unit (万美元 is 'usd_10k', "
+               "亿元 is 'cny_100m')")
     return inp.wrap(_apply_log(inp, ratio, log, name), name)
 
 
@@ -971,6 +991,11 @@ def rd_share(
         Negative, infinite or non-numeric expenditure; GDP zero, negative or infinite;
         unknown units.
 
+    Warns
+    -----
+    DidZonesWarning
+        A median share above 0.2 (no city spends a fifth of its GDP on R&D): a unit slip.
+
     Examples
     --------
     >>> from did_zones.outcomes import rd_share
@@ -988,6 +1013,8 @@ def rd_share(
     _check_amounts(inp, ["rd"])
     _check_positive(inp, "gdp", "GDP")
     x = inp.arrays["rd"] * r_factor / (inp.arrays["gdp"] * g_factor)
+    _plausible(inp, x, 0.2, "R&D / GDP", "rd_unit and gdp_unit (万元 is 'cny_10k', 亿元 is "
+               "'cny_100m')")
     return inp.wrap(x * 100.0 if percent else x, name)
 
 

@@ -124,7 +124,7 @@ def test_trade_intensity_bad_values_name_column_and_rows(city):
                        r"or infinite value\(s\) \(e\.g\. \[0\.0, -1\.0\] at rows \['b', 'c'\]\)\. "
                        r"GDP must be finite and > 0"):
         trade_intensity(bad["imports"], bad["gdp"], exchange_rate=7.0)
-    with pytest.raises(SpecificationError, match=r"'trade' has 2 negative or infinite"):
+    with pytest.raises(SpecificationError, match=r"'trade' \(column 'imports'\) has 2 negative or infinite"):
         trade_intensity(city["imports"] - 100_000.0, city["gdp"], exchange_rate=7.0)
     with pytest.raises(SpecificationError, match=r"gdp_unit='usd_10k' is not in CNY"):
         trade_intensity(1.0, 1.0, gdp_unit="usd_10k", exchange_rate=7.0)
@@ -134,6 +134,25 @@ def test_trade_intensity_bad_values_name_column_and_rows(city):
         trade_intensity(1.0, 1.0, exchange_rate=7.0, log="ln")
     with pytest.raises(SpecificationError, match=r"'trade' is not numeric"):
         trade_intensity(city["imports"].astype(str), city["gdp"], exchange_rate=7.0)
+
+
+def test_messages_name_the_column_of_a_series(city):
+    gdp = city["gdp"].where(city.index != "b", 0.0).rename("Gdpct01")
+    with pytest.raises(SpecificationError, match=r"rd_share: 'gdp' \(column 'Gdpct01'\) has 1 "
+                       r"zero, negative or infinite value\(s\) \(e\.g\. \[0\.0\] at rows \['b'\]\)"):
+        rd_share(city["rd"], gdp)
+
+
+def test_unit_slips_are_flagged(city):
+    # GDP in 亿元 declared as 万元: median ratio 150,000 x 10^4 x 7 / (8,000 x 10^4) = 131.25
+    with pytest.warns(dz.DidZonesWarning, match=r"trade_intensity: the median trade / GDP ratio "
+                      r"is 131\.2, above 5, which no city reaches: check trade_unit and gdp_unit"):
+        out = trade_intensity(city["exports"], city["gdp"], gdp_unit="cny_10k",
+                              exchange_rate=7.0, log=None)
+    assert out["b"] == pytest.approx(131.25, **EXACT)
+    with pytest.warns(dz.DidZonesWarning, match=r"rd_share: the median R&D / GDP ratio is "
+                      r"225, above 0\.2"):
+        rd_share(city["rd"], city["gdp"], gdp_unit="cny_10k")
 
 
 def test_missing_in_missing_out_silently(city):
@@ -252,7 +271,9 @@ def test_csmar_rows_per_gdp_units(cre):
     stands in; the ratio must then be the published tertiary share ``Gdpct04`` (%)."""
     hz = cre.loc[330100]
     assert hz["GDP_TerInd"] == 101_722_800.0 and hz["Gdpct01"] == 15_373.05
-    share = rd_share(cre["GDP_TerInd"], cre["Gdpct01"], percent=True)
+    # a tertiary share is no R&D share: the plausibility check says so
+    with pytest.warns(dz.DidZonesWarning, match=r"median R&D / GDP ratio is 0\.6"):
+        share = rd_share(cre["GDP_TerInd"], cre["Gdpct01"], percent=True)
     assert share[330100] == pytest.approx(100 * 101_722_800e4 / 15_373.05e8, **EXACT)
     # published shares are rounded (杭州 66.17, 北京 83.5, 深圳 60.9277)
     np.testing.assert_allclose(share.to_numpy(), cre["Gdpct04"].to_numpy(), atol=0.06)
