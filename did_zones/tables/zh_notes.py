@@ -515,6 +515,15 @@ _RAW: list[tuple[str, Template]] = [
      lambda m: (f"few_treated_inference：{m.group(1)} 项改用少数处理单位检验代替解析推断——"
                 f"{m.group(2)}" + (f"；共 {m.group(3)} 次安慰剂检验（每项一次），合计 "
                                    f"{m.group(4)} 次重新估计" if m.group(3) else "") + "。")),
+    # ------------------------------------------------------------- entropy_index
+    (rf"entropy_index: {_N} of {_N} row\(s\) have a missing indicator \(per indicator: "
+     rf"(\{{[^}}]*\}}); rows {_LIST}\); left out, their index is NaN\.",
+     "entropy_index：{2} 行中有 {1} 行存在缺失指标（各指标缺失数：{3}；行 {4}），已剔除，其指数为 NaN。"),
+    (rf"entropy_index: indicator\(s\) {_LIST} constant(?: in (\S+))?; normalised to 0 with "
+     r"weight 0\.",
+     lambda m: (f"entropy_index：指标 {m.group(1)} "
+                + (f"在 {m.group(2)} 中" if m.group(2) else "")
+                + "为常数，标准化值取 0，权重为 0。")),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),
