@@ -24,6 +24,7 @@ in (0, 1).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from . import _simchain
 from .errors import DataDroppedWarning, SpecificationError, warn
 from .registry import COUNTY_LEVELS, TIMINGS, CountyLevel, Timing, load_cities, load_zones
 from .registry import zone_cohorts as _zone_cohorts
@@ -173,14 +175,32 @@ class SimulationTruth:
         Effect of the pilot on the mediator ``ecom``, aggregated like ``overall``.
     b : float
         Effect of one unit of ``ecom`` on ``isu`` (the same for natural and pilot-induced
-        variation of the mediator).
+        variation of the mediator). With ``mechanism=`` it is the *total* effect of ``ecom``
+        (the argument ``b`` plus every path through imports, exports, consumption and
+        innovation), the coefficient a regression of ``isu`` on ``ecom`` alone identifies.
     indirect : float
         ``a * b``: the part of ``overall`` that runs through the mediator.
     direct : float
-        The rest: ``overall - indirect`` (exactly, up to rounding).
+        The rest: ``overall - indirect`` (exactly, up to rounding). With ``mechanism=`` it is
+        also the direct effect ``D -> isu`` (no other edge leaves ``D``).
     params : dict
         Every parameter of the draw, including ``seed``, the cohort coding and the effect
-        settings.
+        settings (and ``mechanism``, the structural coefficients, when it is set).
+    mechanism : pandas.DataFrame or None
+        Only with ``mechanism=``: one row per path from the pilot ``D`` to ``isu``, columns
+        ``path`` (e.g. ``"D -> ecom -> imports -> consumption -> isu"``), ``side``
+        (``"common"`` for ``D -> ecom -> isu``, ``"demand"`` through imports/consumption,
+        ``"supply"`` through exports/innovation, ``"direct"`` for ``D -> isu``), ``effect``
+        (the specific effect: mean over treated city-years, ISU units) and ``product`` (the
+        product of the path's coefficients after ``D -> ecom``, so ``effect = a *
+        product``; NaN on the direct row). The effects sum to ``overall``.
+    coefficients : pandas.DataFrame or None
+        Only with ``mechanism=``: every structural edge, columns ``source``, ``target``,
+        ``coefficient`` (``D -> ecom`` per treated city-year, ``D -> isu`` per unit of the
+        effect profile ``h``).
+    demand_total, supply_total, common_total : float
+        Sums of ``mechanism.effect`` over the demand-side paths, the supply-side paths and
+        the path ``D -> ecom -> isu`` (NaN without ``mechanism=``).
     """
 
     att_gt: pd.DataFrame
@@ -191,6 +211,16 @@ class SimulationTruth:
     indirect: float
     direct: float
     params: dict = field(default_factory=dict)
+    mechanism: pd.DataFrame | None = None
+    coefficients: pd.DataFrame | None = None
+    demand_total: float = float("nan")
+    supply_total: float = float("nan")
+    common_total: float = float("nan")
+
+    @property
+    def total(self) -> float:
+        """The total effect on ``isu`` over treated city-years: the same as ``overall``."""
+        return self.overall
 
     @property
     def share_mediated(self) -> float:
@@ -287,6 +317,7 @@ def simulate_pilot_panel(
     level_trend: float = 0.0,
     noise: float = 1.0,
     always_treated: Literal["drop", "keep"] = "drop",
+    mechanism: bool | Mapping[str, float | bool] | None = None,
 ) -> SimulatedPanel:
     """Simulate the pilot-zone city panel with known true effects.
 
@@ -431,6 +462,7 @@ def simulate_pilot_panel(
           level_trend=level_trend, noise=noise, effect_sd=effect_sd)
     first, last = _check_years(years)
     batch_effects = _check_batch_effects(batch_effects)
+    edges = _simchain.parse_mechanism(mechanism)
 
     rng = np.random.default_rng(seed)
     cities = load_cities()
@@ -462,10 +494,27 @@ def simulate_pilot_panel(
         u = np.exp(sigma * draws["u_z"] - sigma**2 / 2.0)
         exposure = year[None, :] - cohort[:, None]
         h = np.where(treated, (scale * u)[:, None] * (1.0 + growth * exposure), 0.0)
-    a_it = a * h
+    if edges is None:
+        a_it = a * h
+    else:  # the mechanism's first stage is static: a in every treated city-year
+        a_it = a * treated if effect != "none" else np.zeros_like(h)
     direct_it = direct * h
     tau = b * a_it + direct_it
-    untreated, observed = _worlds(world, b, a_it, tau)
+    channels = None
+    if edges is not None:
+        # a child stream: the draws above are the same with or without the mechanism
+        child = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        channels = _simchain.draw_channels(
+            edges, world["ecom"], world["ecom"] + a_it, _pilot_index(cities, coding["group"]),
+            year, noise, child)
+        tau = tau + channels.effect
+    untreated, observed = _worlds(world, b, a_it, tau,
+                                  None if channels is None else channels.y0)
+    outcomes = list(_OUTCOMES)
+    if channels is not None:
+        untreated.update(channels.untreated)
+        observed.update(channels.observed)
+        outcomes += list(_simchain.CHANNELS)
 
     keep = np.ones(n_units, dtype=bool)
     if always_treated == "drop":
@@ -485,9 +534,17 @@ def simulate_pilot_panel(
         "batch_effects": dict(batch_effects), "effect_sd": effect_sd,
         "level_trend": level_trend, "noise": noise, "always_treated": always_treated,
     }
+    if edges is not None:
+        params["mechanism"] = dict(edges)
     truth = _truth(cohort[keep], year, tau[keep], a_it[keep], direct_it[keep], b, params)
-    data = _frame(cities[keep], year, coding, keep, observed, world, treated)
-    potential = _frame_untreated(cities["city_code"].to_numpy(), year, untreated, keep)
+    if edges is not None:
+        tables = _simchain.truth_tables(edges, truth.a, a if effect != "none" else 0.0, b,
+                                        truth.direct, direct)
+        b_total = tables.pop("b_total")
+        truth = dataclasses.replace(truth, b=b_total, indirect=truth.a * b_total, **tables)
+    data = _frame(cities[keep], year, coding, keep, observed, world, treated, outcomes)
+    potential = _frame_untreated(cities["city_code"].to_numpy(), year, untreated, keep,
+                                 outcomes)
     return SimulatedPanel(data=data, truth=truth, untreated=potential)
 
 
@@ -593,15 +650,20 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def _pilot_index(cities: pd.DataFrame, group: np.ndarray) -> np.ndarray:
+    """Selection index: known before the draw (designation batch and city rank),
+    standardized."""
+    flag = (cities["provincial_capital"] | cities["sub_provincial"] | cities["municipality"]).to_numpy()
+    return _standardize(pd.Series(group).map(_DEV_MEAN).to_numpy(float) + _DEV_FLAG * flag)
+
+
 def _draw(rng: np.random.Generator, cities: pd.DataFrame, group: np.ndarray,
           n_years: int, noise: float) -> dict[str, np.ndarray]:
     """All random draws, in a fixed order (so a seed fixes the untreated world)."""
     cal = _CAL
     n = len(cities)
     shape = (n, n_years)
-    flag = (cities["provincial_capital"] | cities["sub_provincial"] | cities["municipality"]).to_numpy()
-    # selection index: known before the draw (designation batch and city rank), standardized
-    pilot = _standardize(pd.Series(group).map(_DEV_MEAN).to_numpy(float) + _DEV_FLAG * flag)
+    pilot = _pilot_index(cities, group)
     common = rng.standard_normal(n)  # unobserved development shared by all city effects
 
     def level(sel: float, load: float, skew: float = 0.0) -> np.ndarray:
@@ -739,17 +801,24 @@ def _outcomes(s3: np.ndarray, r: np.ndarray, ecom: np.ndarray, l1: np.ndarray,
     }
 
 
-def _worlds(w: dict, b: float, a_it: np.ndarray, tau: np.ndarray) -> tuple[dict, dict]:
-    """Untreated and observed outcomes. ISU shifts move s3 by shift / (1 + r) at fixed r."""
+def _worlds(w: dict, b: float, a_it: np.ndarray, tau: np.ndarray,
+            channels_y0: np.ndarray | None = None) -> tuple[dict, dict]:
+    """Untreated and observed outcomes. ISU shifts move s3 by shift / (1 + r) at fixed r.
+
+    ``channels_y0``: the untreated contribution of the mechanism's mediators to ISU.
+    """
     r = w["r"]
     mediated = b * (w["ecom"] - w["ecom"].mean(axis=0)) + w["trend"]
+    if channels_y0 is not None:
+        mediated = mediated + channels_y0
     s3_0 = w["s3"] + mediated / (1.0 + r)
     s3_1 = s3_0 + tau / (1.0 + r)
     bad = ~((s3_0 > 0) & (s3_0 < 1) & (s3_1 > 0) & (s3_1 < 1))
     if bad.any():
         raise SpecificationError(
             f"The chosen effects push the tertiary share outside (0, 1) in {int(bad.sum())} "
-            "city-year(s). Use smaller a, b, direct, growth, batch_effects or level_trend."
+            "city-year(s). Use smaller a, b, direct, growth, batch_effects, level_trend or "
+            "mechanism coefficients."
         )
     untreated = _outcomes(s3_0, r, w["ecom"], w["l1"], w["m"])
     observed = _outcomes(s3_1, r, w["ecom"] + a_it, w["l1"], w["m"])
@@ -809,7 +878,8 @@ _COVARIATES = ["lngdp_pc", "lnpop", "gov", "fin", "open"]
 
 
 def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarray,
-           observed: dict, world: dict, treated: np.ndarray) -> pd.DataFrame:
+           observed: dict, world: dict, treated: np.ndarray,
+           outcomes: list[str]) -> pd.DataFrame:
     n, n_t = int(keep.sum()), len(year)
     rep = lambda x: np.repeat(np.asarray(x), n_t)  # noqa: E731
     cols: dict[str, np.ndarray] = {
@@ -825,13 +895,14 @@ def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarra
     }
     cols.update({k: observed[k][keep].ravel() for k in _OUTCOMES})
     cols.update({k: world[k][keep].ravel() for k in _COVARIATES})
+    cols.update({k: observed[k][keep].ravel() for k in outcomes if k not in _OUTCOMES})
     return pd.DataFrame(cols)
 
 
 def _frame_untreated(codes: np.ndarray, year: np.ndarray, untreated: dict,
-                     keep: np.ndarray) -> pd.DataFrame:
+                     keep: np.ndarray, outcomes: list[str]) -> pd.DataFrame:
     n_t = len(year)
     cols = {"city_code": np.repeat(codes[keep], n_t).astype(np.int64),
             "year": np.tile(year, int(keep.sum())).astype(np.int64)}
-    cols.update({k: untreated[k][keep].ravel() for k in _OUTCOMES})
+    cols.update({k: untreated[k][keep].ravel() for k in outcomes})
     return pd.DataFrame(cols)
