@@ -220,7 +220,8 @@ def draw_channels(edges: Mapping[str, float], ecom0: np.ndarray, ecom1: np.ndarr
         # year effects: the year means of the untreated mediator follow its level path
         shift = (lev.mean + lev.trend * k) - m0.mean(axis=0, keepdims=True)
         world0[name] = m0 + shift
-        world1[name] = base + shift + sum(coef * world1[p] for p, coef in parents)
+        # same order of operations as world0: untreated city-years are exactly equal
+        world1[name] = (base + sum(coef * world1[p] for p, coef in parents)) + shift
     into_y = _parents(edges, OUTCOME)
     y0 = np.zeros((n, n_t))
     effect = np.zeros((n, n_t))
