@@ -291,3 +291,14 @@ def test_library_twfe_gives_the_same_regressions(sim):
         got = res.estimate.to_numpy()
         want = [ours[p] for p in parents] + [ours["treated"]]
         np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-12)
+
+
+def test_untreated_isu_keeps_its_city_and_year_means():
+    """The new mediators enter isu through their within-city variation only."""
+    plain = simulate_pilot_panel(seed=8)
+    mech = simulate_pilot_panel(seed=8, mechanism=True)
+    wide = [s.untreated.pivot(index="city_code", columns="year", values="isu").to_numpy()
+            for s in (plain, mech)]
+    np.testing.assert_allclose(wide[1].mean(axis=0), wide[0].mean(axis=0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(wide[1].mean(axis=1), wide[0].mean(axis=1), rtol=0, atol=1e-12)
+    assert np.abs(wide[1] - wide[0]).max() > 1e-3  # but its within variation is new
