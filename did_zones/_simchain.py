@@ -84,9 +84,6 @@ def _edge(key: str) -> tuple[str, str]:
     return source, target
 
 
-ALL_EDGES: tuple[str, ...] = ("D->ecom", "ecom->isu", "D->isu", *DEFAULT_MECHANISM)
-
-
 def parse_mechanism(mechanism: object) -> dict[str, float] | None:
     """Structural coefficients of the mechanism edges from the ``mechanism=`` argument.
 
@@ -160,13 +157,13 @@ def parse_mechanism(mechanism: object) -> dict[str, float] | None:
             if explicit.get(key, 0.0) != 0.0:
                 raise SpecificationError(
                     f"mechanism sets {key!r} to {explicit[key]} but switches off the channel "
-                    f"{examples_off(key, off)}. Drop one of the two."
+                    f"{_off_names(key, off)}. Drop one of the two."
                 )
             edges[key] = 0.0
     return edges
 
 
-def examples_off(key: str, off: list[str]) -> str:
+def _off_names(key: str, off: list[str]) -> str:
     """The switched-off channel(s) an edge touches, quoted."""
     return ", ".join(repr(c) for c in _edge(key) if c in off)
 
@@ -259,7 +256,7 @@ def truth_tables(edges: Mapping[str, float], a_att: float, a_coef: float, b: flo
     full = {**edges, "ecom->isu": float(b)}
     rows = []
     for path in paths(full):
-        product = math.prod(full[f"{s}->{t}"] for s, t in zip(path[:-1], path[1:]))
+        product = math.prod(full[f"{s}->{t}"] for s, t in zip(path[:-1], path[1:], strict=True))
         sides = {SIDES[m] for m in path[1:-1]} - {"common"}
         rows.append({"path": " -> ".join(("D", *path)),
                      "side": sides.pop() if sides else "common",

@@ -47,7 +47,7 @@ def _twfe(data: pd.DataFrame, outcome: str, regressors: list[str]) -> dict[str, 
     x = np.column_stack([_twoway(data, data[c].to_numpy(float)) for c in cols])
     y = _twoway(data, data[outcome].to_numpy(float))
     coef = np.linalg.lstsq(x, y, rcond=None)[0]
-    return dict(zip(cols, coef))
+    return dict(zip(cols, coef, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +162,7 @@ def test_effect_none_has_zero_effects_but_the_structure():
 @pytest.mark.parametrize("effect", ["homogeneous", "heterogeneous"])
 def test_noiseless_structural_equations_hold_exactly(effect):
     """noise=0: each equation's residual is city effect + year effect (+ direct effect)."""
-    a, b, direct = 0.5, 0.02, 0.005
+    a, b = 0.5, 0.02
     sim = simulate_pilot_panel(seed=6, noise=0.0, effect=effect, mechanism=True)
     data = sim.data
     d = data["treated"].to_numpy(float)
