@@ -559,15 +559,13 @@ def _selected_zones(batches: Iterable[int] | str | None,
     """
     cols = ["city_code", "approval_date", "batch", "county_level", "revoked_date"]
     zones = _zones()[cols]
-    added = _validate_extra(extra) if extra is not None else zones.iloc[:0]
+    if batches is None:  # the default sample: registry batches 1-7, every extra row
+        zones = zones[zones["batch"].isin(DEFAULT_BATCHES).to_numpy()]
     if extra is not None:
-        zones = pd.concat([zones, added], ignore_index=True)
-    if isinstance(batches, str) and batches == "all":
-        return zones
-    if batches is None:
-        wanted = [*DEFAULT_BATCHES, *np.unique(added["batch"]).tolist()]
-    else:
-        wanted = _validate_batches(batches, np.unique(zones["batch"]))
+        zones = pd.concat([zones, _validate_extra(extra)], ignore_index=True)
+    if batches is None or (isinstance(batches, str) and batches == "all"):
+        return zones.reset_index(drop=True)
+    wanted = _validate_batches(batches, np.unique(zones["batch"]))
     return zones[zones["batch"].isin(wanted).to_numpy()].reset_index(drop=True)
 
 
