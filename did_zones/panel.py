@@ -434,7 +434,9 @@ class Panel:
     def _rebuild(self, data: pd.DataFrame, cohort) -> Panel:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            new = build_panel(data, unit=self.unit, time=self.time, cohort=pd.Series(cohort))
+            # a Series passes as it is: its attrs may carry the end of treatment
+            cohort = cohort if isinstance(cohort, pd.Series) else pd.Series(cohort)
+            new = build_panel(data, unit=self.unit, time=self.time, cohort=cohort)
         for w in caught:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         # notes describing the state of the old panel (imbalance, no never-treated) are
