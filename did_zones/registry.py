@@ -376,7 +376,9 @@ def zone_cohorts(
     海口 and 三亚 stay treated through the whole-island zone, and 博尔塔拉州 through its own
     batch-8 designation: under ``timing="approval_year"`` no prefecture switches off. Without
     batch 8 (the default) and ``revoked="end"``, 海口, 三亚 and (under
-    ``county_level="parent"``) 博尔塔拉州 switch off.
+    ``county_level="parent"``) 博尔塔拉州 switch off. Under ``timing="next_year"`` the revoked
+    zones count through 2024 and batch 8 from 2026: with batch 8 the three prefectures are
+    untreated in 2025 only (``treatment_end`` 2025, ``treatment_restart`` 2026).
 
     Examples
     --------
@@ -458,8 +460,9 @@ def county_level_prefectures(
 
     Parameters
     ----------
-    batches : iterable of int, optional
-        Batches to consider (default: all, including those in ``extra``).
+    batches : iterable of int or "all", optional
+        Batches to consider, as in :func:`zone_cohorts` (default: batches 1-7 and those in
+        ``extra``).
     extra : pandas.DataFrame, optional
         More zones, as in :func:`zone_cohorts`.
 
@@ -468,7 +471,7 @@ def county_level_prefectures(
     pandas.Index
         Sorted int prefecture codes, named ``"city_code"``. For batches 1-7: 保定
         (雄安), 呼伦贝尔 (满洲里), 延边州 (珲春, 延吉), 佳木斯 (同江), 牡丹江 (绥芬河),
-        金华 (义乌), 博尔塔拉州 (阿拉山口).
+        金华 (义乌), 博尔塔拉州 (阿拉山口); batch 8 adds 锡林郭勒盟 (二连浩特).
 
     Raises
     ------
@@ -480,6 +483,8 @@ def county_level_prefectures(
     >>> from did_zones.registry import county_level_prefectures
     >>> county_level_prefectures().tolist()
     [130600, 150700, 222400, 230800, 231000, 330700, 652700]
+    >>> county_level_prefectures(batches=[8]).tolist()
+    [152500]
     >>> import pandas as pd
     >>> panel = pd.DataFrame({"city": [330100, 330700], "y": [1.0, 2.0]})
     >>> panel[~panel["city"].isin(county_level_prefectures())]["city"].tolist()
