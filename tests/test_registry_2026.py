@@ -244,3 +244,15 @@ def test_toy_end_refused_for_every_estimator_including_dcdh():
 def test_errors(kwargs, pattern):
     with pytest.raises(SpecificationError, match=pattern):
         zone_cohorts(**kwargs)
+
+
+@_HANGZHOU_DROPPED
+def test_heterogeneity_batch_groups_know_the_whole_island():
+    from did_zones.robustness.heterogeneity import _registry_groups
+
+    panel = dz.zone_panel(_toy(), "city_code", "year", batches="all")
+    groups = _registry_groups(panel, "batch").to_dict()
+    # 儋州 is treated only by 海南全岛 (batch 8); 海口 keeps its batch 3, 三沙 is a control
+    assert groups[DANZHOU] == 8 and groups[HAIKOU] == 3 and groups[SANYA] == 5
+    assert groups[QINHUANGDAO] == 8 and groups[BORTALA] == 6
+    assert pd.isna(groups[SANSHA]) and pd.isna(groups[NEVER])
