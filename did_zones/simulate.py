@@ -42,7 +42,15 @@ import pandas as pd
 from . import _simchain
 from ._simchain import DEFAULT_MECHANISM
 from .errors import DataDroppedWarning, SpecificationError, warn
-from .registry import COUNTY_LEVELS, TIMINGS, CountyLevel, Timing, load_cities, load_zones
+from .registry import (
+    COUNTY_LEVELS,
+    DEFAULT_BATCHES,
+    TIMINGS,
+    CountyLevel,
+    Timing,
+    load_cities,
+    load_zones,
+)
 from .registry import zone_cohorts as _zone_cohorts
 from .validation import Choice, Real, check, examples
 
@@ -697,6 +705,8 @@ def _coding(codes: np.ndarray, timing: str, county_level: str, last: int) -> dic
     cohort = pd.Series(codes).map(cohorts).fillna(0).to_numpy(dtype=np.int64)
     cohort[cohort > last] = 0
     zones = load_zones()
+    # the simulator's world is the default sample of zone_cohorts: batches 1-7
+    zones = zones[zones["batch"].isin(DEFAULT_BATCHES).to_numpy()]
     used = zones if county_level == "parent" else zones[~zones["county_level"]]
     first_batch = used.groupby("city_code")["batch"].min()
     batch = pd.Series(codes).map(first_batch).fillna(0).to_numpy(dtype=np.int64)

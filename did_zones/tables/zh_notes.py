@@ -146,6 +146,9 @@ _RAW: list[tuple[str, Template]] = [
      "批次映射中有 {1} 个个体不在数据中，例如 {2}。"),
     (rf"{_N} unit\(s\) not in the cohort mapping are never-treated\.",
      "{1} 个不在批次映射中的个体按从未试点处理。"),
+    (rf"Treatment of {_N} unit\(s\) ends after the last observed period \(revoked pilot "
+     rf"zones, e\.g\. {_LIST}\): absorbing within the panel\.",
+     "{1} 个个体的处理在最后观测期之后才结束（综试区被撤销，例如 {2}）：在面板内仍视为持续处理。"),
     (rf"Pilot timing from the zone registry: timing={_Q}, county_level={_Q}, batches "
      rf"{_LIST}\.", "试点时间取自综试区名录：timing={1}，county_level={2}，批次 {3}。"),
     (rf"county_level='drop': {_N} prefecture\(s\) containing a county-level zone or new area "
