@@ -35,6 +35,13 @@ _EXPORTS = {
     "tertiary_share": "outcomes",
     "structure_outcomes": "outcomes",
     "winsorize": "outcomes",
+    "trade_intensity": "outcomes",
+    "per_capita": "outcomes",
+    "patents_per_10k": "outcomes",
+    "rd_share": "outcomes",
+    "development_share": "outcomes",
+    "entropy_index": "outcomes",
+    "EntropyIndex": "outcomes",
     # results
     "Result": "result",
     "HypothesisTest": "result",

@@ -21,7 +21,14 @@ _CHECKOUT_DATA = Path(__file__).resolve().parent.parent / "data"
 
 @lru_cache(maxsize=1)
 def _data_root() -> Path:
-    """The folder holding the bundled data: the installed package data, else the checkout's."""
+    """The folder holding the bundled data: the checkout's when running from one, else the
+    installed package data."""
+    # A checkout (e.g. a git worktree) may import did_zones from its own folder while an
+    # editable install maps did_zones.data to another checkout: the files beside the imported
+    # code are the ones that belong to it.
+    if (_CHECKOUT_DATA / "pilot_zones.csv").is_file() and (
+            _CHECKOUT_DATA.parent / "pyproject.toml").is_file():
+        return _CHECKOUT_DATA
     try:
         root = resources.files("did_zones.data")
     except ModuleNotFoundError:  # running from a checkout: data/ is not a subpackage there

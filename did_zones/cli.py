@@ -62,7 +62,7 @@ def _zones(args: argparse.Namespace) -> int:
     if args.batch:
         zones = zones[zones["batch"].isin(args.batch)]
     cols = ["batch", "approval_date", "date_kind", "document", "zone_zh", "zone_en",
-            "zone_type", "city_code", "province_en", "sources_agree"]
+            "zone_type", "city_code", "province_en", "sources_agree", "revoked_date"]
     _out(zones if args.out else zones[cols], args.out)
     return 0
 
@@ -109,8 +109,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _register_zones(sub) -> None:
-    p = sub.add_parser("zones", help="list the 165 pilot zones (registry)")
-    p.add_argument("--batch", type=int, nargs="*", help="only these batches (1-7)")
+    p = sub.add_parser("zones", help="list the 181 pilot zones of batches 1-8 (registry)")
+    p.add_argument("--batch", type=int, nargs="*", help="only these batches (1-8)")
     p.add_argument("--out", help="write CSV here instead of printing")
     p.set_defaults(func=_zones)
 
@@ -118,7 +118,8 @@ def _register_zones(sub) -> None:
 def _register_cohorts(sub) -> None:
     p = sub.add_parser("cohorts", help="city_code -> first treated year")
     _add_timing(p)
-    p.add_argument("--batch", type=int, nargs="*", help="only these batches (1-7)")
+    p.add_argument("--batch", type=int, nargs="*",
+                   help="only these batches (1-8; default 1-7)")
     p.add_argument("--out", help="write CSV here instead of printing")
     p.set_defaults(func=_cohorts)
 

@@ -434,7 +434,9 @@ class Panel:
     def _rebuild(self, data: pd.DataFrame, cohort) -> Panel:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            new = build_panel(data, unit=self.unit, time=self.time, cohort=pd.Series(cohort))
+            # a Series passes as it is: its attrs may carry the end of treatment
+            cohort = cohort if isinstance(cohort, pd.Series) else pd.Series(cohort)
+            new = build_panel(data, unit=self.unit, time=self.time, cohort=cohort)
         for w in caught:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         # notes describing the state of the old panel (imbalance, no never-treated) are
@@ -492,6 +494,9 @@ def build_panel(
         0, NaN or ``inf``. Cohorts given as dates, Periods or ISO date text are read as
         their calendar year (a pilot from 1 July 2015 is cohort 2015), and a missing
         date (NaT) means never-treated; the conversion is noted in ``Panel.notes``.
+        A Series from ``zone_cohorts(revoked="end")`` carries the periods in which
+        treatment ends (``attrs["treatment_end"]``): it is refused when a switch-off falls
+        inside the panel (see Raises), accepted with a note when all fall after it.
     treatment : str, optional
         A 0/1 column from which the first treated period is derived (give either
         ``cohort`` or ``treatment``). Treatment must not switch off.
@@ -512,7 +517,10 @@ def build_panel(
         Missing columns (with a did-you-mean hint) or contradictory roles.
     PanelError
         No rows, a column name used twice, missing role values, non-integer time, duplicate unit-periods, a cohort not constant
-        within a unit, treatment that switches off, non-integer cohorts.
+        within a unit, treatment that switches off (a 0/1 column going back to 0, or a
+        cohort Series of ``zone_cohorts(revoked="end")`` whose treatment ends within the
+        panel: no estimator handles switching off, ``dcdh`` included, which estimates the
+        effect of joining only), non-integer cohorts.
 
     Notes
     -----
@@ -634,6 +642,7 @@ def build_panel(
         g_unit = _cohort_from_column(df, unit, cohort_col, unit_id, units.size, notes)
     else:
         g_unit = _cohort_from_mapping(cohort, units, unit, notes)
+        _check_treatment_end(cohort, units, unit_id, t, notes)
     finite = np.isfinite(g_unit)
     fractional = np.zeros_like(finite)
     fractional[finite] = g_unit[finite] % 1 != 0  # inf % 1 would warn
@@ -910,6 +919,41 @@ def _cohort_from_treatment(df, unit, col, unit_id, t, n_units) -> np.ndarray:
         )
     first = np.where(d == 1, t.astype(float), np.inf)
     return np.minimum.reduceat(first, _unit_starts(unit_id))
+
+
+def _check_treatment_end(mapping, units: pd.Index, unit_id: np.ndarray, t: np.ndarray,
+                         notes: list[str]) -> None:
+    """Refuse a cohort Series whose treatment switches off inside the panel.
+
+    ``zone_cohorts(revoked="end")`` records in ``attrs["treatment_end"]`` the first untreated
+    period of units whose zone was revoked. Every estimator here assumes absorbing treatment
+    (``dcdh`` too: it estimates the effect of joining, never of leaving), so a switch-off
+    observed in the data is refused; one after the last observed period changes nothing.
+    """
+    ends = getattr(mapping, "attrs", {}).get("treatment_end") if isinstance(
+        mapping, pd.Series) else None
+    if not ends:
+        return
+    end = pd.Series(ends, dtype=float).reindex(units).to_numpy()
+    last = pd.Series(t).groupby(unit_id).max().reindex(range(units.size)).to_numpy(float)
+    off = np.isfinite(end) & (last >= end)
+    if off.any():
+        labels = [f"{u} (untreated from {int(e)})" for u, e in zip(units[off], end[off],
+                                                                 strict=True)]
+        raise PanelError(
+            f"Treatment switches off inside the panel for {int(off.sum())} unit(s) whose "
+            f"pilot zone was revoked: {examples(labels)}. No estimator of did_zones handles "
+            "treatment that switches off (every one, dcdh included, assumes it stays on once "
+            "started). Use zone_cohorts(revoked='keep') to keep them treated, end the panel "
+            f"before {int(np.nanmin(end[off]))}, or drop these units."
+        )
+    inside = np.isfinite(end)
+    if inside.any():
+        notes.append(
+            f"Treatment of {int(inside.sum())} unit(s) ends after the last observed period "
+            f"(revoked pilot zones, e.g. {examples(units[inside])}): absorbing within the "
+            "panel."
+        )
 
 
 def _cohort_from_mapping(mapping, units: pd.Index, unit: str, notes: list[str]) -> np.ndarray:

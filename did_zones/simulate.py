@@ -20,10 +20,16 @@ where ``r = s1 / (s1 + s2)`` is not moved by the mediator or the pilot: they mov
 services from agriculture and industry in proportion to their sizes, so every shift of ISU
 is an exact shift of ``s3`` by ``shift / (1 + r)``, ``s1 + s2 + s3 = 1`` and the shares stay
 in (0, 1).
+
+With ``mechanism=`` four more mediators carry the study's two-sided mechanism
+(``ecom -> imports -> consumption`` and ``ecom -> exports -> innovation``, then ISU), drawn
+from a child random stream; see the Notes of :func:`simulate_pilot_panel` and
+``did_zones/_simchain.py``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,12 +39,23 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from . import _simchain
+from ._simchain import DEFAULT_MECHANISM
 from .errors import DataDroppedWarning, SpecificationError, warn
-from .registry import COUNTY_LEVELS, TIMINGS, CountyLevel, Timing, load_cities, load_zones
+from .registry import (
+    COUNTY_LEVELS,
+    DEFAULT_BATCHES,
+    TIMINGS,
+    CountyLevel,
+    Timing,
+    load_cities,
+    load_zones,
+)
 from .registry import zone_cohorts as _zone_cohorts
 from .validation import Choice, Real, check, examples
 
-__all__ = ["simulate_pilot_panel", "SimulatedPanel", "SimulationTruth", "EFFECTS"]
+__all__ = ["simulate_pilot_panel", "SimulatedPanel", "SimulationTruth", "EFFECTS",
+           "DEFAULT_MECHANISM"]
 
 Effect = Literal["none", "homogeneous", "heterogeneous"]
 EFFECTS: tuple[str, ...] = ("none", "homogeneous", "heterogeneous")
@@ -173,14 +190,32 @@ class SimulationTruth:
         Effect of the pilot on the mediator ``ecom``, aggregated like ``overall``.
     b : float
         Effect of one unit of ``ecom`` on ``isu`` (the same for natural and pilot-induced
-        variation of the mediator).
+        variation of the mediator). With ``mechanism=`` it is the *total* effect of ``ecom``
+        (the argument ``b`` plus every path through imports, exports, consumption and
+        innovation), the coefficient a regression of ``isu`` on ``ecom`` alone identifies.
     indirect : float
         ``a * b``: the part of ``overall`` that runs through the mediator.
     direct : float
-        The rest: ``overall - indirect`` (exactly, up to rounding).
+        The rest: ``overall - indirect`` (exactly, up to rounding). With ``mechanism=`` it is
+        also the direct effect ``D -> isu`` (no other edge leaves ``D``).
     params : dict
         Every parameter of the draw, including ``seed``, the cohort coding and the effect
-        settings.
+        settings (and ``mechanism``, the structural coefficients, when it is set).
+    mechanism : pandas.DataFrame or None
+        Only with ``mechanism=``: one row per path from the pilot ``D`` to ``isu``, columns
+        ``path`` (e.g. ``"D -> ecom -> imports -> consumption -> isu"``), ``side``
+        (``"common"`` for ``D -> ecom -> isu``, ``"demand"`` through imports/consumption,
+        ``"supply"`` through exports/innovation, ``"direct"`` for ``D -> isu``), ``effect``
+        (the specific effect: mean over treated city-years, ISU units) and ``product`` (the
+        product of the path's coefficients after ``D -> ecom``, so ``effect = a *
+        product``; NaN on the direct row). The effects sum to ``overall``.
+    coefficients : pandas.DataFrame or None
+        Only with ``mechanism=``: every structural edge, columns ``source``, ``target``,
+        ``coefficient`` (``D -> ecom`` per treated city-year, ``D -> isu`` per unit of the
+        effect profile ``h``).
+    demand_total, supply_total, common_total : float
+        Sums of ``mechanism.effect`` over the demand-side paths, the supply-side paths and
+        the path ``D -> ecom -> isu`` (NaN without ``mechanism=``).
     """
 
     att_gt: pd.DataFrame
@@ -191,6 +226,16 @@ class SimulationTruth:
     indirect: float
     direct: float
     params: dict = field(default_factory=dict)
+    mechanism: pd.DataFrame | None = None
+    coefficients: pd.DataFrame | None = None
+    demand_total: float = float("nan")
+    supply_total: float = float("nan")
+    common_total: float = float("nan")
+
+    @property
+    def total(self) -> float:
+        """The total effect on ``isu`` over treated city-years: the same as ``overall``."""
+        return self.overall
 
     @property
     def share_mediated(self) -> float:
@@ -287,6 +332,7 @@ def simulate_pilot_panel(
     level_trend: float = 0.0,
     noise: float = 1.0,
     always_treated: Literal["drop", "keep"] = "drop",
+    mechanism: bool | Mapping[str, float | bool] | None = None,
 ) -> SimulatedPanel:
     """Simulate the pilot-zone city panel with known true effects.
 
@@ -340,6 +386,17 @@ def simulate_pilot_panel(
         Cities whose cohort is at or before the first year (only with ``years`` starting in
         2015 or later) are dropped with a :class:`~did_zones.errors.DataDroppedWarning`, or
         kept.
+    mechanism : bool or mapping, optional
+        The study's two-sided mechanism (see Notes). None (default) or False: no new
+        channels, the panel is exactly the one drawn without this option. True: add the
+        mediators ``imports``, ``exports``, ``consumption`` and ``innovation`` with the
+        default path coefficients (:data:`DEFAULT_MECHANISM`, listed in Notes). A mapping
+        changes them: edge keys ``"source->target"`` with a number (0 switches the edge
+        off), e.g. ``{"exports->innovation": 0.6}``, and channel keys ``"imports"``,
+        ``"consumption"``, ``"exports"``, ``"innovation"`` or sides ``"demand"``,
+        ``"supply"`` with True/False (False sets every edge into and out of the channel to
+        0: the mediator stays in the data, unmoved by the pilot and without effect). The
+        edges ``D->ecom``, ``ecom->isu`` and ``D->isu`` are ``a``, ``b`` and ``direct``.
 
     Returns
     -------
@@ -350,8 +407,9 @@ def simulate_pilot_panel(
     Raises
     ------
     SpecificationError
-        If an option is invalid, ``batch_effects`` lacks a batch, or the chosen effects are
-        so large that a share would leave (0, 1).
+        If an option is invalid, ``batch_effects`` lacks a batch, ``mechanism`` names an
+        unknown edge or channel (or switches off a channel it also sets an edge of), or the
+        chosen effects are so large that a share would leave (0, 1).
 
     Notes
     -----
@@ -408,6 +466,63 @@ def simulate_pilot_panel(
     0.488. ``gov``, ``fin``, ``open`` and ``ecom`` are not calibrated (plausible levels,
     correlated with development; ``open`` is higher in coastal provinces).
 
+    *Mechanism* (``mechanism=``). The pilot ``D`` raises cross-border e-commerce, which
+    upgrades industry from the demand side (imports -> consumption upgrading) and the
+    supply side (exports -> innovation). Structural equations, each with a city effect
+    ``alpha``, a year effect ``lambda`` and an AR(1) shock ``e`` (rho 0.6) drawn from a
+    random stream of its own (a child of ``seed``: every other column keeps its draw)::
+
+        ecom        = alpha + lambda + a D + e                    (the existing index)
+        imports     = alpha + lambda + k1 ecom + e                 log imports / GDP
+        exports     = alpha + lambda + k2 ecom + e                 log exports / GDP
+        consumption = alpha + lambda + k3 imports + k5 ecom + e    log retail sales p.c.
+        innovation  = alpha + lambda + k4 exports + k6 ecom + e    log patents / 10^4 people
+        isu         = alpha + lambda + b ecom + g1 imports + g2 consumption
+                      + g3 exports + g4 innovation + direct h + e
+
+    Defaults: ``ecom->imports`` k1 = 0.20, ``ecom->exports`` k2 = 0.30,
+    ``imports->consumption`` k3 = 0.08, ``exports->innovation`` k4 = 0.40,
+    ``ecom->consumption`` k5 = 0, ``ecom->innovation`` k6 = 0, ``imports->isu``
+    g1 = 0.01, ``consumption->isu`` g2 = 0.15, ``exports->isu`` g3 = 0.005,
+    ``innovation->isu`` g4 = 0.04. With ``a = 0.5`` the pilot raises import intensity by
+    about 10% and export intensity by about 15% (exports dominate China's cross-border
+    e-commerce), retail sales per capita by 0.8% and patents per capita by 6%; per
+    treated city-year the paths add 0.0022 ISU on the demand side and 0.00315 on the supply
+    side beside 0.010 through ``ecom -> isu`` and the direct 0.005: the supply side is the
+    larger, the direct and common parts remain. These magnitudes are chosen, not
+    estimated (no moment of trade, retail or patent data was fitted; ``calibration.md``
+    covers the shares and controls only). The mediators' year means follow plausible paths
+    (import and export intensity about 6% and 10% of GDP in 2010 and falling, retail sales
+    per capita about 12,000 yuan in 2010 rising 9% a year, patents per 10^4 people about 4
+    rising 12% a year); their city effects (between-city sd about 1.4, 1.2, 0.5, 1.0 in
+    logs) load on the pilot selection index. In ``isu`` the new mediators enter through
+    their within-city variation (their city and year means are absorbed in ``alpha`` and
+    ``lambda``), so its city and year means are those of the draw without ``mechanism``;
+    its residual sd after city and year effects rises from about .031 to .033 (2010-2019, seeds 0-9).
+
+    Two simplifications make the truth exactly what a fixed-effects mediation regression
+    identifies. The first stage is static: ``ecom`` rises by ``a`` in every treated
+    city-year whatever ``effect`` says (with ``effect="none"``, by 0), while the effect
+    profile ``h`` (heterogeneous, growing with exposure) stays on the direct effect
+    ``direct * h``. And the pilot reaches the mediators only through ``ecom`` (no edge
+    ``D -> imports``; no edge between the sides). Then a TWFE regression of each equation
+    on its parents and ``D`` recovers the coefficients (``D -> ecom`` is a constant
+    effect, the mediators' remaining variation is their own noise), and every specific
+    indirect effect is ``a`` times the product of the coefficients on its path, for every
+    treated city-year alike. Only the direct (and so the total) effect varies with ``h``;
+    its truth is the mean over treated city-years, which a TWFE coefficient on ``D``
+    estimates with the usual bias under heterogeneous, dynamic effects
+    (``effect="homogeneous"`` removes it).
+
+    *Mechanism truth.* ``truth.mechanism`` lists every path from ``D`` to ``isu`` with its
+    ``side`` and ``effect`` (the mean over treated city-years of the part of ISU(1) - ISU(0)
+    that runs along the path); ``truth.demand_total``, ``truth.supply_total`` and
+    ``truth.common_total`` add them up by side; ``truth.direct`` is ``D -> isu`` and
+    ``truth.total`` (= ``overall``) their sum. ``truth.coefficients`` lists every edge.
+    ``truth.b`` becomes the total effect of ``ecom`` (``b`` plus all the paths through the
+    new mediators), so ``truth.indirect = a * truth.b`` stays the target of a mediation
+    with ``ecom`` as the only mediator.
+
     Examples
     --------
     >>> from did_zones.simulate import simulate_pilot_panel
@@ -421,6 +536,20 @@ def simulate_pilot_panel(
     True
     >>> simulate_pilot_panel(effect="none").truth.overall
     0.0
+
+    The two-sided mechanism:
+
+    >>> sim = simulate_pilot_panel(seed=1, mechanism=True)
+    >>> sim.data.columns[-4:].tolist()
+    ['imports', 'exports', 'consumption', 'innovation']
+    >>> t = sim.truth
+    >>> round(t.demand_total, 6), round(t.supply_total, 6), round(t.common_total, 6)
+    (0.0022, 0.00315, 0.01)
+    >>> bool(abs(t.mechanism["effect"].sum() - t.total) < 1e-12)
+    True
+    >>> off = simulate_pilot_panel(seed=1, mechanism={"demand": False})
+    >>> off.truth.demand_total
+    0.0
     """
     check({"effect": Choice(EFFECTS), "timing": Choice(TIMINGS),
            "county_level": Choice(COUNTY_LEVELS), "always_treated": Choice(("drop", "keep")),
@@ -431,6 +560,7 @@ def simulate_pilot_panel(
           level_trend=level_trend, noise=noise, effect_sd=effect_sd)
     first, last = _check_years(years)
     batch_effects = _check_batch_effects(batch_effects)
+    edges = _simchain.parse_mechanism(mechanism)
 
     rng = np.random.default_rng(seed)
     cities = load_cities()
@@ -462,10 +592,27 @@ def simulate_pilot_panel(
         u = np.exp(sigma * draws["u_z"] - sigma**2 / 2.0)
         exposure = year[None, :] - cohort[:, None]
         h = np.where(treated, (scale * u)[:, None] * (1.0 + growth * exposure), 0.0)
-    a_it = a * h
+    if edges is None:
+        a_it = a * h
+    else:  # the mechanism's first stage is static: a in every treated city-year
+        a_it = a * treated if effect != "none" else np.zeros_like(h)
     direct_it = direct * h
     tau = b * a_it + direct_it
-    untreated, observed = _worlds(world, b, a_it, tau)
+    channels = None
+    if edges is not None:
+        # a child stream: the draws above are the same with or without the mechanism
+        child = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0])
+        channels = _simchain.draw_channels(
+            edges, world["ecom"], world["ecom"] + a_it, _pilot_index(cities, coding["group"]),
+            year, noise, child)
+        tau = tau + channels.effect
+    untreated, observed = _worlds(world, b, a_it, tau,
+                                  None if channels is None else channels.y0)
+    outcomes = list(_OUTCOMES)
+    if channels is not None:
+        untreated.update(channels.untreated)
+        observed.update(channels.observed)
+        outcomes += list(_simchain.CHANNELS)
 
     keep = np.ones(n_units, dtype=bool)
     if always_treated == "drop":
@@ -485,9 +632,17 @@ def simulate_pilot_panel(
         "batch_effects": dict(batch_effects), "effect_sd": effect_sd,
         "level_trend": level_trend, "noise": noise, "always_treated": always_treated,
     }
+    if edges is not None:
+        params["mechanism"] = dict(edges)
     truth = _truth(cohort[keep], year, tau[keep], a_it[keep], direct_it[keep], b, params)
-    data = _frame(cities[keep], year, coding, keep, observed, world, treated)
-    potential = _frame_untreated(cities["city_code"].to_numpy(), year, untreated, keep)
+    if edges is not None:
+        tables = _simchain.truth_tables(edges, truth.a, a if effect != "none" else 0.0, b,
+                                        truth.direct, direct)
+        b_total = tables.pop("b_total")
+        truth = dataclasses.replace(truth, b=b_total, indirect=truth.a * b_total, **tables)
+    data = _frame(cities[keep], year, coding, keep, observed, world, treated, outcomes)
+    potential = _frame_untreated(cities["city_code"].to_numpy(), year, untreated, keep,
+                                 outcomes)
     return SimulatedPanel(data=data, truth=truth, untreated=potential)
 
 
@@ -550,6 +705,8 @@ def _coding(codes: np.ndarray, timing: str, county_level: str, last: int) -> dic
     cohort = pd.Series(codes).map(cohorts).fillna(0).to_numpy(dtype=np.int64)
     cohort[cohort > last] = 0
     zones = load_zones()
+    # the simulator's world is the default sample of zone_cohorts: batches 1-7
+    zones = zones[zones["batch"].isin(DEFAULT_BATCHES).to_numpy()]
     used = zones if county_level == "parent" else zones[~zones["county_level"]]
     first_batch = used.groupby("city_code")["batch"].min()
     batch = pd.Series(codes).map(first_batch).fillna(0).to_numpy(dtype=np.int64)
@@ -593,15 +750,20 @@ def _expit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def _pilot_index(cities: pd.DataFrame, group: np.ndarray) -> np.ndarray:
+    """Selection index: known before the draw (designation batch and city rank),
+    standardized."""
+    flag = (cities["provincial_capital"] | cities["sub_provincial"] | cities["municipality"]).to_numpy()
+    return _standardize(pd.Series(group).map(_DEV_MEAN).to_numpy(float) + _DEV_FLAG * flag)
+
+
 def _draw(rng: np.random.Generator, cities: pd.DataFrame, group: np.ndarray,
           n_years: int, noise: float) -> dict[str, np.ndarray]:
     """All random draws, in a fixed order (so a seed fixes the untreated world)."""
     cal = _CAL
     n = len(cities)
     shape = (n, n_years)
-    flag = (cities["provincial_capital"] | cities["sub_provincial"] | cities["municipality"]).to_numpy()
-    # selection index: known before the draw (designation batch and city rank), standardized
-    pilot = _standardize(pd.Series(group).map(_DEV_MEAN).to_numpy(float) + _DEV_FLAG * flag)
+    pilot = _pilot_index(cities, group)
     common = rng.standard_normal(n)  # unobserved development shared by all city effects
 
     def level(sel: float, load: float, skew: float = 0.0) -> np.ndarray:
@@ -739,17 +901,24 @@ def _outcomes(s3: np.ndarray, r: np.ndarray, ecom: np.ndarray, l1: np.ndarray,
     }
 
 
-def _worlds(w: dict, b: float, a_it: np.ndarray, tau: np.ndarray) -> tuple[dict, dict]:
-    """Untreated and observed outcomes. ISU shifts move s3 by shift / (1 + r) at fixed r."""
+def _worlds(w: dict, b: float, a_it: np.ndarray, tau: np.ndarray,
+            channels_y0: np.ndarray | None = None) -> tuple[dict, dict]:
+    """Untreated and observed outcomes. ISU shifts move s3 by shift / (1 + r) at fixed r.
+
+    ``channels_y0``: the untreated contribution of the mechanism's mediators to ISU.
+    """
     r = w["r"]
     mediated = b * (w["ecom"] - w["ecom"].mean(axis=0)) + w["trend"]
+    if channels_y0 is not None:
+        mediated = mediated + channels_y0
     s3_0 = w["s3"] + mediated / (1.0 + r)
     s3_1 = s3_0 + tau / (1.0 + r)
     bad = ~((s3_0 > 0) & (s3_0 < 1) & (s3_1 > 0) & (s3_1 < 1))
     if bad.any():
         raise SpecificationError(
             f"The chosen effects push the tertiary share outside (0, 1) in {int(bad.sum())} "
-            "city-year(s). Use smaller a, b, direct, growth, batch_effects or level_trend."
+            "city-year(s). Use smaller a, b, direct, growth, batch_effects, level_trend or "
+            "mechanism coefficients."
         )
     untreated = _outcomes(s3_0, r, w["ecom"], w["l1"], w["m"])
     observed = _outcomes(s3_1, r, w["ecom"] + a_it, w["l1"], w["m"])
@@ -809,7 +978,8 @@ _COVARIATES = ["lngdp_pc", "lnpop", "gov", "fin", "open"]
 
 
 def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarray,
-           observed: dict, world: dict, treated: np.ndarray) -> pd.DataFrame:
+           observed: dict, world: dict, treated: np.ndarray,
+           outcomes: list[str]) -> pd.DataFrame:
     n, n_t = int(keep.sum()), len(year)
     rep = lambda x: np.repeat(np.asarray(x), n_t)  # noqa: E731
     cols: dict[str, np.ndarray] = {
@@ -825,13 +995,14 @@ def _frame(cities: pd.DataFrame, year: np.ndarray, coding: dict, keep: np.ndarra
     }
     cols.update({k: observed[k][keep].ravel() for k in _OUTCOMES})
     cols.update({k: world[k][keep].ravel() for k in _COVARIATES})
+    cols.update({k: observed[k][keep].ravel() for k in outcomes if k not in _OUTCOMES})
     return pd.DataFrame(cols)
 
 
 def _frame_untreated(codes: np.ndarray, year: np.ndarray, untreated: dict,
-                     keep: np.ndarray) -> pd.DataFrame:
+                     keep: np.ndarray, outcomes: list[str]) -> pd.DataFrame:
     n_t = len(year)
     cols = {"city_code": np.repeat(codes[keep], n_t).astype(np.int64),
             "year": np.tile(year, int(keep.sum())).astype(np.int64)}
-    cols.update({k: untreated[k][keep].ravel() for k in _OUTCOMES})
+    cols.update({k: untreated[k][keep].ravel() for k in outcomes})
     return pd.DataFrame(cols)

@@ -29,8 +29,9 @@ def zone_panel(
     *,
     timing: str = "approval_year",
     county_level: str = "parent",
-    batches: Iterable[int] | None = None,
+    batches: Iterable[int] | str | None = None,
     extra: pd.DataFrame | None = None,
+    revoked: str = "keep",
     **build_panel_options,
 ) -> Panel:
     """Build a Panel of prefecture-years with the cross-border e-commerce pilot timing.
@@ -48,16 +49,22 @@ def zone_panel(
     timing : {"approval_year", "next_year", "half_year"}, default "approval_year"
         When a zone starts to count as treated, see :func:`~did_zones.zone_cohorts`.
     county_level : {"parent", "drop"}, default "parent"
-        How zones below prefecture level (义乌, 珲春, 绥芬河, 满洲里, 阿拉山口, 延吉, 同江, and
-        雄安新区) are coded. ``"parent"``: they treat their parent prefecture from their
+        How zones below prefecture level (义乌, 珲春, 绥芬河, 满洲里, 阿拉山口, 延吉, 同江,
+        二连浩特, and 雄安新区) are coded. ``"parent"``: they treat their parent prefecture from their
         approval. ``"drop"``: the parent prefectures are removed from the panel (they are
         partially treated, so they are neither clean treated units nor clean controls), with
         a :class:`~did_zones.errors.DataDroppedWarning` naming them.
-    batches : iterable of int, optional
-        Batches that count as treatment (default: all). Prefectures of other batches are
-        coded never-treated.
+    batches : iterable of int or "all", optional
+        Batches that count as treatment (default: batches 1-7, plus any batch in
+        ``extra``; ``"all"`` adds the 2025 batch 8). Prefectures of other batches are coded
+        never-treated.
     extra : pandas.DataFrame, optional
-        More zones (e.g. the 2025 eighth batch), as in :func:`~did_zones.zone_cohorts`.
+        More zones, as in :func:`~did_zones.zone_cohorts`.
+    revoked : {"keep", "end"}, default "keep"
+        Revoked zones (海口, 三亚, 阿拉山口, 2025) keep their prefecture treated (``"keep"``)
+        or end its treatment (``"end"``), as in :func:`~did_zones.zone_cohorts`. Under
+        ``"end"`` a switch-off inside the panel is refused by
+        :func:`~did_zones.build_panel`: no estimator handles it.
     **build_panel_options
         ``always_treated`` and ``late_cohorts``, passed to :func:`~did_zones.build_panel`.
 
@@ -72,7 +79,7 @@ def zone_panel(
     ------
     SpecificationError
         A missing column, an unknown option value (``timing``, ``county_level``, ``batches``,
-        ``extra``), or ``cohort=``/``treatment=``/unknown keywords in ``build_panel_options``.
+        ``extra``, ``revoked``), or ``cohort=``/``treatment=``/unknown keywords in ``build_panel_options``.
     PanelError
         Unit codes that cannot be read as integers, a panel left empty after dropping the
         county-level parents, and every error of :func:`~did_zones.build_panel`.
@@ -115,7 +122,7 @@ def zone_panel(
     df = data.copy()
     df[unit] = _prefecture_codes(df[unit], unit)
     cohorts = zone_cohorts(timing=timing, county_level=county_level, batches=batches,
-                           extra=extra)
+                           extra=extra, revoked=revoked)
     parents = list(cohorts.attrs["county_level_prefectures"])
     cities = load_cities().set_index("city_code")
     names = cities["name_en"]

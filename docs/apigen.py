@@ -24,7 +24,7 @@ GROUPS = [
     ("Panels, registry and data", ("did_zones.panel", "did_zones.registry",
                                    "did_zones.simulate", "did_zones.cre",
                                    "did_zones.zone_timing")),
-    ("Industrial-structure outcomes", ("did_zones.outcomes",)),
+    ("Outcomes and mechanism variables", ("did_zones.outcomes", "did_zones.entropy")),
     ("Estimators", ("did_zones.estimators", "did_zones.design")),
     ("Results", ("did_zones.result", "did_zones.decomposition")),
     ("Mechanism", ("did_zones.mechanism",)),

@@ -5,7 +5,8 @@ Run: ``python examples/01_build_panel.py``. Uses the bundled simulated panel (no
 
 import did_zones as dz
 
-# The registry: 165 zones in seven batches, and the cohorts they imply.
+# The registry: 181 zones in eight batches (2015-2025), and the cohorts they imply (by default
+# batches 1-7; zone_cohorts(batches="all") adds the 2025 batch).
 zones = dz.load_zones()
 print(zones.groupby("batch").size().rename("zones").to_string(), "\n")
 

@@ -50,8 +50,8 @@ def check_01(out: str, tmp: Path) -> None:
     import did_zones as dz
 
     batches = _rows(out, "batch")
-    assert [r[0] for r in batches] == [str(b) for b in range(1, 8)]  # seven batches
-    assert sum(int(r[1]) for r in batches) == len(dz.load_zones()) == 165
+    assert [r[0] for r in batches] == [str(b) for b in range(1, 9)]  # eight batches
+    assert sum(int(r[1]) for r in batches) == len(dz.load_zones()) == 181
     n = int(_num(r"^(\d+) prefectures treated; first treated year by batch timing:", out))
     assert n == dz.zone_cohorts(timing="approval_year", county_level="parent").size
     assert "cohort  n_units  n_obs  first_period  last_period  share_units" in out

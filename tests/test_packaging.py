@@ -20,7 +20,7 @@ import did_zones as dz, pathlib, sys
 here = pathlib.Path(dz.__file__).resolve()
 assert str(here).startswith(sys.argv[1]), here
 zones = dz.load_zones()
-assert len(zones) == 165, len(zones)
+assert len(zones) == 181, len(zones)
 assert len(dz.load_cities()) == 337
 coh = dz.zone_cohorts()
 assert coh.loc[330100] == 2015

@@ -15,7 +15,7 @@ from did_zones.registry import (
     zone_cohorts,
 )
 
-BATCH_SIZES = {1: 1, 2: 12, 3: 22, 4: 24, 5: 46, 6: 27, 7: 33}
+BATCH_SIZES = {1: 1, 2: 12, 3: 22, 4: 24, 5: 46, 6: 27, 7: 33, 8: 16}
 COUNTY_LEVEL = {
     "义乌市": 330700,
     "珲春市": 222400,
@@ -25,6 +25,7 @@ COUNTY_LEVEL = {
     "延吉市": 222400,
     "同江市": 230800,
     "雄安新区": 130600,
+    "二连浩特市": 152500,
 }
 
 
@@ -34,20 +35,17 @@ def _reference(name: str) -> pd.DataFrame:
 
 
 def _bundled_batches(ref: pd.DataFrame) -> pd.DataFrame:
-    """The reference rows of the batches the bundled registry covers (1-7).
-
-    The reference already lists batch 8 (国函〔2025〕40号); the bundled registry stops at
-    batch 7, so the cross-check compares the batches both have.
-    """
+    """The reference rows of the batches the bundled registry covers (1-8: all of them)."""
     return ref[ref["batch"].isin(BATCH_SIZES)].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- load_zones
 def test_zones_shape_and_columns():
     zones = load_zones()
-    assert len(zones) == 165
+    assert len(zones) == 181
     assert list(zones.columns[:4]) == ["batch", "approval_date", "date_kind", "document"]
-    for col in ("zone_en", "city_code", "region", "zone_code", "sources_agree", "note"):
+    for col in ("zone_en", "city_code", "region", "zone_code", "sources_agree", "note",
+                "revoked", "revoked_date", "revoked_by"):
         assert col in zones.columns
     assert zones["approval_date"].dtype.kind == "M"
     assert zones["city_code"].dtype == np.int64
@@ -68,7 +66,7 @@ def test_batch_sizes_match_reference_file():
 def test_reference_file_lists_batch8_beyond_the_bundled_registry():
     ref = _reference("pilot_zones.csv")
     assert len(ref) == 181
-    assert ref.groupby("batch").size().to_dict() == {**BATCH_SIZES, 8: 16}
+    assert ref.groupby("batch").size().to_dict() == BATCH_SIZES
     assert set(ref.loc[ref["batch"] == 8, "document"]) == {"国函〔2025〕40号"}
     revoked = ref.loc[ref["revoked_date"].notna()]
     assert sorted(revoked["zone_zh"]) == sorted(["海口市", "三亚市", "阿拉山口市"])
@@ -82,6 +80,13 @@ def test_registry_agrees_with_reference_file():
     assert zones["zone_zh"].tolist() == ref["zone_zh"].tolist()
     assert zones["city_code"].tolist() == ref["prefecture_code"].tolist()
     assert (zones["approval_date"] == pd.to_datetime(ref["approval_date"])).all()
+    assert zones["sources_agree"].tolist() == ref["sources_agree"].tolist()
+    assert zones["date_kind"].tolist() == ref["date_kind"].tolist()
+    revoked = pd.to_datetime(ref["revoked_date"])
+    assert zones["revoked"].tolist() == revoked.notna().tolist()
+    pd.testing.assert_series_equal(zones["revoked_date"], revoked, check_names=False,
+                                   check_dtype=False)
+    assert zones["revoked_by"].tolist() == ref["revoked_by"].fillna("").tolist()
 
 
 def test_approval_dates_and_documents():
@@ -96,6 +101,10 @@ def test_approval_dates_and_documents():
     assert per_batch.loc[7, "date"] == pd.Timestamp("2022-11-14")
     assert per_batch.loc[3, "document"] == "国函〔2018〕93号"
     assert set(zones.loc[zones["batch"] == 6, "date_kind"]) == {"published"}
+    # batch 8: the publication date of 国函〔2025〕40号 (signing date not found)
+    assert per_batch.loc[8, "date"] == pd.Timestamp("2025-04-25")
+    assert per_batch.loc[8, "document"] == "国函〔2025〕40号"
+    assert set(zones.loc[zones["batch"] == 8, "date_kind"]) == {"published"}
 
 
 def test_county_level_list():
@@ -110,6 +119,10 @@ def test_county_level_list():
 
 def test_every_zone_prefecture_in_universe():
     zones, cities = load_zones(), load_cities()
+    # the one province-wide zone (海南全岛) carries the provincial code
+    island = zones["city_code"] == 460000
+    assert zones.loc[island, "zone_zh"].tolist() == ["海南全岛"]
+    zones = zones[~island]
     assert zones["city_code"].isin(cities["city_code"]).all()
     names = cities.set_index("city_code")["name_zh"]
     assert (zones["city_code"].map(names) == zones["prefecture_zh"]).all()
@@ -185,7 +198,9 @@ def test_drop_removes_exactly_the_county_level_only_parents():
 def test_county_level_prefectures():
     parents = county_level_prefectures()
     assert parents.name == "city_code"
-    assert parents.tolist() == sorted(set(COUNTY_LEVEL.values()))
+    # default sample (batches 1-7): all but 二连浩特 (batch 8, in 锡林郭勒盟 152500)
+    assert parents.tolist() == sorted(set(COUNTY_LEVEL.values()) - {152500})
+    assert county_level_prefectures(batches="all").tolist() == sorted(set(COUNTY_LEVEL.values()))
     assert county_level_prefectures(batches=[1, 2]).tolist() == []
     assert county_level_prefectures(batches=[3]).tolist() == [330700]
 
@@ -223,9 +238,11 @@ def test_extra_adds_batch8():
     assert got[460400] == 2025 and got[460300] == 2025
     assert got[460100] == 2018  # 海口 batch 3 stays the earliest
     assert len(got) == 165
-    assert zone_cohorts(extra=extra, batches=[8]).to_dict() == {
-        460100: 2025, 460300: 2025, 460400: 2025,
-    }
+    # batches=[8] selects the bundled batch 8 and the extra rows labelled 8: 三沙 (460300),
+    # which the whole-island zone leaves out, is the one unit extra adds
+    bundled8 = zone_cohorts(batches=[8])
+    assert zone_cohorts(extra=extra, batches=[8]).to_dict() == {**bundled8.to_dict(),
+                                                                460300: 2025}
     assert zone_cohorts(extra=extra, timing="half_year")[460400] == 2025
 
 
@@ -254,7 +271,8 @@ def test_extra_empty_is_fine():
          "'half_year'; got 'approval'"),
         ({"county_level": "exclude"}, "county_level must be one of 'parent', 'drop'; "
          "got 'exclude'"),
-        ({"batches": [9]}, r"batches \[9\] not found\. Available batches: \[1, 2, 3, 4, 5, 6, 7\]"),
+        ({"batches": [9]}, r"batches \[9\] not found\. Available batches: "
+         r"\[1, 2, 3, 4, 5, 6, 7, 8\]"),
         ({"batches": []}, "batches is empty"),
         ({"batches": "12"}, "batches must be an iterable of batch numbers"),
         ({"batches": 3}, "batches must be an iterable of batch numbers"),
@@ -312,9 +330,9 @@ def test_unit_code_named_city_code_everywhere():
 
 
 def test_batches_may_name_extra_batch_only_when_given():
-    with pytest.raises(SpecificationError, match=r"batches \[8\] not found"):
-        zone_cohorts(batches=[8])
-    assert len(zone_cohorts(batches=[8], extra=_extra())) == 1
+    with pytest.raises(SpecificationError, match=r"batches \[9\] not found"):
+        zone_cohorts(batches=[9])
+    assert len(zone_cohorts(batches=[9], extra=_extra(batch=[9]))) == 1
 
 
 # --------------------------------------------------------------------------- load_cities
@@ -359,6 +377,7 @@ def test_cities_columns_and_names():
     assert cities.groupby("province_code")["province_en"].nunique().eq(1).all()
     assert cities["province_en"].nunique() == 31
     zones = load_zones().drop_duplicates("city_code")
+    zones = zones[zones["city_code"] != 460000]  # 海南全岛: a province, not a unit
     names = cities.set_index("city_code")["name_en"]
     assert (zones["city_code"].map(names) == zones["prefecture_en"]).all()
     assert cities.loc[cities["city_code"] == 150100, "name_en"].item() == "Hohhot"

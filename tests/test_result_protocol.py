@@ -47,6 +47,7 @@ BUILDERS = {
     "BaconDecomposition": lambda p: _quiet(dz.bacon_decomposition, p, "isu"),
     "TwfeWeights": lambda p: _quiet(dz.twfe_weights, p, "isu"),
     "BootstrapDraws": lambda p: _quiet(cluster_bootstrap, p, _mean, n_boot=20, seed=3),
+    "EntropyIndex": lambda p: dz.entropy_index(p, ["isu", "lngdp_pc", "ecom"], by="year"),
 }
 # what a term of each type is, and which of the shared columns its tidy() carries
 COLUMNS = {
@@ -56,7 +57,7 @@ COLUMNS = {
     "HypothesisTest": ["statistic", "p_value"],
     "HonestResult": ["term", "conf_low", "conf_high"],
     "BaconDecomposition": ["term", "estimate"], "TwfeWeights": ["term", "estimate"],
-    "MatchResult": [], "PretrendPower": [],
+    "MatchResult": [], "PretrendPower": [], "EntropyIndex": ["term", "estimate"],
 }
 
 
@@ -64,7 +65,7 @@ COLUMNS = {
 FACTS = ["method", "outcome", "n_obs", "n_units", "notes", "test", "statistic", "p_value",
          "distribution", "conclusion", "n_unmatched", "n_treated_matched", "restriction",
          "original_low", "original_high", "size", "critical_value", "twfe", "beta",
-         "decomposition_error", "n_cells", "n_negative", "n_boot", "n_failed", "seed"]
+         "decomposition_error", "n_cells", "n_negative", "n_boot", "n_failed", "seed", "n_indicators"]
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,8 @@ def test_every_public_result_type_is_covered():
         cls = next(getattr(importlib.import_module(m), cname) for m in
                    (f"did_zones.{p}" for p in ("result", "decomposition", "resample",
                                                "mechanism.result", "robustness.psm",
-                                               "robustness.honest", "robustness.power"))
+                                               "robustness.honest", "robustness.power",
+                                               "entropy"))
                    if hasattr(importlib.import_module(m), cname))
         for method in ("tidy", "glance", "summary", "to_table"):
             assert callable(getattr(cls, method, None)), f"{cname}.{method} missing"

@@ -189,7 +189,7 @@ def _unit_groups(panel: Panel, by) -> pd.Series:
 
 
 def _registry_groups(panel: Panel, by: str) -> pd.Series:
-    from ..registry import load_cities, load_zones
+    from ..registry import WHOLE_ISLAND, load_cities, load_zones
 
     cities = load_cities().set_index("city_code")
     codes = pd.to_numeric(pd.Series(panel.units), errors="coerce")
@@ -214,6 +214,11 @@ def _registry_groups(panel: Panel, by: str) -> pd.Series:
         zones = load_zones()
         first = zones.sort_values(["batch", "approval_date"]).groupby("city_code")[
             "batch"].first()
+        # a province-wide zone (海南全岛) is the first zone of the units it alone treats
+        island = pd.Series({u: first[code] for code, units in WHOLE_ISLAND.items()
+                            if code in first.index for u in units if u not in first.index},
+                           dtype="int64")
+        first = pd.concat([first, island])
         values = codes.map(first).to_numpy(dtype=object)
         values[~np.isfinite(panel.cohort)] = np.nan
         values = np.array([v if pd.isna(v) else int(v) for v in values], dtype=object)

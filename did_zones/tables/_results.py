@@ -243,3 +243,25 @@ def _draws_table(d: Any, digits: int = 3, title: str | None = None) -> Table:
         notes=(f"{g['n_boot']} draws of {g['n_clusters']} clusters ({g['cluster']}), seed "
                f"{g['seed']}; {g['n_failed']} failed.",),
         title=title if title is not None else "Cluster bootstrap")
+
+
+# ------------------------------------------------------------------- EntropyIndex
+_ENTROPY = "did_zones.entropy.EntropyIndex"
+
+
+@register(_ENTROPY, "summary")
+def _entropy_summary(r: Any) -> str:
+    g = r.glance().iloc[0]
+    how = "pooled over all rows" if not g["by"] else f"by {g['by']} ({g['n_groups']} groups)"
+    lines = [f"Entropy-weight index {g['name']!r}: {g['n_indicators']} indicators, "
+             f"{g['n_obs']} rows, weights {how}, shift {_g(g['shift'])}", "",
+             _frame_text(r.tidy().rename(columns={"term": "indicator", "estimate": "weight"}))]
+    return "\n".join(lines + _notes(r.notes))
+
+
+@register(_ENTROPY, "table")
+def _entropy_table(r: Any, digits: int = 4, title: str | None = None) -> Table:
+    tidy = r.tidy().rename(columns={"term": "indicator", "estimate": "weight"})
+    return Table.from_frame(
+        tidy, digits=digits, notes=r.notes,
+        title=title if title is not None else f"Entropy weights of {r.name}")

@@ -165,6 +165,9 @@ _RAW: list[tuple[str, Template]] = [
      "批次映射中有 {1} 个个体不在数据中，例如 {2}。"),
     (rf"{_N} unit\(s\) not in the cohort mapping are never-treated\.",
      "{1} 个不在批次映射中的个体按从未试点处理。"),
+    (rf"Treatment of {_N} unit\(s\) ends after the last observed period \(revoked pilot "
+     rf"zones, e\.g\. {_LIST}\): absorbing within the panel\.",
+     "{1} 个个体的处理在最后观测期之后才结束（综试区被撤销，例如 {2}）：在面板内仍视为持续处理。"),
     (rf"Pilot timing from the zone registry: timing={_Q}, county_level={_Q}, batches "
      rf"{_LIST}\.", "试点时间取自综试区名录：timing={1}，county_level={2}，批次 {3}。"),
     (rf"county_level='drop': {_N} prefecture\(s\) containing a county-level zone or new area "
@@ -547,6 +550,15 @@ _RAW: list[tuple[str, Template]] = [
      lambda m: (f"few_treated_inference：{m.group(1)} 项改用少数处理单位检验代替解析推断——"
                 f"{m.group(2)}" + (f"；共 {m.group(3)} 次安慰剂检验（每项一次），合计 "
                                    f"{m.group(4)} 次重新估计" if m.group(3) else "") + "。")),
+    # ------------------------------------------------------------- entropy_index
+    (rf"entropy_index: {_N} of {_N} row\(s\) have a missing indicator \(per indicator: "
+     rf"(\{{[^}}]*\}}); rows {_LIST}\); left out, their index is NaN\.",
+     "entropy_index：{2} 行中有 {1} 行存在缺失指标（各指标缺失数：{3}；行 {4}），已剔除，其指数为 NaN。"),
+    (rf"entropy_index: indicator\(s\) {_LIST} constant(?: in (\S+))?; normalised to 0 with "
+     r"weight 0\.",
+     lambda m: (f"entropy_index：指标 {m.group(1)} "
+                + (f"在 {m.group(2)} 中" if m.group(2) else "")
+                + "为常数，标准化值取 0，权重为 0。")),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),

@@ -6,7 +6,9 @@ Run in a separate environment (never imported by the tests)::
     /tmp/wcb-ref/bin/python tests/reference/generate/wild_bootstrap_reference.py
 
 Writes ``tests/reference/wild_bootstrap_data.csv`` (a 36-city panel in 10 provinces of
-unequal size, 7 years, three treated provinces) and ``tests/reference/wild_bootstrap.csv``.
+unequal size, 7 years, three treated provinces), ``tests/reference/wild_bootstrap.csv`` and
+``tests/reference/wild_bootstrap_nulls.csv`` (t and p-values for the nonzero nulls
+``NULLS``, as Stata ``boottest d=0.04``).
 
 Every case is the regression ``y ~ 1 + d + x1`` (``plain``) or the same with city and year
 dummies materialised (``dummies``), clustered by province (G = 10), Rademacher weights with
@@ -35,6 +37,7 @@ from wildboottest.wildboottest import WildboottestCL
 
 OUT = Path(__file__).resolve().parents[1]
 TIE = 1e-9
+NULLS = (0.04, 0.5, -1.0)  # nonzero nulls (boottest d=0.04), in wild_bootstrap_nulls.csv
 
 
 def make_data() -> pd.DataFrame:
@@ -123,6 +126,18 @@ def main() -> None:
     out = pd.DataFrame(rows)
     out.to_csv(OUT / "wild_bootstrap.csv", index=False, float_format="%.12g")
     print(out.to_string())
+    nulls = []  # boottest d = θ: the test of 0 in the regression of y − θ d
+    for kind in ("plain", "dummies"):
+        X, _ = design(data, kind)
+        for theta in NULLS:
+            for impose_null in (True, False):
+                t, p, p_ties, B, enum = run(X, y - theta * X[:, 1], cluster, impose_null)
+                nulls.append({"case": kind, "null": theta, "impose_null": impose_null,
+                              "t_stat": t, "p_value": p, "p_value_ties": p_ties,
+                              "n_boot": B, "enumerated": enum})
+    nulls = pd.DataFrame(nulls)
+    nulls.to_csv(OUT / "wild_bootstrap_nulls.csv", index=False, float_format="%.12g")
+    print(nulls.to_string())
     print("wildboottest", getattr(wildboottest, "__version__", "0.3.2"),
           datetime.date.today().isoformat())
 
