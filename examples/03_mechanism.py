@@ -33,3 +33,30 @@ print(causal.verdict, "\n")
 
 # 4. Moderation beside it: heterogeneity, not mechanism.
 print(dz.moderation(panel, "isu", "lnpop").summary())
+
+# 5. The founding mechanism in full: the simulator with its demand and supply channels, and
+#    chain (serial) mediation with the two sides (Hayes PROCESS model 6, 链式中介).
+full = dz.simulate_pilot_panel(seed=5, effect="homogeneous", mechanism=True)
+fpanel = dz.build_panel(full.data, unit="city_code", time="year", cohort="cohort")
+chains = {"demand": ["ecom", "imports", "consumption"],
+          "supply": ["ecom", "exports", "innovation"]}
+serial = dz.mediation(fpanel, "isu", method="serial", chains=chains)
+paths = serial.paths.set_index("path")
+truth = full.truth.mechanism.query("side != 'direct'").assign(
+    path=lambda t: t["path"].str.removeprefix("D -> ").str.removesuffix(" -> isu"))
+truth = truth.set_index("path")["effect"]
+# paths through an edge the simulator does not have (e.g. D -> imports) are truly 0
+truth = truth.reindex(paths.index[paths["kind"] == "path"], fill_value=0.0)
+t = full.truth
+truth["total indirect"] = truth.sum()
+truth["demand"], truth["supply"], truth["common"] = t.demand_total, t.supply_total, \
+    t.common_total
+truth["demand - supply"] = t.demand_total - t.supply_total
+shown = paths[["side", "estimate", "std_error", "p_value"]].join(truth.rename("truth"))
+print(shown.round(4).to_string())  # one draw: estimates scatter around the truth by ~1 s.e.
+print(serial.verdict)
+
+# 6. Mechanism variables from city data: an entropy-weight (熵值法) e-commerce index.
+index = dz.entropy_index(full.data[full.data["year"] == 2019],
+                         ["ecom", "imports", "exports"])
+print(index.weights.round(3))
