@@ -291,3 +291,17 @@ def all_moments(st: Stats, kind: str, n_boot: int, enumerate_: bool,
     for lo, hi, V in draw_blocks(kind, n_boot, enumerate_, seq, G):
         out[:, lo:hi] = _draw_moments(st, V)
     return out
+
+
+def quadratic_forms(V: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Per draw ``δ' V⁻¹ δ`` (Wald statistics) from variances (b, q, q) and deviations
+    (b, q); a draw whose variance is singular or not positive definite (a two-way variance
+    can be negative) gets ``inf``: it counts as at least as extreme as the sample."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        try:
+            sol = np.linalg.solve(V, delta[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            sol = np.stack([np.linalg.lstsq(v, x, rcond=None)[0]
+                            for v, x in zip(V, delta, strict=True)])
+    out = np.einsum("bk,bk->b", delta, sol)
+    return np.where(np.isfinite(out) & (out >= 0), out, np.inf)

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import SpecificationError
-from ._wild_core import TIE_RTOL, Stats, draw_blocks
+from ._wild_core import TIE_RTOL, Stats, draw_blocks, quadratic_forms
 
 __all__ = ["LINEAR_TERMS", "LEAD_DESIGNS", "is_lead", "lead_rows", "linear_term",
            "linear_terms", "linear_stats", "linear_wald"]
@@ -173,14 +173,7 @@ def linear_wald(lts: list, impose_null: bool, null: np.ndarray, kind: str, n_boo
 
     def wald(delta: np.ndarray, scores: np.ndarray) -> np.ndarray:
         V = np.einsum("bhk,bhl->bkl", scores, scores)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            try:
-                sol = np.linalg.solve(V, delta[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                sol = np.stack([np.linalg.lstsq(v, x, rcond=None)[0]
-                                for v, x in zip(V, delta, strict=True)])
-        out = np.einsum("bk,bk->b", delta, sol)
-        return np.where(np.isfinite(out) & (out >= 0), out, np.inf)
+        return quadratic_forms(V, delta)
 
     W = float(wald((beta - null)[None, :], S[None])[0])
     Wb = np.concatenate([wald(V @ A, np.einsum("bg,hgk->bhk", V, C))

@@ -23,6 +23,7 @@ from ._wild_core import (
     _partitions,
     draw_blocks,
     fast_path_applies,
+    quadratic_forms,
 )
 
 
@@ -78,14 +79,7 @@ def wald_draws(fit, cols: list[int], clusters, boot, impose_null: bool,
             SP = np.stack([(P @ S[:, :, k].T).T for k in range(q)], axis=2)  # (b, p, q)
             meat += sign * np.einsum("bpk,bpl->bkl", SP, SP)
         V = factor * Dinv @ meat @ Dinv
-        with np.errstate(invalid="ignore", divide="ignore"):
-            try:
-                sol = np.linalg.solve(V, delta[..., None])[..., 0]
-            except np.linalg.LinAlgError:
-                sol = np.stack([np.linalg.lstsq(v, x, rcond=None)[0]
-                                for v, x in zip(V, delta, strict=True)])
-        out = np.einsum("bk,bk->b", delta, sol)
-        return np.where(np.isfinite(out) & (out >= 0), out, np.inf)
+        return quadratic_forms(V, delta)
 
     s_obs = np.asarray(H @ (WX * fit.resid[:, None]))
     W = float(wald((beta - null)[None, :], s_obs[None])[0])
