@@ -189,6 +189,10 @@ def covered(table: pd.DataFrame, z: float = 1.959963984540054) -> pd.DataFrame:
     return out
 
 
+_ONE_HEADERS = {"en": ("Quantity", "Estimate", "Truth"), "zh": ("参数", "估计值", "真实值")}
+_ONE_ROWS = {"en": ("a (pilot -> mediator)", "b (mediator -> outcome)", "a·b (indirect effect)",
+                    "share mediated"),
+             "zh": ("a（试点 → 中介变量）", "b（中介变量 → 结果）", "a·b（间接效应）", "中介效应占比")}
 _MECH_HEADERS = {"en": ("Path / quantity", "Side", "Estimate", "95% CI", "Truth"),
                  "zh": ("路径 / 参数", "所属侧", "估计值", "95% 置信区间", "真实值")}
 _SIDES = {"en": {"demand": "demand", "supply": "supply", "common": "common",
@@ -203,15 +207,22 @@ _MECH_ROWS = {"en": {"side": "{side} side total", "difference": "difference dema
 
 def mechanism_vs_truth(result, truth, language: str = "en",
                        labels=None) -> pd.DataFrame:
-    """Every specific indirect effect, the side totals and their difference beside the truth.
+    """Mediation estimates beside the simulator's truth.
+
+    A serial analysis gives every specific indirect effect, the side totals and their
+    difference; a one-mediator analysis (stepwise, the demo before the chains) gives a, b,
+    a·b and the share mediated.
 
     Parameters
     ----------
     result : MediationResult
         ``did_zones.mediation(panel, "isu", method="serial", chains=CHAINS, ...)`` on the
-        panel simulated with ``mechanism=True``.
+        panel simulated with ``mechanism=True``, or ``did_zones.mediation(panel, "isu",
+        "ecom", method="stepwise", ...)`` with one mediator.
     truth : SimulationTruth
-        ``simulate_pilot_panel(..., mechanism=True).truth``: ``truth.mechanism`` holds the
+        ``simulate_pilot_panel(...).truth``. One mediator: its ``a``, ``b``, ``indirect``
+        and ``share_mediated`` (``indirect / overall``) are exact by construction. Serial:
+        from ``simulate_pilot_panel(..., mechanism=True)``, ``truth.mechanism`` holds the
         effect of every path from the pilot ``D`` to ``isu`` (mean over treated city-years,
         exact by construction), ``demand_total`` / ``supply_total`` / ``common_total`` the
         sums by side and ``direct`` the effect that bypasses every mediator.
@@ -223,13 +234,23 @@ def mechanism_vs_truth(result, truth, language: str = "en",
     Returns
     -------
     pandas.DataFrame
-        One row per estimated path (``D → ecom → imports → consumption → isu``, ...), then
+        One mediator: four rows (a, b, a·b, share mediated), columns quantity, estimate,
+        truth. Serial: one row per estimated path (``D → ecom → imports → consumption →
+        isu``, ...), then
         the side totals, the difference demand − supply, the total indirect effect and the
         direct effect; columns path, side, estimate, 95% interval (the bootstrap interval
         of the analysis, else the delta-method one) and truth. A path the simulator does
         not have (e.g. ``D → imports → isu``: the pilot moves imports only through
         e-commerce) has truth 0.
     """
+    if result.method != "serial":
+        est = result.tidy().set_index("term")["estimate"]
+        quantity, estimate, true = _ONE_HEADERS[language]
+        return pd.DataFrame({
+            quantity: list(_ONE_ROWS[language]),
+            estimate: [float(est["a"]), float(est["b"]), float(est["a*b"]),
+                       float(est["share"])],
+            true: [truth.a, truth.b, truth.indirect, truth.share_mediated]})
     labels = dict(labels or {})
     name = labels.get
     y = result.total.outcome
@@ -256,7 +277,8 @@ def mechanism_vs_truth(result, truth, language: str = "en",
     for _, r in paths.loc[paths["kind"] == "difference"].iterrows():
         a, _, b = r["path"].partition(" - ")
         rows.append((rows_text["difference"], f"{sides.get(a, a)} − {sides.get(b, b)}",
-                     r["estimate"], ci(r), float(totals[a] - totals[b])))
+                     r["estimate"], ci(r),
+                     float(totals.get(a, float("nan")) - totals.get(b, float("nan")))))
     tot = paths.loc[paths["kind"] == "total indirect"].iloc[0]
     rows.append((rows_text["total"], sides["total"], tot["estimate"], ci(tot),
                  float(truth.total - truth.direct)))
