@@ -63,7 +63,7 @@ def test_single_city_cohort_carries_its_exact_randomization_p_value(demo):
     out, _ = demo
     md = (out / "report.md").read_text(encoding="utf-8")
     part = md.split("## Few treated cities")[1].split("\n## ")[0]
-    sim = dz.simulate_pilot_panel(seed=3, effect="heterogeneous")
+    sim = dz.simulate_pilot_panel(seed=3, effect="heterogeneous", mechanism=True)
     panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
     res = dz.aggregate(dz.callaway_santanna(panel, "isu"), kind="cohort")
     test = dz.placebo(res, panel, term="ATT(g=2015)", restrict="cohort", cohort=2015,
@@ -86,7 +86,7 @@ def test_comparison_holds_the_estimators_numbers(demo):
     out, _ = demo
     table = pd.read_csv(out / "tables" / "estimates_vs_truth_values.csv",
                         index_col="event_time")
-    sim = dz.simulate_pilot_panel(seed=3)
+    sim = dz.simulate_pilot_panel(seed=3, mechanism=True)  # the demo panel
     panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
     true = sim.truth.event_time.set_index("event_time")["att"]
     lo, hi = WINDOW
