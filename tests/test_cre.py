@@ -351,10 +351,16 @@ def test_shared_laiwu_fold_by_hand_2018(shared):
 
 
 def test_shared_all_zone_prefectures_present_in_2019(shared):
-    codes = set(load_zones()["city_code"])
-    assert len(codes) == 163
+    zones = load_zones()
+    codes = set(zones.loc[zones["batch"] <= 7, "city_code"])
+    assert len(codes) == 163  # batches 1-7 (the default sample)
     in_2019 = set(shared.data.loc[shared.data["year"] == 2019, "city_code"])
     assert codes <= in_2019
+    # batch 8: every place is a prefecture of the data, except the whole-island zone
+    # (460000), which zone_cohorts expands to 海口, 三亚 and 儋州
+    batch8 = set(zones.loc[zones["batch"] == 8, "city_code"])
+    assert batch8 - in_2019 == {460000}
+    assert {460100, 460200, 460400} <= in_2019
     # after recoding, every current prefecture-level unit has a 2019 row, and all but 三沙
     # (no GDP published) a 2019 GDP value
     universe = set(load_cities()["city_code"])
