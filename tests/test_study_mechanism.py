@@ -135,6 +135,13 @@ def test_simulate_mechanism_reaches_the_simulator():
 # ------------------------------------------------------------------ the study step
 
 
+def _close(out) -> None:
+    import matplotlib.pyplot as plt
+
+    for fig in out.figures.values():  # the study's figures are closed when written
+        plt.close(fig)
+
+
 @pytest.fixture(scope="module")
 def serial_study():
     from did_zones.report import run_study
@@ -142,7 +149,9 @@ def serial_study():
     cfg = parse_config(_raw(controls=["lngdp_pc"]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return run_study(cfg, progress=False)
+        out = run_study(cfg, progress=False)
+    yield out
+    _close(out)
 
 
 def test_study_runs_the_branched_serial_mediation(serial_study):
@@ -199,6 +208,7 @@ def test_zh_mechanism_section_is_chinese():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = run_study(cfg, progress=False)
+    _close(out)
     mech = next(s for s in out.sections if s.key == "mechanism")
     assert mech.title == "机制检验"
     for item in mech.items:
