@@ -38,7 +38,10 @@ def test_example_config_parses():
     assert cfg.robustness.placebo == {"kind": "in_space", "n_draws": 500, "shift": 2}
     assert cfg.robustness.honest["m_values"] == (0.0, 0.5, 1.0)
     assert cfg.robustness.heterogeneity == ("region",)
-    assert cfg.mechanism.method == "stepwise" and cfg.mechanism.n_boot == 499
+    assert cfg.mechanism.method == "serial" and cfg.mechanism.n_boot == 499
+    assert cfg.mechanism.chains == {"demand": ("ecom", "imports", "consumption"),
+                                    "supply": ("ecom", "exports", "innovation")}
+    assert cfg.data.simulate["mechanism"] is True
     echoed = json.loads(json.dumps(cfg.to_dict()))
     assert echoed["study"]["outcomes"] == ["isu", "ts"]
     with pytest.raises(AttributeError):

@@ -69,7 +69,11 @@ def mediation_diagram(
     A serial analysis (``method="serial"``) is drawn as a graph: mediators placed left to
     right by their depth in the chain(s), the links ``d`` between them, ``a`` and ``b`` on
     every arrow, and under the figure the significant specific indirect effects, the side
-    totals and their differences. Coefficients and p-values are read from ``MediationResult.tidy()`` (rows ``c``, ``a``,
+    totals and their differences. With several chains (the branched demand/supply form) or
+    more than three mediators, every chain gets its own row (mediators shared by chains in
+    the middle), the mediators are numbered M1, M2, ... in their boxes, the arrows carry
+    their symbols (a1, b2, d21, ...) and a key under the graph gives every coefficient with
+    its stars, one column each for the a, d and b paths, so that no two labels overlap. Coefficients and p-values are read from ``MediationResult.tidy()`` (rows ``c``, ``a``,
     ``b``, ``c'``, ``a*b`` / ``ACME``, ``sum(a*b)``, ``share``); stars mark p < 0.1 (``*``),
     0.05 (``**``) and 0.01 (``***``). The direct arrow D → Y shows ``c′`` with the total effect ``c``
     in parentheses when there is an outcome model, else ``c``.
@@ -103,9 +107,16 @@ def mediation_diagram(
     box_d = name("treated") if labels and "treated" in labels else word(language, "treatment")
     box_y, box_m = name(outcome), [name(m) for m in mediators]
     ttl = heading(title, language, "mediation_title")
+    chains = dict(mediation_result.extra.get("chains") or {}) \
+        if mediation_result.method == "serial" else {}
+    branched = bool(chains) and (len(chains) > 1 or len(mediators) > 3)
     with text_context([ttl, box_d, box_y, *box_m], font, language):
-        fig, ax = axes(ax, (7.0, 3.2 + 0.5 * max(len(mediators) - 1, 0)))
-        if (t["term"] == "d").any():
+        size = (10.0, 7.0) if branched else (7.0, 3.2 + 0.5 * max(len(mediators) - 1, 0))
+        fig, ax = axes(ax, size)
+        if branched:
+            _draw_branched(ax, t, mediators, chains, (box_d, box_y, box_m), int(digits),
+                           language)
+        elif (t["term"] == "d").any():
             _draw_serial(ax, t, mediators, (box_d, box_y, box_m), int(digits), language)
         else:
             _draw(ax, t, mediators, (box_d, box_y, box_m), int(digits), language)
@@ -248,3 +259,122 @@ def _draw_serial(ax, t, mediators, boxes, digits, language) -> None:
     foot.append(word(language, "stars"))
     ax.text(0.5, 0.0, "\n".join(foot), ha="center", va="bottom", fontsize="x-small",
             color="0.3", wrap=True)
+
+
+def _branched_positions(mediators, links, chains) -> dict:
+    """Mediator -> (x, y): x by depth in the graph, y by chain (shared mediators between
+    the chains' rows; several mediators in one place are spread vertically)."""
+    depth = dict.fromkeys(mediators, 0)
+    for m in mediators:  # mediators come in causal order
+        for k, j in links:
+            if j == m:
+                depth[m] = max(depth[m], depth[k] + 1)
+    n_depth = max(depth.values()) + 1
+    xs = np.linspace(0.3, 0.75, n_depth) if n_depth > 1 else np.array([0.5])
+    names = list(chains)
+    rows = np.linspace(0.88, 0.12, len(names)) if len(names) > 1 else np.array([0.8])
+    member = {m: [i for i, n in enumerate(names) if m in chains[n]] for m in mediators}
+    spot = {}
+    for m in mediators:
+        rows_of = member[m]
+        y = 0.5 if len(rows_of) != 1 else float(rows[rows_of[0]])
+        spot.setdefault((depth[m], y), []).append(m)
+    pos = {}
+    for (lev, y), here in spot.items():
+        offsets = (np.arange(len(here)) - (len(here) - 1) / 2) * 0.14
+        for m, dy in zip(here, offsets, strict=True):
+            pos[m] = (float(xs[lev]), y + float(dy))
+    return pos
+
+
+def _draw_branched(ax, t, mediators, chains, boxes, digits, language) -> None:
+    """Several chains (or many mediators): one row per chain, symbols on the arrows and
+    the coefficients in a key below, so that labels never collide."""
+    box_d, box_y, box_m = boxes
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    links = [tuple(lab.split(" -> ")) for lab in t.loc[t["term"] == "d", "mediator"]]
+    pos = _branched_positions(mediators, links, chains)
+    d_xy, y_xy = (0.05, 0.5), (0.95, 0.5)
+    num = {m: j + 1 for j, m in enumerate(mediators)}
+    # boxes first: every arrow is clipped at the edges of the boxes it joins
+    box = {"D": ax.text(*d_xy, box_d, ha="center", va="center", bbox=_BOX, zorder=3),
+           "Y": ax.text(*y_xy, box_y, ha="center", va="center", bbox=_BOX, zorder=3)}
+    for j, med in enumerate(mediators):
+        box[med] = ax.text(*pos[med], f"{box_m[j]} (M{num[med]})", ha="center",
+                           va="center", bbox=_BOX, zorder=3, fontsize="small")
+    where = {"D": d_xy, "Y": y_xy, **pos}
+    tag = {"fontsize": "x-small", "ha": "center", "va": "center", "color": "0.1",
+           "bbox": {"fc": "white", "ec": "0.7", "lw": 0.5, "boxstyle": "round,pad=0.15"},
+           "zorder": 4}
+
+    def link(u, v, text, w, dark=False):
+        ax.annotate("", xy=where[v], xytext=where[u], arrowprops={
+            "arrowstyle": "-|>", "color": "0.1" if dark else "0.45",
+            "lw": 1.3 if dark else 0.9, "shrinkA": 1, "shrinkB": 1,
+            "patchA": box[u].get_bbox_patch(), "patchB": box[v].get_bbox_patch()})
+        (x0, y0), (x1, y1) = where[u], where[v]
+        lift = 0.035 if abs(y1 - y0) < 0.05 else 0.0  # a flat arrow: its tag sits above
+        ax.text(x0 + w * (x1 - x0), y0 + w * (y1 - y0) + lift, text, **tag)
+
+    keys = {"a": [], "d": [], "b": []}
+    for med in mediators:
+        j = num[med]
+        a, b = _row(t, "a", med), _row(t, "b", med)
+        # tags near the mediator: arrows from D fan out there, arrows into Y converge later
+        link("D", med, f"a{j}", 0.72 if abs(pos[med][1] - 0.5) > 0.05 else 0.5)
+        link(med, "Y", f"b{j}", 0.3 if abs(pos[med][1] - 0.5) > 0.05 else 0.5)
+        if a is not None:
+            keys["a"].append(_coef(a, f"a{j}", digits))
+        if b is not None:
+            keys["b"].append(_coef(b, f"b{j}", digits))
+    for k, j in links:
+        sym = f"d{num[j]}{num[k]}"
+        link(k, j, sym, 0.5, dark=True)
+        row = _row(t, "d", f"{k} -> {j}")
+        if row is not None:
+            keys["d"].append(_coef(row, sym, digits))
+    # the direct effect runs under the graph, clear of every mediator
+    low = min(y for _, y in pos.values()) - 0.13
+    ax.plot([d_xy[0], d_xy[0], y_xy[0]], [d_xy[1] - 0.05, low, low], color="0.45", lw=0.9)
+    ax.annotate("", xy=(y_xy[0], y_xy[1] - 0.05), xytext=(y_xy[0], low),
+                arrowprops={"arrowstyle": "-|>", "color": "0.45", "lw": 0.9, "shrinkA": 0,
+                            "shrinkB": 0})
+    c, direct = _row(t, "c"), _row(t, "c'")
+    ax.text(0.5, low, _coef(direct, "c′", digits) + f"  ({_coef(c, 'c', digits)})",
+            **{**tag, "fontsize": "small"})
+    top, line = low - 0.08, 0.045
+    heads = {"a": "D → M", "d": "M → M", "b": "M → Y"}
+    for x, key in zip((0.17, 0.5, 0.83), ("a", "d", "b"), strict=True):
+        ax.text(x, top, heads[key], ha="center", va="top", fontsize="x-small",
+                fontweight="bold")
+        ax.text(x, top - line, "\n".join(keys[key]), ha="center", va="top",
+                fontsize="x-small")
+    bottom = top - line * (2 + max(len(v) for v in keys.values()))
+    foot = _serial_foot(t, digits, language)
+    ax.text(0.5, bottom, "\n".join(foot), ha="center", va="top", fontsize="x-small",
+            color="0.3", wrap=True)
+    ax.set_ylim(bottom - line * (1.2 * len(foot) + 1), 1.0)
+
+
+def _serial_foot(t, digits, language) -> list[str]:
+    """Significant specific indirect effects, the total, side totals and differences."""
+    sig = t[(t["term"] == "path") & (t["p_value"] < 0.05)]
+    side_word = {"common": word(language, "common_side")}
+    foot = []
+    if len(sig):
+        foot.append(word(language, "serial_paths") + ": " + "; ".join(
+            f"{r['mediator'].replace(' -> ', '→')} {fmt(r['estimate'], digits)}"
+            f"{stars(r['p_value'])}" for _, r in sig.iterrows()))
+    total = _row(t, "sum(a*b)")
+    sides = t[t["term"].isin(["side", "difference"])]
+    parts = [f"Σ = {fmt(total['estimate'], digits)}{stars(total['p_value'])}"] \
+        if total is not None else []
+    parts += [f"{side_word.get(r['mediator'], r['mediator'])} "
+              f"{fmt(r['estimate'], digits)}{stars(r['p_value'])}"
+              for _, r in sides.iterrows()]
+    if parts:
+        key = "side_totals" if len(sides) else "indirect"
+        foot.append(word(language, key) + ": " + "; ".join(parts))
+    foot.append(word(language, "stars"))
+    return foot

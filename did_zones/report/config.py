@@ -45,7 +45,9 @@ _TIMINGS = ("approval_year", "next_year", "half_year")
 _COUNTY = ("parent", "drop")
 _PLACEBO_KINDS = ("in_space", "in_time", "mixed")
 _RESTRICTIONS = ("relative_magnitude", "smoothness")
-_MECHANISM = ("channel", "stepwise", "causal")
+_MECHANISM = ("channel", "stepwise", "causal", "serial")
+_INTERVALS = ("percentile", "bc", "bca")
+_SERIAL_TESTS = ("stepwise", "channel")
 _PSM_METHODS = ("nearest", "kernel")
 
 
@@ -103,10 +105,27 @@ class RobustnessConfig:
 
 @dataclass(frozen=True)
 class MechanismConfig:
-    """``[mechanism]``: how each mediator in ``study.mediators`` is tested."""
+    """``[mechanism]``: how each mediator in ``study.mediators`` is tested.
+
+    With ``method = "serial"`` the mediators form chains: ``chains`` maps a side name to its
+    mediators in causal order (``[mechanism.chains] demand = ["ecom", "imports",
+    "consumption"]``); without a ``[mechanism.chains]`` table ``study.mediators`` is one
+    chain. ``interval`` is the bootstrap interval of every indirect effect and
+    ``serial_test`` the serial variant (``"stepwise"``: every path; ``"channel"``: D → M_j
+    only), as in :func:`did_zones.mediation`.
+    """
 
     method: str = "channel"
     n_boot: int = 499
+    chains: Mapping[str, tuple[str, ...]] | None = None
+    interval: str = "bc"
+    serial_test: str = "stepwise"
+
+    def mediators(self, study: StudySpec) -> tuple[str, ...]:
+        """The mediator columns the mechanism step uses (chain order, each once)."""
+        if self.chains:
+            return tuple(dict.fromkeys(m for c in self.chains.values() for m in c))
+        return tuple(study.mediators)
 
 
 @dataclass(frozen=True)
@@ -213,7 +232,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
     data = _data(_table(raw["data"], "data"), Path(base_dir))
     study = _study(_table(raw["study"], "study"), Path(base_dir))
     robustness = _robustness(_table(raw.get("robustness", {}), "robustness"))
-    mechanism = _mechanism(_table(raw.get("mechanism", {}), "mechanism"))
+    mechanism = _mechanism(_table(raw.get("mechanism", {}), "mechanism"), study)
     return StudyConfig(data=data, study=study, robustness=robustness, mechanism=mechanism,
                        source=source)
 
@@ -242,7 +261,8 @@ def _data(t: Mapping, base: Path) -> DataConfig:
                 "file's folder; fix the path.")
     else:
         s = _table(t["simulate"], "data.simulate")
-        _keys(s, "data.simulate", ("seed", "effect", "years", "timing", "county_level"))
+        _keys(s, "data.simulate", ("seed", "effect", "years", "timing", "county_level",
+                                   "mechanism"))
         sim: dict[str, Any] = {"seed": _int(s.get("seed", 0), "data.simulate.seed")}
         if "effect" in s:
             sim["effect"] = _choice(s["effect"], "data.simulate.effect", _EFFECTS)
@@ -253,6 +273,8 @@ def _data(t: Mapping, base: Path) -> DataConfig:
         if "county_level" in s:
             sim["county_level"] = _choice(s["county_level"], "data.simulate.county_level",
                                           _COUNTY)
+        if "mechanism" in s:
+            sim["mechanism"] = _sim_mechanism(s["mechanism"])
         simulate = MappingProxyType(sim)
     return DataConfig(
         file=file, simulate=simulate,
@@ -411,14 +433,84 @@ def _robustness(t: Mapping) -> RobustnessConfig:
     )
 
 
-def _mechanism(t: Mapping) -> MechanismConfig:
-    _keys(t, "mechanism", ("method", "n_boot"))
+def _sim_mechanism(value: Any) -> bool | Mapping[str, Any]:
+    """``data.simulate.mechanism``: true / false, or a table of edge coefficients and channel
+    switches (checked here by the simulator's own parser, so errors come at the door)."""
+    from .._simchain import parse_mechanism
+
+    where = "data.simulate.mechanism"
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, Mapping):
+        raise _type(where, "true, false or a table", value,
+                    'mechanism = true, or mechanism = { "ecom->imports" = 0.2, '
+                    "supply = false }")
+    try:
+        parse_mechanism(dict(value))
+    except SpecificationError as exc:
+        raise SpecificationError(f"{where}: {exc}") from None
+    return MappingProxyType(dict(value))
+
+
+def _mechanism(t: Mapping, study: StudySpec | None = None) -> MechanismConfig:
+    _keys(t, "mechanism", ("method", "n_boot", "chains", "interval", "serial_test"))
     n_boot = _int(t.get("n_boot", 499), "mechanism.n_boot")
     if n_boot < 0:
         raise SpecificationError(f"mechanism.n_boot: expected an integer >= 0; got {n_boot}."
                                  " Use e.g. n_boot = 499 (0 skips the bootstrap).")
-    return MechanismConfig(method=_choice(t.get("method", "channel"), "mechanism.method",
-                                          _MECHANISM), n_boot=n_boot)
+    method = _choice(t.get("method", "channel"), "mechanism.method", _MECHANISM)
+    serial_only = [k for k in ("chains", "serial_test") if k in t]
+    if method != "serial" and serial_only:
+        raise SpecificationError(
+            f"mechanism.{serial_only[0]}: only used with method = \"serial\" (chain "
+            f"mediation); the method is {method!r}. Set method = \"serial\" or remove "
+            f"mechanism.{serial_only[0]}.")
+    chains = None
+    if "chains" in t:
+        chains = _chains(t["chains"], study)
+    elif method == "serial" and study is not None and not study.mediators:
+        raise SpecificationError(
+            'mechanism: method = "serial" needs its chain(s). Add [mechanism.chains] with '
+            'one list per side, e.g. demand = ["ecom", "imports", "consumption"] and '
+            'supply = ["ecom", "exports", "innovation"], or list one chain in causal order '
+            'as study.mediators.')
+    return MechanismConfig(
+        method=method, n_boot=n_boot, chains=chains,
+        interval=_choice(t.get("interval", "bc"), "mechanism.interval", _INTERVALS),
+        serial_test=_choice(t.get("serial_test", "stepwise"), "mechanism.serial_test",
+                            _SERIAL_TESTS))
+
+
+def _chains(value: Any, study: StudySpec | None) -> Mapping[str, tuple[str, ...]]:
+    """``[mechanism.chains]``: side name -> mediators in causal order; the graph they make
+    is checked (no repeat within a chain, no cycle, no reserved side name) here."""
+    from ..mechanism.serial import build_graph
+
+    table = _table(value, "mechanism.chains")
+    if not table:
+        raise SpecificationError(
+            'mechanism.chains is empty. List one chain per side, e.g. demand = ["ecom", '
+            '"imports", "consumption"] and supply = ["ecom", "exports", "innovation"].')
+    chains = {}
+    for name, chain in table.items():
+        where = f"mechanism.chains.{name}"
+        chains[name] = _str_list(chain, where)
+        if not chains[name]:
+            raise SpecificationError(f"{where} is empty. List its mediator columns in causal "
+                                     'order, e.g. ["ecom", "imports", "consumption"].')
+    try:
+        build_graph(None, chains)
+    except SpecificationError as exc:
+        raise SpecificationError(f"mechanism.chains: {exc}") from None
+    if study is not None and study.mediators:
+        listed = set(m for c in chains.values() for m in c)
+        extra = [m for m in study.mediators if m not in listed]
+        if extra:
+            raise SpecificationError(
+                f"study.mediators lists {', '.join(map(repr, extra))}, which no chain in "
+                "[mechanism.chains] holds. With chains the mechanism uses the chains' "
+                "mediators: add the column to a chain or remove it from study.mediators.")
+    return MappingProxyType(chains)
 
 
 # ------------------------------------------------------------------- checkers

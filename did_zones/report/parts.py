@@ -245,6 +245,8 @@ def _check_columns(frame: pd.DataFrame, config: StudyConfig) -> None:
               "study.outcomes": s.outcomes, "study.controls": s.controls,
               "study.mediators": s.mediators,
               "robustness.psm.covariates": (r.psm or {}).get("covariates", ())}
+    for side, chain in (config.mechanism.chains or {}).items():
+        wanted[f"mechanism.chains.{side}"] = chain
     if config.data.cohort != "registry":
         wanted["data.cohort"] = [config.data.cohort]
     if s.cluster != "unit":

@@ -149,7 +149,8 @@ def data(run) -> None:
                                              notes=s.notes)),
         *_small_cohort_items(run, panel),
         run.figure("adoption", adoption_plot(panel, language=lang, font=s.font)))
-    columns = [*s.outcomes, *s.controls, *s.mediators]
+    columns = list(dict.fromkeys([*s.outcomes, *s.controls,
+                                  *cfg.mechanism.mediators(s)]))
     stats = summary_stats(panel, columns, by="treated", labels=dict(s.labels), language=lang)
     run.section("summary", run.table("summary", stats))
 
@@ -416,7 +417,9 @@ def mechanism(run) -> None:
     y = _primary(run)
     items = []
     run.seeds["mechanism"] = s.seed
-    for med in s.mediators:
+    if m.method == "serial":
+        items = _serial_items(run, panel, y)
+    for med in (s.mediators if m.method != "serial" else ()):
         res = mediation(panel, y, med, method=m.method, controls=s.controls,
                            cluster=_cluster(run), n_boot=m.n_boot or None, seed=s.seed)
         run.results[f"mediation:{med}"] = res
@@ -428,6 +431,29 @@ def mechanism(run) -> None:
             res, labels=dict(s.labels), language=s.language, font=s.font)))
     run.section("mechanism", Item("text", text(run, "mechanism", method=m.method,
                                                n_boot=m.n_boot, seed=s.seed)), *items)
+
+
+def _serial_items(run, panel, y: str) -> list:
+    """Chain mediation (``method = "serial"``): one analysis of every chain together, its
+    verdict, table and path diagram; the result is ``mediation:serial``."""
+    from ..mechanism import mediation
+    from ..plots import mediation_diagram
+    from ..tables import mediation_table
+
+    s, m = run.config.study, run.config.mechanism
+    chains = ({k: list(v) for k, v in m.chains.items()} if m.chains
+              else {"chain": list(s.mediators)})
+    res = mediation(panel, y, method="serial", chains=chains, serial_test=m.serial_test,
+                    controls=s.controls, cluster=_cluster(run), n_boot=m.n_boot or None,
+                    seed=s.seed, interval=m.interval, progress=False)
+    run.results["mediation:serial"] = res
+    sides = " | ".join(" → ".join(_label(run, v) for v in c) for c in chains.values())
+    return [Item("text", text(run, "verdict", mediator=sides, verdict=res.verdict,
+                              conclusion=res.conclusion)),
+            run.table("mediation_serial", mediation_table(
+                res, labels=dict(s.labels), language=s.language, notes=s.notes)),
+            run.figure("mediation_serial", mediation_diagram(
+                res, labels=dict(s.labels), language=s.language, font=s.font))]
 
 
 def _main(run):
@@ -559,9 +585,9 @@ STEPS = [
     (lambda c: f"main results: TWFE on {_n(c)}", main_results, lambda c: True),
     (lambda c: f"estimators: {', '.join(c.study.estimators)}", estimators, lambda c: True),
     (lambda c: "Bacon decomposition", bacon, lambda c: True),
-    (lambda c: f"mechanism: {len(c.study.mediators)} mediator(s), {c.mechanism.method}, "
-               f"{c.mechanism.n_boot} bootstrap draws ...", mechanism,
-     lambda c: bool(c.study.mediators)),
+    (lambda c: f"mechanism: {len(c.mechanism.mediators(c.study))} mediator(s), "
+               f"{c.mechanism.method}, {c.mechanism.n_boot} bootstrap draws ...", mechanism,
+     lambda c: bool(c.mechanism.mediators(c.study))),
     (lambda c: "robustness" + (f": placebo {c.robustness.placebo['n_draws']} draws ..."
                                if c.robustness.placebo else ""), robustness,
      lambda c: any([c.robustness.placebo, c.robustness.psm, c.robustness.variations,
