@@ -130,6 +130,19 @@ def pool_groups(labels: Sequence[float], sets: Sequence[set], k: int) -> np.ndar
                          blocks=[float(v) < 0 for v in labels])
 
 
+def term_groups(policy: str, labels: Sequence[float], sets: Sequence[set],
+                k: int) -> np.ndarray:
+    """Group id of each event-time term under the small-cell ``policy``: each term alone
+    (``"flag"``); the terms resting on at least ``k`` units of ``sets`` renumbered, the
+    others −1 (``"exclude"``); adjacent terms pooled (``"pool"``, :func:`pool_groups`)."""
+    if policy == "pool":
+        return pool_groups(labels, sets, k)
+    if policy == "exclude":
+        ok = np.array([len(u) >= k for u in sets], dtype=bool)
+        return np.where(ok, np.cumsum(ok) - 1, -1)
+    return np.arange(len(labels))
+
+
 # ---------------------------------------------------------------------- first stage
 
 

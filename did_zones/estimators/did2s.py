@@ -24,8 +24,8 @@ from ._imputation_core import (
     cluster_labels,
     first_stage,
     linear_term,
-    pool_groups,
     small_cohort_rows,
+    term_groups,
     term_rows,
     unit_sets,
     units_per_column,
@@ -338,15 +338,14 @@ def _small_cells(fs: FirstStage, unit: np.ndarray, code: np.ndarray, event_times
     if policy == "exclude":
         small, n_small, rows = small_cohort_rows(fs, unit, k)
         code = np.where(rows, -1, code)
-        sets = unit_sets(code, unit, m)
-        ok = np.array([len(u) >= k for u in sets], dtype=bool)
+        group = term_groups("exclude", event_times, unit_sets(code, unit, m), k)
+        ok = group >= 0
         if not ok.any():
             raise EstimationError(
                 f"Every term of the second stage rests on fewer than min_cohort_size={k} "
                 "treated units once the small cohorts are left out, so small_cells='exclude' "
                 "leaves nothing to estimate. Use small_cells='flag' or 'pool', or a smaller "
                 "min_cohort_size.")
-        group = np.where(ok, np.cumsum(ok) - 1, -1)
         labels = ["overall" if static else f"ATT(e={range_label([h])})" for h in event_times]
         dropped = [lab for lab, o in zip(labels, ok, strict=True) if not o]
         if small.size or dropped:
@@ -355,7 +354,7 @@ def _small_cells(fs: FirstStage, unit: np.ndarray, code: np.ndarray, event_times
                 "their treated observations leave the second stage (lead observations join "
                 "the reference); the first stage is unchanged", dropped))
     elif policy == "pool" and not static:
-        group = pool_groups(event_times, unit_sets(code, unit, m), k)
+        group = term_groups("pool", event_times, unit_sets(code, unit, m), k)
     else:
         group = np.arange(m)
     n_terms = int(group.max()) + 1

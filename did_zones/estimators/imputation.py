@@ -26,8 +26,8 @@ from ._imputation_core import (
     cluster_labels,
     first_stage,
     linear_term,
-    pool_groups,
     small_cohort_rows,
+    term_groups,
     term_rows,
     unit_sets,
     units_per_column,
@@ -528,15 +528,9 @@ def _target_weights(fs: FirstStage, horizons, keep: np.ndarray, unit: np.ndarray
     vals, inv = np.unique(te, return_inverse=True)
     hcode[keep] = np.array([lookup.get(int(v), -1) for v in vals], dtype=np.intp)[inv]
     sets = unit_sets(hcode, unit, H)
-    dropped: list[str] = []
-    if policy == "pool":
-        group = pool_groups(horizons, sets, k)
-    elif policy == "exclude":
-        ok = np.array([len(u) >= k for u in sets], dtype=bool)
-        dropped = [f"ATT(e={h})" for h, o in zip(horizons, ok, strict=True) if not o]
-        group = np.where(ok, np.cumsum(ok) - 1, -1)
-    else:
-        group = np.arange(H)
+    group = term_groups(policy, horizons, sets, k)
+    dropped = ([f"ATT(e={h})" for h, g in zip(horizons, group, strict=True) if g < 0]
+               if policy == "exclude" else [])
     m = int(group.max()) + 1 if H and group.max() >= 0 else 0
     ranges = [[h for h, g in zip(horizons, group, strict=True) if g == j] for j in range(m)]
     code = np.where(hcode >= 0, group[np.maximum(hcode, 0)] if H else -1, -1)
@@ -623,15 +617,9 @@ def _pretrend_fit(panel, outcome, fs: FirstStage, k: int, anticipation: int,
     for j, h in enumerate(asc):  # a loop over leads, not rows
         lead_code[(e_u == h) & on[u_rows]] = j
     sets = unit_sets(lead_code, unit_u, len(asc))
-    dropped: list[str] = []
-    if policy == "pool":
-        group = pool_groups(asc, sets, k_min)
-    elif policy == "exclude":
-        ok = np.array([len(u) >= k_min for u in sets], dtype=bool)
-        dropped = [f"pre(e={h})" for h, o in zip(asc, ok, strict=True) if not o]
-        group = np.where(ok, np.cumsum(ok) - 1, -1)
-    else:
-        group = np.arange(len(asc))
+    group = term_groups(policy, asc, sets, k_min)
+    dropped = ([f"pre(e={h})" for h, g in zip(asc, group, strict=True) if g < 0]
+               if policy == "exclude" else [])
     m = int(group.max()) + 1 if group.size and group.max() >= 0 else 0
     # terms in the order of the leads (-1 - anticipation first), as before
     bins = [[h for h, g in zip(asc, group, strict=True) if g == j] for j in range(m)][::-1]
