@@ -241,22 +241,7 @@ def _draw_serial(ax, t, mediators, boxes, digits, language) -> None:
             ha="center", va="top", fontsize="small")
     ax.text(*d_xy, box_d, ha="center", va="center", bbox=_BOX, zorder=3)
     ax.text(*y_xy, box_y, ha="center", va="center", bbox=_BOX, zorder=3)
-    sig = t[(t["term"] == "path") & (t["p_value"] < 0.05)]
-    foot = []
-    if len(sig):
-        foot.append(word(language, "serial_paths") + ": " + "; ".join(
-            f"{r['mediator'].replace(' -> ', '→')} {fmt(r['estimate'], digits)}"
-            f"{stars(r['p_value'])}" for _, r in sig.iterrows()))
-    total = _row(t, "sum(a*b)")
-    sides = t[t["term"].isin(["side", "difference"])]
-    parts = [f"Σ = {fmt(total['estimate'], digits)}{stars(total['p_value'])}"] \
-        if total is not None else []
-    parts += [f"{r['mediator']} {fmt(r['estimate'], digits)}{stars(r['p_value'])}"
-              for _, r in sides.iterrows()]
-    if parts:
-        key = "side_totals" if len(sides) else "indirect"
-        foot.append(word(language, key) + ": " + "; ".join(parts))
-    foot.append(word(language, "stars"))
+    foot = _serial_foot(t, digits, language)
     ax.text(0.5, 0.0, "\n".join(foot), ha="center", va="bottom", fontsize="x-small",
             color="0.3", wrap=True)
 
