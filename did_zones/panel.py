@@ -26,7 +26,8 @@ __all__ = ["Panel", "build_panel"]
 NEVER = np.inf  # cohort code of never-treated units
 
 _DROP_COLUMNS = ["reason", "n_rows", "n_units", "examples"]
-_STATE_NOTES = ("Unbalanced panel:", "No never-treated units:")
+_STATE_NOTES = ("Unbalanced panel:", "No never-treated units:",
+                "Treatment switches off inside the panel", "Treatment of ")
 
 
 def _cohort_label(g: float) -> int | float | str:
@@ -115,6 +116,13 @@ class Panel:
         examples). Empty when nothing was dropped.
     notes : tuple of str
         What happened to the data (drops, recodings, imbalance), for printing under tables.
+    treatment_end, treatment_restart : numpy.ndarray or None
+        Per-unit first untreated period after the first treatment spell, and the period in
+        which treatment starts again (``inf``: never within the panel), for panels whose
+        treatment switches off (a revoked pilot zone under
+        ``zone_cohorts(revoked="end")``, or a 0/1 column with ``switch_off="keep"``).
+        Both None for the usual absorbing panel. Only :func:`~did_zones.dcdh` accepts a
+        panel whose treatment switches off; see :attr:`switches_off`.
     """
 
     data: pd.DataFrame = _ReadOnlyFrame()  # type: ignore[assignment]
@@ -127,10 +135,18 @@ class Panel:
     cohort: np.ndarray
     dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_DROP_COLUMNS))
     notes: tuple[str, ...] = ()
+    treatment_end: np.ndarray | None = None
+    treatment_restart: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for name in ("periods", "unit_id", "period_id", "cohort"):
             object.__setattr__(self, name, _read_only(np.asarray(getattr(self, name))))
+        if (self.treatment_end is None) != (self.treatment_restart is None):
+            raise ValueError("treatment_end and treatment_restart come together.")
+        for name in ("treatment_end", "treatment_restart"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _read_only(np.asarray(getattr(self, name),
+                                                                     dtype=float)))
 
     # ------------------------------------------------------------ identity
     @cached_property
@@ -169,6 +185,10 @@ class Panel:
         h.update(self.unit_id.astype(np.min_scalar_type(max(self.n_units - 1, 0))).tobytes())
         h.update(self.period_id.astype(np.min_scalar_type(max(self.n_periods - 1, 0))).tobytes())
         h.update(np.asarray(self.cohort, dtype="<f8").tobytes())
+        if self.switches_off:
+            h.update(b"switch-off")
+            h.update(np.asarray(self.treatment_end, dtype="<f8").tobytes())
+            h.update(np.asarray(self.treatment_restart, dtype="<f8").tobytes())
         return h.hexdigest()
 
     # ------------------------------------------------------------------ sizes
@@ -214,14 +234,100 @@ class Panel:
 
     @property
     def treated(self) -> np.ndarray:
-        """Per-row treatment indicator ``time >= cohort`` (bool)."""
-        return self.time_values >= self.row_cohort
+        """Per-row treatment indicator (bool): ``time >= cohort``, and, where treatment
+        switches off, not in ``treatment_end <= time < treatment_restart``."""
+        t = self.time_values
+        on = t >= self.row_cohort
+        if self.switches_off:
+            uid = self.unit_id
+            on &= ~((t >= self.treatment_end[uid]) & (t < self.treatment_restart[uid]))
+        return on
+
+    def treated_at(self, periods: Iterable[int]) -> np.ndarray:
+        """Treatment status of every unit in ``periods``, observed or not.
+
+        Parameters
+        ----------
+        periods : iterable of int
+            Calendar periods.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean, one row per unit (in :attr:`units` order), one column per period; the
+            same rule as :attr:`treated`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"city": [1] * 4, "year": [1, 2, 3, 4], "d": [0, 1, 0, 0]})
+        >>> p = build_panel(df, unit="city", time="year", treatment="d", switch_off="keep")
+        >>> p.treated_at([1, 2, 3, 4]).astype(int).tolist()
+        [[0, 1, 0, 0]]
+        """
+        p = np.asarray(list(periods), dtype=float)[None, :]
+        on = p >= self.cohort[:, None]
+        if self.switches_off:
+            on &= ~((p >= self.treatment_end[:, None]) & (p < self.treatment_restart[:, None]))
+        return on
+
+    @property
+    def switches_off(self) -> bool:
+        """True when some unit's treatment switches off inside the panel.
+
+        Such a panel comes from ``zone_cohorts(revoked="end")`` with a revocation inside its
+        years, or from a 0/1 treatment column with ``build_panel(..., switch_off="keep")``.
+        Only :func:`~did_zones.dcdh` estimates with it; every other estimator assumes
+        treatment stays on once started and refuses it (:meth:`require_absorbing`).
+        """
+        return self.treatment_end is not None
+
+    def require_absorbing(self) -> None:
+        """Raise :class:`~did_zones.errors.PanelError` when treatment switches off.
+
+        The one check behind every estimator and robustness tool that assumes staggered,
+        absorbing treatment (all but :func:`~did_zones.dcdh`).
+
+        Raises
+        ------
+        PanelError
+            Naming the units whose treatment ends, their periods and the ways out.
+        """
+        if not self.switches_off:
+            return
+        off = np.isfinite(self.treatment_end)
+        end, restart = self.treatment_end[off], self.treatment_restart[off]
+        labels = [f"{u} (untreated " + (f"from {int(e)})" if not np.isfinite(r) else
+                                        f"in {int(e)})" if r == e + 1 else
+                                        f"{int(e)}-{int(r) - 1})")
+                  for u, e, r in zip(self.units[off], end, restart, strict=True)]
+        first_end = int(end.min())
+        raise PanelError(
+            f"Treatment switches off inside this panel for {int(off.sum())} unit(s), e.g. "
+            f"{examples(labels)}. This estimator assumes treatment stays on once started; "
+            "only dcdh estimates with treatment that switches off (DID_M with leavers). Use "
+            "dcdh, keep these units treated (zone_cohorts(revoked='keep')), end the panel "
+            f"before {first_end} (panel.window(end={first_end - 1})), or drop these units "
+            "(panel.drop_units(...))."
+        )
 
     # ------------------------------------------------------ derived per unit
     @property
     def unit_cohort(self) -> pd.Series:
-        """Series unit → first treated period (``inf`` for never-treated)."""
-        return pd.Series(self.cohort, index=self.units, name="cohort")
+        """Series unit → first treated period (``inf`` for never-treated).
+
+        When treatment switches off, ``attrs["treatment_end"]`` and
+        ``attrs["treatment_restart"]`` map units to those periods (as
+        :func:`~did_zones.zone_cohorts` writes them), so a panel rebuilt from this Series
+        keeps its switch-offs.
+        """
+        s = pd.Series(self.cohort, index=self.units, name="cohort")
+        if self.switches_off:
+            s.attrs = {name: {u: int(v) for u, v in zip(self.units, values, strict=True)
+                              if np.isfinite(v)}
+                       for name, values in (("treatment_end", self.treatment_end),
+                                            ("treatment_restart", self.treatment_restart))}
+        return s
 
     @property
     def cohorts(self) -> np.ndarray:
@@ -326,7 +432,10 @@ class Panel:
     def with_cohort(self, cohort: Mapping | pd.Series) -> Panel:
         """Return a new panel with first-treatment periods taken from ``cohort``.
 
-        Units missing from the mapping become never-treated.
+        Units missing from the mapping become never-treated. The new timing replaces the
+        old one entirely: treatment switches off only where ``cohort`` says so in its
+        ``attrs`` (as a Series of ``zone_cohorts(revoked="end")`` or
+        :attr:`unit_cohort` does).
         """
         return self._rebuild(self.data, cohort)
 
@@ -452,7 +561,9 @@ class Panel:
         return (
             f"Panel({self.n_units} units x {self.n_periods} periods "
             f"[{self.periods.min()}-{self.periods.max()}], {self.n_obs} rows, {bal}; "
-            f"{n_cohorts} cohorts, {n_never} never-treated units)"
+            f"{n_cohorts} cohorts, {n_never} never-treated units"
+            + (f", treatment switches off for {int(np.isfinite(self.treatment_end).sum())}"
+               if self.switches_off else "") + ")"
         )
 
 
@@ -475,6 +586,7 @@ def build_panel(
     *,
     always_treated: str = "drop",
     late_cohorts: str = "never",
+    switch_off: str | None = None,
 ) -> Panel:
     """Validate a long unit-period table and fix its staggered-adoption roles.
 
@@ -495,17 +607,28 @@ def build_panel(
         their calendar year (a pilot from 1 July 2015 is cohort 2015), and a missing
         date (NaT) means never-treated; the conversion is noted in ``Panel.notes``.
         A Series from ``zone_cohorts(revoked="end")`` carries the periods in which
-        treatment ends (``attrs["treatment_end"]``): it is refused when a switch-off falls
-        inside the panel (see Raises), accepted with a note when all fall after it.
+        treatment ends and restarts (``attrs["treatment_end"]``,
+        ``attrs["treatment_restart"]``): see ``switch_off``.
     treatment : str, optional
         A 0/1 column from which the first treated period is derived (give either
-        ``cohort`` or ``treatment``). Treatment must not switch off.
+        ``cohort`` or ``treatment``). It may switch off once and on again once (0→1→0→1)
+        under ``switch_off="keep"``.
     always_treated : {"drop", "error"}
         Units whose cohort is at or before the first observed period have no untreated
         period; they are dropped with a :class:`DataDroppedWarning` (default) or raise.
     late_cohorts : {"never", "error"}
         Cohorts after the last observed period are treated as never-treated within the
         sample (default, noted) or raise.
+    switch_off : {"keep", "error"}, optional
+        What to do when treatment switches off inside the panel: ``"keep"`` records it
+        (:attr:`Panel.switches_off`, :attr:`Panel.treatment_end`; only
+        :func:`~did_zones.dcdh` estimates with such a panel, every other estimator refuses
+        it with a message), ``"error"`` refuses it. Default: ``"keep"`` for a cohort Series
+        carrying ``attrs["treatment_end"]`` (``zone_cohorts(revoked="end")`` already asked
+        for the switch-off), ``"error"`` for a treatment column (a 0/1 column going back to
+        0 is more often a coding error than a policy ending). A switch-off after the last
+        observed period changes nothing (noted); a unit whose first spell ended before the
+        first period starts at its restart, if any.
 
     Returns
     -------
@@ -517,10 +640,9 @@ def build_panel(
         Missing columns (with a did-you-mean hint) or contradictory roles.
     PanelError
         No rows, a column name used twice, missing role values, non-integer time, duplicate unit-periods, a cohort not constant
-        within a unit, treatment that switches off (a 0/1 column going back to 0, or a
-        cohort Series of ``zone_cohorts(revoked="end")`` whose treatment ends within the
-        panel: no estimator handles switching off, ``dcdh`` included, which estimates the
-        effect of joining only), non-integer cohorts.
+        within a unit, treatment that switches off inside the panel under
+        ``switch_off="error"`` (the default for a 0/1 column), a 0/1 column that switches
+        off twice, non-integer cohorts.
 
     Notes
     -----
@@ -543,6 +665,10 @@ def build_panel(
     if late_cohorts not in ("never", "error"):
         raise SpecificationError(
             f"late_cohorts must be one of 'never', 'error'; got {late_cohorts!r}."
+        )
+    if switch_off not in (None, "keep", "error"):
+        raise SpecificationError(
+            f"switch_off must be one of 'keep', 'error' (or None); got {switch_off!r}."
         )
     if cohort is None and treatment is None:
         raise SpecificationError(
@@ -636,13 +762,21 @@ def build_panel(
     unit_id = ucode
 
     # -- first treated period per unit
+    end_unit = restart_unit = np.full(units.size, NEVER)
     if treatment is not None:
-        g_unit = _cohort_from_treatment(df, unit, treatment, unit_id, t, units.size)
+        g_unit, end_unit, restart_unit = _spells_from_treatment(
+            df, unit, treatment, unit_id, t, switch_off or "error")
     elif cohort_col is not None:
         g_unit = _cohort_from_column(df, unit, cohort_col, unit_id, units.size, notes)
     else:
         g_unit = _cohort_from_mapping(cohort, units, unit, notes)
-        _check_treatment_end(cohort, units, unit_id, t, notes)
+        end_unit, restart_unit = _spells_from_attrs(cohort, units)
+        beyond = np.isfinite(end_unit) & (end_unit > t.max())
+        if beyond.any():
+            notes.append(
+                f"Treatment of {int(beyond.sum())} unit(s) ends after the last observed "
+                f"period (revoked pilot zones, e.g. {examples(units[beyond])}): absorbing "
+                "within the panel.")
     finite = np.isfinite(g_unit)
     fractional = np.zeros_like(finite)
     fractional[finite] = g_unit[finite] % 1 != 0  # inf % 1 would warn
@@ -657,6 +791,8 @@ def build_panel(
     # its first or last periods), so the two codings are repeated until nothing changes.
     while True:
         first, last = int(t.min()), int(t.max())
+        g_unit, end_unit, restart_unit = _fit_spells(g_unit, end_unit, restart_unit,
+                                                     first, last)
         # -- cohorts after the sample: never treated within it
         late = np.isfinite(g_unit) & (g_unit > last)
         if late.any():
@@ -672,6 +808,8 @@ def build_panel(
                 "the sample."
             )
             g_unit = np.where(late, NEVER, g_unit)
+            end_unit = np.where(late, NEVER, end_unit)
+            restart_unit = np.where(late, NEVER, restart_unit)
 
         # -- always-treated units
         always = g_unit <= first
@@ -691,7 +829,8 @@ def build_panel(
                       "n_units": int(always.sum()), "examples": examples(units[always])})
         keep_rows = ~always[unit_id]
         df = df.loc[keep_rows].reset_index(drop=True)
-        g_unit = g_unit[~always]
+        g_unit, end_unit, restart_unit = (a[~always] for a in (g_unit, end_unit,
+                                                                restart_unit))
         units, unit_id = _factorize_sorted(df[unit])
         t = df[time].to_numpy()
         if units.size == 0:
@@ -710,6 +849,9 @@ def build_panel(
     if not (~np.isfinite(g_unit)).any():
         notes.append("No never-treated units: estimators need control='not_yet'.")
 
+    switching = np.isfinite(end_unit).any()
+    if switching:
+        _switch_off_notes(units, end_unit, restart_unit, switch_off, notes)
     for arr in (unit_id, period_id, g_unit, periods):
         arr.setflags(write=False)
     dropped = pd.DataFrame(drops, columns=_DROP_COLUMNS)
@@ -724,6 +866,8 @@ def build_panel(
         cohort=g_unit,
         dropped=dropped,
         notes=tuple(notes),
+        treatment_end=end_unit if switching else None,
+        treatment_restart=restart_unit if switching else None,
     )
 
 
@@ -898,7 +1042,10 @@ def _labels(df: pd.DataFrame, unit: str) -> pd.Index:
     return pd.Index(pd.factorize(df[unit], sort=True)[1])
 
 
-def _cohort_from_treatment(df, unit, col, unit_id, t, n_units) -> np.ndarray:
+def _spells_from_treatment(df, unit, col, unit_id, t, switch_off: str):
+    """First treated period, first untreated period after it and restart, per unit, of a
+    0/1 column (``inf`` where none). A second switch-off is refused; so is any switch-off
+    under ``switch_off="error"``."""
     d = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isin(d, (0.0, 1.0))
     if bad.any():
@@ -906,55 +1053,84 @@ def _cohort_from_treatment(df, unit, col, unit_id, t, n_units) -> np.ndarray:
             f"Treatment column {col!r} must be 0/1; {int(bad.sum())} row(s) are not, e.g. "
             f"{examples(df.loc[bad, col].unique())}."
         )
-    # rows are sorted by unit then time: a running maximum within unit finds switch-offs
-    running = pd.Series(d).groupby(unit_id).cummax().to_numpy()
-    off = running != d
-    if off.any():
-        off_units = np.unique(unit_id[off])
-        labels = _labels(df, unit)[off_units]
+    starts = _unit_starts(unit_id)
+    tf = t.astype(float)
+    on = d == 1
+
+    def first(mask: np.ndarray) -> np.ndarray:  # per unit, the first period where mask holds
+        return np.minimum.reduceat(np.where(mask, tf, np.inf), starts)
+
+    g = first(on)
+    end = first(~on & (tf > g[unit_id]))
+    restart = first(on & (tf > end[unit_id]))
+    twice = np.isfinite(first(~on & (tf > restart[unit_id])))
+    off = np.isfinite(end)
+    if not off.any():
+        return g, end, restart
+    labels = _labels(df, unit)
+    n_rows = int((~on & (tf > g[unit_id])).sum())
+    if switch_off == "error":
         raise PanelError(
-            f"Treatment {col!r} switches off (1 then 0) for {off_units.size} unit(s) "
-            f"({int(off.sum())} rows), e.g. {examples(labels)}. Staggered adoption needs "
-            "treatment that stays on; check the coding or drop these units."
+            f"Treatment {col!r} switches off (1 then 0) for {int(off.sum())} unit(s) "
+            f"({n_rows} rows), e.g. {examples(labels[off])}. Staggered adoption needs "
+            "treatment that stays on: check the coding or drop these units; if the policy "
+            "really ended, pass switch_off='keep' (only dcdh estimates with it)."
         )
-    first = np.where(d == 1, t.astype(float), np.inf)
-    return np.minimum.reduceat(first, _unit_starts(unit_id))
+    if twice.any():
+        raise PanelError(
+            f"Treatment {col!r} switches off twice for {int(twice.sum())} unit(s), e.g. "
+            f"{examples(labels[twice])}. A panel holds one interruption per unit (0→1→0→1); "
+            "drop these units or end the panel before their second switch-off."
+        )
+    return g, end, restart
 
 
-def _check_treatment_end(mapping, units: pd.Index, unit_id: np.ndarray, t: np.ndarray,
-                         notes: list[str]) -> None:
-    """Refuse a cohort Series whose treatment switches off inside the panel.
+def _spells_from_attrs(mapping, units: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit end and restart of treatment from a cohort Series' ``attrs`` (as
+    ``zone_cohorts(revoked="end")`` writes them; ``inf`` where absent)."""
+    attrs = mapping.attrs if isinstance(mapping, pd.Series) else {}
+    out = []
+    for name in ("treatment_end", "treatment_restart"):
+        values = attrs.get(name) or {}
+        out.append(pd.Series(values, dtype=float).reindex(units).fillna(NEVER)
+                   .to_numpy(dtype=float))
+    return out[0], out[1]
 
-    ``zone_cohorts(revoked="end")`` records in ``attrs["treatment_end"]`` the first untreated
-    period of units whose zone was revoked. Every estimator here assumes absorbing treatment
-    (``dcdh`` too: it estimates the effect of joining, never of leaving), so a switch-off
-    observed in the data is refused; one after the last observed period changes nothing.
-    """
-    ends = getattr(mapping, "attrs", {}).get("treatment_end") if isinstance(
-        mapping, pd.Series) else None
-    if not ends:
-        return
-    end = pd.Series(ends, dtype=float).reindex(units).to_numpy()
-    last = pd.Series(t).groupby(unit_id).max().reindex(range(units.size)).to_numpy(float)
-    off = np.isfinite(end) & (last >= end)
-    if off.any():
-        labels = [f"{u} (untreated from {int(e)})" for u, e in zip(units[off], end[off],
-                                                                 strict=True)]
+
+def _fit_spells(g, end, restart, first: int, last: int):
+    """Spells seen through the window ``first..last``: a spell ended before ``first``
+    leaves the restart as the first treated period; an end (restart) after ``last`` is
+    none."""
+    before = end <= first
+    g = np.where(before, restart, g)
+    end = np.where(before, NEVER, end)
+    restart = np.where(before, NEVER, restart)
+    after = end > last
+    end = np.where(after, NEVER, end)
+    restart = np.where(after | (restart > last), NEVER, restart)
+    return g, end, restart
+
+
+def _switch_off_notes(units: pd.Index, end: np.ndarray, restart: np.ndarray,
+                      switch_off: str | None, notes: list[str]) -> None:
+    """Refuse (``switch_off="error"``) or note the switch-offs inside the panel."""
+    off = np.isfinite(end)
+    labels = [f"{u} (untreated from {int(e)}" + (f", again treated from {int(r)})"
+                                                 if np.isfinite(r) else ")")
+              for u, e, r in zip(units[off], end[off], restart[off], strict=True)]
+    if switch_off == "error":
         raise PanelError(
             f"Treatment switches off inside the panel for {int(off.sum())} unit(s) whose "
-            f"pilot zone was revoked: {examples(labels)}. No estimator of did_zones handles "
-            "treatment that switches off (every one, dcdh included, assumes it stays on once "
-            "started). Use zone_cohorts(revoked='keep') to keep them treated, end the panel "
-            f"before {int(np.nanmin(end[off]))}, or drop these units."
+            f"pilot zone was revoked: {examples(labels)}. Only dcdh handles treatment that "
+            "switches off: pass switch_off='keep' to estimate with it, use "
+            "zone_cohorts(revoked='keep') to keep them treated, end the panel before "
+            f"{int(end[off].min())}, or drop these units."
         )
-    inside = np.isfinite(end)
-    if inside.any():
-        notes.append(
-            f"Treatment of {int(inside.sum())} unit(s) ends after the last observed period "
-            f"(revoked pilot zones, e.g. {examples(units[inside])}): absorbing within the "
-            "panel."
-        )
-
+    notes.append(
+        f"Treatment switches off inside the panel for {int(off.sum())} unit(s), e.g. "
+        f"{examples(labels)}: only dcdh estimates with this panel (DID_M with leavers); "
+        "every other estimator refuses it."
+    )
 
 def _cohort_from_mapping(mapping, units: pd.Index, unit: str, notes: list[str]) -> np.ndarray:
     s = pd.Series(mapping) if not isinstance(mapping, pd.Series) else mapping

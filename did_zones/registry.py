@@ -348,8 +348,9 @@ def zone_cohorts(
         ``treatment_end`` : dict
             Under ``revoked="end"``: prefecture code -> first untreated period, for the
             prefectures whose treatment actually switches off (empty under ``"keep"``).
-            :func:`~did_zones.build_panel` refuses such a cohort Series when a switch-off falls
-            inside the panel: no estimator of did_zones handles switching off.
+            :func:`~did_zones.build_panel` records a switch-off that falls inside the panel
+            (:attr:`~did_zones.Panel.switches_off`): only :func:`~did_zones.dcdh` estimates
+            with such a panel (DID_M with leavers); every other estimator refuses it.
         ``treatment_restart`` : dict
             Under ``revoked="end"``: prefecture code -> period in which a later zone treats a
             switched-off prefecture again (e.g. 博尔塔拉州 under ``timing="next_year"``:

@@ -397,12 +397,22 @@ def _is_instance(value: Any, module: str, cls: str) -> bool:
 
 
 class PanelArg(Constraint):
-    """A :class:`did_zones.Panel` (from :func:`did_zones.build_panel`)."""
+    """A :class:`did_zones.Panel` (from :func:`did_zones.build_panel`).
+
+    Its treatment must stay on once started (:meth:`did_zones.Panel.require_absorbing`)
+    unless ``switch_off=True``: the one absorbing-treatment check of every estimator and
+    robustness tool but :func:`did_zones.dcdh`.
+    """
+
+    def __init__(self, switch_off: bool = False):
+        self.switch_off = switch_off
 
     def __call__(self, name: str, value: Any) -> Any:
         if not _is_instance(value, "panel", "Panel"):
             raise SpecificationError(f"{name} must be a did_zones Panel (from build_panel); "
                                      f"got {type(value).__name__}.")
+        if not self.switch_off:
+            value.require_absorbing()
         return value
 
 

@@ -185,49 +185,62 @@ def test_toy_zone_panel_batch8():
 
 
 @_HANGZHOU_DROPPED
-def test_toy_end_refused_inside_accepted_after():
+def test_toy_end_switches_off_inside_accepted_after():
     toy = _toy()
     before = toy.copy(deep=True)
     end = zone_cohorts(revoked="end")
+    panel = dz.build_panel(toy, "city_code", "year", cohort=end)
+    assert panel.switches_off
+    off = pd.Series(panel.treatment_end, index=panel.units)
+    assert off[np.isfinite(off)].to_dict() == {HAIKOU: 2026, SANYA: 2026, BORTALA: 2026}
+    assert not np.isfinite(panel.treatment_restart).any()
+    assert any(n.startswith("Treatment switches off inside the panel for 3 unit(s), e.g. "
+                            "['460100 (untreated from 2026)', '460200 (untreated from 2026)', "
+                            "'652700 (untreated from 2026)']: only dcdh") for n in panel.notes)
     with pytest.raises(PanelError, match=(
             r"Treatment switches off inside the panel for 3 unit\(s\) whose pilot zone was "
             r"revoked: \['460100 \(untreated from 2026\)', '460200 \(untreated from 2026\)', "
-            r"'652700 \(untreated from 2026\)'\]\. No estimator of did_zones handles treatment "
-            r"that switches off \(every one, dcdh included.*revoked='keep'.*end the panel "
-            r"before 2026, or drop these units\.")):
-        dz.build_panel(toy, "city_code", "year", cohort=end)
-    with pytest.raises(PanelError, match="Treatment switches off inside the panel"):
-        dz.zone_panel(toy, "city_code", "year", revoked="end")
+            r"'652700 \(untreated from 2026\)'\]\. Only dcdh handles treatment that switches "
+            r"off: pass switch_off='keep'.*revoked='keep'.*end the panel before 2026")):
+        dz.build_panel(toy, "city_code", "year", cohort=end, switch_off="error")
+    assert dz.zone_panel(toy, "city_code", "year", revoked="end").switches_off
     pd.testing.assert_frame_equal(toy, before)
     # a panel that stops before the switch-off: treatment is absorbing within it
     short = toy[toy["year"] <= 2025]
     panel = dz.build_panel(short, "city_code", "year", cohort=end)
+    assert not panel.switches_off
     assert any("ends after the last observed period (revoked pilot zones" in n
                for n in panel.notes)
     kept = dz.build_panel(short, "city_code", "year", cohort=zone_cohorts())
     assert panel.unit_cohort.equals(kept.unit_cohort)
     # dropping the revoked units removes the switch-off
     rest = toy[~toy["city_code"].isin([HAIKOU, SANYA, BORTALA])]
-    assert dz.build_panel(rest, "city_code", "year", cohort=end).n_units == 7
-    # with batch 8 nothing switches off under approval_year: accepted
-    assert dz.build_panel(toy, "city_code", "year",
-                          cohort=zone_cohorts(batches="all", revoked="end")).n_units == 10
+    rest_panel = dz.build_panel(rest, "city_code", "year", cohort=end)
+    assert rest_panel.n_units == 7 and not rest_panel.switches_off
+    # with batch 8 nothing switches off under approval_year
+    every = dz.build_panel(toy, "city_code", "year",
+                           cohort=zone_cohorts(batches="all", revoked="end"))
+    assert every.n_units == 10 and not every.switches_off
 
 
-def test_toy_end_refused_for_every_estimator_including_dcdh():
-    # the refusal sits at the door (build_panel / with_cohort): no Panel with a switch-off
-    # exists, so no estimator (dcdh, which estimates joiners only, included) can receive one
-    with pytest.warns(dz.errors.DataDroppedWarning, match="330100"):  # 杭州, always treated
-        short = dz.build_panel(_toy(range(2016, 2026)), "city_code", "year",
-                               cohort=zone_cohorts(revoked="end"))
-    # the toy outcome has unit levels and a common slope and no effect: DID_M is exactly 0
+@_HANGZHOU_DROPPED
+def test_toy_end_only_dcdh_estimates_with_the_switch_off():
+    panel = dz.build_panel(_toy(), "city_code", "year", cohort=zone_cohorts(revoked="end"))
+    # the toy outcome has unit levels and a common slope and no effect: DID_M is exactly 0,
+    # and 2026 holds the three leavers against the units still treated
     with pytest.warns(dz.errors.InferenceWarning):
-        res = dz.dcdh(short, "y")
+        res = dz.dcdh(panel, "y")
     assert abs(res.estimate["DID_M"]) < 1e-10
-    with pytest.warns(dz.errors.DataDroppedWarning):
-        long = dz.build_panel(_toy(), "city_code", "year", cohort=zone_cohorts())
-    with pytest.raises(PanelError, match="Treatment switches off inside the panel for 3"):
-        long.with_cohort(zone_cohorts(revoked="end"))
+    cells = res.extra["cells"]
+    leavers = cells[cells["side"] == "leavers"]
+    assert leavers["time"].tolist() == [2026] and leavers["n_switchers"].tolist() == [3]
+    for estimator in (dz.twfe, dz.callaway_santanna, dz.imputation):
+        with pytest.raises(PanelError, match=r"switches off inside this panel for 3 unit"):
+            estimator(panel, "y")
+    # keeping the zones treated is the other explicit choice
+    kept = dz.build_panel(_toy(), "city_code", "year", cohort=zone_cohorts(revoked="keep"))
+    assert not kept.switches_off
+    assert kept.with_cohort(zone_cohorts(revoked="end")).switches_off
 
 
 # --------------------------------------------------------------------------- errors

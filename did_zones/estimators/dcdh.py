@@ -3,7 +3,9 @@
 For a staggered, absorbing, binary treatment every switcher is a *joiner*: DID_M averages,
 over the periods ``t`` where some units start treatment, the difference between the
 outcome change of those joiners and that of the units still untreated at ``t``
-(de Chaisemartin & D'Haultfœuille 2020). The dynamic effects and placebos are the long
+(de Chaisemartin & D'Haultfœuille 2020). Where treatment switches off (a revoked pilot
+zone), DID_M adds the *leavers*: units treated at ``t−1`` and not at ``t`` against units
+treated at both; it is the one estimator of did_zones that accepts such a panel. The dynamic effects and placebos are the long
 differences of de Chaisemartin & D'Haultfœuille (2024), as in Stata/R
 ``did_multiplegt_dyn``. Everything is a ratio of cell sums, so the influence function,
 the clustered variance and the unit (cluster) bootstrap are all exact and vectorised.
@@ -42,7 +44,7 @@ from ..validation import (
     ALPHA,
     COUNT,
     N_BOOT,
-    PANEL,
+    PanelArg,
     Seed,
     Window,
     as_tuple,
@@ -101,6 +103,7 @@ class _Cells:
     S: np.ndarray  # (n, C) comparison indicator (outcome change observed)
     D: np.ndarray  # (n, C) outcome change (0 where not observed)
     X: np.ndarray | None  # (n, C, p) change of the controls (0 where not observed)
+    leavers: np.ndarray  # (C,) True for DID_M's leaver cells (1 -> 0), whose D is -ΔY
 
 
 class _DcdhKeys(TypedDict):
@@ -109,10 +112,11 @@ class _DcdhKeys(TypedDict):
 
 class DcdhExtra(_DcdhKeys, total=False):
     """The ``extra`` mapping of a :func:`dcdh` result (documented in its Returns):
-    ``std_error_dyn`` without controls and clusters, ``control_coefficients`` with
-    controls, ``vcov_analytic`` and ``bootstrap_draws`` with the bootstrap."""
+    ``std_error_dyn`` without controls and clusters, ``joiners_leavers`` when treatment
+    switches off, ``control_coefficients`` with controls, ``vcov_analytic`` and ``bootstrap_draws`` with the bootstrap."""
 
     std_error_dyn: Any
+    joiners_leavers: Any
     control_coefficients: Any
     vcov_analytic: Any
     bootstrap_draws: Any
@@ -146,8 +150,10 @@ def dcdh(
     Parameters
     ----------
     panel : Panel
-        Staggered-adoption panel from :func:`did_zones.build_panel`. Each unit is a dCDH
-        "group" (``N_{g,t} = 1``).
+        Panel from :func:`did_zones.build_panel`. Each unit is a dCDH "group"
+        (``N_{g,t} = 1``). Treatment may switch off once and on again once
+        (:attr:`Panel.switches_off`, e.g. ``zone_cohorts(revoked="end")`` past a
+        revocation): ``DID_M`` then includes the leavers (see Notes).
     outcome : str
         Outcome column.
     window : (int, int), optional
@@ -201,7 +207,11 @@ def dcdh(
         the denominator of the term's weights), ``n_cells``, ``n_treated_units``
         (distinct switchers) and ``small_cell``.
         ``extra`` is typed by :class:`DcdhExtra`; ``extra["cells"]`` lists every (term,
-        cohort) cell with its sizes, its DID, its weight and whether it was used. ``influence`` holds the per-unit influence
+        cohort) cell with its sizes, its DID, its weight, whether it was used and its
+        ``side`` (``"joiners"``, or ``"leavers"`` for DID_M's leaver cells; DID_M's cells
+        are per period ``t``, given in ``cohort`` and ``time``). When treatment switches
+        off, ``extra["joiners_leavers"]`` splits ``DID_M`` into ``DID_+`` (joiners) and
+        ``DID_−`` (leavers): estimate, analytic standard error, switchers, cells. ``influence`` holds the per-unit influence
         functions. ``primary = "DID_M"``.
 
     Raises
@@ -233,9 +243,35 @@ def dcdh(
         DID_M = \sum_t \frac{N_{1,0,t}}{N_S} DID_{+,t},
 
     ``N_S = Σ_t N_{1,0,t}`` over the periods used. ``DID_M`` estimates the average effect
-    of starting treatment on the switchers at the period they switch. :func:`build_panel`
-    only accepts treatment that never switches off, so there are no *leavers* and the
-    ``DID_{−,t}`` terms of the paper (``N_{0,1,t} = 0``) vanish identically.
+    of starting treatment on the switchers at the period they switch.
+
+    **Treatment that switches off** (:attr:`Panel.switches_off`; a revoked zone under
+    ``zone_cohorts(revoked="end")``, or a 0/1 column with ``build_panel(...,
+    switch_off="keep")``). With ``N_{0,1,t}`` leavers (treated at ``t−1``, untreated at
+    ``t``) and ``N_{1,1,t}`` stable treated units, the paper's
+
+    .. math::
+
+        DID_{-,t} = \frac{1}{N_{1,1,t}}\sum_{g\ \mathrm{stable\ treated}} (Y_{g,t}-Y_{g,t-1})
+                  - \frac{1}{N_{0,1,t}}\sum_{g\ \mathrm{leaves\ at}\ t} (Y_{g,t}-Y_{g,t-1}),
+        \qquad
+        DID_M = \sum_t \Big(\frac{N_{1,0,t}}{N_S} DID_{+,t}
+                + \frac{N_{0,1,t}}{N_S} DID_{-,t}\Big),
+
+    ``N_S = Σ_t (N_{1,0,t} + N_{0,1,t})``. Joiners, leavers and stable units are defined by
+    the treatment in ``t−1`` and ``t`` only, as in the paper: a unit that left earlier is a
+    stable untreated comparison, and one that starts again is a joiner. Each ``DID_{−,t}``
+    cell is the cell DID of ``−ΔY``, so the influence function, the clustered variance and
+    the bootstrap below apply unchanged. ``extra["joiners_leavers"]`` reports the two
+    sides. The dynamic effects and placebos stay those of ``did_multiplegt_dyn``: the
+    effect ``ℓ`` periods after the *first* switch, whatever the treatment does afterwards
+    (a unit that left still counts as a switcher, never as a comparison unit), so
+    ``effect_0`` differs from ``DID_M`` and ``extra["std_error_dyn"]`` has no ``DID_M``
+    entry (NaN). Controls are refused with a switch-off: the leavers' comparison would need
+    its own first stage among treated units. Checked against the official Python port of
+    ``did_multiplegt_dyn`` (effects, placebos, design-based SEs) and diff-diff 3.13.0
+    ``ChaisemartinDHaultfoeuille(drop_larger_lower=False)`` (DID_M, DID_+, DID_−); that
+    package's default drops every unit that switches more than once.
     A period ``t`` with joiners but no stable untreated unit observed at ``t−1`` and
     ``t`` is skipped (as ``did_multiplegt`` does) and listed in ``notes``; its joiners
     leave ``N_S``. Outcome changes are taken between calendar periods ``t−1`` and ``t``;
@@ -244,7 +280,7 @@ def dcdh(
     **Dynamic effects** (de Chaisemartin & D'Haultfœuille 2024, ``DID_ℓ`` with
     ``ℓ = e + 1``): ``effect_e`` compares ``Y_{g,F_g+e} − Y_{g,F_g−1}`` of the switchers
     (``F_g`` = first treated period) with the same change of units not yet treated at
-    ``F_g+e``, averaging over switchers with equal weights. ``effect_0 = DID_M``.
+    ``F_g+e``, averaging over switchers with equal weights. ``effect_0 = DID_M`` when treatment stays on.
     In staggered designs ``effect_e`` equals Callaway & Sant'Anna's event-study
     aggregation with not-yet-treated controls.
 
@@ -332,7 +368,7 @@ def dcdh(
     >>> res.estimate.round(6).to_dict()
     {'DID_M': 3.0, 'placebo_1': 0.0}
     """
-    v = check({"panel": PANEL, "n_boot": N_BOOT, "seed": Seed(sequence=True), "alpha": ALPHA},
+    v = check({"panel": PanelArg(switch_off=True), "n_boot": N_BOOT, "seed": Seed(sequence=True), "alpha": ALPHA},
               panel=panel, n_boot=n_boot, seed=seed, alpha=alpha)
     n_boot, alpha = v["n_boot"], v["alpha"]
     min_cohort_size, small_cells = check_small_cells(min_cohort_size, small_cells)
@@ -341,6 +377,14 @@ def dcdh(
     if outcome in controls:
         raise SpecificationError(f"The outcome {outcome!r} cannot also be a control.")
     check_columns(panel.data, (outcome,) + controls)
+    if controls and panel.switches_off:
+        n_off = int(np.isfinite(panel.treatment_end).sum())
+        raise SpecificationError(
+            f"controls={list(controls)} with treatment that switches off ({n_off} unit(s)) "
+            "are not supported: the leavers' comparison (units treated in both periods) "
+            "would need its own first stage among treated units, which dcdh does not "
+            "estimate. Drop the controls, or keep the units treated "
+            "(zone_cohorts(revoked='keep')) or end the panel before the switch-off.")
     check_outcome_varies(panel.column(outcome), outcome)
     cluster_codes, cluster_labels = _cluster_codes(panel, cluster)
 
@@ -354,12 +398,13 @@ def dcdh(
     terms += [_Term(f"effect_{e}", "effect", e) for e in range(dynamic + 1)] if dynamic else []
     terms += [_Term(f"placebo_{k}", "placebo", k) for k in range(1, placebo + 1)]
 
-    cells = _build_cells(terms, panel.cohort, Y, Xw, p0)
+    status = panel.treated_at(range(p0, p0 + Y.shape[1]))
+    cells = _build_cells(terms, panel.cohort, Y, Xw, p0, status)
     n1 = cells.J.sum(axis=0)
     n0 = cells.S.sum(axis=0)
     used = (n1 > 0) & (n0 > 0)
     _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome)
-    notes += _skip_notes(terms, cells, used, n1, n0, panel.cohort)
+    notes += _skip_notes(terms, cells, used, n1, n0, panel.cohort, status, p0)
     _warn_small(terms, cells, used, n0)
     has_rows = np.bincount(panel.unit_id[mask], minlength=panel.n_units) > 0
     terms, cells, ranges, small_notes = _small_cell_rule(
@@ -388,9 +433,14 @@ def dcdh(
 
     scale = outcome_scale(Y)
     extra: dict = {"cells": _cell_table(terms, cells, used, n1, n0, cell_did, weights)}
+    if panel.switches_off:
+        extra["joiners_leavers"] = _joiners_leavers(cells, used, n_units, cluster_codes,
+                                                    cluster)
     if not controls and cluster_codes is None:
         se_dyn = _dyn_std_error(cells, used, n_terms)
         se_dyn[se_dyn <= NOISE_TOL * scale] = np.nan  # not identified (flag_unidentified)
+        if panel.switches_off:  # DID_M is not one of did_multiplegt_dyn's effects then
+            se_dyn[0] = np.nan
         extra["std_error_dyn"] = pd.Series(
             se_dyn,
             index=pd.Index([t.name for t in terms], name="term"), name="std_error_dyn")
@@ -538,38 +588,54 @@ def _check_feasible(terms, cells, used, n1, dynamic, placebo, outcome) -> None:
         )
 
 
-def _skip_notes(terms, cells, used, n1, n0, cohort) -> list[str]:
+def _skip_notes(terms, cells, used, n1, n0, cohort, status, p0) -> list[str]:
     notes = []
     sizes = pd.Series(cohort).value_counts()
+    before, after = status[:, cells.start - p0], status[:, cells.end - p0]
+    # switchers each cell would have with every outcome observed
+    size = np.where(cells.leavers, (before & ~after).sum(axis=0),
+                    sizes.reindex(cells.cohort).fillna(0).to_numpy())
+    is_did_m = np.array([terms[k].kind == "DID_M" for k in cells.term], dtype=bool)
+    size = np.where(is_did_m & ~cells.leavers, (~before & after).sum(axis=0), size)
     for k, term in enumerate(terms):
-        unseen = (cells.term == k) & (n1 == 0)
-        if unseen.any():
-            lost = cells.cohort[unseen].astype(int)
-            periods = [f"{int(b)}->{int(e)}" for b, e in
-                       zip(cells.start[unseen], cells.end[unseen], strict=True)]
+        for leave in (False, True):
+            side = (cells.term == k) & (cells.leavers == leave)
+            unseen = side & (n1 == 0)
+            if unseen.any():
+                periods = [f"{int(b)}->{int(e)}" for b, e in
+                           zip(cells.start[unseen], cells.end[unseen], strict=True)]
+                who = (f"leavers at {examples(cells.end[unseen].astype(int))}" if leave else
+                       f"{int(unseen.sum())} cohort(s) {examples(cells.cohort[unseen].astype(int))}")
+                notes.append(
+                    f"{term.name}: {who} ({int(size[unseen].sum())} unit(s)) have no unit with "
+                    f"the outcome observed in both periods {examples(periods)}; they are not "
+                    "in the average."
+                )
+            sel = side & ~used & (n1 > 0)
+            if not sel.any():
+                continue
+            if leave:
+                notes.append(
+                    f"{term.name}: {int(sel.sum())} leaver cell(s) skipped for lack of "
+                    "comparison units (units treated in both periods, observed): periods "
+                    f"{examples(cells.end[sel].astype(int))} ({int(n1[sel].sum())} "
+                    "leaver(s)); they are not in the average."
+                )
+                continue
             notes.append(
-                f"{term.name}: {int(unseen.sum())} cohort(s) {examples(lost)} "
-                f"({int(sizes.reindex(cells.cohort[unseen]).sum())} unit(s)) have no unit with "
-                f"the outcome observed in both periods {examples(periods)}; they are not "
-                "in the average."
+                f"{term.name}: {int(sel.sum())} cohort cell(s) skipped for lack of comparison "
+                f"units (untreated units observed in both periods): cohorts "
+                f"{examples(cells.cohort[sel].astype(int))} ({int(n1[sel].sum())} "
+                "switcher(s)); they are not in the average."
             )
-        sel = (cells.term == k) & ~used & (n1 > 0)
-        if not sel.any():
-            continue
-        lost = cells.cohort[sel].astype(int)
-        notes.append(
-            f"{term.name}: {int(sel.sum())} cohort cell(s) skipped for lack of comparison "
-            f"units (untreated units observed in both periods): cohorts "
-            f"{examples(lost)} ({int(n1[sel].sum())} switcher(s)); they are not in the "
-            "average."
-        )
     return notes
 
 
 def _warn_small(terms, cells, used, n0) -> None:
     small = used & (n0 < 2)
     if small.any():
-        desc = [f"{terms[cells.term[c]].name}/cohort {int(cells.cohort[c])}"
+        desc = [f"{terms[cells.term[c]].name}/"
+                f"{'leavers' if cells.leavers[c] else 'cohort'} {int(cells.cohort[c])}"
                 for c in np.flatnonzero(small)]
         warn(
             f"{len(desc)} cell(s) rest on a single comparison unit, e.g. {examples(desc)}: "
@@ -610,7 +676,7 @@ def _small_cell_rule(terms, cells: _Cells, cohort, has_rows, k: int, policy: str
     if policy == "exclude":
         sizes = pd.Series(cohort[has_rows & np.isfinite(cohort)]).value_counts()
         small = np.sort(sizes.index[sizes < k].to_numpy(dtype=float))
-        cells.J = cells.J & ~np.isin(cells.cohort, small)[None, :]
+        cells.J = cells.J & ~np.isin(cohort, small)[:, None]
         sets = _switcher_sets(cells, used(), len(terms))
         if not sets[0]:
             raise EstimationError(
@@ -673,7 +739,8 @@ def _relabel(cells: _Cells, new_index: np.ndarray) -> _Cells:
     keep = term >= 0
     return _Cells(term=term[keep], cohort=cells.cohort[keep], end=cells.end[keep],
                   start=cells.start[keep], J=cells.J[:, keep], S=cells.S[:, keep],
-                  D=cells.D[:, keep], X=None if cells.X is None else cells.X[:, keep])
+                  D=cells.D[:, keep], X=None if cells.X is None else cells.X[:, keep],
+                  leavers=cells.leavers[keep])
 
 
 # ------------------------------------------------------------------------ design
@@ -696,36 +763,59 @@ def _wide(panel: Panel, outcome: str, controls: tuple[str, ...], mask: np.ndarra
     return Y, Xw, p0
 
 
-def _build_cells(terms, cohort, Y, Xw, p0) -> _Cells:
+def _build_cells(terms, cohort, Y, Xw, p0, status) -> _Cells:
+    """One cell per (term, cohort); ``DID_M``'s cells are per period: the joiners at ``t``
+    against units untreated at ``t−1`` and ``t`` and, where treatment switches off, the
+    leavers at ``t`` against units treated at both (``status``: unit × period treatment)."""
     width = Y.shape[1]
     finite = np.isfinite(cohort)
     cohorts = np.unique(cohort[finite])
-    cols: list[tuple[int, float, int, int]] = []
+    # (term, cohort or period, end, start, leavers)
+    cols: list[tuple[int, float, int, int, bool]] = []
     for k, term in enumerate(terms):
+        if term.kind == "DID_M":
+            prev, cur = status[:, :-1], status[:, 1:]
+            for j in np.flatnonzero((~prev & cur).any(axis=0)):
+                cols.append((k, p0 + j + 1, p0 + j + 1, p0 + j, False))
+            for j in np.flatnonzero((prev & ~cur).any(axis=0)):
+                cols.append((k, p0 + j + 1, p0 + j + 1, p0 + j, True))
+            continue
         for c in cohorts:
             end, start, horizon = term.periods(c)
             if min(end, start) < p0 or max(end, start, horizon) >= p0 + width:
                 continue  # outside the sample: not a cell
-            cols.append((k, c, int(end), int(start)))
+            cols.append((k, c, int(end), int(start), False))
+    cols.sort(key=lambda col: (col[0], col[4], col[1]))
     n = Y.shape[0]
     C = len(cols)
     J = np.zeros((n, C), dtype=bool)
     S = np.zeros((n, C), dtype=bool)
     D = np.zeros((n, C))
     X = None if Xw is None else np.zeros((n, C, Xw.shape[2]))
-    for j, (k, c, end, start) in enumerate(cols):
-        _, _, horizon = terms[k].periods(c)
+    for j, (k, c, end, start, leave) in enumerate(cols):
         diff = Y[:, end - p0] - Y[:, start - p0]
         ok = np.isfinite(diff)
-        J[:, j] = ok & (cohort == c)
-        S[:, j] = ok & (cohort > horizon)
+        if terms[k].kind == "DID_M":
+            before, after = status[:, start - p0], status[:, end - p0]
+            if leave:  # DID_{-,t}: stable treated minus leavers, i.e. the DID of -ΔY
+                J[:, j] = ok & before & ~after
+                S[:, j] = ok & before & after
+                diff = -diff
+            else:
+                J[:, j] = ok & ~before & after
+                S[:, j] = ok & ~before & ~after
+        else:
+            _, _, horizon = terms[k].periods(c)
+            J[:, j] = ok & (cohort == c)
+            S[:, j] = ok & (cohort > horizon)
         D[ok, j] = diff[ok]
         if X is not None:
             dx = Xw[:, end - p0, :] - Xw[:, start - p0, :]
             X[ok, j, :] = dx[ok]
-    arr = np.array(cols, dtype=float).reshape(C, 4)
+    arr = np.array([col[:4] for col in cols], dtype=float).reshape(C, 4)
     return _Cells(term=arr[:, 0].astype(int), cohort=arr[:, 1], end=arr[:, 2].astype(int),
-                  start=arr[:, 3].astype(int), J=J, S=S, D=D, X=X)
+                  start=arr[:, 3].astype(int), J=J, S=S, D=D, X=X,
+                  leavers=np.array([col[4] for col in cols], dtype=bool))
 
 
 # ---------------------------------------------------------------------- estimation
@@ -794,6 +884,27 @@ def _dyn_std_error(cells: _Cells, used, n_terms) -> np.ndarray:
     return np.sqrt((u**2).sum(axis=0))
 
 
+def _joiners_leavers(cells: _Cells, used, n_units, cluster_codes, cluster) -> pd.DataFrame:
+    """``DID_M`` split into its joiners' part ``DID_+`` (the ``N_{1,0,t}``-weighted average
+    of ``DID_{+,t}``) and its leavers' part ``DID_−``, with analytic standard errors;
+    ``DID_M`` is their average weighted by ``n_switchers``."""
+    only = np.full(int(cells.term.max()) + 1, -1)
+    only[0] = 0
+    part = _relabel(cells, only)  # DID_M's cells, then term 0 = joiners, 1 = leavers
+    part.term = part.leavers.astype(int)
+    ok = used[cells.term == 0]
+    est, psi, _, _ = _estimate(part, ok, 2, n_units)
+    vcov, _ = influence_vcov(psi, cluster_codes, cluster)
+    n_sw = np.array([part.J[:, ok & (part.term == k)].sum() for k in (0, 1)])
+    has = n_sw > 0
+    return pd.DataFrame({
+        "estimate": np.where(has, est, np.nan),
+        "std_error": np.where(has, np.sqrt(np.clip(np.diag(vcov), 0, None)), np.nan),
+        "n_switchers": n_sw.astype(int),
+        "n_cells": [int((ok & (part.term == k)).sum()) for k in (0, 1)],
+    }, index=pd.Index(["joiners", "leavers"], name="side"))
+
+
 def _cell_table(terms, cells, used, n1, n0, did, weights) -> pd.DataFrame:
     return pd.DataFrame({
         "term": [terms[k].name for k in cells.term],
@@ -805,6 +916,7 @@ def _cell_table(terms, cells, used, n1, n0, did, weights) -> pd.DataFrame:
         "did": did,
         "weight": weights,
         "used": used,
+        "side": np.where(cells.leavers, "leavers", "joiners"),
     })
 
 

@@ -168,6 +168,10 @@ _RAW: list[tuple[str, Template]] = [
     (rf"Treatment of {_N} unit\(s\) ends after the last observed period \(revoked pilot "
      rf"zones, e\.g\. {_LIST}\): absorbing within the panel\.",
      "{1} 个个体的处理在最后观测期之后才结束（综试区被撤销，例如 {2}）：在面板内仍视为持续处理。"),
+    (rf"Treatment switches off inside the panel for {_N} unit\(s\), e\.g\. (.+?): only dcdh "
+     r"estimates with this panel \(DID_M with leavers\); every other estimator refuses it\.",
+     "面板内有 {1} 个个体的处理中途结束（例如 {2}）：只有 dcdh 可用此面板估计（含退出者的 DID_M），"
+     "其他估计量均拒绝该面板。"),
     (rf"Pilot timing from the zone registry: timing={_Q}, county_level={_Q}, batches "
      rf"{_LIST}\.", "试点时间取自综试区名录：timing={1}，county_level={2}，批次 {3}。"),
     (rf"county_level='drop': {_N} prefecture\(s\) containing a county-level zone or new area "
