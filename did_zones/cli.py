@@ -96,7 +96,7 @@ def _simulate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(Path(args.out), seed=args.seed, overwrite=args.overwrite)
+    run_demo(Path(args.out), seed=args.seed, overwrite=args.overwrite, language=args.language)
     return 0
 
 
@@ -147,6 +147,8 @@ def _register_demo(sub) -> None:
     p.add_argument("--out", required=True, help="output folder (must not exist, or --overwrite)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    p.add_argument("--language", choices=["en", "zh"], default="en",
+                   help="language of the report (zh: Chinese)")
     p.set_defaults(func=_demo)
 
 

@@ -13,6 +13,8 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from .validation import check_choice
+
 __all__ = ["CHAINS", "covered", "demo_config", "event_time_comparison", "mechanism_items",
            "mechanism_vs_truth", "run_demo"]
 
@@ -27,13 +29,32 @@ CHAINS = MappingProxyType({"demand": ("ecom", "imports", "consumption"),
                            "supply": ("ecom", "exports", "innovation")})
 
 
-def demo_config(seed: int = 0):
+_TITLE = {
+    "en": "did_zones demo: cross-border e-commerce pilot zones and industrial structure "
+          "(simulated panel, known truth)",
+    "zh": "did_zones 演示：跨境电子商务综合试验区与产业结构（模拟面板，真值已知）",
+}
+_LABELS = {
+    "en": {"isu": "Hierarchy index (ISU)", "ts": "Advancement (TS)",
+           "ecom": "E-commerce activity", "lngdp_pc": "log GDP per capita",
+           "lnpop": "log population", "imports": "CBEC imports", "exports": "CBEC exports",
+           "consumption": "Consumption upgrading", "innovation": "Innovation"},
+    "zh": {"isu": "产业结构层次系数（ISU）", "ts": "产业结构高级化（TS）",
+           "ecom": "跨境电商活动", "lngdp_pc": "人均 GDP 对数", "lnpop": "人口对数",
+           "imports": "跨境电商进口", "exports": "跨境电商出口", "consumption": "消费升级",
+           "innovation": "技术创新"},
+}
+
+
+def demo_config(seed: int = 0, language: str = "en"):
     """The built-in study of the demo.
 
     Parameters
     ----------
     seed : int
         Seed of the simulated panel and of every random step.
+    language : {"en", "zh"}
+        Language of the report (``study.language``), its title and variable labels.
 
     Returns
     -------
@@ -45,20 +66,15 @@ def demo_config(seed: int = 0):
     """
     from .report import parse_config
 
+    check_choice("language", language, tuple(_TITLE))
     return parse_config({
         "data": {"simulate": {"seed": seed, "effect": "heterogeneous", "mechanism": True},
                  "unit": "city_code",
                  "time": "year", "cohort": "cohort"},
         "study": {
-            "title": "did_zones demo: cross-border e-commerce pilot zones and industrial "
-                     "structure (simulated panel, known truth)",
+            "title": _TITLE[language], "language": language,
             "outcomes": [OUTCOME, "ts"], "controls": list(CONTROLS),
-            "event_window": list(WINDOW), "seed": seed,
-            "labels": {"isu": "Hierarchy index (ISU)", "ts": "Advancement (TS)",
-                       "ecom": "E-commerce activity", "lngdp_pc": "log GDP per capita",
-                       "lnpop": "log population", "imports": "CBEC imports",
-                       "exports": "CBEC exports", "consumption": "Consumption upgrading",
-                       "innovation": "Innovation"},
+            "event_window": list(WINDOW), "seed": seed, "labels": dict(_LABELS[language]),
         },
         "robustness": {
             "placebo": {"kind": "in_space", "n_draws": N_DRAWS},
@@ -288,18 +304,22 @@ def mechanism_vs_truth(result, truth, language: str = "en",
     return pd.DataFrame(rows, columns=list(_MECH_HEADERS[language]))
 
 
-def _display(table: pd.DataFrame) -> pd.DataFrame:
+_DISPLAY_HEADS = {"en": ("e / estimand", "truth"), "zh": ("e / 估计目标", "真值")}
+
+
+def _display(table: pd.DataFrame, language: str = "en") -> pd.DataFrame:
     """Estimate (standard error) strings by event time, beside the truth."""
     names = [c for c in table.columns if c != "truth" and not c.endswith(" se")]
-    out = pd.DataFrame({"e / estimand": [_row_label(r) for r in table.index],
-                        "truth": [f"{v:.4f}" for v in table["truth"]]})
+    row_head, truth_head = _DISPLAY_HEADS[language]
+    out = pd.DataFrame({row_head: [_row_label(r, language) for r in table.index],
+                        truth_head: [f"{v:.4f}" for v in table["truth"]]})
     for n in names:
         out[n] = ["—" if pd.isna(est) else f"{est:.4f} ({se:.4f})"
                   for est, se in zip(table[n], table[f"{n} se"], strict=True)]
     return out
 
 
-def _row_label(row: str) -> str:
+def _row_label(row: str, language: str = "en") -> str:
     from .tables.estimand_labels import estimand_label
 
     if row.lstrip("-").isdigit():
@@ -307,8 +327,30 @@ def _row_label(row: str) -> str:
     name, _, window = row.partition(" e=")
     a, _, b = window.partition("..")
     return estimand_label(name, float(a) if a else float("nan"),
-                          float(b) if b else float("nan"))
+                          float(b) if b else float("nan"), language=language)
 
+
+TRUTH_TEXT_ZH = (
+    "按事件时间 e、再按具名估计目标列出估计值（标准误）；每个数都与模拟潜在结果的同一估计目标"
+    "对照：简单 ATT 对照全部处理城市-年份的平均效应（或估计量所平均的窗口内的城市-年份），"
+    "事件平均 ATT 对照同一组 e 上真实 ATT(e) 的平均，即时效应（dCDH 的 DID_M）对照真实 ATT(0)。"
+    "参照期 e = -1（TWFE 事件研究、Sun-Abraham、did2s；CS 使用变动基期，BJS 的处理前各项是其"
+    "预趋势检验系数）；dCDH 安慰剂以同样距离与 e = -1 比较。TWFE 系数在真值中没有对应（其权重"
+    "取决于设计），故未列出。\u2014：该估计量不给出此估计目标（原因见稳健估计量比较一节）。只有"
+    "产业结构层次系数（ISU）有已知真值：模拟器设定的是对 ISU 的效应，其他结果变量（如 TS）是各"
+    "产业份额的非线性函数，模拟器不计算其真实效应。全精度数值见 "
+    "tables/estimates_vs_truth_values.csv。")
+_NOTE = {
+    "en": "Demo sizes: {n_draws} placebo draws and {n_boot} bootstrap draws of the indirect "
+          "effects (moderate, so that the demo runs in under a minute; use more in a paper).",
+    "zh": "演示规模：安慰剂抽样 {n_draws} 次，间接效应自助抽样 {n_boot} 次（适中，使演示在一分钟"
+          "内完成；论文中请用更多次数）。",
+}
+_TRUTH_TITLES = {
+    "en": ("Estimates against the truth",
+           "Estimates against the truth: hierarchy index (ISU)"),
+    "zh": ("估计值与真值对照", "估计值与真值对照：产业结构层次系数（ISU）"),
+}
 
 TRUTH_TEXT = (
     "Estimate (standard error) by event time e, then by named estimand; each number is "
@@ -386,7 +428,7 @@ def mechanism_items(output, language: str = "en"):
 
 
 def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
-             progress: bool = True) -> Path:
+             progress: bool = True, language: str = "en") -> Path:
     """Run the demo study and write its report to ``out``.
 
     Parameters
@@ -400,6 +442,9 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
         Replace an earlier report: only the files its manifest lists are removed.
     progress : bool
         Progress lines on stderr.
+    language : {"en", "zh"}
+        Language of the report: its text, tables, notes and figure labels (Chinese:
+        ``"zh"``, figures drawn with the bundled CJK font).
 
     Returns
     -------
@@ -417,23 +462,23 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
     from .tables import Table
 
     out = Path(out)
+    config = demo_config(seed, language)  # checks the language before anything runs
     check_folder(out, overwrite)
-    output = run_study(demo_config(seed), progress=progress)
+    output = run_study(config, progress=progress)
     results = {key.rpartition(":")[0]: res for key, res in output.results.items()
                if key.endswith(f":{OUTCOME}")}
     sim = output.simulation
     comparison = event_time_comparison(results, sim.truth)
-    table = Table.from_frame(_display(comparison),
-                             title="Estimates against the truth: hierarchy index (ISU)")
-    note = (f"Demo sizes: {N_DRAWS} placebo draws and {N_BOOT} bootstrap draws of the "
-            "indirect effects "
-            "(moderate, so that the demo runs in under a minute; use more in a paper).")
-    truth = Section("truth", "Estimates against the truth",
-                    (Item("text", TRUTH_TEXT), Item("table", "estimates_vs_truth")))
+    section_title, table_title = _TRUTH_TITLES[language]
+    table = Table.from_frame(_display(comparison, language), title=table_title)
+    note = _NOTE[language].format(n_draws=N_DRAWS, n_boot=N_BOOT)
+    truth_text = TRUTH_TEXT_ZH if language == "zh" else TRUTH_TEXT
+    truth = Section("truth", section_title,
+                    (Item("text", truth_text), Item("table", "estimates_vs_truth")))
     sections = list(output.sections)
     at = next((i + 1 for i, s in enumerate(sections) if s.key == "event"), len(sections))
     sections.insert(at, truth)
-    mech_item, mech_table, mech = mechanism_items(output, output.config.study.language)
+    mech_item, mech_table, mech = mechanism_items(output, language)
     sections = [replace(s, items=(*s.items, *mech_item)) if s.key == "mechanism" else s
                 for s in sections]
     sections[0] = replace(sections[0], items=(Item("text", note), *sections[0].items))

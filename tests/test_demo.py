@@ -251,3 +251,35 @@ def test_command_line(tmp_path):
                             "--overwrite"], capture_output=True, text=True, timeout=300,
                            cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.slow
+def test_demo_in_chinese_from_the_command_line(demo, tmp_path):
+    """``did_zones demo --language zh``: the same study and numbers, written in Chinese
+    (sections, the truth comparison, the mechanism section, the notes)."""
+    import re
+
+    out = tmp_path / "zh"
+    proc = subprocess.run([sys.executable, "-m", "did_zones", "demo", "--out", str(out),
+                           "--seed", "3", "--language", "zh"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    heads = re.findall(r"<h2>([^<]*)</h2>", page)
+    assert "估计值与真值对照" in heads and "机制检验" in heads and "处理城市很少时的推断" in heads
+    assert len(heads) == len(SECTIONS) + 1  # + the reader's checklist, as in English
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "演示规模：安慰剂抽样 500 次" in md
+    assert "| e / 估计目标 | 真值 |" in md
+    # no English sentence is left outside the tables' estimator names
+    prose = [line for line in md.splitlines() if not line.startswith("|")]
+    english = [line for line in prose if re.search(r"[A-Za-z]{3,} [a-z]{3,} [a-z]{3,} [a-z]{3,}",
+                                                   line)]
+    assert english == []
+    # the numbers are the English demo's: the same estimates, whatever the language
+    en = pd.read_csv(demo[0] / "tables" / "estimates_vs_truth_values.csv", index_col=0)
+    zh = pd.read_csv(out / "tables" / "estimates_vs_truth_values.csv", index_col=0)
+    pd.testing.assert_frame_equal(en, zh)
+    with pytest.raises(dz.SpecificationError, match="language must be one of"):
+        run_demo(tmp_path / "fr", language="fr")
+    assert not (tmp_path / "fr").exists()
