@@ -49,6 +49,9 @@ _EXPORTS = {
     "TwfeWeights": "decomposition",
     # estimators: every entry of did_zones.estimators.registry.REGISTRY (see __getattr__)
     "aggregate": "estimators.aggregate",
+    # synthetic control and synthetic DiD (one or a few treated units)
+    "synthdid": "synthetic",
+    "synthetic_control": "synthetic",
     # mechanism tests
     "mediation": "mechanism",
     "moderation": "mechanism",

@@ -8,16 +8,19 @@ License), while Latin text stays in DejaVu Sans. Every function takes ``font=`` 
 or a font file) to choose another font; characters that no font of a figure has are named in
 one :class:`FontWarning`.
 
-==========================  =====================================================
-:func:`event_study_plot`    event-study coefficients, several estimators overlaid
-:func:`placebo_plot`        distribution of placebo estimates, real estimate marked
-:func:`in_time_plot`        in-time placebo estimates by shift of the pilot dates
-:func:`bacon_plot`          Goodman-Bacon scatter of 2×2 estimates against weights
-:func:`twfe_weights_plot`   dCDH weights of the TWFE coefficient by event time
-:func:`honest_plot`         HonestDiD robust intervals over M̄ (M) and the original
-:func:`adoption_plot`       unit × period grid of pilot status by batch (panelview)
-:func:`mediation_diagram`   path diagram D → M → Y with a, b, c′ (c) and stars
-==========================  =====================================================
+================================  =====================================================
+:func:`event_study_plot`          event-study coefficients, several estimators overlaid
+:func:`placebo_plot`              distribution of placebo estimates, real estimate marked
+:func:`in_time_plot`              in-time placebo estimates by shift of the pilot dates
+:func:`bacon_plot`                Goodman-Bacon scatter of 2×2 estimates against weights
+:func:`twfe_weights_plot`         dCDH weights of the TWFE coefficient by event time
+:func:`honest_plot`               HonestDiD robust intervals over M̄ (M) and the original
+:func:`adoption_plot`             unit × period grid of pilot status by batch (panelview)
+:func:`mediation_diagram`         path diagram D → M → Y with a, b, c′ (c) and stars
+:func:`synthetic_plot`            treated vs synthetic path and their gap (SC, SDID)
+:func:`synthetic_weights_plot`    donor weights ω and SDID's pre-period weights λ
+:func:`placebo_gaps_plot`         treated gap over the donors' placebo gaps (Abadie)
+================================  =====================================================
 
 Examples
 --------
@@ -39,9 +42,11 @@ from .fonts import FontWarning, cjk_rc, find_cjk_font, has_cjk, use_cjk_font
 from .mediation import mediation_diagram
 from .placebo import in_time_plot, placebo_plot
 from .sensitivity import honest_plot
+from .synthetic import placebo_gaps_plot, synthetic_plot, synthetic_weights_plot
 
 __all__ = [
     "event_study_plot", "placebo_plot", "in_time_plot", "bacon_plot", "twfe_weights_plot",
-    "honest_plot", "adoption_plot", "mediation_diagram",
+    "honest_plot", "adoption_plot", "mediation_diagram", "synthetic_plot",
+    "synthetic_weights_plot", "placebo_gaps_plot",
     "FontWarning", "find_cjk_font", "use_cjk_font", "cjk_rc", "has_cjk",
 ]
