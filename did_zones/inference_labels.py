@@ -60,6 +60,8 @@ def variance_label(method: str, spec: Mapping[str, Any], df: int | None,
     -------
     str
     """
+    if method in ("synthdid", "synthetic_control"):
+        return _synthetic_label(method, spec)
     where = _clustering(spec, n_clusters)
     dist = f"t({_count(df)})" if df else "normal"
     if spec.get("se") == "bootstrap" and spec.get("n_boot"):
@@ -74,6 +76,21 @@ def variance_label(method: str, spec: Mapping[str, Any], df: int | None,
         what = "analytic"
     band = ", uniform band by sup-t" if uniform else ""
     return f"{what}, {where}, {dist}{band}"
+
+
+def _synthetic_label(method: str, spec: Mapping[str, Any]) -> str:
+    """The variance of :func:`~did_zones.synthdid` (R synthdid's vcov methods) or the
+    absence of one (:func:`~did_zones.synthetic_control`: placebo ranks only)."""
+    if method == "synthetic_control":
+        return "no standard error (in-space placebo ranks)"
+    se, n = spec.get("se"), _count(spec.get("n_reps") or 0)
+    if se == "placebo":
+        return f"placebo variance ({n} permutations of the donors), normal"
+    if se == "jackknife":
+        return "fixed-weights jackknife, normal"
+    if se == "bootstrap":
+        return f"unit bootstrap ({n} draws), normal"
+    return "no variance (se=None)"
 
 
 def _cohort(value: Any) -> str:

@@ -298,7 +298,7 @@ def placebo_gaps_plot(
     >>> fig = dz.plots.placebo_gaps_plot(res, max_pre_mspe_ratio=5)
     """
     check_language(language)
-    _check(result, "placebo_gaps")
+    _check(result, "counterfactual")
     if result.method != "synthetic_control" or result.extra["placebo_gaps"].shape[1] == 0:
         raise SpecificationError("placebo_gaps_plot needs a synthetic_control result with "
                                  "placebos (did_zones.synthetic_control(..., placebos=True)).")

@@ -542,6 +542,17 @@ _RAW: list[tuple[str, Template]] = [
     (r"Conley–Taber \((exact|asymptotic), ([\d,]+) assignments (enumerated|drawn)\)",
      lambda m: (f"Conley–Taber 推断（{'精确法' if m.group(1) == 'exact' else '渐近法'}，"
                 f"{m.group(2)} 种分配，{'全部枚举' if m.group(3) == 'enumerated' else '随机抽取'}）")),
+    (r"placebo variance \(([\d,]+) permutations of the donors\), normal",
+     "安慰剂方差（对照单位随机置换 {1} 次），正态分布"),
+    (r"fixed-weights jackknife, normal", "固定权重刀切法方差，正态分布"),
+    (r"unit bootstrap \(([\d,]+) draws\), normal", "按个体自助法（{1} 次抽取），正态分布"),
+    (r"no variance \(se=None\)", "未计算方差（se=None）"),
+    (r"no standard error \(in-space placebo ranks\)", "无标准误（空间安慰剂排序推断）"),
+    (r"in-space placebo, rank of the post/pre RMSPE ratio \(([\d,]+) placebos\)",
+     "空间安慰剂检验：事后/事前 RMSPE 比值排序（{1} 个安慰剂）"),
+    (r"Jackknife variance not defined: a cohort's synthetic control puts all its weight on "
+     r"one donor \(R synthdid returns NA\)\.",
+     "刀切法方差无定义：某批次的合成控制把全部权重放在一个对照单位上（R synthdid 返回 NA）。"),
     (r"no valid few-treated inference \((.+?)\)",
      lambda m: f"无有效的少数处理单位推断（{_NO_VALID_ZH.get(m.group(1), m.group(1))}）"),
     (r"with (\d+) treated clusters? a nominal 5% cluster-robust test rejects a true null "
