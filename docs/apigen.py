@@ -26,6 +26,7 @@ GROUPS = [
                                    "did_zones.zone_timing")),
     ("Outcomes and mechanism variables", ("did_zones.outcomes", "did_zones.entropy")),
     ("Estimators", ("did_zones.estimators", "did_zones.design")),
+    ("Synthetic control and synthetic DiD", ("did_zones.synthetic",)),
     ("Results", ("did_zones.result", "did_zones.decomposition")),
     ("Mechanism", ("did_zones.mechanism",)),
     ("Robustness", ("did_zones.robustness",)),

@@ -33,6 +33,7 @@ ESTIMATOR_PAGES = {
     "heterogeneity": ["heterogeneity"],
     "pretrend_power": ["pretrend_power"],
     "wild_bootstrap": ["wild_bootstrap"],
+    "synthetic": ["synthdid", "synthetic_control"],
 }
 
 # Stata / R commands the crosswalk must name (issue #16)

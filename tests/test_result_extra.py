@@ -22,6 +22,7 @@ from did_zones.mechanism.moderation import ModerationExtra
 from did_zones.robustness.heterogeneity import HeterogeneityExtra
 from did_zones.robustness.psm import PsmDidExtra
 from did_zones.robustness.variations import VariationsExtra
+from did_zones.synthetic import SynthdidExtra, SyntheticControlExtra
 
 
 def _cs(p, **kw):
@@ -59,6 +60,13 @@ CASES = {
                                        "region"), set()),
     "variations": (VariationsExtra,
                    lambda p: _quiet(dz.variations, _quiet(dz.twfe, p, "isu"), p), set()),
+    "synthdid": (SynthdidExtra, lambda p: _quiet(dz.synthdid, p, "isu", se=None), set()),
+    "synthdid_placebo": (SynthdidExtra,
+                         lambda p: _quiet(dz.synthdid, p, "isu", n_reps=3, seed=1),
+                         {"replicates"}),
+    "synthetic_control": (SyntheticControlExtra,
+                          lambda p: _quiet(dz.synthetic_control, p, "isu", placebos=False),
+                          set()),
 }
 
 

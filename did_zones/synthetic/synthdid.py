@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -25,14 +25,18 @@ METHODS: tuple[str, ...] = ("sdid", "sc", "did")
 SE_METHODS: tuple[str, ...] = ("placebo", "jackknife", "bootstrap")
 
 
-class SynthdidExtra(TypedDict):
-    """The ``extra`` mapping of a :func:`synthdid` result (documented in its Returns)."""
-
+class _SynthdidKeys(TypedDict):
     unit_weights: Any
     time_weights: Any
     counterfactual: pd.DataFrame
     cohorts: pd.DataFrame
-    replicates: NotRequired[np.ndarray]
+
+
+class SynthdidExtra(_SynthdidKeys, total=False):
+    """The ``extra`` mapping of a :func:`synthdid` result (documented in its Returns);
+    ``replicates`` only with a variance (``se`` not None)."""
+
+    replicates: np.ndarray
 
 
 def cohort_term(g: float) -> str:
