@@ -69,6 +69,15 @@ def wcb(cluster):
     return run
 
 
+def sdid(se):
+    """``synthdid(panel, "y")``: R synthdid's defaults; ``se="placebo"`` with 200 permutations
+    and seed 1 (diff-diff draws the same permutations), or the point estimate alone."""
+    def run(panel):
+        res = dz.synthdid(panel, "y", se=se, n_reps=200, seed=1)
+        return res.estimate["ATT"], res.std_error["ATT"]
+    return run
+
+
 TASKS = {
     "twfe": (panel_of, twfe),
     "event_study": (panel_of, lambda p: first(dz.event_study(p, "y"))),
@@ -87,6 +96,8 @@ TASKS = {
     "wcb_unit": (panel_of, wcb("unit")),
     "wcb_prov": (panel_of, wcb("prov")),
     "wcb_prov10": (panel_of, wcb("prov10")),
+    "sdid_point": (panel_of, sdid(None)),
+    "sdid_placebo200": (panel_of, sdid("placebo")),
 }
 
 if __name__ == "__main__":

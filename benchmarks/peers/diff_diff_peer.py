@@ -34,6 +34,19 @@ def bjs(df):
     return r.overall_att
 
 
+def sdid_placebo(df):
+    """``SyntheticDiD`` (R synthdid's defaults), placebo variance, 200 permutations, seed 1;
+    one adoption date (the panels of benchmarks/bench_synthetic.py)."""
+    g = df["g"].to_numpy()
+    first = g[g > 0].min()
+    data = df.assign(ever=(df["g"] > 0).astype(int))
+    post = sorted(data.loc[data["year"] >= first, "year"].unique())
+    r = dd.SyntheticDiD(variance_method="placebo", n_bootstrap=200, seed=1).fit(
+        data, outcome="y", treatment="ever", unit="unit", time="year", post_periods=post)
+    return r.att, r.se
+
+
 if __name__ == "__main__":
     main({"cs_analytic": cs(0), "cs_boot999": cs(999),
-          "sun_abraham": sun_abraham, "bjs": bjs}, dd.__version__)
+          "sun_abraham": sun_abraham, "bjs": bjs, "sdid_placebo200": sdid_placebo},
+         dd.__version__)

@@ -10,8 +10,7 @@ import pandas as pd
 
 from ..errors import SpecificationError
 from ..result import Result
-from ._common import axes, check_language, check_positive_int, fmt, plain, pyplot, \
-    text_context
+from ._common import axes, check_language, check_positive_int, fmt, plain, pyplot, text_context
 
 __all__ = ["synthetic_plot", "synthetic_weights_plot", "placebo_gaps_plot"]
 

@@ -16,8 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import EstimationError
-from ._solver import SdidOptions, WeightFit, block_estimate, default_options, fit_block, \
-    fit_blocks, sum_normalize
+from ._solver import (
+    SdidOptions,
+    WeightFit,
+    default_options,
+    fit_block,
+    fit_blocks,
+    sum_normalize,
+)
 
 __all__ = ["CohortFit", "fit_cohorts", "overall", "placebo_draws", "bootstrap_draws",
            "jackknife_values", "replicate_vcov", "jackknife_vcov"]
@@ -196,10 +202,3 @@ def jackknife_vcov(values: np.ndarray) -> np.ndarray:
     n = values.shape[0]
     c = values - values.mean(axis=0)
     return (n - 1) / n * (c.T @ c)
-
-
-def block_weights_estimate(Y, f: CohortFit) -> float:
-    """The cohort's estimate recomputed from its weights (an identity, for checks)."""
-    block = Y[np.concatenate([f.donors, f.treated])]
-    return block_estimate(block, f.donors.size, f.t0, f.fit.omega, f.fit.lambda_,
-                          f.treated.size, Y.shape[1] - f.t0)
