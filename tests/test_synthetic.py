@@ -360,6 +360,10 @@ def test_variance_errors_name_the_fix(prop99, three):
         dz.synthdid(three, Y_COL, method="synth")
     with pytest.raises(SpecificationError, match="not in the panel"):
         dz.synthdid(three, Y_COL, treated="Atlantis")
+    with pytest.raises(SpecificationError, match=r"1 unit\(s\) not in the panel, e.g. \[5\]"):
+        dz.synthdid(three, Y_COL, treated=["California", 5])
+    with pytest.raises(SpecificationError, match="treated is empty"):
+        dz.synthdid(three, Y_COL, treated=[])
     with pytest.raises(SpecificationError, match="never-treated unit"):
         dz.synthetic_control(three, Y_COL, treated="Nevada")
 

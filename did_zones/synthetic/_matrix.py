@@ -64,17 +64,27 @@ def _wide(panel: Panel, outcome: str) -> np.ndarray:
     return Y
 
 
+def _has(index: pd.Index, label) -> bool:
+    try:
+        return label in index and isinstance(index.get_loc(label), (int, np.integer))
+    except (TypeError, ValueError, KeyError):
+        return False
+
+
 def _select(panel: Panel, treated: Iterable | None) -> np.ndarray:
     """Rows of the treated units analysed (all ever-treated units when ``treated`` is None)."""
     ever = np.flatnonzero(np.isfinite(panel.cohort))
     if treated is None:
         return ever
-    wanted = [treated] if isinstance(treated, (str, int, np.integer)) else list(treated)
+    if isinstance(treated, (str, bytes)) or np.ndim(treated) == 0:
+        wanted = [treated]
+    else:
+        wanted = list(treated)
     if not wanted:
         raise SpecificationError("treated is empty; pass unit labels, or None for every "
                                  "treated unit.")
-    pos = panel.units.get_indexer(pd.Index(wanted, dtype=panel.units.dtype)
-                                  if len(wanted) else wanted)
+    # label by label: a label of another type (330100.0, "330100") is looked up as given
+    pos = np.array([panel.units.get_loc(w) if _has(panel.units, w) else -1 for w in wanted])
     unknown = [w for w, p in zip(wanted, pos, strict=True) if p < 0]
     if unknown:
         raise SpecificationError(

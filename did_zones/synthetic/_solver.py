@@ -154,19 +154,20 @@ def _frank_wolfe(A: np.ndarray, b: np.ndarray, x: np.ndarray, valid: np.ndarray,
     tol = min_decrease ** 2
     prev = np.full(cur.size, np.inf)
     active = np.ones(cur.size, dtype=bool)
+    pad = np.where(valid, 0.0, np.inf)  # padding columns are never chosen
     Ax = (A @ x[:, :, None])[:, :, 0]
+    r = Ax - b
+    batch = np.arange(cur.size)
     for it in range(max_iter):
-        batch = np.arange(cur.size)
-        grad = ((Ax - b)[:, None, :] @ A)[:, 0, :] + eta[:, None] * x
-        i = np.argmin(np.where(valid, grad, np.inf), axis=1)
+        grad = (r[:, None, :] @ A)[:, 0, :] + eta[:, None] * x
+        i = np.argmin(grad + pad, axis=1)
         dx = -x
         dx[batch, i] += 1.0
         derr = A[batch, :, i] - Ax
         den = np.einsum("bn,bn->b", derr, derr) + eta * np.einsum("bk,bk->b", dx, dx)
         num = -np.einsum("bk,bk->b", grad, dx)
         ok = active & (den > 0)
-        step = np.zeros(cur.size)
-        step[ok] = np.clip(num[ok] / den[ok], 0.0, 1.0)
+        step = np.where(ok, np.clip(num / np.where(ok, den, 1.0), 0.0, 1.0), 0.0)
         x += step[:, None] * dx
         Ax += step[:, None] * derr  # one pass over A per iteration (R recomputes A x)
         r = Ax - b
@@ -174,14 +175,15 @@ def _frank_wolfe(A: np.ndarray, b: np.ndarray, x: np.ndarray, valid: np.ndarray,
         if it >= 1:
             active &= prev - val > tol
         prev = np.where(active, val, prev)
-        if it >= 1 and 2 * active.sum() <= cur.size:  # drop the stopped problems
+        if it >= 1 and 4 * active.sum() <= 3 * cur.size:  # drop the stopped problems
             out[cur] = x
             keep = np.flatnonzero(active)
             if keep.size == 0:
                 return out
-            cur, A, b, x, valid, n, eta, Ax, prev, active, z2, tol = (
+            cur, A, b, x, valid, n, eta, Ax, r, prev, active, z2, tol, pad = (
                 cur[keep], A[keep], b[keep], x[keep], valid[keep], n[keep], eta[keep],
-                Ax[keep], prev[keep], active[keep], z2[keep], tol[keep])
+                Ax[keep], r[keep], prev[keep], active[keep], z2[keep], tol[keep], pad[keep])
+            batch = np.arange(cur.size)
             if cur.size <= 8:  # the last stragglers: one by one is faster
                 for j in range(cur.size):
                     v, m = valid[j], int(n[j])
