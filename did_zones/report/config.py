@@ -14,11 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecificationError
 from ..estimators.registry import aliases, study_estimators
 from ..vocabulary import AGGREGATIONS, LANGUAGES
+
+if TYPE_CHECKING:  # the design sections' types (config_designs imports this module)
+    from .config_designs import SpatialConfig, SyntheticConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -135,9 +138,13 @@ class StudyConfig:
     Attributes
     ----------
     data, study, robustness, mechanism
-        The four sections of the file.
+        The four main sections of the file.
     source : pathlib.Path or None
         The TOML file it was read from (``None`` for a built-in config).
+    spatial, synthetic : SpatialConfig or SyntheticConfig, optional
+        The design sections ``[spatial]`` (spillovers: weight matrix, spatial DiD model,
+        rings) and ``[synthetic]`` (single-city designs); None when absent
+        (:mod:`did_zones.report.config_designs`).
     """
 
     data: DataConfig
@@ -145,6 +152,8 @@ class StudyConfig:
     robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
     mechanism: MechanismConfig = field(default_factory=MechanismConfig)
     source: Path | None = None
+    spatial: SpatialConfig | None = None
+    synthetic: SyntheticConfig | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dictionary of the configuration (for ``versions.json``)."""
@@ -224,7 +233,9 @@ def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
     SpecificationError
         On an unknown key, a missing required key or a wrong type or value.
     """
-    _keys(raw, "", ("data", "study", "robustness", "mechanism"))
+    from .config_designs import parse_spatial, parse_synthetic, table_or_none
+
+    _keys(raw, "", ("data", "study", "robustness", "mechanism", "spatial", "synthetic"))
     for name in ("data", "study"):
         if name not in raw:
             raise SpecificationError(f"Section [{name}] is missing. Add it; see "
@@ -233,8 +244,18 @@ def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
     study = _study(_table(raw["study"], "study"), Path(base_dir))
     robustness = _robustness(_table(raw.get("robustness", {}), "robustness"))
     mechanism = _mechanism(_table(raw.get("mechanism", {}), "mechanism"), study)
-    return StudyConfig(data=data, study=study, robustness=robustness, mechanism=mechanism,
-                       source=source)
+    spatial = table_or_none(raw, "spatial")
+    synthetic = table_or_none(raw, "synthetic")
+    for section, value in (("spatial", spatial), ("synthetic", synthetic)):
+        unknown = [y for y in (value or {}).get("outcomes", []) if y not in study.outcomes]
+        if unknown:
+            raise SpecificationError(
+                f"{section}.outcomes: {unknown} are not study outcomes "
+                f"({list(study.outcomes)}); list them in study.outcomes first.")
+    return StudyConfig(
+        data=data, study=study, robustness=robustness, mechanism=mechanism, source=source,
+        spatial=None if spatial is None else parse_spatial(spatial, Path(base_dir)),
+        synthetic=None if synthetic is None else parse_synthetic(synthetic))
 
 
 # ------------------------------------------------------------------ sections
