@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecificationError
-from .config import _choice, _float, _int, _keys, _str, _str_list, _table, _type
+from .config_values import _choice, _float, _int, _keys, _str, _str_list, _table, _type
 
 __all__ = ["SpatialConfig", "SyntheticConfig", "parse_spatial", "parse_synthetic",
            "WEIGHT_KINDS", "SPATIAL_MODELS", "SYNTHETIC_METHODS", "SYNTHETIC_SE"]
