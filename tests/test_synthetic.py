@@ -393,8 +393,13 @@ def test_plots_draw(prop99, three):
     sc = dz.synthetic_control(prop99, Y_COL)
     fig = dz.plots.placebo_gaps_plot(sc, max_pre_mspe_ratio=5)
     assert len(fig.axes[0].lines) >= 30
-    stag = dz.synthdid(three, Y_COL, se=None)
-    fig = dz.plots.synthetic_plot(stag)
+    two = dz.synthetic_control(three, Y_COL, treated=["California", "Utah"])
+    fig = dz.plots.placebo_gaps_plot(two)  # the first treated unit, named in the title
+    assert fig.axes[0].get_title() == "In-space placebo gaps (unit California)"
+    fig = dz.plots.synthetic_plot(two, which="Utah")
+    assert fig.axes[0].get_title() == "Treated and synthetic paths (unit Utah)"
+    with pytest.raises(SpecificationError, match="which='Ohio' is not a unit of the result"):
+        dz.plots.synthetic_weights_plot(two, which="Ohio")
     with pytest.raises(SpecificationError, match="placebos"):
         dz.plots.placebo_gaps_plot(res)
     with pytest.raises(SpecificationError, match="synthdid or did_zones.synthetic_control"):

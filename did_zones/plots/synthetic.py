@@ -50,17 +50,26 @@ def _check(result: Any, needs: str) -> None:
 
 
 def _pick(frame: pd.DataFrame | pd.Series, which: Any, what: str):
-    """One cohort's (or treated unit's) slice of a frame indexed by (key, period)."""
+    """One cohort's (or treated unit's) slice of a frame indexed by (key, period), and the
+    key (None for a frame of one): the first when ``which`` is None."""
     if not isinstance(frame.index, pd.MultiIndex):
-        return frame
+        return frame, None
     keys = list(frame.index.get_level_values(0).unique())
-    if which is None:
-        raise SpecificationError(
-            f"The result has several {what}s ({keys[:5]}...); choose one with {what}=.")
+    which = keys[0] if which is None else which
     if which not in keys:
-        raise SpecificationError(f"{what}={which!r} is not in the result; choose one of "
-                                 f"{keys[:10]}.")
-    return frame.xs(which, level=0)
+        raise SpecificationError(f"which={which!r} is not a {what} of the result; choose one "
+                                 f"of {keys[:10]}.")
+    return frame.xs(which, level=0), which
+
+
+def _label(what: str, key: Any, language: str) -> str:
+    """`` (cohort 2015)`` / ``（2015 批）`` for the title when a result has several."""
+    if key is None:
+        return ""
+    k = f"{int(key)}" if isinstance(key, float) and float(key).is_integer() else str(key)
+    if language == "zh":
+        return f"（{k} 批）" if what == "cohort" else f"（{k}）"
+    return f" ({what} {k})"
 
 
 def _which(result: Result, which: Any) -> tuple[str, Any]:
@@ -87,7 +96,7 @@ def synthetic_plot(
         ``extra["counterfactual"]``.
     which : optional
         The cohort (synthdid) or treated unit (synthetic_control) to draw when the result
-        has several.
+        has several; default the first (named in the title).
     ax : matplotlib.axes.Axes or pair of Axes, optional
         Axes for the paths and the gap; default a new figure with both. One Axes: the paths
         only, the post-period gap shaded between them.
@@ -105,7 +114,7 @@ def synthetic_plot(
     Raises
     ------
     SpecificationError
-        Not a synthetic result, or ``which`` missing or unknown.
+        Not a synthetic result, or an unknown ``which``.
 
     Notes
     -----
@@ -126,10 +135,11 @@ def synthetic_plot(
     check_language(language)
     _check(result, "counterfactual")
     what, which = _which(result, which)
-    cf = _pick(result.extra["counterfactual"], which, what)
+    cf, key = _pick(result.extra["counterfactual"], which, what)
     periods = cf.index.to_numpy()
     start = periods[cf["post"].to_numpy(bool)].min()
-    ttl = _w(language, "paths_title") if title is None else plain(title)
+    ttl = (_w(language, "paths_title") + _label(what, key, language) if title is None
+           else plain(title))
     with text_context([ttl], font, language):
         if ax is None:
             fig, (a1, a2) = pyplot().subplots(2, 1, figsize=(7.2, 5.6), sharex=True,
@@ -184,7 +194,8 @@ def synthetic_weights_plot(
     result : Result
         From :func:`did_zones.synthdid` or :func:`did_zones.synthetic_control`.
     which : optional
-        Cohort (synthdid) or treated unit (synthetic_control) when there are several.
+        Cohort (synthdid) or treated unit (synthetic_control) when there are several;
+        default the first (named in the title).
     top : int
         Draw at most this many donors (those with the largest weights).
     unit_labels : mapping, optional
@@ -212,23 +223,24 @@ def synthetic_weights_plot(
     check_language(language)
     check_positive_int("top", top)
     _check(result, "unit_weights")
+    what, _ = _which(result, which)
     w = result.extra["unit_weights"]
+    key = None
     if isinstance(w, pd.DataFrame):
-        if which is None:
-            raise SpecificationError(f"The result has several sets of weights "
-                                     f"({list(w.columns)[:5]}...); choose one with which=.")
-        if which not in w.columns:
-            raise SpecificationError(f"which={which!r} is not in the result; choose one of "
-                                     f"{list(w.columns)[:10]}.")
-        w = w[which]
+        key = w.columns[0] if which is None else which
+        if key not in w.columns:
+            raise SpecificationError(f"which={which!r} is not a {what} of the result; choose "
+                                     f"one of {list(w.columns)[:10]}.")
+        w = w[key]
     lam = result.extra.get("time_weights")
     if isinstance(lam, pd.DataFrame):
-        lam = lam[which].dropna()
+        lam = lam[key].dropna()
     has_lam = lam is not None and float(np.sum(lam)) > 0 and result.spec.get("method") == "sdid"
     positive = w[w > 0].sort_values(ascending=False)
     shown = positive.iloc[:top][::-1]
     labels = [plain(unit_labels.get(u, u)) if unit_labels else plain(u) for u in shown.index]
-    ttl = _w(language, "weights_title") if title is None else plain(title)
+    ttl = (_w(language, "weights_title") + _label(what, key, language) if title is None
+           else plain(title))
     with text_context([ttl, *labels], font, language):
         if ax is None and has_lam:
             fig, (a1, a2) = pyplot().subplots(1, 2, figsize=(9.0, 0.28 * len(shown) + 1.6),
@@ -268,7 +280,8 @@ def placebo_gaps_plot(
     result : Result
         From :func:`did_zones.synthetic_control` with ``placebos=True``.
     which : optional
-        The treated unit when the result has several.
+        The treated unit when the result has several; default the first (named in the
+        title).
     max_pre_mspe_ratio : float, optional
         Hide placebos whose pre-period MSPE exceeds this multiple of the treated unit's
         (Abadie et al. use 20, 5 and 2); the number hidden is printed. The p-value printed
@@ -301,11 +314,11 @@ def placebo_gaps_plot(
     if result.method != "synthetic_control" or result.extra["placebo_gaps"].shape[1] == 0:
         raise SpecificationError("placebo_gaps_plot needs a synthetic_control result with "
                                  "placebos (did_zones.synthetic_control(..., placebos=True)).")
-    cf = _pick(result.extra["counterfactual"], which, "unit")
+    cf, key = _pick(result.extra["counterfactual"], which, "unit")
     ratios = result.extra["rmspe_ratios"]
     treated = ratios[ratios["role"] == "treated"]
-    if len(treated) > 1:
-        treated = treated.loc[[which]]
+    if key is not None:
+        treated = treated.loc[[key]]
     g = float(treated["cohort"].iloc[0])
     gaps = result.extra["placebo_gaps"]
     if isinstance(gaps.index, pd.MultiIndex):
@@ -318,7 +331,8 @@ def placebo_gaps_plot(
         hidden = int((~keep).sum())
         gaps = gaps.loc[:, keep]
     periods = gaps.index.to_numpy()
-    ttl = _w(language, "placebo_title") if title is None else plain(title)
+    ttl = (_w(language, "placebo_title") + _label("unit", key, language) if title is None
+           else plain(title))
     with text_context([ttl], font, language):
         fig, a = axes(ax, (7.2, 4.4))
         a.plot(periods, gaps.to_numpy(), color="0.7", lw=0.8)
