@@ -203,8 +203,12 @@ def synthetic_weights_plot(
     ax : matplotlib.axes.Axes, optional
         Axes for the donor weights; default a new figure (with a second panel for λ when
         the result has time weights).
-    title, language, font
-        As :func:`synthetic_plot`; default title "Donor weights" (对照单位权重).
+    title : str, optional
+        Title; default "Donor weights" (对照单位权重).
+    language : {"en", "zh"}
+        Language of the labels.
+    font : str, optional
+        CJK font family or font file.
 
     Returns
     -------
@@ -286,8 +290,14 @@ def placebo_gaps_plot(
         Hide placebos whose pre-period MSPE exceeds this multiple of the treated unit's
         (Abadie et al. use 20, 5 and 2); the number hidden is printed. The p-value printed
         is the result's (all placebos).
-    ax, title, language, font
-        As :func:`synthetic_plot`; default title "In-space placebo gaps" (空间安慰剂差距).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default a new figure.
+    title : str, optional
+        Title; default "In-space placebo gaps" (空间安慰剂差距).
+    language : {"en", "zh"}
+        Language of the labels.
+    font : str, optional
+        CJK font family or font file.
 
     Returns
     -------
