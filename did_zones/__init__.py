@@ -49,6 +49,10 @@ _EXPORTS = {
     "TwfeWeights": "decomposition",
     # estimators: every entry of did_zones.estimators.registry.REGISTRY (see __getattr__)
     "aggregate": "estimators.aggregate",
+    # spatial models (not in the estimator registry: they take a weight matrix)
+    "spatial_panel": "spatial",
+    "spatial_did": "spatial",
+    "SpatialWeights": "spatial",
     # mechanism tests
     "mediation": "mechanism",
     "moderation": "mechanism",

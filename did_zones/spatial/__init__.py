@@ -6,6 +6,8 @@ Numerics only; figures live in :mod:`did_zones.plots`.
 
 from __future__ import annotations
 
+from .did import spatial_did
+from .models import spatial_panel
 from .weights import SpatialWeights, as_weights
 
-__all__ = ["SpatialWeights", "as_weights"]
+__all__ = ["SpatialWeights", "as_weights", "spatial_did", "spatial_panel"]

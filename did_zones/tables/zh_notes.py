@@ -527,6 +527,10 @@ _RAW: list[tuple[str, Template]] = [
      r"multiplier bootstrap \(([\d,]+) draws\)), (clustered by (\S+) \(G = ([\d,]+)\)|"
      r"heteroskedasticity-robust), (t\(([\d,]+)\)|normal)(, uniform band by sup-t)?",
      _variance_label),
+    (r"ML information matrix, homoskedastic, normal(?:; effects by simulation \(([\d,]+) "
+     r"draws\))?",
+     lambda m: "极大似然信息矩阵标准误，同方差，正态分布" + (
+         f"；效应标准误由模拟得到（{m.group(1)} 次抽取）" if m.group(1) else "")),
     (r"wild cluster bootstrap \((WCR|WCU), (Rademacher|Mammen|Webb|Normal), (?:2\^(\d+) = "
      r"([\d,]+) enumerated|([\d,]+) draws)(?:, ([\d,]+) clusters by (\S+))?\)", _wild_label),
     (r"randomization inference, cohort (\S+) \(exact, ([\d,]+) assignments\)",
