@@ -9,7 +9,8 @@ approximation under normality (``E I = −1/(N − 1)``, Cliff–Ord variance wi
 LM tests on the non-spatial fixed-effects (within) OLS model, in the panel form of Anselin
 (1988), Anselin, Le Gallo & Jayet (2008) and Elhorst (2014, sec. 3.5; his
 ``LMsarsem_panel``): with ``e`` the within residuals, ``σ² = e'e/N``, ``T_W =
-tr(WW + W'W)`` and ``J = [(WX̃β̂)'M(WX̃β̂) + T·T_W·σ²]/σ²``::
+tr(WW + W'W)`` and ``J = [(WX̃β̂)'M(WX̃β̂) + T·T_W·σ²]/σ²`` (``M`` annihilates
+``X̃`` and the fixed effects)::
 
     LM_lag  = (e'(I⊗W)ỹ/σ²)² / J
     LM_err  = (e'(I⊗W)e/σ²)² / (T·T_W)
@@ -67,10 +68,11 @@ def moran_residuals(resid: np.ndarray, spectrum: Spectrum, periods) -> pd.DataFr
     })
 
 
-def lm_tests(y: np.ndarray, x: np.ndarray, wy: np.ndarray, spectrum: Spectrum
-             ) -> dict[str, HypothesisTest]:
+def lm_tests(y: np.ndarray, x: np.ndarray, wy: np.ndarray, spectrum: Spectrum,
+             demean) -> dict[str, HypothesisTest]:
     """The four LM tests on the within OLS of ``y`` (``(T, n)``) on ``x`` (``(T·n, k)``);
-    ``wy`` is the demeaned spatial lag of the outcome (``(T, n)``)."""
+    ``wy`` is the spatial lag of the demeaned outcome (``(T, n)``), ``demean`` the within
+    transformation of ``(T, n)`` arrays (the fixed effects are part of ``M``)."""
     t, n = y.shape
     yv, wyv = y.reshape(-1), wy.reshape(-1)
     beta, *_ = np.linalg.lstsq(x, yv, rcond=None)
@@ -80,7 +82,7 @@ def lm_tests(y: np.ndarray, x: np.ndarray, wy: np.ndarray, spectrum: Spectrum
     we = spectrum.lag(e.reshape(t, n)).reshape(-1)
     w = spectrum.sparse
     t_w = float((w @ w).diagonal().sum() + w.multiply(w).sum())
-    wxb = spectrum.lag((x @ beta).reshape(t, n)).reshape(-1)
+    wxb = demean(spectrum.lag((x @ beta).reshape(t, n))).reshape(-1)
     coef, *_ = np.linalg.lstsq(x, wxb, rcond=None)
     m_wxb = wxb - x @ coef
     j = (wxb @ m_wxb + t * t_w * sigma2) / sigma2

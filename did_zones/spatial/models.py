@@ -297,7 +297,8 @@ def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str
                         if on) or "intercept"
     _check_rank(x, cols, what)
     tests = lm_tests(y, lk.within(x_raw, unit, time).reshape(t * n, -1),
-                     spectrum.lag(y), spectrum)
+                     spectrum.lag(y), spectrum,
+                     lambda a: lk.within(a, unit, time) if unit or time else a - a.mean())
     if model == "slx":
         return _slx(y, x, cols, names, unit, time, tests)
     wxs = None
