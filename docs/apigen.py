@@ -27,6 +27,7 @@ GROUPS = [
     ("Outcomes and mechanism variables", ("did_zones.outcomes", "did_zones.entropy")),
     ("Estimators", ("did_zones.estimators", "did_zones.design")),
     ("Results", ("did_zones.result", "did_zones.decomposition")),
+    ("Spatial models", ("did_zones.spatial",)),
     ("Mechanism", ("did_zones.mechanism",)),
     ("Robustness", ("did_zones.robustness",)),
     ("Tables", ("did_zones.tables",)),

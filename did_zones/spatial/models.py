@@ -18,7 +18,7 @@ from ..validation import as_tuple, check_alpha, check_choice, examples
 from . import likelihood as lk
 from .diagnostics import lm_tests, moran_residuals
 from .effects import effect_scalars, effects, effects_jacobian, simulate_effects
-from .spectrum import Spectrum
+from .spectrum import Spectrum, spectrum_of
 from .weights import SpatialWeights, as_weights
 
 __all__ = ["spatial_panel", "SpatialPanelExtra", "MODELS"]
@@ -247,7 +247,7 @@ def spatial_panel(
     panel.require_absorbing()
     _check_balanced(panel)
     w = as_weights(weights, panel)
-    spectrum = Spectrum(w.matrix, logdet=logdet)
+    spectrum = spectrum_of(w.matrix, logdet)
     data, _ = _matrix(panel, [outcome, *names])
     for j, name in enumerate([outcome, *names]):
         _check_values(name, data[:, :, j], panel)

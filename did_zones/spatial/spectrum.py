@@ -13,6 +13,7 @@ evaluation ``O(n)``, and the same eigen-decomposition gives the simulated effect
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,7 +21,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import splu
 
-__all__ = ["Spectrum", "DENSE_LIMIT"]
+__all__ = ["Spectrum", "DENSE_LIMIT", "spectrum_of"]
 
 #: above this many units the log-determinant uses a sparse LU per evaluation
 #: (when W is sparse) instead of eigenvalues
@@ -133,3 +134,21 @@ class Spectrum:
     def lag(self, values: np.ndarray) -> np.ndarray:
         """``W`` applied to the last axis of ``values`` (``(..., n)``): per period."""
         return np.asarray(self.sparse @ values.reshape(-1, self.n).T).T.reshape(values.shape)
+
+
+_SPECTRA: dict[tuple[str, str], Spectrum] = {}
+_KEEP = 4  # matrices whose eigenvalues are kept between calls
+
+
+def spectrum_of(matrix: np.ndarray, logdet: str = "auto") -> Spectrum:
+    """The :class:`Spectrum` of ``matrix``, reused while the same matrix comes back
+    (simulations, robustness loops and benchmarks refit with one ``W``: the eigenvalues
+    are computed once). Keyed by a hash of the matrix's bytes."""
+    m = np.ascontiguousarray(matrix, dtype=float)
+    key = (hashlib.blake2b(m.tobytes(), digest_size=16).hexdigest()
+           + str(m.shape), logdet)
+    if key not in _SPECTRA:
+        if len(_SPECTRA) >= _KEEP:
+            _SPECTRA.pop(next(iter(_SPECTRA)))
+        _SPECTRA[key] = Spectrum(m, logdet=logdet)
+    return _SPECTRA[key]
