@@ -13,6 +13,12 @@ The concentrated log-likelihoods (``σ²`` and ``β`` profiled out; ``N = nT``):
 * error (SEM): ``ℓ(λ) = −N/2·log SSE(λ) + T·log|I − λW|`` with ``SSE(λ)`` from the OLS of
   ``ỹ − λ(Wy)~`` on ``X̃ − λ(WX)~``.
 
+With ``bias_correction`` the likelihood is Lee & Yu's (2010) transformation approach: the
+same sums of squares (the orthonormal transformations ``F_{T,T−1}``, ``F_{n,n−1}`` preserve
+them), ``N = (n − 1)(T − 1)`` observations (``n − 1`` only with period effects, ``T − 1``
+only with unit effects) and ``log|I − ρW| − log(1 − ρ)`` with period effects
+(:class:`Counts`).
+
 Both are maximised over the admissible interval ``(1/ω_min, 1/ω_max)`` with
 :func:`scipy.optimize.minimize_scalar` (bounded Brent, ``xatol`` 1e-10).
 """
@@ -27,7 +33,7 @@ from scipy.optimize import minimize_scalar
 from ..errors import EstimationError
 from .spectrum import Spectrum
 
-__all__ = ["within", "LagFit", "fit_lag", "fit_error", "information_lag",
+__all__ = ["within", "Counts", "LagFit", "fit_lag", "fit_error", "information_lag",
            "information_error", "bias_correct"]
 
 _EDGE = 1e-7  # distance kept from the ends of the admissible interval
@@ -74,30 +80,46 @@ def _maximise(objective, spectrum: Spectrum, what: str) -> tuple[float, bool]:
     return float(res.x), bool(at_bound)
 
 
-def fit_lag(y: np.ndarray, wy: np.ndarray, x: np.ndarray, spectrum: Spectrum) -> LagFit:
+@dataclass(frozen=True)
+class Counts:
+    """What the likelihood counts: ``t``/``n`` periods and units (``T``, ``n`` in the
+    direct approach; ``T − 1`` / ``n − 1`` in Lee & Yu's transformation approach), and
+    whether ``log(1 − ρ)`` is taken off the log-determinant (the period effects'
+    transformation ``F_n``: ``|I − ρW*| = |I − ρW|/(1 − ρ)`` for row-standardised ``W``)."""
+
+    t: float
+    n: float
+    drop_one: bool = False
+
+    def jacobian(self, spectrum: Spectrum, r: float) -> float:
+        ld = spectrum.log_det(r) - (np.log1p(-r) if self.drop_one else 0.0)
+        return self.t * ld
+
+
+def fit_lag(y: np.ndarray, wy: np.ndarray, x: np.ndarray, spectrum: Spectrum,
+            counts: Counts) -> LagFit:
     """ML of ``ỹ = ρ(Wy)~ + X̃β + ε`` (demeaned inputs; ``x`` is ``(T·n, k)``)."""
-    t = y.shape[0]
     yv, wyv = y.reshape(-1), wy.reshape(-1)
     b0, b1 = _ols(x, yv), _ols(x, wyv)
     e0, e1 = yv - x @ b0, wyv - x @ b1
     s00, s01, s11 = e0 @ e0, e0 @ e1, e1 @ e1
-    nobs = yv.size
+    m = counts.t * counts.n
 
     def loglik(r: float) -> float:
-        return -nobs / 2 * np.log(s00 - 2 * r * s01 + r * r * s11) + t * spectrum.log_det(r)
+        return (-m / 2 * np.log(s00 - 2 * r * s01 + r * r * s11)
+                + counts.jacobian(spectrum, r))
 
     rho, at_bound = _maximise(loglik, spectrum, "spatial lag")
     beta = b0 - rho * b1
     resid = yv - rho * wyv - x @ beta
-    return _finish(rho, beta, resid, t, spectrum, at_bound)
+    return _finish(rho, beta, resid, y.shape[0], spectrum, at_bound, counts)
 
 
 def fit_error(y: np.ndarray, wy: np.ndarray, x: np.ndarray, wx: np.ndarray,
-              spectrum: Spectrum) -> LagFit:
+              spectrum: Spectrum, counts: Counts) -> LagFit:
     """ML of ``ỹ = X̃β + u``, ``u = λWu + ε`` (demeaned inputs, ``x``/``wx`` ``(T·n, k)``)."""
-    t = y.shape[0]
     yv, wyv = y.reshape(-1), wy.reshape(-1)
-    nobs = yv.size
+    m = counts.t * counts.n
 
     def sse(lam: float) -> tuple[float, np.ndarray, np.ndarray]:
         ys, xs = yv - lam * wyv, x - lam * wx
@@ -106,17 +128,17 @@ def fit_error(y: np.ndarray, wy: np.ndarray, x: np.ndarray, wx: np.ndarray,
         return float(e @ e), b, e
 
     def loglik(lam: float) -> float:
-        return -nobs / 2 * np.log(sse(lam)[0]) + t * spectrum.log_det(lam)
+        return -m / 2 * np.log(sse(lam)[0]) + counts.jacobian(spectrum, lam)
 
     lam, at_bound = _maximise(loglik, spectrum, "spatial error")
     _, beta, resid = sse(lam)
-    return _finish(lam, beta, resid, t, spectrum, at_bound)
+    return _finish(lam, beta, resid, y.shape[0], spectrum, at_bound, counts)
 
 
-def _finish(rho, beta, resid, t, spectrum, at_bound) -> LagFit:
-    nobs = resid.size
-    sigma2 = float(resid @ resid) / nobs
-    ll = (-nobs / 2 * np.log(2 * np.pi * sigma2) - nobs / 2 + t * spectrum.log_det(rho))
+def _finish(rho, beta, resid, t, spectrum, at_bound, counts: Counts) -> LagFit:
+    m = counts.t * counts.n
+    sigma2 = float(resid @ resid) / m
+    ll = -m / 2 * np.log(2 * np.pi * sigma2) - m / 2 + counts.jacobian(spectrum, rho)
     return LagFit(rho=rho, beta=beta, sigma2=sigma2, residuals=resid.reshape(t, -1),
                   log_likelihood=float(ll), at_bound=at_bound)
 
@@ -162,6 +184,9 @@ def information_error(xs: np.ndarray, rho: float, sigma2: float, spectrum: Spect
 def bias_correct(theta: np.ndarray, info: np.ndarray, spectrum: Spectrum, n: int, t: int,
                  unit: bool, time: bool) -> np.ndarray:
     """Lee & Yu (2010) bias correction of ``θ = (β, ρ, σ²)`` from the direct approach.
+
+    Used when the transformation approach is not exact: period effects with a ``W`` that
+    is not row-standardised.
 
     Unit effects bias only ``σ²`` (by ``−σ²/T``): ``σ²`` is scaled by ``T/(T − 1)``
     (Elhorst 2014, sec. 3.4; the ``ρ`` and ``β`` that maximise the transformed likelihood

@@ -141,10 +141,15 @@ def spatial_panel(
     method : {"qml"}
         Quasi-maximum likelihood (the only method).
     bias_correction : bool
-        Apply the Lee & Yu (2010) bias correction of the direct approach (default): with
-        unit effects ``σ²`` is scaled by ``T/(T − 1)``; with period effects ``(β, ρ, σ²)``
-        moves by ``Σ⁻¹a/n`` (see :func:`did_zones.spatial.likelihood.bias_correct`), and
-        the information matrix counts ``T − 1`` periods / ``n − 1`` units. ``False``
+        Remove the incidental-parameter bias of the fixed effects (Lee & Yu 2010;
+        default): the transformation approach, i.e. the likelihood of the data
+        transformed by orthonormal ``F_T`` (unit effects) and ``F_n`` (period effects),
+        with ``(n − 1)(T − 1)`` observations and ``log|I − ρW| − log(1 − ρ)``; with unit
+        effects only this is the direct approach's ``ρ``, ``β`` with ``σ²`` scaled by
+        ``T/(T − 1)``. Period effects with a ``W`` that is not row-standardised (the
+        transformation needs ``W1 = 1``) get Lee & Yu's analytic correction of the
+        direct estimates instead (:func:`did_zones.spatial.likelihood.bias_correct`). The
+        information matrix counts ``T − 1`` periods / ``n − 1`` units. ``False``
         gives the uncorrected ML of ``splm::spml`` (its default ``LeeYu = FALSE``) and
         ``spreg.Panel_FE_Lag`` / ``Panel_FE_Error``.
     effects_se : {"delta", "simulation"}
@@ -302,11 +307,17 @@ def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str
     if model == "slx":
         return _slx(y, x, cols, names, unit, time, tests)
     wxs = None
+    # Lee & Yu (2010): the transformation approach when it is exact (period effects need
+    # W·1 = 1), else the direct approach, bias-corrected below
+    row_std = bool(np.allclose(spectrum.matrix.sum(axis=1), 1.0, rtol=0, atol=1e-10))
+    transform = bias_correction and (unit or time) and (row_std or not time)
+    counts = (lk.Counts(t - float(unit), n - float(time), drop_one=time) if transform
+              else lk.Counts(float(t), float(n)))
     if model == "sem":
         wxs = lk.within(wx_raw, unit, time).reshape(t * n, -1)
-        fit = lk.fit_error(y, wy, x, wxs, spectrum)
+        fit = lk.fit_error(y, wy, x, wxs, spectrum, counts)
     else:
-        fit = lk.fit_lag(y, wy, x, spectrum)
+        fit = lk.fit_lag(y, wy, x, spectrum, counts)
     name = _PARAMETER[model]
     if fit.at_bound:
         lo, hi = spectrum.interval
@@ -323,8 +334,8 @@ def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str
         return lk.information_lag(x, beta, rho, sigma2, spectrum, t_eff, n_eff)
 
     theta = np.concatenate([fit.beta, [fit.rho, fit.sigma2]])
-    t_eff, n_eff = float(t), float(n)
-    if bias_correction:
+    t_eff, n_eff = counts.t, counts.n
+    if bias_correction and not transform and (unit or time):
         info = info_at(fit.beta, fit.rho, fit.sigma2, t_eff, n_eff)
         theta = lk.bias_correct(theta, info, spectrum, n, t, unit, time)
         t_eff, n_eff = t - float(unit), n - float(time)
@@ -357,7 +368,7 @@ def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str
             both = np.cov(np.hstack([draws, params]), rowvar=False)
             eff_vcov, cross = both[:3 * k, :3 * k], both[:3 * k, 3 * k:]
     resid = fit.residuals
-    if bias_correction or model == "sem":
+    if not np.allclose(theta, np.concatenate([fit.beta, [fit.rho, fit.sigma2]])):
         resid = _residuals(y, wy, x, wxs if model == "sem" else None, beta, rho)
     ll = fit.log_likelihood
     return _assemble(est, vcov, eff, eff_vcov, cross, terms, names, cols, sigma2, ll,
