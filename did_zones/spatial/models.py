@@ -199,8 +199,12 @@ def spatial_panel(
     Estimation (the "direct approach"): all variables, and the spatial lags ``Wy`` and
     ``WX`` formed first, are within-transformed; the log-likelihood concentrated in
     ``ρ`` (or ``λ``) is maximised over ``(1/ω_min, 1/ω_max)`` (eigenvalues ``ω`` of
-    ``W``) by bounded Brent search; ``β`` and ``σ² = e'e/(nT)`` follow. SLX is OLS on the
-    within data with classical variance ``σ² = e'e/(N − K − FE)``.
+    ``W``) by bounded Brent search; ``β`` and ``σ² = e'e/(nT)`` follow. With
+    ``bias_correction`` the likelihood is Lee & Yu's transformed one (``(n − 1)(T − 1)``
+    observations, ``log|I − ρW| − log(1 − ρ)`` with period effects; see
+    :mod:`did_zones.spatial.likelihood`). An estimate within ``1e-5`` of the interval's
+    ends is refused. SLX is OLS on the within data with classical variance
+    ``σ² = e'e/(N − K − FE)``.
 
     Variance: the inverse of the analytic information matrix of ``(β, ρ, σ²)``
     (Elhorst 2014, eqs. 3.x; the same as ``splm::spml(Hess = FALSE)``), assuming
