@@ -31,6 +31,7 @@ from did_zones.spatial.effects import effect_scalars, effects
 from did_zones.spatial.spectrum import Spectrum
 
 DATA = Path(__file__).parent / "data" / "produc"
+_INSTALL = "spreg and libpysal cross-checks: install them with pip install '.[test]'"
 X = ["lpcap", "lpc", "lemp", "unemp"]
 
 # splm::spml(fm, Produc, listw, model="within", lag=TRUE, spatial.error="none")
@@ -76,8 +77,8 @@ def _spreg_long(df, w):
 
 @pytest.mark.parametrize("model", ["sar", "sem"])
 def test_produc_matches_spreg(produc, model):
-    spreg = pytest.importorskip("spreg")
-    libpysal = pytest.importorskip("libpysal")
+    spreg = pytest.importorskip("spreg", reason=_INSTALL)
+    libpysal = pytest.importorskip("libpysal", reason=_INSTALL)
     import warnings
 
     panel, w, df = produc
@@ -208,8 +209,8 @@ def test_slx_is_ols_with_lagged_regressors(produc):
 
 
 def test_lm_tests_match_spreg_cross_section_on_block_diagonal_w(produc):
-    spreg = pytest.importorskip("spreg")
-    libpysal = pytest.importorskip("libpysal")
+    spreg = pytest.importorskip("spreg", reason=_INSTALL)
+    libpysal = pytest.importorskip("libpysal", reason=_INSTALL)
     panel, w, df = produc
     res = dz.spatial_panel(panel, "lgsp", w, X, model="sar", fixed_effects=())
     t = panel.n_periods
