@@ -71,6 +71,15 @@ _EXPORTS = {
     "PretrendPower": "robustness",
     "heterogeneity": "robustness",
     "wild_bootstrap": "robustness",
+    # spatial: geography, weight matrices, ring spillover DiD
+    "ring_did": "spatial",
+    "SpatialWeights": "spatial",
+    "load_geography": "spatial",
+    "inverse_distance": "spatial",
+    "knn": "spatial",
+    "distance_band": "spatial",
+    "economic_distance": "spatial",
+    "adjacency": "spatial",
     # tables
     "regression_table": "tables",
     "Table": "tables",
@@ -93,7 +102,7 @@ _EXPORTS = {
 }
 
 # subpackages reachable as attributes (``dz.robustness.rerun``) without an explicit import
-_SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness")
+_SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness", "spatial")
 
 
 
