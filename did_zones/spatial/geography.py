@@ -191,7 +191,7 @@ def resolve_coordinates(units: Any, coordinates: pd.DataFrame | None = None,
             dup = ids[ids.duplicated()]
             raise SpecificationError(
                 f"units repeats {dup.size} id(s), e.g. {examples(dup)}; list each unit once.")
-        if coordinates is None and ids.dtype == object:
+        if coordinates is None and not pd.api.types.is_numeric_dtype(ids.dtype):
             # prefecture codes given as strings ("330100") are matched as numbers
             as_num = pd.to_numeric(pd.Series(ids), errors="coerce")
             if as_num.notna().all():
