@@ -274,8 +274,11 @@ def ring_did(
     ``Σ v_it Y_it`` with ``v = w`` on its own observations and ``v = −Z₀(Z₀'Z₀)⁻Z₁'w``
     on the clean ones; ``V̂ = Σ_c (Σ_{it∈c} v_it ε̃_it)²`` with the first-stage residual
     on clean observations and ``τ̂_it − τ̃`` on the others, ``τ̃`` the BJS-weighted mean
-    of ``τ̂`` in the observation's cell (status × ring, cohort or exposure start,
-    period). Normal critical values.
+    of ``τ̂`` in the observation's cell: cohort × period for treated observations (Stata's
+    default ``avgeffectsby(Ei t)``), ring × period for exposed ones (cells by exposure
+    start would hold a handful of cities and understate the variance). Normal critical
+    values. On the simulator (200 draws, rings 0/50/100/200 km, the innermost ring with
+    about 27 cities) the 95% intervals cover 93-97% of the time.
 
     Point estimates equal those of diff-diff's ``SpilloverDiD`` (Gardner two-stage with
     ring indicators, whose stage-2 coefficients are these group means); its standard
@@ -428,7 +431,7 @@ def ring_did(
 def _exposure(panel: Panel, near: np.ndarray, run: np.ndarray, edges) -> dict:
     """Per panel row: status (0 clean, 1 treated, 2 exposed), ring, nearest km, exposure
     start (first period within the outer ring of a unit treated by then) and the cell
-    code of BJS's τ̃ averages (status × ring, cohort or start, period)."""
+    code of BJS's τ̃ averages."""
     uid, pid = panel.unit_id, panel.period_id
     d = near[uid, pid]
     treated = panel.treated
@@ -445,9 +448,13 @@ def _exposure(panel: Panel, near: np.ndarray, run: np.ndarray, edges) -> dict:
     first = np.where(within.any(axis=1), groups[np.argmax(within, axis=1)] if groups.size
                      else np.inf, np.inf)
     start = first[uid]
-    onset = np.where(status == 1, panel.row_cohort, np.where(status == 2, start, np.nan))
-    # cell: status, ring, onset, period
-    key = pd.MultiIndex.from_arrays([status, ring, np.nan_to_num(onset, nan=-1.0), pid])
+    # cells of BJS's τ̃: cohort × period for treated rows (Stata's avgeffectsby(Ei t));
+    # ring × period for exposed rows: cohort-by-onset cells hold a handful of cities each,
+    # and τ̃ fitted in such small cells soaks up the noise it should leave to the variance
+    # (simulated coverage of the innermost ring: 0.90 with ring × onset × period cells,
+    # 0.93 with ring × period, tests/test_spatial_rings.py)
+    onset = np.where(status == 1, panel.row_cohort, -1.0)
+    key = pd.MultiIndex.from_arrays([status, ring, onset, pid])
     cell = pd.factorize(key)[0]
     t = panel.time_values.astype(float)
     return {"status": status, "ring": ring, "nearest_km": d, "start": np.where(
