@@ -361,8 +361,10 @@ def ring_did(
         target_rows = np.flatnonzero(target)
     if target_rows.size == 0:
         raise EstimationError(
-            "No treated or exposed observation has an identified Y(0). Check that units "
-            "have clean (untreated, unexposed) periods.")
+            "No treated or exposed observation has an identified Y(0): the periods with "
+            "treated or exposed observations have no clean (untreated, unexposed) "
+            f"observation. Use a smaller outer ring than {edges[-1]:g} km, or add units far "
+            "from every treated unit.")
     tau = y_all[target_rows] - fs["y0_target"][fs["identified"]]
 
     W, terms, keys, dropped_terms = _term_weights(panel, ex, target_rows, edges, event)
