@@ -15,6 +15,8 @@ MODULES = [
     ("did_zones", "did_zones", "The top-level namespace: ``import did_zones as dz``."),
     ("did_zones.plots", "did_zones.plots", "Figures drawn from results (matplotlib)."),
     ("did_zones.report", "did_zones.report", "The study file and the report folder."),
+    ("did_zones.spatial", "did_zones.spatial",
+     "Prefecture geography, spatial weight matrices and spatial spillover estimators."),
     ("did_zones.estimands", "did_zones.estimands", "The estimand vocabulary."),
     ("did_zones.diagnostics", "did_zones.diagnostics", "The report's flag checks."),
 ]
@@ -26,6 +28,7 @@ GROUPS = [
                                    "did_zones.zone_timing")),
     ("Outcomes and mechanism variables", ("did_zones.outcomes", "did_zones.entropy")),
     ("Estimators", ("did_zones.estimators", "did_zones.design")),
+    ("Spatial: geography, weights and spillovers", ("did_zones.spatial",)),
     ("Results", ("did_zones.result", "did_zones.decomposition")),
     ("Mechanism", ("did_zones.mechanism",)),
     ("Robustness", ("did_zones.robustness",)),

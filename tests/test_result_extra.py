@@ -22,6 +22,7 @@ from did_zones.mechanism.moderation import ModerationExtra
 from did_zones.robustness.heterogeneity import HeterogeneityExtra
 from did_zones.robustness.psm import PsmDidExtra
 from did_zones.robustness.variations import VariationsExtra
+from did_zones.spatial.rings import RingDidExtra
 
 
 def _cs(p, **kw):
@@ -59,6 +60,7 @@ CASES = {
                                        "region"), set()),
     "variations": (VariationsExtra,
                    lambda p: _quiet(dz.variations, _quiet(dz.twfe, p, "isu"), p), set()),
+    "ring_did": (RingDidExtra, lambda p: _quiet(dz.ring_did, p, "isu", event=True), set()),
 }
 
 

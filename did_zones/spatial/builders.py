@@ -124,8 +124,8 @@ def inverse_distance(units: Any = None, *, power: float = 1.0, cutoff_km: float 
     Examples
     --------
     >>> w = inverse_distance([110000, 120000, 310000], row_standardize=False)
-    >>> round(1 / w.matrix[0, 1], 1)  # Beijing - Tianjin, km
-    110.2
+    >>> round(float(1 / w.matrix[0, 1]), 1)  # Beijing - Tianjin seats, km
+    113.8
     """
     power = _real("power", power, positive=True)
     cutoff = _real("cutoff_km", cutoff_km, positive=True, allow_none=True)

@@ -60,7 +60,7 @@ def _check_rings(rings: Any) -> tuple[float, ...]:
     except (TypeError, ValueError):
         edges = ()
     ok = (len(edges) >= 2 and all(np.isfinite(edges)) and edges[0] == 0.0
-          and all(b > a for a, b in zip(edges, edges[1:])))
+          and bool(np.all(np.diff(edges) > 0)))
     if not ok:
         raise SpecificationError(
             "rings must be increasing distances in km starting at 0, e.g. (0, 50, 100, 200) "
