@@ -60,7 +60,10 @@ def grouped(module_name: str = "did_zones") -> dict[str, list[str]]:
     """The public names of ``module_name`` by group (top level) or in one group."""
     names = public_names(module_name)
     if module_name != "did_zones":
-        return {"": names}
+        # a name also exported at the top level is documented there once (Sphinx refuses
+        # two descriptions of one object)
+        top = set(public_names("did_zones"))
+        return {"": [n for n in names if n not in top]}
     out: dict[str, list[str]] = {}
     for name in names:
         where = _defined_in(module_name, name)
