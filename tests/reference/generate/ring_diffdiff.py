@@ -1,7 +1,7 @@
 """Freeze diff-diff SpilloverDiD values for did_zones.ring_did.
 
 Reads  tests/reference/ring_sim_data.csv  (generate/ring_sim_data.py)
-Writes tests/reference/ring_diffdiff.csv  term, estimate, std_error, n_obs
+Writes tests/reference/ring_diffdiff.csv  rings, term, estimate, std_error
 
 Run in the peers' own venv, never the library's:
 
@@ -33,10 +33,9 @@ for rings in ([0, 50, 100, 200], [0, 100, 300]):
                        cluster="city_code")
     res = est.fit(df, outcome="isu", unit="city_code", time="year", first_treat="first_treat")
     tag = "-".join(str(r) for r in rings)
-    rows.append({"rings": tag, "term": "treated", "estimate": res.att, "std_error": res.se,
-                 "n_obs": np.nan})
+    rows.append({"rings": tag, "term": "treated", "estimate": res.att, "std_error": res.se})
     for label, r in res.spillover_effects.iterrows():
         rows.append({"rings": tag, "term": str(label), "estimate": r["coef"],
-                     "std_error": r["se"], "n_obs": np.nan})
+                     "std_error": r["se"]})
 pd.DataFrame(rows).to_csv(HERE / "ring_diffdiff.csv", index=False, float_format="%.15g")
 print(pd.DataFrame(rows))
