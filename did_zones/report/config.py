@@ -8,7 +8,6 @@ naming the full dotted key, what was expected and the fix.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -17,8 +16,28 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import SpecificationError
-from ..estimators.registry import aliases, study_estimators
+from ..estimators.registry import study_estimators
 from ..vocabulary import AGGREGATIONS, LANGUAGES
+from .config_designs import (
+    SpatialConfig,
+    SyntheticConfig,
+    parse_spatial,
+    parse_synthetic,
+    table_or_none,
+)
+from .config_values import (
+    _bool,
+    _choice,
+    _enabled,
+    _float,
+    _int,
+    _int_pair,
+    _keys,
+    _str,
+    _str_list,
+    _table,
+    _type,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -135,9 +154,13 @@ class StudyConfig:
     Attributes
     ----------
     data, study, robustness, mechanism
-        The four sections of the file.
+        The four main sections of the file.
     source : pathlib.Path or None
         The TOML file it was read from (``None`` for a built-in config).
+    spatial, synthetic : SpatialConfig or SyntheticConfig, optional
+        The design sections ``[spatial]`` (spillovers: weight matrix, spatial DiD model,
+        rings) and ``[synthetic]`` (single-city designs); None when absent
+        (:mod:`did_zones.report.config_designs`).
     """
 
     data: DataConfig
@@ -145,6 +168,8 @@ class StudyConfig:
     robustness: RobustnessConfig = field(default_factory=RobustnessConfig)
     mechanism: MechanismConfig = field(default_factory=MechanismConfig)
     source: Path | None = None
+    spatial: SpatialConfig | None = None
+    synthetic: SyntheticConfig | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dictionary of the configuration (for ``versions.json``)."""
@@ -224,7 +249,7 @@ def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
     SpecificationError
         On an unknown key, a missing required key or a wrong type or value.
     """
-    _keys(raw, "", ("data", "study", "robustness", "mechanism"))
+    _keys(raw, "", ("data", "study", "robustness", "mechanism", "spatial", "synthetic"))
     for name in ("data", "study"):
         if name not in raw:
             raise SpecificationError(f"Section [{name}] is missing. Add it; see "
@@ -233,8 +258,18 @@ def parse_config(raw: Mapping[str, Any], base_dir: str | Path = ".",
     study = _study(_table(raw["study"], "study"), Path(base_dir))
     robustness = _robustness(_table(raw.get("robustness", {}), "robustness"))
     mechanism = _mechanism(_table(raw.get("mechanism", {}), "mechanism"), study)
-    return StudyConfig(data=data, study=study, robustness=robustness, mechanism=mechanism,
-                       source=source)
+    spatial = table_or_none(raw, "spatial")
+    synthetic = table_or_none(raw, "synthetic")
+    for section, value in (("spatial", spatial), ("synthetic", synthetic)):
+        unknown = [y for y in (value or {}).get("outcomes", []) if y not in study.outcomes]
+        if unknown:
+            raise SpecificationError(
+                f"{section}.outcomes: {unknown} are not study outcomes "
+                f"({list(study.outcomes)}); list them in study.outcomes first.")
+    return StudyConfig(
+        data=data, study=study, robustness=robustness, mechanism=mechanism, source=source,
+        spatial=None if spatial is None else parse_spatial(spatial, Path(base_dir)),
+        synthetic=None if synthetic is None else parse_synthetic(synthetic))
 
 
 # ------------------------------------------------------------------ sections
@@ -514,85 +549,6 @@ def _chains(value: Any, study: StudySpec | None) -> Mapping[str, tuple[str, ...]
 
 
 # ------------------------------------------------------------------- checkers
-
-
-def _enabled(t: Mapping, key: str) -> bool:
-    """A check is on when its key holds a table or ``true``; ``false`` or absent is off."""
-    return key in t and t[key] is not False
-
-
-def _type(key: str, expected: str, value: Any, example: str) -> SpecificationError:
-    return SpecificationError(f"{key}: expected {expected}; got {type(value).__name__} "
-                              f"{value!r}. Write e.g. {example}.")
-
-
-def _keys(t: Mapping, where: str, allowed: tuple[str, ...]) -> None:
-    for key in t:
-        if key not in allowed:
-            dotted = f"{where}.{key}" if where else key
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise SpecificationError(f"{dotted}: unknown key. Allowed keys here: "
-                                     f"{', '.join(allowed)}.{hint}")
-
-
-def _table(value: Any, key: str, allow_bool: bool = False) -> Mapping:
-    if allow_bool and value is True:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _type(key, "a table", value, f"[{key}] with key = value lines")
-    return value
-
-
-def _str(value: Any, key: str) -> str:
-    if not isinstance(value, str):
-        raise _type(key, "a string", value, f'{key.rsplit(".", 1)[-1]} = "..."')
-    return value
-
-
-def _str_list(value: Any, key: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        raise _type(key, "a list of strings", value, f'{key.rsplit(".", 1)[-1]} = ["a", "b"]')
-    return tuple(_str(v, f"{key}[{i}]") for i, v in enumerate(value))
-
-
-def _int(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _type(key, "an integer", value, f"{key.rsplit('.', 1)[-1]} = 1")
-    return value
-
-
-def _float(value: Any, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _type(key, "a number", value, f"{key.rsplit('.', 1)[-1]} = 0.5")
-    return float(value)
-
-
-def _bool(value: Any, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise _type(key, "true or false", value, f"{key.rsplit('.', 1)[-1]} = true")
-    return value
-
-
-def _int_pair(value: Any, key: str) -> tuple[int, int]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise _type(key, "a list of two integers", value, f"{key.rsplit('.', 1)[-1]} = [-4, 5]")
-    return (_int(value[0], f"{key}[0]"), _int(value[1], f"{key}[1]"))
-
-
-def _choice(value: Any, key: str, allowed: tuple[str, ...], what: str = "value") -> str:
-    value = _str(value, key)
-    if value not in allowed:
-        close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5)
-        alias = aliases().get(value.lower()) if what == "estimator" else None
-        if alias in allowed:  # a name replicators know from Stata / R
-            close = [alias]
-        hint = f"; did you mean {close[0]!r}?" if close else "."
-        raise SpecificationError(f"{key}: unknown {what} {value!r}. Use one of "
-                                 f"{', '.join(repr(a) for a in allowed)}{hint}")
-    return value
 
 
 def __getattr__(name: str):

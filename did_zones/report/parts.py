@@ -44,7 +44,8 @@ TITLES = {
         "bacon": "Bacon diagnostic",
         "mechanism": "Mechanism", "robustness": "Robustness",
         "heterogeneity": "Heterogeneity", "warnings": "Warnings and dropped data",
-        "versions": "Versions and seeds",
+        "versions": "Versions and seeds", "spatial": "Spillovers: spatial DiD",
+        "synthetic": "Single-city designs: synthetic control and synthetic DiD",
     },
     "zh": {
         "adoption": "试点批次与数据", "summary": "描述性统计", "main": "基准回归",
@@ -52,6 +53,7 @@ TITLES = {
         "few_treated": "处理城市很少时的推断", "bacon": "Bacon 分解诊断",
         "mechanism": "机制检验", "robustness": "稳健性检验", "heterogeneity": "异质性分析",
         "warnings": "警告与删除的数据", "versions": "版本与随机种子",
+        "spatial": "空间溢出：空间双重差分", "synthetic": "单城市设计：合成控制与合成双重差分",
     },
 }
 
@@ -99,6 +101,22 @@ TEXT = {
                          "these with the full configuration.",
         "versions_title": "Versions and seeds",
         "title": "Staggered difference-in-differences study",
+        "spatial": "Spatial DiD ({model}) with city and year fixed effects, quasi-maximum "
+                   "likelihood with the Lee–Yu bias correction; weight matrix: {weights}. "
+                   "The pilot's direct, indirect (spillover) and total effects follow LeSage "
+                   "& Pace (2009): the mean diagonal and the mean row sum of (I − ρW)⁻¹ "
+                   "times the coefficients.",
+        "spatial_title": "Spatial DiD: {outcome}",
+        "rings": "Ring spillover DiD (Butts 2021, imputation base): the effect on pilot "
+                 "cities and on untreated cities within rings of {rings} km of a pilot "
+                 "city, from the year that city's zone starts.",
+        "rings_title": "Spillovers by distance ring: {outcome}",
+        "synthetic": "Single-city designs for {units}: synthetic DiD (Arkhangelsky et al. "
+                     "2021) and synthetic control (Abadie, Diamond & Hainmueller 2010) "
+                     "against never-treated cities; standard errors: {se} ({n_reps} "
+                     "replications); the synthetic control's p-value ranks its post/pre "
+                     "RMSPE ratio among the placebos'.",
+        "synthetic_title": "Single-city designs: {outcome}",
     },
     "zh": {
         "source_sim": "模拟的校准面板（随机种子 {seed}）",
@@ -137,6 +155,19 @@ TEXT = {
         "versions_text": "所有随机步骤均使用下列随机种子；versions.json 另附完整配置。",
         "versions_title": "版本与随机种子",
         "title": "多期双重差分研究报告",
+        "spatial": "空间双重差分（{model}），控制城市与年份固定效应，采用 Lee–Yu 偏差校正的拟"
+                   "极大似然估计；空间权重矩阵：{weights}。试点的直接效应、间接（溢出）效应与"
+                   "总效应按 LeSage & Pace (2009) 分解：(I − ρW)⁻¹ 乘以系数后对角元素的均值"
+                   "与行和的均值。",
+        "spatial_title": "空间双重差分：{outcome}",
+        "rings": "距离环溢出双重差分（Butts 2021，插补法）：试点城市的效应，以及距试点城市 "
+                 "{rings} 公里各环内未试点城市自该城市设立综试区当年起的溢出效应。",
+        "rings_title": "按距离环的溢出效应：{outcome}",
+        "synthetic": "单城市设计（{units}）：合成双重差分（Arkhangelsky 等 2021）与合成控制法"
+                     "（Abadie、Diamond 与 Hainmueller 2010），以从未试点城市为对照；标准误："
+                     "{se}（{n_reps} 次重复）；合成控制法的 p 值为其处理后/处理前 RMSPE 之比在"
+                     "安慰剂中的排序。",
+        "synthetic_title": "单城市设计：{outcome}",
     },
 }
 _CONCLUSIONS_ZH = {"full mediation": "完全中介效应", "partial mediation": "部分中介效应",
@@ -260,3 +291,21 @@ def _check_columns(frame: pd.DataFrame, config: StudyConfig) -> None:
                     f"{key}: column {col!r} not found in the data ({frame.shape[1]} columns, "
                     f"e.g. {', '.join(map(str, frame.columns[:5]))}).{hint} Fix the name in "
                     "the study file.")
+
+
+def frame_table(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
+    """A DataFrame as a did_zones Table (for tables without a dedicated builder); with
+    ``run``, its column names and category cells in the study's language and its
+    data-handling ``notes`` as ``study.notes`` asks (``legend`` lines always stay)."""
+    from ..tables import Table
+    from ..tables.formatting import data_notes
+    from ..tables.names import column_name
+
+    notes = [n for n in notes if n]
+    if run is not None:
+        lang = run.config.study.language  # human labels, never internal column names
+        df = df.rename(columns=lambda c: column_name(c, lang))
+        df = df.apply(lambda col: col.map(lambda v: column_name(v, lang)
+                                          if isinstance(v, str) else v))
+        notes = data_notes(notes, run.config.study.notes, lang)
+    return Table.from_frame(df, title=title, notes=[*notes, *(n for n in legend if n)])

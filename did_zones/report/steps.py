@@ -10,31 +10,15 @@ from __future__ import annotations
 import pandas as pd
 
 from ..estimators.registry import REGISTRY
+from .designs import spatial, synthetic
 from .parts import Item, load_panel, text
+from .parts import frame_table as _frame
 
 # ---------------------------------------------------------------- helpers
 
 
 def _label(run, name: str) -> str:
     return run.config.study.labels.get(name, name)
-
-
-def _frame(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
-    """A DataFrame as a did_zones Table (for tables without a dedicated builder); with
-    ``run``, its column names and category cells in the study's language and its
-    data-handling ``notes`` as ``study.notes`` asks (``legend`` lines always stay)."""
-    from ..tables import Table
-    from ..tables.formatting import data_notes
-    from ..tables.names import column_name
-
-    notes = [n for n in notes if n]
-    if run is not None:
-        lang = run.config.study.language  # human labels, never internal column names
-        df = df.rename(columns=lambda c: column_name(c, lang))
-        df = df.apply(lambda col: col.map(lambda v: column_name(v, lang)
-                                          if isinstance(v, str) else v))
-        notes = data_notes(notes, run.config.study.notes, lang)
-    return Table.from_frame(df, title=title, notes=[*notes, *(n for n in legend if n)])
 
 
 def _name(run, key: str) -> str:
@@ -594,4 +578,9 @@ STEPS = [
                     c.robustness.honest, c.robustness.pretrend_power])),
     (lambda c: f"heterogeneity by {', '.join(c.robustness.heterogeneity)}", heterogeneity,
      lambda c: bool(c.robustness.heterogeneity)),
+    (lambda c: f"spillovers: spatial DiD ({c.spatial.model})"
+               + (", rings" if c.spatial.rings else ""), spatial,
+     lambda c: c.spatial is not None),
+    (lambda c: f"single-city designs: {', '.join(c.synthetic.methods)}", synthetic,
+     lambda c: c.synthetic is not None),
 ]
