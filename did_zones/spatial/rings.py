@@ -125,7 +125,7 @@ def _distance_source(panel: Panel, distances: Any, coordinates: Any):
 
 def nearest_treated_km(panel: Panel, *, distances: Any = None,
                        coordinates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Distance from each unit to its nearest *other* unit treated by each period.
+    """Distance from each unit to the nearest unit treated by each period (km).
 
     Parameters
     ----------
