@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from .errors import SpecificationError
-from .spatial.geography import distance_matrix, resolve_coordinates
 
 __all__ = ["parse_spillover", "spillover_effects", "truth_tables"]
 
@@ -66,6 +65,9 @@ def spillover_effects(codes: np.ndarray, cohort: np.ndarray, year: np.ndarray,
 
     ``cohort`` uses the simulator's coding (0 = never treated within the panel).
     """
+    # imported here: the simulator without spillovers needs nothing spatial
+    from .spatial.geography import distance_matrix, resolve_coordinates
+
     _, lon, lat = resolve_coordinates(pd.Index(codes))
     d = distance_matrix(lon, lat)
     treated = (cohort[:, None] > 0) & (year[None, :] >= cohort[:, None])  # cities x years
