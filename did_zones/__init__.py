@@ -49,10 +49,6 @@ _EXPORTS = {
     "TwfeWeights": "decomposition",
     # estimators: every entry of did_zones.estimators.registry.REGISTRY (see __getattr__)
     "aggregate": "estimators.aggregate",
-    # spatial models (not in the estimator registry: they take a weight matrix)
-    "spatial_panel": "spatial",
-    "spatial_did": "spatial",
-    "SpatialWeights": "spatial",
     # mechanism tests
     "mediation": "mechanism",
     "moderation": "mechanism",
@@ -75,6 +71,18 @@ _EXPORTS = {
     "PretrendPower": "robustness",
     "heterogeneity": "robustness",
     "wild_bootstrap": "robustness",
+    # spatial: geography, weight matrices, spatial panel models and spatial DiD (not in the
+    # estimator registry: they take a weight matrix), ring spillover DiD
+    "spatial_panel": "spatial",
+    "spatial_did": "spatial",
+    "ring_did": "spatial",
+    "SpatialWeights": "spatial",
+    "load_geography": "spatial",
+    "inverse_distance": "spatial",
+    "knn": "spatial",
+    "distance_band": "spatial",
+    "economic_distance": "spatial",
+    "adjacency": "spatial",
     # tables
     "regression_table": "tables",
     "Table": "tables",
@@ -97,7 +105,7 @@ _EXPORTS = {
 }
 
 # subpackages reachable as attributes (``dz.robustness.rerun``) without an explicit import
-_SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness")
+_SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness", "spatial")
 
 
 

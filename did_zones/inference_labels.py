@@ -23,6 +23,7 @@ NO_VALID = "no valid few-treated inference"
 
 # estimators whose analytic variance is not the generic sandwich of one regression
 _VARIANCE_NAMES = {"imputation": "BJS imputation variance",
+                   "ring_did": "BJS imputation variance",
                    "did2s": "two-stage GMM variance"}
 
 

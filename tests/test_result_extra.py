@@ -23,6 +23,7 @@ from did_zones.robustness.heterogeneity import HeterogeneityExtra
 from did_zones.robustness.psm import PsmDidExtra
 from did_zones.robustness.variations import VariationsExtra
 from did_zones.spatial.models import SpatialPanelExtra
+from did_zones.spatial.rings import RingDidExtra
 
 
 def _ring(p):
@@ -77,6 +78,7 @@ CASES = {
                                            ["lngdp_pc"], model="slx"), set()),
     "variations": (VariationsExtra,
                    lambda p: _quiet(dz.variations, _quiet(dz.twfe, p, "isu"), p), set()),
+    "ring_did": (RingDidExtra, lambda p: _quiet(dz.ring_did, p, "isu", event=True), set()),
 }
 
 
