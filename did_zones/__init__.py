@@ -74,6 +74,18 @@ _EXPORTS = {
     "PretrendPower": "robustness",
     "heterogeneity": "robustness",
     "wild_bootstrap": "robustness",
+    # spatial: geography, weight matrices, spatial panel models and spatial DiD (not in the
+    # estimator registry: they take a weight matrix), ring spillover DiD
+    "spatial_panel": "spatial",
+    "spatial_did": "spatial",
+    "ring_did": "spatial",
+    "SpatialWeights": "spatial",
+    "load_geography": "spatial",
+    "inverse_distance": "spatial",
+    "knn": "spatial",
+    "distance_band": "spatial",
+    "economic_distance": "spatial",
+    "adjacency": "spatial",
     # tables
     "regression_table": "tables",
     "Table": "tables",
@@ -96,7 +108,7 @@ _EXPORTS = {
 }
 
 # subpackages reachable as attributes (``dz.robustness.rerun``) without an explicit import
-_SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness")
+_SUBPACKAGES = ("estimators", "mechanism", "plots", "resample", "robustness", "spatial")
 
 
 

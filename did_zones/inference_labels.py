@@ -23,7 +23,12 @@ NO_VALID = "no valid few-treated inference"
 
 # estimators whose analytic variance is not the generic sandwich of one regression
 _VARIANCE_NAMES = {"imputation": "BJS imputation variance",
+                   "ring_did": "BJS imputation variance",
                    "did2s": "two-stage GMM variance"}
+
+
+# fixed-effects spatial panel models: inverse information matrix, no clustering
+_SPATIAL = ("spatial_panel", "spatial_did")
 
 
 def _count(n: float) -> str:
@@ -62,6 +67,10 @@ def variance_label(method: str, spec: Mapping[str, Any], df: int | None,
     """
     if method in ("synthdid", "synthetic_control"):
         return _synthetic_label(method, spec)
+    if method in _SPATIAL:
+        sim = (f"; effects by simulation ({_count(spec['n_sim'])} draws)"
+               if spec.get("effects_se") == "simulation" else "")
+        return f"ML information matrix, homoskedastic, normal{sim}"
     where = _clustering(spec, n_clusters)
     dist = f"t({_count(df)})" if df else "normal"
     if spec.get("se") == "bootstrap" and spec.get("n_boot"):

@@ -39,7 +39,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from . import _simchain
+from . import _simchain, _simspill
 from ._simchain import DEFAULT_MECHANISM
 from .errors import DataDroppedWarning, SpecificationError, warn
 from .registry import (
@@ -216,6 +216,16 @@ class SimulationTruth:
     demand_total, supply_total, common_total : float
         Sums of ``mechanism.effect`` over the demand-side paths, the supply-side paths and
         the path ``D -> ecom -> isu`` (NaN without ``mechanism=``).
+    spillover : pandas.DataFrame or None
+        Only with ``spillover=``: one row per ring, ``ring`` (the term name of
+        :func:`~did_zones.ring_did`, e.g. ``"spillover[0-50km)"``), ``lower_km``,
+        ``upper_km``, ``effect`` (the true ISU spillover on every untreated city-year in
+        the ring), ``n_obs`` and ``n_units`` (exposed city-years and cities).
+    exposure : pandas.DataFrame or None
+        Only with ``spillover=``: one row per city-year (aligned with ``data``):
+        ``city_code``, ``year``, ``nearest_km`` (km to the nearest city treated by that
+        year, ``inf`` before any), ``ring`` (None when treated or outside the rings) and
+        ``spillover`` (the true effect of that city-year, 0 when not exposed).
     """
 
     att_gt: pd.DataFrame
@@ -231,6 +241,8 @@ class SimulationTruth:
     demand_total: float = float("nan")
     supply_total: float = float("nan")
     common_total: float = float("nan")
+    spillover: pd.DataFrame | None = None
+    exposure: pd.DataFrame | None = None
 
     @property
     def total(self) -> float:
@@ -333,6 +345,7 @@ def simulate_pilot_panel(
     noise: float = 1.0,
     always_treated: Literal["drop", "keep"] = "drop",
     mechanism: bool | Mapping[str, float | bool] | None = None,
+    spillover: float | Mapping[float, float] | None = None,
 ) -> SimulatedPanel:
     """Simulate the pilot-zone city panel with known true effects.
 
@@ -397,6 +410,12 @@ def simulate_pilot_panel(
         ``"supply"`` with True/False (False sets every edge into and out of the channel to
         0: the mediator stays in the data, unmoved by the pilot and without effect). The
         edges ``D->ecom``, ``ecom->isu`` and ``D->isu`` are ``a``, ``b`` and ``direct``.
+    spillover : float or mapping, optional
+        Spatial spillover on ISU (see Notes). None (default): none, the panel is exactly
+        the one drawn without this option. A mapping ``{outer_km: effect}`` sets rings
+        ``[0, k1), [k1, k2), ..., [k_{m-1}, k_m]`` (great-circle km between prefecture
+        seats) and the effect on an untreated city-year whose nearest city treated by that
+        year lies in each; a number ``x`` is ``{100: x}``.
 
     Returns
     -------
@@ -514,6 +533,16 @@ def simulate_pilot_panel(
     estimates with the usual bias under heterogeneous, dynamic effects
     (``effect="homogeneous"`` removes it).
 
+    *Spillover* (``spillover=``). From the year a city is treated, untreated cities nearby
+    gain: in year ``t`` an untreated city (never treated, or before its own pilot) whose
+    nearest city treated by ``t`` lies in ring ``k`` gets ``ISU += effect_k`` (through
+    ``s3``, like the treatment effect). No draw is made, so all other columns are those of
+    the draw without spillovers; treated city-years get no spillover, so ``att_gt``,
+    ``overall`` and the rest of the truth are unchanged. ``truth.spillover`` (by ring)
+    and ``truth.exposure`` (by city-year) hold the truth; :func:`~did_zones.ring_did` with
+    the same ring edges estimates it. ``untreated`` stays the world without any pilot, so
+    ``data["isu"] - untreated["isu"]`` is the treatment effect plus the spillover.
+
     *Mechanism truth.* ``truth.mechanism`` lists every path from ``D`` to ``isu`` with its
     ``side`` and ``effect`` (the mean over treated city-years of the part of ISU(1) - ISU(0)
     that runs along the path); ``truth.demand_total``, ``truth.supply_total`` and
@@ -561,6 +590,7 @@ def simulate_pilot_panel(
     first, last = _check_years(years)
     batch_effects = _check_batch_effects(batch_effects)
     edges = _simchain.parse_mechanism(mechanism)
+    spill_rings = _simspill.parse_spillover(spillover)
 
     rng = np.random.default_rng(seed)
     cities = load_cities()
@@ -606,6 +636,11 @@ def simulate_pilot_panel(
             edges, world["ecom"], world["ecom"] + a_it, _pilot_index(cities, coding["group"]),
             year, noise, child)
         tau = tau + channels.effect
+    tau_own = tau
+    if spill_rings is not None:  # deterministic: no draw, the other columns are unchanged
+        near, ring, spill = _simspill.spillover_effects(
+            cities["city_code"].to_numpy(), cohort, year, spill_rings)
+        tau = tau + spill
     untreated, observed = _worlds(world, b, a_it, tau,
                                   None if channels is None else channels.y0)
     outcomes = list(_OUTCOMES)
@@ -634,7 +669,13 @@ def simulate_pilot_panel(
     }
     if edges is not None:
         params["mechanism"] = dict(edges)
-    truth = _truth(cohort[keep], year, tau[keep], a_it[keep], direct_it[keep], b, params)
+    if spill_rings is not None:
+        params["spillover"] = dict(spill_rings)
+    truth = _truth(cohort[keep], year, tau_own[keep], a_it[keep], direct_it[keep], b, params)
+    if spill_rings is not None:
+        truth = dataclasses.replace(truth, **_simspill.truth_tables(
+            cities["city_code"].to_numpy()[keep], year, near[keep], ring[keep], spill[keep],
+            spill_rings))
     if edges is not None:
         tables = _simchain.truth_tables(edges, truth.a, a if effect != "none" else 0.0, b,
                                         truth.direct, direct)

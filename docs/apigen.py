@@ -15,6 +15,8 @@ MODULES = [
     ("did_zones", "did_zones", "The top-level namespace: ``import did_zones as dz``."),
     ("did_zones.plots", "did_zones.plots", "Figures drawn from results (matplotlib)."),
     ("did_zones.report", "did_zones.report", "The study file and the report folder."),
+    ("did_zones.spatial", "did_zones.spatial",
+     "Prefecture geography, spatial weight matrices and spatial spillover estimators."),
     ("did_zones.estimands", "did_zones.estimands", "The estimand vocabulary."),
     ("did_zones.diagnostics", "did_zones.diagnostics", "The report's flag checks."),
 ]
@@ -27,6 +29,7 @@ GROUPS = [
     ("Outcomes and mechanism variables", ("did_zones.outcomes", "did_zones.entropy")),
     ("Estimators", ("did_zones.estimators", "did_zones.design")),
     ("Synthetic control and synthetic DiD", ("did_zones.synthetic",)),
+    ("Spatial: geography, weights and spillovers", ("did_zones.spatial",)),
     ("Results", ("did_zones.result", "did_zones.decomposition")),
     ("Mechanism", ("did_zones.mechanism",)),
     ("Robustness", ("did_zones.robustness",)),
@@ -58,7 +61,10 @@ def grouped(module_name: str = "did_zones") -> dict[str, list[str]]:
     """The public names of ``module_name`` by group (top level) or in one group."""
     names = public_names(module_name)
     if module_name != "did_zones":
-        return {"": names}
+        # a name also exported at the top level is documented there once (Sphinx refuses
+        # two descriptions of one object)
+        top = set(public_names("did_zones"))
+        return {"": [n for n in names if n not in top]}
     out: dict[str, list[str]] = {}
     for name in names:
         where = _defined_in(module_name, name)

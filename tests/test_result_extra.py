@@ -22,7 +22,21 @@ from did_zones.mechanism.moderation import ModerationExtra
 from did_zones.robustness.heterogeneity import HeterogeneityExtra
 from did_zones.robustness.psm import PsmDidExtra
 from did_zones.robustness.variations import VariationsExtra
+from did_zones.spatial.models import SpatialPanelExtra
+from did_zones.spatial.rings import RingDidExtra
 from did_zones.synthetic import SynthdidExtra, SyntheticControlExtra
+
+
+def _ring(p):
+    """A row-standardised ring over the panel's units (two neighbours each)."""
+    import numpy as np
+    import pandas as pd
+
+    n = p.n_units
+    w = np.zeros((n, n))
+    i = np.arange(n)
+    w[i, (i + 1) % n] = w[i, (i - 1) % n] = 0.5
+    return pd.DataFrame(w, index=p.units, columns=p.units)
 
 
 def _cs(p, **kw):
@@ -58,6 +72,11 @@ CASES = {
     "heterogeneity": (HeterogeneityExtra,
                       lambda p: _quiet(dz.heterogeneity, _quiet(dz.twfe, p, "isu"), p,
                                        "region"), set()),
+    "spatial_did": (SpatialPanelExtra,
+                    lambda p: _quiet(dz.spatial_did, p, "isu", _ring(p)), set()),
+    "spatial_panel_slx": (SpatialPanelExtra,
+                          lambda p: _quiet(dz.spatial_panel, p, "isu", _ring(p),
+                                           ["lngdp_pc"], model="slx"), set()),
     "variations": (VariationsExtra,
                    lambda p: _quiet(dz.variations, _quiet(dz.twfe, p, "isu"), p), set()),
     "synthdid": (SynthdidExtra, lambda p: _quiet(dz.synthdid, p, "isu", se=None), set()),
@@ -67,6 +86,7 @@ CASES = {
     "synthetic_control": (SyntheticControlExtra,
                           lambda p: _quiet(dz.synthetic_control, p, "isu", placebos=False),
                           set()),
+    "ring_did": (RingDidExtra, lambda p: _quiet(dz.ring_did, p, "isu", event=True), set()),
 }
 
 

@@ -62,3 +62,22 @@ def test_full_sections_round_trip_to_dict(tmp_path):
 def test_bad_sections_name_the_key_and_the_fix(sections, message):
     with pytest.raises(SpecificationError, match=message):
         parse(**sections)
+
+
+def test_simulated_spillover_reaches_the_simulator():
+    cfg = parse_config({"data": {"simulate": {"seed": 1, "spillover": {"50": 0.01,
+                                                                          "100": 0.005}}},
+                        "study": {"outcomes": ["isu"]}})
+    assert dict(cfg.data.simulate["spillover"]) == {50.0: 0.01, 100.0: 0.005}
+    assert parse_config({"data": {"simulate": {"spillover": 0.02}},
+                         "study": {"outcomes": ["isu"]}}).data.simulate["spillover"] == 0.02
+    from did_zones.report.parts import load_panel
+
+    panel, sim = load_panel(cfg)
+    assert sim.truth.spillover["effect"].tolist() == [0.01, 0.005]
+    for bad, message in (({"x": 0.01}, r"data\.simulate\.spillover: the keys are ring outer"),
+                         ({"50": "big"}, r"data\.simulate\.spillover: spillover maps ring"),
+                         ("big", r"data\.simulate\.spillover: spillover must be None")):
+        with pytest.raises(SpecificationError, match=message):
+            parse_config({"data": {"simulate": {"spillover": bad}},
+                          "study": {"outcomes": ["isu"]}})

@@ -297,7 +297,7 @@ def _data(t: Mapping, base: Path) -> DataConfig:
     else:
         s = _table(t["simulate"], "data.simulate")
         _keys(s, "data.simulate", ("seed", "effect", "years", "timing", "county_level",
-                                   "mechanism"))
+                                   "mechanism", "spillover"))
         sim: dict[str, Any] = {"seed": _int(s.get("seed", 0), "data.simulate.seed")}
         if "effect" in s:
             sim["effect"] = _choice(s["effect"], "data.simulate.effect", _EFFECTS)
@@ -310,6 +310,8 @@ def _data(t: Mapping, base: Path) -> DataConfig:
                                           _COUNTY)
         if "mechanism" in s:
             sim["mechanism"] = _sim_mechanism(s["mechanism"])
+        if "spillover" in s:
+            sim["spillover"] = _sim_spillover(s["spillover"])
         simulate = MappingProxyType(sim)
     return DataConfig(
         file=file, simulate=simulate,
@@ -485,6 +487,27 @@ def _sim_mechanism(value: Any) -> bool | Mapping[str, Any]:
     except SpecificationError as exc:
         raise SpecificationError(f"{where}: {exc}") from None
     return MappingProxyType(dict(value))
+
+
+def _sim_spillover(value: Any) -> float | Mapping[float, float]:
+    """``data.simulate.spillover``: a number (the effect within 100 km of a pilot city) or a
+    table ring outer edge in km -> effect (TOML keys are text: ``{ "50" = 0.01 }``), checked
+    by the simulator's own parser."""
+    from .._simspill import parse_spillover
+
+    where = "data.simulate.spillover"
+    if isinstance(value, Mapping):
+        try:
+            value = {float(k): v for k, v in value.items()}
+        except ValueError:
+            raise SpecificationError(
+                f"{where}: the keys are ring outer edges in km; got {list(value)}. Write "
+                'e.g. spillover = { "50" = 0.01, "100" = 0.005 }.') from None
+    try:
+        parse_spillover(value)
+    except SpecificationError as exc:
+        raise SpecificationError(f"{where}: {exc}") from None
+    return MappingProxyType(value) if isinstance(value, Mapping) else value
 
 
 def _mechanism(t: Mapping, study: StudySpec | None = None) -> MechanismConfig:

@@ -180,6 +180,65 @@ class SpatialWeights:
             out = replace(out, notes=out.notes + (note,))
         return out
 
+    # ---------------------------------------------------------------- libpysal
+    def to_libpysal(self) -> Any:
+        """The matrix as a :class:`libpysal.weights.W` (ids in :attr:`ids` order).
+
+        libpysal is imported only here (it pulls geopandas, shapely and pyproj; about
+        1.5 s); install it with ``pip install libpysal`` (it is in did_zones' test extra).
+
+        Returns
+        -------
+        libpysal.weights.W
+            Same weights, ``id_order`` equal to :attr:`ids`; isolates keep an empty
+            neighbour list.
+
+        Raises
+        ------
+        ImportError
+            libpysal is not installed (the message says how to install it).
+        """
+        weights_mod = _libpysal_weights()
+        ids = self.ids.tolist()
+        rows, cols = np.nonzero(self.matrix)
+        neighbors: dict = {i: [] for i in ids}
+        values: dict = {i: [] for i in ids}
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            neighbors[ids[r]].append(ids[c])
+            values[ids[r]].append(float(self.matrix[r, c]))
+        return weights_mod.W(neighbors, values, id_order=ids, silence_warnings=True)
+
+    @classmethod
+    def from_libpysal(cls, w: Any, *, kind: str = "libpysal") -> SpatialWeights:
+        """A :class:`SpatialWeights` from a :class:`libpysal.weights.W`.
+
+        Parameters
+        ----------
+        w : libpysal.weights.W
+            Any libpysal weights object (its current ``transform`` is kept).
+        kind : str
+            Label of the result, default ``"libpysal"``.
+
+        Returns
+        -------
+        SpatialWeights
+            Rows and columns in ``w.id_order``.
+
+        Raises
+        ------
+        SpecificationError
+            ``w`` is not a libpysal weights object.
+        """
+        if not (hasattr(w, "sparse") and hasattr(w, "id_order")):
+            raise SpecificationError(
+                f"from_libpysal needs a libpysal.weights.W; got {type(w).__name__}.")
+        m = np.asarray(w.sparse.toarray(), dtype=float)
+        ids = pd.Index(list(w.id_order))
+        sums = m.sum(axis=1)
+        standardized = bool(np.allclose(sums[sums > 0], 1.0, atol=1e-12))
+        return cls(ids=ids, matrix=m, kind=kind, row_standardized=standardized,
+                   params={"transform": getattr(w, "transform", None)})
+
     def to_frame(self) -> pd.DataFrame:
         """The matrix as a square DataFrame labelled by :attr:`ids`."""
         return pd.DataFrame(self.matrix, index=self.ids, columns=self.ids)
@@ -245,3 +304,14 @@ def _check(ids: pd.Index, m: np.ndarray) -> None:
         raise SpecificationError(
             f"The weight matrix has {int(diag.sum())} non-zero diagonal element(s), e.g. for "
             f"{examples(ids[diag])}. A unit is not its own neighbour: set the diagonal to 0.")
+
+
+def _libpysal_weights() -> Any:
+    """``libpysal.weights``, imported lazily with an install hint."""
+    try:
+        from libpysal import weights as weights_mod
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "libpysal is needed to convert weights to or from libpysal: pip install libpysal "
+            "(or pip install 'did_zones[test]').") from exc
+    return weights_mod

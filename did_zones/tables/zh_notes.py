@@ -527,6 +527,10 @@ _RAW: list[tuple[str, Template]] = [
      r"multiplier bootstrap \(([\d,]+) draws\)), (clustered by (\S+) \(G = ([\d,]+)\)|"
      r"heteroskedasticity-robust), (t\(([\d,]+)\)|normal)(, uniform band by sup-t)?",
      _variance_label),
+    (r"ML information matrix, homoskedastic, normal(?:; effects by simulation \(([\d,]+) "
+     r"draws\))?",
+     lambda m: "极大似然信息矩阵标准误，同方差，正态分布" + (
+         f"；效应标准误由模拟得到（{m.group(1)} 次抽取）" if m.group(1) else "")),
     (r"wild cluster bootstrap \((WCR|WCU), (Rademacher|Mammen|Webb|Normal), (?:2\^(\d+) = "
      r"([\d,]+) enumerated|([\d,]+) draws)(?:, ([\d,]+) clusters by (\S+))?\)", _wild_label),
     (r"randomization inference, cohort (\S+) \(exact, ([\d,]+) assignments\)",
@@ -574,6 +578,24 @@ _RAW: list[tuple[str, Template]] = [
      lambda m: (f"entropy_index：指标 {m.group(1)} "
                 + (f"在 {m.group(2)} 中" if m.group(2) else "")
                 + "为常数，标准化值取 0，权重为 0。")),
+    # ------------------------------------------------- spatial weights and ring_did
+    (rf"{_N} of {_N} unit\(s\) have no neighbour under this weight matrix \((\w+)\), e\.g\. "
+     rf"{_LIST}; their rows are zero, so their spatial lag is 0\.",
+     "在该空间权重矩阵（{3}）下，{2} 个单位中有 {1} 个没有邻居，例如 {4}；其所在行全为零，"
+     "空间滞后为 0。"),
+    (rf"The weight matrix was restricted to the panel's {_N} units \({_N} dropped\)"
+     r"(, rows standardised again)?\.",
+     lambda m: (f"空间权重矩阵已限定为面板的 {m.group(1)} 个单位（删除 {m.group(2)} 个）"
+                + ("，并重新行标准化。" if m.group(3) else "。"))),
+    (rf"Dropped {_N} row\(s\) with a missing outcome or cluster \({_N} unit\(s\), e\.g\. "
+     rf"{_LIST}\)\.",
+     "删除 {1} 行结果变量或聚类变量缺失的观测（涉及 {2} 个个体，例如 {3}）。"),
+    (rf"Dropped {_N} treated or exposed observation\(s\) whose Y\(0\) cannot be imputed: "
+     rf"their unit or period has no clean observation \({_N} unit\(s\), e\.g\. {_LIST}\)\.",
+     "删除 {1} 个无法插补 Y(0) 的处理或溢出暴露观测：其个体或时期没有既未处理也未暴露的"
+     "观测（涉及 {2} 个个体，例如 {3}）。"),
+    (rf"{_N} term\(s\) have no observation and are left out: (.+)\.$",
+     "{1} 个估计项没有观测，未予报告：{2}。"),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),
