@@ -46,6 +46,9 @@ _LABELS = {
 }
 
 
+N_SYNTH = 100  # placebo replications of the demo's synthetic DiD
+
+
 def demo_config(seed: int = 0, language: str = "en"):
     """The built-in study of the demo.
 
@@ -86,6 +89,13 @@ def demo_config(seed: int = 0, language: str = "en"):
         },
         "mechanism": {"method": "serial", "n_boot": N_BOOT,
                       "chains": {side: list(chain) for side, chain in CHAINS.items()}},
+        # spillovers: a spatial Durbin DiD on inverse-distance weights (within 300 km) and
+        # ring spillovers; the simulated panel has none, so both should find about zero
+        "spatial": {"weights": "inverse_distance", "cutoff_km": 300.0, "model": "sdm",
+                    "rings": [0, 50, 100, 200]},
+        # batch 1 is 杭州 alone: synthetic DiD and synthetic control against never-treated
+        "synthetic": {"units": [330100], "methods": ["sdid", "sc"], "se": "placebo",
+                      "n_reps": N_SYNTH},
     })
 
 
@@ -330,6 +340,43 @@ def _row_label(row: str, language: str = "en") -> str:
                           float(b) if b else float("nan"), language=language)
 
 
+_DESIGN_TRUTH = {
+    "en": {"spatial": "Against the truth: the simulated panel has no spillover, so the true "
+                      "indirect effect of the pilot and every ring's spillover are 0 (estimated "
+                      "indirect effect {indirect:.4f}, s.e. {indirect_se:.4f}).",
+           "synthetic": "Against the truth: Hangzhou's true effect, averaged over its treated years "
+                        "{first}–{last}, is {truth:.4f} (synthetic DiD {estimate:.4f}, s.e. "
+                        "{se:.4f})."},
+    "zh": {"spatial": "与真值对照：模拟面板没有空间溢出，试点的真实间接效应与各距离环的溢出均为 0"
+                      "（间接效应估计值 {indirect:.4f}，标准误 {indirect_se:.4f}）。",
+           "synthetic": "与真值对照：杭州在处理年份 {first}–{last} 的平均真实效应为 {truth:.4f}"
+                        "（合成双重差分 {estimate:.4f}，标准误 {se:.4f}）。"},
+}
+
+
+def design_truth_items(output, language: str = "en") -> dict:
+    """The demo's truth beside the spillover and single-city estimates (section key ->
+    items): no spillover in the simulated panel; 杭州's mean effect over its treated years."""
+    from .report import Item
+
+    truth, words = output.simulation.truth, _DESIGN_TRUTH[language]
+    out: dict[str, tuple] = {}
+    sdm = output.results.get(f"spatial_did:{OUTCOME}")
+    if sdm is not None:
+        term = "indirect: treated"
+        out["spatial"] = (Item("text", words["spatial"].format(
+            indirect=sdm.estimate[term], indirect_se=sdm.std_error[term])),)
+    sdid = output.results.get(f"synthetic_sdid:{OUTCOME}")
+    if sdid is not None:
+        gt = truth.att_gt
+        post = gt[(gt["cohort"] == 2015) & (gt["time"] >= 2015)]
+        out["synthetic"] = (Item("text", words["synthetic"].format(
+            first=int(post["time"].min()), last=int(post["time"].max()),
+            truth=float(post["att"].mean()), estimate=sdid.estimate[sdid.primary],
+            se=sdid.std_error[sdid.primary])),)
+    return out
+
+
 TRUTH_TEXT_ZH = (
     "按事件时间 e、再按具名估计目标列出估计值（标准误）；每个数都与模拟潜在结果的同一估计目标"
     "对照：简单 ATT 对照全部处理城市-年份的平均效应（或估计量所平均的窗口内的城市-年份），"
@@ -479,8 +526,10 @@ def run_demo(out: Path, seed: int = 0, overwrite: bool = False,
     at = next((i + 1 for i, s in enumerate(sections) if s.key == "event"), len(sections))
     sections.insert(at, truth)
     mech_item, mech_table, mech = mechanism_items(output, language)
-    sections = [replace(s, items=(*s.items, *mech_item)) if s.key == "mechanism" else s
-                for s in sections]
+    design_truth = design_truth_items(output, language)
+    sections = [replace(s, items=(*s.items, *mech_item)) if s.key == "mechanism" else
+                replace(s, items=(*s.items, *design_truth[s.key])) if s.key in design_truth
+                else s for s in sections]
     sections[0] = replace(sections[0], items=(Item("text", note), *sections[0].items))
     output = replace(output, sections=tuple(sections),
                      tables=MappingProxyType({**output.tables, "estimates_vs_truth": table,

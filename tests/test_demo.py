@@ -26,8 +26,9 @@ def demo(tmp_path_factory):
 SECTIONS = ("Adoption and data", "Summary statistics", "Main results", "Event study",
             "Estimates against the truth", "Staggered-robust comparison", "Few treated cities",
             "Bacon diagnostic",
-            "Mechanism", "Robustness", "Heterogeneity", "Warnings and dropped data",
-            "Versions and seeds")
+            "Mechanism", "Robustness", "Heterogeneity", "Spillovers: spatial DiD",
+            "Single-city designs: synthetic control and synthetic DiD",
+            "Warnings and dropped data", "Versions and seeds")
 
 
 def test_writes_report_tables_and_versions(demo):
@@ -226,6 +227,31 @@ def test_mechanism_section_sets_every_path_beside_its_truth(demo):
     assert f"[{lo:.4f}, " in values.set_index(quantity).loc["difference demand − supply", ci]
 
 
+def test_spillover_and_single_city_sections_set_the_truth_beside(demo):
+    """Issue #19: the demo runs a spatial Durbin DiD with ring spillovers (the simulated
+    panel has no spillover: truth 0) and synthetic DiD / synthetic control for 杭州 (batch 1,
+    one city), each with the truth beside it and the classic figures."""
+    import re
+
+    out, report = demo
+    page = report.read_text(encoding="utf-8")
+    spatial = page.split("<h2>Spillovers: spatial DiD</h2>")[1].split("</section>")[0]
+    assert "Spatial DiD (SDM)" in spatial and "spillover[0-50km)" in spatial
+    m = re.search(r"estimated indirect effect (-?[\d.]+), s\.e\. ([\d.]+)\)", spatial)
+    assert m is not None and abs(float(m.group(1))) < 1.96 * float(m.group(2))
+    synth = page.split("<h2>Single-city designs: synthetic control and synthetic DiD</h2>")[1]
+    synth = synth.split("</section>")[0]
+    assert "Hangzhou (330100)" in synth
+    m = re.search(r"averaged over its treated years 2015–(\d+), is ([\d.]+) \(synthetic DiD "
+                  r"(-?[\d.]+), s\.e\. ([\d.]+)\)", synth)
+    assert m is not None
+    truth, est, se = (float(m.group(i)) for i in (2, 3, 4))
+    assert abs(est - truth) < 2.58 * se  # one draw: the placebo interval covers the truth
+    for name in ("synthetic_isu", "synthetic_weights_isu", "synthetic_placebos_isu"):
+        assert f'<img src="figures/{name}.png"' in synth
+        assert (out / "figures" / f"{name}.pdf").exists()
+
+
 def test_existing_folder_is_not_overwritten(demo, tmp_path):
     out, _ = demo
     with pytest.raises(dz.SpecificationError, match="already exists.*--overwrite"):
@@ -245,7 +271,7 @@ def test_command_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "did_zones", "demo", "--out", str(out)],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "[1/7] data: simulating the calibrated panel" in proc.stderr
+    assert "[1/9] data: simulating the calibrated panel" in proc.stderr
     assert "wrote" in proc.stderr and (out / "report.html").exists()
     again = subprocess.run([sys.executable, "-m", "did_zones", "demo", "--out", str(out),
                             "--overwrite"], capture_output=True, text=True, timeout=300,

@@ -97,6 +97,21 @@ def _ring_words(edges) -> str:
 
 # ----------------------------------------------------------- single-city designs
 
+_METHODS = {"en": {"sdid": "Synthetic DiD", "sc": "Synthetic control", "did": "DiD"},
+            "zh": {"sdid": "合成双重差分", "sc": "合成控制法", "did": "双重差分"}}
+
+
+def _unit_names(panel, units, language: str) -> str:
+    """The treated units by name when the data carry a name column (the simulated panel's
+    ``city`` / ``name_en``), else by id."""
+    data = panel.data
+    col = next((c for c in (("city", "name_en") if language == "zh" else ("name_en", "city"))
+                if c in data.columns), None)
+    if col is None:
+        return ", ".join(str(u) for u in units)
+    names = data.drop_duplicates(panel.unit).set_index(panel.unit)[col]
+    return ", ".join(f"{names.get(u, u)} ({u})" for u in units)
+
 
 def synthetic(run) -> None:
     """Synthetic DiD and synthetic control for the treated units of ``[synthetic]``."""
@@ -107,7 +122,7 @@ def synthetic(run) -> None:
     panel = run.results["__panel__"]
     lang = _lang(run)
     units = _treated_units(cfg, panel)
-    names = ", ".join(str(u) for u in units)
+    names = _unit_names(panel, units, lang)
     run.seeds["synthetic"] = s.seed
     items = [Item("text", text(run, "synthetic", units=names, se=cfg.se,
                                n_reps=cfg.n_reps))]
@@ -122,7 +137,7 @@ def synthetic(run) -> None:
                                seed=s.seed)
             run.results[f"synthetic_{method}:{y}"] = res
             term = res.primary
-            rows.append({"method": method, "estimate": res.estimate[term],
+            rows.append({"method": _METHODS[lang][method], "estimate": res.estimate[term],
                          "std_error": res.std_error[term], "p_value": res.p_value[term]})
         table = pd.DataFrame(rows)
         items.append(run.table(f"synthetic_{y}", frame_table(
