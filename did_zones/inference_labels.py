@@ -70,6 +70,8 @@ def variance_label(method: str, spec: Mapping[str, Any], df: int | None,
     if method in _SPATIAL:
         sim = (f"; effects by simulation ({_count(spec['n_sim'])} draws)"
                if spec.get("effects_se") == "simulation" else "")
+        if spec.get("cluster"):
+            return f"ML sandwich, {_clustering(spec, n_clusters)}, normal{sim}"
         return f"ML information matrix, homoskedastic, normal{sim}"
     where = _clustering(spec, n_clusters)
     dist = f"t({_count(df)})" if df else "normal"

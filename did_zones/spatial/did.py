@@ -37,6 +37,7 @@ def spatial_did(
     seed: int | None = None,
     logdet: Literal["auto", "eigen", "lu"] = "auto",
     alpha: float = 0.05,
+    cluster: str | None = "unit",
 ) -> Result:
     """Spatial difference-in-differences: the treatment, its spatial lag ``W·D`` and the
     LeSage–Pace decomposition into direct, indirect (spillover) and total effects.
@@ -60,6 +61,11 @@ def spatial_did(
         Numeric control columns.
     fixed_effects, bias_correction, effects_se, n_sim, seed, logdet, alpha
         As in :func:`spatial_panel`.
+    cluster : str or None, default "unit"
+        Cluster-robust sandwich by unit (or by a unit-level column such as the province),
+        as DiD standard errors are: city panels have serially correlated errors, which the
+        information matrix (``cluster=None``, splm's and spreg's convention) ignores (see
+        :func:`spatial_panel`).
 
     Returns
     -------
@@ -129,7 +135,7 @@ def spatial_did(
     res = spatial_panel(augmented, outcome, weights, [column, *controls], model=model,
                         fixed_effects=fixed_effects, bias_correction=bias_correction,
                         effects_se=effects_se, n_sim=n_sim, seed=seed, logdet=logdet,
-                        alpha=alpha)
+                        alpha=alpha, cluster=cluster)
     rename = {} if column == TREATED else {
         t: t.replace(column, TREATED) for t in res.terms if column in t}
     estimate, vcov, keys = res.estimate, res.vcov, res.keys

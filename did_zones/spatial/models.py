@@ -14,7 +14,7 @@ from ..design import check_panel_outcome
 from ..errors import EstimationError, PanelError, SpecificationError
 from ..panel import Panel
 from ..result import HypothesisTest, Result
-from ..validation import as_tuple, check_alpha, check_choice, examples
+from ..validation import as_tuple, check_alpha, check_choice, check_columns, examples
 from . import likelihood as lk
 from .diagnostics import lm_tests, moran_residuals
 from .effects import effect_scalars, effects, effects_jacobian, simulate_effects
@@ -110,6 +110,7 @@ def spatial_panel(
     seed: int | None = None,
     logdet: Literal["auto", "eigen", "lu"] = "auto",
     alpha: float = 0.05,
+    cluster: str | None = None,
 ) -> Result:
     """Fixed-effects spatial panel model: spatial lag (SAR), spatial Durbin (SDM), spatial
     error (SEM) or spatially lagged X (SLX).
@@ -164,6 +165,19 @@ def spatial_panel(
         for dense ``W``) or a sparse LU per evaluation (large sparse ``W``).
     alpha : float
         Significance level stored in ``spec``.
+    cluster : str, optional
+        None (default): the inverse information matrix, homoskedastic and independent
+        errors (``splm``, spreg, Stata ``xsmle``'s default). ``"unit"`` or a column constant
+        within unit (e.g. the province): the cluster-robust sandwich
+        ``I⁻¹ (Σ_g S_g S_g') I⁻¹ · G/(G − 1)``, ``S_g`` the sum over the cluster's
+        unit-periods of the score contributions ``x̃ε/σ²``, ``(Wỹ)ε/σ² − (T*/T)·G_ii``
+        (``G = W(I − ρW)⁻¹``, ``T*`` the periods the likelihood counts) and
+        ``ε²/(2σ⁴) − (n*T*/nT)/(2σ²)`` (SEM: ``x̃ − λ(WX)~`` and ``(Wũ)ε/σ²``), as
+        Stata ``xsmle, vce(cluster id)``. With serially correlated errors (the rule in city
+        panels) the information matrix understates the standard errors: on
+        :func:`~did_zones.simulate_pilot_panel` the SDM's indirect effect is rejected 26%
+        of the time at 5% without a spillover, 3% with ``cluster="unit"`` (100 draws). The
+        effects' delta-method (or simulated) standard errors use this variance.
 
     Returns
     -------
@@ -260,8 +274,9 @@ def spatial_panel(
     data, _ = _matrix(panel, [outcome, *names])
     for j, name in enumerate([outcome, *names]):
         _check_values(name, data[:, :, j], panel)
+    clusters = _cluster_codes(panel, cluster)
     fit = _estimate(data, names, spectrum, model, "unit" in fe, "time" in fe,
-                    bias_correction, effects_se, n_sim, seed)
+                    bias_correction, effects_se, n_sim, seed, clusters)
     t, n = panel.n_periods, panel.n_units
     extra: SpatialPanelExtra = {
         "model": model, "fixed_effects": fe,
@@ -276,19 +291,77 @@ def spatial_panel(
     spec = {"outcome": outcome, "regressors": tuple(names), "model": model,
             "fixed_effects": fe, "method": method, "bias_correction": bias_correction,
             "effects_se": effects_se, "n_sim": n_sim, "seed": seed, "logdet": logdet,
-            "alpha": alpha, "weights": repr(w)}
+            "alpha": alpha, "weights": repr(w), "cluster": cluster}
     return Result.create(
         fit["estimate"], fit["vcov"], fit["terms"], keys=fit["keys"],
         method="spatial_panel", outcome=outcome, spec=spec, n_obs=n * t, n_units=n,
-        primary=None, notes=tuple(panel.notes) + tuple(w.notes),
+        n_clusters=None if clusters is None else int(clusters.max()) + 1, primary=None, notes=tuple(panel.notes) + tuple(w.notes),
         stats={"sigma2": fit["sigma2"], "log_likelihood": fit["log_likelihood"],
                "n_obs": n * t},
         extra=extra)
 
 
+def _cluster_codes(panel: Panel, cluster: str | None) -> np.ndarray | None:
+    """Per-unit cluster codes (``0..G−1``), None without clustering."""
+    if cluster is None:
+        return None
+    if not isinstance(cluster, str):
+        raise SpecificationError(f"cluster must be None, 'unit' or a column name; got "
+                                 f"{cluster!r}.")
+    if cluster in ("unit", panel.unit):
+        return np.arange(panel.n_units)
+    check_columns(panel.data, [cluster])
+    values = panel.data[cluster]
+    if values.isna().any():
+        raise SpecificationError(
+            f"The cluster column {cluster!r} has {int(values.isna().sum())} missing "
+            "value(s); fill or drop those rows first.")
+    codes, _ = pd.factorize(values, sort=True)
+    per_unit = np.full(panel.n_units, -1)
+    per_unit[panel.unit_id] = codes
+    varies = per_unit[panel.unit_id] != codes
+    if varies.any():
+        bad = np.unique(panel.unit_id[varies])
+        raise SpecificationError(
+            f"The cluster column {cluster!r} is not constant within unit for {bad.size} "
+            f"unit(s), e.g. {examples(panel.units[bad])}. Spatial panels cluster whole "
+            "units: use a unit-level variable such as the province.")
+    if codes.max() + 1 < 2:
+        raise SpecificationError(f"cluster={cluster!r} has a single cluster; at least two "
+                                 "are needed.")
+    return pd.factorize(per_unit, sort=True)[0]
+
+
+def _sandwich(info: np.ndarray, scores: np.ndarray, clusters: np.ndarray, n: int
+              ) -> np.ndarray:
+    """``I⁻¹ (Σ_g S_g S_g') I⁻¹ · G/(G − 1)``; ``scores`` (T·n, p) in (period, unit)
+    order."""
+    g = clusters[np.tile(np.arange(n), scores.shape[0] // n)]
+    n_g = int(clusters.max()) + 1
+    sums = np.zeros((n_g, scores.shape[1]))
+    np.add.at(sums, g, scores)
+    bread = np.linalg.inv(info)
+    return bread @ (sums.T @ sums) @ bread * (n_g / (n_g - 1))
+
+
+def _scores(x, wy, resid, wu, beta, rho, sigma2, spectrum, t_eff, n_eff, sem, xs=None
+            ) -> np.ndarray:
+    """Per-observation score contributions of ``(β, ρ or λ, σ²)`` (rows in (period,
+    unit) order); they sum to the score of the (transformed) log-likelihood."""
+    t, n = resid.shape
+    e = resid.reshape(-1)
+    g = np.asarray(spectrum.sparse @ spectrum.inverse(rho))
+    g_ii = np.tile(np.diag(g), t) * (t_eff / t)
+    lagged = (wu if sem else wy).reshape(-1)
+    s_beta = (xs if sem else x) * (e / sigma2)[:, None]
+    s_rho = lagged * e / sigma2 - g_ii
+    s_sigma = e ** 2 / (2 * sigma2 ** 2) - (n_eff * t_eff / (n * t)) / (2 * sigma2)
+    return np.column_stack([s_beta, s_rho, s_sigma])
+
+
 def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str,
               unit: bool, time: bool, bias_correction: bool, effects_se: str, n_sim: int,
-              seed: int | None) -> dict[str, Any]:
+              seed: int | None, clusters: np.ndarray | None = None) -> dict[str, Any]:
     t, n, _ = data.shape
     k = len(names)
     y_raw, x_raw = data[:, :, 0], data[:, :, 1:]
@@ -309,7 +382,7 @@ def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str
                      spectrum.lag(y), spectrum,
                      lambda a: lk.within(a, unit, time) if unit or time else a - a.mean())
     if model == "slx":
-        return _slx(y, x, cols, names, unit, time, tests)
+        return _slx(y, x, cols, names, unit, time, tests, clusters)
     wxs = None
     # Lee & Yu (2010): the transformation approach when it is exact (period effects need
     # W·1 = 1), else the direct approach, bias-corrected below
@@ -350,6 +423,16 @@ def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str
     except np.linalg.LinAlgError as exc:
         raise EstimationError("The information matrix is singular; the regressors or the "
                               "weight matrix leave a parameter unidentified.") from exc
+    resid = fit.residuals
+    if not np.allclose(theta, np.concatenate([fit.beta, [fit.rho, fit.sigma2]])):
+        resid = _residuals(y, wy, x, wxs if model == "sem" else None, beta, rho)
+    if clusters is not None:
+        wu = None
+        if model == "sem":  # Wũ = (Wy)~ − (WX)~β
+            wu = wy.reshape(-1) - wxs @ beta
+        scores = _scores(x, wy, resid, wu, beta, rho, sigma2, spectrum, t_eff, n_eff,
+                         model == "sem", None if wxs is None else x - rho * wxs)
+        vcov_full = _sandwich(info, scores, clusters, n)
     vcov = vcov_full[:-1, :-1]  # (β, θ, ρ): σ² reported in stats
     est = np.concatenate([beta, [rho]])
     terms = [*cols, name]
@@ -371,9 +454,6 @@ def _estimate(data: np.ndarray, names: list[str], spectrum: Spectrum, model: str
                                              np.random.default_rng(seed))
             both = np.cov(np.hstack([draws, params]), rowvar=False)
             eff_vcov, cross = both[:3 * k, :3 * k], both[:3 * k, 3 * k:]
-    resid = fit.residuals
-    if not np.allclose(theta, np.concatenate([fit.beta, [fit.rho, fit.sigma2]])):
-        resid = _residuals(y, wy, x, wxs if model == "sem" else None, beta, rho)
     ll = fit.log_likelihood
     return _assemble(est, vcov, eff, eff_vcov, cross, terms, names, cols, sigma2, ll,
                      resid, tests)
@@ -386,7 +466,7 @@ def _residuals(y, wy, x, wx, beta, rho):
     return (y.reshape(-1) - rho * wy.reshape(-1) - x @ beta).reshape(t, n)
 
 
-def _slx(y, x, cols, names, unit, time, tests) -> dict[str, Any]:
+def _slx(y, x, cols, names, unit, time, tests, clusters=None) -> dict[str, Any]:
     t, n = y.shape
     yv = y.reshape(-1)
     beta, *_ = np.linalg.lstsq(x, yv, rcond=None)
@@ -394,6 +474,8 @@ def _slx(y, x, cols, names, unit, time, tests) -> dict[str, Any]:
     dof = t * n - x.shape[1] - (n - 1) * unit - (t - 1) * time - 1
     sigma2 = float(e @ e) / dof
     vcov = sigma2 * np.linalg.inv(x.T @ x)
+    if clusters is not None:  # the sandwich of OLS: σ² cancels
+        vcov = _sandwich(x.T @ x, x * e[:, None], clusters, n)
     k = len(names)
     jac = np.zeros((3 * k, 2 * k))
     jac[:k, :k] = np.eye(k)

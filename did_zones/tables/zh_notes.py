@@ -527,6 +527,10 @@ _RAW: list[tuple[str, Template]] = [
      r"multiplier bootstrap \(([\d,]+) draws\)), (clustered by (\S+) \(G = ([\d,]+)\)|"
      r"heteroskedasticity-robust), (t\(([\d,]+)\)|normal)(, uniform band by sup-t)?",
      _variance_label),
+    (r"ML sandwich, clustered by (\S+) \(G = ([\d,]+)\), normal(?:; effects by simulation "
+     r"\(([\d,]+) draws\))?",
+     lambda m: f"极大似然三明治标准误，按 {m.group(1)} 聚类（G = {m.group(2)}），正态分布" + (
+         f"；效应标准误由模拟得到（{m.group(3)} 次抽取）" if m.group(3) else "")),
     (r"ML information matrix, homoskedastic, normal(?:; effects by simulation \(([\d,]+) "
      r"draws\))?",
      lambda m: "极大似然信息矩阵标准误，同方差，正态分布" + (
