@@ -81,6 +81,7 @@ def great_circle_km(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray | 
 
     Examples
     --------
+    >>> from did_zones.spatial.geography import great_circle_km
     >>> round(float(great_circle_km(0.0, 0.0, 1.0, 0.0)), 4)  # one degree of the equator
     111.1951
     """
