@@ -42,7 +42,8 @@ from ..vocabulary import AGGREGATIONS, CONTROLS, SHARED_OPTIONS
 
 __all__ = [
     "EstimatorSpec", "REGISTRY", "register", "unregister", "get_spec", "get_estimator",
-    "estimator_names", "study_estimators", "aliases", "specs", "window_arg", "Family",
+    "estimator_names", "study_estimators", "default_study_estimators", "aliases", "specs",
+    "window_arg", "Family",
     "TESTS",
 ]
 
@@ -108,6 +109,9 @@ class EstimatorSpec:
         The report's comparison of overall effects shows it.
     report_static : bool
         The report also runs it without the window for its static (overall) estimate.
+    in_default_study : bool
+        A study that lists no ``study.estimators`` runs it (the estimators of the first
+        rounds); later additions set False and run when listed.
     """
 
     name: str
@@ -124,6 +128,7 @@ class EstimatorSpec:
     through_aggregations: bool = False
     in_comparison: bool = True
     report_static: bool = False
+    in_default_study: bool = True
 
     def __post_init__(self):
         # plain membership tests: the registry is read by ``import did_zones``, which must
@@ -394,6 +399,11 @@ def estimator_names(family: str | tuple[str, ...] | None = None) -> tuple[str, .
 def study_estimators() -> tuple[str, ...]:
     """The estimators a study can run (the regression and staggered families)."""
     return estimator_names(("regression", "staggered"))
+
+
+def default_study_estimators() -> tuple[str, ...]:
+    """The estimators a study runs when ``study.estimators`` is not given."""
+    return tuple(n for n in study_estimators() if REGISTRY[n].in_default_study)
 
 
 def aliases() -> dict[str, str]:

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import SpecificationError
-from ..estimators.registry import study_estimators
+from ..estimators.registry import default_study_estimators, study_estimators
 from ..vocabulary import AGGREGATIONS, LANGUAGES
 from .config_designs import (
     SpatialConfig,
@@ -96,7 +96,7 @@ class StudySpec:
     controls: tuple[str, ...] = ()
     mediators: tuple[str, ...] = ()
     cluster: str = "unit"
-    estimators: tuple[str, ...] = field(default_factory=study_estimators)
+    estimators: tuple[str, ...] = field(default_factory=default_study_estimators)
     aggregations: tuple[str, ...] = ("simple", "event")
     control: str = "never"
     event_window: tuple[int, int] = (-4, 5)
@@ -334,7 +334,8 @@ def _study(t: Mapping, base: Path) -> StudySpec:
         raise SpecificationError('study.outcomes is empty. List at least one outcome '
                                  'column, e.g. outcomes = ["isu"].')
     known = study_estimators()
-    estimators = _str_list(t.get("estimators", list(known)), "study.estimators")
+    estimators = _str_list(t.get("estimators", list(default_study_estimators())),
+                           "study.estimators")
     for i, name in enumerate(estimators):
         _choice(name, f"study.estimators[{i}]", known, what="estimator")
     aggregations = _str_list(t.get("aggregations", ["simple", "event"]), "study.aggregations")
