@@ -265,6 +265,16 @@ _HONEST_DCDH = (
     "not leads of one event-study regression; HonestDiD does not apply. Use event_study, "
     "sun_abraham or aggregate(callaway_santanna(..., base_period='universal'), 'event').")
 
+_REFUSE_STACKED_PSM = (
+    "stacked_did already weights its sub-experiments (corrective Q weights); PSM-DiD "
+    "matching weights on the original panel are not defined for the stacked sample.")
+_REFUSE_STACKED_WILD = (
+    "the wild cluster bootstrap refits a Design of the original panel; the stacked sample "
+    "repeats units across sub-experiments, which that path does not build.")
+_REFUSE_STACKED_FAST = (
+    "the Frisch-Waugh-Lovell fast placebo path re-uses the panel's regression; the stacked "
+    "sample is rebuilt for each placebo assignment, so use the ordinary placebo.")
+
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
 _BUILTIN = (
@@ -309,6 +319,14 @@ _BUILTIN = (
         refuses={"honest_did": _HONEST_DCDH},
         labels={"en": "dCDH", "zh": "de Chaisemartin–D'Haultfœuille 估计量"},
         aliases=("did_multiplegt", "did_multiplegt_dyn", "didmultiplegtdyn")),
+    EstimatorSpec(
+        "stacked_did", ".estimators.stacked", "staggered",
+        controls=("never", "not_yet"), window=window_arg,
+        tests=("pretrend", "placebo", "honest_did", "pretrend_power", "variations"),
+        refuses={"psm": _REFUSE_STACKED_PSM, "wild_bootstrap": _REFUSE_STACKED_WILD,
+                 "placebo_fast": _REFUSE_STACKED_FAST},
+        labels={"en": "Stacked DiD (Wing et al.)", "zh": "堆叠双重差分 (Stacked DiD)"},
+        aliases=("stackedev", "stacked"), in_comparison=False, in_default_study=False),
     EstimatorSpec(
         "iv_did", ".estimators.iv_did", "mechanism",
         window=None, tests=("variations",), in_comparison=False,
