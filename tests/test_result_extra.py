@@ -15,6 +15,7 @@ from did_zones.estimators.did2s import Did2sExtra
 from did_zones.estimators.event_study import EventStudyExtra
 from did_zones.estimators.imputation import ImputationExtra
 from did_zones.estimators.iv_did import IvDidExtra
+from did_zones.estimators.stacked import StackedExtra
 from did_zones.estimators.sun_abraham import SunAbrahamExtra
 from did_zones.estimators.twfe import TwfeExtra
 from did_zones.mechanism.causal import CausalMediationExtra
@@ -63,6 +64,8 @@ CASES = {
                            lambda p: _quiet(dz.dcdh, p, "isu", controls=["lnpop"], n_boot=9,
                                             seed=1),
                            {"control_coefficients", "vcov_analytic", "bootstrap_draws"}),
+    "stacked_did": (StackedExtra,
+                    lambda p: _quiet(dz.stacked_did, p, "isu", window=(-2, 1)), set()),
     "iv_did": (IvDidExtra, lambda p: _quiet(dz.iv_did, p, "isu", "ecom"), set()),
     "causal_mediation": (CausalMediationExtra,
                          lambda p: _quiet(dz.causal_mediation, p, "isu", "ecom", n_sims=50,
