@@ -229,3 +229,19 @@ def test_registry_entry():
     assert spec.window((-2, 1)) == {"window": (-2, 1)}
     assert spec.supports("honest_did") and not spec.supports("psm")
     assert dz.stacked_did is spec.function
+
+
+def test_notes_translate_to_chinese():
+    from did_zones.tables.zh_notes import translate_note, untranslated
+
+    df = _tiny(noise=0.1)
+    df.loc[df.index[::7], "y"] = np.nan
+    notes = list(quiet(dz.stacked_did, dz.build_panel(df, "unit", "year", cohort="g"), "y",
+                       window=(-2, 3)).notes)
+    treated = df[df.g > 0]
+    notes += quiet(dz.stacked_did, dz.build_panel(treated, "unit", "year", cohort="g"), "y",
+                   window=(-1, 0), control="not_yet", cluster=None).notes
+    assert any("trimming" in n for n in notes) and any("no clean control" in n for n in notes)
+    assert any("stacked row(s) with missing" in n for n in notes)
+    for n in notes:
+        assert untranslated(translate_note(n)) == [], n

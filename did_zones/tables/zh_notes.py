@@ -600,6 +600,21 @@ _RAW: list[tuple[str, Template]] = [
      "观测（涉及 {2} 个个体，例如 {3}）。"),
     (rf"{_N} term\(s\) have no observation and are left out: (.+)\.$",
      "{1} 个估计项没有观测，未予报告：{2}。"),
+    # ---------------------------------------------------------------- stacked_did
+    (rf"{_N} cohort\(s\) dropped because their window (-?\d+)\.\.(-?\d+) does not fit in "
+     rf"the observed periods (\d+)\.\.(\d+) \(trimming, Wing et al\. 2024\): {_LIST}\.",
+     "{1} 个批次的事件窗口 {2}..{3} 超出观测期 {4}..{5}，已删除（截尾，Wing 等 2024）：{6}。"),
+    (rf"{_N} cohort\(s\) have no clean control unit for the window (-?\d+)\.\.(-?\d+) "
+     rf"\(control={_Q}, {_N} never-treated unit\(s\)\) and are dropped: {_LIST}\.",
+     "{1} 个批次在窗口 {2}..{3} 内没有干净对照个体（control={4}，从未试点个体 {5} 个），"
+     "已删除：{6}。"),
+    (r" ?Use control='not_yet' or a shorter window\.",
+     "可改用 control='not_yet' 或缩短窗口。"),
+    (r" ?Use a shorter window \(smaller b\)\.", "可缩短窗口（减小 b）。"),
+    (rf"{_N} stacked row\(s\) with missing {_Q} or controls dropped\.",
+     "删除 {1} 行结果变量 {2} 或控制变量缺失的堆叠观测。"),
+    (rf"{_N} event-time term\(s\) not identified in the stacked regression and dropped: "
+     rf"{_LIST}\.", "{1} 个事件时间项在堆叠回归中无法识别，已删除：{2}。"),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),
