@@ -245,3 +245,13 @@ def test_notes_translate_to_chinese():
     assert any("stacked row(s) with missing" in n for n in notes)
     for n in notes:
         assert untranslated(translate_note(n)) == [], n
+
+
+def test_option_errors():
+    p = dz.build_panel(_tiny(), "unit", "year", cohort="g")
+    with pytest.raises(SpecificationError, match="control must be one of 'never', 'not_yet'"):
+        dz.stacked_did(p, "y", control="last")
+    with pytest.raises(SpecificationError, match="weighting must be one of"):
+        dz.stacked_did(p, "y", weighting="aggregate")
+    with pytest.raises(SpecificationError, match="regression must be one of"):
+        dz.stacked_did(p, "y", regression="ols")

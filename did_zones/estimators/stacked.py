@@ -21,7 +21,14 @@ from ..design import Design, check_panel_outcome, few_clusters_note, fit_absorbe
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
-from ..validation import as_tuple, check_alpha, check_choice, check_columns, examples
+from ..validation import (
+    as_tuple,
+    check_alpha,
+    check_choice,
+    check_columns,
+    check_outcome_varies,
+    examples,
+)
 from ..vocabulary import Control
 
 __all__ = ["stacked_did", "StackedExtra"]
@@ -168,8 +175,11 @@ def stacked_did(
     {'e-2': 0.0, 'e+0': 2.0, 'e+1': 2.0, 'overall': 2.0}
     """
     check_panel_outcome(panel, outcome)
+    check_outcome_varies(panel.column(outcome), outcome)
     check_alpha(alpha)
-    check_choice("control", control, ("never", "not_yet"))
+    from .registry import REGISTRY  # the control values it accepts are declared there
+
+    check_choice("control", control, REGISTRY["stacked_did"].controls)
     check_choice("weighting", weighting, _WEIGHTINGS)
     check_choice("regression", regression, _REGRESSIONS)
     a, b = _check_window(window)
