@@ -255,3 +255,14 @@ def test_option_errors():
         dz.stacked_did(p, "y", weighting="aggregate")
     with pytest.raises(SpecificationError, match="regression must be one of"):
         dz.stacked_did(p, "y", regression="ols")
+
+
+def test_row_order_and_constant_invariance():
+    df = _tiny(noise=0.4, seed=5)
+    base = quiet(dz.stacked_did, dz.build_panel(df, "unit", "year", cohort="g"), "y",
+                 window=(-2, 2))
+    shuffled = df.sample(frac=1.0, random_state=2).assign(y=lambda d: d.y + 7.0)
+    other = quiet(dz.stacked_did, dz.build_panel(shuffled, "unit", "year", cohort="g"), "y",
+                  window=(-2, 2))
+    np.testing.assert_allclose(other.estimate, base.estimate, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(other.std_error, base.std_error, rtol=1e-8)
