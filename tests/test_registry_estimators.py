@@ -142,7 +142,7 @@ def test_psm_and_variations_read_the_registry(toy, panel):
 
 def test_every_public_estimator_is_registered_once():
     assert set(study_estimators()) == {"twfe", "event_study", "callaway_santanna",
-                                       "sun_abraham", "imputation", "did2s", "dcdh"}
+                                       "sun_abraham", "imputation", "did2s", "dcdh", "etwfe"}
     assert {"bacon_decomposition", "twfe_weights"} <= set(REGISTRY)
     assert REGISTRY["bacon_decomposition"].family == "diagnostic"
     for name, spec in REGISTRY.items():

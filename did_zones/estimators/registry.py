@@ -265,6 +265,16 @@ _HONEST_DCDH = (
     "not leads of one event-study regression; HonestDiD does not apply. Use event_study, "
     "sun_abraham or aggregate(callaway_santanna(..., base_period='universal'), 'event').")
 
+_NO_ETWFE_PRETREND = (
+    "etwfe reports no pre-trend test: with control='not_yet' it has no pre-period cells; "
+    "with control='never' test its pre-period ATT(g,t) with Result.wald_test.")
+_NO_ETWFE_RERUN = (
+    "etwfe is not yet wired into the re-estimating robustness checks (placebo, PSM, wild "
+    "bootstrap, variations); use twfe, event_study or callaway_santanna for them.")
+_NO_ETWFE_HONEST = (
+    "etwfe's event-time leads exist only with control='never' and are not yet exposed as an "
+    "event study with a reference period; HonestDiD does not apply to its results yet.")
+
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
 _BUILTIN = (
@@ -309,6 +319,15 @@ _BUILTIN = (
         refuses={"honest_did": _HONEST_DCDH},
         labels={"en": "dCDH", "zh": "de Chaisemartin–D'Haultfœuille 估计量"},
         aliases=("did_multiplegt", "did_multiplegt_dyn", "didmultiplegtdyn")),
+    EstimatorSpec(
+        "etwfe", ".estimators.etwfe", "staggered",
+        controls=("not_yet", "never"), aggregations=AGGREGATIONS, tests=(),
+        refuses={"variations": _NO_ETWFE_RERUN, "pretrend": _NO_ETWFE_PRETREND, "placebo": _NO_ETWFE_RERUN,
+                 "placebo_fast": _NO_ETWFE_RERUN, "honest_did": _NO_ETWFE_HONEST,
+                 "pretrend_power": _NO_ETWFE_HONEST, "psm": _NO_ETWFE_RERUN,
+                 "wild_bootstrap": _NO_ETWFE_RERUN},
+        labels={"en": "Extended TWFE (Wooldridge)", "zh": "扩展双向固定效应 (Wooldridge ETWFE)"},
+        aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
     EstimatorSpec(
         "iv_did", ".estimators.iv_did", "mechanism",
         window=None, tests=("variations",), in_comparison=False,
