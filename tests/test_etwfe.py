@@ -91,7 +91,7 @@ def _dummy_frame(df, controls):
     """Explicit cell dummies (and cell × cohort-demeaned controls) on mpdta-like data."""
     d = df.rename(columns={"first.treat": "g"}).copy()
     d["D"] = (d["year"] >= d["g"]) & (d["g"] > 0)
-    cells = sorted(set(zip(d.loc[d.D, "g"], d.loc[d.D, "year"])))
+    cells = sorted(set(zip(d.loc[d.D, "g"], d.loc[d.D, "year"], strict=True)))
     terms = []
     for g, t in cells:
         d[f"c{g}_{t}"] = ((d.g == g) & (d.year == t)).astype(float)
@@ -140,7 +140,7 @@ def test_poisson_matches_statsmodels_glm_and_hand_att():
     d = df.copy()
     d["xdm"] = d["x"] - d.groupby("g")["x"].transform("mean")
     treated = (d.g > 0) & (d.year >= d.g)
-    cells = sorted(set(zip(d.loc[treated, "g"], d.loc[treated, "year"])))
+    cells = sorted(set(zip(d.loc[treated, "g"], d.loc[treated, "year"], strict=True)))
     cols = {}
     for g, t in cells:
         c = ((d.g == g) & (d.year == t)).astype(float).to_numpy()
@@ -182,7 +182,7 @@ def test_recovers_noiseless_truth(control, fixed_effects):
     res = _quiet(dz.etwfe, panel, "isu", control=control, fixed_effects=fixed_effects)
     truth = sim.truth.att_gt.set_index(["cohort", "time"])["att"]
     keys = res.keys
-    want = truth.reindex(list(zip(keys["cohort"], keys["time"]))).to_numpy()
+    want = truth.reindex(list(zip(keys["cohort"], keys["time"], strict=True))).to_numpy()
     assert not np.isnan(want).any()
     np.testing.assert_allclose(res.estimate.to_numpy(), want, atol=1e-8)
 

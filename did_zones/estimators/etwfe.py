@@ -64,7 +64,7 @@ def _regressors(panel, rows, cell, cohorts, times, controls, fe):
     onehot = np.zeros((rows.size, n_cells))
     hit = cell >= 0
     onehot[np.flatnonzero(hit), cell[hit]] = 1.0
-    names = [_name(g, t) for g, t in zip(cohorts, times)]
+    names = [_name(g, t) for g, t in zip(cohorts, times, strict=True)]
     cols = [onehot]
     g, t = panel.row_cohort[rows], panel.time_values[rows]
     gcode, glevels = pd.factorize(g, sort=True)
@@ -180,7 +180,7 @@ def etwfe(
     >>> panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
     >>> res = dz.etwfe(panel, "isu")
     >>> dz.aggregate(res, "simple").terms
-    ['ATT']
+    ['overall']
     """
     check_panel_outcome(panel, outcome)
     family = check_choice("family", family, ("gaussian", "poisson"))
