@@ -239,3 +239,25 @@ def test_not_yet_without_never_treated_drops_late_periods(mpdta):
     from did_zones.tables.zh_notes import translate_note
     assert translate_note(next(n for n in res.notes if "etwfe" in n)) != \
         next(n for n in res.notes if "etwfe" in n)
+
+
+def test_missing_values_are_dropped_counted_and_match_the_trimmed_panel(mpdta):
+    df = mpdta.copy()
+    df.loc[[3, 10, 11], "lemp"] = np.nan
+    panel = _quiet(dz.build_panel, df, unit="countyreal", time="year", cohort="first.treat")
+    with pytest.warns(dz.errors.DataDroppedWarning, match="3 row"):
+        res = dz.etwfe(panel, "lemp", controls="lpop")
+    assert res.n_obs == 2497 and any("3 row(s) of 2500 dropped" in n for n in res.notes)
+    trimmed = _quiet(dz.build_panel, df.dropna(subset=["lemp"]), unit="countyreal",
+                     time="year", cohort="first.treat")
+    ref = _quiet(dz.etwfe, trimmed, "lemp", controls="lpop")
+    np.testing.assert_allclose(res.estimate.to_numpy(), ref.estimate.to_numpy(), atol=1e-12)
+
+
+def test_more_errors(panel):
+    with pytest.raises(SpecificationError, match="lpopp"):
+        dz.etwfe(panel, "lemp", controls="lpopp")
+    with pytest.raises(SpecificationError, match="control must be one of"):
+        dz.etwfe(panel, "lemp", control="never_treated")
+    with pytest.raises(SpecificationError, match="one cluster variable"):
+        dz.etwfe(panel, "emp", family="poisson", cluster=("unit", "time"))

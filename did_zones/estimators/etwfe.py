@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from .._provenance import records_panel
-from ..design import build_design, check_panel_outcome, count_distinct, fit_absorbed
+from ..design import (
+    build_design,
+    check_panel_outcome,
+    count_distinct,
+    fit_absorbed,
+    usable_rows,
+)
 from ..errors import EstimationError, PanelError, SpecificationError
 from ..estimands import tag
 from ..panel import Panel
@@ -46,8 +52,15 @@ def _cells(panel: Panel, rows: np.ndarray, control: str):
         in_cell = treated_g & (t >= g)
     else:
         periods = np.unique(panel.time_values)
-        ref = {c: periods[periods < c].max() for c in np.unique(g[treated_g])}
-        base = np.array([ref.get(c, np.nan) for c in g]) if treated_g.any() else g
+        # the reference period of each cohort: the last period before it is treated
+        pos = np.searchsorted(periods, np.where(treated_g, g, periods[0]), side="left") - 1
+        if (pos[treated_g] < 0).any():
+            raise PanelError(
+                "control='never' needs a pre-treatment period for every cohort; cohort(s) "
+                f"{sorted(set(g[treated_g & (pos < 0)].tolist()))} are treated from the first "
+                "period. Drop them (build_panel(always_treated='drop')) or use "
+                "control='not_yet'.")
+        base = periods[np.maximum(pos, 0)]
         in_cell = treated_g & (t != base)
     pairs = pd.MultiIndex.from_arrays([g[in_cell], t[in_cell]])
     codes, uniq = pd.factorize(pairs, sort=True)
@@ -102,7 +115,7 @@ def etwfe(
     family: Family = "gaussian",
     control: str = "not_yet",
     fixed_effects: Literal["cohort", "unit"] = "cohort",
-    cluster: str | None = "unit",
+    cluster: str | Sequence[str] | None = "unit",
     alpha: float = 0.05,
 ) -> Result:
     """Extended two-way fixed-effects regression (Wooldridge's ETWFE / Mundlak DiD).
@@ -131,8 +144,9 @@ def etwfe(
         placebo cells included); needs never-treated units.
     fixed_effects : {"cohort", "unit"}
         Cohort (etwfe's default, ``ivar=NULL``) or unit effects, plus period effects.
-    cluster : str or None
-        Cluster variable (role or column); None: HC1.
+    cluster : str, pair of str, or None
+        Cluster variable (role or column); two names (gaussian only) give two-way
+        clustering; None: HC1.
     alpha : float
         Significance level stored in ``spec``.
 
@@ -152,7 +166,16 @@ def etwfe(
     ------
     SpecificationError
         Unknown family, control or columns; ``control="never"`` without never-treated
-        units; a control constant within every cohort (nothing to interact).
+        units; a control constant within every cohort (nothing to interact); a negative
+        outcome or two cluster variables with ``family="poisson"``.
+    PanelError
+        ``control="never"`` with a cohort treated from the first period (no reference
+        period).
+
+    Warns
+    -----
+    DataDroppedWarning
+        Rows with a missing outcome or control (counted in ``Result.notes``).
     EstimationError
         A cell is collinear with the fixed effects.
 
@@ -190,17 +213,22 @@ def etwfe(
     controls = as_tuple(controls)
     y_all = panel.column(outcome)
     check_outcome_varies(y_all, outcome)
+    if family == "poisson" and cluster is not None and not isinstance(cluster, str):
+        raise SpecificationError(
+            f"family='poisson' takes one cluster variable; got {cluster!r}. Pass one name "
+            "(e.g. cluster='unit') or use family='gaussian' for two-way clustering.")
+    ok, missing_note = usable_rows(panel, (outcome, *controls))
     never = ~np.isfinite(panel.row_cohort)
-    rows = np.arange(panel.n_obs)
-    notes: list[str] = []
-    if not never.any():
+    rows = np.flatnonzero(ok)
+    notes: list[str] = list(missing_note)
+    if not never[rows].any():
         if control == "never":
             raise SpecificationError(
                 f"No never-treated units in the panel ({panel.n_units} units, all treated), "
                 "so control='never' has no comparison group. Use control='not_yet', or add "
                 "never-pilot units.")
-        last = np.nanmax(panel.row_cohort)
-        keep = panel.time_values < last
+        last = np.max(panel.row_cohort[rows])
+        keep = panel.time_values[rows] < last
         notes.append(f"No never-treated units: periods >= {last:g} dropped "
                      f"({int((~keep).sum())} rows) and cohort {last:g} serves as the "
                      "comparison group (as R etwfe).")
