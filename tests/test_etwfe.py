@@ -237,8 +237,12 @@ def test_not_yet_without_never_treated_drops_late_periods(mpdta):
     assert res.keys["time"].max() < 2007 and (res.keys["cohort"] < 2007).all()
     assert any("periods >= 2007 dropped" in n for n in res.notes)
     from did_zones.tables.zh_notes import translate_note
-    assert translate_note(next(n for n in res.notes if "etwfe" in n)) != \
-        next(n for n in res.notes if "etwfe" in n)
+    n_late = int((treated_only["year"] >= 2007).sum())
+    note = next(n for n in res.notes if "etwfe" in n)
+    assert note == (f"No never-treated units: periods >= 2007 dropped ({n_late} rows) and "
+                    "cohort 2007 serves as the comparison group (as R etwfe).")
+    assert translate_note(note) == (f"没有从未试点个体：删除时期 ≥ 2007 的数据（{n_late} 行），"
+                                    "以批次 2007 作为对照组（同 R etwfe）。")
 
 
 def test_missing_values_are_dropped_counted_and_match_the_trimmed_panel(mpdta):
