@@ -265,3 +265,13 @@ def test_more_errors(panel):
         dz.etwfe(panel, "lemp", control="never_treated")
     with pytest.raises(SpecificationError, match="one cluster variable"):
         dz.etwfe(panel, "emp", family="poisson", cluster=("unit", "time"))
+
+
+def test_never_design_equals_callaway_santanna_without_controls(panel):
+    """Balanced panel, no controls: the never-treated ETWFE cell is the 2x2 DiD against
+    period g-1, i.e. Callaway-Sant'Anna's post ATT(g,t) (Wooldridge 2021, sec. 6)."""
+    et = _quiet(dz.etwfe, panel, "lemp", control="never")
+    cs = _quiet(dz.callaway_santanna, panel, "lemp", control="never")
+    post = et.keys["event_time"].to_numpy() >= 0
+    for term in np.asarray(et.terms)[post]:
+        assert et.estimate[term] == pytest.approx(cs.estimate[term], abs=1e-10)
