@@ -145,7 +145,7 @@ def test_every_public_estimator_is_registered_once():
 
     assert set(default_study_estimators()) == {"twfe", "event_study", "callaway_santanna",
                                                "sun_abraham", "imputation", "did2s", "dcdh"}
-    assert "stacked_did" in study_estimators()  # run by a study when listed
+    assert {"stacked_did", "etwfe"} <= set(study_estimators())  # run when listed
     assert {"bacon_decomposition", "twfe_weights"} <= set(REGISTRY)
     assert REGISTRY["bacon_decomposition"].family == "diagnostic"
     for name, spec in REGISTRY.items():

@@ -12,6 +12,7 @@ from did_zones.estimators.aggregate import AggregateExtra
 from did_zones.estimators.callaway_santanna import CallawaySantAnnaExtra
 from did_zones.estimators.dcdh import DcdhExtra
 from did_zones.estimators.did2s import Did2sExtra
+from did_zones.estimators.etwfe import EtwfeAggregateExtra, EtwfeExtra
 from did_zones.estimators.event_study import EventStudyExtra
 from did_zones.estimators.imputation import ImputationExtra
 from did_zones.estimators.iv_did import IvDidExtra
@@ -47,6 +48,10 @@ def _cs(p, **kw):
 # name -> (typed mapping, callable, the optional keys this call must produce)
 CASES = {
     "twfe": (TwfeExtra, lambda p: _quiet(dz.twfe, p, "isu"), set()),
+    "etwfe": (EtwfeExtra, lambda p: _quiet(dz.etwfe, p, "isu"), set()),
+    "etwfe_aggregate": (EtwfeAggregateExtra,
+                        lambda p: _quiet(dz.aggregate, _quiet(dz.etwfe, p, "isu"), "event"),
+                        set()),
     "event_study": (EventStudyExtra,
                     lambda p: _quiet(dz.event_study, p, "isu", window=(-3, 2)), set()),
     "sun_abraham": (SunAbrahamExtra, lambda p: _quiet(dz.sun_abraham, p, "isu"), set()),

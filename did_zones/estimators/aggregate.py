@@ -177,6 +177,10 @@ def aggregate(
     >>> aggregate(res, "event").estimate.round(6).to_dict()
     {'overall': 2.5, 'ATT(e=0)': 2.0, 'ATT(e=1)': 3.0}
     """
+    if isinstance(result, Result) and result.method == "etwfe":
+        from .etwfe import etwfe_aggregate  # regression-based cells: delta method, not IFs
+
+        return etwfe_aggregate(result, kind, window=window)
     if not isinstance(result, Result) or result.method != "callaway_santanna":
         raise SpecificationError(
             "aggregate needs a Result from callaway_santanna; got "

@@ -274,6 +274,15 @@ _REFUSE_STACKED_WILD = (
 _REFUSE_STACKED_FAST = (
     "the Frisch-Waugh-Lovell fast placebo path re-uses the panel's regression; the stacked "
     "sample is rebuilt for each placebo assignment, so use the ordinary placebo.")
+_NO_ETWFE_PRETREND = (
+    "etwfe reports no pre-trend test: with control='not_yet' it has no pre-period cells; "
+    "with control='never' test its pre-period ATT(g,t) with Result.wald_test.")
+_NO_ETWFE_RERUN = (
+    "etwfe is not yet wired into the re-estimating robustness checks (placebo, PSM, wild "
+    "bootstrap, variations); use twfe, event_study or callaway_santanna for them.")
+_NO_ETWFE_HONEST = (
+    "etwfe's event-time leads exist only with control='never' and are not yet exposed as an "
+    "event study with a reference period; HonestDiD does not apply to its results yet.")
 
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
@@ -327,6 +336,15 @@ _BUILTIN = (
                  "placebo_fast": _REFUSE_STACKED_FAST},
         labels={"en": "Stacked DiD (Wing et al.)", "zh": "堆叠双重差分 (Stacked DiD)"},
         aliases=("stackedev", "stacked"), in_comparison=False, in_default_study=False),
+    EstimatorSpec(
+        "etwfe", ".estimators.etwfe", "staggered",
+        controls=("not_yet", "never"), aggregations=AGGREGATIONS, tests=(),
+        refuses={"variations": _NO_ETWFE_RERUN, "pretrend": _NO_ETWFE_PRETREND,
+                 "placebo": _NO_ETWFE_RERUN, "placebo_fast": _NO_ETWFE_RERUN, "honest_did": _NO_ETWFE_HONEST,
+                 "pretrend_power": _NO_ETWFE_HONEST, "psm": _NO_ETWFE_RERUN,
+                 "wild_bootstrap": _NO_ETWFE_RERUN},
+        labels={"en": "Extended TWFE (Wooldridge)", "zh": "扩展双向固定效应 (Wooldridge ETWFE)"},
+        aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
     EstimatorSpec(
         "iv_did", ".estimators.iv_did", "mechanism",
         window=None, tests=("variations",), in_comparison=False,

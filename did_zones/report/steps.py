@@ -278,8 +278,9 @@ def few_treated(run) -> None:
     s, panel = run.config.study, run.results["__panel__"]
     y = _primary(run)
     # the study's estimator with a by-cohort aggregation (Callaway–Sant'Anna)
+    # (randomization inference re-estimates it on placebo assignments: it must support them)
     spec = next((REGISTRY[n] for n in s.estimators if REGISTRY[n].through_aggregations
-                 and "cohort" in REGISTRY[n].aggregations
+                 and "cohort" in REGISTRY[n].aggregations and REGISTRY[n].supports("placebo")
                  and f"{n}:{y}" in run.results), None)
     if spec is None:
         return

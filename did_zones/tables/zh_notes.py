@@ -282,6 +282,9 @@ _RAW: list[tuple[str, Template]] = [
      rf"dropped \({_N} rows\) and cohort {_NUM} serves as the comparison group \(as R did\)\.",
      "没有从未试点个体：删除时期 ≥ {1} 的数据（最后一批 {2} 减去预期期；{3} 行），以批次 {4} "
      "作为对照组（同 R did）。"),
+    (rf"No never-treated units: periods >= {_NUM} dropped \({_N} rows\) and cohort {_NUM} "
+     r"serves as the comparison group \(as R etwfe\)\.",
+     "没有从未试点个体：删除时期 ≥ {1} 的数据（{2} 行），以批次 {3} 作为对照组（同 R etwfe）。"),
     (r"No pre-treatment ATT\(g,t\) to test parallel trends on\.",
      "没有处理前的 ATT(g,t)，无法进行平行趋势检验。"),
     (r"Pre-test of parallel trends not reported: the variance of the pre-treatment ATT\(g,t\) "
