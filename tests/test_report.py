@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from did_zones.errors import SpecificationError
+from did_zones.estimators.registry import default_study_estimators
 from did_zones.report import load_config, parse_config
 from did_zones.report.config import ESTIMATORS
 
@@ -32,7 +33,8 @@ def test_example_config_parses():
     assert cfg.data.simulate["seed"] == 1 and cfg.data.file is None
     assert cfg.study.outcomes == ("isu", "ts")
     assert cfg.study.controls == ("lngdp_pc", "lnpop")
-    assert cfg.study.estimators == ESTIMATORS
+    assert cfg.study.estimators == default_study_estimators()
+    assert set(cfg.study.estimators) < set(ESTIMATORS)  # etwfe, stacked_did when listed
     assert cfg.study.event_window == (-4, 5)
     assert cfg.study.labels["isu"] == "Hierarchy index (ISU)"
     assert cfg.robustness.placebo == {"kind": "in_space", "n_draws": 500, "shift": 2}
