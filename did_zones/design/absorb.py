@@ -316,6 +316,18 @@ class Absorber:
         """``D'ΩD γ`` per dimension, from weighted cross-tabulations of the levels."""
         return self._two_block().gram(effects)
 
+    def solve_residual(self, rhs: list[np.ndarray], effects: list[np.ndarray]) -> float:
+        """Relative residual ``max|D'ΩDγ − c| / max|c|`` of a :meth:`solve`.
+
+        Zero up to rounding when ``c`` lies in the column space of ``D'ΩD``; large when some
+        right-hand side loads on a fixed-effect combination the rows do not pin down (the
+        imputation estimators' test that every target ``Y(0)`` is identified).
+        """
+        got = self.gram(effects)
+        scale = max(max(float(np.abs(c).max(initial=0.0)) for c in rhs), 1e-300)
+        return max(float(np.abs(g - c).max(initial=0.0))
+                   for g, c in zip(got, rhs, strict=True)) / scale
+
     def _two_block(self) -> _TwoBlock:
         if self._solver is None:
             w = np.ones(self.n) if self.weights is None else self.weights

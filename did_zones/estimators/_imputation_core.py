@@ -245,14 +245,12 @@ class FirstStage:
         # identification: the normal equations must hold (they fail only if some target
         # loads on a fixed-effect combination that the untreated rows do not pin down);
         # the controls' part is orthogonal to the dummies by construction
-        got = solver.gram(gam)
-        scale = max(max(float(np.abs(ci).max(initial=0.0)) for ci in c), 1e-300)
-        err = max(float(np.abs(gi - ci).max(initial=0.0)) for gi, ci in zip(got, c, strict=True))
-        if err > _CONSISTENCY_TOL * scale:
+        err = solver.solve_residual(c, gam)
+        if err > _CONSISTENCY_TOL:
             raise EstimationError(
                 "Y(0) of some treated observations is not identified by the untreated "
                 f"observations under the fixed effects {list(self.fe_names)} (relative "
-                f"imputation residual {err / scale:.2g}). Use coarser fixed effects, or "
+                f"imputation residual {err:.2g}). Use coarser fixed effects, or "
                 "drop the treated cells without untreated comparisons."
             )
         return ImputationMap(self, gam, gx)
