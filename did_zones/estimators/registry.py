@@ -286,6 +286,9 @@ _NO_ETWFE_HONEST = (
 
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
+_NO_CONTDID = ("continuous_did estimates a dose-response in a two-period design: it has no "
+               "event-time terms, pre-periods or binary treatment to re-assign")
+
 _BUILTIN = (
     EstimatorSpec(
         "twfe", ".estimators.twfe", "regression",
@@ -350,6 +353,13 @@ _BUILTIN = (
         window=None, tests=("variations",), in_comparison=False,
         labels={"en": "IV-DiD (2SLS)", "zh": "工具变量双重差分 (2SLS)"},
         aliases=("ivreghdfe",)),
+    EstimatorSpec(
+        "continuous_did", ".estimators.continuous", "mechanism",
+        window=None, tests=(), in_comparison=False, in_default_study=False,
+        refuses={t: _NO_CONTDID for t in TESTS},
+        labels={"en": "Continuous DiD (Callaway, Goodman-Bacon & Sant'Anna)",
+                "zh": "连续处理强度双重差分 (Callaway, Goodman-Bacon & Sant'Anna)"},
+        aliases=("contdid",)),
     EstimatorSpec(
         "bacon_decomposition", ".estimators.bacon", "diagnostic",
         labels={"en": "Goodman-Bacon decomposition", "zh": "Goodman-Bacon 分解"},
