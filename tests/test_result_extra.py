@@ -10,6 +10,7 @@ from conftest import quiet as _quiet
 import did_zones as dz
 from did_zones.estimators.aggregate import AggregateExtra
 from did_zones.estimators.callaway_santanna import CallawaySantAnnaExtra
+from did_zones.estimators.continuous import ContinuousDidExtra
 from did_zones.estimators.dcdh import DcdhExtra
 from did_zones.estimators.did2s import Did2sExtra
 from did_zones.estimators.etwfe import EtwfeAggregateExtra, EtwfeExtra
@@ -39,6 +40,18 @@ def _ring(p):
     i = np.arange(n)
     w[i, (i + 1) % n] = w[i, (i - 1) % n] = 0.5
     return pd.DataFrame(w, index=p.units, columns=p.units)
+
+
+def _contdid():
+    """A two-period continuous-dose panel (the small panel has no dose)."""
+    import numpy as np
+    import pandas as pd
+
+    dose = np.r_[np.zeros(10), np.linspace(1, 2, 20)]
+    df = pd.DataFrame({"u": np.repeat(np.arange(30), 2), "t": np.tile([1, 2], 30),
+                       "g": np.repeat(np.where(dose > 0, 2, 0), 2), "dose": np.repeat(dose, 2)})
+    df["y"] = np.sin(np.arange(60)) + (df.t == 2) * df.dose ** 2
+    return dz.continuous_did(dz.build_panel(df, "u", "t", cohort="g"), "y", dose="dose")
 
 
 def _cs(p, **kw):
@@ -71,6 +84,7 @@ CASES = {
                            {"control_coefficients", "vcov_analytic", "bootstrap_draws"}),
     "stacked_did": (StackedExtra,
                     lambda p: _quiet(dz.stacked_did, p, "isu", window=(-2, 1)), set()),
+    "continuous_did": (ContinuousDidExtra, lambda p: _contdid(), set()),
     "iv_did": (IvDidExtra, lambda p: _quiet(dz.iv_did, p, "isu", "ecom"), set()),
     "causal_mediation": (CausalMediationExtra,
                          lambda p: _quiet(dz.causal_mediation, p, "isu", "ecom", n_sims=50,
