@@ -49,7 +49,7 @@ def main() -> None:
         out.append({"spec": spec, "parameter": "acrt_overall", "dose": np.nan,
                     "estimate": fit.overall_acrt, "std_error": fit.overall_acrt_se})
         for name, curve in (("att", fit.dose_response_att), ("acrt", fit.dose_response_acrt)):
-            for d, e, s in zip(curve.dose_grid, curve.effects, curve.se):
+            for d, e, s in zip(curve.dose_grid, curve.effects, curve.se, strict=True):
                 out.append({"spec": spec, "parameter": name, "dose": d, "estimate": e,
                             "std_error": s})
     pd.DataFrame(out).to_csv(OUT / "contdid_diffdiff.csv", index=False, float_format="%.17g")
