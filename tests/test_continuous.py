@@ -131,3 +131,28 @@ def test_errors():
     with pytest.raises(EstimationError, match="No never-treated"):
         dz.continuous_did(dz.build_panel(treated_only, "u", "t", cohort="g"), "y",
                           dose="dose")
+
+
+@pytest.mark.parametrize("parameter,language", [("att", "en"), ("acrt", "zh")])
+def test_dose_response_plot_draws_tidy(parameter, language):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    data = pd.read_csv(REF / "contdid_sim_data.csv")
+    panel = dz.build_panel(data, "unit", "period", cohort="first_treat")
+    res = dz.continuous_did(panel, "y", dose="dose")
+    fig = dz.plots.dose_response_plot(res, parameter=parameter, alpha=0.1, language=language)
+    ax = fig.axes[0]
+    tidy = res.tidy(alpha=0.1)
+    rows = tidy[tidy["parameter"] == parameter]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), rows["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(ax.lines[1].get_ydata()[0],
+                               res.estimate[f"{parameter}_overall"], rtol=1e-12)
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    np.testing.assert_allclose([band.min(), band.max()],
+                               [rows["conf_low"].min(), rows["conf_high"].max()], rtol=1e-12)
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(SpecificationError, match="parameter must be one of 'att', 'acrt'"):
+        dz.plots.dose_response_plot(res, parameter="level")
+    with pytest.raises(SpecificationError, match="needs a Result of did_zones.continuous_did"):
+        dz.plots.dose_response_plot(dz.twfe(panel, "y"))

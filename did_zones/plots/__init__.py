@@ -20,6 +20,7 @@ one :class:`FontWarning`.
 :func:`synthetic_plot`            treated vs synthetic path and their gap (SC, SDID)
 :func:`synthetic_weights_plot`    donor weights ω and SDID's pre-period weights λ
 :func:`placebo_gaps_plot`         treated gap over the donors' placebo gaps (Abadie)
+:func:`dose_response_plot`        ATT(d) / ACRT(d) of a continuous-dose DiD with its band
 ================================  =====================================================
 
 Examples
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 from .adoption import adoption_plot
 from .diagnostics import bacon_plot, twfe_weights_plot
+from .dose import dose_response_plot
 from .event import event_study_plot
 from .fonts import FontWarning, cjk_rc, find_cjk_font, has_cjk, use_cjk_font
 from .mediation import mediation_diagram
@@ -47,6 +49,6 @@ from .synthetic import placebo_gaps_plot, synthetic_plot, synthetic_weights_plot
 __all__ = [
     "event_study_plot", "placebo_plot", "in_time_plot", "bacon_plot", "twfe_weights_plot",
     "honest_plot", "adoption_plot", "mediation_diagram", "synthetic_plot",
-    "synthetic_weights_plot", "placebo_gaps_plot",
+    "synthetic_weights_plot", "placebo_gaps_plot", "dose_response_plot",
     "FontWarning", "find_cjk_font", "use_cjk_font", "cjk_rc", "has_cjk",
 ]
