@@ -23,6 +23,7 @@ ESTIMATOR_PAGES = {
     "did2s": ["did2s"],
     "dcdh": ["dcdh"],
     "iv_did": ["iv_did"],
+    "continuous_did": ["continuous_did"],
     "bacon_decomposition": ["bacon_decomposition"],
     "twfe_weights": ["twfe_weights"],
     "honest_did": ["honest_did"],
