@@ -14,7 +14,8 @@ interpreter, imports and the panel included). Peers whose venv is missing are sk
 listed; create them with ``python benchmarks/run_all.py --setup``. A peer is not run at a
 size where its memory measured at the previous size, scaled by the rows, would exceed
 ``--mem-budget-gb`` (the table says so). Point estimates and analytic standard errors of
-TWFE, the event study and Callaway-Sant'Anna are compared with every peer (relative 1e-8);
+TWFE, the event study, Callaway-Sant'Anna, ETWFE and stacked DiD are compared with every
+peer (relative 1e-8);
 differences are listed. Panels of 5 million rows or more run only TWFE, the event study,
 Sun-Abraham and Callaway-Sant'Anna, and the placebo and mediation lines run only on panels
 of at most 1,000 units.
@@ -51,6 +52,8 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "cs_analytic": "Callaway-Sant'Anna, analytic",
          "cs_analytic_e2e": "Callaway-Sant'Anna, analytic, from the DataFrame (build_panel + fit)", "cs_boot999": "Callaway-Sant'Anna, 999 draws",
          "sun_abraham": "Sun-Abraham", "bjs": "BJS imputation",
+         "etwfe": "ETWFE (Wooldridge), unit and period effects, simple ATT",
+         "stacked": "stacked DiD, window (-2, 2), never-treated controls, pooled regression",
          "placebo1000": "1,000 in-space placebo draws (TWFE)",
          "placebo1000_dask": "1,000 placebo draws on a Dask LocalCluster (2 workers)",
          "mediation": "mediation (stepwise), 999-draw bootstrap",
@@ -59,7 +62,7 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
                      "(30 of 10 units at ≤ 1,000 units, else 1,000)",
          "wcb_prov10": "wild cluster bootstrap, TWFE, 10 clusters: all 1,024 sign vectors"}
 WCB = ("wcb_unit", "wcb_prov", "wcb_prov10")
-CHECKED = ("twfe", "event_study", "cs_analytic")
+CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked")
 SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation", "wcb_unit", "wcb_prov10")
 LARGE_TASKS = ("twfe", "event_study", "sun_abraham", "cs_analytic", "cs_analytic_e2e",
                "cs_boot999")

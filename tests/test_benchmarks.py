@@ -89,6 +89,14 @@ def test_agreement_check_flags_differences_above_1e_8():
         "(rel 0.0e+00)")
 
 
+def test_new_estimators_are_checked_against_the_peers():
+    """Issue #20: ETWFE and stacked DiD are timed against diff-diff and their estimates and
+    standard errors compared (the harness test above runs did_zones' side of both)."""
+    assert {"etwfe", "stacked"} <= set(run_all.CHECKED) <= set(run_all.TASKS)
+    peer = (BENCH / "peers" / "diff_diff_peer.py").read_text()
+    assert '"etwfe": etwfe, "stacked": stacked' in peer
+
+
 def test_large_panels_run_only_the_acceptance_tasks():
     assert set(run_all.LARGE_TASKS) <= set(run_all.TASKS)
     assert {"twfe", "cs_analytic", "cs_analytic_e2e", "cs_boot999", "event_study",

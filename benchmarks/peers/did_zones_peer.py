@@ -78,6 +78,14 @@ def sdid(se):
     return run
 
 
+def stacked(panel):
+    """``stacked_did``, window (-2, 2), never-treated clean controls, corrective weights,
+    Wing et al.'s pooled regression (diff-diff's ``StackedDiD``): the ``overall`` average of
+    the post coefficients and its unit-clustered standard error."""
+    res = dz.stacked_did(panel, "y", window=(-2, 2), control="never", regression="pooled")
+    return res.estimate["overall"], res.std_error["overall"]
+
+
 TASKS = {
     "twfe": (panel_of, twfe),
     "event_study": (panel_of, lambda p: first(dz.event_study(p, "y"))),
@@ -96,6 +104,11 @@ TASKS = {
     "wcb_unit": (panel_of, wcb("unit")),
     "wcb_prov": (panel_of, wcb("prov")),
     "wcb_prov10": (panel_of, wcb("prov10")),
+    # unit and period effects, as diff-diff's WooldridgeDiD (the default cohort effects give
+    # the same ATTs on a balanced panel, other residuals and so other standard errors)
+    "etwfe": (panel_of, lambda p: first(dz.aggregate(dz.etwfe(p, "y", fixed_effects="unit"),
+                                                     "simple"))),
+    "stacked": (panel_of, lambda p: stacked(p)),
     "sdid_point": (panel_of, sdid(None)),
     "sdid_placebo200": (panel_of, sdid("placebo")),
 }

@@ -1,4 +1,5 @@
-"""diff-diff (``pip install diff-diff``): Callaway-Sant'Anna, Sun-Abraham, imputation.
+"""diff-diff (``pip install diff-diff``): Callaway-Sant'Anna, Sun-Abraham, imputation,
+ETWFE (``WooldridgeDiD``), stacked DiD (``StackedDiD``), synthetic DiD.
 
 No TWFE task: diff-diff's ``TwoWayFixedEffects.fit(data, outcome, treatment, post, unit)``
 is the two-group design (unit effects and effects of the 0/1 ``post`` column, regressor
@@ -34,6 +35,24 @@ def bjs(df):
     return r.overall_att
 
 
+def etwfe(df):
+    """``WooldridgeDiD`` (OLS, not-yet-treated comparisons, unit and period effects),
+    clustered by unit: its overall ATT, the cell-size weighted average of the post ATT(g,t)
+    (did_zones: ``aggregate(etwfe(panel, "y", fixed_effects="unit"), "simple")``)."""
+    r = dd.WooldridgeDiD(control_group="not_yet_treated", cluster="unit").fit(
+        df, outcome="y", unit="unit", time="year", cohort="g")
+    return r.overall_att, r.overall_se
+
+
+def stacked(df):
+    """``StackedDiD``, window (-2, 2), never-treated clean controls, aggregate Q weights,
+    clustered by unit: the average of the post event-time coefficients."""
+    r = dd.StackedDiD(kappa_pre=2, kappa_post=2, control_group="never_treated",
+                      cluster="unit").fit(df, outcome="y", unit="unit", time="year",
+                                          first_treat="g")
+    return r.overall_att, r.overall_se
+
+
 def sdid_placebo(df):
     """``SyntheticDiD`` (R synthdid's defaults), placebo variance, 200 permutations, seed 1;
     one adoption date (the panels of benchmarks/bench_synthetic.py)."""
@@ -48,5 +67,6 @@ def sdid_placebo(df):
 
 if __name__ == "__main__":
     main({"cs_analytic": cs(0), "cs_boot999": cs(999),
-          "sun_abraham": sun_abraham, "bjs": bjs, "sdid_placebo200": sdid_placebo},
+          "sun_abraham": sun_abraham, "bjs": bjs,
+          "etwfe": etwfe, "stacked": stacked, "sdid_placebo200": sdid_placebo},
          dd.__version__)
