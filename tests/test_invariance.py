@@ -45,7 +45,10 @@ def _fit(name, df):
     return fn(panel, "y", **OPTIONS.get(name, {}))
 
 
-NAMES = sorted(REGISTRY)
+# estimators whose design the staggered frame above does not fit, with their own invariance
+# tests (row order, a constant added to the outcome, the caller's frame)
+OWN_TESTS = {"continuous_did": "tests/test_continuous.py (two-period dose design)"}
+NAMES = sorted(n for n in REGISTRY if n not in OWN_TESTS)
 
 
 def _same(a: dz.Result, b: dz.Result):

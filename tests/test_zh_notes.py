@@ -102,7 +102,8 @@ def _notes_from_many_paths(sim, panel) -> dict[str, tuple[str, ...]]:
     few = dz.build_panel(data[data["city_code"].isin(codes[::12])], unit="city_code",
                          time="year", cohort="cohort")
     # every estimator of the registry, on a complete, a holey and a few-cluster panel
-    needs = {"iv_did": {"endogenous": "ecom"}}  # estimators with a required option
+    needs = {"iv_did": {"endogenous": "ecom"},  # estimators with a required option
+             "continuous_did": {"dose": "ecom"}}
     for name in REGISTRY:
         fn = get_estimator(name)
         for tag, p in (("", panel), (":holes", holey), (":few", few)):

@@ -25,6 +25,7 @@ from scipy.interpolate import BSpline
 from ..errors import EstimationError, PanelError, SpecificationError
 from ..panel import Panel
 from ..result import Result
+from ..validation import PANEL
 
 __all__ = ["continuous_did", "ContinuousDidExtra", "bspline_basis"]
 
@@ -192,6 +193,7 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
     >>> round(float(r.estimate["acrt_overall"]), 6)
     2.0
     """
+    PANEL("panel", panel)  # a Panel, with treatment that stays on
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
         raise SpecificationError(f"degree must be an integer >= 1; got {degree!r}.")
     if (isinstance(num_knots, bool) or not isinstance(num_knots, (int, np.integer))
