@@ -289,6 +289,14 @@ _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "var
 _NO_CONTDID = ("continuous_did estimates a dose-response in a two-period design: it has no "
                "event-time terms, pre-periods or binary treatment to re-assign")
 
+_NO_DDD_RERUN = (
+    "triple_difference is not yet wired into the re-estimating robustness checks (placebo, "
+    "PSM, wild bootstrap, variations), which re-assign the treatment but not the "
+    "eligibility group; run them on callaway_santanna or twfe.")
+_NO_DDD_PRETREND = (
+    "triple_difference stores no pre-trend Wald test; test its pre-period event-time terms "
+    "with Result.wald_test or use honest_did.")
+
 _BUILTIN = (
     EstimatorSpec(
         "twfe", ".estimators.twfe", "regression",
@@ -348,6 +356,16 @@ _BUILTIN = (
                  "wild_bootstrap": _NO_ETWFE_RERUN},
         labels={"en": "Extended TWFE (Wooldridge)", "zh": "扩展双向固定效应 (Wooldridge ETWFE)"},
         aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
+    EstimatorSpec(
+        "triple_difference", ".estimators.triple", "staggered",
+        controls=("never", "not_yet"), window=window_arg,
+        tests=("honest_did", "pretrend_power"),
+        refuses={"pretrend": _NO_DDD_PRETREND, "placebo": _NO_DDD_RERUN,
+                 "placebo_fast": _NO_DDD_RERUN, "psm": _NO_DDD_RERUN,
+                 "variations": _NO_DDD_RERUN, "wild_bootstrap": _NO_DDD_RERUN},
+        labels={"en": "Triple differences (Ortiz-Villavicencio & Sant'Anna)",
+                "zh": "三重差分 (Ortiz-Villavicencio & Sant'Anna)"},
+        aliases=("ddd", "triplediff"), in_comparison=False, in_default_study=False),
     EstimatorSpec(
         "iv_did", ".estimators.iv_did", "mechanism",
         window=None, tests=("variations",), in_comparison=False,
