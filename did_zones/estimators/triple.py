@@ -48,6 +48,7 @@ __all__ = ["triple_difference", "TripleDifferenceExtra"]
 
 Method = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["universal", "varying"]
+CohortWeights = Literal["state", "eligible"]
 _TRIM = 0.995  # R triplediff / moderndid: comparison units with a score >= 0.995 get weight 0
 _CELLS = {4: "S=g,Q=1", 3: "S=g,Q=0", 2: "S=c,Q=1", 1: "S=c,Q=0"}
 NAIVE_LABEL = ("naive three-way fixed-effects DDD (unit, period×group and period×cohort "
@@ -107,6 +108,7 @@ def triple_difference(
     control: Control = "never",
     base_period: BasePeriod = "universal",
     window: tuple[int | None, int | None] | None = None,
+    cohort_weights: CohortWeights = "state",
     naive: bool = False,
     cluster: str | None = "unit",
     alpha: float = 0.05,
@@ -139,6 +141,11 @@ def triple_difference(
         compare ``t`` with ``t − 1``.
     window : (min_e, max_e), optional
         Event times kept in the event-time aggregation (either end may be None).
+    cohort_weights : {"state", "eligible"}
+        Cohort weights of the aggregations: ``"state"`` (default, R ``triplediff`` and
+        ``moderndid``): ``P(S = g)``, the share of all units in cohort ``g``;
+        ``"eligible"`` (diff-diff's ``TripleDifference``): ``P(S = g, Q = 1)``, the share of
+        the eligible units the ATT(g,t) are about.
     naive : bool
         Return instead the naive three-way fixed-effects regression
         ``y_it = α_i + λ_{t,Q} + μ_{t,S} + β·D_it·Q_i + ε`` (``D_it = 1{t ≥ S_i}``),
@@ -211,10 +218,10 @@ def triple_difference(
                "method": Choice(("dr", "ipw", "reg")),
                "control": Choice(REGISTRY["triple_difference"].controls),
                "base_period": Choice(("universal", "varying")), "alpha": ALPHA,
-               "cluster": OPTIONAL_COLUMN},
+               "cohort_weights": Choice(("state", "eligible")), "cluster": OPTIONAL_COLUMN},
               panel=panel, outcome=outcome, group=group, covariates=covariates,
               method=method, control=control, base_period=base_period, alpha=alpha,
-              cluster=cluster)
+              cohort_weights=cohort_weights, cluster=cluster)
     covariates = v["covariates"]
     if group is None:
         raise SpecificationError(
@@ -231,7 +238,8 @@ def triple_difference(
     check_outcome_varies(panel.column(outcome), outcome)
     min_e, max_e = _window(window)
     spec = {"group": group, "covariates": covariates, "method": method, "control": control,
-            "base_period": base_period, "window": window, "naive": naive,
+            "base_period": base_period, "window": window,
+            "cohort_weights": cohort_weights, "naive": naive,
             "cluster": cluster, "alpha": alpha}
     q_row = _group_column(panel, group)
     if naive:
@@ -529,9 +537,11 @@ def _att_gt(panel, outcome, data: _Data, method, control, base_period, spec) -> 
     keys = pd.DataFrame({"cohort": g_arr, "time": t_arr, "event_time": t_arr - g_arr,
                          "post": t_arr >= g_arr,
                          "n_treated_units": [int((S == g).sum()) for g in g_arr]})
-    share = pd.Series([float(np.mean(S == g)) for g in cohorts], index=cohorts,
+    # the aggregations' cohort weights: P(S = g) (R triplediff) or P(S = g, Q = 1)
+    counted = np.ones(n, dtype=bool) if spec["cohort_weights"] == "state" else Q == 1
+    unit_cohort = np.where(never | ~counted, 0.0, S)
+    share = pd.Series([float(np.mean(unit_cohort == g)) for g in cohorts], index=cohorts,
                       name="cohort_share")
-    unit_cohort = np.where(never, 0.0, S)
     extra = {"group": spec["group"], "design": "staggered",
              "did_components": pd.DataFrame(comps), "cell_counts": _counts(data),
              "cohort_share": share, "unit_cohort": unit_cohort, "unit_weights": np.ones(n),
