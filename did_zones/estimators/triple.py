@@ -56,7 +56,12 @@ NAIVE_LABEL = ("naive three-way fixed-effects DDD (unit, period×group and perio
                "or covariate-dependent trends (Ortiz-Villavicencio & Sant'Anna 2025)")
 
 
-class TripleDifferenceExtra(TypedDict, total=False):
+class _TripleDifferenceKeys(TypedDict):
+    group: str
+    design: str
+
+
+class TripleDifferenceExtra(_TripleDifferenceKeys, total=False):
     """The ``extra`` mapping of a :func:`triple_difference` result (see its Returns).
 
     Every result has ``group``, ``design``, ``did_components`` and ``cell_counts``; the
@@ -67,8 +72,6 @@ class TripleDifferenceExtra(TypedDict, total=False):
     only.
     """
 
-    group: str
-    design: str
     did_components: Any
     cell_counts: Any
     att_gt: Any
