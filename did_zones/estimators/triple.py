@@ -394,7 +394,10 @@ def _check_cells(S, Q, units, group, control) -> None:
 # ----------------------------------------------------------------------- the kernels
 
 
-def _ddd(dy, S, Q, X, g, c, method) -> tuple[float, np.ndarray, np.ndarray, dict]:
+_SIGN = np.array([0.0, 1.0, -1.0, -1.0, 1.0])  # by subgroup code: + S=g,Q=1 and S=c,Q=0
+
+
+def _ddd(dy, S, Q, X, g, c, method, fast=True) -> tuple[float, np.ndarray, np.ndarray, dict]:
     """DDD of cohort ``g`` against comparison cohort(s) ``c`` (a boolean unit mask) for the
     outcome change ``dy``: estimate, influence function on the cell's units (scaled to the
     cell: ``att − θ ≈ mean``), the cell's unit mask, the three DiDs."""
@@ -403,6 +406,10 @@ def _ddd(dy, S, Q, X, g, c, method) -> tuple[float, np.ndarray, np.ndarray, dict
     sg = sg[in_cell].astype(int)
     dy_c, X_c = dy[in_cell], X[in_cell]
     n_cell = sg.size
+    if fast and X.shape[1] == 1:
+        out = _ddd_means(dy_c, sg, method)
+        if out is not None:
+            return out[0], out[1], in_cell, out[2]
     inf = np.zeros(n_cell)
     att = 0.0
     dids = {}
@@ -420,6 +427,21 @@ def _ddd(dy, S, Q, X, g, c, method) -> tuple[float, np.ndarray, np.ndarray, dict
         inf[pair] += sign * fit.inf * (n_cell / D.size)
         dids[_CELLS[comp]] = fit.att
     return att, inf, in_cell, dids
+
+
+def _ddd_means(dy, sg, method):
+    """Without covariates every kernel is a difference of means: DDD = m4 − m3 − m2 + m1 and
+    the influence function (each DiD's, rescaled by n_cell / n_pair, summed) is
+    ``±(dy − m_s) · n_cell / n_s`` by subgroup. None when IPW/DR would trim (the general
+    kernels then say why)."""
+    n = np.bincount(sg, minlength=5).astype(float)
+    m = np.bincount(sg, weights=dy, minlength=5) / np.where(n > 0, n, 1.0)
+    if method != "reg" and any(n[4] / (n[4] + n[k]) >= _TRIM for k in (1, 2, 3)):
+        return None
+    att = m[4] - m[3] - m[2] + m[1]
+    inf = _SIGN[sg] * (dy - m[sg]) * (sg.size / n[sg])
+    dids = {_CELLS[k]: float(m[4] - m[k]) for k in (3, 2, 1)}
+    return float(att), inf, dids
 
 
 def cells_mod_reason(problem: str | None) -> str:
