@@ -14,8 +14,8 @@ interpreter, imports and the panel included). Peers whose venv is missing are sk
 listed; create them with ``python benchmarks/run_all.py --setup``. A peer is not run at a
 size where its memory measured at the previous size, scaled by the rows, would exceed
 ``--mem-budget-gb`` (the table says so). Point estimates and analytic standard errors of
-TWFE, the event study, Callaway-Sant'Anna, ETWFE and stacked DiD are compared with every
-peer (relative 1e-8);
+TWFE, the event study, Callaway-Sant'Anna, ETWFE, stacked DiD and triple differences are
+compared with every peer (relative 1e-8);
 differences are listed. Panels of 5 million rows or more run only TWFE, the event study,
 Sun-Abraham and Callaway-Sant'Anna, and the placebo and mediation lines run only on panels
 of at most 1,000 units.
@@ -54,6 +54,9 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "sun_abraham": "Sun-Abraham", "bjs": "BJS imputation",
          "etwfe": "ETWFE (Wooldridge), unit and period effects, simple ATT",
          "stacked": "stacked DiD, window (-2, 2), never-treated controls, pooled regression",
+         "ddd": "triple differences (DR, never-enabled comparisons, simple ATT with P(S=g,Q=1) "
+                "weights)",
+         "ddd_reg": "triple differences (outcome regression, otherwise as ddd)",
          "placebo1000": "1,000 in-space placebo draws (TWFE)",
          "placebo1000_dask": "1,000 placebo draws on a Dask LocalCluster (2 workers)",
          "mediation": "mediation (stepwise), 999-draw bootstrap",
@@ -62,11 +65,11 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
                      "(30 of 10 units at ≤ 1,000 units, else 1,000)",
          "wcb_prov10": "wild cluster bootstrap, TWFE, 10 clusters: all 1,024 sign vectors"}
 WCB = ("wcb_unit", "wcb_prov", "wcb_prov10")
-CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked")
+CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked", "ddd", "ddd_reg")
 SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation", "wcb_unit", "wcb_prov10")
 LARGE_TASKS = ("twfe", "event_study", "sun_abraham", "cs_analytic", "cs_analytic_e2e",
                "cs_boot999")
-COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10")
+COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10", "grp")
 LARGE_ROWS = 5_000_000
 
 
@@ -89,6 +92,9 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     n_prov = 30 if n_units <= 1000 else 1000
     df["prov"] = df["unit"].to_numpy() * n_prov // n_units
     df["prov10"] = df["unit"].to_numpy() * 10 // n_units
+    # a time-invariant 0/1 eligibility partition for triple differences (both values in
+    # every cohort: cohorts are drawn per unit independently of the unit code)
+    df["grp"] = (df["unit"].to_numpy() % 2).astype(np.int64)
     return df
 
 

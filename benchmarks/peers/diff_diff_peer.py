@@ -53,6 +53,18 @@ def stacked(df):
     return r.overall_att, r.overall_se
 
 
+def ddd(method):
+    """``TripleDifference`` staggered engine (never-treated comparisons, universal base
+    period), simple aggregation: its overall ATT and analytic SE."""
+    def run(df):
+        r = dd.TripleDifference(estimation_method=method, control_group="never_treated",
+                                base_period="universal").fit(
+            df, "y", unit="unit", time="year", first_treat="g", partition="grp",
+            aggregate="simple")
+        return r.overall_att, r.overall_se
+    return run
+
+
 def sdid_placebo(df):
     """``SyntheticDiD`` (R synthdid's defaults), placebo variance, 200 permutations, seed 1;
     one adoption date (the panels of benchmarks/bench_synthetic.py)."""
@@ -68,5 +80,6 @@ def sdid_placebo(df):
 if __name__ == "__main__":
     main({"cs_analytic": cs(0), "cs_boot999": cs(999),
           "sun_abraham": sun_abraham, "bjs": bjs,
-          "etwfe": etwfe, "stacked": stacked, "sdid_placebo200": sdid_placebo},
+          "etwfe": etwfe, "stacked": stacked, "sdid_placebo200": sdid_placebo,
+          "ddd": ddd("dr"), "ddd_reg": ddd("reg")},
          dd.__version__)
