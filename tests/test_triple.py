@@ -328,3 +328,15 @@ def test_closed_form_without_covariates_equals_the_drdid_kernels():
             assert abs(a1 - a2) < 1e-10 and np.array_equal(m1, m2)
             np.testing.assert_allclose(i1, i2, rtol=0, atol=1e-10)
             assert d1 == pytest.approx(d2, abs=1e-10)
+
+
+@pytest.mark.parametrize("control", ["never", "not_yet"])
+def test_varying_base_period_matches_moderndid(panel_mp, ref_md, control):
+    r = dz.triple_difference(panel_mp, "y", group="partition", covariates=COV,
+                             control=control, base_period="varying")
+    ref = _sel(ref_md, "mp_varying", True, "dr", control)
+    gt = r.extra["att_gt"]
+    np.testing.assert_array_equal(gt.keys["cohort"], ref.g)
+    np.testing.assert_array_equal(gt.keys["time"], ref.t)
+    np.testing.assert_allclose(gt.estimate, ref.estimate, rtol=1e-6)
+    np.testing.assert_allclose(gt.std_error, ref.std_error, rtol=1e-4)

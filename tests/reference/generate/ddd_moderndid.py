@@ -21,7 +21,8 @@ rows = []
 
 d2 = gen_ddd_2periods(n=600, dgp_type=1, random_state=20251)["data"].to_pandas()
 d2 = d2[["id", "state", "partition", "time", "y", *COV]]
-d2.to_csv(OUT / "ddd_2p_data.csv", index=False, float_format="%.17g")
+d2.to_csv(OUT / "ddd_2p_data.csv", index=False, float_format="%.10g")
+d2 = pd.read_csv(OUT / "ddd_2p_data.csv")  # the peers and the tests read the same numbers
 for xf in (None, "~cov1+cov2+cov3+cov4"):
     for m in ("dr", "ipw", "reg"):
         r = ddd(d2, yname="y", tname="time", idname="id", gname="state", pname="partition",
@@ -32,7 +33,8 @@ for xf in (None, "~cov1+cov2+cov3+cov4"):
 
 dm = gen_ddd_mult_periods(n=900, dgp_type=1, random_state=20252)["data"].to_pandas()
 dm = dm[["id", "group", "partition", "time", "y", *COV]]
-dm.to_csv(OUT / "ddd_mp_data.csv", index=False, float_format="%.17g")
+dm.to_csv(OUT / "ddd_mp_data.csv", index=False, float_format="%.10g")
+dm = pd.read_csv(OUT / "ddd_mp_data.csv")
 inf_cols = {}
 for xf in (None, "~cov1+cov2+cov3+cov4"):
     for m in ("dr", "ipw", "reg"):
@@ -56,6 +58,16 @@ for xf in (None, "~cov1+cov2+cov3+cov4"):
                         rows.append({**base, "kind": kind, "g": v if kind == "group" else np.nan,
                                      "t": np.nan, "e": v if kind == "eventstudy" else np.nan,
                                      "estimate": est, "std_error": se})
+# base_period="varying" (pre-periods against the period before), DR with covariates
+for cg in ("nevertreated", "notyettreated"):
+    ctl = "never" if cg == "nevertreated" else "not_yet"
+    r = ddd(dm, yname="y", tname="time", idname="id", gname="group", pname="partition",
+            xformla="~cov1+cov2+cov3+cov4", est_method="dr", control_group=cg,
+            base_period="varying")
+    for a, s, g, t in zip(r.att, r.se, r.groups, r.times):
+        rows.append({"design": "mp_varying", "covariates": True, "method": "dr",
+                     "control": ctl, "kind": "gt", "g": g, "t": t, "e": t - g,
+                     "estimate": a, "std_error": s})
 pd.DataFrame(rows).to_csv(OUT / "ddd_moderndid.csv", index=False, float_format="%.17g")
-pd.DataFrame(inf_cols).to_csv(OUT / "ddd_mp_inf.csv", index=False, float_format="%.17g")
+pd.DataFrame(inf_cols).to_csv(OUT / "ddd_mp_inf.csv", index=False, float_format="%.12g")
 print(pd.DataFrame(rows).to_string())
