@@ -184,9 +184,9 @@ def aggregate(
     if not isinstance(result, Result) \
             or result.method not in ("callaway_santanna", "triple_difference"):
         raise SpecificationError(
-            "aggregate needs a Result from callaway_santanna (or the ATT(g,t) of "
-            "triple_difference); got "
-            f"{getattr(result, 'method', type(result).__name__)!r}.")
+            "aggregate needs a Result from callaway_santanna; got "
+            f"{getattr(result, 'method', type(result).__name__)!r} (or the ATT(g,t) of "
+            "triple_difference, result.extra['att_gt']).")
     if "unit_cohort" not in result.extra:
         raise SpecificationError(
             "aggregate needs group-time effects ATT(g,t); this result is already an "

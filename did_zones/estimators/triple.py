@@ -25,6 +25,7 @@ import pandas as pd
 
 from .._provenance import records_panel
 from ..design import Design, fit_absorbed, refactorize, usable_sample
+from ..estimands import tag
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..panel import Panel
 from ..result import Result
@@ -465,7 +466,8 @@ def _two_period(panel, outcome, data: _Data, method, spec) -> Result:
         V = np.array([[np.var(psi[:, 0], ddof=1) / n]])
     else:
         V = influence_vcov(psi, data.cluster)
-    keys = pd.DataFrame({"cohort": [float(g)], "time": [float(g)], "event_time": [0.0]})
+    keys = tag(pd.DataFrame({"cohort": [float(g)], "time": [float(g)], "event_time": [0.0]}),
+               0, "simple_att", 0, 0)
     comps = pd.DataFrame([{"cohort": float(g), "time": float(g), "comparison": "never",
                            **dids, "ddd": att}])
     extra = {"group": spec["group"], "design": "two_period", "did_components": comps,
@@ -647,7 +649,8 @@ def _naive(panel: Panel, outcome, q_row, group, cluster, spec) -> Result:
                               "collinear with the fixed effects.")
     V, n_clusters, df = fit.vcov()
     notes.append("Naive DDD: " + NAIVE_LABEL + ".")
-    keys = pd.DataFrame({"cohort": [np.nan], "time": [np.nan], "event_time": [np.nan]})
+    keys = tag(pd.DataFrame({"cohort": [np.nan], "time": [np.nan], "event_time": [np.nan]}),
+               0, "twfe_coefficient")
     return Result.create(
         fit.coef, V, [name], keys=keys, variance_floor=fit.variance_floor(),
         method="triple_difference", outcome=outcome, spec={**spec, "se": "regression"},
