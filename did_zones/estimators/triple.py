@@ -25,8 +25,8 @@ import pandas as pd
 
 from .._provenance import records_panel
 from ..design import Design, fit_absorbed, refactorize, usable_sample
-from ..estimands import tag
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
+from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
 from ..validation import (
@@ -153,8 +153,9 @@ def triple_difference(
     naive : bool
         Return instead the naive three-way fixed-effects regression
         ``y_it = α_i + λ_{t,Q} + μ_{t,S} + β·D_it·Q_i + ε`` (``D_it = 1{t ≥ S_i}``),
-        clustered as ``cluster``: the usual "pilot-paper" DDD, a labelled comparison that is
-        biased under staggered adoption with dynamic effects.
+        clustered as ``cluster`` (CRV1, t with G − 1 df; ``covariates`` are not used: the
+        unit effects absorb time-invariant ones): the usual "pilot-paper" DDD, a labelled
+        comparison that is biased under staggered adoption with dynamic effects.
     cluster : "unit", a column name, or None
         Cluster variable of the influence-function variance (constant within units);
         "unit" and None give the unit-level variance (R ``triplediff``'s analytic one).
@@ -191,7 +192,8 @@ def triple_difference(
     ATT(g,t) ``sqrt(Σ IF²)/n``, except GMM-pooled not-yet cells, whose standard error is the
     paper's ``sqrt(1 / (n · 1'Ω⁻¹1))`` (Ω the covariance of the comparison-specific
     influence functions; the covariances with other cells are scaled to keep their
-    correlation). Aggregations weight cells by the state shares ``P(S = g)`` and, as R
+    correlation; with a ``cluster`` column every standard error comes from the clustered
+    influence functions). Aggregations weight cells by the state shares ``P(S = g)`` and, as R
     ``did`` and R ``triplediff``'s ``agg_ddd``, include the estimated-weight term in the
     influence function; Python ``moderndid`` 0.2 omits it for the simple and event-time
     summaries (point estimates identical; tests/reference/ddd_reference.md).
@@ -517,8 +519,8 @@ def _att_gt(panel, outcome, data: _Data, method, control, base_period, spec) -> 
                 ctrls = [np.inf] if never.any() else []
             else:
                 top = max(t, periods[b])
-                ctrls = sorted({float(c) for c in S[(~never & (S > top)) | never]} - {g},
-                               key=lambda v: (not np.isfinite(v), v))
+                cand = np.unique(S[(S > top) & (S != g)])  # sorted, never (inf) last
+                ctrls = [float(c) for c in cand]
             ctrls = [c for c in ctrls if _has_cells(S, Q, c)]
             if not ctrls:
                 skipped.append((g, t))

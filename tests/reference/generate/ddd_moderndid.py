@@ -43,18 +43,18 @@ for xf in (None, "~cov1+cov2+cov3+cov4"):
             r = ddd(dm, yname="y", tname="time", idname="id", gname="group", pname="partition",
                     xformla=xf, est_method=m, control_group=cg)
             base = {"design": "mp", "covariates": xf is not None, "method": m, "control": ctl}
-            for a, s, g, t in zip(r.att, r.se, r.groups, r.times):
+            for a, s, g, t in zip(r.att, r.se, r.groups, r.times, strict=True):
                 rows.append({**base, "kind": "gt", "g": g, "t": t, "e": t - g,
                              "estimate": a, "std_error": s})
             if xf is not None and m == "dr":
-                for j, (g, t) in enumerate(zip(r.groups, r.times)):
+                for j, (g, t) in enumerate(zip(r.groups, r.times, strict=True)):
                     inf_cols[f"{ctl}:{g}:{t}"] = r.inf_func_mat[:, j]
             for kind in ("simple", "eventstudy", "group"):
                 a = agg_ddd(r, type=kind, boot=False, cband=False)
                 rows.append({**base, "kind": kind, "g": np.nan, "t": np.nan, "e": np.nan,
                              "estimate": a.overall_att, "std_error": a.overall_se})
                 if a.egt is not None:
-                    for v, est, se in zip(a.egt, a.att_egt, a.se_egt):
+                    for v, est, se in zip(a.egt, a.att_egt, a.se_egt, strict=True):
                         rows.append({**base, "kind": kind, "g": v if kind == "group" else np.nan,
                                      "t": np.nan, "e": v if kind == "eventstudy" else np.nan,
                                      "estimate": est, "std_error": se})
@@ -64,7 +64,7 @@ for cg in ("nevertreated", "notyettreated"):
     r = ddd(dm, yname="y", tname="time", idname="id", gname="group", pname="partition",
             xformla="~cov1+cov2+cov3+cov4", est_method="dr", control_group=cg,
             base_period="varying")
-    for a, s, g, t in zip(r.att, r.se, r.groups, r.times):
+    for a, s, g, t in zip(r.att, r.se, r.groups, r.times, strict=True):
         rows.append({"design": "mp_varying", "covariates": True, "method": "dr",
                      "control": ctl, "kind": "gt", "g": g, "t": t, "e": t - g,
                      "estimate": a, "std_error": s})
