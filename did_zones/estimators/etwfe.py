@@ -283,7 +283,8 @@ def etwfe(
     sample = np.zeros(panel.n_obs, dtype=bool)
     sample[design.rows] = True
     spec = {"controls": controls, "family": family, "control": control,
-            "fixed_effects": fixed_effects, "cluster": cluster, "alpha": alpha}
+            "fixed_effects": fixed_effects, "cluster": cluster, "alpha": alpha,
+            "absorbed": (fixed_effects, "time")}  # for tables; not an option of rerun
     return Result.create(
         att, vcov, names[:n_cells], keys=keys, method="etwfe", outcome=outcome, spec=spec,
         n_obs=design.n_obs, n_units=count_distinct(panel.unit_id[design.rows], panel.n_units),
