@@ -655,7 +655,9 @@ def _naive(panel: Panel, outcome, q_row, group, cluster, spec) -> Result:
                0, "twfe_coefficient")
     return Result.create(
         fit.coef, V, [name], keys=keys, variance_floor=fit.variance_floor(),
-        method="triple_difference", outcome=outcome, spec={**spec, "se": "regression"},
+        method="triple_difference", outcome=outcome,
+        spec={**spec, "se": "regression",
+              "absorbed": ("unit", ("time", group), ("time", "cohort"))},
         n_obs=int(rows.size), n_units=int(np.unique(panel.unit_id[rows]).size),
         n_clusters=n_clusters, df=df, primary=name, notes=tuple(dict.fromkeys(notes)),
         stats={"r2_within": fit.stats.get("r2_within", np.nan)},
