@@ -55,13 +55,14 @@ def _contdid():
     return dz.continuous_did(dz.build_panel(df, "u", "t", cohort="g"), "y", dose="dose")
 
 
-def _ddd(two=False, naive=False):
+def _ddd(two=False, naive=False, **kw):
     """A triple-difference panel (the small panel has no eligibility group)."""
     data = dz.simulate_ddd_panel(seed=2).data
     if two:
         data = data[data["year"].isin([2019, 2020]) & data["cohort"].isin([0, 2020])]
     panel = dz.build_panel(data, "unit", "year", cohort="cohort")
-    return _quiet(dz.triple_difference, panel, "y", group="grp", method="reg", naive=naive)
+    return _quiet(dz.triple_difference, panel, "y", group="grp", method="reg", naive=naive,
+                  **kw)
 
 
 def _cs(p, **kw):
@@ -98,6 +99,10 @@ CASES = {
     "triple_difference": (TripleDifferenceExtra, lambda p: _ddd(),
                           {"did_components", "cell_counts", "att_gt", "simple", "cohort",
                            "weights", "kind", "cohort_share"}),
+    "triple_difference_boot": (TripleDifferenceExtra, lambda p: _ddd(n_boot=19),
+                               {"did_components", "cell_counts", "att_gt", "simple",
+                                "cohort", "weights", "kind", "cohort_share", "vcov_analytic",
+                                "bootstrap_draws"}),
     "triple_difference_att_gt": (TripleDifferenceExtra, lambda p: _ddd().extra["att_gt"],
                                  {"did_components", "cell_counts", "cohort_share",
                                   "unit_cohort", "unit_weights", "cluster", "gmm_cells"}),

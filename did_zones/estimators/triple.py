@@ -31,11 +31,13 @@ from ..panel import Panel
 from ..result import Result
 from ..validation import (
     ALPHA,
+    N_BOOT,
     OPTIONAL_COLUMN,
     PANEL,
     Choice,
     ColumnName,
     Columns,
+    Seed,
     check,
     check_columns,
     check_outcome_varies,
@@ -69,8 +71,9 @@ class TripleDifferenceExtra(_TripleDifferenceKeys, total=False):
     staggered design adds ``att_gt``, ``simple`` and ``cohort`` and the aggregation's
     ``weights``, ``kind``, ``cohort_share``; ATT(g,t) results carry ``cohort_share``,
     ``unit_cohort``, ``unit_weights``, ``cluster``, ``gmm_cells`` (what
-    :func:`did_zones.aggregate` reads); the naive regression has ``design`` and ``group``
-    only.
+    :func:`did_zones.aggregate` reads); with ``n_boot`` the summaries add
+    ``vcov_analytic`` and ``bootstrap_draws``; the naive regression has ``design`` and
+    ``group`` only.
     """
 
     did_components: Any
@@ -85,6 +88,8 @@ class TripleDifferenceExtra(_TripleDifferenceKeys, total=False):
     unit_weights: Any
     cluster: Any
     gmm_cells: Any
+    vcov_analytic: Any
+    bootstrap_draws: Any
 
 
 @dataclass
@@ -114,6 +119,8 @@ def triple_difference(
     window: tuple[int | None, int | None] | None = None,
     cohort_weights: CohortWeights = "state",
     naive: bool = False,
+    n_boot: int | None = None,
+    seed: int | None = None,
     cluster: str | None = "unit",
     alpha: float = 0.05,
 ) -> Result:
@@ -156,6 +163,12 @@ def triple_difference(
         clustered as ``cluster`` (CRV1, t with G − 1 df; ``covariates`` are not used: the
         unit effects absorb time-invariant ones): the usual "pilot-paper" DDD, a labelled
         comparison that is biased under staggered adoption with dynamic effects.
+    n_boot : int, optional
+        Multiplier-bootstrap draws for the three summaries (standard errors and a uniform
+        sup-t band over the event-time terms, ``Result.crit_value``), as
+        :func:`did_zones.aggregate`; None (default): analytic standard errors only.
+    seed : int, optional
+        Bootstrap seed (stored in ``spec``).
     cluster : "unit", a column name, or None
         Cluster variable of the influence-function variance (constant within units);
         "unit" and None give the unit-level variance (R ``triplediff``'s analytic one).
@@ -224,10 +237,11 @@ def triple_difference(
                "method": Choice(("dr", "ipw", "reg")),
                "control": Choice(REGISTRY["triple_difference"].controls),
                "base_period": Choice(("universal", "varying")), "alpha": ALPHA,
-               "cohort_weights": Choice(("state", "eligible")), "cluster": OPTIONAL_COLUMN},
+               "cohort_weights": Choice(("state", "eligible")), "cluster": OPTIONAL_COLUMN,
+               "n_boot": N_BOOT, "seed": Seed()},
               panel=panel, outcome=outcome, group=group, covariates=covariates,
               method=method, control=control, base_period=base_period, alpha=alpha,
-              cohort_weights=cohort_weights, cluster=cluster)
+              cohort_weights=cohort_weights, cluster=cluster, n_boot=n_boot, seed=seed)
     covariates = v["covariates"]
     if group is None:
         raise SpecificationError(
@@ -245,7 +259,7 @@ def triple_difference(
     min_e, max_e = _window(window)
     spec = {"group": group, "covariates": covariates, "method": method, "control": control,
             "base_period": base_period, "window": window,
-            "cohort_weights": cohort_weights, "naive": naive,
+            "cohort_weights": cohort_weights, "naive": naive, "n_boot": n_boot, "seed": seed,
             "cluster": cluster, "alpha": alpha}
     q_row = _group_column(panel, group)
     if naive:
@@ -258,15 +272,16 @@ def triple_difference(
     gt = _att_gt(panel, outcome, data, method, control, base_period, spec)
     from .aggregate import aggregate
 
-    event = aggregate(gt, "event", window=None if window is None else (min_e, max_e),
-                      n_boot=0)
-    simple = aggregate(gt, "simple", n_boot=0)
-    cohort = aggregate(gt, "cohort", n_boot=0)
+    boot = {"n_boot": n_boot or 0, "seed": seed, "alpha": alpha}
+    event = aggregate(gt, "event", window=None if window is None else (min_e, max_e), **boot)
+    simple = aggregate(gt, "simple", **boot)
+    cohort = aggregate(gt, "cohort", **boot)
     extra = {**event.extra, "att_gt": gt, "simple": simple, "cohort": cohort,
              "group": group, "design": "staggered",
              "did_components": gt.extra["did_components"],
              "cell_counts": gt.extra["cell_counts"]}
-    return replace(event, spec={**event.spec, **spec}, extra=extra)
+    used = {k: event.spec[k] for k in ("n_boot", "seed", "se")}  # the seed actually drawn
+    return replace(event, spec={**event.spec, **spec, **used}, extra=extra)
 
 
 # ------------------------------------------------------------------------------ input
