@@ -675,5 +675,5 @@ def _naive(panel: Panel, outcome, q_row, group, cluster, spec) -> Result:
               "absorbed": ("unit", ("time", group), ("time", "cohort"))},
         n_obs=int(rows.size), n_units=int(np.unique(panel.unit_id[rows]).size),
         n_clusters=n_clusters, df=df, primary=name, notes=tuple(dict.fromkeys(notes)),
-        stats={"r2_within": fit.stats.get("r2_within", np.nan)},
+        stats={"r2_within": fit.stats.get("r2_within", np.nan), "n_fe_params": fit.fe_dof},
         extra={"group": group, "design": "naive_3way_fe"})
