@@ -415,3 +415,16 @@ def test_cluster_sums_influence_functions_within_clusters():
                                    rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-12)
         assert b.n_clusters == np.unique(city).size
+
+
+def test_missing_group_rows_are_dropped_with_a_count():
+    df = _small_sim(6, 30)
+    df.loc[df.index[:3], "grp"] = np.nan  # three rows of the first unit
+    panel = dz.build_panel(df, "unit", "year", cohort="cohort")
+    with pytest.warns(dz.DataDroppedWarning, match=r"3 row\(s\) with missing group 'grp'"):
+        res = dz.triple_difference(panel, "y", group="grp", method="reg")
+    assert any("not observed (with finite outcome, group and covariates)" in n
+               for n in res.notes)
+    assert res.extra["att_gt"].n_units == df.unit.nunique() - 1
+    with pytest.raises(SpecificationError, match="cohort_weights"):
+        dz.triple_difference(panel, "y", group="grp", cohort_weights="treated")
