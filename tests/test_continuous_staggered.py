@@ -12,6 +12,7 @@ from scipy import stats
 
 import did_zones as dz
 from did_zones.errors import PanelError
+from did_zones.tables.zh_notes import translate_note
 
 REF = Path(__file__).parent / "reference"
 SPECS = [("never_treated", "never", 3, 0), ("never_treated", "never", 2, 1),
@@ -200,6 +201,9 @@ def test_bad_input_staggered():
         res = dz.continuous_did(dz.build_panel(tiny, "u", "t", cohort="g"), "y",
                                 dose="dose")
     assert set(res.extra["cells"]["cohort"]) == {3.0}
-    assert any("too few treated units" in n for n in res.notes)
+    note = next(n for n in res.notes if "too few treated units" in n)
+    assert translate_note(note) == (
+        "1 个批次的处理组个体过少，不足以估计 4 个基函数，未纳入 continuous_did：5（3 个个体）。"
+        "降低 degree 或 num_knots 可保留它们。")
     with pytest.raises(dz.errors.SpecificationError, match="control"):
         dz.continuous_did(panel, "y", dose="dose", control="nevertreated")

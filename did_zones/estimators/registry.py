@@ -286,8 +286,25 @@ _NO_ETWFE_HONEST = (
 
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
-_NO_CONTDID = ("continuous_did estimates a dose-response in a two-period design: it has no "
-               "event-time terms, pre-periods or binary treatment to re-assign")
+_NO_CONTDID_RERUN = (
+    "continuous_did's effect is a function of the dose: the re-estimating checks (placebo, "
+    "PSM-DiD, variations, the wild cluster bootstrap) re-assign or re-weight a binary "
+    "treatment and would leave the dose behind; use its multiplier bootstrap (n_boot=) and "
+    "the pre-period terms of aggregation='eventstudy'.")
+_NO_CONTDID_PRETREND = (
+    "continuous_did reports no pre-trend test of its own; with staggered timing, "
+    "aggregation='eventstudy' gives pre-period ATT^o(e) terms (e < 0): test them jointly "
+    "with Result.wald_test.")
+_NO_CONTDID_HONEST = (
+    "continuous_did's pre-period ATT^o(e) use the varying base period (t − 1): they are "
+    "short differences, not comparable with the post-period long differences from g − 1 "
+    "that HonestDiD bounds (the reason R HonestDiD refuses varying-base CS event studies); "
+    "and its relative-magnitude bounds concern the binarised ATT^o(e), not the dose "
+    "response. Compare the pre-period terms with Result.wald_test instead.")
+_NO_CONTDID = {"pretrend": _NO_CONTDID_PRETREND, "honest_did": _NO_CONTDID_HONEST,
+               "pretrend_power": _NO_CONTDID_PRETREND,
+               **{t: _NO_CONTDID_RERUN for t in ("placebo", "placebo_fast", "psm",
+                                                 "variations", "wild_bootstrap")}}
 
 _BUILTIN = (
     EstimatorSpec(
@@ -356,7 +373,7 @@ _BUILTIN = (
     EstimatorSpec(
         "continuous_did", ".estimators.continuous", "mechanism",
         window=None, tests=(), in_comparison=False, in_default_study=False,
-        refuses={t: _NO_CONTDID for t in TESTS},
+        refuses=_NO_CONTDID,
         labels={"en": "Continuous DiD (Callaway, Goodman-Bacon & Sant'Anna)",
                 "zh": "连续处理强度双重差分 (Callaway, Goodman-Bacon & Sant'Anna)"},
         aliases=("contdid",)),
