@@ -25,11 +25,12 @@ from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.interpolate import BSpline
 
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..estimands import tag
-from ..inference import multiplier_bootstrap, sup_t_critical_value
+from ..inference import SE_TINY, multiplier_bootstrap, sup_t_critical_value
 from ..panel import Panel
 from ..result import Result
 from ..validation import ALPHA, PANEL, Choice, Integer, Seed, validated
@@ -307,19 +308,20 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
     n = panel.n_units
     two_period = panel.n_periods == 2 and len(cells) == 1
     if aggregation == "dose":
-        est, terms, keys, inf, pick = _dose_terms(cells, w_dose, grid, knots, degree, n,
-                                                  n_basis, two_period)
-        beta = (w_dose @ np.vstack([c.beta for c in cells]))
+        est, terms, keys, Z, J, pick = _dose_terms(cells, w_dose, grid, knots, degree, n,
+                                                   n_basis, two_period)
     else:
-        est, terms, keys, inf, pick = _event_terms(cells, target, n, n_basis)
-        beta = w_dose @ np.vstack([c.beta for c in cells])
-    influence = inf * n  # the library's mean scale: estimate − θ ≈ mean(ψ_i)
-    vcov_a = influence.T @ influence / n ** 2
+        est, terms, keys, Z, J, pick = _event_terms(cells, target, n, n_basis)
+    beta = w_dose @ np.vstack([c.beta for c in cells])
+    # every term's influence function is Z J: the few columns of Z (scalars, coefficient
+    # perturbations) carry the variance and the bootstrap, J maps them to the terms
+    vcov_a = J.T @ (Z.T @ Z) @ J
+    influence = (Z * n) @ J  # the library's mean scale: estimate − θ ≈ mean(ψ_i)
     vcov, draws, crit, used_seed, crit_value = vcov_a, None, None, seed, None
     if n_boot:
         used_seed = new_seed(seed)
         vcov, draws, crit, keys, crit_value, boot_notes = _bootstrap(
-            influence, vcov_a, est, keys, pick, n_boot, used_seed, boot_weights, alpha)
+            Z * n, J, vcov_a, est, keys, pick, n_boot, used_seed, boot_weights, alpha)
         notes += boot_notes
     labels = pd.Index(terms, name="term")
     cell_frame = pd.DataFrame({
@@ -355,8 +357,12 @@ def _dose_terms(cells, w_dose, grid, knots, degree, n, n_basis, two_period):
     dpsi_g = bspline_basis(grid, knots, degree, derivative=True)
     beta = w_dose @ np.vstack([c.beta for c in cells])
     est = np.r_[att[0], acrt[0], psi_g @ beta, dpsi_g @ beta]
-    inf = np.column_stack([if_att[:, 0], if_acrt[:, 0], pert[0] @ psi_g.T, pert[0] @ dpsi_g.T])
+    Z = np.column_stack([if_att[:, 0], if_acrt[:, 0], pert[0]])
     k = grid.size
+    J = np.zeros((2 + n_basis, 2 + 2 * k))
+    J[0, 0] = J[1, 1] = 1.0
+    J[2:, 2:2 + k] = psi_g.T
+    J[2:, 2 + k:] = dpsi_g.T
     terms = (["att_overall", "acrt_overall"] + [f"att_d_{i:03d}" for i in range(k)]
              + [f"acrt_d_{i:03d}" for i in range(k)])
     cell = cells[0]
@@ -371,7 +377,7 @@ def _dose_terms(cells, w_dose, grid, knots, degree, n, n_basis, two_period):
         keys = keys.astype({"cohort": int, "time": int, "event_time": int})
     pick = {"att": np.r_[False, False, np.ones(k, bool), np.zeros(k, bool)],
             "acrt": np.r_[False, False, np.zeros(k, bool), np.ones(k, bool)]}
-    return est, terms, keys, inf, pick
+    return est, terms, keys, Z, J, pick
 
 
 def _event_terms(cells, target, n, n_basis):
@@ -381,7 +387,7 @@ def _event_terms(cells, target, n, n_basis):
     est, inf = (att, if_att) if target == "level" else (acrt, if_acrt)
     post = events >= 0
     est = np.r_[est[post].mean(), est]
-    inf = np.column_stack([inf[:, post].mean(axis=1), inf])
+    J = np.column_stack([post / post.sum(), np.eye(events.size)])
     name = "ATT" if target == "level" else "ACRT"
     fmt = [f"{int(e)}" if float(e).is_integer() else f"{e:g}" for e in events]
     terms = ["overall"] + [f"{name}(e={e})" for e in fmt]
@@ -394,20 +400,28 @@ def _event_terms(cells, target, n, n_basis):
     if target == "level":
         keys = tag(keys, 0, "event_average", 0.0, float(events.max()))
     pick = {"event": np.r_[False, np.ones(events.size, bool)]}
-    return est, terms, keys, inf, pick
+    return est, terms, keys, inf, J, pick
 
 
-def _bootstrap(influence, vcov_a, est, keys, pick, n_boot, seed, boot_weights, alpha):
+def _bootstrap(Z, J, vcov_a, est, keys, pick, n_boot, seed, boot_weights, alpha):
     """Multiplier bootstrap of the influence functions: sup-t critical values per curve
-    (or over the event times), bootstrap standard errors on the vcov diagonal."""
-    boot = multiplier_bootstrap(influence, int(n_boot), seed=seed, weights=boot_weights,
+    (or over the event times), bootstrap (IQR) standard errors on the vcov diagonal.
+
+    The multipliers act on the few columns of ``Z``; the draws of the terms are their
+    image under ``J`` (the bootstrap is linear in the influence functions)."""
+    boot = multiplier_bootstrap(Z, int(n_boot), seed=seed, weights=boot_weights,
                                 alpha=alpha)
-    vcov = bootstrap_vcov(vcov_a, boot.std_error)
+    draws = boot.draws @ J
+    q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0)
+    sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))  # R did's scale
+    se_boot = np.where(sigma > SE_TINY, sigma, np.nan)  # as multiplier_bootstrap
+    se_boot = se_boot / np.sqrt(Z.shape[0])
+    vcov = bootstrap_vcov(vcov_a, se_boot)
     se = np.sqrt(np.diag(vcov))
     crit, notes = {}, []
     keys = keys.copy()
     for name, cols in pick.items():
-        c, note = sup_t_critical_value(boot.draws, cols & np.isfinite(boot.std_error), alpha)
+        c, note = sup_t_critical_value(draws, cols & np.isfinite(se_boot), alpha)
         crit[name] = c
         if note:
             notes.append(note)
@@ -419,4 +433,4 @@ def _bootstrap(influence, vcov_a, est, keys, pick, n_boot, seed, boot_weights, a
                 low[cols] = est[cols] - crit[name] * se[cols]
                 high[cols] = est[cols] + crit[name] * se[cols]
         keys["uniform_low"], keys["uniform_high"] = low, high
-    return vcov, boot.draws, crit, keys, crit_value, notes
+    return vcov, draws, crit, keys, crit_value, notes
