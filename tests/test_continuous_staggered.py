@@ -205,5 +205,13 @@ def test_bad_input_staggered():
     assert translate_note(note) == (
         "1 个批次的处理组个体过少，不足以估计 4 个基函数，未纳入 continuous_did：5（3 个个体）。"
         "降低 degree 或 num_knots 可保留它们。")
+    same = df.assign(dose=np.where(df.g > 0, 1.5, 0.0))
+    with pytest.raises(dz.errors.EstimationError, match="too few distinct doses, 1, for 4"):
+        dz.continuous_did(dz.build_panel(same, "u", "t", cohort="g"), "y", dose="dose")
+    ties = df.assign(dose=np.where(df.g > 0, np.where(df.u % 10 == 0, 1.0 + df.u / 1000, 1.0),
+                                   0.0))
+    with pytest.raises(dz.errors.EstimationError, match="basis functions; knots at dose"):
+        dz.continuous_did(dz.build_panel(ties, "u", "t", cohort="g"), "y", dose="dose",
+                          num_knots=2)
     with pytest.raises(dz.errors.SpecificationError, match="control"):
         dz.continuous_did(panel, "y", dose="dose", control="nevertreated")

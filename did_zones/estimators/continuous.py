@@ -279,13 +279,18 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
             f"{num_knots} knots): need more treated units than basis functions. "
             f"Lower degree or num_knots.")
     d1 = dose_u[treated]
+    distinct = np.unique(d1).size
+    if distinct < n_basis:  # before the knots: equal boundary knots make no basis at all
+        raise EstimationError(
+            f"The dose basis is collinear among the {n1} treated units (too few distinct "
+            f"doses, {distinct}, for {n_basis} basis functions). Lower degree or num_knots.")
     grid = _grid(d1, dose_grid)
     knots = _knots(d1, degree, num_knots)
     if np.linalg.matrix_rank(bspline_basis(d1, knots, degree)) < n_basis:
         raise EstimationError(
-            f"The dose basis is collinear among the {n1} treated units (too few distinct "
-            f"doses, {np.unique(d1).size}, for {n_basis} basis functions). Lower degree "
-            f"or num_knots.")
+            f"The dose basis is collinear among the {n1} treated units ({distinct} distinct "
+            f"doses for {n_basis} basis functions; knots at dose quantiles {knots.tolist()} "
+            f"coincide where many units share a dose). Lower degree or num_knots.")
 
     cells, small = fit_cells(
         Y, panel.periods.astype(float), panel.cohort, dose_u,
