@@ -372,7 +372,7 @@ _BUILTIN = (
         aliases=("ivreghdfe",)),
     EstimatorSpec(
         "continuous_did", ".estimators.continuous", "mechanism",
-        window=None, tests=(), in_comparison=False, in_default_study=False,
+        controls=("never", "not_yet"), window=None, tests=(), in_comparison=False, in_default_study=False,
         refuses=_NO_CONTDID,
         labels={"en": "Continuous DiD (Callaway, Goodman-Bacon & Sant'Anna)",
                 "zh": "连续处理强度双重差分 (Callaway, Goodman-Bacon & Sant'Anna)"},
