@@ -47,6 +47,7 @@ def test_matches_diffdiff_staggered(ref_panel, dd_control, control, degree, knot
     post = event[event.event_time >= 0]
     np.testing.assert_allclose(es.estimate["overall"], post["estimate"].mean(), rtol=1e-10)
     assert es.keys["estimand"].iloc[0] == "event_average"
+    assert es.spec["aggregation"] == "event"  # contdid's word, the library's value
 
 
 def _stag_panel(fn, dfn, seed=0, noise=0.0, n=240):
@@ -215,3 +216,30 @@ def test_bad_input_staggered():
                           num_knots=2)
     with pytest.raises(dz.errors.SpecificationError, match="control"):
         dz.continuous_did(panel, "y", dose="dose", control="nevertreated")
+
+
+def test_universal_base_matches_diffdiff_and_feeds_honest_did(ref_panel):
+    ref = pd.read_csv(REF / "contdid_stag_diffdiff.csv")
+    ref = ref[ref.spec == "never_treated_degree3_knots0_universal"]
+    es = dz.continuous_did(ref_panel, "outcome", dose="dose", aggregation="event",
+                           base_period="universal")
+    event = ref[ref.parameter == "att_event"]
+    terms = es.keys["event_time"].notna().to_numpy()
+    np.testing.assert_allclose(es.keys["event_time"][terms], event["event_time"])
+    np.testing.assert_allclose(es.estimate[terms], event["estimate"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(np.sqrt(np.diag(es.vcov))[terms], event["std_error"],
+                               rtol=1e-4, atol=1e-12)
+    # the curves do not depend on the base period of the pre-treatment cells
+    curve = dz.continuous_did(ref_panel, "outcome", dose="dose", base_period="universal")
+    dd = ref[~ref.parameter.isin(["att_event"])]
+    np.testing.assert_allclose(curve.estimate, dd["estimate"], rtol=1e-6, atol=1e-9)
+    # HonestDiD: long differences with a reference period (e = -1, zero, left out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        honest = dz.honest_did(es, m_values=[0.0])
+    assert any("reference event time -1" in n for n in honest.notes)
+    varying = dz.continuous_did(ref_panel, "outcome", dose="dose", aggregation="event")
+    with pytest.raises(dz.errors.SpecificationError, match="short differences"):
+        dz.honest_did(varying)
+    with pytest.raises(dz.errors.SpecificationError, match="honest_did bounds an event study"):
+        dz.honest_did(dz.continuous_did(ref_panel, "outcome", dose="dose"))

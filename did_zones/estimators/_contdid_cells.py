@@ -43,11 +43,12 @@ class Cell:
 
 
 def fit_cells(Y: np.ndarray, periods: np.ndarray, cohort: np.ndarray, dose: np.ndarray,
-              basis, dbasis, control: str, min_treated: int):
+              basis, dbasis, control: str, min_treated: int, base_period: str = "varying"):
     """Estimate every (g,t) cell; returns the cells and the cohorts skipped as too small.
 
     ``Y`` is units × periods; ``cohort`` per unit (``inf``: never treated); ``basis`` and
-    ``dbasis`` map doses to the basis and its derivative.
+    ``dbasis`` map doses to the basis and its derivative. ``base_period="universal"``
+    compares every period with ``g − 1`` (the cell ``t = g − 1`` is then zero).
     """
     cells: list[Cell] = []
     small: list[tuple[float, int]] = []
@@ -65,7 +66,10 @@ def fit_cells(Y: np.ndarray, periods: np.ndarray, cohort: np.ndarray, dose: np.n
         dpsi_bar = dbasis(dose[tr]).mean(axis=0)
         h = psi @ bread.T / n_t  # row i: bread ψ_i / n_t (bread is symmetric)
         for j, t in enumerate(periods):
-            base = g - 1 if t >= g else (periods[j - 1] if j > 0 else None)
+            if t >= g or base_period == "universal":
+                base = g - 1
+            else:
+                base = periods[j - 1] if j > 0 else None
             if base is None or float(base) not in pos:
                 continue
             b = pos[float(base)]

@@ -16,7 +16,7 @@ whose first column is replaced by an intercept; the default evaluation grid is t
 With staggered timing each (g,t) cell is such a two-period comparison (base period g − 1,
 or t − 1 before treatment); the cells are averaged to the dose-response curves with the
 cohorts' shares of treated units (post-treatment cells), or by event time e = t − g
-(``aggregation="eventstudy"``). The (g,t) machinery is in :mod:`._contdid_cells`.
+(``aggregation="event"``). The (g,t) machinery is in :mod:`._contdid_cells`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class ContinuousDidExtra(TypedDict):
     n_control: int               # never-treated units
     base_period: int | None      # two-period design: its periods; None when staggered
     post_period: int | None
-    aggregation: str             # "dose" or "eventstudy"
+    aggregation: str             # "dose" or "event"
     cells: pd.DataFrame          # the (g,t) cells: cohort, time, base, event_time, n_treated,
                                  # n_control, att, acrt, weight (in the dose curves)
     vcov_analytic: pd.DataFrame  # the influence-function vcov (= vcov without n_boot)
@@ -155,13 +155,15 @@ def _grid(d1: np.ndarray, dose_grid) -> np.ndarray:
     return grid
 
 
-@validated(control=Choice(("never", "not_yet")), aggregation=Choice(("dose", "eventstudy")),
-           target=Choice(("level", "slope")), n_boot=Integer(min=2, allow_none=True),
+@validated(control=Choice(("never", "not_yet")),
+           aggregation=Choice(("dose", "event", "eventstudy")),
+           target=Choice(("level", "slope")), base_period=Choice(("varying", "universal")),
+           n_boot=Integer(min=2, allow_none=True),
            boot_weights=Choice(("rademacher", "mammen")), seed=Seed(), alpha=ALPHA)
 def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
                    num_knots: int = 0, dose_grid: Any = None, control: str = "never",
                    aggregation: str = "dose", target: str = "level",
-                   n_boot: int | None = None, boot_weights: str = "rademacher",
+                   base_period: str = "varying", n_boot: int | None = None, boot_weights: str = "rademacher",
                    seed: int | None = None, alpha: float = 0.05) -> Result:
     """Continuous-treatment DiD of Callaway, Goodman-Bacon & Sant'Anna (2024).
 
@@ -187,13 +189,19 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
     control : {"never", "not_yet"}
         Comparison units of cell (g,t): never treated, or also those first treated after
         ``t`` (other cohorts than ``g``).
-    aggregation : {"dose", "eventstudy"}
+    aggregation : {"dose", "event"}
         ``"dose"``: the curves ATT(d), ACRT(d) and ATT^o, ACRT^o, averaged over the
-        post-treatment cells. ``"eventstudy"``: ATT^o(e) (``target="level"``) or ACRT^o(e)
-        (``"slope"``) by event time ``e = t − g``, pre-treatment ``e < 0`` included.
+        post-treatment cells. ``"event"`` (or ``"eventstudy"``, R ``contdid``'s word):
+        ATT^o(e) (``target="level"``) or ACRT^o(e) (``"slope"``) by event time
+        ``e = t − g``, pre-treatment ``e < 0`` included.
     target : {"level", "slope"}
-        With ``aggregation="eventstudy"``: the level effect ATT^o(e) or the slope ACRT^o(e)
+        With ``aggregation="event"``: the level effect ATT^o(e) or the slope ACRT^o(e)
         (R ``contdid``'s ``target_parameter``).
+    base_period : {"varying", "universal"}
+        Base period of the pre-treatment cells: ``t − 1`` (short differences, R ``did``'s
+        default) or ``g − 1`` for every cell (long differences; the term at ``e = −1`` is
+        then 0). Post-treatment cells always use ``g − 1``. ``"universal"`` event studies
+        can go to :func:`did_zones.honest_did`.
     n_boot : int, optional
         Multiplier-bootstrap draws on the influence functions for uniform (sup-t) bands
         over the dose grid (or the event times); None: analytic inference only.
@@ -210,7 +218,7 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
         ``aggregation="dose"``: terms ``att_overall`` (primary), ``acrt_overall``, then
         ``att_d_000``... and ``acrt_d_000``... on the dose grid (``keys`` columns
         ``parameter`` and ``dose``; with ``n_boot`` also ``uniform_low``,
-        ``uniform_high``, the sup-t band of each curve). ``aggregation="eventstudy"``:
+        ``uniform_high``, the sup-t band of each curve). ``aggregation="event"``:
         ``overall`` (the mean over ``e >= 0``, primary) then ``ATT(e=k)`` / ``ACRT(e=k)``
         with ``keys["event_time"]``, so :func:`did_zones.plots.event_study_plot` draws them
         (``uniform=True`` with ``n_boot``). Influence functions per unit give the
@@ -262,6 +270,7 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
     2.0
     """
     PANEL("panel", panel)  # a Panel, with treatment that stays on
+    aggregation = "event" if aggregation == "eventstudy" else aggregation
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
         raise SpecificationError(f"degree must be an integer >= 1; got {degree!r}.")
     if (isinstance(num_knots, bool) or not isinstance(num_knots, (int, np.integer))
@@ -295,7 +304,8 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
     cells, small = fit_cells(
         Y, panel.periods.astype(float), panel.cohort, dose_u,
         lambda x: bspline_basis(x, knots, degree),
-        lambda x: bspline_basis(x, knots, degree, derivative=True), control, n_basis + 1)
+        lambda x: bspline_basis(x, knots, degree, derivative=True), control, n_basis + 1,
+        base_period)
     notes = []
     if small:
         msg = (f"{len(small)} cohorts have too few treated units for the {n_basis} basis "
@@ -345,7 +355,8 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
     }
     spec = {"dose": dose, "degree": int(degree), "num_knots": int(num_knots),
             "dose_grid": None if dose_grid is None else grid.tolist(), "control": control,
-            "aggregation": aggregation, "target": target, "n_boot": n_boot or None,
+            "aggregation": aggregation, "target": target, "base_period": base_period,
+            "n_boot": n_boot or None,
             "boot_weights": boot_weights, "seed": used_seed, "alpha": alpha,
             "se": "bootstrap" if n_boot else "influence"}
     return Result.create(

@@ -292,17 +292,15 @@ _NO_CONTDID_RERUN = (
     "treatment and would leave the dose behind; use its multiplier bootstrap (n_boot=) and "
     "the pre-period terms of aggregation='eventstudy'.")
 _NO_CONTDID_PRETREND = (
-    "continuous_did reports no pre-trend test of its own; with staggered timing, "
-    "aggregation='eventstudy' gives pre-period ATT^o(e) terms (e < 0): test them jointly "
-    "with Result.wald_test.")
-_NO_CONTDID_HONEST = (
-    "continuous_did's pre-period ATT^o(e) use the varying base period (t − 1): they are "
-    "short differences, not comparable with the post-period long differences from g − 1 "
-    "that HonestDiD bounds (the reason R HonestDiD refuses varying-base CS event studies); "
-    "and its relative-magnitude bounds concern the binarised ATT^o(e), not the dose "
-    "response. Compare the pre-period terms with Result.wald_test instead.")
-_NO_CONTDID = {"pretrend": _NO_CONTDID_PRETREND, "honest_did": _NO_CONTDID_HONEST,
-               "pretrend_power": _NO_CONTDID_PRETREND,
+    "continuous_did reports no pre-trend test of its own (so no power of one); with "
+    "staggered timing, aggregation='event' gives pre-period ATT^o(e) terms (e < 0): test "
+    "them jointly with Result.wald_test.")
+# honest_did is not refused: on aggregation='event', target='level',
+# base_period='universal' (long differences from g - 1 before and after treatment, the
+# same requirement as for Callaway-Sant'Anna) the ATT^o(e) are an event study with a
+# reference period and a joint vcov, which is what HonestDiD bounds; honest_did refuses
+# the other specs itself, saying why (did_zones.robustness.honest).
+_NO_CONTDID = {"pretrend": _NO_CONTDID_PRETREND, "pretrend_power": _NO_CONTDID_PRETREND,
                **{t: _NO_CONTDID_RERUN for t in ("placebo", "placebo_fast", "psm",
                                                  "variations", "wild_bootstrap")}}
 

@@ -30,15 +30,17 @@ def main() -> None:
     data = data[["unit", "period", "outcome", "first_treat", "dose"]]
     data.to_csv(OUT / "contdid_stag_data.csv", index=False, float_format="%.17g")
     out = []
-    for control in ("never_treated", "not_yet_treated"):
-        for degree, num_knots in ((3, 0), (2, 1)):
+    runs = [(c, d, k, "varying") for c in ("never_treated", "not_yet_treated")
+            for d, k in ((3, 0), (2, 1))] + [("never_treated", 3, 0, "universal")]
+    for control, degree, num_knots, base in runs:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fit = ContinuousDiD(degree=degree, num_knots=num_knots,
-                                    control_group=control).fit(
+                                    control_group=control, base_period=base).fit(
                     data, "outcome", "unit", "period", "first_treat", "dose",
                     aggregate="eventstudy")
             spec = f"{control}_degree{degree}_knots{num_knots}"
+            spec += "_universal" if base == "universal" else ""
             out.append({"spec": spec, "parameter": "att_overall", "dose": np.nan,
                         "event_time": np.nan, "estimate": fit.overall_att,
                         "std_error": fit.overall_att_se})
