@@ -244,3 +244,34 @@ def test_universal_base_matches_diffdiff_and_feeds_honest_did(ref_panel):
         dz.honest_did(varying)
     with pytest.raises(dz.errors.SpecificationError, match="honest_did bounds an event study"):
         dz.honest_did(dz.continuous_did(ref_panel, "outcome", dose="dose"))
+
+
+def test_acrt_doses_sampled_adds_the_dose_term():
+    """acrt_doses='sampled': ACRT^o's influence function gains (ACRT(D_i) − ACRT^o)·n/n_g
+    on each treated unit of cohort g (mean scale, one cohort, one post cell here)."""
+    from did_zones.estimators.continuous import bspline_basis
+
+    rng = np.random.default_rng(8)
+    dose = np.r_[np.zeros(30), rng.uniform(0.5, 3.0, 50)]
+    n = dose.size
+    y1 = rng.normal(0, 1, n)
+    y2 = y1 + 0.2 + (dose > 0) * (dose + 0.5 * dose ** 2) + rng.normal(0, 1, n)
+    df = pd.DataFrame({"u": np.repeat(np.arange(n), 2), "t": np.tile([1, 2], n),
+                       "g": np.repeat(np.where(dose > 0, 2, 0), 2),
+                       "dose": np.repeat(dose, 2), "y": np.c_[y1, y2].ravel()})
+    panel = dz.build_panel(df, "u", "t", cohort="g")
+    fixed = dz.continuous_did(panel, "y", dose="dose", degree=2)
+    sampled = dz.continuous_did(panel, "y", dose="dose", degree=2, acrt_doses="sampled")
+    np.testing.assert_allclose(sampled.estimate, fixed.estimate, rtol=1e-12)
+    tr = dose > 0
+    slopes = bspline_basis(dose[tr], fixed.extra["knots"], 2, derivative=True) \
+        @ fixed.extra["coefficients"]
+    extra = np.zeros(n)
+    extra[tr] = (slopes - slopes.mean()) * n / tr.sum()
+    col = fixed.terms.index("acrt_overall")
+    np.testing.assert_allclose(sampled.influence[:, col], fixed.influence[:, col] + extra,
+                               rtol=1e-10, atol=1e-12)
+    other = [i for i in range(len(fixed.terms)) if i != col]
+    np.testing.assert_allclose(sampled.influence[:, other], fixed.influence[:, other],
+                               rtol=1e-12, atol=1e-14)
+    assert sampled.spec["acrt_doses"] == "sampled"

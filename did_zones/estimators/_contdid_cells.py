@@ -40,6 +40,8 @@ class Cell:
     if_att_t: np.ndarray      # n_t: ATT^o(g,t) influence of the treated units
     if_att_c: np.ndarray      # n_c
     dpsi_bar: np.ndarray      # K: mean basis derivative over the cohort's doses
+    if_acrt_dose: np.ndarray  # n_t: (ACRT(D_i | g,t) − ACRT^o(g,t)) / n_t, the sampling of
+                              # the doses in ACRT^o (left out by default, as diff-diff)
 
 
 def fit_cells(Y: np.ndarray, periods: np.ndarray, cohort: np.ndarray, dose: np.ndarray,
@@ -63,7 +65,8 @@ def fit_cells(Y: np.ndarray, periods: np.ndarray, cohort: np.ndarray, dose: np.n
         psi = basis(dose[tr])
         bread = np.linalg.pinv(psi.T @ psi / n_t)  # the Gram is full rank (checked before)
         psi_bar = psi.mean(axis=0)
-        dpsi_bar = dbasis(dose[tr]).mean(axis=0)
+        dpsi = dbasis(dose[tr])
+        dpsi_bar = dpsi.mean(axis=0)
         h = psi @ bread.T / n_t  # row i: bread ψ_i / n_t (bread is symmetric)
         for j, t in enumerate(periods):
             if t >= g or base_period == "universal":
@@ -86,14 +89,15 @@ def fit_cells(Y: np.ndarray, periods: np.ndarray, cohort: np.ndarray, dose: np.n
             beta = bread @ (psi.T @ target) / n_t
             resid = target - psi @ beta
             ec = dy_c - mu0
+            slopes = dpsi @ beta
             cells.append(Cell(
                 cohort=float(g), time=float(t), base=float(base), n_treated=n_t,
                 n_control=int(ctl.size), beta=beta, att=float(dy_t.mean() - mu0),
-                acrt=float(dpsi_bar @ beta), treated=tr, control=ctl,
+                acrt=float(slopes.mean()), treated=tr, control=ctl,
                 pert_t=h * resid[:, None],
                 pert_c=-np.outer(ec, bread @ psi_bar) / ctl.size,
                 if_att_t=(dy_t - dy_t.mean()) / n_t, if_att_c=-ec / ctl.size,
-                dpsi_bar=dpsi_bar))
+                dpsi_bar=dpsi_bar, if_acrt_dose=(slopes - slopes.mean()) / n_t))
     return cells, small
 
 
@@ -125,13 +129,14 @@ def event_weights(cells: list[Cell]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def combine(cells: list[Cell], W: np.ndarray, n_units: int, n_basis: int,
-            with_pert: bool = True):
+            with_pert: bool = True, dose_sampling: bool = False):
     """Aggregate the cells with weights ``W`` (terms × cells).
 
     Returns the weighted coefficients (terms × K), ATT^o and ACRT^o per term and their
     sum-scale influence functions: the coefficient perturbations (terms × n × K, only
     with ``with_pert``: the curves need them, the event-time scalars do not) and the
-    ``n × terms`` influence functions of ATT^o and ACRT^o.
+    ``n × terms`` influence functions of ATT^o and ACRT^o (with ``dose_sampling``,
+    ACRT^o's includes the sampling of the treated doses it averages over).
     """
     k = W.shape[0]
     beta = np.zeros((k, n_basis))
@@ -153,6 +158,7 @@ def combine(cells: list[Cell], W: np.ndarray, n_units: int, n_basis: int,
             pert[r, c.control] += w[r] * c.pert_c
         if_att[c.treated[:, None], rows] += np.outer(c.if_att_t, w[rows])
         if_att[c.control[:, None], rows] += np.outer(c.if_att_c, w[rows])
-        if_acrt[c.treated[:, None], rows] += np.outer(c.pert_t @ c.dpsi_bar, w[rows])
+        slope_t = c.pert_t @ c.dpsi_bar + (c.if_acrt_dose if dose_sampling else 0.0)
+        if_acrt[c.treated[:, None], rows] += np.outer(slope_t, w[rows])
         if_acrt[c.control[:, None], rows] += np.outer(c.pert_c @ c.dpsi_bar, w[rows])
     return beta, att, acrt, pert, if_att, if_acrt

@@ -158,12 +158,13 @@ def _grid(d1: np.ndarray, dose_grid) -> np.ndarray:
 @validated(control=Choice(("never", "not_yet")),
            aggregation=Choice(("dose", "event", "eventstudy")),
            target=Choice(("level", "slope")), base_period=Choice(("varying", "universal")),
+           acrt_doses=Choice(("fixed", "sampled")),
            n_boot=Integer(min=2, allow_none=True),
            boot_weights=Choice(("rademacher", "mammen")), seed=Seed(), alpha=ALPHA)
 def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
                    num_knots: int = 0, dose_grid: Any = None, control: str = "never",
                    aggregation: str = "dose", target: str = "level",
-                   base_period: str = "varying", n_boot: int | None = None, boot_weights: str = "rademacher",
+                   base_period: str = "varying", acrt_doses: str = "fixed", n_boot: int | None = None, boot_weights: str = "rademacher",
                    seed: int | None = None, alpha: float = 0.05) -> Result:
     """Continuous-treatment DiD of Callaway, Goodman-Bacon & Sant'Anna (2024).
 
@@ -202,6 +203,12 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
         default) or ``g − 1`` for every cell (long differences; the term at ``e = −1`` is
         then 0). Post-treatment cells always use ``g − 1``. ``"universal"`` event studies
         can go to :func:`did_zones.honest_did`.
+    acrt_doses : {"fixed", "sampled"}
+        Variance of ACRT^o (and ACRT^o(e)), the mean of ACRT(D_i) over the treated doses:
+        ``"fixed"`` holds the doses fixed (diff-diff's analytic SE; right for the average
+        over the sample's doses, it under-covers the population E[ACRT(D) | D > 0]:
+        0.917 in ``benchmarks/coverage_contdid.py``); ``"sampled"`` adds the sampling of
+        the doses, ``(ACRT(D_i) − ACRT^o) / n_g`` per treated unit.
     n_boot : int, optional
         Multiplier-bootstrap draws on the influence functions for uniform (sup-t) bands
         over the dose grid (or the event times); None: analytic inference only.
@@ -322,11 +329,12 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
             "control=.")
     n = panel.n_units
     two_period = panel.n_periods == 2 and len(cells) == 1
+    sampled = acrt_doses == "sampled"
     if aggregation == "dose":
         est, terms, keys, Z, J, pick = _dose_terms(cells, w_dose, grid, knots, degree, n,
-                                                   n_basis, two_period)
+                                                   n_basis, two_period, sampled)
     else:
-        est, terms, keys, Z, J, pick = _event_terms(cells, target, n, n_basis)
+        est, terms, keys, Z, J, pick = _event_terms(cells, target, n, n_basis, sampled)
     beta = w_dose @ np.vstack([c.beta for c in cells])
     # every term's influence function is Z J: the few columns of Z (scalars, coefficient
     # perturbations) carry the variance and the bootstrap, J maps them to the terms
@@ -356,6 +364,7 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
     spec = {"dose": dose, "degree": int(degree), "num_knots": int(num_knots),
             "dose_grid": None if dose_grid is None else grid.tolist(), "control": control,
             "aggregation": aggregation, "target": target, "base_period": base_period,
+            "acrt_doses": acrt_doses,
             "n_boot": n_boot or None,
             "boot_weights": boot_weights, "seed": used_seed, "alpha": alpha,
             "se": "bootstrap" if n_boot else "influence"}
@@ -366,9 +375,10 @@ def continuous_did(panel: Panel, outcome: str, *, dose: str, degree: int = 3,
         panel_fingerprint=panel.fingerprint, panel_shape=(panel.n_units, panel.n_periods))
 
 
-def _dose_terms(cells, w_dose, grid, knots, degree, n, n_basis, two_period):
+def _dose_terms(cells, w_dose, grid, knots, degree, n, n_basis, two_period, sampled):
     """ATT^o, ACRT^o and the curves, with their sum-scale influence functions."""
-    _, att, acrt, pert, if_att, if_acrt = combine(cells, w_dose[None, :], n, n_basis)
+    _, att, acrt, pert, if_att, if_acrt = combine(cells, w_dose[None, :], n, n_basis,
+                                                  dose_sampling=sampled)
     psi_g = bspline_basis(grid, knots, degree)
     dpsi_g = bspline_basis(grid, knots, degree, derivative=True)
     beta = w_dose @ np.vstack([c.beta for c in cells])
@@ -396,10 +406,11 @@ def _dose_terms(cells, w_dose, grid, knots, degree, n, n_basis, two_period):
     return est, terms, keys, Z, J, pick
 
 
-def _event_terms(cells, target, n, n_basis):
+def _event_terms(cells, target, n, n_basis, sampled):
     """ATT^o(e) or ACRT^o(e) by event time, led by their mean over e >= 0."""
     events, W = event_weights(cells)
-    _, att, acrt, _, if_att, if_acrt = combine(cells, W, n, n_basis, with_pert=False)
+    _, att, acrt, _, if_att, if_acrt = combine(cells, W, n, n_basis, with_pert=False,
+                                               dose_sampling=sampled)
     est, inf = (att, if_att) if target == "level" else (acrt, if_acrt)
     post = events >= 0
     est = np.r_[est[post].mean(), est]
