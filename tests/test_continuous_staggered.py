@@ -153,6 +153,17 @@ def test_event_plot_and_band_plot(ref_panel):
     with pytest.raises(dz.errors.SpecificationError, match="uniform band needs n_boot"):
         dz.plots.dose_response_plot(dz.continuous_did(ref_panel, "outcome", dose="dose"),
                                     band="uniform")
+    with pytest.raises(dz.errors.SpecificationError, match="computed for alpha=0.05"):
+        dz.plots.dose_response_plot(res, band="uniform", alpha=0.1)
+    with pytest.raises(dz.errors.SpecificationError, match="band must be one of"):
+        dz.plots.dose_response_plot(res, band="sup")
+    with pytest.raises(dz.errors.SpecificationError, match="needs the dose curves"):
+        dz.plots.dose_response_plot(es)
+    slope = dz.continuous_did(ref_panel, "outcome", dose="dose", aggregation="event",
+                              target="slope")
+    assert [t for t in slope.terms if t.startswith("ACRT(e=")][:1] == ["ACRT(e=-3)"]
+    fig = dz.plots.event_study_plot({"ATT^o(e)": es, "ACRT^o(e)": slope})
+    matplotlib.pyplot.close(fig)
 
 
 def test_monte_carlo_recovers_truth():

@@ -422,8 +422,7 @@ def _event_terms(cells, target, n, n_basis, sampled):
         "parameter": [f"{name.lower()}_event_average"] + [f"{name.lower()}_event"] * events.size,
         "dose": np.nan, "cohort": np.nan, "time": np.nan,
         "event_time": np.r_[np.nan, events],
-        "n_cells": np.r_[int(post.sum() and (W[post] != 0).any(axis=0).sum()),
-                         (W != 0).sum(axis=1)].astype(int)})
+        "n_cells": np.r_[(W[post] != 0).any(axis=0).sum(), (W != 0).sum(axis=1)].astype(int)})
     if target == "level":
         keys = tag(keys, 0, "event_average", 0.0, float(events.max()))
     pick = {"event": np.r_[False, np.ones(events.size, bool)]}
