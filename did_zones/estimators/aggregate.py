@@ -181,6 +181,10 @@ def aggregate(
         from .etwfe import etwfe_aggregate  # regression-based cells: delta method, not IFs
 
         return etwfe_aggregate(result, kind, window=window)
+    if isinstance(result, Result) and result.method == "dml_did":
+        from .dml import dml_aggregate  # DoubleML's fixed-weight aggregation of DML cells
+
+        return dml_aggregate(result, kind, window=window)
     if not isinstance(result, Result) or result.method != "callaway_santanna":
         raise SpecificationError(
             "aggregate needs a Result from callaway_santanna; got "

@@ -284,6 +284,17 @@ _NO_ETWFE_HONEST = (
     "etwfe's event-time leads exist only with control='never' and are not yet exposed as an "
     "event study with a reference period; HonestDiD does not apply to its results yet.")
 
+_NO_DML_RERUN = (
+    "dml_did is not yet wired into the re-estimating robustness checks (placebo, PSM, wild "
+    "bootstrap, variations): each re-estimation would refit every cross-fitted learner. Use "
+    "callaway_santanna with covariates for them, or rerun dml_did on your own placebo panels.")
+_NO_DML_PRETREND = (
+    "dml_did reports no pre-trend test; test its pre-period ATT(g,t) (or the e < 0 terms of "
+    "aggregate(result, 'event')) with Result.wald_test.")
+_NO_DML_HONEST = (
+    "HonestDiD needs event-time terms against one reference period: apply it to "
+    "aggregate(dml_did(..., base_period='universal'), 'event'), not to the dml_did cells.")
+
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
 _NO_CONTDID = ("continuous_did estimates a dose-response in a two-period design: it has no "
@@ -348,6 +359,16 @@ _BUILTIN = (
                  "wild_bootstrap": _NO_ETWFE_RERUN},
         labels={"en": "Extended TWFE (Wooldridge)", "zh": "扩展双向固定效应 (Wooldridge ETWFE)"},
         aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
+    EstimatorSpec(
+        "dml_did", ".estimators.dml", "staggered",
+        controls=("never", "not_yet"), aggregations=AGGREGATIONS, tests=(),
+        refuses={"pretrend": _NO_DML_PRETREND, "honest_did": _NO_DML_HONEST,
+                 "pretrend_power": _NO_DML_HONEST, "placebo": _NO_DML_RERUN,
+                 "placebo_fast": _NO_DML_RERUN, "psm": _NO_DML_RERUN,
+                 "variations": _NO_DML_RERUN, "wild_bootstrap": _NO_DML_RERUN},
+        labels={"en": "DML-DiD (Chang 2020)", "zh": "双重机器学习双重差分 (DML-DiD)"},
+        aliases=("doubleml", "dml", "ddml"), through_aggregations=True, in_comparison=False,
+        in_default_study=False),
     EstimatorSpec(
         "iv_did", ".estimators.iv_did", "mechanism",
         window=None, tests=("variations",), in_comparison=False,
