@@ -380,14 +380,15 @@ def dml_did(
         if n_g == 0 or n_c == 0:
             continue
         if min(n_g, n_c) < n_folds:
-            skipped.append(f"{label} ({n_g} treated, {n_c} comparison)")
+            skipped.append(f"{label} {n_g}/{n_c}")
             continue
         rngs = [np.random.default_rng(c) for c in child.spawn(n_rep)]
         jobs.append((label, g, b, te, X, yv, d, tv, pos, rngs))
     unit_word = "units" if panel_mode else "rows"
     if skipped:
         msg = (f"DML-DiD: {len(skipped)} ATT(g,t) skipped with fewer treated or comparison "
-               f"{unit_word} than n_folds={n_folds} (e.g. {'; '.join(skipped[:5])}): a "
+               f"{unit_word} than n_folds={n_folds} (treated/comparison, e.g. "
+               f"{'; '.join(skipped[:5])}): a "
                "cross-fitting fold would lack one group. Lower n_folds or pool small cohorts.")
         if not jobs:
             raise SpecificationError(msg.replace("skipped", "to estimate; all skipped", 1))
@@ -479,11 +480,11 @@ def _warn_clipped(labels, clipped, sizes, c, unit_word, notes):
     hit = clipped > 0
     if not hit.any():
         return
-    shown = ", ".join(f"{lab}: {int(n)} of {int(s)}" for lab, n, s in
+    shown = ", ".join(f"{lab}: {int(n)}/{int(s)}" for lab, n, s in
                       list(zip(np.asarray(labels)[hit], clipped[hit], sizes[hit],
                                strict=True))[:5])
     msg = (f"DML-DiD: propensity scores outside [{c:g}, {1 - c:g}] were clipped in "
-           f"{int(hit.sum())} comparison(s) ({shown} {unit_word}): weak overlap or perfect "
+           f"{int(hit.sum())} comparison(s) (clipped/{unit_word}: {shown}): weak overlap or perfect "
            "separation by the controls. Check overlap, drop controls that nearly determine "
            "the cohort, or raise trimming_threshold.")
     warn(msg, InferenceWarning)
