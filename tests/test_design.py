@@ -324,3 +324,23 @@ def test_auto_exact_falls_back_when_the_normal_equations_fail(monkeypatch):
     auto = Absorber(codes, weights=w)
     assert auto.strategy == "exact"
     np.testing.assert_allclose(auto.residualize(V), ref, atol=TOL)
+
+
+def test_cohort_role_follows_a_reassigned_panel_not_a_data_column():
+    """``"cohort"`` is the panel's cohort even when the data carry a column of that name:
+    a placebo panel (``subset(..., cohort=)``) keeps the original data, and cohort fixed
+    effects must follow the new assignment (found with etwfe's in-space placebo)."""
+    from did_zones.design.sample import resolve_codes
+
+    df = pd.DataFrame({"u": np.repeat(np.arange(6), 3), "t": np.tile([1, 2, 3], 6)})
+    df["cohort"] = np.where(df["u"] < 2, 2, 0)
+    df["y"] = np.arange(len(df), dtype=float)
+    panel = build_panel(df, "u", "t", cohort="cohort")
+    moved = panel.subset(np.ones(panel.n_obs, bool), cohort={4: 3, 5: 3})
+    codes = resolve_codes(moved, "cohort")
+    expected = np.unique(moved.row_cohort, return_inverse=True)[1]
+    np.testing.assert_array_equal(codes, expected)
+    u = df["u"].to_numpy()
+    assert codes[u == 0][0] == codes[u == 2][0]  # both never treated now (data: 2 and 0)
+    assert codes[u == 0][0] != codes[u == 4][0]
+    assert df["cohort"].tolist() == [2] * 6 + [0] * 12  # the caller's frame untouched

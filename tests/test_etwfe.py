@@ -275,3 +275,76 @@ def test_never_design_equals_callaway_santanna_without_controls(panel):
     post = et.keys["event_time"].to_numpy() >= 0
     for term in np.asarray(et.terms)[post]:
         assert et.estimate[term] == pytest.approx(cs.estimate[term], abs=1e-10)
+
+
+# ----------------------------------------------------------------- downstream tools
+
+
+def test_never_event_leads_feed_honest_did_as_callaway_santanna_universal(panel):
+    """control='never', no controls: ETWFE's event aggregation is CS's with a universal base
+    (every cell against g - 1), so its pre-trend test and HonestDiD bounds are CS's."""
+    et = dz.aggregate(_quiet(dz.etwfe, panel, "lemp", control="never"), "event")
+    cs = dz.aggregate(_quiet(dz.callaway_santanna, panel, "lemp", control="never",
+                             base_period="universal"), "event")
+    terms = [t for t in et.terms if t != "overall"]
+    assert set(terms) <= set(cs.terms)
+    np.testing.assert_allclose(et.estimate[terms], cs.estimate[terms], rtol=1e-9)
+    leads = [t for t in terms if et.keys.set_index(pd.Index(et.terms)).at[t, "event_time"] < 0]
+    test = et.extra["pretrend_test"]
+    by_hand = et.wald_test(leads)
+    assert test.statistic == pytest.approx(by_hand.statistic, rel=1e-12)
+    assert len(leads) == 3  # e = -4, -3, -2 (e = -1 is the omitted reference)
+    from did_zones.diagnostics import pretrend_test
+
+    assert pretrend_test(et) is test
+    # HonestDiD reads the same leads and lags as from CS (whose HonestDiD is checked against
+    # R HonestDiD in test_honest*); the variances are etwfe's own (clustered regression)
+    h = dz.honest_did(et, m_values=[0.5, 1.0])
+    assert h.spec["pre_event_times"] == (-4, -3, -2)
+    assert h.spec["post_event_times"] == (0, 1, 2, 3)
+    assert h.original["estimate"] == pytest.approx(et.estimate["ATT(e=0)"], rel=1e-12)
+    assert h.original["std_error"] == pytest.approx(et.std_error["ATT(e=0)"], rel=1e-12)
+    width = (h.table["conf_high"] - h.table["conf_low"]).to_numpy()
+    assert width[0] > h.original["conf_high"] - h.original["conf_low"] and width[1] > width[0]
+
+
+def test_not_yet_event_has_no_leads_and_honest_did_says_why(fit):
+    ev = dz.aggregate(fit, "event")
+    assert ev.extra["pretrend_test"] is None
+    with pytest.raises(SpecificationError, match="pre periods"):
+        dz.honest_did(ev)
+
+
+def test_placebo_equals_imputation_placebo(panel):
+    """Gaussian not-yet ETWFE = BJS imputation (Wooldridge 2021; Borusyak et al. 2024), so
+    the in-space placebo distributions agree draw by draw; cohort fixed effects follow the
+    placebo assignment even though the data carry the real cohort column."""
+    et = dz.aggregate(_quiet(dz.etwfe, panel, "lemp"), "simple")
+    bjs = _quiet(dz.imputation, panel, "lemp")
+    assert et.estimate["overall"] == pytest.approx(bjs.estimate["overall"], rel=1e-9)
+    a = _quiet(dz.robustness.placebo, et, panel, n_draws=40, seed=7)
+    b = _quiet(dz.robustness.placebo, bjs, panel, n_draws=40, seed=7)
+    np.testing.assert_allclose(a.details["draws"], b.details["draws"], rtol=1e-8,
+                               atol=1e-12)
+    assert a.p_value == b.p_value
+
+
+def test_variations_rerun_the_aggregation(panel):
+    et = dz.aggregate(_quiet(dz.etwfe, panel, "lemp", controls="lpop"), "simple")
+    again = dz.robustness.rerun(et, panel.window(2004, 2006))
+    direct = dz.aggregate(_quiet(dz.etwfe, panel.window(2004, 2006), "lemp",
+                                 controls="lpop"), "simple")
+    assert again.estimate["overall"] == pytest.approx(direct.estimate["overall"], rel=1e-12)
+
+
+def test_balance_is_refused_for_etwfe(fit):
+    with pytest.raises(SpecificationError, match="balance"):
+        dz.aggregate(fit, "event", balance=2)
+
+
+@pytest.mark.parametrize("test", ["psm", "wild_bootstrap", "placebo_fast"])
+def test_refusals_have_reasons(test):
+    from did_zones.estimators.registry import get_spec
+
+    spec = get_spec("etwfe")
+    assert not spec.supports(test) and "etwfe" in spec.refuses[test]

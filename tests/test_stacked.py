@@ -199,8 +199,10 @@ def test_window_without_reference():
 def test_window_no_cohort_fills():
     p = dz.build_panel(_tiny(), "unit", "year", cohort="g")
     with pytest.raises(PanelError, match=r"No cohort fills the window \(-4, 2\): the 2 "
-                                          r"cohort\(s\).*observed 1\.\.6.*narrower window"):
+                                          r"cohort\(s\).*observed 1\.\.6.*narrower window"
+                                          r", e\.g\. window=\(-3, 2\) \(1 of 2"):
         dz.stacked_did(p, "y", window=(-4, 2))
+    assert quiet(dz.stacked_did, p, "y", window=(-3, 2)).extra["cohorts"] == (4.0,)
 
 
 @pytest.mark.filterwarnings("ignore::did_zones.errors.InferenceWarning")

@@ -501,3 +501,32 @@ def test_docx_returns_bytes_with_and_without_path(main_table, tmp_path):
     assert isinstance(written, bytes) and path.read_bytes() == written
     assert [c.text for c in docx.Document(str(path)).tables[0].rows[-1].cells] == \
         main_table.data.iloc[-1].tolist()
+
+
+def test_fixed_effect_rows_of_etwfe_and_stacked():
+    """etwfe's option names one effect (cohort or unit) and the period effects come with it;
+    stacked DiD absorbs sub-experiment effects: the FE rows say what each model absorbed."""
+    import warnings
+
+    import did_zones as dz
+
+    sim = dz.simulate_pilot_panel(seed=1)
+    panel = dz.build_panel(sim.data, unit="city_code", time="year", cohort="cohort")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = {"ETWFE": dz.aggregate(dz.etwfe(panel, "isu"), "simple"),
+                  "Stacked": dz.stacked_did(panel, "isu", window=(-2, 1)),
+                  "TWFE": dz.twfe(panel, "isu")}
+    for language, words in (("en", ("Cohort FE", "Time FE", "Sub-experiment × Unit FE",
+                                     "Sub-experiment × Event time FE", "Unit FE")),
+                            ("zh", ("批次固定效应", "年份固定效应", "子实验 × 城市固定效应",
+                                    "子实验 × 事件时间固定效应", "城市固定效应"))):
+        data = dz.tables.regression_table(models, language=language).data
+        facts = {row[0]: row[1:] for row in data.to_numpy().tolist()}
+        yes, no = ("Yes", "No") if language == "en" else ("是", "否")
+        assert facts[words[0]] == [yes, no, no]
+        assert facts[words[1]] == [yes, no, yes]
+        assert facts[words[2]] == [no, yes, no]
+        assert facts[words[3]] == [no, yes, no]
+        assert facts[words[4]] == [no, no, yes]
+        assert not any(len(k) <= 4 and k.endswith("FE") for k in facts)  # no per-letter rows

@@ -65,7 +65,10 @@ def resolve_codes(panel: Panel, spec: FESpec, what: str = "Fixed effect") -> np.
 
     ``"unit"``/``"time"``/``"cohort"`` (or the panel's own unit/time column names) are
     panel roles; other strings are columns of ``panel.data`` of any dtype; a tuple is the
-    interaction of its members (missing if any member is).
+    interaction of its members (missing if any member is). ``"cohort"`` is always the
+    panel's own cohort, even when the data carry a column of that name: a placebo or
+    re-assigned panel (``Panel.subset(..., cohort=)``) keeps the original data, and its
+    cohort fixed effects must follow the new assignment.
     """
     if isinstance(spec, tuple | list):
         if len(spec) == 0:
@@ -87,7 +90,7 @@ def resolve_codes(panel: Panel, spec: FESpec, what: str = "Fixed effect") -> np.
         return panel.unit_id.astype(np.int64)
     if spec in ("time", panel.time):
         return panel.period_id.astype(np.int64)
-    if spec == "cohort" and "cohort" not in panel.data.columns:
+    if spec == "cohort":
         return np.unique(panel.row_cohort, return_inverse=True)[1].astype(np.int64)
     check_columns(panel.data, [spec], what=what + " column")
     codes, _ = pd.factorize(panel.data[spec], sort=True)

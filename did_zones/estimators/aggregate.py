@@ -180,6 +180,11 @@ def aggregate(
     if isinstance(result, Result) and result.method == "etwfe":
         from .etwfe import etwfe_aggregate  # regression-based cells: delta method, not IFs
 
+        if balance is not None:
+            raise SpecificationError(
+                f"balance={balance!r} applies to Callaway-Sant'Anna results; etwfe's event "
+                "aggregation averages the cells it has. Restrict the event times with "
+                "window=(lo, hi), or balance the panel first (Panel.window / drop_units).")
         return etwfe_aggregate(result, kind, window=window)
     if isinstance(result, Result) and result.method == "dml_did":
         from .dml import dml_aggregate  # DoubleML's fixed-weight aggregation of DML cells

@@ -11,6 +11,7 @@ with weights proportional to treated observations (``emfx(type=...)``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal, TypedDict
 
 import numpy as np
@@ -282,7 +283,8 @@ def etwfe(
     sample = np.zeros(panel.n_obs, dtype=bool)
     sample[design.rows] = True
     spec = {"controls": controls, "family": family, "control": control,
-            "fixed_effects": fixed_effects, "cluster": cluster, "alpha": alpha}
+            "fixed_effects": fixed_effects, "cluster": cluster, "alpha": alpha,
+            "absorbed": (fixed_effects, "time")}  # for tables; not an option of rerun
     return Result.create(
         att, vcov, names[:n_cells], keys=keys, method="etwfe", outcome=outcome, spec=spec,
         n_obs=design.n_obs, n_units=count_distinct(panel.unit_id[design.rows], panel.n_units),
@@ -401,7 +403,12 @@ def etwfe_aggregate(result: Result, kind: str = "simple", *,
         ``aggte``: the simple ATT, the equal-weighted mean of the post event times, the
         cohort average weighted by cohort units, the equal-weighted calendar mean.
         Delta-method vcov ``W V W'``; ``extra`` (:class:`EtwfeAggregateExtra`):
-        ``weights`` (terms × cells), ``kind``.
+        ``weights`` (terms × cells), ``kind``, ``reference`` (event time −1, the omitted
+        period) and ``pretrend_test``: with ``control="never"`` and ``kind="event"`` the
+        pre-period cells (each against period g − 1, as an event study's leads) give
+        ``ATT(e=k)`` for k ≤ −2 and the joint Wald test that they are all zero (else None).
+        These leads make the result usable by :func:`~did_zones.honest_did` and
+        :func:`~did_zones.pretrend_power`.
 
     Raises
     ------
@@ -454,12 +461,18 @@ def etwfe_aggregate(result: Result, kind: str = "simple", *,
     out_keys = tag(out_keys, 0, _ESTIMAND[kind], np.nanmin(post_e) if kind == "event"
                    else np.nan, np.nanmax(post_e) if kind == "event" else np.nan)
     spec = {**result.spec, "aggregation": kind, "window": (lo, hi)}
-    return Result.create(
+    res = Result.create(
         est, V, names, keys=out_keys, method="etwfe", outcome=result.outcome, spec=spec,
         n_obs=result.n_obs, n_units=result.n_units, n_clusters=result.n_clusters, df=None,
         primary="overall", notes=result.notes,
-        extra={"weights": pd.DataFrame(W, index=names, columns=result.terms), "kind": kind},
+        extra={"weights": pd.DataFrame(W, index=names, columns=result.terms), "kind": kind,
+               "reference": (-1,), "pretrend_test": None},
         panel_fingerprint=result.panel_fingerprint, panel_shape=result.panel_shape)
+    leads = [nm for nm, v in zip(names[1:], levels, strict=True) if kind == "event" and v < 0]
+    if leads:  # control="never": pre-period cells against g - 1, as an event study's leads
+        test = res.wald_test(leads, name=f"pre-trend: all {len(leads)} lead(s) = 0")
+        res = replace(res, extra={**res.extra, "pretrend_test": test})
+    return res
 
 
 class EtwfeAggregateExtra(TypedDict):
@@ -467,3 +480,5 @@ class EtwfeAggregateExtra(TypedDict):
 
     weights: Any
     kind: str
+    reference: tuple
+    pretrend_test: Any

@@ -274,15 +274,16 @@ _REFUSE_STACKED_WILD = (
 _REFUSE_STACKED_FAST = (
     "the Frisch-Waugh-Lovell fast placebo path re-uses the panel's regression; the stacked "
     "sample is rebuilt for each placebo assignment, so use the ordinary placebo.")
-_NO_ETWFE_PRETREND = (
-    "etwfe reports no pre-trend test: with control='not_yet' it has no pre-period cells; "
-    "with control='never' test its pre-period ATT(g,t) with Result.wald_test.")
-_NO_ETWFE_RERUN = (
-    "etwfe is not yet wired into the re-estimating robustness checks (placebo, PSM, wild "
-    "bootstrap, variations); use twfe, event_study or callaway_santanna for them.")
-_NO_ETWFE_HONEST = (
-    "etwfe's event-time leads exist only with control='never' and are not yet exposed as an "
-    "event study with a reference period; HonestDiD does not apply to its results yet.")
+_NO_ETWFE_WEIGHTS = (
+    "etwfe takes no weights=, so PSM-DiD's matching weights cannot enter it; estimate etwfe "
+    "on match(...).panel unweighted, or use callaway_santanna / imputation for PSM-DiD.")
+_NO_ETWFE_WILD = (
+    "the wild cluster bootstrap re-solves linear maps of the TWFE-type designs; etwfe's "
+    "aggregated cells (and its Poisson family) are not among them. Use imputation (the "
+    "same estimates as etwfe's gaussian not-yet design) for a wild bootstrap.")
+_NO_ETWFE_FAST = (
+    "the Frisch-Waugh-Lovell fast placebo path re-uses a TWFE regression with one treatment "
+    "regressor; etwfe's cohort x period cells change with every placebo assignment.")
 
 _NO_DML_RERUN = (
     "dml_did is not yet wired into the re-estimating robustness checks (placebo, PSM, wild "
@@ -352,11 +353,10 @@ _BUILTIN = (
         aliases=("stackedev", "stacked"), in_comparison=False, in_default_study=False),
     EstimatorSpec(
         "etwfe", ".estimators.etwfe", "staggered",
-        controls=("not_yet", "never"), aggregations=AGGREGATIONS, tests=(),
-        refuses={"variations": _NO_ETWFE_RERUN, "pretrend": _NO_ETWFE_PRETREND,
-                 "placebo": _NO_ETWFE_RERUN, "placebo_fast": _NO_ETWFE_RERUN, "honest_did": _NO_ETWFE_HONEST,
-                 "pretrend_power": _NO_ETWFE_HONEST, "psm": _NO_ETWFE_RERUN,
-                 "wild_bootstrap": _NO_ETWFE_RERUN},
+        controls=("not_yet", "never"), aggregations=AGGREGATIONS,
+        tests=("pretrend", "placebo", "honest_did", "pretrend_power", "variations"),
+        refuses={"psm": _NO_ETWFE_WEIGHTS, "wild_bootstrap": _NO_ETWFE_WILD,
+                 "placebo_fast": _NO_ETWFE_FAST},
         labels={"en": "Extended TWFE (Wooldridge)", "zh": "扩展双向固定效应 (Wooldridge ETWFE)"},
         aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
     EstimatorSpec(

@@ -189,7 +189,10 @@ def stacked_did(
         check_columns(panel.data, [cluster])
     spec = {"window": (a, b), "control": control, "weighting": weighting,
             "regression": regression, "controls": controls, "cluster": cluster,
-            "alpha": alpha}
+            "alpha": alpha,
+            # the effects absorbed, for tables (not an option: rerun leaves it out)
+            "absorbed": ((("sub_experiment", "unit"), ("sub_experiment", "event_time"))
+                         if regression == "fixed_effects" else ("event_time",))}
 
     st = _stack(panel, a, b, control)
     y = panel.column(outcome)[st.rows]
@@ -261,6 +264,17 @@ def _check_window(window) -> tuple[int, int]:
     return a, b
 
 
+def _narrower(cohorts: np.ndarray, a: int, b: int, tmin: int, tmax: int) -> str:
+    """The widest window inside (a, b) that one cohort fills, as a hint (every cohort of a
+    panel has a pre-period and a treated period, so each fills some window around -1, 0)."""
+    lo = np.maximum(a, tmin - cohorts).astype(int)
+    hi = np.minimum(b, tmax - cohorts).astype(int)
+    k = int(np.argmax(hi - lo))
+    n_fit = int(((cohorts + lo[k] >= tmin) & (cohorts + hi[k] <= tmax)).sum())
+    return (f"Use a narrower window, e.g. window=({lo[k]}, {hi[k]}) "
+            f"({n_fit} of {cohorts.size} cohort(s) fill it).")
+
+
 def _stack(panel: Panel, a: int, b: int, control: str) -> _Stack:
     g_unit = panel.cohort
     cohorts = panel.cohorts
@@ -274,8 +288,7 @@ def _stack(panel: Panel, a: int, b: int, control: str) -> _Stack:
         raise PanelError(
             f"No cohort fills the window {(a, b)}: the {cohorts.size} cohort(s) "
             f"({examples(cohorts.astype(int))}) need periods g{a:+d}..g{b:+d} inside the "
-            f"observed {tmin}..{tmax}. Use a narrower window, e.g. "
-            f"window=({max(a, int(tmin - cohorts.max()))}, {max(0, min(b, int(tmax - cohorts.min())))}).")
+            f"observed {tmin}..{tmax}. {_narrower(cohorts, a, b, tmin, tmax)}")
     notes: list[str] = []
     if trimmed:
         notes.append(

@@ -32,6 +32,13 @@ QUANTILE_METHODS: tuple[str, ...] = (
 ArrayLike = pd.Series | np.ndarray | Sequence[float] | float
 
 
+def _flag(caller: str, name: str, value: object) -> bool:
+    """A True/False option of a builder (``percent=``), refused when anything else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise SpecificationError(f"{caller}: {name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
 class _Inputs:
     """Float arrays of equal length plus the index to wrap results in (if any was a Series)."""
 

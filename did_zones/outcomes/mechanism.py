@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import DidZonesWarning, SpecificationError, warn
 from ..validation import check_choice, examples
-from ._inputs import _TOL, ArrayLike, _Inputs, _to_float
+from ._inputs import _TOL, ArrayLike, _flag, _Inputs, _to_float
 
 # --------------------------------------------------------------------------- mechanism variables
 #: Money units accepted by the mechanism builders -> multiplier to one unit of the currency.
@@ -417,8 +417,7 @@ def rd_share(
     caller = "rd_share"
     _, r_factor = _money(rd_unit, "rd_unit", caller, currency="cny")
     _, g_factor = _money(gdp_unit, "gdp_unit", caller, currency="cny")
-    if not isinstance(percent, (bool, np.bool_)):
-        raise SpecificationError(f"{caller}: percent must be True or False; got {percent!r}.")
+    _flag(caller, "percent", percent)
     inp = _Inputs({"rd": rd, "gdp": gdp}, caller)
     _check_amounts(inp, ["rd"])
     _check_positive(inp, "gdp", "GDP")
@@ -504,8 +503,7 @@ def development_share(
     0.333333333333
     """
     caller = "development_share"
-    if not isinstance(percent, (bool, np.bool_)):
-        raise SpecificationError(f"{caller}: percent must be True or False; got {percent!r}.")
+    _flag(caller, "percent", percent)
     tol = _TOL("tol", tol)
     parts = {"transport": transport, "education": education, "health": health}
     if household is not None:

@@ -39,7 +39,11 @@ def _w(language: str, key: str, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
-def _check(result: Any, needs: str) -> None:
+def _begin(result: Any, needs: str, language: str) -> str:
+    """Check the language and that ``result`` is a synthetic result carrying
+    ``extra[needs]``; return what ``which`` selects in it: a treated unit
+    (synthetic_control) or a cohort (synthdid)."""
+    check_language(language)
     if not isinstance(result, Result) or result.method not in ("synthdid",
                                                                "synthetic_control"):
         raise SpecificationError(
@@ -47,6 +51,7 @@ def _check(result: Any, needs: str) -> None:
             f"{getattr(result, 'method', type(result).__name__)!r}.")
     if needs not in result.extra:
         raise SpecificationError(f"This result has no extra[{needs!r}].")
+    return "unit" if result.method == "synthetic_control" else "cohort"
 
 
 def _pick(frame: pd.DataFrame | pd.Series, which: Any, what: str):
@@ -62,20 +67,17 @@ def _pick(frame: pd.DataFrame | pd.Series, which: Any, what: str):
     return frame.xs(which, level=0), which
 
 
-def _label(what: str, key: Any, language: str) -> str:
-    """`` (cohort 2015)`` / ``（2015 批）`` for the title when a result has several."""
+def _title(title: str | None, words: str, what: str, key: Any, language: str) -> str:
+    """The figure's title: the caller's, else the default words with the cohort or unit
+    drawn (`` (cohort 2015)`` / ``（2015 批）``) when the result has several."""
+    if title is not None:
+        return plain(title)
     if key is None:
-        return ""
+        return _w(language, words)
     k = f"{int(key)}" if isinstance(key, float) and float(key).is_integer() else str(key)
     if language == "zh":
-        return f"（{k} 批）" if what == "cohort" else f"（{k}）"
-    return f" ({what} {k})"
-
-
-def _which(result: Result, which: Any) -> tuple[str, Any]:
-    """What ``which`` selects: a treated unit (synthetic_control) or a cohort (synthdid)."""
-    what = "unit" if result.method == "synthetic_control" else "cohort"
-    return what, which
+        return _w(language, words) + (f"（{k} 批）" if what == "cohort" else f"（{k}）")
+    return _w(language, words) + f" ({what} {k})"
 
 
 def synthetic_plot(
@@ -132,14 +134,11 @@ def synthetic_plot(
     >>> res = dz.synthdid(panel, "isu", treated=330100, se=None)
     >>> fig = dz.plots.synthetic_plot(res)
     """
-    check_language(language)
-    _check(result, "counterfactual")
-    what, which = _which(result, which)
+    what = _begin(result, "counterfactual", language)
     cf, key = _pick(result.extra["counterfactual"], which, what)
     periods = cf.index.to_numpy()
     start = periods[cf["post"].to_numpy(bool)].min()
-    ttl = (_w(language, "paths_title") + _label(what, key, language) if title is None
-           else plain(title))
+    ttl = _title(title, "paths_title", what, key, language)
     with text_context([ttl], font, language):
         if ax is None:
             fig, (a1, a2) = pyplot().subplots(2, 1, figsize=(7.2, 5.6), sharex=True,
@@ -224,10 +223,8 @@ def synthetic_weights_plot(
     >>> res = dz.synthdid(panel, "isu", treated=330100, se=None)
     >>> fig = dz.plots.synthetic_weights_plot(res, top=10)
     """
-    check_language(language)
+    what = _begin(result, "unit_weights", language)
     check_positive_int("top", top)
-    _check(result, "unit_weights")
-    what, _ = _which(result, which)
     w = result.extra["unit_weights"]
     key = None
     if isinstance(w, pd.DataFrame):
@@ -243,8 +240,7 @@ def synthetic_weights_plot(
     positive = w[w > 0].sort_values(ascending=False)
     shown = positive.iloc[:top][::-1]
     labels = [plain(unit_labels.get(u, u)) if unit_labels else plain(u) for u in shown.index]
-    ttl = (_w(language, "weights_title") + _label(what, key, language) if title is None
-           else plain(title))
+    ttl = _title(title, "weights_title", what, key, language)
     with text_context([ttl, *labels], font, language):
         if ax is None and has_lam:
             fig, (a1, a2) = pyplot().subplots(1, 2, figsize=(9.0, 0.28 * len(shown) + 1.6),
@@ -319,8 +315,7 @@ def placebo_gaps_plot(
     >>> res = dz.synthetic_control(panel, "isu", treated=330100)
     >>> fig = dz.plots.placebo_gaps_plot(res, max_pre_mspe_ratio=5)
     """
-    check_language(language)
-    _check(result, "counterfactual")
+    _begin(result, "counterfactual", language)
     if result.method != "synthetic_control" or result.extra["placebo_gaps"].shape[1] == 0:
         raise SpecificationError("placebo_gaps_plot needs a synthetic_control result with "
                                  "placebos (did_zones.synthetic_control(..., placebos=True)).")
@@ -341,8 +336,7 @@ def placebo_gaps_plot(
         hidden = int((~keep).sum())
         gaps = gaps.loc[:, keep]
     periods = gaps.index.to_numpy()
-    ttl = (_w(language, "placebo_title") + _label("unit", key, language) if title is None
-           else plain(title))
+    ttl = _title(title, "placebo_title", "unit", key, language)
     with text_context([ttl], font, language):
         fig, a = axes(ax, (7.2, 4.4))
         a.plot(periods, gaps.to_numpy(), color="0.7", lw=0.8)

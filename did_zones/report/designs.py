@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SpecificationError
-from .parts import Item, frame_table, text
+from .parts import Item, frame_table, text, unit_names
 
 __all__ = ["spatial", "synthetic", "weights_for"]
 
@@ -101,16 +101,10 @@ _METHODS = {"en": {"sdid": "Synthetic DiD", "sc": "Synthetic control", "did": "D
             "zh": {"sdid": "合成双重差分", "sc": "合成控制法", "did": "双重差分"}}
 
 
-def _unit_names(panel, units, language: str) -> str:
-    """The treated units by name when the data carry a name column (the simulated panel's
-    ``city`` / ``name_en``), else by id."""
-    data = panel.data
-    col = next((c for c in (("city", "name_en") if language == "zh" else ("name_en", "city"))
-                if c in data.columns), None)
-    if col is None:
-        return ", ".join(str(u) for u in units)
-    names = data.drop_duplicates(panel.unit).set_index(panel.unit)[col]
-    return ", ".join(f"{names.get(u, u)} ({u})" for u in units)
+def _named_units(panel, units, language: str) -> str:
+    """The treated units by name (when the data carry name columns) and id."""
+    names = unit_names(panel, units, language)
+    return ", ".join(f"{names[u]} ({u})" if u in names else str(u) for u in units)
 
 
 def synthetic(run) -> None:
@@ -122,7 +116,7 @@ def synthetic(run) -> None:
     panel = run.results["__panel__"]
     lang = _lang(run)
     units = _treated_units(cfg, panel)
-    names = _unit_names(panel, units, lang)
+    names = _named_units(panel, units, lang)
     run.seeds["synthetic"] = s.seed
     items = [Item("text", text(run, "synthetic", units=names, se=cfg.se,
                                n_reps=cfg.n_reps))]

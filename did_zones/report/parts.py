@@ -15,7 +15,8 @@ from .._textfile import read_table_file
 from ..errors import PanelError, SpecificationError
 from .config import StudyConfig
 
-__all__ = ["Item", "Section", "TITLES", "TEXT", "text", "report_title", "load_panel"]
+__all__ = ["Item", "Section", "TITLES", "TEXT", "text", "report_title", "load_panel",
+           "frame_table", "unit_names"]
 
 
 @dataclass(frozen=True)
@@ -309,3 +310,16 @@ def frame_table(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
                                           if isinstance(v, str) else v))
         notes = data_notes(notes, run.config.study.notes, lang)
     return Table.from_frame(df, title=title, notes=[*notes, *(n for n in legend if n)])
+
+
+def unit_names(panel, units, language: str) -> dict:
+    """Unit id -> a display name from the data's name columns (the simulated panel's ``city``
+    and ``name_en``: the report's language first, the other beside it); ``{}`` without them."""
+    cols = [c for c in (("city", "name_en", "name") if language == "zh" else
+                        ("name_en", "city", "name")) if c in panel.data.columns]
+    if not cols:
+        return {}
+    data = panel.data[panel.data[panel.unit].isin(list(units))]
+    first = data.drop_duplicates(panel.unit).set_index(panel.unit)
+    return {u: " ".join(dict.fromkeys(str(first.at[u, c]) for c in cols[:2]))
+            for u in first.index}

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..estimators.registry import REGISTRY
 from .designs import spatial, synthetic
-from .parts import Item, load_panel, text
+from .parts import Item, load_panel, text, unit_names
 from .parts import frame_table as _frame
 
 # ---------------------------------------------------------------- helpers
@@ -59,18 +59,6 @@ def _flag(run, flag, **kw) -> list:
     return [Item("flag", flag_sentence(flag, run.config.study.language, **kw))]
 
 
-def _unit_names(panel, units, language: str) -> dict:
-    """Unit id -> a display name from the data's name columns (the demo's city names)."""
-    cols = [c for c in (("city", "name_en", "name") if language == "zh" else
-                        ("name_en", "city", "name")) if c in panel.data.columns]
-    if not cols:
-        return {}
-    data = panel.data[panel.data[panel.unit].isin(list(units))]
-    first = data.drop_duplicates(panel.unit).set_index(panel.unit)
-    return {u: " ".join(dict.fromkeys(str(first.at[u, c]) for c in cols[:2]))
-            for u in first.index}
-
-
 def _small_cohort_items(run, panel) -> list:
     from ..diagnostics import small_cohort_flag
 
@@ -78,7 +66,7 @@ def _small_cohort_items(run, panel) -> list:
     if flag is None:
         return []
     units = [u for us in flag.details["cohorts"]["units"] for u in us]
-    return _flag(run, flag, names=_unit_names(panel, units, run.config.study.language))
+    return _flag(run, flag, names=unit_names(panel, units, run.config.study.language))
 
 
 def _pretrend_items(run, y: str, label: str) -> list:

@@ -119,7 +119,8 @@ def honest_did(
     result : Result
         Event-study result with ``keys["event_time"]``: :func:`~did_zones.event_study`,
         :func:`~did_zones.sun_abraham`, :func:`~did_zones.did2s`, or
-        ``aggregate(callaway_santanna(..., base_period="universal"), "event")``.
+        ``aggregate(callaway_santanna(..., base_period="universal"), "event")`` or
+        ``aggregate(etwfe(..., control="never"), "event")``.
     restriction : {"relative_magnitude", "smoothness"}
         Δ^RM(M̄): each post-period change of the violation δ is at most M̄ times the largest
         pre-period change. Δ^SD(M): ``|δ_{t+1} − 2δ_t + δ_{t−1}| ≤ M``.

@@ -82,6 +82,18 @@ def coef_cells(row: pd.Series, *, se: str, digits: int, stars: tuple[float, ...]
     return top, bottom
 
 
+def _absorbed(r: Result) -> list | None:
+    """The fixed effects a result absorbed (tuples for interactions), or None when its spec
+    does not say: ``spec["absorbed"]`` when the estimator's ``fixed_effects`` option is not
+    the list itself (etwfe's ``"cohort"`` plus period effects, stacked DiD's
+    sub-experiment effects), else ``spec["fixed_effects"]``."""
+    fe = r.spec.get("absorbed", r.spec.get("fixed_effects"))
+    if fe is None and "fixed_effects" not in r.spec:
+        return None
+    fe = (fe,) if isinstance(fe, str) else fe or ()
+    return [tuple(f) if isinstance(f, (tuple, list)) else f for f in fe]
+
+
 def _fe_name(fe: object, labels: Mapping[str, str] | None, w: Mapping[str, str]) -> str:
     parts = fe if isinstance(fe, (tuple, list)) else (fe,)
     shown = [label(p, labels) if labels and str(p) in labels else w.get(str(p), str(p))
@@ -228,21 +240,13 @@ def _fact_rows(named: Mapping[str, Result], glances: Mapping[str, pd.Series],
         if row not in rows:
             continue
         if row == "fixed_effects":
+            have = {k: _absorbed(r) for k, r in named.items()}
             fes: list = []
-            for r in named.values():
-                for fe in r.spec.get("fixed_effects", ()) or ():
-                    key = tuple(fe) if isinstance(fe, (tuple, list)) else fe
-                    if key not in fes:
-                        fes.append(key)
+            for effects in have.values():
+                fes.extend(fe for fe in effects or () if fe not in fes)
             for fe in fes:
-                cells = []
-                for r in named.values():
-                    if "fixed_effects" not in r.spec:
-                        cells.append("")
-                        continue
-                    have = [tuple(f) if isinstance(f, (tuple, list)) else f
-                            for f in r.spec["fixed_effects"] or ()]
-                    cells.append(w["yes"] if fe in have else w["no"])
+                cells = ["" if effects is None else w["yes"] if fe in effects else w["no"]
+                         for effects in have.values()]
                 out.append([_fe_name(fe, labels, w), *cells])
         elif row == "controls":
             if any("controls" in r.spec for r in named.values()):
