@@ -333,3 +333,17 @@ def test_row_order_invariance(shuffle):
                controls=["x1", "x2"], learner="linear", seed=2)
     np.testing.assert_allclose(a.estimate, b.estimate, rtol=1e-10)
     np.testing.assert_allclose(a.std_error, b.std_error, rtol=1e-8)
+
+
+def test_honest_did_reads_the_universal_event_study():
+    df = _frame()
+    res = _quiet(dz.dml_did, _panel(df), "y", controls=["x1"], learner="linear",
+                 base_period="universal")
+    event = dz.aggregate(res, "event")
+    assert event.keys["event_time"].tolist()[1:] == [-3.0, -2.0, 0.0, 1.0, 2.0]
+    honest = _quiet(dz.honest_did, event)
+    assert honest is not None
+    varying = _quiet(dz.dml_did, _panel(df), "y", controls=["x1"], learner="linear")
+    with pytest.raises(SpecificationError, match="DML-DiD pre-period estimates with "
+                       "base_period='varying'"):
+        dz.honest_did(dz.aggregate(varying, "event"))

@@ -292,9 +292,6 @@ _NO_DML_RERUN = (
 _NO_DML_PRETREND = (
     "dml_did reports no pre-trend test; test its pre-period ATT(g,t) (or the e < 0 terms of "
     "aggregate(result, 'event')) with Result.wald_test.")
-_NO_DML_HONEST = (
-    "HonestDiD needs event-time terms against one reference period: apply it to "
-    "aggregate(dml_did(..., base_period='universal'), 'event'), not to the dml_did cells.")
 
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
@@ -361,9 +358,9 @@ _BUILTIN = (
         aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
     EstimatorSpec(
         "dml_did", ".estimators.dml", "staggered",
-        controls=("never", "not_yet"), aggregations=AGGREGATIONS, tests=(),
-        refuses={"pretrend": _NO_DML_PRETREND, "honest_did": _NO_DML_HONEST,
-                 "pretrend_power": _NO_DML_HONEST, "placebo": _NO_DML_RERUN,
+        controls=("never", "not_yet"), aggregations=AGGREGATIONS, tests=("honest_did",),
+        refuses={"pretrend": _NO_DML_PRETREND,
+                 "pretrend_power": _NO_DML_PRETREND, "placebo": _NO_DML_RERUN,
                  "placebo_fast": _NO_DML_RERUN, "psm": _NO_DML_RERUN,
                  "variations": _NO_DML_RERUN, "wild_bootstrap": _NO_DML_RERUN},
         labels={"en": "DML-DiD (Chang 2020)", "zh": "双重机器学习双重差分 (DML-DiD)"},
