@@ -347,3 +347,34 @@ def test_honest_did_reads_the_universal_event_study():
     with pytest.raises(SpecificationError, match="DML-DiD pre-period estimates with "
                        "base_period='varying'"):
         dz.honest_did(dz.aggregate(varying, "event"))
+
+
+def test_fast_paths_equal_scikit_learn():
+    """The OLS and converged-logit shortcuts of the cross-fitting give scikit-learn's
+    answers: OLS to 1e-10, the logit to scikit-learn run to tol=1e-12; an unpenalised logit
+    under perfect separation falls back to scikit-learn itself."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from did_zones.estimators._dml_core import _fast_kind, _fit_predict
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 3))
+    y = X @ [1.0, -2.0, 0.5] + rng.normal(size=300)
+    d = (rng.random(300) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
+    train, test = np.arange(300) % 3 != 0, np.arange(300) % 3 == 0
+    ols = LinearRegression()
+    assert _fast_kind(ols) == "ols"
+    np.testing.assert_allclose(_fit_predict(ols, X, y, train, test, False, "ols"),
+                               LinearRegression().fit(X[train], y[train]).predict(X[test]),
+                               rtol=1e-10)
+    logit = LogisticRegression(C=0.5, tol=1e-10)
+    assert _fast_kind(logit) == "logit" and _fast_kind(LogisticRegression()) is None
+    ref = LogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(X[train], d[train])
+    np.testing.assert_allclose(_fit_predict(logit, X, d, train, test, True, "logit"),
+                               ref.predict_proba(X[test])[:, 1], rtol=1e-7)
+    sep = (X[:, 0] > 0).astype(float)
+    free = LogisticRegression(C=np.inf, tol=1e-10, max_iter=100)
+    out = _quiet(_fit_predict, free, X, sep, train, test, True, "logit")
+    want = _quiet(lambda: LogisticRegression(C=np.inf, tol=1e-10, max_iter=100)
+                  .fit(X[train], sep[train]).predict_proba(X[test])[:, 1])
+    np.testing.assert_allclose(out, want, rtol=1e-12)

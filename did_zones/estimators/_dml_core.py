@@ -168,6 +168,8 @@ def _logit(X, y, train, test, C: float):
             return None
     else:
         return None
+    if not np.isfinite(C) and np.max(np.abs(A @ beta)) > 30:
+        return None  # (quasi-)separation: the unpenalised MLE does not exist
     return 0.5 * (1.0 + np.tanh(0.5 * (beta[0] + X[test] @ beta[1:])))
 
 

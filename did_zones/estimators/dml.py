@@ -228,7 +228,8 @@ def dml_did(
         comparison). Standard errors are DoubleML's ``sqrt(mean(ψ²)/J²/n)`` on unit
         scores; ``influence`` holds the unit scores ``ψ/J`` (``n_rep = 1``), so
         ``vcov = ψᵀψ / n²``. Aggregate with :func:`did_zones.aggregate` (event time,
-        cohort, calendar, simple). ``extra`` (:class:`DmlDidExtra`): ``assumptions`` (text),
+        cohort, calendar, simple); :func:`did_zones.honest_did` reads the ``"event"``
+        aggregation of ``base_period="universal"``. ``extra`` (:class:`DmlDidExtra`): ``assumptions`` (text),
         ``learners`` (the two learners' reprs), ``rep_estimates`` / ``rep_std_errors``
         (terms × repetitions), ``rep_influence`` (units × terms × repetitions),
         ``folds`` (per term, the repetitions × observations fold ids), ``cells`` (g,
@@ -267,6 +268,10 @@ def dml_did(
     ``random_state=seed``; ``"gradient_boosting"``: ``HistGradientBoosting`` with 200
     iterations, learning rate 0.05, 15 leaves, ``min_samples_leaf=20``, no early stopping,
     ``random_state=seed``; ``"linear"``: ``LinearRegression`` and ``LogisticRegression(C=1)``.
+
+    A plain ``LinearRegression`` and an L2 / unpenalised ``LogisticRegression`` with
+    ``tol <= 1e-8`` are fitted in closed form / by Newton's method inside the cross-fitting
+    (the same solutions, without scikit-learn's per-call overhead).
 
     Sample splits are stratified on the cohort indicator (and the period for
     cross-sections) and drawn per comparison and repetition from ``seed`` over the units
