@@ -24,6 +24,7 @@ MULTI = {
     "multi_never": {"control": "never"},
     "multi_notyet": {"control": "not_yet"},
     "multi_universal": {"control": "never", "base_period": "universal"},
+    "multi_cross_section": {"control": "never", "data_type": "cross_section"},
 }
 AGGREGATIONS = {"event": "eventstudy", "cohort": "group", "calendar": "time"}
 

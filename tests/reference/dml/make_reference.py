@@ -75,7 +75,8 @@ def multi(name, opts, df):
     model = DoubleMLDIDMulti(
         data, g, m, n_folds=N_FOLDS,
         control_group={"never": "never_treated", "not_yet": "not_yet_treated"}[opts["control"]],
-        gt_combinations="universal" if opts.get("base_period") == "universal" else "standard")
+        gt_combinations="universal" if opts.get("base_period") == "universal" else "standard",
+        panel=opts.get("data_type", "panel") == "panel")
     cells = {}
     for sub in model.modellist:
         label = f"ATT({sub.g_value:g},{sub.t_value_eval:g})"
