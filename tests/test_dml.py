@@ -378,3 +378,17 @@ def test_fast_paths_equal_scikit_learn():
     want = _quiet(lambda: LogisticRegression(C=np.inf, tol=1e-10, max_iter=100)
                   .fit(X[train], sep[train]).predict_proba(X[test])[:, 1])
     np.testing.assert_allclose(out, want, rtol=1e-12)
+
+
+def test_rerun_refits_the_same_specification():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    df = _frame()
+    res = _quiet(dz.dml_did, _panel(df), "y", controls=["x1"], ml_g=LinearRegression(),
+                 ml_m=LogisticRegression(C=2.0), seed=3, control="not_yet")
+    again = _quiet(dz.robustness.rerun, res, _panel(df.sample(frac=1.0, random_state=1)))
+    np.testing.assert_allclose(again.estimate, res.estimate, rtol=1e-10)
+    assert again.spec["ml_m"].C == 2.0 and again.spec["control"] == "not_yet"
+    agg = dz.aggregate(res, "cohort")
+    np.testing.assert_allclose(_quiet(dz.robustness.rerun, agg, _panel(df)).estimate,
+                               agg.estimate, rtol=1e-10)

@@ -312,7 +312,7 @@ def dml_did(
             "learners adjust for, e.g. dml_did(panel, 'y', controls=['lngdp_pc', 'lnpop']). "
             "Without controls use callaway_santanna (the same ATT(g,t) without learners).")
     seed = opts["seed"]
-    custom = ml_g is not None or ml_m is not None
+    custom = ml_g is not None or ml_m is not None  # recorded in spec only when passed
     g_model, m_model = core.default_learners(learner, seed)
     ml_g = core.check_learner("ml_g", g_model if ml_g is None else ml_g, classifier=False)
     if score == "observational":
@@ -439,8 +439,9 @@ def dml_did(
     share = pd.Series(
         [float(np.mean(unit_g[present] == c)) for c in cohorts],
         index=pd.Index(cohorts, name="cohort"), name="cohort_share")
-    spec = {"controls": controls, "learner": "custom" if custom else learner,
-            "ml_g": repr(ml_g), "ml_m": repr(ml_m), "score": score, "control": control,
+    # the learners themselves (unfitted clones), so that rerun() refits the same ones
+    spec = {"controls": controls, "learner": learner,
+            "ml_g": ml_g if custom else None, "ml_m": ml_m if custom else None, "score": score, "control": control,
             "base_period": base_period, "anticipation": anticipation, "data_type": data_type,
             "n_folds": n_folds, "n_rep": n_rep, "seed": seed,
             "trimming_threshold": trimming_threshold,
