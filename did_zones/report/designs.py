@@ -103,7 +103,7 @@ _METHODS = {"en": {"sdid": "Synthetic DiD", "sc": "Synthetic control", "did": "D
 
 def _named_units(panel, units, language: str) -> str:
     """The treated units by name (when the data carry name columns) and id."""
-    names = unit_names(panel, units, language)
+    names = unit_names(panel, units, language, columns=1)
     return ", ".join(f"{names[u]} ({u})" if u in names else str(u) for u in units)
 
 

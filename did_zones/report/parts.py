@@ -312,14 +312,15 @@ def frame_table(df: pd.DataFrame, title: str, notes=(), run=None, legend=()):
     return Table.from_frame(df, title=title, notes=[*notes, *(n for n in legend if n)])
 
 
-def unit_names(panel, units, language: str) -> dict:
+def unit_names(panel, units, language: str, columns: int = 2) -> dict:
     """Unit id -> a display name from the data's name columns (the simulated panel's ``city``
-    and ``name_en``: the report's language first, the other beside it); ``{}`` without them."""
+    and ``name_en``: the report's language first, with ``columns=2`` the other beside it);
+    ``{}`` without them."""
     cols = [c for c in (("city", "name_en", "name") if language == "zh" else
                         ("name_en", "city", "name")) if c in panel.data.columns]
     if not cols:
         return {}
     data = panel.data[panel.data[panel.unit].isin(list(units))]
     first = data.drop_duplicates(panel.unit).set_index(panel.unit)
-    return {u: " ".join(dict.fromkeys(str(first.at[u, c]) for c in cols[:2]))
+    return {u: " ".join(dict.fromkeys(str(first.at[u, c]) for c in cols[:columns]))
             for u in first.index}
