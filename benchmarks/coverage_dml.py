@@ -14,7 +14,16 @@ ratio of standard error to the Monte-Carlo sd, next to the unconditional estimat
 
 Output of ``python benchmarks/coverage_dml.py --reps 200 --trees 100`` (2 CPUs, 2026-12-07):
 
-    (filled in below by the run; see the end of this docstring)
+           bias  mc_se_of_bias  coverage95  se_over_sd
+    dml  0.0004         0.0005       0.915      0.9162
+    cs   0.0150         0.0005       0.350      0.9971
+    200 replications in 1181 s
+
+DML's bias is within one Monte-Carlo standard error of zero (the true ATT is 0.015); its
+95% intervals cover 91.5% (MC se 2 points), the standard error being 8% below the sampling
+sd with 22 treated units and forests of 100 trees (DoubleML's plug-in variance ignores the
+finite-sample noise of the nuisances). The unconditional Callaway-Sant'Anna estimate is
+biased by 0.015 (100% of the effect) and covers 35%.
 """
 
 from __future__ import annotations
