@@ -29,7 +29,6 @@ from dml_cases import (
 
 import did_zones as dz
 from did_zones.errors import (
-    EstimationError,
     InferenceWarning,
     SpecificationError,
 )

@@ -22,8 +22,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # tests/
 
 import doubleml as dml  # noqa: E402
-from doubleml.did import DoubleMLDIDMulti  # noqa: E402
-from doubleml.did.datasets import make_did_CS2021, make_did_SZ2020  # noqa: E402
 from dml_cases import (  # noqa: E402
     AGGREGATIONS,
     MULTI,
@@ -34,6 +32,8 @@ from dml_cases import (  # noqa: E402
     sz_cross_section,
     sz_panel,
 )
+from doubleml.did import DoubleMLDIDMulti  # noqa: E402
+from doubleml.did.datasets import make_did_CS2021, make_did_SZ2020  # noqa: E402
 from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
 
 import did_zones as dz  # noqa: E402
