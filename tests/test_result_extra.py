@@ -12,8 +12,8 @@ from did_zones.estimators.aggregate import AggregateExtra
 from did_zones.estimators.callaway_santanna import CallawaySantAnnaExtra
 from did_zones.estimators.continuous import ContinuousDidExtra
 from did_zones.estimators.dcdh import DcdhExtra
-from did_zones.estimators.dml import DmlAggregateExtra, DmlDidExtra
 from did_zones.estimators.did2s import Did2sExtra
+from did_zones.estimators.dml import DmlAggregateExtra, DmlDidExtra
 from did_zones.estimators.etwfe import EtwfeAggregateExtra, EtwfeExtra
 from did_zones.estimators.event_study import EventStudyExtra
 from did_zones.estimators.imputation import ImputationExtra
