@@ -391,3 +391,12 @@ def test_rerun_refits_the_same_specification():
     agg = dz.aggregate(res, "cohort")
     np.testing.assert_allclose(_quiet(dz.robustness.rerun, agg, _panel(df)).estimate,
                                agg.estimate, rtol=1e-10)
+
+
+def test_parallel_cells_equal_serial():
+    panel = _panel(_frame())
+    a = _quiet(dz.dml_did, panel, "y", controls=["x1", "x2"], learner="linear", seed=9)
+    b = _quiet(dz.dml_did, panel, "y", controls=["x1", "x2"], learner="linear", seed=9,
+               n_jobs=2)
+    np.testing.assert_array_equal(a.estimate, b.estimate)
+    np.testing.assert_array_equal(a.std_error, b.std_error)
