@@ -400,3 +400,21 @@ def test_parallel_cells_equal_serial():
                n_jobs=2)
     np.testing.assert_array_equal(a.estimate, b.estimate)
     np.testing.assert_array_equal(a.std_error, b.std_error)
+
+
+def test_study_report_call_passes_the_study_controls():
+    """The registry entry asks the report to pass the study's controls (dml_did needs
+    them); its event-study result is the "event" aggregation."""
+    spec = dz.estimators.get_spec("dml_did")
+    assert spec.study_controls and not dz.estimators.get_spec("event_study").study_controls
+    from did_zones.estimators.registry import aliases
+
+    assert {a: aliases()[a] for a in ("doubleml", "dml", "ddml")} == dict.fromkeys(
+        ("doubleml", "dml", "ddml"), "dml_did")
+    got = _quiet(spec.report, _panel(_frame()), "y", (-2, 2), control="never",
+                 aggregations=("event", "simple"), controls=("x1", "x2"))
+    assert got["event"].method == "dml_did" and got["event"].terms[0] == "overall"
+    assert got["results"]["dml_did"].spec["controls"] == ("x1", "x2")
+    assert set(got["event"].keys["event_time"].dropna()) <= {-2, -1, 0, 1, 2}
+    with pytest.raises(SpecificationError, match="dml_did needs controls"):
+        spec.report(_panel(_frame()), "y", (-2, 2), aggregations=("event",))
