@@ -340,3 +340,17 @@ def median_combine(thetas: np.ndarray, ses: np.ndarray):
     theta = np.median(thetas, axis=1)
     upper = np.median(thetas + 1.96 * ses, axis=1)
     return theta, (upper - theta) / 1.96
+
+
+def rep_vcov(rep_psi: np.ndarray, se: np.ndarray, n: int) -> np.ndarray:
+    """``ψᵀψ/n²`` (one repetition); with several, the repetitions' mean correlation
+    rescaled to the median-combined standard errors."""
+    covs = np.einsum("nkr,nlr->rkl", rep_psi, rep_psi) / n**2
+    if covs.shape[0] == 1:
+        return covs[0]
+    cov = covs.mean(axis=0)
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.where(np.outer(sd, sd) > 0, cov / np.outer(sd, sd), 0.0)
+    np.fill_diagonal(corr, 1.0)
+    return corr * np.outer(se, se)
