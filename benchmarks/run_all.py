@@ -54,6 +54,8 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "sun_abraham": "Sun-Abraham", "bjs": "BJS imputation",
          "etwfe": "ETWFE (Wooldridge), unit and period effects, simple ATT",
          "stacked": "stacked DiD, window (-2, 2), never-treated controls, pooled regression",
+         "dml": "DML-DiD ATT(g,t), control x, OLS outcome / logit propensity learners, 5 folds, "
+                "simple ATT",
          "placebo1000": "1,000 in-space placebo draws (TWFE)",
          "placebo1000_dask": "1,000 placebo draws on a Dask LocalCluster (2 workers)",
          "mediation": "mediation (stepwise), 999-draw bootstrap",

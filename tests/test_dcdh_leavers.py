@@ -203,7 +203,8 @@ REFUSAL = r"Treatment switches off inside this panel for \d+ unit\(s\).*only dcd
 def test_every_other_estimator_refuses(hand, name):
     _, panel = hand
     panel = panel.with_columns({"m": np.arange(panel.n_obs, dtype=float)})
-    extra = {"iv_did": {"endogenous": "m"}, "continuous_did": {"dose": "m"}}.get(name, {})
+    extra = {"iv_did": {"endogenous": "m"}, "continuous_did": {"dose": "m"},
+             "dml_did": {"controls": "m"}}.get(name, {})
     with pytest.raises(PanelError, match=REFUSAL):
         get_estimator(name)(panel, "y", **extra)
 

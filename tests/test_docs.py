@@ -24,6 +24,7 @@ ESTIMATOR_PAGES = {
     "dcdh": ["dcdh"],
     "iv_did": ["iv_did"],
     "continuous_did": ["continuous_did"],
+    "dml_did": ["dml_did"],
     "bacon_decomposition": ["bacon_decomposition"],
     "twfe_weights": ["twfe_weights"],
     "honest_did": ["honest_did"],

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::did_zones.errors.DidZonesWarnin
 OPTIONS = {  # options that make each estimator report event-time terms where it has them
     "dcdh": {"window": (-3, 2)},
     "iv_did": {"endogenous": "m"},  # the pilot instruments m, which it moves
+    "dml_did": {"controls": "x", "learner": "linear"},  # controls are required
 }
 EXTRA: dict = {}  # the registry holds every estimator, the diagnostics included
 
@@ -49,6 +50,10 @@ def _fit(name, df):
 # tests (row order, a constant added to the outcome, the caller's frame)
 OWN_TESTS = {"continuous_did": "tests/test_continuous.py, tests/test_continuous_staggered.py (dose designs)"}
 NAMES = sorted(n for n in REGISTRY if n not in OWN_TESTS)
+# estimators whose numbers legitimately depend on the units' order: dml_did draws its
+# cross-fitting folds over the units in sorted order, so relabelling them redraws the folds
+# (row order and the other invariances still hold exactly; see tests/test_dml.py)
+RELABEL_VARIES = {"dml_did"}
 
 
 def _same(a: dz.Result, b: dz.Result):
@@ -70,7 +75,7 @@ def test_row_order(name):
     _same(_fit(name, df), _fit(name, df.sample(frac=1.0, random_state=3)))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in RELABEL_VARIES])
 def test_unit_relabelling(name):
     df = _frame()
     # reverse the order of the unit codes and make them strings

@@ -94,6 +94,18 @@ def continuous(panel):
     return res.estimate["att_overall"], res.std_error["att_overall"]
 
 
+def dml(panel):
+    """``dml_did`` with the learners of diff-diff's defaults: OLS outcome regression and an
+    unpenalised logit fitted to convergence (``C=inf, tol=1e-10``: Newton's method), control ``x``, 5 folds, never-treated comparisons, Chang's
+    p-hat normalisation; the simple (share-weighted post-cell) ATT."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    res = dz.dml_did(panel, "y", controls="x", ml_g=LinearRegression(),
+                     ml_m=LogisticRegression(C=float("inf"), tol=1e-10, max_iter=1000), n_folds=5,
+                     seed=1, in_sample_normalization=False)
+    return first(dz.aggregate(res, "simple"))
+
+
 TASKS = {
     "twfe": (panel_of, twfe),
     "continuous": (panel_of, continuous),
@@ -118,6 +130,7 @@ TASKS = {
     "etwfe": (panel_of, lambda p: first(dz.aggregate(dz.etwfe(p, "y", fixed_effects="unit"),
                                                      "simple"))),
     "stacked": (panel_of, lambda p: stacked(p)),
+    "dml": (panel_of, dml),
     "sdid_point": (panel_of, sdid(None)),
     "sdid_placebo200": (panel_of, sdid("placebo")),
 }

@@ -112,6 +112,9 @@ class EstimatorSpec:
     in_default_study : bool
         A study that lists no ``study.estimators`` runs it (the estimators of the first
         rounds); later additions set False and run when listed.
+    study_controls : bool
+        The report passes the study's ``controls`` to it (estimators that need them, e.g.
+        ``dml_did``); the others keep their unconditional specification.
     """
 
     name: str
@@ -129,6 +132,7 @@ class EstimatorSpec:
     in_comparison: bool = True
     report_static: bool = False
     in_default_study: bool = True
+    study_controls: bool = False
 
     def __post_init__(self):
         # plain membership tests: the registry is read by ``import did_zones``, which must
@@ -189,11 +193,13 @@ class EstimatorSpec:
     # ------------------------------------------------------ calls for a study
 
     def common_options(self, *, control: str | None = None,
-                       cluster: Any = "unit") -> dict[str, Any]:
+                       cluster: Any = "unit", controls: Any = ()) -> dict[str, Any]:
         """Keyword arguments for the study-wide ``control`` and ``cluster``: ``control`` only
         if the estimator accepts that value (others keep their own comparison group),
-        ``cluster`` if it takes one."""
+        ``cluster`` if it takes one; the study's ``controls`` when ``study_controls``."""
         out: dict[str, Any] = {}
+        if self.study_controls and controls:
+            out["controls"] = controls
         if control is not None and self.accepts("control", control):
             out["control"] = control
         if "cluster" in self.options:
@@ -209,7 +215,7 @@ class EstimatorSpec:
 
     def report(self, panel, outcome: str, window: tuple[int, int], *,
                control: str | None = None, cluster: Any = "unit",
-               aggregations: tuple[str, ...] = ()) -> dict[str, Any]:
+               aggregations: tuple[str, ...] = (), controls: Any = ()) -> dict[str, Any]:
         """Run the estimator as the study report shows it.
 
         Returns
@@ -220,7 +226,7 @@ class EstimatorSpec:
             every result computed, by the key the report stores it under (without the
             ``":outcome"`` suffix).
         """
-        common = {"control": control, "cluster": cluster}
+        common = {"control": control, "cluster": cluster, "controls": controls}
         out: dict[str, Any] = {"event": None, "static": None, "results": {}}
         if self.through_aggregations:
             from .aggregate import aggregate
@@ -284,6 +290,14 @@ _NO_ETWFE_WILD = (
 _NO_ETWFE_FAST = (
     "the Frisch-Waugh-Lovell fast placebo path re-uses a TWFE regression with one treatment "
     "regressor; etwfe's cohort x period cells change with every placebo assignment.")
+
+_NO_DML_RERUN = (
+    "dml_did is not yet wired into the re-estimating robustness checks (placebo, PSM, wild "
+    "bootstrap, variations): each re-estimation would refit every cross-fitted learner. Use "
+    "callaway_santanna with covariates for them, or rerun dml_did on your own placebo panels.")
+_NO_DML_PRETREND = (
+    "dml_did reports no pre-trend test; test its pre-period ATT(g,t) (or the e < 0 terms of "
+    "aggregate(result, 'event')) with Result.wald_test.")
 
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
@@ -363,6 +377,16 @@ _BUILTIN = (
                  "placebo_fast": _NO_ETWFE_FAST},
         labels={"en": "Extended TWFE (Wooldridge)", "zh": "扩展双向固定效应 (Wooldridge ETWFE)"},
         aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
+    EstimatorSpec(
+        "dml_did", ".estimators.dml", "staggered",
+        controls=("never", "not_yet"), aggregations=AGGREGATIONS, tests=("honest_did",),
+        refuses={"pretrend": _NO_DML_PRETREND,
+                 "pretrend_power": _NO_DML_PRETREND, "placebo": _NO_DML_RERUN,
+                 "placebo_fast": _NO_DML_RERUN, "psm": _NO_DML_RERUN,
+                 "variations": _NO_DML_RERUN, "wild_bootstrap": _NO_DML_RERUN},
+        labels={"en": "DML-DiD (Chang 2020)", "zh": "双重机器学习双重差分 (DML-DiD)"},
+        aliases=("doubleml", "dml", "ddml"), through_aggregations=True, in_comparison=False,
+        in_default_study=False, study_controls=True),
     EstimatorSpec(
         "iv_did", ".estimators.iv_did", "mechanism",
         window=None, tests=("variations",), in_comparison=False,

@@ -290,10 +290,11 @@ def _extract(result: Result, reference: int):
                 "differences, not comparable with the post-period long differences from "
                 "g − 1. Re-estimate with base_period='universal'.")
     require_event_terms(result, "honest_did")
-    if method == "callaway_santanna":
+    if method in ("callaway_santanna", "dml_did"):
         if result.spec.get("base_period") != "universal":
+            name = "Callaway-Sant'Anna" if method == "callaway_santanna" else "DML-DiD"
             raise SpecificationError(
-                "Callaway-Sant'Anna pre-period estimates with base_period='varying' are "
+                f"{name} pre-period estimates with base_period='varying' are "
                 "short differences, not comparable with the post-period long differences "
                 "(as HonestDiD's honest_did.AGGTEobj). Re-estimate with "
                 "base_period='universal' and aggregate(..., 'event').")
