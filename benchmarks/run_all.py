@@ -62,13 +62,15 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "wcb_unit": "wild cluster bootstrap, TWFE, 9,999 WCR draws, clusters = units",
          "wcb_prov": "wild cluster bootstrap, TWFE, 9,999 WCR draws, province clusters "
                      "(30 of 10 units at ≤ 1,000 units, else 1,000)",
-         "wcb_prov10": "wild cluster bootstrap, TWFE, 10 clusters: all 1,024 sign vectors"}
+         "wcb_prov10": "wild cluster bootstrap, TWFE, 10 clusters: all 1,024 sign vectors",
+         "continuous": "continuous-dose DiD (CGBS 2024), cubic B-spline, no interior knots, "
+                       "never-treated comparisons: ATT^o and the dose curves"}
 WCB = ("wcb_unit", "wcb_prov", "wcb_prov10")
-CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked")
+CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked", "continuous")
 SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation", "wcb_unit", "wcb_prov10")
 LARGE_TASKS = ("twfe", "event_study", "sun_abraham", "cs_analytic", "cs_analytic_e2e",
                "cs_boot999")
-COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10")
+COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10", "dose")
 LARGE_ROWS = 5_000_000
 
 
@@ -91,6 +93,10 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     n_prov = 30 if n_units <= 1000 else 1000
     df["prov"] = df["unit"].to_numpy() * n_prov // n_units
     df["prov10"] = df["unit"].to_numpy() * 10 // n_units
+    # a time-invariant treatment intensity for the continuous-dose task: lognormal for
+    # treated units, 0 for never-treated ones (its own stream: no other column changes)
+    unit_dose = np.random.default_rng(3).lognormal(0.0, 0.5, n_units)
+    df["dose"] = np.where(df["g"] > 0, unit_dose[df["unit"].to_numpy()], 0.0)
     return df
 
 

@@ -48,7 +48,7 @@ def _fit(name, df):
 
 # estimators whose design the staggered frame above does not fit, with their own invariance
 # tests (row order, a constant added to the outcome, the caller's frame)
-OWN_TESTS = {"continuous_did": "tests/test_continuous.py (two-period dose design)"}
+OWN_TESTS = {"continuous_did": "tests/test_continuous.py, tests/test_continuous_staggered.py (dose designs)"}
 NAMES = sorted(n for n in REGISTRY if n not in OWN_TESTS)
 # estimators whose numbers legitimately depend on the units' order: dml_did draws its
 # cross-fitting folds over the units in sorted order, so relabelling them redraws the folds

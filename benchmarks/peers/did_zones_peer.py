@@ -86,6 +86,14 @@ def stacked(panel):
     return res.estimate["overall"], res.std_error["overall"]
 
 
+def continuous(panel):
+    """``continuous_did``: cubic B-spline, no interior knots, never-treated comparisons,
+    the default dose grid; ATT^o and its influence-function standard error (diff-diff's
+    ``ContinuousDiD`` with the same options)."""
+    res = dz.continuous_did(panel, "y", dose="dose", degree=3, num_knots=0, control="never")
+    return res.estimate["att_overall"], res.std_error["att_overall"]
+
+
 def dml(panel):
     """``dml_did`` with the learners of diff-diff's defaults: OLS outcome regression and an
     unpenalised logit fitted to convergence (``C=inf, tol=1e-10``: Newton's method), control ``x``, 5 folds, never-treated comparisons, Chang's
@@ -100,6 +108,7 @@ def dml(panel):
 
 TASKS = {
     "twfe": (panel_of, twfe),
+    "continuous": (panel_of, continuous),
     "event_study": (panel_of, lambda p: first(dz.event_study(p, "y"))),
     "cs_analytic": (panel_of, lambda p: first(dz.aggregate(dz.callaway_santanna(p, "y"),
                                                             "simple"))),

@@ -1,5 +1,6 @@
 """diff-diff (``pip install diff-diff``): Callaway-Sant'Anna, Sun-Abraham, imputation,
-ETWFE (``WooldridgeDiD``), stacked DiD (``StackedDiD``), DML-DiD (``DMLDiD``), synthetic DiD.
+ETWFE (``WooldridgeDiD``), stacked DiD (``StackedDiD``), DML-DiD (``DMLDiD``), synthetic DiD,
+continuous-dose DiD (``ContinuousDiD``).
 
 No TWFE task: diff-diff's ``TwoWayFixedEffects.fit(data, outcome, treatment, post, unit)``
 is the two-group design (unit effects and effects of the 0/1 ``post`` column, regressor
@@ -53,6 +54,14 @@ def stacked(df):
     return r.overall_att, r.overall_se
 
 
+def continuous(df):
+    """``ContinuousDiD``: cubic B-spline, no interior knots, never-treated comparisons,
+    analytic standard errors: ``overall_att`` (ATT^o) and its SE."""
+    r = dd.ContinuousDiD(degree=3, num_knots=0, control_group="never_treated").fit(
+        df, outcome="y", unit="unit", time="year", first_treat="g", dose="dose")
+    return r.overall_att, r.overall_att_se
+
+
 def dml(df):
     """``DMLDiD`` (Chang 2020 scores) with its default learners, OLS outcome regression
     (``"linear"``) and an unpenalised logit (``"logit"``), control ``x``, 5 folds,
@@ -80,5 +89,6 @@ def sdid_placebo(df):
 if __name__ == "__main__":
     main({"cs_analytic": cs(0), "cs_boot999": cs(999),
           "sun_abraham": sun_abraham, "bjs": bjs,
-          "etwfe": etwfe, "stacked": stacked, "dml": dml, "sdid_placebo200": sdid_placebo},
+          "etwfe": etwfe, "stacked": stacked, "dml": dml, "sdid_placebo200": sdid_placebo,
+          "continuous": continuous},
          dd.__version__)

@@ -301,8 +301,23 @@ _NO_DML_PRETREND = (
 
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
-_NO_CONTDID = ("continuous_did estimates a dose-response in a two-period design: it has no "
-               "event-time terms, pre-periods or binary treatment to re-assign")
+_NO_CONTDID_RERUN = (
+    "continuous_did's effect is a function of the dose: the re-estimating checks (placebo, "
+    "PSM-DiD, variations, the wild cluster bootstrap) re-assign or re-weight a binary "
+    "treatment and would leave the dose behind; use its multiplier bootstrap (n_boot=) and "
+    "the pre-period terms of aggregation='eventstudy'.")
+_NO_CONTDID_PRETREND = (
+    "continuous_did reports no pre-trend test of its own (so no power of one); with "
+    "staggered timing, aggregation='event' gives pre-period ATT^o(e) terms (e < 0): test "
+    "them jointly with Result.wald_test.")
+# honest_did is not refused: on aggregation='event', target='level',
+# base_period='universal' (long differences from g - 1 before and after treatment, the
+# same requirement as for Callaway-Sant'Anna) the ATT^o(e) are an event study with a
+# reference period and a joint vcov, which is what HonestDiD bounds; honest_did refuses
+# the other specs itself, saying why (did_zones.robustness.honest).
+_NO_CONTDID = {"pretrend": _NO_CONTDID_PRETREND, "pretrend_power": _NO_CONTDID_PRETREND,
+               **{t: _NO_CONTDID_RERUN for t in ("placebo", "placebo_fast", "psm",
+                                                 "variations", "wild_bootstrap")}}
 
 _BUILTIN = (
     EstimatorSpec(
@@ -379,8 +394,8 @@ _BUILTIN = (
         aliases=("ivreghdfe",)),
     EstimatorSpec(
         "continuous_did", ".estimators.continuous", "mechanism",
-        window=None, tests=(), in_comparison=False, in_default_study=False,
-        refuses={t: _NO_CONTDID for t in TESTS},
+        controls=("never", "not_yet"), window=None, tests=(), in_comparison=False, in_default_study=False,
+        refuses=_NO_CONTDID,
         labels={"en": "Continuous DiD (Callaway, Goodman-Bacon & Sant'Anna)",
                 "zh": "连续处理强度双重差分 (Callaway, Goodman-Bacon & Sant'Anna)"},
         aliases=("contdid",)),

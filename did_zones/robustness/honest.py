@@ -277,6 +277,18 @@ def _extract(result: Result, reference: int):
     entry = REGISTRY.get(method)
     if entry is not None and "honest_did" in entry.refuses:  # why, in its registry entry
         raise SpecificationError(entry.refuses["honest_did"])
+    if method == "continuous_did":
+        spec = result.spec
+        if spec.get("aggregation") != "event" or spec.get("target") != "level":
+            raise SpecificationError(
+                "honest_did bounds an event study: estimate continuous_did with "
+                "aggregation='event' (target='level', the binarised ATT^o(e)) and "
+                "base_period='universal'.")
+        if spec.get("base_period") != "universal":
+            raise SpecificationError(
+                "continuous_did pre-period ATT^o(e) with base_period='varying' are short "
+                "differences, not comparable with the post-period long differences from "
+                "g − 1. Re-estimate with base_period='universal'.")
     require_event_terms(result, "honest_did")
     if method in ("callaway_santanna", "dml_did"):
         if result.spec.get("base_period") != "universal":

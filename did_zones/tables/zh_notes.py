@@ -314,6 +314,12 @@ _RAW: list[tuple[str, Template]] = [
      "没有处理前的 ATT(g,t)，无法进行平行趋势检验。"),
     (r"Pre-test of parallel trends not reported: the variance of the pre-treatment ATT\(g,t\) "
      r"is singular\.", "未报告平行趋势预检验：处理前 ATT(g,t) 的方差矩阵奇异。"),
+    (r"(\d+) cohorts have too few treated units for the (\d+) basis functions and are left "
+     r"out of continuous_did: (.+?)\. Lower degree or num_knots to keep them\.",
+     lambda m: (f"{m.group(1)} 个批次的处理组个体过少，不足以估计 {m.group(2)} 个基函数，"
+                f"未纳入 continuous_did："
+                + re.sub(r" \((\d+) units\)", r"（\1 个个体）", m.group(3))
+                + "。降低 degree 或 num_knots 可保留它们。")),
     (r"No uniform band: no term has a positive bootstrap standard error\.",
      "无一致置信带：没有任何项的自助法标准误为正。"),
     (r"No uniform band: the bootstrap distribution is degenerate\.",
