@@ -9,6 +9,7 @@ errors to 1e-4. The live tests rerun DoubleML (skipped only when it is not insta
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -418,3 +419,33 @@ def test_study_report_call_passes_the_study_controls():
     assert set(got["event"].keys["event_time"].dropna()) <= {-2, -1, 0, 1, 2}
     with pytest.raises(SpecificationError, match="dml_did needs controls"):
         spec.report(_panel(_frame()), "y", (-2, 2), aggregations=("event",))
+
+
+def test_placebo_and_variations_re_estimate_dml():
+    """Every placebo draw is dml_did (same learners, seed and folds' rule) re-estimated on
+    the placebo assignment; the variations re-estimate the same specification."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from did_zones.diagnostics import pretrend_test
+    from did_zones.robustness.placebo import placebo_assignments
+
+    df = _frame()
+    panel = _panel(df)
+    opts = dict(controls=["x1"], ml_g=LinearRegression(), ml_m=LogisticRegression(), seed=3)
+    res = _quiet(dz.aggregate, _quiet(dz.dml_did, panel, "y", **opts), "simple")
+    test = _quiet(dz.robustness.placebo, res, panel, n_draws=5, seed=2)
+    by_hand = []
+    for row in placebo_assignments(panel, n_draws=5, seed=2):
+        moved = dataclasses.replace(panel, cohort=row)
+        by_hand.append(_quiet(dz.aggregate, _quiet(dz.dml_did, moved, "y", **opts),
+                              "simple").estimate["overall"])
+    np.testing.assert_allclose(test.details["draws"].ravel(), by_hand, rtol=1e-10)
+    assert test.statistic == pytest.approx(res.estimate["overall"], rel=1e-12)
+    later = _quiet(dz.robustness.rerun, res, panel.window(2002, 2005))
+    direct = _quiet(dz.aggregate, _quiet(dz.dml_did, panel.window(2002, 2005), "y", **opts),
+                    "simple")
+    assert later.estimate["overall"] == pytest.approx(direct.estimate["overall"], rel=1e-10)
+    ev = _quiet(dz.aggregate, _quiet(dz.dml_did, panel, "y", **opts), "event")
+    leads = [t for t, e in zip(ev.terms, ev.keys["event_time"], strict=True) if e < 0]
+    assert leads and pretrend_test(ev).statistic == pytest.approx(
+        ev.wald_test(leads).statistic, rel=1e-12)

@@ -291,13 +291,16 @@ _NO_ETWFE_FAST = (
     "the Frisch-Waugh-Lovell fast placebo path re-uses a TWFE regression with one treatment "
     "regressor; etwfe's cohort x period cells change with every placebo assignment.")
 
-_NO_DML_RERUN = (
-    "dml_did is not yet wired into the re-estimating robustness checks (placebo, PSM, wild "
-    "bootstrap, variations): each re-estimation would refit every cross-fitted learner. Use "
-    "callaway_santanna with covariates for them, or rerun dml_did on your own placebo panels.")
-_NO_DML_PRETREND = (
-    "dml_did reports no pre-trend test; test its pre-period ATT(g,t) (or the e < 0 terms of "
-    "aggregate(result, 'event')) with Result.wald_test.")
+_NO_DML_WEIGHTS = (
+    "dml_did takes no weights=, so PSM-DiD's matching weights cannot enter it; its "
+    "propensity score already reweights the comparison units (doubly robust score).")
+_NO_DML_WILD = (
+    "the wild cluster bootstrap re-solves linear maps of the TWFE-type designs; dml_did's "
+    "cross-fitted learners are not linear in the outcome. Its standard errors come from the "
+    "orthogonal scores (DoubleML's convention).")
+_NO_DML_FAST = (
+    "the Frisch-Waugh-Lovell fast placebo path re-uses a TWFE regression; every dml_did "
+    "placebo refits its cross-fitted learners (placebo re-estimates, slowly).")
 
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
@@ -379,11 +382,10 @@ _BUILTIN = (
         aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
     EstimatorSpec(
         "dml_did", ".estimators.dml", "staggered",
-        controls=("never", "not_yet"), aggregations=AGGREGATIONS, tests=("honest_did",),
-        refuses={"pretrend": _NO_DML_PRETREND,
-                 "pretrend_power": _NO_DML_PRETREND, "placebo": _NO_DML_RERUN,
-                 "placebo_fast": _NO_DML_RERUN, "psm": _NO_DML_RERUN,
-                 "variations": _NO_DML_RERUN, "wild_bootstrap": _NO_DML_RERUN},
+        controls=("never", "not_yet"), aggregations=AGGREGATIONS,
+        tests=("pretrend", "placebo", "honest_did", "pretrend_power", "variations"),
+        refuses={"placebo_fast": _NO_DML_FAST, "psm": _NO_DML_WEIGHTS,
+                 "wild_bootstrap": _NO_DML_WILD},
         labels={"en": "DML-DiD (Chang 2020)", "zh": "双重机器学习双重差分 (DML-DiD)"},
         aliases=("doubleml", "dml", "ddml"), through_aggregations=True, in_comparison=False,
         in_default_study=False, study_controls=True),
