@@ -57,19 +57,25 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "ddd": "triple differences (DR, never-enabled comparisons, simple ATT with P(S=g,Q=1) "
                 "weights)",
          "ddd_reg": "triple differences (outcome regression, otherwise as ddd)",
+         "dml": "DML-DiD ATT(g,t), control x, OLS outcome / logit propensity learners, 5 folds, "
+                "simple ATT",
          "placebo1000": "1,000 in-space placebo draws (TWFE)",
          "placebo1000_dask": "1,000 placebo draws on a Dask LocalCluster (2 workers)",
          "mediation": "mediation (stepwise), 999-draw bootstrap",
          "wcb_unit": "wild cluster bootstrap, TWFE, 9,999 WCR draws, clusters = units",
          "wcb_prov": "wild cluster bootstrap, TWFE, 9,999 WCR draws, province clusters "
                      "(30 of 10 units at ≤ 1,000 units, else 1,000)",
-         "wcb_prov10": "wild cluster bootstrap, TWFE, 10 clusters: all 1,024 sign vectors"}
+         "wcb_prov10": "wild cluster bootstrap, TWFE, 10 clusters: all 1,024 sign vectors",
+         "continuous": "continuous-dose DiD (CGBS 2024), cubic B-spline, no interior knots, "
+                       "never-treated comparisons: ATT^o and the dose curves"}
 WCB = ("wcb_unit", "wcb_prov", "wcb_prov10")
-CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked", "ddd", "ddd_reg")
+CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked", "continuous", "ddd",
+           "ddd_reg")
 SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation", "wcb_unit", "wcb_prov10")
 LARGE_TASKS = ("twfe", "event_study", "sun_abraham", "cs_analytic", "cs_analytic_e2e",
                "cs_boot999")
-COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10", "grp")
+COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10", "dose",
+           "grp")
 LARGE_ROWS = 5_000_000
 
 
@@ -92,6 +98,10 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     n_prov = 30 if n_units <= 1000 else 1000
     df["prov"] = df["unit"].to_numpy() * n_prov // n_units
     df["prov10"] = df["unit"].to_numpy() * 10 // n_units
+    # a time-invariant treatment intensity for the continuous-dose task: lognormal for
+    # treated units, 0 for never-treated ones (its own stream: no other column changes)
+    unit_dose = np.random.default_rng(3).lognormal(0.0, 0.5, n_units)
+    df["dose"] = np.where(df["g"] > 0, unit_dose[df["unit"].to_numpy()], 0.0)
     # a time-invariant 0/1 eligibility partition for triple differences (both values in
     # every cohort: cohorts are drawn per unit independently of the unit code)
     df["grp"] = (df["unit"].to_numpy() % 2).astype(np.int64)

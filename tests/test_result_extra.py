@@ -13,6 +13,7 @@ from did_zones.estimators.callaway_santanna import CallawaySantAnnaExtra
 from did_zones.estimators.continuous import ContinuousDidExtra
 from did_zones.estimators.dcdh import DcdhExtra
 from did_zones.estimators.did2s import Did2sExtra
+from did_zones.estimators.dml import DmlAggregateExtra, DmlDidExtra
 from did_zones.estimators.etwfe import EtwfeAggregateExtra, EtwfeExtra
 from did_zones.estimators.event_study import EventStudyExtra
 from did_zones.estimators.imputation import ImputationExtra
@@ -65,6 +66,11 @@ def _ddd(two=False, naive=False, **kw):
                   **kw)
 
 
+def _dml(p):
+    return _quiet(dz.dml_did, p, "isu", controls=["lngdp_pc", "lnpop"], learner="linear",
+                  n_folds=2)
+
+
 def _cs(p, **kw):
     return _quiet(dz.callaway_santanna, p, "isu", **kw)
 
@@ -109,6 +115,9 @@ CASES = {
     "triple_difference_2p": (TripleDifferenceExtra, lambda p: _ddd(two=True),
                              {"did_components", "cell_counts"}),
     "triple_difference_naive": (TripleDifferenceExtra, lambda p: _ddd(naive=True), set()),
+    "dml_did": (DmlDidExtra, lambda p: _dml(p), set()),
+    "dml_aggregate": (DmlAggregateExtra, lambda p: _quiet(dz.aggregate, _dml(p), "event"),
+                      set()),
     "iv_did": (IvDidExtra, lambda p: _quiet(dz.iv_did, p, "isu", "ecom"), set()),
     "causal_mediation": (CausalMediationExtra,
                          lambda p: _quiet(dz.causal_mediation, p, "isu", "ecom", n_sims=50,

@@ -103,7 +103,8 @@ def _notes_from_many_paths(sim, panel) -> dict[str, tuple[str, ...]]:
                          time="year", cohort="cohort")
     # every estimator of the registry, on a complete, a holey and a few-cluster panel
     needs = {"iv_did": {"endogenous": "ecom"},  # estimators with a required option
-             "continuous_did": {"dose": "ecom"}}
+             "continuous_did": {"dose": "ecom"},
+             "dml_did": {"controls": ["lngdp_pc", "lnpop"], "learner": "linear"}}
     for name in REGISTRY:
         fn = get_estimator(name)
         for tag, p in (("", panel), (":holes", holey), (":few", few)):

@@ -96,8 +96,29 @@ def ddd(panel, method):
     return simple.estimate["overall"], simple.std_error["overall"]
 
 
+def continuous(panel):
+    """``continuous_did``: cubic B-spline, no interior knots, never-treated comparisons,
+    the default dose grid; ATT^o and its influence-function standard error (diff-diff's
+    ``ContinuousDiD`` with the same options)."""
+    res = dz.continuous_did(panel, "y", dose="dose", degree=3, num_knots=0, control="never")
+    return res.estimate["att_overall"], res.std_error["att_overall"]
+
+
+def dml(panel):
+    """``dml_did`` with the learners of diff-diff's defaults: OLS outcome regression and an
+    unpenalised logit fitted to convergence (``C=inf, tol=1e-10``: Newton's method), control ``x``, 5 folds, never-treated comparisons, Chang's
+    p-hat normalisation; the simple (share-weighted post-cell) ATT."""
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    res = dz.dml_did(panel, "y", controls="x", ml_g=LinearRegression(),
+                     ml_m=LogisticRegression(C=float("inf"), tol=1e-10, max_iter=1000), n_folds=5,
+                     seed=1, in_sample_normalization=False)
+    return first(dz.aggregate(res, "simple"))
+
+
 TASKS = {
     "twfe": (panel_of, twfe),
+    "continuous": (panel_of, continuous),
     "event_study": (panel_of, lambda p: first(dz.event_study(p, "y"))),
     "cs_analytic": (panel_of, lambda p: first(dz.aggregate(dz.callaway_santanna(p, "y"),
                                                             "simple"))),
@@ -121,6 +142,7 @@ TASKS = {
     "stacked": (panel_of, lambda p: stacked(p)),
     "ddd": (panel_of, lambda p: ddd(p, "dr")),
     "ddd_reg": (panel_of, lambda p: ddd(p, "reg")),
+    "dml": (panel_of, dml),
     "sdid_point": (panel_of, sdid(None)),
     "sdid_placebo200": (panel_of, sdid("placebo")),
 }

@@ -1,5 +1,6 @@
 """diff-diff (``pip install diff-diff``): Callaway-Sant'Anna, Sun-Abraham, imputation,
-ETWFE (``WooldridgeDiD``), stacked DiD (``StackedDiD``), synthetic DiD.
+ETWFE (``WooldridgeDiD``), stacked DiD (``StackedDiD``), DML-DiD (``DMLDiD``), synthetic DiD,
+continuous-dose DiD (``ContinuousDiD``).
 
 No TWFE task: diff-diff's ``TwoWayFixedEffects.fit(data, outcome, treatment, post, unit)``
 is the two-group design (unit effects and effects of the 0/1 ``post`` column, regressor
@@ -65,6 +66,26 @@ def ddd(method):
     return run
 
 
+def continuous(df):
+    """``ContinuousDiD``: cubic B-spline, no interior knots, never-treated comparisons,
+    analytic standard errors: ``overall_att`` (ATT^o) and its SE."""
+    r = dd.ContinuousDiD(degree=3, num_knots=0, control_group="never_treated").fit(
+        df, outcome="y", unit="unit", time="year", first_treat="g", dose="dose")
+    return r.overall_att, r.overall_att_se
+
+
+def dml(df):
+    """``DMLDiD`` (Chang 2020 scores) with its default learners, OLS outcome regression
+    (``"linear"``) and an unpenalised logit (``"logit"``), control ``x``, 5 folds,
+    never-treated comparisons, seed 1: its overall ATT and standard error (did_zones:
+    ``aggregate(dml_did(..., in_sample_normalization=False), "simple")``; the folds differ,
+    so the estimates agree up to the cross-fitting noise, not to 1e-8)."""
+    r = dd.DMLDiD(propensity_learner="logit", outcome_learner="linear", n_folds=5,
+                  control_group="never_treated", seed=1).fit(
+        df, outcome="y", unit="unit", time="year", first_treat="g", covariates=["x"])
+    return r.overall_att, r.overall_se
+
+
 def sdid_placebo(df):
     """``SyntheticDiD`` (R synthdid's defaults), placebo variance, 200 permutations, seed 1;
     one adoption date (the panels of benchmarks/bench_synthetic.py)."""
@@ -80,6 +101,6 @@ def sdid_placebo(df):
 if __name__ == "__main__":
     main({"cs_analytic": cs(0), "cs_boot999": cs(999),
           "sun_abraham": sun_abraham, "bjs": bjs,
-          "etwfe": etwfe, "stacked": stacked, "sdid_placebo200": sdid_placebo,
-          "ddd": ddd("dr"), "ddd_reg": ddd("reg")},
+          "etwfe": etwfe, "stacked": stacked, "dml": dml, "sdid_placebo200": sdid_placebo,
+          "continuous": continuous, "ddd": ddd("dr"), "ddd_reg": ddd("reg")},
          dd.__version__)

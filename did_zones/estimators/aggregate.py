@@ -186,6 +186,10 @@ def aggregate(
                 "aggregation averages the cells it has. Restrict the event times with "
                 "window=(lo, hi), or balance the panel first (Panel.window / drop_units).")
         return etwfe_aggregate(result, kind, window=window)
+    if isinstance(result, Result) and result.method == "dml_did":
+        from .dml import dml_aggregate  # DoubleML's fixed-weight aggregation of DML cells
+
+        return dml_aggregate(result, kind, window=window)
     if not isinstance(result, Result) \
             or result.method not in ("callaway_santanna", "triple_difference"):
         raise SpecificationError(

@@ -112,6 +112,9 @@ class EstimatorSpec:
     in_default_study : bool
         A study that lists no ``study.estimators`` runs it (the estimators of the first
         rounds); later additions set False and run when listed.
+    study_controls : bool
+        The report passes the study's ``controls`` to it (estimators that need them, e.g.
+        ``dml_did``); the others keep their unconditional specification.
     """
 
     name: str
@@ -129,6 +132,7 @@ class EstimatorSpec:
     in_comparison: bool = True
     report_static: bool = False
     in_default_study: bool = True
+    study_controls: bool = False
 
     def __post_init__(self):
         # plain membership tests: the registry is read by ``import did_zones``, which must
@@ -189,11 +193,13 @@ class EstimatorSpec:
     # ------------------------------------------------------ calls for a study
 
     def common_options(self, *, control: str | None = None,
-                       cluster: Any = "unit") -> dict[str, Any]:
+                       cluster: Any = "unit", controls: Any = ()) -> dict[str, Any]:
         """Keyword arguments for the study-wide ``control`` and ``cluster``: ``control`` only
         if the estimator accepts that value (others keep their own comparison group),
-        ``cluster`` if it takes one."""
+        ``cluster`` if it takes one; the study's ``controls`` when ``study_controls``."""
         out: dict[str, Any] = {}
+        if self.study_controls and controls:
+            out["controls"] = controls
         if control is not None and self.accepts("control", control):
             out["control"] = control
         if "cluster" in self.options:
@@ -209,7 +215,7 @@ class EstimatorSpec:
 
     def report(self, panel, outcome: str, window: tuple[int, int], *,
                control: str | None = None, cluster: Any = "unit",
-               aggregations: tuple[str, ...] = ()) -> dict[str, Any]:
+               aggregations: tuple[str, ...] = (), controls: Any = ()) -> dict[str, Any]:
         """Run the estimator as the study report shows it.
 
         Returns
@@ -220,7 +226,7 @@ class EstimatorSpec:
             every result computed, by the key the report stores it under (without the
             ``":outcome"`` suffix).
         """
-        common = {"control": control, "cluster": cluster}
+        common = {"control": control, "cluster": cluster, "controls": controls}
         out: dict[str, Any] = {"event": None, "static": None, "results": {}}
         if self.through_aggregations:
             from .aggregate import aggregate
@@ -285,10 +291,36 @@ _NO_ETWFE_FAST = (
     "the Frisch-Waugh-Lovell fast placebo path re-uses a TWFE regression with one treatment "
     "regressor; etwfe's cohort x period cells change with every placebo assignment.")
 
+_NO_DML_WEIGHTS = (
+    "dml_did takes no weights=, so PSM-DiD's matching weights cannot enter it; its "
+    "propensity score already reweights the comparison units (doubly robust score).")
+_NO_DML_WILD = (
+    "the wild cluster bootstrap re-solves linear maps of the TWFE-type designs; dml_did's "
+    "cross-fitted learners are not linear in the outcome. Its standard errors come from the "
+    "orthogonal scores (DoubleML's convention).")
+_NO_DML_FAST = (
+    "the Frisch-Waugh-Lovell fast placebo path re-uses a TWFE regression; every dml_did "
+    "placebo refits its cross-fitted learners (placebo re-estimates, slowly).")
+
 _ALL_TESTS = ("pretrend", "placebo", "honest_did", "pretrend_power", "psm", "variations")
 
-_NO_CONTDID = ("continuous_did estimates a dose-response in a two-period design: it has no "
-               "event-time terms, pre-periods or binary treatment to re-assign")
+_NO_CONTDID_RERUN = (
+    "continuous_did's effect is a function of the dose: the re-estimating checks (placebo, "
+    "PSM-DiD, variations, the wild cluster bootstrap) re-assign or re-weight a binary "
+    "treatment and would leave the dose behind; use its multiplier bootstrap (n_boot=) and "
+    "the pre-period terms of aggregation='eventstudy'.")
+_NO_CONTDID_PRETREND = (
+    "continuous_did reports no pre-trend test of its own (so no power of one); with "
+    "staggered timing, aggregation='event' gives pre-period ATT^o(e) terms (e < 0): test "
+    "them jointly with Result.wald_test.")
+# honest_did is not refused: on aggregation='event', target='level',
+# base_period='universal' (long differences from g - 1 before and after treatment, the
+# same requirement as for Callaway-Sant'Anna) the ATT^o(e) are an event study with a
+# reference period and a joint vcov, which is what HonestDiD bounds; honest_did refuses
+# the other specs itself, saying why (did_zones.robustness.honest).
+_NO_CONTDID = {"pretrend": _NO_CONTDID_PRETREND, "pretrend_power": _NO_CONTDID_PRETREND,
+               **{t: _NO_CONTDID_RERUN for t in ("placebo", "placebo_fast", "psm",
+                                                 "variations", "wild_bootstrap")}}
 
 _NO_DDD_RERUN = (
     "triple_difference is not yet wired into the re-estimating robustness checks (placebo, "
@@ -367,14 +399,23 @@ _BUILTIN = (
                 "zh": "三重差分 (Ortiz-Villavicencio & Sant'Anna)"},
         aliases=("ddd", "triplediff"), in_comparison=False, in_default_study=False),
     EstimatorSpec(
+        "dml_did", ".estimators.dml", "staggered",
+        controls=("never", "not_yet"), aggregations=AGGREGATIONS,
+        tests=("pretrend", "placebo", "honest_did", "pretrend_power", "variations"),
+        refuses={"placebo_fast": _NO_DML_FAST, "psm": _NO_DML_WEIGHTS,
+                 "wild_bootstrap": _NO_DML_WILD},
+        labels={"en": "DML-DiD (Chang 2020)", "zh": "双重机器学习双重差分 (DML-DiD)"},
+        aliases=("doubleml", "dml", "ddml"), through_aggregations=True, in_comparison=False,
+        in_default_study=False, study_controls=True),
+    EstimatorSpec(
         "iv_did", ".estimators.iv_did", "mechanism",
         window=None, tests=("variations",), in_comparison=False,
         labels={"en": "IV-DiD (2SLS)", "zh": "工具变量双重差分 (2SLS)"},
         aliases=("ivreghdfe",)),
     EstimatorSpec(
         "continuous_did", ".estimators.continuous", "mechanism",
-        window=None, tests=(), in_comparison=False, in_default_study=False,
-        refuses={t: _NO_CONTDID for t in TESTS},
+        controls=("never", "not_yet"), window=None, tests=(), in_comparison=False, in_default_study=False,
+        refuses=_NO_CONTDID,
         labels={"en": "Continuous DiD (Callaway, Goodman-Bacon & Sant'Anna)",
                 "zh": "连续处理强度双重差分 (Callaway, Goodman-Bacon & Sant'Anna)"},
         aliases=("contdid",)),

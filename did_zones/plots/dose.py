@@ -10,7 +10,7 @@ __all__ = ["dose_response_plot"]
 
 
 def dose_response_plot(result, *, parameter: str = "att", alpha: float = 0.05,
-                       ax=None, title: str | None = None,
+                       band: str = "pointwise", ax=None, title: str | None = None,
                        language: str = "en", font: str | None = None):
     """ATT(d) or ACRT(d) over the dose grid, with pointwise confidence band and average.
 
@@ -21,7 +21,11 @@ def dose_response_plot(result, *, parameter: str = "att", alpha: float = 0.05,
     parameter : {"att", "acrt"}
         The level effect ATT(d) or its derivative ACRT(d).
     alpha : float
-        Pointwise band at level ``1 - alpha``.
+        Band at level ``1 - alpha`` (for ``band="uniform"``: the ``alpha`` of the
+        estimation).
+    band : {"pointwise", "uniform"}
+        Pointwise intervals, or the uniform (sup-t) band over the dose grid, which needs
+        the multiplier bootstrap (``continuous_did(..., n_boot=999, seed=...)``).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; default a new figure.
     title : str, optional
@@ -38,12 +42,15 @@ def dose_response_plot(result, *, parameter: str = "att", alpha: float = 0.05,
     Raises
     ------
     SpecificationError
-        Not a continuous_did result, bad ``alpha``, or ``parameter`` not "att" / "acrt".
+        Not a continuous_did result (with dose curves), bad ``alpha``, ``parameter`` not
+        "att" / "acrt", ``band`` not "pointwise" / "uniform", or a uniform band without
+        the bootstrap or at another ``alpha``.
 
     Notes
     -----
     Reads ``tidy()``: the rows whose ``parameter`` is ``att`` (``acrt``) give the curve and
-    its pointwise band (``conf_low``, ``conf_high``); the dashed line is ``att_overall``
+    its pointwise band (``conf_low``, ``conf_high``) or uniform band (``uniform_low``,
+    ``uniform_high``); the dashed line is ``att_overall``
     (``acrt_overall``), the average over the treated units' doses.
 
     Examples
@@ -65,14 +72,32 @@ def dose_response_plot(result, *, parameter: str = "att", alpha: float = 0.05,
                                  f"continuous_did; got {getattr(result, 'method', type(result))!r}.")
     if parameter not in ("att", "acrt"):
         raise SpecificationError(f"parameter must be one of 'att', 'acrt'; got {parameter!r}.")
+    if band not in ("pointwise", "uniform"):
+        raise SpecificationError(f"band must be one of 'pointwise', 'uniform'; got {band!r}.")
     tidy = result.tidy(alpha=alpha)
     curve = tidy[tidy["parameter"] == parameter].sort_values("dose")
+    if curve.empty:
+        raise SpecificationError(
+            "dose_response_plot needs the dose curves: estimate with aggregation='dose'.")
+    low, high = "conf_low", "conf_high"
+    if band == "uniform":
+        if "uniform_low" not in curve.columns:
+            raise SpecificationError(
+                "A uniform band needs n_boot: re-estimate with continuous_did(..., "
+                "n_boot=999, seed=1).")
+        if abs(alpha - result.spec.get("alpha", 0.05)) > 1e-12:
+            raise SpecificationError(
+                f"The uniform band was computed for alpha={result.spec.get('alpha')}; "
+                f"re-estimate with alpha={alpha}.")
+        low, high = "uniform_low", "uniform_high"
     overall = tidy.loc[tidy["parameter"] == f"{parameter}_overall", "estimate"]
     ttl = heading(title, language, f"dose_{parameter}")
     with text_context([ttl], font, language):
         fig, ax = axes(ax, (6.4, 4.0))
-        ax.fill_between(curve["dose"], curve["conf_low"], curve["conf_high"], color="C0",
-                        alpha=0.2, lw=0, label=word(language, "ci", level=100 * (1 - alpha)))
+        label = word(language, "ci" if band == "pointwise" else "uniform",
+                     level=100 * (1 - alpha))
+        ax.fill_between(curve["dose"], curve[low], curve[high], color="C0",
+                        alpha=0.2, lw=0, label=label)
         ax.plot(curve["dose"], curve["estimate"], color="C0", lw=2)
         if len(overall):
             ax.axhline(float(overall.iloc[0]), color="C3", ls="--", lw=1.2,

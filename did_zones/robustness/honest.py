@@ -277,11 +277,24 @@ def _extract(result: Result, reference: int):
     entry = REGISTRY.get(method)
     if entry is not None and "honest_did" in entry.refuses:  # why, in its registry entry
         raise SpecificationError(entry.refuses["honest_did"])
-    require_event_terms(result, "honest_did")
-    if method == "callaway_santanna":
-        if result.spec.get("base_period") != "universal":
+    if method == "continuous_did":
+        spec = result.spec
+        if spec.get("aggregation") != "event" or spec.get("target") != "level":
             raise SpecificationError(
-                "Callaway-Sant'Anna pre-period estimates with base_period='varying' are "
+                "honest_did bounds an event study: estimate continuous_did with "
+                "aggregation='event' (target='level', the binarised ATT^o(e)) and "
+                "base_period='universal'.")
+        if spec.get("base_period") != "universal":
+            raise SpecificationError(
+                "continuous_did pre-period ATT^o(e) with base_period='varying' are short "
+                "differences, not comparable with the post-period long differences from "
+                "g − 1. Re-estimate with base_period='universal'.")
+    require_event_terms(result, "honest_did")
+    if method in ("callaway_santanna", "dml_did"):
+        if result.spec.get("base_period") != "universal":
+            name = "Callaway-Sant'Anna" if method == "callaway_santanna" else "DML-DiD"
+            raise SpecificationError(
+                f"{name} pre-period estimates with base_period='varying' are "
                 "short differences, not comparable with the post-period long differences "
                 "(as HonestDiD's honest_did.AGGTEobj). Re-estimate with "
                 "base_period='universal' and aggregate(..., 'event').")

@@ -285,10 +285,41 @@ _RAW: list[tuple[str, Template]] = [
     (rf"No never-treated units: periods >= {_NUM} dropped \({_N} rows\) and cohort {_NUM} "
      r"serves as the comparison group \(as R etwfe\)\.",
      "没有从未试点个体：删除时期 ≥ {1} 的数据（{2} 行），以批次 {3} 作为对照组（同 R etwfe）。"),
+    (r"DML-DiD assumptions: \(1\) conditional parallel trends: given the controls, the "
+     r"treated cohort's untreated outcome would have moved like the comparison group's; "
+     r"\(2\) overlap: every unit has a propensity of belonging to the cohort strictly between "
+     r"0 and 1 given its controls; \(3\) no anticipation before the first treated period "
+     r"\(beyond anticipation=\); \(4\) the learners converge fast enough: the product of the "
+     r"outcome-regression and propensity errors is o\(n\^-1/2\), e\.g\. each o\(n\^-1/4\)\.",
+     "DML-DiD 识别假设：(1) 条件平行趋势：给定控制变量，处理批次未受处理时的结果变化与对照组相同；"
+     "(2) 共同支撑（重叠）：给定控制变量，每个个体属于该批次的倾向得分严格介于 0 和 1 之间；"
+     "(3) 无预期效应：首个处理期之前（anticipation= 设定之外）不受影响；(4) 机器学习估计量收敛足够快："
+     "结果回归与倾向得分误差之积为 o(n^-1/2)，例如各自为 o(n^-1/4)。"),
+    (rf"DML-DiD: {_N} ATT\(g,t\) skipped with fewer treated or comparison (units|rows) than "
+     rf"n_folds={_N} \(treated/comparison, e\.g\. (.+?)\): a cross-fitting fold would lack one group\. Lower "
+     r"n_folds or pool small cohorts\.",
+     lambda m: (f"DML-DiD：{m.group(1)} 个 ATT(g,t) 因处理组或对照组"
+                f"{'个体' if m.group(2) == 'units' else '观测'}少于 n_folds={m.group(3)} 而跳过"
+                f"（处理/对照，例如 {m.group(4)}）：交叉拟合的某一折会缺少一组。"
+                "请减小 n_folds 或合并小批次。")),
+    (rf"DML-DiD: propensity scores outside \[{_NUM}, {_NUM}\] were clipped in {_N} "
+     r"comparison\(s\) \(clipped/(units|rows): (.+?)\): weak overlap or perfect separation by the "
+     r"controls\. Check overlap, drop controls that nearly determine the cohort, or raise "
+     r"trimming_threshold\.",
+     lambda m: (f"DML-DiD：{m.group(3)} 个比较中倾向得分超出 [{m.group(1)}, {m.group(2)}] 而被截断"
+                f"（截断数/{'个体数' if m.group(4) == 'units' else '观测数'}：{m.group(5)}）："
+                "重叠性弱或控制变量完全分离处理状态。请检查共同支撑、去掉几乎决定批次的控制变量，或提高 "
+                "trimming_threshold。")),
     (r"No pre-treatment ATT\(g,t\) to test parallel trends on\.",
      "没有处理前的 ATT(g,t)，无法进行平行趋势检验。"),
     (r"Pre-test of parallel trends not reported: the variance of the pre-treatment ATT\(g,t\) "
      r"is singular\.", "未报告平行趋势预检验：处理前 ATT(g,t) 的方差矩阵奇异。"),
+    (r"(\d+) cohorts have too few treated units for the (\d+) basis functions and are left "
+     r"out of continuous_did: (.+?)\. Lower degree or num_knots to keep them\.",
+     lambda m: (f"{m.group(1)} 个批次的处理组个体过少，不足以估计 {m.group(2)} 个基函数，"
+                f"未纳入 continuous_did："
+                + re.sub(r" \((\d+) units\)", r"（\1 个个体）", m.group(3))
+                + "。降低 degree 或 num_knots 可保留它们。")),
     (r"No uniform band: no term has a positive bootstrap standard error\.",
      "无一致置信带：没有任何项的自助法标准误为正。"),
     (r"No uniform band: the bootstrap distribution is degenerate\.",
