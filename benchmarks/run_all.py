@@ -14,8 +14,8 @@ interpreter, imports and the panel included). Peers whose venv is missing are sk
 listed; create them with ``python benchmarks/run_all.py --setup``. A peer is not run at a
 size where its memory measured at the previous size, scaled by the rows, would exceed
 ``--mem-budget-gb`` (the table says so). Point estimates and analytic standard errors of
-TWFE, the event study, Callaway-Sant'Anna, ETWFE and stacked DiD are compared with every
-peer (relative 1e-8);
+TWFE, the event study, Callaway-Sant'Anna, ETWFE, stacked DiD and triple differences are
+compared with every peer (relative 1e-8);
 differences are listed. Panels of 5 million rows or more run only TWFE, the event study,
 Sun-Abraham and Callaway-Sant'Anna, and the placebo and mediation lines run only on panels
 of at most 1,000 units.
@@ -54,6 +54,9 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "sun_abraham": "Sun-Abraham", "bjs": "BJS imputation",
          "etwfe": "ETWFE (Wooldridge), unit and period effects, simple ATT",
          "stacked": "stacked DiD, window (-2, 2), never-treated controls, pooled regression",
+         "ddd": "triple differences (DR, never-enabled comparisons, simple ATT with P(S=g,Q=1) "
+                "weights)",
+         "ddd_reg": "triple differences (outcome regression, otherwise as ddd)",
          "dml": "DML-DiD ATT(g,t), control x, OLS outcome / logit propensity learners, 5 folds, "
                 "simple ATT",
          "placebo1000": "1,000 in-space placebo draws (TWFE)",
@@ -66,11 +69,13 @@ TASKS = {"twfe": "TWFE, clustered by unit", "event_study": "event study",
          "continuous": "continuous-dose DiD (CGBS 2024), cubic B-spline, no interior knots, "
                        "never-treated comparisons: ATT^o and the dose curves"}
 WCB = ("wcb_unit", "wcb_prov", "wcb_prov10")
-CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked", "continuous")
+CHECKED = ("twfe", "event_study", "cs_analytic", "etwfe", "stacked", "continuous", "ddd",
+           "ddd_reg")
 SMALL_ONLY = ("placebo1000", "placebo1000_dask", "mediation", "wcb_unit", "wcb_prov10")
 LARGE_TASKS = ("twfe", "event_study", "sun_abraham", "cs_analytic", "cs_analytic_e2e",
                "cs_boot999")
-COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10", "dose")
+COLUMNS = ("unit", "year", "g", "x", "y", "d", "rel", "m", "prov", "prov10", "dose",
+           "grp")
 LARGE_ROWS = 5_000_000
 
 
@@ -97,6 +102,9 @@ def generate(n_units: int, n_periods: int) -> pd.DataFrame:
     # treated units, 0 for never-treated ones (its own stream: no other column changes)
     unit_dose = np.random.default_rng(3).lognormal(0.0, 0.5, n_units)
     df["dose"] = np.where(df["g"] > 0, unit_dose[df["unit"].to_numpy()], 0.0)
+    # a time-invariant 0/1 eligibility partition for triple differences (both values in
+    # every cohort: cohorts are drawn per unit independently of the unit code)
+    df["grp"] = (df["unit"].to_numpy() % 2).astype(np.int64)
     return df
 
 

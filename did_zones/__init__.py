@@ -24,6 +24,7 @@ _EXPORTS = {
     "load_cities": "registry",
     "county_level_prefectures": "registry",
     "simulate_pilot_panel": "simulate",
+    "simulate_ddd_panel": "_simddd",
     "SimulatedPanel": "simulate",
     "SimulationTruth": "simulate",
     "read_cre": "cre",

@@ -24,7 +24,7 @@ MODULES = [
 # top-level names grouped by the first matching module prefix of where they are defined
 GROUPS = [
     ("Panels, registry and data", ("did_zones.panel", "did_zones.registry",
-                                   "did_zones.simulate", "did_zones.cre",
+                                   "did_zones.simulate", "did_zones._simddd", "did_zones.cre",
                                    "did_zones.zone_timing")),
     ("Outcomes and mechanism variables", ("did_zones.outcomes", "did_zones.entropy")),
     ("Estimators", ("did_zones.estimators", "did_zones.design")),

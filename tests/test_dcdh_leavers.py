@@ -204,6 +204,7 @@ def test_every_other_estimator_refuses(hand, name):
     _, panel = hand
     panel = panel.with_columns({"m": np.arange(panel.n_obs, dtype=float)})
     extra = {"iv_did": {"endogenous": "m"}, "continuous_did": {"dose": "m"},
+             "triple_difference": {"group": "m"},
              "dml_did": {"controls": "m"}}.get(name, {})
     with pytest.raises(PanelError, match=REFUSAL):
         get_estimator(name)(panel, "y", **extra)

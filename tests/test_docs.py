@@ -24,6 +24,7 @@ ESTIMATOR_PAGES = {
     "dcdh": ["dcdh"],
     "iv_did": ["iv_did"],
     "continuous_did": ["continuous_did"],
+    "triple_difference": ["triple_difference"],
     "dml_did": ["dml_did"],
     "bacon_decomposition": ["bacon_decomposition"],
     "twfe_weights": ["twfe_weights"],

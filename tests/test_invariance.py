@@ -20,6 +20,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::did_zones.errors.DidZonesWarnin
 OPTIONS = {  # options that make each estimator report event-time terms where it has them
     "dcdh": {"window": (-3, 2)},
     "iv_did": {"endogenous": "m"},  # the pilot instruments m, which it moves
+    "triple_difference": {"group": "q"},  # q: a time-invariant eligibility partition
     "dml_did": {"controls": "x", "learner": "linear"},  # controls are required
 }
 EXTRA: dict = {}  # the registry holds every estimator, the diagnostics included
@@ -37,7 +38,8 @@ def _frame(seed=11) -> pd.DataFrame:
     y = (np.repeat(rng.normal(size=n), years.size) + 0.1 * (year - 2000) + 0.5 * x
          + np.where(d, 1 + 0.3 * (year - g) + (g == 2003), 0.0) + rng.normal(size=unit.size))
     m = 0.8 * d + rng.normal(size=unit.size)
-    return pd.DataFrame({"unit": unit, "year": year, "cohort": g, "y": y, "x": x, "m": m})
+    return pd.DataFrame({"unit": unit, "year": year, "cohort": g, "y": y, "x": x, "m": m,
+                         "q": (unit % 3 == 0).astype(int)})
 
 
 def _fit(name, df):

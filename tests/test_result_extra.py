@@ -20,6 +20,7 @@ from did_zones.estimators.imputation import ImputationExtra
 from did_zones.estimators.iv_did import IvDidExtra
 from did_zones.estimators.stacked import StackedExtra
 from did_zones.estimators.sun_abraham import SunAbrahamExtra
+from did_zones.estimators.triple import TripleDifferenceExtra
 from did_zones.estimators.twfe import TwfeExtra
 from did_zones.mechanism.causal import CausalMediationExtra
 from did_zones.mechanism.moderation import ModerationExtra
@@ -53,6 +54,16 @@ def _contdid():
                        "g": np.repeat(np.where(dose > 0, 2, 0), 2), "dose": np.repeat(dose, 2)})
     df["y"] = np.sin(np.arange(60)) + (df.t == 2) * df.dose ** 2
     return dz.continuous_did(dz.build_panel(df, "u", "t", cohort="g"), "y", dose="dose")
+
+
+def _ddd(two=False, naive=False, **kw):
+    """A triple-difference panel (the small panel has no eligibility group)."""
+    data = dz.simulate_ddd_panel(seed=2).data
+    if two:
+        data = data[data["year"].isin([2019, 2020]) & data["cohort"].isin([0, 2020])]
+    panel = dz.build_panel(data, "unit", "year", cohort="cohort")
+    return _quiet(dz.triple_difference, panel, "y", group="grp", method="reg", naive=naive,
+                  **kw)
 
 
 def _dml(p):
@@ -91,6 +102,19 @@ CASES = {
     "stacked_did": (StackedExtra,
                     lambda p: _quiet(dz.stacked_did, p, "isu", window=(-2, 1)), set()),
     "continuous_did": (ContinuousDidExtra, lambda p: _contdid(), set()),
+    "triple_difference": (TripleDifferenceExtra, lambda p: _ddd(),
+                          {"did_components", "cell_counts", "att_gt", "simple", "cohort",
+                           "weights", "kind", "cohort_share"}),
+    "triple_difference_boot": (TripleDifferenceExtra, lambda p: _ddd(n_boot=19),
+                               {"did_components", "cell_counts", "att_gt", "simple",
+                                "cohort", "weights", "kind", "cohort_share", "vcov_analytic",
+                                "bootstrap_draws"}),
+    "triple_difference_att_gt": (TripleDifferenceExtra, lambda p: _ddd().extra["att_gt"],
+                                 {"did_components", "cell_counts", "cohort_share",
+                                  "unit_cohort", "unit_weights", "cluster", "gmm_cells"}),
+    "triple_difference_2p": (TripleDifferenceExtra, lambda p: _ddd(two=True),
+                             {"did_components", "cell_counts"}),
+    "triple_difference_naive": (TripleDifferenceExtra, lambda p: _ddd(naive=True), set()),
     "dml_did": (DmlDidExtra, lambda p: _dml(p), set()),
     "dml_aggregate": (DmlAggregateExtra, lambda p: _quiet(dz.aggregate, _dml(p), "event"),
                       set()),

@@ -112,6 +112,13 @@ def _notes_from_many_paths(sim, panel) -> dict[str, tuple[str, ...]]:
                 notes[name + tag] = _quiet(fn, p, "isu", **needs.get(name, {})).notes
             except dz.DidZonesError:
                 pass
+    ddd = dz.simulate_ddd_panel(seed=3).data
+    ddd.loc[ddd.index[::41], "y"] = np.nan  # missing outcomes: an unbalanced panel
+    ddd_panel = dz.build_panel(ddd, unit="unit", time="year", cohort="cohort")
+    notes["triple_difference"] = _quiet(dz.triple_difference, ddd_panel, "y",
+                                        group="grp").notes
+    notes["triple_difference_naive"] = _quiet(dz.triple_difference, ddd_panel, "y",
+                                              group="grp", naive=True).notes
     notes["event_window"] = _quiet(dz.event_study, panel, "isu", window=(-3, 3)).notes
     notes["sun_abraham_window"] = _quiet(dz.sun_abraham, panel, "isu", window=(-3, 3)).notes
     notes["imputation_h"] = _quiet(dz.imputation, panel, "isu", window=(-3, 2)).notes

@@ -86,6 +86,16 @@ def stacked(panel):
     return res.estimate["overall"], res.std_error["overall"]
 
 
+def ddd(panel, method):
+    """``triple_difference`` (never-enabled comparisons, universal base period), its simple
+    ATT weighted by eligible cohort sizes as diff-diff (``cohort_weights="eligible"``); the
+    event-time and cohort summaries are computed too."""
+    res = dz.triple_difference(panel, "y", group="grp", method=method,
+                               cohort_weights="eligible")
+    simple = res.extra["simple"]
+    return simple.estimate["overall"], simple.std_error["overall"]
+
+
 def continuous(panel):
     """``continuous_did``: cubic B-spline, no interior knots, never-treated comparisons,
     the default dose grid; ATT^o and its influence-function standard error (diff-diff's
@@ -130,6 +140,8 @@ TASKS = {
     "etwfe": (panel_of, lambda p: first(dz.aggregate(dz.etwfe(p, "y", fixed_effects="unit"),
                                                      "simple"))),
     "stacked": (panel_of, lambda p: stacked(p)),
+    "ddd": (panel_of, lambda p: ddd(p, "dr")),
+    "ddd_reg": (panel_of, lambda p: ddd(p, "reg")),
     "dml": (panel_of, dml),
     "sdid_point": (panel_of, sdid(None)),
     "sdid_placebo200": (panel_of, sdid("placebo")),

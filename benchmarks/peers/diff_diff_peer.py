@@ -54,6 +54,18 @@ def stacked(df):
     return r.overall_att, r.overall_se
 
 
+def ddd(method):
+    """``TripleDifference`` staggered engine (never-treated comparisons, universal base
+    period), simple aggregation: its overall ATT and analytic SE."""
+    def run(df):
+        r = dd.TripleDifference(estimation_method=method, control_group="never_treated",
+                                base_period="universal").fit(
+            df, "y", unit="unit", time="year", first_treat="g", partition="grp",
+            aggregate="simple")
+        return r.overall_att, r.overall_se
+    return run
+
+
 def continuous(df):
     """``ContinuousDiD``: cubic B-spline, no interior knots, never-treated comparisons,
     analytic standard errors: ``overall_att`` (ATT^o) and its SE."""
@@ -90,5 +102,5 @@ if __name__ == "__main__":
     main({"cs_analytic": cs(0), "cs_boot999": cs(999),
           "sun_abraham": sun_abraham, "bjs": bjs,
           "etwfe": etwfe, "stacked": stacked, "dml": dml, "sdid_placebo200": sdid_placebo,
-          "continuous": continuous},
+          "continuous": continuous, "ddd": ddd("dr"), "ddd_reg": ddd("reg")},
          dd.__version__)

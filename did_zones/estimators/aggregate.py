@@ -190,10 +190,17 @@ def aggregate(
         from .dml import dml_aggregate  # DoubleML's fixed-weight aggregation of DML cells
 
         return dml_aggregate(result, kind, window=window)
-    if not isinstance(result, Result) or result.method != "callaway_santanna":
+    if not isinstance(result, Result) \
+            or result.method not in ("callaway_santanna", "triple_difference"):
         raise SpecificationError(
             "aggregate needs a Result from callaway_santanna; got "
-            f"{getattr(result, 'method', type(result).__name__)!r}.")
+            f"{getattr(result, 'method', type(result).__name__)!r} (or the ATT(g,t) of "
+            "triple_difference, result.extra['att_gt']).")
+    if "unit_cohort" not in result.extra:
+        raise SpecificationError(
+            "aggregate needs group-time effects ATT(g,t); this result is already an "
+            "aggregation. Pass the ATT(g,t) result (for triple_difference: "
+            "result.extra['att_gt']).")
     min_e, max_e = _window(window)
     if balance is not None and kind != "event":
         raise SpecificationError(f"balance applies to kind='event' only; got kind={kind!r}.")
@@ -212,7 +219,8 @@ def aggregate(
         build = {"simple": _simple, "cohort": _cohort, "calendar": _calendar}[kind]
         return build(cells, max_e)
 
-    source = f"Callaway–Sant'Anna aggregate ({kind})"
+    source = (f"Callaway–Sant'Anna aggregate ({kind})" if result.method == "callaway_santanna"
+              else f"triple-difference aggregate ({kind})")
     if policy == "exclude" and (cells.size < k).any():
         before = build_terms()[0]
         small = _exclude_cohorts(cells, k)
@@ -275,7 +283,7 @@ def aggregate(
                  "min_cohort_size": k, "small_cells": policy,
                  "se": "bootstrap" if n_boot else "influence"})
     return Result.create(
-        est, vcov, names, keys=keys, method="callaway_santanna", outcome=result.outcome,
+        est, vcov, names, keys=keys, method=result.method, outcome=result.outcome,
         spec=spec, n_obs=result.n_obs, n_units=result.n_units, n_clusters=result.n_clusters,
         df=None, primary="overall", influence=psi, influence_index=result.influence_index,
         crit_value=crit, notes=tuple(dict.fromkeys(notes)), extra=extra,

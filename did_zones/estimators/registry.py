@@ -322,6 +322,14 @@ _NO_CONTDID = {"pretrend": _NO_CONTDID_PRETREND, "pretrend_power": _NO_CONTDID_P
                **{t: _NO_CONTDID_RERUN for t in ("placebo", "placebo_fast", "psm",
                                                  "variations", "wild_bootstrap")}}
 
+_NO_DDD_RERUN = (
+    "triple_difference is not yet wired into the re-estimating robustness checks (placebo, "
+    "PSM, wild bootstrap, variations), which re-assign the treatment but not the "
+    "eligibility group; run them on callaway_santanna or twfe.")
+_NO_DDD_PRETREND = (
+    "triple_difference stores no pre-trend Wald test; test its pre-period event-time terms "
+    "with Result.wald_test or use honest_did.")
+
 _BUILTIN = (
     EstimatorSpec(
         "twfe", ".estimators.twfe", "regression",
@@ -380,6 +388,16 @@ _BUILTIN = (
                  "placebo_fast": _NO_ETWFE_FAST},
         labels={"en": "Extended TWFE (Wooldridge)", "zh": "扩展双向固定效应 (Wooldridge ETWFE)"},
         aliases=("jwdid", "wooldridge"), through_aggregations=True, in_default_study=False),
+    EstimatorSpec(
+        "triple_difference", ".estimators.triple", "staggered",
+        controls=("never", "not_yet"), window=window_arg,
+        tests=("honest_did", "pretrend_power"),
+        refuses={"pretrend": _NO_DDD_PRETREND, "placebo": _NO_DDD_RERUN,
+                 "placebo_fast": _NO_DDD_RERUN, "psm": _NO_DDD_RERUN,
+                 "variations": _NO_DDD_RERUN, "wild_bootstrap": _NO_DDD_RERUN},
+        labels={"en": "Triple differences (Ortiz-Villavicencio & Sant'Anna)",
+                "zh": "三重差分 (Ortiz-Villavicencio & Sant'Anna)"},
+        aliases=("ddd", "triplediff"), in_comparison=False, in_default_study=False),
     EstimatorSpec(
         "dml_did", ".estimators.dml", "staggered",
         controls=("never", "not_yet"), aggregations=AGGREGATIONS,

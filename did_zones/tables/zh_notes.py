@@ -649,6 +649,28 @@ _RAW: list[tuple[str, Template]] = [
      "删除 {1} 行结果变量 {2} 或控制变量缺失的堆叠观测。"),
     (rf"{_N} event-time term\(s\) not identified in the stacked regression and dropped: "
      rf"{_LIST}\.", "{1} 个事件时间项在堆叠回归中无法识别，已删除：{2}。"),
+    # ----------------------------------------------------------- triple_difference
+    (rf"{_N} row\(s\) with missing group {_Q} dropped\.",
+     "删除 {1} 行分组变量 {2} 缺失的观测。"),
+    (rf"{_N} row\(s\) with missing {_Q} or {_Q} dropped\.",
+     "删除 {1} 行 {2} 或 {3} 缺失的观测。"),
+    (rf"Unbalanced panel: {_N} unit\(s\) not observed \(with finite outcome, group and "
+     rf"covariates\) in all {_N} periods dropped \({_N} rows\), e\.g\. {_LIST}; "
+     r"triple_difference uses balanced panels \(as R triplediff's panel estimator\)\.",
+     "非平衡面板：删除未在全部 {2} 期被观测到（结果变量、分组变量和协变量均有限）的 {1} 个个体"
+     "（{3} 行），例如 {4}；triple_difference 使用平衡面板（同 R triplediff 的面板估计量）。"),
+    (rf"{_N} unit\(s\) enabled by the first period (\S+) have no pre-period and are "
+     rf"dropped, e\.g\. {_LIST}\.",
+     "{1} 个个体在首期 {2} 即已试点，没有处理前时期，已删除，例如 {3}。"),
+    (rf"{_N} ATT\(g,t\) cell\(s\) have no comparison cohort with both groups and are not "
+     rf"estimated, e\.g\. {_LIST}\.",
+     "{1} 个 ATT(g,t) 单元没有同时包含两个组的对照批次，未予估计，例如 {2}。"),
+    (r"Naive DDD: naive three-way fixed-effects DDD \(unit, period×group and period×cohort "
+     r"effects\); biased under staggered adoption with effects that vary over time or "
+     r"covariate-dependent trends \(Ortiz-Villavicencio & Sant'Anna 2025\)\.",
+     "朴素三重差分：三维固定效应 DDD 回归（个体、时期×组别、时期×批次固定效应）；在交错采用且"
+     "效应随时间变化或趋势依赖协变量时有偏（Ortiz-Villavicencio 与 Sant'Anna 2025）。"),
+    (r"triple-difference aggregate \((\w+)\)", "三重差分聚合（{1}）"),
     # ---------------------------------------------------------------- generic clauses
     (r" ?They were dropped\.", "已删除。"),
     (r" ?Dropped\.", "已删除。"),
