@@ -193,11 +193,14 @@ class EstimatorSpec:
     # ------------------------------------------------------ calls for a study
 
     def common_options(self, *, control: str | None = None,
-                       cluster: Any = "unit", controls: Any = ()) -> dict[str, Any]:
+                       cluster: Any = "unit", controls: Any = (),
+                       options: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Keyword arguments for the study-wide ``control`` and ``cluster``: ``control`` only
         if the estimator accepts that value (others keep their own comparison group),
-        ``cluster`` if it takes one; the study's ``controls`` when ``study_controls``."""
-        out: dict[str, Any] = {}
+        ``cluster`` if it takes one; the study's ``controls`` when ``study_controls``; then
+        the estimator's own ``options`` (``[study.options.<name>]``, e.g. the ``group`` of
+        ``triple_difference``)."""
+        out: dict[str, Any] = dict(options or {})
         if self.study_controls and controls:
             out["controls"] = controls
         if control is not None and self.accepts("control", control):
@@ -215,8 +218,10 @@ class EstimatorSpec:
 
     def report(self, panel, outcome: str, window: tuple[int, int], *,
                control: str | None = None, cluster: Any = "unit",
-               aggregations: tuple[str, ...] = (), controls: Any = ()) -> dict[str, Any]:
-        """Run the estimator as the study report shows it.
+               aggregations: tuple[str, ...] = (), controls: Any = (),
+               options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run the estimator as the study report shows it (``options``: its own keyword
+        arguments from ``[study.options.<name>]``).
 
         Returns
         -------
@@ -226,7 +231,8 @@ class EstimatorSpec:
             every result computed, by the key the report stores it under (without the
             ``":outcome"`` suffix).
         """
-        common = {"control": control, "cluster": cluster, "controls": controls}
+        common = {"control": control, "cluster": cluster, "controls": controls,
+                  "options": options}
         out: dict[str, Any] = {"event": None, "static": None, "results": {}}
         if self.through_aggregations:
             from .aggregate import aggregate

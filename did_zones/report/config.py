@@ -108,6 +108,10 @@ class StudySpec:
     font: str | None = None  # family name or absolute font-file path for every figure
     # thresholds of the report's flags (did_zones.diagnostics.THRESHOLDS keys); empty: defaults
     flags: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # [study.options.<estimator>]: an estimator's own keyword arguments (triple_difference's
+    # group, dml_did's learner, stacked_did's weighting, ...)
+    options: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -326,7 +330,7 @@ def _data(t: Mapping, base: Path) -> DataConfig:
 def _study(t: Mapping, base: Path) -> StudySpec:
     _keys(t, "study", ("outcomes", "controls", "mediators", "cluster", "estimators",
                        "aggregations", "control", "event_window", "language", "title",
-                       "labels", "seed", "notes", "font", "flags"))
+                       "labels", "seed", "notes", "font", "flags", "options"))
     if "outcomes" not in t:
         raise SpecificationError('study.outcomes is missing. Add e.g. outcomes = ["isu"].')
     outcomes = _str_list(t["outcomes"], "study.outcomes")
@@ -366,7 +370,51 @@ def _study(t: Mapping, base: Path) -> StudySpec:
         seed=_int(t.get("seed", 0), "study.seed"),
         font=_font(t["font"], base) if "font" in t else None,
         flags=_flags(t.get("flags", {})),
+        options=_options(t.get("options", {}), estimators),
     )
+
+
+# options a study sets for every estimator (study.control, study.cluster, study.controls)
+_STUDY_WIDE = {"control": "study.control", "cluster": "study.cluster"}
+
+
+def _options(value: Any, estimators: tuple[str, ...]) -> Mapping[str, Mapping[str, Any]]:
+    """``[study.options.<estimator>]``: keyword arguments of a listed estimator, each an
+    option of its function (scalars, or lists read as tuples)."""
+    from ..estimators.registry import get_spec
+
+    table = _table(value, "study.options")
+    out: dict[str, Mapping[str, Any]] = {}
+    for name, raw in table.items():
+        where = f"study.options.{name}"
+        if name not in estimators:
+            raise SpecificationError(
+                f"{where}: {name!r} is not in study.estimators {list(estimators)}. Add it "
+                "there, or remove its options.")
+        spec = get_spec(name)
+        own = _table(raw, where)
+        fixed = set(_STUDY_WIDE) | ({"controls"} if spec.study_controls else set())
+        if spec.window is not None:  # the study's event_window sets these
+            fixed |= set(spec.window((-1, 0)))
+        settable = sorted(spec.options - fixed)
+        clean: dict[str, Any] = {}
+        for key, v in own.items():
+            if key in fixed:
+                raise SpecificationError(
+                    f"{where}.{key}: set by the study for every estimator; use "
+                    f"{_STUDY_WIDE.get(key, 'study.controls' if key == 'controls' else 'study.event_window')} "
+                    "instead.")
+            _keys({key: v}, where, tuple(settable))
+            if isinstance(v, list):
+                v = tuple(v)
+            if isinstance(v, Mapping) or (isinstance(v, tuple)
+                                          and any(isinstance(x, Mapping | list) for x in v)):
+                raise SpecificationError(
+                    f"{where}.{key}: expected a number, string, boolean or a list of them; "
+                    f"got {v!r}.")
+            clean[key] = v
+        out[name] = MappingProxyType(clean)
+    return MappingProxyType(out)
 
 
 def _flags(value: Any) -> Mapping[str, float]:

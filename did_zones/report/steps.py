@@ -162,7 +162,8 @@ def _event_results(run, y: str) -> tuple[dict, dict]:
     for spec in _event_specs(run):
         got = _with_few_treated(run, spec.report(
             panel, y, s.event_window, control=s.control, cluster=_cluster(run),
-            aggregations=s.aggregations, controls=tuple(s.controls)))
+            aggregations=s.aggregations, controls=tuple(s.controls),
+            options=s.options.get(spec.name)))
         for key, res in got["results"].items():
             if res is not got["event"] or spec.through_aggregations:
                 run.results[f"{key}:{y}"] = res
