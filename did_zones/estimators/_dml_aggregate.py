@@ -14,6 +14,7 @@ from ..errors import SpecificationError
 from ..estimands import tag
 from ..result import Result
 from . import _dml_core as core
+from ._windows import event_window
 
 __all__ = ["dml_aggregate", "DmlAggregateExtra"]
 
@@ -74,7 +75,7 @@ def dml_aggregate(result: Result, kind: str = "simple", *,
     g = keys["cohort"].to_numpy(float)
     t = keys["time"].to_numpy(float)
     e = t - g
-    lo, hi = _window(window)
+    lo, hi = event_window(window)
     post = t >= g
     share = result.extra["cohort_share"]
     pg = share.reindex(g).to_numpy(float)
@@ -154,18 +155,3 @@ def dml_aggregate(result: Result, kind: str = "simple", *,
 
 def _fmt(v: float) -> str:
     return f"{int(v)}" if float(v).is_integer() else f"{v:g}"
-
-
-def _window(window) -> tuple[float, float]:
-    if window is None:
-        return -np.inf, np.inf
-    try:
-        lo, hi = window
-    except (TypeError, ValueError):
-        raise SpecificationError(
-            f"window must be a pair (lo, hi), e.g. (-4, 5); got {window!r}.") from None
-    lo = -np.inf if lo is None else float(lo)
-    hi = np.inf if hi is None else float(hi)
-    if lo > hi:
-        raise SpecificationError(f"window must be (lo, hi) with lo <= hi; got {window!r}.")
-    return lo, hi

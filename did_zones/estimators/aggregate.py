@@ -32,6 +32,7 @@ from ._small_cells import (
     range_label,
     warn_small_cells,
 )
+from ._windows import event_window
 
 _EXCLUDED = ("their ATT(g,t) get zero weight in every average, the overall ones included (the "
              "cells are still estimated and reported)")
@@ -201,7 +202,7 @@ def aggregate(
             "aggregate needs group-time effects ATT(g,t); this result is already an "
             "aggregation. Pass the ATT(g,t) result (for triple_difference: "
             "result.extra['att_gt']).")
-    min_e, max_e = _window(window)
+    min_e, max_e = event_window(window)
     if balance is not None and kind != "event":
         raise SpecificationError(f"balance applies to kind='event' only; got kind={kind!r}.")
     n_boot, seed, boot_kind = _boot_options(result, n_boot, seed)
@@ -304,24 +305,6 @@ def _tag_overall(keys: pd.DataFrame, kind: str, min_e: float, max_e: float) -> p
         return tag(keys, 0, "simple_att", 0 if np.isfinite(max_e) else np.nan,
                    max_e if np.isfinite(max_e) else np.nan)
     return tag(keys, 0, "cohort_average" if kind == "cohort" else "calendar_average")
-
-
-def _window(window) -> tuple[float, float]:
-    if window is None:
-        return -np.inf, np.inf
-    try:
-        lo, hi = window
-    except (TypeError, ValueError):
-        raise SpecificationError(
-            f"window must be a pair (min_e, max_e), e.g. (-4, 5); got {window!r}.") from None
-    lo = -np.inf if lo is None else lo
-    hi = np.inf if hi is None else hi
-    if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in (lo, hi)) \
-            or lo > hi:
-        raise SpecificationError(
-            f"window must be a pair (min_e, max_e) of numbers with min_e <= max_e; "
-            f"got {window!r}.")
-    return float(lo), float(hi)
 
 
 def _boot_options(result: Result, n_boot, seed) -> tuple[int, int | None, str]:

@@ -30,6 +30,7 @@ from ..estimands import tag
 from ..panel import Panel
 from ..result import Result
 from ..validation import as_tuple, check_alpha, check_choice, check_outcome_varies
+from ._windows import event_window
 
 __all__ = ["etwfe", "etwfe_aggregate"]
 
@@ -424,11 +425,7 @@ def etwfe_aggregate(result: Result, kind: str = "simple", *,
     g = keys["cohort"].to_numpy(dtype=float)
     t = keys["time"].to_numpy(dtype=float)
     n = result.extra["cell_counts"].to_numpy(dtype=float)
-    lo, hi = (-np.inf, np.inf) if window is None else (
-        -np.inf if window[0] is None else float(window[0]),
-        np.inf if window[1] is None else float(window[1]))
-    if lo > hi:
-        raise SpecificationError(f"window must be (lo, hi) with lo <= hi; got {window!r}.")
+    lo, hi = event_window(window)
     post = (e >= 0) & (e >= lo) & (e <= hi)
     if not post.any():
         raise SpecificationError("No post-treatment ATT(g,t) to aggregate (check window=).")
