@@ -257,7 +257,8 @@ def build_design(
         w = check_weights(panel, weights, base)
     keep = base.copy()
     checks = [(outcome, np.isfinite(y))]
-    checks += [(n, np.isfinite(X[:, j])) for j, n in enumerate(names)]
+    if not np.isfinite(X).all():  # name the regressors with missing values (else none)
+        checks += [(n, np.isfinite(X[:, j])) for j, n in enumerate(names)]
     if w is not None:
         checks.append((weights, np.isfinite(w)))
     keep = _drop(panel, keep, checks, "missing values in", notes)

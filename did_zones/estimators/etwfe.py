@@ -64,12 +64,14 @@ def _cells(panel: Panel, rows: np.ndarray, control: str):
                 "control='not_yet'.")
         base = periods[np.maximum(pos, 0)]
         in_cell = treated_g & (t != base)
-    pairs = pd.MultiIndex.from_arrays([g[in_cell], t[in_cell]])
-    codes, uniq = pd.factorize(pairs, sort=True)
+    # integer (cohort, period) codes, sorted by cohort then period: one np.unique
+    g_levels, g_code = np.unique(g[in_cell], return_inverse=True)
+    t_levels, t_code = np.unique(t[in_cell], return_inverse=True)
+    uniq, codes = np.unique(g_code * t_levels.size + t_code, return_inverse=True)
     cell = np.full(rows.size, -1)
     cell[in_cell] = codes
-    cohorts = np.array([p[0] for p in uniq], dtype=float)
-    times = np.array([p[1] for p in uniq], dtype=float)
+    cohorts = g_levels[uniq // t_levels.size].astype(float)
+    times = t_levels[uniq % t_levels.size].astype(float)
     return cell, cohorts, times
 
 
