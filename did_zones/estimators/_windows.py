@@ -19,8 +19,8 @@ def event_window(window) -> tuple[float, float]:
             f"window must be a pair (min_e, max_e), e.g. (-4, 5); got {window!r}.") from None
     lo = -np.inf if lo is None else lo
     hi = np.inf if hi is None else hi
-    if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in (lo, hi)) \
-            or lo > hi:
+    if not all(isinstance(v, (int, float, np.integer, np.floating))
+               and not isinstance(v, bool) for v in (lo, hi)) or lo > hi:
         raise SpecificationError(
             f"window must be a pair (min_e, max_e) of numbers with min_e <= max_e; "
             f"got {window!r}.")

@@ -46,6 +46,7 @@ from ..validation import (
 from ..vocabulary import Control
 from . import _cs_cells as cells_mod
 from ._cs_inference import influence_vcov
+from ._windows import event_window
 
 __all__ = ["triple_difference", "TripleDifferenceExtra"]
 
@@ -256,7 +257,7 @@ def triple_difference(
     check_columns(panel.data, (outcome, group) + covariates
                   + ((cluster,) if cluster not in (None, "unit") else ()))
     check_outcome_varies(panel.column(outcome), outcome)
-    min_e, max_e = _window(window)
+    min_e, max_e = event_window(window)
     spec = {"group": group, "covariates": covariates, "method": method, "control": control,
             "base_period": base_period, "window": window,
             "cohort_weights": cohort_weights, "naive": naive, "n_boot": n_boot, "seed": seed,
@@ -285,20 +286,6 @@ def triple_difference(
 
 
 # ------------------------------------------------------------------------------ input
-
-
-def _window(window) -> tuple[float, float]:
-    if window is None:
-        return -np.inf, np.inf
-    ok = isinstance(window, tuple | list) and len(window) == 2 and all(
-        v is None or (isinstance(v, int | float | np.integer | np.floating)
-                      and not isinstance(v, bool)) for v in window)
-    if not ok or (None not in window and window[0] > window[1]):
-        raise SpecificationError(
-            f"window must be a pair (min_e, max_e) of event times with min_e <= max_e, e.g. "
-            f"(-3, 3); got {window!r}.")
-    lo, hi = window
-    return (-np.inf if lo is None else float(lo)), (np.inf if hi is None else float(hi))
 
 
 def _group_column(panel: Panel, group: str) -> np.ndarray:
