@@ -100,7 +100,9 @@ def test_multi_cells_and_aggregations_match_doubleml(data, name):
 
 
 def _doubleml():
-    return pytest.importorskip("doubleml")
+    return pytest.importorskip(
+        "doubleml", reason="doubleml is not installed; install it with pip install "
+        "'.[test]' (the frozen DoubleML reference tests run without it)")
 
 
 def test_live_random_forest_panel(data):

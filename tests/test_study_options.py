@@ -67,3 +67,26 @@ def test_listed_without_its_group_says_how(tmp_path):
     with pytest.raises(SpecificationError, match="group"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run_study(cfg, progress=False)
+
+
+def test_open_figures_elsewhere_are_not_a_study_note(tmp_path):
+    """A notebook with many figures open (or the report's own figures, held until written)
+    makes matplotlib warn about the open-figure count; that is not a note about the study."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cfg = _cfg(tmp_path, {"triple_difference": {"group": "grp"}},
+               estimators=("twfe", "triple_difference"))
+    opened = [plt.figure() for _ in range(20 - len(plt.get_fignums()))]  # the next warns
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = run_study(cfg, progress=False)
+    finally:
+        for fig in opened:
+            plt.close(fig)
+        for fig in out.figures.values():
+            plt.close(fig)
+    assert out.figures and not any("figures have been opened" in w for w in out.warnings)

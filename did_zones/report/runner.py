@@ -127,6 +127,10 @@ def run_study(config: StudyConfig, *, progress: bool = True) -> StudyOutput:
                                          if on(config)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # the report holds its figures open until it writes them, and a notebook may hold
+        # more: matplotlib's open-figure count is not a note about the study
+        warnings.filterwarnings("ignore", message=r"More than \d+ figures have been opened",
+                                category=RuntimeWarning)
         for i, (text, fn) in enumerate(steps, start=1):
             run.say(i, len(steps), text)
             fn(run)
