@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import quiet as _quiet
 from dml_cases import (
     AGGREGATIONS,
     MULTI,
@@ -39,10 +39,6 @@ FROZEN = json.loads((REF / "doubleml_reference.json").read_text())
 SEED, K = FROZEN["seed"], FROZEN["n_folds"]
 
 
-def _quiet(fn, *a, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fn(*a, **kw)
 
 
 @pytest.fixture(scope="module")

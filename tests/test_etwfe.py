@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from conftest import quiet as _quiet
 
 import did_zones as dz
 from did_zones.errors import SpecificationError
@@ -34,10 +33,6 @@ EVENT_POIS = ([-25.3497484355494, 1.09175116997388, -75.1246321552693, -101.8239
               [15.8862762958862, 40.2952222352926, 23.1541376499351, 27.0877431076141])
 
 
-def _quiet(f, *a, **k):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return f(*a, **k)
 
 
 @pytest.fixture(scope="module")

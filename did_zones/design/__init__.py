@@ -28,12 +28,14 @@ from .sample import (
     count_distinct,
     few_clusters_note,
     refactorize,
+    require_unit_constant,
     resolve_codes,
     usable_rows,
     usable_sample,
 )
 
 __all__ = [
+    "require_unit_constant",
     "Absorber",
     "AbsorbedFit",
     "CollapsedDesign",

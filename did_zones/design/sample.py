@@ -476,7 +476,7 @@ def usable_sample(panel: Panel, outcome: str, covariates: Sequence[str] = (), *,
     w_row = check_weights(panel, weights) if weights else np.ones(panel.n_obs)
     mask, notes = usable_rows(panel, numeric)
     if weights and unit_constant:
-        _constant_within_unit(panel, w_row, mask, "weights", weights)
+        require_unit_constant(panel, w_row, mask, "weights", weights)
     codes = None
     if cluster:
         if cluster in ("unit", panel.unit, "time", panel.time):
@@ -495,14 +495,18 @@ def usable_sample(panel: Panel, outcome: str, covariates: Sequence[str] = (), *,
             raw_codes = pd.factorize(raw, sort=True)[0]
         codes = raw_codes.astype(float)
         if unit_constant:
-            _constant_within_unit(panel, codes, mask, "cluster", cluster)
+            require_unit_constant(panel, codes, mask, "cluster", cluster)
     if not mask.any():
         raise EstimationError(f"No row has finite values of {list(numeric)}.")
     return Sample(mask=mask, weights=w_row, cluster=codes, notes=tuple(notes))
 
 
-def _constant_within_unit(panel: Panel, values: np.ndarray, mask: np.ndarray, what: str,
-                          col: str) -> None:
+def require_unit_constant(panel: Panel, values: np.ndarray, mask: np.ndarray, what: str,
+                          col: str,
+                          fix: str = "it must be constant within each unit (use the "
+                                     "base-year value).") -> None:
+    """Refuse ``values`` (one per panel row, ``mask`` the rows to check) that change within a
+    unit, naming ``what`` / ``col``, the number of units and examples, then ``fix``."""
     uid = panel.unit_id[mask]
     v = values[mask]
     lo = np.full(panel.n_units, np.inf)
@@ -513,5 +517,4 @@ def _constant_within_unit(panel: Panel, values: np.ndarray, mask: np.ndarray, wh
     if bad.size:
         raise SpecificationError(
             f"{what} {col!r} varies within {bad.size} unit(s), e.g. "
-            f"{examples(panel.units[bad])}; it must be constant within each unit "
-            "(use the base-year value).")
+            f"{examples(panel.units[bad])}; {fix}")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._provenance import records_panel
-from ..design import Design, fit_absorbed, refactorize, usable_sample
+from ..design import Design, fit_absorbed, refactorize, require_unit_constant, usable_sample
 from ..errors import DataDroppedWarning, EstimationError, PanelError, SpecificationError, warn
 from ..estimands import tag
 from ..panel import Panel
@@ -300,18 +300,9 @@ def _group_column(panel: Panel, group: str) -> np.ndarray:
         raise SpecificationError(
             f"group {group!r} must be 0/1 (1 = eligible); {int(bad.sum())} row(s) hold other "
             f"values, e.g. {shown}. Recode it, e.g. (df[{group!r}] == 'yes').astype(int).")
-    uid = panel.unit_id
-    fin = np.isfinite(vals)
-    lo = np.full(panel.n_units, np.inf)
-    hi = np.full(panel.n_units, -np.inf)
-    np.minimum.at(lo, uid[fin], vals[fin])
-    np.maximum.at(hi, uid[fin], vals[fin])
-    vary = np.flatnonzero(np.isfinite(lo) & (hi > lo))
-    if vary.size:
-        raise SpecificationError(
-            f"group {group!r} varies within {vary.size} unit(s), e.g. "
-            f"{examples(panel.units[vary])}; the eligibility partition must be time-invariant "
-            "(use its base-year value for every period).")
+    require_unit_constant(panel, vals, np.isfinite(vals), "group", group,
+                          fix="the eligibility partition must be time-invariant (use its "
+                              "base-year value for every period).")
     return vals
 
 
